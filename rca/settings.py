@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/London", description="Zone for naive timestamps.")
     period: Literal["day", "week"] = Field(default="week", description="Reporting period.")
 
+    datasets_dir: Path = Field(
+        default=Path(__file__).resolve().parent.parent / "data",
+        description="Bundled Banking77 and Bitext copies used by `rca demo` and evaluation.",
+    )
+
     # Ingest validation.
     max_text_chars: int = Field(default=10_000, ge=100, description="Longer texts are truncated.")
     keep_raw_text: bool = Field(default=False, description="Keep unredacted text in the store.")

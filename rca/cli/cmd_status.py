@@ -1,0 +1,53 @@
+"""`rca status`: what the store holds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rca.cli.app import HomeOption, app, settings_for
+from rca.cli.output import Format, emit
+from rca.store import Store
+from rca.store.status import store_status
+
+SCALARS = (
+    "contacts",
+    "customers",
+    "quarantined",
+    "updated_contacts",
+    "first_contact_at",
+    "last_contact_at",
+    "embeddings",
+    "schema_version",
+)
+
+
+@app.command()
+def status(
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Counts of contacts and quarantined rows, date range, dimensions and models."""
+    settings = settings_for(home)
+    with Store(settings.store_path).read() as con:
+        info = store_status(con)
+    rows = [{"item": k, "value": info[k]} for k in SCALARS]
+    rows.append({"item": "dimensions", "value": info["dimensions"]})
+    rows += [
+        {"item": f"quarantine: {r['reason']}", "value": r["rows"]}
+        for r in info["quarantine_reasons"]
+    ]
+    rows += [
+        {
+            "item": f"model {m['model_version']}",
+            "value": f"{m['n_themes']} themes" + (" (champion)" if m["is_champion"] else ""),
+        }
+        for m in info["models"]
+    ]
+    emit(
+        {"command": "status", "store": str(settings.store_path), **info},
+        rows,
+        fmt,
+        title=f"rca store {settings.store_path}",
+    )

@@ -1,0 +1,85 @@
+"""Printing results as a table for people, or JSON / CSV for scripts.
+
+JSON output is a contract (see README "JSON output"): every command prints one object with a
+`command` key, ISO 8601 timestamps, and snake_case keys that only ever gain new members.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe scalars: timestamps to ISO strings, numpy to Python, NaN to null."""
+    if isinstance(value, pd.Timestamp | datetime | date):
+        return None if pd.isna(value) else value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def to_json(payload: dict[str, Any]) -> str:
+    return json.dumps(_plain(payload), ensure_ascii=False, indent=2)
+
+
+def emit(
+    payload: dict[str, Any],
+    rows: Sequence[dict[str, Any]],
+    fmt: Format,
+    *,
+    title: str = "",
+    columns: Sequence[str] | None = None,
+) -> None:
+    """Print `payload` as JSON, or `rows` as CSV or a table (with `title` above it)."""
+    if fmt is Format.json:
+        sys.stdout.write(to_json(payload) + "\n")
+        return
+    columns = list(columns or (rows[0].keys() if rows else []))
+    if fmt is Format.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _cell(row.get(k)) for k in columns})
+        return
+    table = Table(title=title or None, show_lines=False)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    Console(soft_wrap=False).print(table)
+
+
+def _cell(value: Any) -> str:
+    value = _plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

@@ -1,0 +1,1 @@
+"""Ingest: files -> validated, redacted contacts in the store; bad rows to quarantine."""

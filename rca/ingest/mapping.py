@@ -1,0 +1,194 @@
+"""Mapping an export's columns onto rca's contact fields.
+
+A mapping file (TOML or YAML) says where each field comes from; the format is documented in
+`docs/mapping.md` and presets ship in `rca/mappings/`. Without a mapping, columns whose
+normalised name equals a field name are used. Every source column that is neither a field nor
+dropped becomes a categorical *dimension* for root-cause mining.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from rca.errors import RcaError
+from rca.ingest.read import LINE
+
+REQUIRED_FIELDS = ("contact_id", "created_at", "text")
+OPTIONAL_FIELDS = (
+    "customer_id",
+    "channel",
+    "is_escalation",
+    "handle_time_s",
+    "resolution",
+    "csat",
+)
+FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+DIM_PREFIX = "dim:"
+TEXT_JOINER = "\n\n"
+PRESET_DIR = Path(__file__).resolve().parent.parent / "mappings"
+
+
+@dataclass(frozen=True)
+class FieldSource:
+    """Where one field comes from: one column, several joined, or a date and a time."""
+
+    columns: tuple[str, ...]
+    fmt: str | None = None  # strptime format for created_at
+    value_map: dict[str, str] = field(default_factory=dict)
+    true_values: tuple[str, ...] = ()
+    scale: float | None = None  # multiply numbers, e.g. minutes -> seconds
+
+
+@dataclass(frozen=True)
+class Mapping:
+    fields: dict[str, FieldSource]
+    dimensions: dict[str, str] = field(default_factory=dict)  # dimension name -> column
+    drop: tuple[str, ...] = ()
+    other_columns_as_dimensions: bool = True
+    name: str = "columns by name"
+
+
+def normalise_name(name: str) -> str:
+    """`Seller Tier` and `seller-tier` both become `seller_tier`."""
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def _field_source(name: str, spec: Any) -> FieldSource:
+    if isinstance(spec, str):
+        return FieldSource((spec,))
+    if isinstance(spec, list) and spec and all(isinstance(s, str) for s in spec):
+        return FieldSource(tuple(spec))
+    if isinstance(spec, dict):
+        if "date" in spec:
+            cols = (spec["date"],) + ((spec["time"],) if spec.get("time") else ())
+        elif "columns" in spec:
+            cols = tuple(spec["columns"])
+        elif "column" in spec:
+            cols = (spec["column"],)
+        else:
+            raise RcaError(f"mapping field {name!r}: needs column, columns or date")
+        return FieldSource(
+            columns=cols,
+            fmt=spec.get("format"),
+            value_map={str(k).lower(): str(v) for k, v in (spec.get("map") or {}).items()},
+            true_values=tuple(str(v).lower() for v in spec.get("true_values", ())),
+            scale=float(spec["scale"]) if "scale" in spec else None,
+        )
+    raise RcaError(f"mapping field {name!r}: expected a column name, a list or a table")
+
+
+def parse_mapping(doc: dict[str, Any], name: str = "mapping") -> Mapping:
+    """Build a Mapping from a parsed TOML/YAML document."""
+    fields_doc = doc.get("fields", {})
+    unknown = sorted(set(fields_doc) - set(FIELDS))
+    if unknown:
+        raise RcaError(f"{name}: unknown fields {unknown}; known: {list(FIELDS)}")
+    options = doc.get("options", {})
+    return Mapping(
+        fields={key: _field_source(key, spec) for key, spec in fields_doc.items()},
+        dimensions={normalise_name(k): str(v) for k, v in doc.get("dimensions", {}).items()},
+        drop=tuple(options.get("drop", ())),
+        other_columns_as_dimensions=bool(options.get("other_columns_as_dimensions", True)),
+        name=name,
+    )
+
+
+def load_mapping(spec: str | Path) -> Mapping:
+    """A mapping file path, or the name of a shipped preset (`zendesk`, `salesforce`)."""
+    path = Path(spec)
+    if not path.exists():
+        preset = PRESET_DIR / f"{spec}.toml"
+        if not preset.exists():
+            presets = sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
+            raise RcaError(f"mapping {spec}: no such file or preset (presets: {presets})")
+        path = preset
+    try:
+        if path.suffix.lower() in {".yaml", ".yml"}:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        else:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise RcaError(f"mapping {path}: not valid TOML/YAML: {exc}") from exc
+    return parse_mapping(doc, name=str(path))
+
+
+def default_mapping(columns: list[str]) -> Mapping:
+    """Fields taken from columns of the same (normalised) name."""
+    by_name = {normalise_name(c): c for c in columns if c != LINE}
+    return Mapping(fields={f: FieldSource((by_name[f],)) for f in FIELDS if f in by_name})
+
+
+def _apply_values(values: pd.Series, source: FieldSource) -> pd.Series:
+    if source.value_map:
+        lowered = values.str.strip().str.lower()
+        values = lowered.map(source.value_map).where(lowered.isin(source.value_map), values)
+    if source.true_values:
+        lowered = values.str.strip().str.lower()
+        values = lowered.isin(source.true_values).map({True: "true", False: "false"})
+        values = values.where(lowered != "", "")
+    if source.scale is not None:
+        numbers = pd.to_numeric(values, errors="coerce") * source.scale
+        values = numbers.map(lambda v: "" if pd.isna(v) else repr(float(v))).where(
+            numbers.notna() | (values.str.strip() == ""), values
+        )
+    return values
+
+
+def apply_mapping(raw: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The canonical frame (fields, `dim:` columns, LINE) and per-field strptime formats.
+
+    Raises RcaError, before anything is written, when a mapping names absent columns or a
+    required field has no source.
+    """
+    columns = [c for c in raw.columns if c != LINE]
+    named = [c for s in mapping.fields.values() for c in s.columns] + list(
+        mapping.dimensions.values()
+    )
+    absent = sorted({c for c in named if c not in columns})
+    if absent:
+        raise RcaError(f"mapping {mapping.name} names columns absent from the file: {absent}")
+    missing = [f for f in REQUIRED_FIELDS if f not in mapping.fields]
+    if missing:
+        raise RcaError(
+            f"no column for required field(s) {missing}; file has {columns}: "
+            "rename them or pass --mapping FILE"
+        )
+    out = pd.DataFrame({LINE: raw[LINE].to_numpy()}, index=raw.index)
+    formats: dict[str, str] = {}
+    for name in FIELDS:
+        source = mapping.fields.get(name)
+        if source is None:
+            out[name] = ""
+            continue
+        parts = [raw[c].astype(str) for c in source.columns]
+        if name == "created_at":
+            values = parts[0].str.strip()
+            for part in parts[1:]:
+                values = (values + " " + part.str.strip()).str.strip()
+        elif len(parts) == 1:
+            values = parts[0]
+        else:
+            values = pd.Series(
+                [TEXT_JOINER.join(p for p in row if p.strip()) for row in zip(*parts, strict=True)],
+                index=raw.index,
+                dtype=object,
+            )
+        out[name] = _apply_values(values, source)
+        if source.fmt:
+            formats[name] = source.fmt
+    used = set(named) | set(mapping.drop)
+    for dim, column in mapping.dimensions.items():
+        out[DIM_PREFIX + dim] = raw[column]
+    if mapping.other_columns_as_dimensions:
+        for column in columns:
+            dim = normalise_name(column)
+            if column not in used and dim and DIM_PREFIX + dim not in out.columns:
+                out[DIM_PREFIX + dim] = raw[column]
+    return out, formats

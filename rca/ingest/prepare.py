@@ -1,0 +1,69 @@
+"""Turning validated rows into store rows: redaction, normalisation, hashes, dimensions.
+
+Redaction happens here, before anything is written, so PII never reaches the store unless
+`RCA_KEEP_RAW_TEXT` asks for the raw text to be kept alongside. The content hash is taken over
+the *source* values, so re-ingesting an unchanged export is recognised as unchanged even after
+the redaction rules improve.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+
+from rca.ingest.mapping import DIM_PREFIX
+from rca.ingest.read import LINE
+from rca.redact import redact_series
+from rca.textnorm import normalise_series, text_hash
+
+FIELD_SEPARATOR = "\x1f"
+CONTENT_COLUMNS = (
+    "created_at",
+    "text",
+    "customer_id",
+    "channel",
+    "is_escalation",
+    "handle_time_s",
+    "resolution",
+    "csat",
+)
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    return series.astype(object).where(series.notna(), "").astype(str)
+
+
+def content_hashes(valid: pd.DataFrame, dim_columns: list[str]) -> pd.Series:
+    """A digest of everything the source said about each contact."""
+    parts = [_as_text(valid[c]) for c in CONTENT_COLUMNS]
+    parts += [c + "=" + _as_text(valid[c]) for c in sorted(dim_columns)]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + FIELD_SEPARATOR + part
+    return joined.map(lambda s: hashlib.sha256(s.encode("utf-8")).hexdigest()[:32])
+
+
+def prepare_rows(
+    valid: pd.DataFrame, *, min_digit_run: int, keep_raw_text: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Store-ready contact rows and long-format dimension rows."""
+    dim_columns = [c for c in valid.columns if c.startswith(DIM_PREFIX)]
+    contacts = valid.drop(columns=dim_columns).copy()
+    contacts["content_hash"] = content_hashes(valid, dim_columns)
+    contacts["text_raw"] = valid["text"] if keep_raw_text else None
+    contacts["text"] = redact_series(valid["text"], min_digit_run=min_digit_run)
+    contacts["resolution"] = redact_series(valid["resolution"], min_digit_run=min_digit_run)
+    contacts["text_norm"] = normalise_series(contacts["text"])
+    contacts["text_hash"] = contacts["text_norm"].map(text_hash)
+    contacts = contacts.rename(columns={LINE: "source_line"})
+    if dim_columns:
+        dims = valid[["contact_id", *dim_columns]].melt(
+            id_vars="contact_id", var_name="name", value_name="value"
+        )
+        dims = dims[dims["value"].notna()].copy()
+        dims["name"] = dims["name"].str.slice(len(DIM_PREFIX))
+        dims["value"] = redact_series(dims["value"], min_digit_run=min_digit_run)
+    else:
+        dims = pd.DataFrame({"contact_id": [], "name": [], "value": []}, dtype=object)
+    return contacts, dims.reset_index(drop=True)

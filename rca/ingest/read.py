@@ -1,0 +1,210 @@
+"""Reading export files into a raw table of strings, one row per source record.
+
+This is the I/O edge of ingest: it knows file formats, encodings and delimiters, and nothing
+about what the columns mean. Every record keeps the line (CSV, JSON Lines) or row number
+(Parquet) where it started, so a quarantined row can be found in the source. Records that
+cannot even be split into fields are returned as rejects, never dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from rca.errors import RcaError
+
+LINE = "_line"
+SNIFF_BYTES = 64 * 1024
+CSV_DELIMITERS = ",;\t|"
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+SUPPORTED = CSV_SUFFIXES | JSONL_SUFFIXES | PARQUET_SUFFIXES
+
+
+@dataclass
+class RawTable:
+    """The strings of one file, plus what was learned reading it."""
+
+    path: Path
+    sha256: str
+    encoding: str
+    frame: pd.DataFrame  # object columns of str, plus LINE
+    rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, reason)
+    notes: list[str] = field(default_factory=list)
+
+
+def expand_paths(specs: list[str]) -> list[Path]:
+    """Files named directly, every supported file in a folder, or the matches of a glob."""
+    files: list[Path] = []
+    for spec in specs:
+        path = Path(spec)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED)
+            if not found:
+                raise RcaError(f"{spec}: folder holds no CSV, JSON Lines or Parquet file")
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        elif any(ch in spec for ch in "*?["):
+            matches = sorted(Path(p) for p in glob.glob(spec, recursive=True) if Path(p).is_file())
+            if not matches:
+                raise RcaError(f"{spec}: no file matches")
+            files.extend(matches)
+        else:
+            raise RcaError(f"{spec}: no such file")
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    return unique
+
+
+def _decode(data: bytes) -> tuple[str, str, list[str]]:
+    try:
+        return data.decode("utf-8-sig"), "utf-8", []
+    except UnicodeDecodeError:
+        note = "not valid UTF-8: decoded as Latin-1 (check accents in the result)"
+        return data.decode("latin-1"), "latin-1", [note]
+
+
+def _sniff_dialect(text: str, suffix: str) -> type[csv.Dialect] | csv.Dialect:
+    if suffix == ".tsv":
+        return csv.excel_tab
+    sample = text[:SNIFF_BYTES]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS)
+    except csv.Error:
+        return csv.excel
+
+
+def _read_csv(path: Path, data: bytes) -> RawTable:
+    text, encoding, notes = _decode(data)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+        notes.append("NUL bytes removed")
+    dialect = _sniff_dialect(text, path.suffix.lower())
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    rejects: list[tuple[int, str, str]] = []
+    header: list[str] | None = None
+    previous_end = 0
+    try:
+        for record in reader:
+            start = previous_end + 1
+            previous_end = reader.line_num
+            if not record or all(not cell.strip() for cell in record):
+                continue  # a blank line is not a record
+            if header is None:
+                header = [cell.strip() for cell in record]
+                continue
+            if len(record) != len(header):
+                raw = json.dumps(record, ensure_ascii=False)
+                reason = f"wrong field count: expected {len(header)}, found {len(record)}"
+                rejects.append((start, raw, reason))
+                continue
+            rows.append(record)
+            lines.append(start)
+    except csv.Error as exc:
+        raise RcaError(f"{path}: unreadable CSV near line {reader.line_num}: {exc}") from exc
+    if header is None:
+        raise RcaError(f"{path}: empty file (no header row)")
+    if len(set(header)) != len(header):
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        raise RcaError(f"{path}: duplicate column names {dupes}")
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame[LINE] = lines
+    delimiter = getattr(dialect, "delimiter", ",")
+    notes.insert(0, f"delimiter {delimiter!r}")
+    return RawTable(path, _sha256(data), encoding, frame, rejects, notes)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _read_jsonl(path: Path, data: bytes) -> RawTable:
+    text, encoding, notes = _decode(data)
+    records: list[dict[str, str]] = []
+    lines: list[int] = []
+    rejects: list[tuple[int, str, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            rejects.append((number, line, f"invalid JSON: {exc.msg} at column {exc.colno}"))
+            continue
+        if not isinstance(obj, dict):
+            rejects.append((number, line, "invalid JSON: line is not an object"))
+            continue
+        records.append({str(k): _cell(v) for k, v in obj.items()})
+        lines.append(number)
+    if not records and not rejects:
+        raise RcaError(f"{path}: empty file")
+    frame = pd.DataFrame.from_records(records).astype(object) if records else pd.DataFrame()
+    frame = frame.where(frame.notna(), "")
+    frame[LINE] = lines
+    return RawTable(path, _sha256(data), encoding, frame, rejects, notes)
+
+
+def _read_parquet(path: Path, data: bytes) -> RawTable:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise RcaError(f"{path}: unreadable Parquet: {exc}") from exc
+    frame = table.to_pandas()
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            frame[column] = series.map(lambda v: "" if pd.isna(v) else v.isoformat())
+        else:
+            frame[column] = series.map(lambda v: "" if _is_missing(v) else _cell(v))
+    frame = frame.astype(object)
+    frame.columns = [str(c) for c in frame.columns]
+    frame[LINE] = range(1, len(frame) + 1)
+    return RawTable(path, _sha256(data), "parquet", frame, [], ["row numbers, not lines"])
+
+
+def _is_missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # arrays and lists
+        return False
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_file(path: Path) -> RawTable:
+    """Read one file by its suffix; an unknown suffix or unreadable file is an RcaError."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise RcaError(
+            f"{path}: unsupported file type {suffix or '(none)'}; use CSV, JSON Lines or Parquet"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RcaError(f"{path}: cannot read: {exc.strerror}") from exc
+    if suffix in PARQUET_SUFFIXES:
+        return _read_parquet(path, data)
+    if suffix in JSONL_SUFFIXES:
+        return _read_jsonl(path, data)
+    return _read_csv(path, data)

@@ -1,0 +1,164 @@
+"""Row-level validation of a canonical frame: typed values out, reasons for every bad row.
+
+Pure: the clock and the time zone come in as arguments. A row with several problems gets all
+its reasons joined by "; ", so one look at the quarantine tells the whole story. Over-long text
+is not a rejection: the row is kept, truncated and flagged, because the contact still happened.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from rca.ingest.read import LINE
+
+TRUE_STRINGS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
+FALSE_STRINGS = frozenset({"false", "f", "no", "n", "0", "0.0"})
+OFFSET_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+EPOCH_SECONDS = re.compile(r"^\d{9,10}(\.\d+)?$")
+EPOCH_MILLIS = re.compile(r"^\d{12,13}$")
+
+
+@dataclass(frozen=True)
+class Rules:
+    tz: ZoneInfo
+    now: datetime  # timezone-aware
+    max_text_chars: int = 10_000
+    min_year: int = 2000
+    max_future_days: int = 1
+
+
+@dataclass
+class Validated:
+    valid: pd.DataFrame  # typed columns; created_at is UTC
+    rejects: pd.DataFrame  # LINE, reason
+    naive_timestamps: int  # how many were read in the configured zone
+    truncated: int
+
+
+def _parse_timestamps(raw: pd.Series, fmt: str | None, tz: ZoneInfo) -> tuple[pd.Series, int]:
+    """UTC timestamps (NaT where unparseable) and the count of naive values localised to tz."""
+    text = raw.astype(str).str.strip()
+    result = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    epoch_s = text.str.match(EPOCH_SECONDS)
+    epoch_ms = text.str.match(EPOCH_MILLIS)
+    if epoch_s.any():
+        result[epoch_s] = pd.to_datetime(text[epoch_s].astype(float), unit="s", utc=True)
+    if epoch_ms.any():
+        result[epoch_ms] = pd.to_datetime(text[epoch_ms].astype("int64"), unit="ms", utc=True)
+    rest = ~(epoch_s | epoch_ms) & (text != "")
+    aware = rest & text.str.contains(OFFSET_SUFFIX)
+    naive = rest & ~aware
+    if aware.any():
+        result[aware] = pd.to_datetime(
+            text[aware], format=fmt or "ISO8601", utc=True, errors="coerce"
+        )
+    if naive.any():
+        parsed = pd.to_datetime(text[naive], format=fmt or "mixed", errors="coerce")
+        if parsed.dt.tz is None:
+            # DST edge cases: a non-existent local time moves forward, an ambiguous one is
+            # read as standard time; both are rare in exports and better than rejecting.
+            parsed = parsed.dt.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
+        result[naive] = parsed.dt.tz_convert("UTC")
+    return result, int(naive.sum())
+
+
+def _parse_bool(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    lowered = raw.astype(str).str.strip().str.lower()
+    value = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    value[lowered.isin(TRUE_STRINGS)] = True
+    value[lowered.isin(FALSE_STRINGS)] = False
+    bad = (lowered != "") & value.isna()
+    return value, bad
+
+
+def _parse_number(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    text = raw.astype(str).str.strip()
+    value = pd.to_numeric(text, errors="coerce").astype("float64")
+    bad = (text != "") & (value.isna() | ~np.isfinite(value.fillna(0)))
+    return value.where(~bad), bad
+
+
+def validate(frame: pd.DataFrame, formats: dict[str, str], rules: Rules) -> Validated:
+    """Split a canonical frame into typed valid rows and (line, reason) rejects."""
+    reasons: dict[int, list[str]] = {}
+
+    def flag(mask: pd.Series, reason: str | pd.Series) -> None:
+        for idx in mask[mask].index:
+            text = reason if isinstance(reason, str) else str(reason[idx])
+            reasons.setdefault(idx, []).append(text)
+
+    contact_id = frame["contact_id"].astype(str).str.strip()
+    flag(contact_id == "", "missing contact_id")
+    first_line = frame[LINE].groupby(contact_id).transform("first")
+    dup = contact_id.duplicated(keep="first") & (contact_id != "")
+    flag(dup, "duplicate contact_id: first at line " + first_line.astype(str))
+
+    text = frame["text"].astype(str).str.strip()
+    flag(text == "", "empty text")
+    too_long = text.str.len() > rules.max_text_chars
+    text = text.where(~too_long, text.str.slice(0, rules.max_text_chars))
+
+    created, naive_count = _parse_timestamps(
+        frame["created_at"], formats.get("created_at"), rules.tz
+    )
+    raw_ts = frame["created_at"].astype(str).str.strip()
+    flag(raw_ts == "", "missing created_at")
+    flag((raw_ts != "") & created.isna(), "unparseable created_at: " + raw_ts.str.slice(0, 40))
+    earliest = pd.Timestamp(year=rules.min_year, month=1, day=1, tz="UTC")
+    latest = pd.Timestamp(rules.now).tz_convert("UTC") + pd.Timedelta(days=rules.max_future_days)
+    impossible = created.notna() & ((created < earliest) | (created > latest))
+    flag(impossible, "impossible created_at: " + created.astype(str))
+
+    escalation, bad_bool = _parse_bool(frame["is_escalation"])
+    flag(bad_bool, "bad is_escalation: not a boolean: " + frame["is_escalation"].astype(str))
+    handle, bad_handle = _parse_number(frame["handle_time_s"])
+    flag(bad_handle, "bad handle_time_s: not a number: " + frame["handle_time_s"].astype(str))
+    negative = handle < 0
+    flag(negative.fillna(False), "bad handle_time_s: negative")
+    csat, bad_csat = _parse_number(frame["csat"])
+    flag(bad_csat, "bad csat: not a number: " + frame["csat"].astype(str))
+
+    def optional_str(name: str) -> pd.Series:
+        values = frame[name].astype(str).str.strip()
+        return values.where(values != "", None)
+
+    typed = pd.DataFrame(
+        {
+            LINE: frame[LINE],
+            "contact_id": contact_id,
+            "created_at": created,
+            "text": text,
+            "text_truncated": too_long,
+            "customer_id": optional_str("customer_id"),
+            "channel": optional_str("channel").str.lower(),
+            "is_escalation": escalation,
+            "handle_time_s": handle.where(~negative.fillna(False)),
+            "resolution": optional_str("resolution"),
+            "csat": csat,
+        },
+        index=frame.index,
+    )
+    for column in frame.columns:
+        if column.startswith("dim:"):
+            typed[column] = optional_str(column)
+    bad_index = pd.Index(sorted(reasons))
+    rejects = pd.DataFrame(
+        {
+            LINE: frame.loc[bad_index, LINE].to_numpy(),
+            "reason": ["; ".join(reasons[i]) for i in bad_index],
+        },
+        index=bad_index,
+    )
+    valid = typed.drop(index=bad_index)
+    return Validated(
+        valid=valid,
+        rejects=rejects,
+        naive_timestamps=naive_count,
+        truncated=int(too_long[valid.index].sum()),
+    )

@@ -1,0 +1,155 @@
+"""Writing and reading contacts, their dimensions, the quarantine and the ingest log.
+
+All functions take an open connection; the caller owns the transaction (see `Store.write`),
+which is what makes a whole `rca ingest` all-or-nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+CONTACT_COLUMNS = (
+    "contact_id",
+    "created_at",
+    "text",
+    "text_raw",
+    "text_norm",
+    "text_hash",
+    "text_truncated",
+    "customer_id",
+    "channel",
+    "is_escalation",
+    "handle_time_s",
+    "resolution",
+    "csat",
+    "content_hash",
+    "source_file",
+    "source_line",
+    "ingest_id",
+    "ingested_at",
+    "updated_at",
+)
+UPDATABLE = [c for c in CONTACT_COLUMNS if c not in ("contact_id", "ingested_at")]
+
+
+@dataclass
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def upsert_contacts(
+    con: duckdb.DuckDBPyConnection,
+    contacts: pd.DataFrame,
+    dims: pd.DataFrame,
+    *,
+    ingest_id: str,
+    now: datetime,
+) -> UpsertCounts:
+    """Insert new contacts, update changed ones (keeping history), leave the rest alone."""
+    if contacts.empty:
+        return UpsertCounts()
+    stage = contacts.copy()
+    stage["ingest_id"] = ingest_id
+    stage["ingested_at"] = now
+    stage["updated_at"] = now
+    stage = stage[list(CONTACT_COLUMNS)]
+    con.register("stage_contacts", stage)
+    con.register("stage_dims", dims)
+    try:
+        existing = con.execute(
+            "SELECT c.contact_id, c.content_hash FROM contacts c "
+            "JOIN stage_contacts s USING (contact_id)"
+        ).df()
+        known = dict(zip(existing["contact_id"], existing["content_hash"], strict=True))
+        is_known = stage["contact_id"].isin(known)
+        changed_mask = is_known & (stage["contact_id"].map(known) != stage["content_hash"])
+        changed = stage.loc[changed_mask, ["contact_id"]]
+        written = stage.loc[changed_mask | ~is_known, ["contact_id"]]
+        con.register("changed_ids", changed)
+        con.register("written_ids", written)
+        con.execute(
+            """INSERT INTO contact_history
+               SELECT c.contact_id, ?, ?, c.content_hash, s.content_hash, to_json(c)
+               FROM contacts c JOIN stage_contacts s USING (contact_id)
+               JOIN changed_ids USING (contact_id)""",
+            [now, ingest_id],
+        )
+        assignments = ", ".join(f"{c} = s.{c}" for c in UPDATABLE)
+        con.execute(
+            f"UPDATE contacts SET {assignments} FROM stage_contacts s "
+            "WHERE contacts.contact_id = s.contact_id "
+            "AND contacts.contact_id IN (SELECT contact_id FROM changed_ids)"
+        )
+        con.execute(
+            "DELETE FROM contact_dimensions "
+            "WHERE contact_id IN (SELECT contact_id FROM changed_ids)"
+        )
+        columns = ", ".join(CONTACT_COLUMNS)
+        con.execute(
+            f"INSERT INTO contacts ({columns}) SELECT {columns} FROM stage_contacts "
+            "WHERE contact_id NOT IN (SELECT contact_id FROM contacts)"
+        )
+        con.execute(
+            "INSERT INTO contact_dimensions SELECT d.contact_id, d.name, d.value FROM stage_dims d "
+            "WHERE d.contact_id IN (SELECT contact_id FROM written_ids)"
+        )
+    finally:
+        for view in ("stage_contacts", "stage_dims", "changed_ids", "written_ids"):
+            con.unregister(view)
+    n_changed = int(changed_mask.sum())
+    return UpsertCounts(
+        inserted=int((~is_known).sum()),
+        updated=n_changed,
+        unchanged=int(is_known.sum()) - n_changed,
+    )
+
+
+def quarantine_rows(
+    con: duckdb.DuckDBPyConnection,
+    rows: pd.DataFrame,
+    *,
+    file: str,
+    file_sha256: str,
+    ingest_id: str,
+    now: datetime,
+) -> int:
+    """Record bad rows once per (file content, line): re-ingesting adds nothing new."""
+    if rows.empty:
+        return 0
+    stage = pd.DataFrame(
+        {
+            "file_sha256": file_sha256,
+            "line": rows["line"].astype("int64"),
+            "file": file,
+            "raw": rows["raw"].astype(str),
+            "reason": rows["reason"].astype(str),
+            "ingest_id": ingest_id,
+            "quarantined_at": now,
+        }
+    )
+    con.register("stage_quarantine", stage)
+    try:
+        con.execute("INSERT INTO quarantine SELECT * FROM stage_quarantine ON CONFLICT DO NOTHING")
+    finally:
+        con.unregister("stage_quarantine")
+    return len(stage)
+
+
+def log_ingest(con: duckdb.DuckDBPyConnection, record: dict[str, object]) -> None:
+    columns = ", ".join(record)
+    marks = ", ".join("?" for _ in record)
+    con.execute(f"INSERT INTO ingests ({columns}) VALUES ({marks})", list(record.values()))
+
+
+def list_quarantine(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pd.DataFrame:
+    return con.execute(
+        "SELECT file, line, reason, raw, quarantined_at FROM quarantine "
+        "ORDER BY quarantined_at DESC, file, line LIMIT ?",
+        [limit],
+    ).df()

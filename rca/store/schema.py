@@ -1,0 +1,132 @@
+"""The store's schema, owned here and nowhere else, with ordered migrations.
+
+Each migration is a list of SQL statements applied in one transaction; `schema_version` records
+which have run. Opening a store applies the missing ones, so an older `.rca` folder upgrades
+itself on first use by a newer `rca`.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[list[str]] = [
+    # 1: contacts, dimensions, history, quarantine, ingest log, embeddings, themes, runs, reports.
+    [
+        """CREATE TABLE contacts (
+            contact_id     VARCHAR PRIMARY KEY,
+            created_at     TIMESTAMPTZ NOT NULL,
+            text           VARCHAR NOT NULL,      -- redacted display text
+            text_raw       VARCHAR,               -- only when RCA_KEEP_RAW_TEXT is set
+            text_norm      VARCHAR NOT NULL,      -- normalised for embedding
+            text_hash      VARCHAR NOT NULL,      -- cache key for embeddings
+            text_truncated BOOLEAN NOT NULL DEFAULT FALSE,
+            customer_id    VARCHAR,
+            channel        VARCHAR,
+            is_escalation  BOOLEAN,
+            handle_time_s  DOUBLE,
+            resolution     VARCHAR,               -- redacted
+            csat           DOUBLE,
+            content_hash   VARCHAR NOT NULL,      -- decides unchanged vs updated on re-ingest
+            source_file    VARCHAR,
+            source_line    BIGINT,
+            ingest_id      VARCHAR NOT NULL,
+            ingested_at    TIMESTAMPTZ NOT NULL,
+            updated_at     TIMESTAMPTZ NOT NULL
+        )""",
+        """CREATE TABLE contact_dimensions (
+            contact_id VARCHAR NOT NULL,
+            name       VARCHAR NOT NULL,
+            value      VARCHAR
+        )""",  # no key: DuckDB's ART index rejects delete+reinsert of one key in a transaction
+        """CREATE TABLE contact_history (
+            contact_id       VARCHAR NOT NULL,
+            changed_at       TIMESTAMPTZ NOT NULL,
+            ingest_id        VARCHAR NOT NULL,
+            old_content_hash VARCHAR NOT NULL,
+            new_content_hash VARCHAR NOT NULL,
+            old_row          JSON                 -- the replaced values, redacted
+        )""",
+        """CREATE TABLE quarantine (
+            file_sha256    VARCHAR NOT NULL,
+            line           BIGINT NOT NULL,
+            file           VARCHAR NOT NULL,
+            raw            VARCHAR NOT NULL,      -- the source row as JSON (redacted)
+            reason         VARCHAR NOT NULL,
+            ingest_id      VARCHAR NOT NULL,
+            quarantined_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (file_sha256, line)
+        )""",
+        """CREATE TABLE ingests (
+            ingest_id   VARCHAR NOT NULL,
+            file        VARCHAR NOT NULL,
+            file_sha256 VARCHAR NOT NULL,
+            encoding    VARCHAR,
+            started_at  TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ NOT NULL,
+            rows_read   BIGINT NOT NULL,
+            inserted    BIGINT NOT NULL,
+            updated     BIGINT NOT NULL,
+            unchanged   BIGINT NOT NULL,
+            quarantined BIGINT NOT NULL,
+            notes       VARCHAR
+        )""",
+        """CREATE TABLE embeddings (
+            text_hash  VARCHAR NOT NULL,
+            model_id   VARCHAR NOT NULL,
+            vector     FLOAT[] NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (text_hash, model_id)
+        )""",
+        """CREATE TABLE themes (
+            model_version VARCHAR NOT NULL,
+            theme_id      VARCHAR NOT NULL,
+            label         VARCHAR NOT NULL,
+            keywords      VARCHAR[],
+            parent_group  VARCHAR,
+            size          BIGINT NOT NULL,
+            centroid      FLOAT[],
+            PRIMARY KEY (model_version, theme_id)
+        )""",
+        """CREATE TABLE theme_events (
+            model_version VARCHAR NOT NULL,
+            event         VARCHAR NOT NULL,       -- kept | merged | split | new | retired
+            theme_id      VARCHAR NOT NULL,
+            related_ids   VARCHAR[],
+            overlap       DOUBLE,
+            similarity    DOUBLE
+        )""",
+        """CREATE TABLE assignments (
+            model_version VARCHAR NOT NULL,
+            contact_id    VARCHAR NOT NULL,
+            theme_id      VARCHAR,                -- NULL = unassigned
+            similarity    DOUBLE,
+            PRIMARY KEY (model_version, contact_id)
+        )""",
+        """CREATE TABLE models (
+            model_version VARCHAR PRIMARY KEY,
+            model_id      VARCHAR NOT NULL,       -- the encoder
+            mlflow_run_id VARCHAR,
+            registry_version VARCHAR,
+            trained_at    TIMESTAMPTZ NOT NULL,
+            n_themes      BIGINT NOT NULL,
+            metrics       JSON,
+            is_champion   BOOLEAN NOT NULL DEFAULT FALSE
+        )""",
+        """CREATE TABLE runs (
+            run_id      VARCHAR PRIMARY KEY,
+            command     VARCHAR NOT NULL,
+            started_at  TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ,
+            status      VARCHAR NOT NULL,
+            details     JSON
+        )""",
+        """CREATE TABLE reports_sent (
+            period          VARCHAR NOT NULL,
+            recipients_hash VARCHAR NOT NULL,
+            sent_at         TIMESTAMPTZ NOT NULL,
+            status          VARCHAR NOT NULL,
+            message_id      VARCHAR,
+            error           VARCHAR
+        )""",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

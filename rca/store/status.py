@@ -1,0 +1,50 @@
+"""What the store holds, for `rca status` and the API's readiness check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from rca.store.db import current_version
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = con.execute(sql).fetchone()
+    return row[0] if row else None
+
+
+def store_status(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Counts, date range, quarantine by reason, recent ingests and models."""
+    first, last = con.execute("SELECT min(created_at), max(created_at) FROM contacts").fetchone()
+    reasons = con.execute(
+        "SELECT split_part(split_part(reason, ';', 1), ':', 1) AS reason, count(*) AS rows FROM quarantine "
+        "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20"
+    ).df()
+    ingests = con.execute(
+        "SELECT ingest_id, file, finished_at, rows_read, inserted, updated, unchanged, "
+        "quarantined FROM ingests ORDER BY finished_at DESC LIMIT 10"
+    ).df()
+    models = con.execute(
+        "SELECT model_version, model_id, trained_at, n_themes, is_champion FROM models "
+        "ORDER BY trained_at DESC LIMIT 10"
+    ).df()
+    return {
+        "schema_version": current_version(con),
+        "contacts": _scalar(con, "SELECT count(*) FROM contacts"),
+        "customers": _scalar(con, "SELECT count(DISTINCT customer_id) FROM contacts"),
+        "quarantined": _scalar(con, "SELECT count(*) FROM quarantine"),
+        "updated_contacts": _scalar(con, "SELECT count(DISTINCT contact_id) FROM contact_history"),
+        "dimensions": [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT name FROM contact_dimensions ORDER BY 1"
+            ).fetchall()
+        ],
+        "first_contact_at": first,
+        "last_contact_at": last,
+        "embeddings": _scalar(con, "SELECT count(*) FROM embeddings"),
+        "quarantine_reasons": reasons.to_dict(orient="records"),
+        "recent_ingests": ingests.to_dict(orient="records"),
+        "models": models.to_dict(orient="records"),
+    }
