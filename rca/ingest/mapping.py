@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ class FieldSource:
     value_map: dict[str, str] = field(default_factory=dict)
     true_values: tuple[str, ...] = ()
     scale: float | None = None  # multiply numbers, e.g. minutes -> seconds
+    optional: bool = False  # absent columns are skipped instead of failing the file
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def _field_source(name: str, spec: Any) -> FieldSource:
             value_map={str(k).lower(): str(v) for k, v in (spec.get("map") or {}).items()},
             true_values=tuple(str(v).lower() for v in spec.get("true_values", ())),
             scale=float(spec["scale"]) if "scale" in spec else None,
+            optional=bool(spec.get("optional", False)),
         )
     raise RcaError(f"mapping field {name!r}: expected a column name, a list or a table")
 
@@ -148,13 +150,19 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, di
     required field has no source.
     """
     columns = [c for c in raw.columns if c != LINE]
-    named = [c for s in mapping.fields.values() for c in s.columns] + list(
-        mapping.dimensions.values()
-    )
-    absent = sorted({c for c in named if c not in columns})
+    present = set(columns)
+    sources = {
+        name: replace(src, columns=tuple(c for c in src.columns if c in present))
+        if src.optional
+        else src
+        for name, src in mapping.fields.items()
+    }
+    sources = {name: src for name, src in sources.items() if src.columns}
+    named = [c for s in sources.values() for c in s.columns] + list(mapping.dimensions.values())
+    absent = sorted({c for c in named if c not in present})
     if absent:
         raise RcaError(f"mapping {mapping.name} names columns absent from the file: {absent}")
-    missing = [f for f in REQUIRED_FIELDS if f not in mapping.fields]
+    missing = [f for f in REQUIRED_FIELDS if f not in sources]
     if missing:
         raise RcaError(
             f"no column for required field(s) {missing}; file has {columns}: "
@@ -163,7 +171,7 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, di
     out = pd.DataFrame({LINE: raw[LINE].to_numpy()}, index=raw.index)
     formats: dict[str, str] = {}
     for name in FIELDS:
-        source = mapping.fields.get(name)
+        source = sources.get(name)
         if source is None:
             out[name] = ""
             continue

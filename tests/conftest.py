@@ -1,0 +1,70 @@
+"""Shared fixtures: a temporary RCA_HOME, settings for it, and small contact exports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rca.settings import Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+SAMPLE_TEXTS = (
+    "My card has not arrived yet, it has been two weeks.",
+    "I was charged twice for the same order.",
+    "How do I reset my password? The link does not work.",
+    "The parcel says delivered but I never got it.",
+    "Why is my refund still pending after ten days?",
+    "The app crashes when I open the payments screen.",
+)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "rca-home"
+
+
+@pytest.fixture
+def settings(home: Path) -> Settings:
+    return Settings(home=home, timezone="Europe/London")
+
+
+def make_contacts(n: int, seed: int = 0, start: str = "2026-09-01") -> pd.DataFrame:
+    """A plain, valid export of n contacts (ids C00000..), deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    base = pd.Timestamp(start, tz="UTC")
+    minutes = np.sort(rng.integers(0, 60 * 24 * 70, size=n))
+    return pd.DataFrame(
+        {
+            "contact_id": [f"C{i:05d}" for i in range(n)],
+            "created_at": [(base + pd.Timedelta(minutes=int(m))).isoformat() for m in minutes],
+            "text": [SAMPLE_TEXTS[i] for i in rng.integers(0, len(SAMPLE_TEXTS), size=n)],
+            "customer_id": [f"U{i:04d}" for i in rng.integers(0, max(1, n // 2), size=n)],
+            "channel": rng.choice(["chat", "email", "phone"], size=n),
+            "is_escalation": rng.choice(["true", "false"], size=n, p=[0.1, 0.9]),
+            "handle_time_s": rng.integers(30, 900, size=n),
+            "market": rng.choice(["UK", "DE", "FR"], size=n),
+            "app_version": rng.choice(["5.1.0", "5.2.0"], size=n),
+        }
+    )
+
+
+def run_cli(
+    *args: str, home: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `rca` console script in a subprocess."""
+    command = [sys.executable, "-m", "rca", *args]
+    if home is not None:
+        command += ["--home", str(home)]
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run(
+        command, capture_output=True, text=True, env=full_env, timeout=timeout, cwd=REPO
+    )
