@@ -1,0 +1,84 @@
+"""The real `rca` command: exit codes, help, and the documented JSON output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import make_contacts, run_cli
+
+COMMANDS = ["ingest", "status", "demo"]
+
+
+@pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])
+def test_help_everywhere(command: list[str]) -> None:
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0
+    assert "Usage" in result.stdout
+
+
+def test_usage_error_exits_2() -> None:
+    result = run_cli("ingest", "--no-such-option")
+    assert result.returncode == 2
+    assert "No such option" in result.stderr
+
+
+def test_handled_error_is_one_line_exit_1(tmp_path: Path) -> None:
+    result = run_cli("ingest", str(tmp_path / "missing.csv"), home=tmp_path / "h")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'missing.csv'}: no such file"
+    ]
+    assert "Traceback" not in result.stderr
+    debug = run_cli("--debug", "ingest", str(tmp_path / "missing.csv"), home=tmp_path / "h")
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+def test_status_without_store_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli("status", home=tmp_path / "empty")
+    assert result.returncode == 1
+    assert "no store" in result.stderr
+
+
+def test_ingest_and_status_json(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    frame = make_contacts(30)
+    frame.loc[0, "text"] = ""
+    frame.to_csv(path, index=False)
+    home = tmp_path / "h"
+    result = run_cli("ingest", str(path), "--format", "json", home=home)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["command"] == "ingest"
+    assert payload["totals"] == {
+        "read": 30,
+        "inserted": 29,
+        "updated": 0,
+        "unchanged": 0,
+        "quarantined": 1,
+        "truncated": 0,
+    }
+    assert payload["files"][0]["file"] == str(path.resolve())
+
+    status = json.loads(run_cli("status", "--format", "json", home=home).stdout)
+    assert status["command"] == "status"
+    assert (status["contacts"], status["quarantined"]) == (29, 1)
+    assert status["dimensions"] == ["app_version", "market"]
+    assert status["first_contact_at"] < status["last_contact_at"]
+
+    rejected = json.loads(
+        run_cli("ingest", "--show-rejected", "--format", "json", home=home).stdout
+    )
+    assert [r["reason"] for r in rejected["rows"]] == ["empty text"]
+
+    csv_out = run_cli("ingest", "--show-rejected", "--format", "csv", home=home).stdout
+    assert csv_out.splitlines()[0] == "file,line,reason,raw,quarantined_at"
+
+
+def test_home_from_environment(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    make_contacts(3).to_csv(path, index=False)
+    result = run_cli("ingest", str(path), env={"RCA_HOME": str(tmp_path / "envhome")})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "envhome" / "rca.duckdb").exists()
