@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=10_000, ge=100, description="Longer texts are truncated.")
     keep_raw_text: bool = Field(default=False, description="Keep unredacted text in the store.")
     redact_min_digit_run: int = Field(
-        default=6, ge=4, description="Digit runs this long or longer are redacted as [ID]."
+        default=6, ge=5, description="Digit runs this long or longer are redacted as [ID]."
     )
     min_year: int = Field(default=2000, description="Timestamps before this are impossible.")
     max_future_days: int = Field(default=1, description="Timestamps this far ahead are rejected.")
