@@ -121,7 +121,8 @@ def test_naive_timestamps_are_read_in_the_configured_zone(
 def test_jsonl_bad_lines_and_parquet(tmp_path: Path, settings: Settings) -> None:
     jsonl = tmp_path / "a.jsonl"
     jsonl.write_text(
-        '{"contact_id": "J1", "created_at": "2026-11-02T10:00:00Z", "text": "hi there", "tier": "gold"}\n'
+        '{"contact_id": "J1", "created_at": "2026-11-02T10:00:00Z", '
+        '"text": "hi there", "tier": "gold"}\n'
         "{not json}\n"
         '["a", "list"]\n',
         encoding="utf-8",
@@ -250,7 +251,8 @@ def test_mapping_combines_columns_and_parses_date_and_time(
     assert summary.totals()["inserted"] == 2
     rows = _query(
         settings,
-        "SELECT contact_id, text, is_escalation, strftime(created_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M') "
+        "SELECT contact_id, text, is_escalation, "
+        "strftime(created_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M') "
         "FROM contacts ORDER BY 1",
     )
     assert rows == [

@@ -1,0 +1,204 @@
+"""Parent groups of themes, so a long theme list can be read as a few headings.
+
+Themes are grouped by average-linkage agglomerative clustering of their centroids under cosine
+distance: average linkage does not chain unrelated themes together through one bridging theme
+(single linkage does), and unlike Ward it works directly with cosine distances. Each group is
+named with c-TF-IDF over its members' keywords, so the name says what the members share and
+what sets the group apart from the other groups.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+
+from rca.cluster.labels import (
+    PARTICLES,
+    PHRASE_ONLY_WORDS,
+    KeywordLike,
+    c_tf_idf,
+    theme_label,
+)
+
+# Automatic group count: about sqrt(k) groups of about sqrt(k) themes each balances the two
+# levels (50 themes -> 7 groups of ~7), which is what a reader can scan on one screen. A fixed
+# cosine-distance threshold was rejected: the scale of distances depends on the embedding model
+# and on how finely the themes were cut, so one threshold gives 1 group on one data set and 40 on
+# another. At least 2 groups (one group is no hierarchy), at most 12 (more headings than that is
+# a second long list).
+MIN_AUTO_GROUPS = 2
+MAX_AUTO_GROUPS = 12
+# Group naming: a member's keyword at rank r counts 1 / (1 + r) (a theme's top keywords say most
+# about it) times log(1 + theme size) (big themes lead the name without drowning small ones).
+# The name is built from the group's best GROUP_LABEL_TOP_N terms.
+GROUP_LABEL_TOP_N = 8
+
+
+def auto_n_groups(n_themes: int) -> int:
+    """Default number of parent groups for ``n_themes`` themes (see module constants)."""
+    if n_themes <= 1:
+        return n_themes
+    return min(n_themes, int(np.clip(round(math.sqrt(n_themes)), MIN_AUTO_GROUPS, MAX_AUTO_GROUPS)))
+
+
+def _cosine_distances(centroids: np.ndarray) -> np.ndarray:
+    c = np.asarray(centroids, dtype=np.float64)
+    if not np.all(np.isfinite(c)):
+        raise ValueError("centroids contain NaN or inf")
+    norms = np.linalg.norm(c, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        raise ValueError("a centroid is the zero vector; cosine distance is undefined")
+    c = c / norms
+    dist = np.clip(1.0 - c @ c.T, 0.0, 2.0)
+    dist = (dist + dist.T) / 2.0  # exact symmetry for squareform
+    np.fill_diagonal(dist, 0.0)
+    return dist
+
+
+def _number_by_size(raw: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Renumber groups 0..g-1 by total size, largest first (ties: lowest member theme first)."""
+    uniq = np.unique(raw)
+    totals = np.array([sizes[raw == g].sum() for g in uniq])
+    first_member = np.array([np.flatnonzero(raw == g)[0] for g in uniq])
+    order = np.lexsort((first_member, -totals))
+    new_id = {int(uniq[o]): rank for rank, o in enumerate(order)}
+    return np.array([new_id[int(g)] for g in raw], dtype=np.int64)
+
+
+def parent_groups(
+    centroids: np.ndarray,
+    sizes: Sequence[int] | np.ndarray,
+    *,
+    n_groups: int | None = None,
+) -> np.ndarray:
+    """Parent group id (0 = largest group by contacts) for every theme, as an int array.
+
+    Average-linkage clustering of the centroids under cosine distance, cut into ``n_groups``
+    groups (fewer if merge heights tie); ``None`` picks :func:`auto_n_groups`. ``sizes`` (contacts
+    per theme) only orders the group ids, so the same grouping always gets the same numbers.
+    """
+    centroids = np.atleast_2d(np.asarray(centroids))
+    k = 0 if centroids.size == 0 else centroids.shape[0]
+    sizes_arr = np.asarray(sizes, dtype=np.float64).ravel()
+    if len(sizes_arr) != k:
+        raise ValueError(f"{k} centroids but {len(sizes_arr)} sizes")
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    g = auto_n_groups(k) if n_groups is None else int(n_groups)
+    if g < 1:
+        raise ValueError(f"n_groups must be >= 1, got {n_groups}")
+    dist = _cosine_distances(centroids)
+    if g >= k:
+        raw = np.arange(k)
+    elif g == 1:
+        raw = np.zeros(k, dtype=np.int64)
+    else:
+        tree = linkage(squareform(dist, checks=False), method="average")
+        raw = fcluster(tree, t=g, criterion="maxclust")
+    return _number_by_size(np.asarray(raw), sizes_arr)
+
+
+def _phrase_units(words: list[str]) -> list[str]:
+    """Words of a keyword phrase as group-name terms: particles stay bound ("top up"), negations
+    are dropped ("not arrived" -> "arrived")."""
+    units: list[str] = []
+    for word in words:
+        if word in PARTICLES and units:
+            units[-1] = f"{units[-1]} {word}"
+        elif word not in PHRASE_ONLY_WORDS:
+            units.append(word)
+    return units
+
+
+def _as_mapping(
+    keywords: Mapping[int, Sequence[KeywordLike]] | Sequence[Sequence[KeywordLike]],
+) -> Mapping[int, Sequence[KeywordLike]]:
+    if isinstance(keywords, Mapping):
+        return keywords
+    return dict(enumerate(keywords))
+
+
+def group_labels(
+    groups: Sequence[int] | np.ndarray,
+    keywords: Mapping[int, Sequence[KeywordLike]] | Sequence[Sequence[KeywordLike]],
+    sizes: Sequence[int] | np.ndarray | None = None,
+    *,
+    theme_names: Mapping[int, str] | Sequence[str] | None = None,
+    max_words: int = 4,
+) -> dict[int, str]:
+    """``{group: name}`` from the member themes' keywords.
+
+    ``groups[t]`` is theme t's group (from :func:`parent_groups`), ``keywords[t]`` its ranked
+    keywords (strings or ``(term, score)``, e.g. from ``theme_keywords``). Each keyword phrase and
+    each of its words is a term; a group's terms are weighted by keyword rank and member size,
+    scored by c-TF-IDF against the other groups, and scaled by the share of members that mention
+    them (so "card" beats "card not arrived" in a group of card themes). A one-theme group takes
+    that theme's name when
+    ``theme_names`` is given. Names repeated across groups get a " (2)", " (3)" suffix.
+    """
+    groups_arr = np.asarray(groups, dtype=np.int64).ravel()
+    kw = _as_mapping(keywords)
+    size_w = (
+        np.ones(len(groups_arr))
+        if sizes is None
+        else np.log1p(np.asarray(sizes, dtype=np.float64).ravel())
+    )
+    if len(size_w) != len(groups_arr):
+        raise ValueError(f"{len(groups_arr)} themes in groups but {len(size_w)} sizes")
+    names = dict(enumerate(theme_names)) if isinstance(theme_names, Sequence) else theme_names
+    group_ids = sorted(int(g) for g in np.unique(groups_arr))
+    if not group_ids:
+        return {}
+
+    vocab: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    mentions: set[tuple[int, int, int]] = set()  # (group row, term, member theme)
+    n_members = np.zeros(len(group_ids))
+    for row, g in enumerate(group_ids):
+        members = np.flatnonzero(groups_arr == g)
+        n_members[row] = len(members)
+        for theme in members:
+            for rank, keyword in enumerate(kw.get(int(theme), ())):
+                phrase = (keyword[0] if isinstance(keyword, tuple) else str(keyword)).lower()
+                terms = {phrase, *_phrase_units(phrase.split())}
+                weight = float(size_w[theme]) / (1.0 + rank)
+                for term in sorted(terms):
+                    col = vocab.setdefault(term, len(vocab))
+                    rows.append(row)
+                    cols.append(col)
+                    vals.append(weight)
+                    mentions.add((row, col, int(theme)))
+    labels: dict[int, str] = {}
+    if vocab:
+        shape = (len(group_ids), len(vocab))
+        counts = sp.csr_matrix((vals, (rows, cols)), shape=shape)
+        # Scores are scaled by the share of member themes that mention the term: a group's name
+        # should say what its members have in common, not what one of them is about.
+        coverage = np.zeros(shape)
+        for row, col, _ in mentions:
+            coverage[row, col] += 1.0
+        coverage /= n_members[:, None]
+        scores = c_tf_idf(counts).toarray() * coverage
+        terms_arr = np.array(sorted(vocab, key=vocab.__getitem__), dtype=str)
+        for row, g in enumerate(group_ids):
+            nz = np.flatnonzero(scores[row] > 0)
+            order = nz[np.lexsort((terms_arr[nz], -scores[row, nz]))][:GROUP_LABEL_TOP_N]
+            ranked = [(str(terms_arr[i]), float(scores[row, i])) for i in order]
+            labels[g] = theme_label(ranked, max_words=max_words, fallback=f"Group {g}")
+    result: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for g in group_ids:
+        members = np.flatnonzero(groups_arr == g)
+        name = labels.get(g, f"Group {g}")
+        if names is not None and len(members) == 1 and int(members[0]) in names:
+            name = names[int(members[0])]
+        seen[name] = seen.get(name, 0) + 1
+        result[g] = name if seen[name] == 1 else f"{name} ({seen[name]})"
+    return result

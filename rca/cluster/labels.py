@@ -1,0 +1,604 @@
+"""Readable theme names from class-based TF-IDF keywords.
+
+A theme is only useful to a program manager if its name says what the contacts are about. We use
+the class-based TF-IDF of BERTopic (c-TF-IDF): every theme's texts are treated as one document, so
+a term scores high when it is frequent inside the theme and rare across the other themes. The
+keywords are then cleaned (placeholders stripped, support boilerplate removed, bigrams preferred
+over the unigrams they contain, plural/singular duplicates dropped) and turned into a short label.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+Keyword = tuple[str, float]
+KeywordLike = str | tuple[str, float]
+
+UNASSIGNED = -1
+
+# Typed placeholders left by redaction ([EMAIL], [PHONE], [CARD], [ACCOUNT_2], ...). They must be
+# removed *before* tokenising: lowercasing would turn "[EMAIL]" into the real word "email" and the
+# redactor's choices would surface as keywords.
+PLACEHOLDER_RE = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
+
+# Negation carries the meaning of most complaints ("card not arrived", "no refund"), so contracted
+# and apostrophe-less negations are rewritten to "not" before tokenising.
+_NEGATION_CONTRACTION_RE = re.compile(
+    r"\b(?:can|won)[’']?t\b"
+    r"|\b(?:do|does|did|is|are|was|were|has|have|had|could|would|should|ai)n[’']?t\b"
+)
+# Other clitics ('s, 're, 've, 'll, 'd, 'm) add nothing to a keyword; drop them so "I'm" does not
+# leave a stray "im" behind.
+_CLITIC_RE = re.compile(r"[’'](?:s|re|ve|ll|d|m)\b")
+
+# A token is 2+ word characters with at least one letter: order numbers and amounts are noise for
+# a theme name, while "3ds" or "2fa" are not.
+TOKEN_RE = re.compile(r"(?u)\b(?=\w*[^\W\d_])\w{2,}\b")
+# Phrases never span sentence or clause punctuation ("card broken. payment declined").
+CLAUSE_SPLIT_RE = re.compile(r"[.!?;:,()\n\r\t]+|\s[-–—]+\s")
+
+# Words sklearn's generic English list removes but that name support problems ("top up", "bill",
+# "amount", "back", "call", "not arrived", "log out"...). They stay in the vocabulary.
+KEEP_WORDS = frozenset(
+    {
+        "amount",
+        "back",
+        "bill",
+        "call",
+        "detail",
+        "down",
+        "empty",
+        "fill",
+        "find",
+        "found",
+        "full",
+        "interest",
+        "move",
+        "name",
+        "never",
+        "no",
+        "not",
+        "off",
+        "out",
+        "system",
+        "top",
+        "up",
+    }
+)
+# Greeting / politeness / filler / relative-time words that occur in every theme of support text.
+SUPPORT_STOP_WORDS = frozenset(
+    {
+        "able",
+        "advise",
+        "ago",
+        "afternoon",
+        "appreciate",
+        "asap",
+        "assist",
+        "assistance",
+        "currently",
+        "dear",
+        "did",
+        "does",
+        "doing",
+        "earlier",
+        "evening",
+        "going",
+        "good",
+        "got",
+        "guys",
+        "happen",
+        "happened",
+        "hello",
+        "help",
+        "helping",
+        "hey",
+        "hi",
+        "hope",
+        "im",
+        "issue",
+        "issues",
+        "ive",
+        "just",
+        "kind",
+        "kindly",
+        "know",
+        "let",
+        "like",
+        "madam",
+        "make",
+        "makes",
+        "making",
+        "morning",
+        "need",
+        "needed",
+        "needs",
+        "ok",
+        "okay",
+        "pls",
+        "plz",
+        "problem",
+        "problems",
+        "question",
+        "questions",
+        "really",
+        "recently",
+        "regards",
+        "sir",
+        "sorry",
+        "team",
+        "thank",
+        "thanks",
+        "thx",
+        "today",
+        "tomorrow",
+        "tried",
+        "trying",
+        "want",
+        "wanted",
+        "wants",
+        "wondering",
+        "yeah",
+        "yes",
+        "yesterday",
+    }
+)
+STOP_WORDS = frozenset((ENGLISH_STOP_WORDS - KEEP_WORDS) | SUPPORT_STOP_WORDS)
+
+# Suffixes stripped by `stem` (first match wins, longest first) and the shortest stem we accept.
+STEM_SUFFIXES = ("ings", "ing", "ions", "ion", "ed", "es", "s")
+NOT_PLURAL_ENDINGS = ("ss", "us", "is")
+MIN_STEM_CHARS = 3
+# Two words sharing a prefix this long, covering this share of the shorter word, are one word for
+# a label ("delivery"/"delivered"); 6 keeps "transfer"/"transaction" apart.
+MIN_SHARED_PREFIX = 6
+SHARED_PREFIX_SHARE = 0.75
+
+# Words kept only so that phrases survive ("not arrived", "top up"); alone they say nothing.
+NEGATIONS = frozenset({"not", "no", "never"})
+PARTICLES = frozenset({"up", "out", "off", "down"})
+PHRASE_ONLY_WORDS = NEGATIONS | PARTICLES
+# Negations that need a subject in front of them ("card not arrived"), unlike "no refund".
+PREDICATE_NEGATIONS = frozenset({"not", "never"})
+
+# A unigram is redundant with a bigram that contains it when at least this share of the unigram's
+# occurrences in the theme are inside that bigram: "card payment" then says everything "card" did.
+BIGRAM_COVERAGE = 0.5
+# Candidates examined per theme before de-duplication, as a multiple of top_n: cleaning can
+# remove many of the raw top terms, so look a little deeper than we return.
+CANDIDATE_FACTOR = 4
+# A later keyword joins the label only if it scores at least this share of the best keyword;
+# weaker ones are usually one-off phrasing, and a one-facet label is better than a noisy one.
+MIN_RELATIVE_SCORE = 0.5
+# Labels with more than two facets ("A / B / C") read as keyword lists rather than names.
+MAX_LABEL_SEGMENTS = 2
+# Upper-cased in labels because readers expect them that way.
+ACRONYMS = frozenset(
+    {
+        "2fa",
+        "3ds",
+        "api",
+        "atm",
+        "aud",
+        "cad",
+        "chf",
+        "dhl",
+        "eu",
+        "eur",
+        "gbp",
+        "faq",
+        "fba",
+        "iban",
+        "id",
+        "kyc",
+        "otp",
+        "pdf",
+        "pin",
+        "sepa",
+        "sku",
+        "sms",
+        "swift",
+        "uk",
+        "usd",
+        "usps",
+        "vat",
+    }
+)
+FALLBACK_LABEL = "Unlabelled theme"
+
+
+def strip_placeholders(text: str) -> str:
+    """Remove redaction placeholders so they can never become keywords."""
+    return PLACEHOLDER_RE.sub(" ", text)
+
+
+def preprocess(text: str) -> str:
+    """Lower-case text for the vectoriser: placeholders out, negations normalised to "not".
+
+    A placeholder becomes a clause break so no phrase is built across it.
+    """
+    text = PLACEHOLDER_RE.sub("\n", text).lower()
+    text = _NEGATION_CONTRACTION_RE.sub(" not ", text)
+    return _CLITIC_RE.sub("", text)
+
+
+def stem(word: str) -> str:
+    """Crude suffix stripper, only for spotting near-duplicate keywords.
+
+    "card"/"cards", "charge"/"charged", "activate"/"activating"/"activation" share a stem. It may
+    conflate a few unrelated words, which only costs a keyword, never a wrong one.
+    """
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    for suffix in STEM_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM_CHARS:
+            if suffix == "s" and word.endswith(NOT_PLURAL_ENDINGS):  # "address", "status"
+                continue
+            word = word[: -len(suffix)]
+            break
+    if word.endswith("e") and len(word) - 1 >= MIN_STEM_CHARS:
+        word = word[:-1]
+    if len(word) > MIN_STEM_CHARS and word[-1] == word[-2]:
+        word = word[:-1]  # "cancelling"/"cancel", "billing"/"bill", "stopped"/"stop"
+    return word
+
+
+def same_word(a: str, b: str) -> bool:
+    """Near-duplicate words for a label: same stem, or a long shared prefix.
+
+    The prefix rule catches what the stemmer misses ("delivery"/"delivered",
+    "withdrawal"/"withdraw") without conflating short words ("pay"/"payment").
+    """
+    if stem(a) == stem(b):
+        return True
+    shared = len(os.path.commonprefix([a, b]))
+    return shared >= MIN_SHARED_PREFIX and shared >= SHARED_PREFIX_SHARE * min(len(a), len(b))
+
+
+def _valid_ngram(words: Sequence[str], stop_words: frozenset[str]) -> bool:
+    """Keep n-grams that can stand as a keyword: no stop word at either edge, no lone "not"."""
+    if words[0] in stop_words or words[-1] in stop_words:
+        return False
+    if len(words) == 1:
+        return words[0] not in PHRASE_ONLY_WORDS
+    if all(w in PHRASE_ONLY_WORDS for w in words):
+        return False
+    if words[0] in PARTICLES or words[-1] in NEGATIONS:  # "up card", "card not"
+        return False
+    stems = [stem(w) for w in words]
+    return len(set(stems)) == len(stems)  # "refund refunds" is one word said twice
+
+
+def phrase_ngrams(
+    text: str,
+    *,
+    ngram_range: tuple[int, int] = (1, 2),
+    stop_words: frozenset[str] = STOP_WORDS,
+) -> list[str]:
+    """Analyzer for ``CountVectorizer``: n-grams of *adjacent* tokens within one clause.
+
+    Unlike sklearn's default (drop stop words, then join what is left) a phrase must appear
+    verbatim, so "how long does a top up take" yields "top up" but not "long top". Stop words may
+    sit inside longer n-grams ("proof of address") but never at an edge.
+    """
+    lo, hi = ngram_range
+    grams: list[str] = []
+    for clause in CLAUSE_SPLIT_RE.split(preprocess(text)):
+        tokens = TOKEN_RE.findall(clause)
+        for n in range(lo, hi + 1):
+            for i in range(len(tokens) - n + 1):
+                words = tokens[i : i + n]
+                if _valid_ngram(words, stop_words):
+                    grams.append(" ".join(words))
+    return grams
+
+
+def c_tf_idf(
+    counts: sp.spmatrix | np.ndarray,
+    *,
+    bm25_weighting: bool = False,
+    reduce_frequent_words: bool = False,
+) -> sp.csr_matrix:
+    """Class-based TF-IDF of a (classes x terms) count matrix, as in BERTopic.
+
+    tf is L1-normalised per class (so big themes do not dominate); idf is
+    ``log(1 + A / f_t)`` with A the mean number of words per class and f_t the term's frequency
+    over all classes, or the BM25-style ``log(1 + (A - f_t + 0.5) / (f_t + 0.5))`` which punishes
+    ubiquitous terms harder. ``reduce_frequent_words`` square-roots tf to damp a term repeated
+    many times inside one class.
+    """
+    counts = sp.csr_matrix(counts, dtype=np.float64)
+    term_freq = np.asarray(counts.sum(axis=0)).ravel()
+    avg_words = float(counts.sum(axis=1).mean()) if counts.shape[0] else 0.0
+    safe_freq = np.maximum(term_freq, 1.0)
+    if bm25_weighting:
+        idf = np.log1p(np.maximum((avg_words - term_freq + 0.5) / (term_freq + 0.5), 0.0))
+    else:
+        idf = np.log1p(avg_words / safe_freq)
+    row_sums = np.asarray(counts.sum(axis=1)).ravel()
+    inv = np.divide(1.0, row_sums, out=np.zeros_like(row_sums), where=row_sums > 0)
+    tf = sp.diags(inv) @ counts
+    tf = sp.csr_matrix(tf)
+    if reduce_frequent_words:
+        tf.data = np.sqrt(tf.data)
+    return sp.csr_matrix(tf @ sp.diags(idf))
+
+
+def _clean_keywords(
+    terms: np.ndarray, scores: np.ndarray, tf: np.ndarray, order: np.ndarray, top_n: int
+) -> list[Keyword]:
+    """Merge unigrams into covering bigrams and drop plural/word-order duplicates."""
+    cand = [int(i) for i in order]
+    best: dict[int, float] = {i: float(scores[i]) for i in cand}
+    unigram_at = {stem(terms[i]): i for i in cand if " " not in terms[i]}
+    absorbed: set[int] = set()
+    for i in cand:
+        words = terms[i].split()
+        if len(words) < 2:
+            continue
+        for word_stem in {stem(w) for w in words}:
+            u = unigram_at.get(word_stem)
+            if u is None or u in absorbed or tf[u] <= 0:
+                continue
+            if tf[i] >= BIGRAM_COVERAGE * tf[u]:
+                absorbed.add(u)
+                best[i] = max(best[i], best[u])  # the phrase inherits the word's rank
+    ranked = sorted((i for i in cand if i not in absorbed), key=lambda i: (-best[i], terms[i]))
+    seen: set[tuple[str, ...]] = set()
+    out: list[Keyword] = []
+    for i in ranked:
+        key = tuple(sorted(stem(w) for w in terms[i].split()))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append((str(terms[i]), round(best[i], 6)))
+        if len(out) == top_n:
+            break
+    return out
+
+
+def _as_text(value: object) -> str:
+    """Missing texts (None, NaN from a DataFrame) count as empty, not as the word "nan"."""
+    if isinstance(value, str):
+        return value
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def theme_keywords(
+    texts: Sequence[str],
+    labels: Sequence[int] | np.ndarray,
+    *,
+    top_n: int = 10,
+    ngram_range: tuple[int, int] = (1, 2),
+    min_df: int | float = 2,
+    bm25_weighting: bool = False,
+    reduce_frequent_words: bool = False,
+    extra_stop_words: Iterable[str] = (),
+) -> dict[int, list[Keyword]]:
+    """Top c-TF-IDF keywords per theme: ``{theme: [(term, score), ...]}`` best first.
+
+    ``min_df`` counts contacts, not themes, so a typo seen once is dropped while a term unique to
+    one theme survives. Unassigned texts (label -1) form one extra background class: they are
+    never labelled themselves but make words common everywhere score lower.
+    Defaults follow BERTopic (plain idf, no sqrt damping): on Banking77 the damped variant let
+    one-off phrasing ("restaurant today") outrank the intent's core words.
+    """
+    labels_arr = np.asarray(labels, dtype=np.int64).ravel()
+    if len(labels_arr) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(labels_arr)} labels")
+    themes = sorted(int(t) for t in np.unique(labels_arr) if t != UNASSIGNED)
+    if any(t < 0 for t in themes):
+        raise ValueError("theme labels must be >= 0, or -1 for unassigned")
+    result: dict[int, list[Keyword]] = {t: [] for t in themes}
+    if not themes:
+        return result
+
+    stop = STOP_WORDS | {w.lower() for w in extra_stop_words}
+    vectorizer = CountVectorizer(
+        analyzer=partial(phrase_ngrams, ngram_range=ngram_range, stop_words=stop),
+        min_df=min_df,
+    )
+    try:
+        doc_term = vectorizer.fit_transform([_as_text(t) for t in texts])
+    except ValueError:  # empty vocabulary: too few texts for min_df, or nothing but stop words
+        return result
+    terms = vectorizer.get_feature_names_out()
+
+    # Class indicator (classes x docs): one row per theme, plus the background class at the end.
+    rows = np.searchsorted(np.asarray(themes, dtype=np.int64), labels_arr)
+    rows[labels_arr == UNASSIGNED] = len(themes)
+    indicator = sp.csr_matrix(
+        (np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(len(themes) + 1, len(rows))
+    )
+    counts = sp.csr_matrix(indicator @ doc_term)
+    if not np.any(labels_arr == UNASSIGNED):
+        counts = counts[: len(themes)]
+    weights = c_tf_idf(
+        counts, bm25_weighting=bm25_weighting, reduce_frequent_words=reduce_frequent_words
+    )
+    n_cand = max(top_n * CANDIDATE_FACTOR, top_n + 10)
+    for r, theme in enumerate(themes):
+        scores = weights.getrow(r).toarray().ravel()
+        tf = counts.getrow(r).toarray().ravel()
+        scores[tf <= 0] = 0.0
+        nonzero = np.flatnonzero(scores > 0)
+        if nonzero.size == 0:
+            continue
+        # Highest score first, ties alphabetical (terms are sorted, so index order) for stability.
+        order = nonzero[np.lexsort((nonzero, -scores[nonzero]))][:n_cand]
+        result[theme] = _clean_keywords(terms, scores, tf, order, top_n)
+    return result
+
+
+def _keyword_text(keyword: KeywordLike) -> str:
+    return keyword[0] if isinstance(keyword, tuple) else str(keyword)
+
+
+def _format_word(word: str) -> str:
+    return word.upper() if word in ACRONYMS else word
+
+
+def _contains_phrase(words: list[str], part: list[str]) -> bool:
+    n = len(part)
+    return any(words[i : i + n] == part for i in range(len(words) - n + 1))
+
+
+def _keyword_parts(keyword: KeywordLike) -> tuple[list[str], float | None]:
+    if isinstance(keyword, tuple):
+        return keyword[0].lower().split(), float(keyword[1])
+    return str(keyword).lower().split(), None
+
+
+def _joining_phrase(
+    phrases: Sequence[list[str]], segments: list[list[str]], words: list[str], max_words: int
+) -> tuple[int, list[str]] | None:
+    """A listed phrase that says an existing facet and ``words`` at once, best-ranked first."""
+    n_words = sum(len(seg) for seg in segments)
+    wanted = {stem(w) for w in words}
+    for k, seg in enumerate(segments):
+        need = wanted | {stem(w) for w in seg}
+        budget = max_words - (n_words - len(seg))
+        for phrase in phrases:
+            if len(phrase) <= budget and {stem(w) for w in phrase} >= need:
+                return k, phrase
+    return None
+
+
+def theme_label(
+    keywords: Sequence[KeywordLike],
+    *,
+    max_words: int = 4,
+    min_relative_score: float = MIN_RELATIVE_SCORE,
+    fallback: str = FALLBACK_LABEL,
+) -> str:
+    """Short name from ranked keywords, e.g. "Card not arrived" or "Apple pay / Google pay".
+
+    Keywords are read best first. The first one always starts the label; a later one is used only
+    if it adds a word not already in the label (plurals and inflections count as the same word)
+    and, when scores are given, scores at least ``min_relative_score`` of the best. A phrase that
+    extends an earlier one replaces it ("refund" -> "refund status"); a "not ..." phrase attaches
+    to the phrase before it ("card" + "not arrived" -> "Card not arrived"); any other phrase is a
+    second facet joined with " / ". A facet ending in a word that a listed phrase follows with a
+    particle gets the particle ("top" -> "top up"). At most ``max_words`` words and two facets.
+    """
+    parsed = [_keyword_parts(k) for k in keywords]
+    phrases = [words for words, _ in parsed if len(words) > 1]
+    segments: list[list[str]] = []
+    used: list[str] = []
+    top_score: float | None = None
+    for words, score in parsed:
+        if not words:
+            continue
+        if not segments:
+            segments.append(words[:max_words])
+            used.extend(segments[0])
+            top_score = score
+            continue
+        if score is not None and top_score is not None and score < min_relative_score * top_score:
+            break  # keywords are ranked: the rest are weaker still
+        new_words = [w for w in words if not any(same_word(w, u) for u in used)]
+        if all(w in PHRASE_ONLY_WORDS for w in new_words):
+            continue  # adds nothing ("not refund" after "refund")
+        n_words = sum(len(seg) for seg in segments)
+        extended = next((k for k, seg in enumerate(segments) if _contains_phrase(words, seg)), None)
+        if extended is not None:
+            candidate = words
+            n_after = n_words - len(segments[extended]) + len(words)
+        else:
+            n_after = n_words + len(words)
+        if n_after > max_words:
+            continue
+        first = segments[0]
+        has_predicate = any(w in PREDICATE_NEGATIONS for w in first)
+        joined = _joining_phrase(phrases, segments, words, max_words)
+        if extended is not None:
+            segments[extended] = candidate
+        elif joined is not None:
+            k, phrase = joined
+            segments[k] = phrase  # "change" + "pin" -> "change pin", if that phrase was listed
+            n_after = sum(len(seg) for seg in segments)
+        elif words[0] in PREDICATE_NEGATIONS and len(segments) == 1 and not has_predicate:
+            first.extend(words)  # "card payment" + "not recognised"
+        elif first[0] in PREDICATE_NEGATIONS and len(new_words) == len(words):
+            segments[0] = words + first  # "not arrived" + "card" -> "card not arrived"
+        elif len(segments) < MAX_LABEL_SEGMENTS:
+            segments.append(words)
+        else:
+            continue
+        used.extend(words)
+        if n_after >= max_words:
+            break
+    if not segments:
+        return fallback
+    particle_after = {
+        phrase[k]: phrase[k + 1]
+        for phrase in reversed(phrases)  # best-ranked phrase wins
+        for k in range(len(phrase) - 1)
+        if phrase[k + 1] in PARTICLES
+    }
+    parts = []
+    for seg in segments:
+        if seg[-1] in particle_after and sum(len(x) for x in segments) < max_words:
+            seg.append(particle_after[seg[-1]])  # "top" -> "top up", "log" -> "log out"
+        text = " ".join(_format_word(w) for w in seg)
+        parts.append(text[0].upper() + text[1:])
+    return " / ".join(parts)
+
+
+def label_themes(
+    texts: Sequence[str],
+    labels: Sequence[int] | np.ndarray,
+    *,
+    top_n: int = 10,
+    max_words: int = 4,
+    ngram_range: tuple[int, int] = (1, 2),
+    min_df: int | float = 2,
+) -> pd.DataFrame:
+    """One row per theme: ``theme``, ``label``, ``keywords`` (list of str), ``size``.
+
+    Two themes must not share a name in a report: colliding labels are rebuilt without the
+    relative-score cut-off (so a second facet tells them apart), and any collision left gets the
+    theme number appended.
+    """
+    labels_arr = np.asarray(labels, dtype=np.int64).ravel()
+    keywords = theme_keywords(
+        texts, labels_arr, top_n=top_n, ngram_range=ngram_range, min_df=min_df
+    )
+    assigned = labels_arr[labels_arr != UNASSIGNED]
+    sizes = (
+        dict(zip(*np.unique(assigned, return_counts=True), strict=True)) if assigned.size else {}
+    )
+    names = {
+        t: theme_label(kws, max_words=max_words, fallback=f"{FALLBACK_LABEL} {t}")
+        for t, kws in keywords.items()
+    }
+    counts = Counter(names.values())
+    for t, kws in keywords.items():
+        if counts[names[t]] > 1 and kws:
+            names[t] = theme_label(kws, max_words=max_words, min_relative_score=0.0)
+    counts = Counter(names.values())
+    names = {t: f"{n} (theme {t})" if counts[n] > 1 else n for t, n in names.items()}
+    rows = [
+        {
+            "theme": theme,
+            "label": names[theme],
+            "keywords": [k for k, _ in kws],
+            "size": int(sizes.get(theme, 0)),
+        }
+        for theme, kws in sorted(keywords.items())
+    ]
+    return pd.DataFrame(rows, columns=["theme", "label", "keywords", "size"])
+
+
+def keywords_as_text(keywords: Mapping[int, Sequence[KeywordLike]]) -> dict[int, list[str]]:
+    """Drop scores: ``{theme: ["card payment", ...]}``."""
+    return {t: [_keyword_text(k) for k in kws] for t, kws in keywords.items()}

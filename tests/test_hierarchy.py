@@ -1,0 +1,108 @@
+"""Parent groups of themes and their names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rca.cluster.hierarchy import auto_n_groups, group_labels, parent_groups
+
+
+def _unit(a: np.ndarray) -> np.ndarray:
+    return a / np.linalg.norm(a, axis=1, keepdims=True)
+
+
+def _grouped_centroids(
+    n_groups: int, per_group: int, dim: int = 32, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Centroids scattered tightly around ``n_groups`` well-separated directions."""
+    rng = np.random.default_rng(seed)
+    anchors = _unit(rng.normal(size=(n_groups, dim)))
+    truth = np.repeat(np.arange(n_groups), per_group)
+    centroids = _unit(anchors[truth] + 0.15 * rng.normal(size=(len(truth), dim)))
+    return centroids, truth
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    return (
+        len(set(zip(a.tolist(), b.tolist(), strict=True)))
+        == len(set(a.tolist()))
+        == len(set(b.tolist()))
+    )
+
+
+def test_recovers_known_groups() -> None:
+    centroids, truth = _grouped_centroids(3, 5)
+    groups = parent_groups(centroids, np.full(15, 10), n_groups=3)
+    assert groups.shape == (15,) and groups.dtype == np.int64
+    assert _same_partition(groups, truth)
+
+
+def test_auto_group_count() -> None:
+    assert auto_n_groups(0) == 0
+    assert auto_n_groups(1) == 1
+    assert auto_n_groups(2) == 2
+    assert auto_n_groups(3) == 2
+    assert auto_n_groups(50) == 7
+    assert auto_n_groups(1000) == 12
+    centroids, _ = _grouped_centroids(4, 4)
+    groups = parent_groups(centroids, np.ones(16))
+    assert len(np.unique(groups)) == auto_n_groups(16) == 4
+
+
+def test_group_ids_ordered_by_size() -> None:
+    centroids, truth = _grouped_centroids(3, 4, seed=1)
+    sizes = np.where(truth == 2, 100, 1)  # the last true group is by far the biggest
+    groups = parent_groups(centroids, sizes, n_groups=3)
+    assert (groups[truth == 2] == 0).all()
+    assert sorted(np.unique(groups).tolist()) == [0, 1, 2]
+
+
+def test_edge_cases() -> None:
+    assert parent_groups(np.zeros((0, 8)), []).shape == (0,)
+    assert parent_groups(np.ones((1, 8)), [5]).tolist() == [0]
+    two = _unit(np.eye(2, 8))
+    assert sorted(parent_groups(two, [1, 2]).tolist()) == [0, 1]
+    assert parent_groups(two, [1, 2], n_groups=1).tolist() == [0, 0]
+    with pytest.raises(ValueError):
+        parent_groups(two, [1, 2, 3])
+    with pytest.raises(ValueError):
+        parent_groups(np.zeros((2, 8)), [1, 1])
+
+
+def test_deterministic() -> None:
+    centroids, _ = _grouped_centroids(4, 6, seed=3)
+    sizes = np.arange(24) + 1
+    assert (parent_groups(centroids, sizes) == parent_groups(centroids.copy(), sizes)).all()
+
+
+KEYWORDS = {
+    0: [("card not arrived", 0.5), ("card delivery", 0.3), ("card", 0.2)],
+    1: [("card payment declined", 0.5), ("card declined", 0.4), ("card", 0.2)],
+    2: [("refund status", 0.5), ("refund", 0.4), ("return", 0.1)],
+    3: [("missing refund", 0.5), ("refund", 0.4), ("seller", 0.2)],
+    4: [("password reset", 0.6), ("reset link", 0.3)],
+}
+
+
+def test_group_labels_name_what_members_share() -> None:
+    groups = np.array([0, 0, 1, 1, 2])
+    names = group_labels(groups, KEYWORDS, sizes=[50, 40, 30, 20, 10])
+    assert set(names) == {0, 1, 2}
+    assert "card" in names[0].lower()
+    assert "refund" in names[1].lower()
+    assert "password" in names[2].lower()
+    assert len(set(names.values())) == 3
+
+
+def test_group_labels_accept_plain_lists_and_theme_names() -> None:
+    groups = [0, 0, 1, 1, 2]
+    plain = [[k for k, _ in KEYWORDS[t]] for t in range(5)]
+    names = group_labels(groups, plain, theme_names=["a", "b", "c", "d", "Password reset help"])
+    assert names[2] == "Password reset help"  # a one-theme group keeps its theme's name
+    assert "refund" in names[1].lower()
+
+
+def test_group_labels_deduplicate_names() -> None:
+    names = group_labels([0, 1], [["refund"], ["refund"]])
+    assert names == {0: "Refund", 1: "Refund (2)"}
