@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(default=64, ge=1)
     device: str = Field(default="auto", description="auto | cpu | cuda")
     assign_threshold: float = Field(default=0.35, ge=-1.0, le=1.0)
+    promote_min_assigned: float = Field(
+        default=0.90, ge=0, le=1, description="Auto-promote only if this share is assigned."
+    )
+    promote_min_stability: float = Field(
+        default=0.80, ge=0, le=1, description="...and this share of contacts keeps its theme id."
+    )
     mlflow_tracking_uri: str = Field(default="", description="Default: SQLite under RCA_HOME.")
 
     @field_validator("timezone")

@@ -83,6 +83,7 @@ MIGRATIONS: list[list[str]] = [
             parent_group  VARCHAR,
             size          BIGINT NOT NULL,
             centroid      FLOAT[],
+            representatives VARCHAR[],            -- contact ids, nearest the centre and diverse
             PRIMARY KEY (model_version, theme_id)
         )""",
         """CREATE TABLE theme_events (

@@ -18,8 +18,8 @@ def store_status(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Counts, date range, quarantine by reason, recent ingests and models."""
     first, last = con.execute("SELECT min(created_at), max(created_at) FROM contacts").fetchone()
     reasons = con.execute(
-        "SELECT split_part(split_part(reason, ';', 1), ':', 1) AS reason, count(*) AS rows FROM quarantine "
-        "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20"
+        "SELECT split_part(split_part(reason, ';', 1), ':', 1) AS reason, count(*) AS rows "
+        "FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20"
     ).df()
     ingests = con.execute(
         "SELECT ingest_id, file, finished_at, rows_read, inserted, updated, unchanged, "

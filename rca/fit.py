@@ -1,0 +1,251 @@
+"""`rca fit`: fit themes on the store's contacts, keep their ids stable, record and promote.
+
+The stages are pure functions from `rca.cluster`; this module is the edge that reads the
+store, calls them in order, logs the run to MLflow and writes the result in one transaction.
+
+Promotion checks (a fit becomes `champion` automatically only if all pass):
+- assigned fraction >= `promote_min_assigned` (themes that cover most contacts), and
+- id stability >= `promote_min_stability`: of the contacts in both this fit and the current
+  champion, the share whose theme id is unchanged (a weekly refit must not rename the world).
+A fit that fails is still registered; `rca promote VERSION` can promote it by hand.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rca.cluster.catalog import ThemeCatalog
+from rca.cluster.hierarchy import group_labels, parent_groups
+from rca.cluster.labels import label_themes
+from rca.cluster.lineage import match_themes
+from rca.cluster.model import ThemeModel
+from rca.cluster.representatives import representatives_for_all
+from rca.embed.cache import ensure_embeddings, read_vectors
+from rca.embed.encoder import Encoder
+from rca.errors import RcaError
+from rca.settings import Settings
+from rca.store import Store
+from rca.store.themes import (
+    PreviousFit,
+    champion_fit,
+    load_contacts,
+    next_theme_number,
+    set_champion_row,
+    write_fit,
+)
+from rca.tracking import log_fit, set_champion
+
+MIN_CONTACTS = 50
+REPRESENTATIVES = 5
+
+
+@dataclass
+class FitResult:
+    catalog: ThemeCatalog
+    run_id: str
+    registry_version: str | None
+    promoted: bool
+    checks: dict[str, Any]
+    metrics: dict[str, float]
+    events: pd.DataFrame
+    representatives: dict[str, list[str]]  # theme id -> contact ids
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _lineage_inputs(
+    prev: PreviousFit | None, contact_ids: pd.Series, labels: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Aligned (previous theme index, new theme index) over contacts in both fits."""
+    if prev is None or prev.assignments.empty:
+        return None, None
+    index_of = {tid: i for i, tid in enumerate(prev.theme_ids)}
+    old = prev.assignments.set_index("contact_id")["theme_id"]
+    new = pd.Series(labels, index=contact_ids.to_numpy())
+    shared = new.index.intersection(old.index)
+    old_idx = old.loc[shared].map(lambda t: index_of.get(t, -1) if isinstance(t, str) else -1)
+    return old_idx.to_numpy(dtype=np.int64), new.loc[shared].to_numpy(dtype=np.int64)
+
+
+def id_stability(prev: PreviousFit | None, contact_ids: pd.Series, new_ids: list[str]) -> float:
+    """Share of contacts in both fits, assigned in the old one, that keep the same theme id."""
+    if prev is None or prev.assignments.empty:
+        return float("nan")
+    old = prev.assignments.dropna().set_index("contact_id")["theme_id"]
+    new = pd.Series(new_ids, index=contact_ids.to_numpy())
+    shared = new.index.intersection(old.index)
+    if len(shared) == 0:
+        return float("nan")
+    return float((new.loc[shared].to_numpy() == old.loc[shared].to_numpy()).mean())
+
+
+def fit_themes(
+    settings: Settings,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    granularity: float = 1.0,
+    seed: int = 42,
+    promote: str = "auto",  # auto | always | never
+    say: Callable[[str], None] = lambda _m: None,
+) -> FitResult:
+    store = Store(settings.store_path)
+    seconds: dict[str, float] = {}
+    with store.read() as con:
+        contacts = load_contacts(con, since=since, until=until)
+        prev = champion_fit(con)
+        next_number = next_theme_number(con)
+    if len(contacts) < MIN_CONTACTS:
+        raise RcaError(f"only {len(contacts)} contacts in the window; need {MIN_CONTACTS}")
+
+    started = time.perf_counter()
+    encoder = Encoder(
+        settings.resolved_model_path, device=settings.device, batch_size=settings.embed_batch_size
+    )
+    stats = ensure_embeddings(store, encoder, contacts)
+    with store.read() as con:
+        X = read_vectors(con, encoder.model_id, contacts["text_hash"])
+    seconds["embed"] = time.perf_counter() - started
+    if stats.texts:
+        say(f"embedded {stats.texts} new texts at {stats.per_second:.0f} texts/s")
+
+    started = time.perf_counter()
+    model = ThemeModel(
+        granularity=granularity, assign_threshold=settings.assign_threshold, random_state=seed
+    )
+    texts = contacts["text"].tolist()
+    model.fit(X, texts)
+    seconds["cluster"] = time.perf_counter() - started
+    say(f"found {model.n_themes_} themes in {seconds['cluster']:.1f} s")
+
+    started = time.perf_counter()
+    labels = np.asarray(model.labels_, dtype=np.int64)
+    named = label_themes(texts, labels).set_index("theme")
+    theme_index = np.arange(model.n_themes_)
+    sizes = np.bincount(labels[labels >= 0], minlength=model.n_themes_)
+    keyword_lists = [
+        list(named.loc[t, "keywords"]) if t in named.index else [] for t in theme_index
+    ]
+    label_list = [str(named.loc[t, "label"]) if t in named.index else "" for t in theme_index]
+    groups = parent_groups(model.centroids_, sizes)
+    group_names = group_labels(groups, dict(enumerate(keyword_lists)), sizes)
+    has_resolution = contacts["resolution"].notna().to_numpy()
+    reps = representatives_for_all(
+        X, labels, model.centroids_, n=REPRESENTATIVES, texts=texts, prefer=has_resolution
+    )
+    seconds["describe"] = time.perf_counter() - started
+
+    members_old, members_new = _lineage_inputs(prev, contacts["contact_id"], labels)
+    match = match_themes(
+        prev.theme_ids if prev else None,
+        prev.centroids if prev else None,
+        members_old,
+        model.centroids_,
+        members_new,
+        next_id=next_number,
+    )
+    trained_at = datetime.now(UTC)
+    version = trained_at.strftime("m%Y%m%dT%H%M%S")
+    parent_ids = [f"G{g + 1:02d}" for g in groups]
+    catalog = ThemeCatalog(
+        model_version=version,
+        encoder_id=encoder.model_id,
+        trained_at=trained_at.isoformat(),
+        assign_threshold=settings.assign_threshold,
+        theme_ids=list(match.ids),
+        labels=label_list,
+        keywords=keyword_lists,
+        parent_ids=parent_ids,
+        parent_labels={f"G{g + 1:02d}": name for g, name in group_names.items()},
+        sizes=[int(s) for s in sizes],
+        centroids=model.centroids_,
+    )
+    id_per_contact = [catalog.theme_ids[i] if i >= 0 else "" for i in labels]
+    assigned = float((labels >= 0).mean())
+    stability = id_stability(prev, contacts["contact_id"], id_per_contact)
+    metrics = {
+        "n_contacts": float(len(contacts)),
+        "n_themes": float(model.n_themes_),
+        "assigned_fraction": assigned,
+        "unassigned_fraction": 1.0 - assigned,
+        "validity": float(getattr(model, "validity_", float("nan"))),
+        "id_stability": stability,
+        "embed_texts_per_s": stats.per_second if stats.texts else float("nan"),
+        **{f"fit_seconds_{k}": float(v) for k, v in getattr(model, "fit_seconds_", {}).items()},
+        **{f"seconds_{k}": v for k, v in seconds.items()},
+    }
+    metrics = {k: v for k, v in metrics.items() if not np.isnan(v)}
+    catalog.metrics = metrics
+    checks = {
+        "assigned_fraction": assigned >= settings.promote_min_assigned,
+        "id_stability": bool(np.isnan(stability) or stability >= settings.promote_min_stability),
+    }
+    scores = dict(zip(contacts["contact_id"], model.scores_, strict=True))
+    assignments = pd.DataFrame(
+        {
+            "contact_id": contacts["contact_id"],
+            "theme_id": id_per_contact,
+            "similarity": [scores[c] for c in contacts["contact_id"]],
+        }
+    )
+    params = {
+        "encoder": encoder.model_id,
+        "model_path": settings.resolved_model_path,
+        "seed": seed,
+        "granularity": granularity,
+        "window_since": contacts["created_at"].min(),
+        "window_until": contacts["created_at"].max(),
+        **{f"model_{k}": v for k, v in model.get_params().items()},
+    }
+    contact_ids = contacts["contact_id"].to_numpy()
+    representatives = {
+        catalog.theme_ids[t]: [str(contact_ids[i]) for i in rows] for t, rows in reps.items()
+    }
+    started = time.perf_counter()
+    run_id, registry_version = log_fit(
+        settings,
+        catalog=catalog,
+        params=params,
+        metrics=metrics,
+        artifacts={"themes": catalog.table(), "lineage": match.events},
+    )
+    seconds["track"] = time.perf_counter() - started
+    promoted = promote == "always" or (promote == "auto" and all(checks.values()))
+    with store.write() as con:
+        write_fit(
+            con,
+            catalog=catalog,
+            representatives=representatives,
+            events=match.events,
+            assignments=assignments,
+            model_row={
+                "model_version": version,
+                "model_id": encoder.model_id,
+                "mlflow_run_id": run_id,
+                "registry_version": registry_version,
+                "trained_at": trained_at,
+                "n_themes": model.n_themes_,
+                "metrics": metrics,
+            },
+        )
+        if promoted:
+            set_champion_row(con, version)
+    if promoted and registry_version:
+        set_champion(settings, registry_version)
+    return FitResult(
+        catalog=catalog,
+        run_id=run_id,
+        registry_version=registry_version,
+        promoted=promoted,
+        checks={**checks, "id_stability_value": stability, "assigned_value": assigned},
+        metrics=metrics,
+        events=match.events,
+        representatives=representatives,
+        seconds=seconds,
+    )
