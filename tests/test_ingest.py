@@ -288,3 +288,16 @@ def test_text_is_redacted_and_raw_kept_only_on_request(tmp_path: Path, home: Pat
     keep = Settings(home=home / "b", keep_raw_text=True)
     ingest_paths([str(path)], keep)
     assert _query(keep, "SELECT text_raw FROM contacts")[0][0].endswith("example.com please")
+
+
+def test_texts_with_quotes_and_commas_survive_a_pandas_round_trip(
+    tmp_path: Path, settings: Settings
+) -> None:
+    frame = make_contacts(3)
+    frame.loc[1, "text"] = 'still at "pending"" for hours, so maybe I\'m wrong, but "why"?'
+    path = tmp_path / "quotes.csv"
+    frame.to_csv(path, index=False)
+    summary = ingest_paths([str(path)], settings)
+    assert summary.totals()["inserted"] == 3
+    stored = _query(settings, "SELECT text FROM contacts WHERE contact_id = 'C00001'")[0][0]
+    assert stored == frame.loc[1, "text"]

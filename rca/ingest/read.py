@@ -72,14 +72,23 @@ def _decode(data: bytes) -> tuple[str, str, list[str]]:
         return data.decode("latin-1"), "latin-1", [note]
 
 
-def _sniff_dialect(text: str, suffix: str) -> type[csv.Dialect] | csv.Dialect:
+class _Dialect(csv.excel):
+    """RFC 4180 quoting with a sniffed delimiter.
+
+    Only the delimiter is taken from `csv.Sniffer`: its guesses about quoting (doublequote,
+    escapechar) go wrong on texts that themselves contain quotes, splitting valid rows.
+    """
+
+
+def _sniff_dialect(text: str, suffix: str) -> type[csv.Dialect]:
     if suffix == ".tsv":
         return csv.excel_tab
     sample = text[:SNIFF_BYTES]
     try:
-        return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS)
+        delimiter = csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
     except csv.Error:
-        return csv.excel
+        delimiter = ","
+    return type("SniffedDialect", (_Dialect,), {"delimiter": delimiter})
 
 
 def _read_csv(path: Path, data: bytes) -> RawTable:

@@ -105,9 +105,6 @@ def write_fit(
     ev["model_version"] = version
     ev["related_ids"] = ev["related_ids"].map(lambda ids: [str(i) for i in ids])
     con.register("new_events", ev)
-    assigned = assignments.copy()
-    assigned["model_version"] = version
-    con.register("new_assignments", assigned)
     try:
         con.execute(
             "INSERT INTO themes SELECT model_version, theme_id, label, keywords, parent_label, "
@@ -117,13 +114,10 @@ def write_fit(
             "INSERT INTO theme_events SELECT model_version, event, theme_id, related_ids, "
             "overlap, similarity FROM new_events"
         )
-        con.execute(
-            "INSERT INTO assignments SELECT model_version, contact_id, "
-            "nullif(theme_id, ''), similarity FROM new_assignments"
-        )
     finally:
-        for view in ("new_themes", "new_events", "new_assignments"):
+        for view in ("new_themes", "new_events"):
             con.unregister(view)
+    write_assignments(con, version, assignments)
     record = {**model_row, "metrics": json.dumps(model_row.get("metrics", {}))}
     columns = ", ".join(record)
     marks = ", ".join("?" for _ in record)
@@ -132,3 +126,79 @@ def write_fit(
 
 def set_champion_row(con: duckdb.DuckDBPyConnection, model_version: str) -> None:
     con.execute("UPDATE models SET is_champion = (model_version = ?)", [model_version])
+
+
+def write_assignments(
+    con: duckdb.DuckDBPyConnection,
+    model_version: str,
+    assignments: pd.DataFrame,
+    *,
+    replace: bool = False,
+) -> None:
+    """Store (contact_id, theme_id, similarity) rows; "" theme ids become NULL (unassigned)."""
+    frame = assignments[["contact_id", "theme_id", "similarity"]].copy()
+    frame["model_version"] = model_version
+    con.register("new_assignments", frame)
+    try:
+        on_conflict = (
+            "DO UPDATE SET theme_id = excluded.theme_id, similarity = excluded.similarity"
+            if replace
+            else "DO NOTHING"
+        )
+        con.execute(
+            "INSERT INTO assignments SELECT model_version, contact_id, nullif(theme_id, ''), "
+            f"similarity FROM new_assignments ON CONFLICT (model_version, contact_id) {on_conflict}"
+        )
+    finally:
+        con.unregister("new_assignments")
+
+
+def champion_version_in_store(con: duckdb.DuckDBPyConnection) -> str | None:
+    row = con.execute(
+        "SELECT model_version FROM models WHERE is_champion ORDER BY trained_at DESC LIMIT 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def theme_volumes(
+    con: duckdb.DuckDBPyConnection,
+    model_version: str,
+    start: datetime,
+    end: datetime,
+    previous_start: datetime,
+) -> pd.DataFrame:
+    """Per theme: volume and escalation rate in [start, end), volume in [previous_start, start).
+
+    Rows for unassigned contacts come back with theme_id NULL so shares add up to one.
+    """
+    frame = con.execute(
+        """
+        WITH a AS (
+            SELECT a.theme_id, c.created_at, c.is_escalation
+            FROM assignments a JOIN contacts c USING (contact_id)
+            WHERE a.model_version = $v AND c.created_at >= $p AND c.created_at < $e
+        ),
+        counts AS (
+            SELECT theme_id,
+                   count(*) FILTER (WHERE created_at >= $s) AS volume,
+                   count(*) FILTER (WHERE created_at < $s) AS previous_volume,
+                   avg(CASE WHEN is_escalation THEN 1.0 ELSE 0.0 END)
+                       FILTER (WHERE created_at >= $s) AS escalation_rate
+            FROM a GROUP BY theme_id
+        )
+        SELECT t.theme_id, t.label, t.keywords, t.parent_group, t.size AS fit_size,
+               coalesce(c.volume, 0) AS volume, coalesce(c.previous_volume, 0) AS previous_volume,
+               c.escalation_rate
+        FROM themes t LEFT JOIN counts c USING (theme_id)
+        WHERE t.model_version = $v
+        UNION ALL
+        SELECT NULL, 'unassigned', NULL, NULL, NULL, volume, previous_volume, escalation_rate
+        FROM counts WHERE theme_id IS NULL
+        """,
+        {"v": model_version, "s": start, "e": end, "p": previous_start},
+    ).df()
+    total = frame["volume"].sum()
+    frame["share"] = frame["volume"] / total if total else 0.0
+    prev = frame["previous_volume"].replace(0, np.nan)
+    frame["growth"] = frame["volume"] / prev
+    return frame.sort_values(["volume", "theme_id"], ascending=[False, True]).reset_index(drop=True)

@@ -1,0 +1,75 @@
+"""`rca assign`: put contacts the champion has not seen into its themes, without a refit.
+
+Uses only the champion's catalog (centroids and threshold) from the MLflow registry, so the
+answer for a contact never depends on what else is in the batch.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+
+from rca.cluster.catalog import ThemeCatalog
+from rca.embed.cache import ensure_embeddings, read_vectors
+from rca.embed.encoder import Encoder
+from rca.errors import RcaError
+from rca.settings import Settings
+from rca.store import Store
+from rca.store.themes import load_contacts, write_assignments
+from rca.tracking import load_catalog
+
+
+@dataclass
+class AssignResult:
+    model_version: str
+    contacts: int
+    unassigned: int
+    embed_seconds: float
+    assign_seconds: float
+
+
+def encoder_for(settings: Settings, catalog: ThemeCatalog) -> Encoder:
+    """The configured encoder, refused if it is not the one the catalog was fitted with."""
+    encoder = Encoder(
+        settings.resolved_model_path, device=settings.device, batch_size=settings.embed_batch_size
+    )
+    if encoder.model_id != catalog.encoder_id:
+        raise RcaError(
+            f"champion {catalog.model_version} was fitted with encoder {catalog.encoder_id}, "
+            f"but RCA_MODEL_PATH gives {encoder.model_id}: refit or change the setting"
+        )
+    return encoder
+
+
+def assign_contacts(settings: Settings, *, reassign_all: bool = False) -> AssignResult:
+    catalog = load_catalog(settings)
+    store = Store(settings.store_path)
+    with store.read() as con:
+        done = con.execute(
+            "SELECT contact_id FROM assignments WHERE model_version = ?", [catalog.model_version]
+        ).df()
+        contacts = load_contacts(con)
+    if not reassign_all:
+        contacts = contacts[~contacts["contact_id"].isin(done["contact_id"])]
+    if contacts.empty:
+        return AssignResult(catalog.model_version, 0, 0, 0.0, 0.0)
+    encoder = encoder_for(settings, catalog)
+    started = time.perf_counter()
+    ensure_embeddings(store, encoder, contacts)
+    with store.read() as con:
+        X = read_vectors(con, encoder.model_id, contacts["text_hash"])
+    embed_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    ids, score = catalog.assign(X)
+    assign_seconds = time.perf_counter() - started
+    frame = pd.DataFrame(
+        {"contact_id": contacts["contact_id"].to_numpy(), "theme_id": ids, "similarity": score}
+    )
+    with store.write() as con:
+        write_assignments(con, catalog.model_version, frame, replace=reassign_all)
+    unassigned = sum(1 for i in ids if not i)
+    return AssignResult(
+        catalog.model_version, len(frame), unassigned, embed_seconds, assign_seconds
+    )
