@@ -1,0 +1,178 @@
+"""`rca fit`, `rca assign`, `rca themes`, `rca promote`: the theme model's commands."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+import typer
+
+from rca.cli.app import HomeOption, app, settings_for, stderr
+from rca.cli.output import Format, emit
+from rca.errors import RcaError
+from rca.settings import Settings
+
+THEME_COLUMNS = ["theme_id", "label", "volume", "share", "growth", "parent_group", "keywords"]
+
+
+def _day(value: str | None, settings: Settings) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise RcaError(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+    return datetime(day.year, day.month, day.day, tzinfo=settings.tz)
+
+
+@app.command()
+def fit(
+    since: Annotated[str | None, typer.Option(help="First day of the window (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Day after the window (YYYY-MM-DD).")] = None,
+    weeks: Annotated[
+        int | None, typer.Option(help="Window: the last N weeks of contacts (overrides --since).")
+    ] = None,
+    granularity: Annotated[
+        float, typer.Option(help="> 1 finer themes, < 1 coarser; 1 = automatic.")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed of the reduction and clustering.")] = 42,
+    promote: Annotated[
+        str, typer.Option(help="auto (if the checks pass) | always | never")
+    ] = "auto",
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Fit themes on the store's contacts, keep ids stable, log to MLflow, maybe promote."""
+    from rca.fit import fit_themes
+    from rca.store import Store
+
+    if promote not in {"auto", "always", "never"}:
+        raise typer.BadParameter("--promote must be auto, always or never")
+    settings = settings_for(home)
+    start = _day(since, settings)
+    if weeks is not None:
+        with Store(settings.store_path).read() as con:
+            (last,) = con.execute("SELECT max(created_at) FROM contacts").fetchone()
+        start = (last or datetime.now(UTC)) - timedelta(weeks=weeks)
+    result = fit_themes(
+        settings,
+        since=start,
+        until=_day(until, settings),
+        granularity=granularity,
+        seed=seed,
+        promote=promote,
+        say=stderr if fmt is Format.table else (lambda _m: None),
+    )
+    table = result.catalog.table().sort_values("size", ascending=False)
+    payload = {
+        "command": "fit",
+        "model_version": result.catalog.model_version,
+        "registry_version": result.registry_version,
+        "mlflow_run_id": result.run_id,
+        "promoted": result.promoted,
+        "checks": result.checks,
+        "metrics": result.metrics,
+        "themes": table.to_dict(orient="records"),
+        "lineage": result.events.to_dict(orient="records"),
+    }
+    emit(
+        payload,
+        table.to_dict(orient="records"),
+        fmt,
+        title="themes",
+        columns=["theme_id", "label", "size", "parent_label", "keywords"],
+    )
+    if fmt is Format.table:
+        m = result.metrics
+        stderr(
+            f"model {result.catalog.model_version} (rca-themes v{result.registry_version}): "
+            f"{int(m['n_themes'])} themes, {m['unassigned_fraction']:.1%} unassigned, "
+            f"{'promoted to champion' if result.promoted else 'not promoted'} {result.checks}"
+        )
+
+
+@app.command()
+def assign(
+    all_contacts: Annotated[
+        bool, typer.Option("--all", help="Reassign every contact, not only new ones.")
+    ] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Assign contacts to the champion model's themes without refitting."""
+    from rca.assign import assign_contacts
+
+    result = assign_contacts(settings_for(home), reassign_all=all_contacts)
+    row = {
+        "model_version": result.model_version,
+        "contacts": result.contacts,
+        "unassigned": result.unassigned,
+        "embed_seconds": round(result.embed_seconds, 3),
+        "assign_seconds": round(result.assign_seconds, 3),
+    }
+    emit({"command": "assign", **row}, [row], fmt, title="assign")
+
+
+@app.command()
+def themes(
+    period: Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")] = (
+        "latest"
+    ),
+    top: Annotated[int, typer.Option(help="How many themes to list.")] = 20,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """The champion's themes with their volume, share and growth in a period."""
+    from rca.periods import parse_period
+    from rca.store import Store
+    from rca.store.themes import champion_version_in_store, theme_volumes
+
+    settings = settings_for(home)
+    with Store(settings.store_path).read() as con:
+        version = champion_version_in_store(con)
+        if version is None:
+            raise RcaError("no champion model: run `rca fit` first")
+        (latest,) = con.execute("SELECT max(created_at) FROM contacts").fetchone()
+        chosen = parse_period(
+            period, kind=settings.period, tz=settings.tz, now=datetime.now(UTC), latest=latest
+        )
+        length = chosen.end - chosen.start
+        frame = theme_volumes(con, version, chosen.start, chosen.end, chosen.start - length)
+    rows = frame.head(top).to_dict(orient="records")
+    emit(
+        {
+            "command": "themes",
+            "model_version": version,
+            "period": chosen.name,
+            "period_start": chosen.start,
+            "period_end": chosen.end,
+            "total_volume": int(frame["volume"].sum()),
+            "themes": rows,
+        },
+        rows,
+        fmt,
+        title=f"top themes, {chosen.name} (model {version})",
+        columns=THEME_COLUMNS,
+    )
+
+
+@app.command()
+def promote(
+    version: Annotated[str, typer.Argument(help="rca-themes registry version to promote.")],
+    home: HomeOption = None,
+) -> None:
+    """Make a registered model version the champion used by assign and the API."""
+    from rca.store import Store
+    from rca.store.themes import set_champion_row
+    from rca.tracking import set_champion
+
+    settings = settings_for(home)
+    with Store(settings.store_path).write() as con:
+        row = con.execute(
+            "SELECT model_version FROM models WHERE registry_version = ?", [version]
+        ).fetchone()
+        if row is None:
+            raise RcaError(f"no fitted model with registry version {version} in this store")
+        set_champion_row(con, row[0])
+        set_champion(settings, version)
+    stderr(f"rca-themes v{version} ({row[0]}) is now champion")
