@@ -21,6 +21,7 @@ from rca.errors import RcaError
 from rca.settings import Settings
 
 EXPERIMENT = "rca-themes"
+EVALUATE_EXPERIMENT = "rca-evaluate"
 REGISTERED_MODEL = "rca-themes"
 CHAMPION = "champion"
 CATALOG_ARTIFACT = "catalog"
@@ -38,11 +39,12 @@ def _mlflow(settings: Settings) -> Any:
     settings.home.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(settings.tracking_uri)
     mlflow.set_registry_uri(settings.tracking_uri)
-    if mlflow.get_experiment_by_name(EXPERIMENT) is None:
-        location = None
-        if not settings.mlflow_tracking_uri:
-            location = (settings.home / "mlartifacts").resolve().as_uri()
-        mlflow.create_experiment(EXPERIMENT, artifact_location=location)
+    for name in (EXPERIMENT, EVALUATE_EXPERIMENT):
+        if mlflow.get_experiment_by_name(name) is None:
+            location = None
+            if not settings.mlflow_tracking_uri:
+                location = (settings.home / "mlartifacts" / name).resolve().as_uri()
+            mlflow.create_experiment(name, artifact_location=location)
     mlflow.set_experiment(EXPERIMENT)
     return mlflow
 
@@ -117,3 +119,13 @@ def load_catalog(settings: Settings, version: str | None = None) -> ThemeCatalog
     except Exception as exc:
         raise RcaError(f"no model at {uri}: run `rca fit` first ({exc})".splitlines()[0]) from exc
     return model.unwrap_python_model().catalog
+
+
+def log_evaluation(settings: Settings, *, params: dict[str, Any], metrics: dict[str, float]) -> str:
+    """One `rca evaluate` run in the `rca-evaluate` experiment; returns its run id."""
+    mlflow = _mlflow(settings)
+    mlflow.set_experiment(EVALUATE_EXPERIMENT)
+    with mlflow.start_run(run_name=f"evaluate {Path(str(params.get('input', ''))).name}") as run:
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.log_metrics(metrics)
+        return run.info.run_id

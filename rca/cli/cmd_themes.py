@@ -176,3 +176,30 @@ def promote(
         set_champion_row(con, row[0])
         set_champion(settings, version)
     stderr(f"rca-themes v{version} ({row[0]}) is now champion")
+
+
+@app.command()
+def evaluate(
+    input_file: Annotated[str, typer.Option("--input", "-i", help="Labelled CSV/JSONL/Parquet.")],
+    text_col: Annotated[str, typer.Option(help="Column with the contact text.")] = "text",
+    label_col: Annotated[str, typer.Option(help="Column with the contact reason.")] = "label",
+    granularity: Annotated[float, typer.Option(help="> 1 finer, < 1 coarser.")] = 1.0,
+    seed: Annotated[int, typer.Option()] = 42,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Fit themes with the labels hidden, then score them against the labels."""
+    from pathlib import Path
+
+    from rca.evaluate import evaluate_file
+
+    result = evaluate_file(
+        settings_for(home),
+        Path(input_file),
+        text_col=text_col,
+        label_col=label_col,
+        granularity=granularity,
+        seed=seed,
+    )
+    rows = [{"metric": k, "value": v} for k, v in result.items()]
+    emit({"command": "evaluate", **result}, rows, fmt, title=f"evaluate {input_file}")
