@@ -157,7 +157,7 @@ def fit_themes(
         model_version=version,
         encoder_id=encoder.model_id,
         trained_at=trained_at.isoformat(),
-        assign_threshold=settings.assign_threshold,
+        assign_threshold=float(model.assign_threshold_),
         theme_ids=list(match.ids),
         labels=label_list,
         keywords=keyword_lists,

@@ -57,7 +57,12 @@ class Settings(BaseSettings):
     # Embedding and themes (issue 3 uses these).
     embed_batch_size: int = Field(default=64, ge=1)
     device: str = Field(default="auto", description="auto | cpu | cuda")
-    assign_threshold: float = Field(default=0.35, ge=-1.0, le=1.0)
+    assign_threshold: float | None = Field(
+        default=None,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine needed to join a theme; unset = learned per fit from its members.",
+    )
     promote_min_assigned: float = Field(
         default=0.90, ge=0, le=1, description="Auto-promote only if this share is assigned."
     )

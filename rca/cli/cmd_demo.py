@@ -79,6 +79,7 @@ def _theme_stages(settings: Settings, stages: list[dict[str, object]]) -> list[d
     """Fit, then list the last week's top themes; each stage's throughput is recorded."""
     from rca.fit import fit_themes
     from rca.store import Store
+    from rca.store.db import first_row
     from rca.store.themes import theme_volumes
 
     result = fit_themes(settings, promote="always", say=stderr)
@@ -98,7 +99,7 @@ def _theme_stages(settings: Settings, stages: list[dict[str, object]]) -> list[d
         )
     )
     with Store(settings.store_path).read() as con:
-        (latest,) = con.execute("SELECT max(created_at) FROM contacts").fetchone()
+        (latest,) = first_row(con, "SELECT max(created_at) FROM contacts") or (None,)
         week = period_of(latest, "week", settings.tz)
         frame = theme_volumes(
             con,

@@ -11,6 +11,7 @@ from rca.cli.app import HomeOption, app, settings_for, stderr
 from rca.cli.output import Format, emit
 from rca.errors import RcaError
 from rca.settings import Settings
+from rca.store.db import first_row
 
 THEME_COLUMNS = ["theme_id", "label", "volume", "share", "growth", "parent_group", "keywords"]
 
@@ -52,7 +53,7 @@ def fit(
     start = _day(since, settings)
     if weeks is not None:
         with Store(settings.store_path).read() as con:
-            (last,) = con.execute("SELECT max(created_at) FROM contacts").fetchone()
+            (last,) = first_row(con, "SELECT max(created_at) FROM contacts") or (None,)
         start = (last or datetime.now(UTC)) - timedelta(weeks=weeks)
     result = fit_themes(
         settings,
@@ -132,7 +133,7 @@ def themes(
         version = champion_version_in_store(con)
         if version is None:
             raise RcaError("no champion model: run `rca fit` first")
-        (latest,) = con.execute("SELECT max(created_at) FROM contacts").fetchone()
+        (latest,) = first_row(con, "SELECT max(created_at) FROM contacts") or (None,)
         chosen = parse_period(
             period, kind=settings.period, tz=settings.tz, now=datetime.now(UTC), latest=latest
         )
@@ -168,9 +169,9 @@ def promote(
 
     settings = settings_for(home)
     with Store(settings.store_path).write() as con:
-        row = con.execute(
-            "SELECT model_version FROM models WHERE registry_version = ?", [version]
-        ).fetchone()
+        row = first_row(
+            con, "SELECT model_version FROM models WHERE registry_version = ?", [version]
+        )
         if row is None:
             raise RcaError(f"no fitted model with registry version {version} in this store")
         set_champion_row(con, row[0])

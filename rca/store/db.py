@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -48,13 +49,25 @@ def _connect(path: Path, *, read_only: bool, lock_timeout_s: float) -> duckdb.Du
             delay = min(delay * 2, LOCK_RETRY_MAX_S)
 
 
+def first_row(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None
+) -> tuple[Any, ...] | None:
+    """The first row of a query, with the result fully consumed.
+
+    DuckDB 2 refuses further work (e.g. `register`) on a connection whose last result was only
+    partly fetched, so `fetchone()` is never used on shared connections.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-    ).fetchone()
+    exists = first_row(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    )
     if not exists or exists[0] == 0:
         return 0
-    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    row = first_row(con, "SELECT coalesce(max(version), 0) FROM schema_version")
     return int(row[0]) if row else 0
 
 

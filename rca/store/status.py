@@ -6,17 +6,20 @@ from typing import Any
 
 import duckdb
 
-from rca.store.db import current_version
+from rca.store.db import current_version, first_row
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
-    row = con.execute(sql).fetchone()
+    row = first_row(con, sql)
     return row[0] if row else None
 
 
 def store_status(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Counts, date range, quarantine by reason, recent ingests and models."""
-    first, last = con.execute("SELECT min(created_at), max(created_at) FROM contacts").fetchone()
+    first, last = first_row(con, "SELECT min(created_at), max(created_at) FROM contacts") or (
+        None,
+        None,
+    )
     reasons = con.execute(
         "SELECT split_part(split_part(reason, ';', 1), ':', 1) AS reason, count(*) AS rows "
         "FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20"

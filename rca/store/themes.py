@@ -13,6 +13,7 @@ import pandas as pd
 
 from rca.cluster.catalog import ThemeCatalog
 from rca.cluster.lineage import parse_theme_id
+from rca.store.db import first_row
 
 FIT_COLUMNS = "contact_id, created_at, text, text_norm, text_hash, resolution, customer_id"
 
@@ -56,9 +57,9 @@ class PreviousFit:
 
 
 def champion_fit(con: duckdb.DuckDBPyConnection) -> PreviousFit | None:
-    row = con.execute(
-        "SELECT model_version FROM models WHERE is_champion ORDER BY trained_at DESC LIMIT 1"
-    ).fetchone()
+    row = first_row(
+        con, "SELECT model_version FROM models WHERE is_champion ORDER BY trained_at DESC LIMIT 1"
+    )
     if row is None:
         return None
     version = row[0]
@@ -154,9 +155,9 @@ def write_assignments(
 
 
 def champion_version_in_store(con: duckdb.DuckDBPyConnection) -> str | None:
-    row = con.execute(
-        "SELECT model_version FROM models WHERE is_champion ORDER BY trained_at DESC LIMIT 1"
-    ).fetchone()
+    row = first_row(
+        con, "SELECT model_version FROM models WHERE is_champion ORDER BY trained_at DESC LIMIT 1"
+    )
     return row[0] if row else None
 
 
