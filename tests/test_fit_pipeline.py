@@ -1,0 +1,100 @@
+"""`rca fit` / `assign` / `themes` / `promote` end to end on a small demo stream.
+
+Real parts throughout: the bundled MiniLM encoder, UMAP + HDBSCAN, a DuckDB store and an MLflow
+SQLite store with its model registry. One module-scoped store keeps the suite fast.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import run_cli
+
+from rca.assign import assign_contacts
+from rca.demo import DemoConfig, write_demo
+from rca.fit import fit_themes
+from rca.ingest.pipeline import ingest_paths
+from rca.settings import Settings
+from rca.store import Store
+from rca.tracking import champion_version, load_catalog
+
+pytestmark = pytest.mark.slow
+DEMO_CONTACTS = 2_500
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path, object]:
+    root = tmp_path_factory.mktemp("fit")
+    settings = Settings(home=root / "home")
+    contacts, _truth, _manifest = write_demo(
+        root / "demo", settings.datasets_dir, DemoConfig(n_contacts=DEMO_CONTACTS, seed=1)
+    )
+    frame = pd.read_csv(contacts, dtype=str, keep_default_na=False)
+    cut = pd.to_datetime(frame["created_at"], utc=True).max() - timedelta(days=7)
+    older = frame[pd.to_datetime(frame["created_at"], utc=True) < cut]
+    newer = frame[pd.to_datetime(frame["created_at"], utc=True) >= cut]
+    older.to_csv(root / "older.csv", index=False)
+    newer.to_csv(root / "newer.csv", index=False)
+    ingest_paths([str(root / "older.csv")], settings)
+    result = fit_themes(settings, promote="auto")
+    return settings, root, result
+
+
+def test_fit_finds_labelled_themes_and_registers_a_champion(fitted) -> None:
+    settings, _root, result = fitted
+    catalog = result.catalog
+    assert 5 <= catalog.n_themes <= 120
+    assert result.metrics["unassigned_fraction"] <= 0.10
+    assert all(label for label in catalog.labels)
+    assert all(not any(k.startswith("[") for k in kws) for kws in catalog.keywords)
+    assert result.promoted and result.registry_version == "1"
+    assert champion_version(settings) == "1"
+    assert load_catalog(settings).theme_ids == catalog.theme_ids
+    assert all(len(ids) >= 1 for ids in result.representatives.values())
+    with Store(settings.store_path).read() as con:
+        n_assigned = con.execute("SELECT count(*) FROM assignments").fetchall()[0][0]
+        events = con.execute("SELECT DISTINCT event FROM theme_events").fetchall()
+    assert n_assigned == int(result.metrics["n_contacts"])
+    assert events == [("new",)]
+
+
+def test_new_contacts_are_assigned_without_refit(fitted) -> None:
+    settings, root, result = fitted
+    ingest_paths([str(root / "newer.csv")], settings)
+    outcome = assign_contacts(settings)
+    assert outcome.model_version == result.catalog.model_version
+    assert outcome.contacts > 100
+    assert outcome.unassigned / outcome.contacts < 0.2
+    again = assign_contacts(settings)
+    assert again.contacts == 0  # nothing new: idempotent
+
+
+def test_refit_with_another_seed_keeps_theme_ids(fitted) -> None:
+    settings, _root, first = fitted
+    second = fit_themes(settings, seed=7, promote="never")
+    assert not second.promoted
+    assert second.checks["id_stability_value"] >= 0.80
+    kept = set(second.catalog.theme_ids) & set(first.catalog.theme_ids)
+    assert len(kept) >= 0.7 * min(first.catalog.n_themes, second.catalog.n_themes)
+    assert set(second.events["event"]) <= {"kept", "merged", "split", "new", "retired"}
+    assert champion_version(settings) == "1"
+
+
+def test_cli_themes_and_promote(fitted) -> None:
+    settings, _root, _result = fitted
+    out = run_cli("themes", "--period", "latest", "--format", "json", home=settings.home)
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["command"] == "themes" and payload["themes"]
+    top = payload["themes"][0]
+    assert {"theme_id", "label", "volume", "share", "growth", "keywords"} <= set(top)
+    assert run_cli("promote", "2", home=settings.home).returncode == 0
+    assert champion_version(settings) == "2"
+    bad = run_cli("promote", "42", home=settings.home)
+    assert bad.returncode == 1 and "no fitted model" in bad.stderr
+    malformed = run_cli("themes", "--period", "2026-W99", home=settings.home)
+    assert malformed.returncode == 1 and "no such ISO week" in malformed.stderr
