@@ -1,0 +1,74 @@
+"""The one wide frame that trends, repeats, root causes and drivers start from.
+
+One row per contact: its fields, its theme under a model version (NULL theme = unassigned),
+and every dimension as a column. Analyses are pure functions of this frame, so they can be
+tested on hand-made frames and mapped over partitions later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from rca.store.themes import champion_version_in_store
+
+BASE_COLUMNS = (
+    "contact_id",
+    "created_at",
+    "customer_id",
+    "channel",
+    "is_escalation",
+    "handle_time_s",
+    "resolution",
+    "csat",
+    "text",
+    "text_hash",
+)
+
+
+def load_analysis_frame(
+    con: duckdb.DuckDBPyConnection,
+    model_version: str | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pd.DataFrame:
+    """Contacts with `theme_id`, `similarity` and one column per dimension (prefix `dim_`).
+
+    `model_version` defaults to the champion; contacts the model has not assigned yet come back
+    with `theme_id` NULL and `assigned` False, so callers can tell "unassigned" from "unseen".
+    """
+    version = model_version or champion_version_in_store(con)
+    clauses, args = ["TRUE"], []
+    if since is not None:
+        clauses.append("c.created_at >= ?")
+        args.append(since)
+    if until is not None:
+        clauses.append("c.created_at < ?")
+        args.append(until)
+    columns = ", ".join(f"c.{c}" for c in BASE_COLUMNS)
+    frame = con.execute(
+        f"""SELECT {columns}, a.theme_id, a.similarity, a.contact_id IS NOT NULL AS assigned
+            FROM contacts c
+            LEFT JOIN assignments a ON a.contact_id = c.contact_id AND a.model_version = ?
+            WHERE {" AND ".join(clauses)}
+            ORDER BY c.created_at, c.contact_id""",
+        [version, *args],
+    ).df()
+    dims = con.execute(
+        "SELECT d.contact_id, d.name, d.value FROM contact_dimensions d "
+        "JOIN contacts c USING (contact_id) WHERE " + " AND ".join(clauses),
+        args,
+    ).df()
+    if not dims.empty:
+        wide = dims.pivot(index="contact_id", columns="name", values="value")
+        wide.columns = [f"dim_{c}" for c in wide.columns]
+        frame = frame.join(wide, on="contact_id")
+    frame.attrs["model_version"] = version
+    return frame
+
+
+def dimension_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c.startswith("dim_")]
