@@ -1,0 +1,253 @@
+"""``ThemeModel``: recurring issue themes in support-contact embeddings.
+
+Fit: cosine UMAP to a few dimensions, HDBSCAN for dense themes (the number of themes is found, not
+given), merging of over-split themes by centroid similarity, then noise handling: contacts HDBSCAN
+left out join their nearest theme when similar enough. Themes are kept as L2-normalised centroids in
+the *original* embedding space, so assigning new contacts needs no UMAP transform and is
+deterministic and row-independent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from time import perf_counter
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.metrics import silhouette_score
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from rca.cluster.density import default_min_cluster_size, density_clusters
+from rca.cluster.merge import merge_groups, merge_threshold
+from rca.cluster.reduce import reduce
+
+UNASSIGNED = -1
+# Fewer contacts than this cannot hold two themes of the minimum size; refuse rather than guess.
+MIN_FIT_ROWS = 20
+# With ``assign_threshold=None`` the threshold is Tukey's "far out" fence, Q1 - 3 IQR, of the
+# dense-core members' similarity to their own centroid. Learnt from data, so it carries over to
+# embedding models with other cosine scales (0.32-0.42 for all-MiniLM-L6-v2 on the train splits);
+# quartiles, unlike a low quantile, are not dragged down by outliers UMAP glued onto a theme.
+FENCE_IQRS = 3.0
+# Silhouette (cosine, original space) is computed on at most this many assigned rows: O(m^2).
+VALIDITY_SAMPLE = 2000
+# Work-array budget (float64 elements) per chunk when scoring rows against centroids.
+SCORE_CHUNK_ELEMENTS = 1 << 22
+
+
+def _unit_rows(X: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length in float64 (zero rows stay zero and match no theme)."""
+    X = np.asarray(X, dtype=np.float64)
+    norms = np.sqrt(np.sum(X * X, axis=1))
+    return X / np.where(norms > 0, norms, 1.0)[:, None]
+
+
+def cosine_to_centroids(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Cosine similarity (n x k, float64) of unit rows to unit centroids, row-independently.
+
+    Elementwise products summed along the last axis, instead of a BLAS matrix product, so every
+    row's scores come from the same arithmetic whether it is scored alone or in a large batch
+    (BLAS kernels pick different summation orders by batch shape).
+    """
+    n, k = len(X), len(centroids)
+    out = np.empty((n, k), dtype=np.float64)
+    step = max(1, SCORE_CHUNK_ELEMENTS // max(1, k * X.shape[1]))
+    for start in range(0, n, step):
+        block = X[start : start + step]
+        out[start : start + step] = np.sum(block[:, None, :] * centroids[None, :, :], axis=-1)
+    return out
+
+
+def _nearest(X: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index (lowest on ties) and similarity of each row's most similar centroid."""
+    if len(centroids) == 0:
+        return np.full(len(X), UNASSIGNED, dtype=np.int64), np.full(len(X), np.nan)
+    sims = cosine_to_centroids(X, centroids)
+    best = np.argmax(sims, axis=1)  # argmax returns the first maximum: lowest index wins ties
+    return best.astype(np.int64), sims[np.arange(len(X)), best]
+
+
+def _centroids(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """L2-normalised mean of each theme's rows (rows labelled -1 are ignored)."""
+    sums = np.zeros((k, X.shape[1]), dtype=np.float64)
+    members = labels >= 0
+    np.add.at(sums, labels[members], X[members])
+    return _unit_rows(sums)
+
+
+class ThemeModel(BaseEstimator, ClusterMixin):
+    """Clusters contact embeddings into themes; the number of themes is found automatically.
+
+    Parameters
+    ----------
+    n_neighbors, n_components:
+        UMAP neighbourhood size and output dimension (BERTopic's proven 15 / 5; larger or
+        smaller measured no better, see experiments/tuning.md).
+    min_cluster_size:
+        Smallest theme HDBSCAN may report; ``None`` = ``n / (150 * granularity)`` within
+        [10, 1000], so 3k and 100k contacts both give a readable number of themes.
+    min_samples:
+        HDBSCAN density smoothing. Small values leave fewer contacts as noise; ``None`` uses
+        ``min_cluster_size`` (HDBSCAN's default).
+    granularity:
+        ``> 1`` finer themes, ``< 1`` coarser: divides the minimum theme size and tightens the
+        centroid-merge threshold (``1 - 0.15 / granularity``).
+    assign_threshold:
+        Cosine similarity a contact needs to its nearest centroid to be assigned (else -1).
+        ``None`` learns it from the fit (a robust lower fence of core members' similarity).
+    random_state:
+        UMAP seed; a fixed seed makes fits reproducible.
+
+    Fitted attributes
+    -----------------
+    ``labels_`` theme per training row (-1: no theme clears ``assign_threshold_``);
+    ``scores_`` cosine similarity of each row to its theme's centroid (to the nearest one for
+    HDBSCAN noise); ``centroids_`` (n_themes x dim, unit length, original space); ``n_themes_``;
+    ``sizes_``; ``min_cluster_size_``; ``assign_threshold_``; ``n_dense_clusters_`` (HDBSCAN
+    clusters before merging); ``noise_fraction_`` (HDBSCAN noise before reassignment);
+    ``validity_`` (cosine silhouette of the themes, see ``_silhouette``); ``fit_seconds_`` per
+    stage. Themes are numbered by the size of their dense core, largest first.
+    """
+
+    def __init__(
+        self,
+        n_neighbors: int = 15,
+        n_components: int = 5,
+        min_cluster_size: int | None = None,
+        min_samples: int | None = 5,
+        granularity: float = 1.0,
+        assign_threshold: float | None = None,
+        random_state: int = 42,
+    ) -> None:
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.granularity = granularity
+        self.assign_threshold = assign_threshold
+        self.random_state = random_state
+
+    def fit(self, X: np.ndarray, texts: Sequence[str] | None = None) -> ThemeModel:
+        """Find themes in ``X`` (one embedding per contact). ``texts`` is accepted for the
+        labelling step that runs after fitting and is not used here."""
+        if not self.granularity > 0:
+            raise ValueError(f"granularity must be > 0, got {self.granularity!r}")
+        X = check_array(X, dtype=[np.float64, np.float32])
+        if len(X) < MIN_FIT_ROWS:
+            raise ValueError(f"ThemeModel needs at least {MIN_FIT_ROWS} rows, got {len(X)}")
+        if texts is not None and len(texts) != len(X):
+            raise ValueError("texts must have one entry per row of X")
+        self.n_features_in_ = X.shape[1]
+        unit = _unit_rows(X)
+        seconds: dict[str, float] = {}
+        start = clock = perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now = perf_counter()
+            seconds[stage] = now - clock
+            clock = now
+
+        coords = reduce(
+            unit.astype(np.float32), self.n_neighbors, self.n_components, self.random_state
+        )
+        lap("reduce")
+
+        self.min_cluster_size_ = self.min_cluster_size or default_min_cluster_size(
+            len(X), self.granularity
+        )
+        dense = density_clusters(coords, self.min_cluster_size_, self.min_samples)
+        self.n_dense_clusters_ = int(dense.max() + 1)
+        self.noise_fraction_ = float(np.mean(dense < 0))
+        lap("density")
+
+        dense = self._merge(unit, dense)
+        lap("merge")
+
+        self._assign(unit, dense)
+        lap("assign")
+
+        self.validity_ = self._silhouette(unit)
+        lap("validity")
+        seconds["total"] = perf_counter() - start
+        self.fit_seconds_ = seconds
+        return self
+
+    def _merge(self, unit: np.ndarray, dense: np.ndarray) -> np.ndarray:
+        """Merge over-split clusters, then renumber by dense-core size (largest first)."""
+        k = int(dense.max() + 1)
+        if k == 0:
+            return dense
+        groups = merge_groups(_centroids(unit, dense, k), merge_threshold(self.granularity))
+        merged = np.where(dense >= 0, groups[np.maximum(dense, 0)], UNASSIGNED)
+        core_sizes = np.bincount(merged[merged >= 0], minlength=int(groups.max() + 1))
+        rank = np.empty_like(core_sizes)
+        rank[np.argsort(-core_sizes, kind="stable")] = np.arange(len(core_sizes))
+        return np.where(merged >= 0, rank[np.maximum(merged, 0)], UNASSIGNED)
+
+    def _assign(self, unit: np.ndarray, dense: np.ndarray) -> None:
+        """Centroids from dense cores; every row then keeps or gets a theme only if it clears
+        the assignment threshold, the same rule ``predict`` applies to new contacts.
+
+        HDBSCAN noise joins its nearest theme because on these data most of it is the fringe of
+        a real theme (+0.04 NMI on Banking77-train). Core members keep their theme unless they
+        are far from its centroid (outliers UMAP pulled into a dense region). Centroids come
+        from the cores only, so fringe contacts do not pull them.
+        """
+        k = int(dense.max() + 1)
+        centroids = _centroids(unit, dense, k)
+        best, best_score = _nearest(unit, centroids)
+        core = dense >= 0
+        labels = np.where(core, dense, best)
+        scores = best_score.copy()
+        scores[core] = np.sum(unit[core] * centroids[dense[core]], axis=1)
+        if self.assign_threshold is not None:
+            threshold = float(self.assign_threshold)
+        elif core.any():
+            q1, q3 = np.quantile(scores[core], [0.25, 0.75])
+            threshold = float(q1 - FENCE_IQRS * (q3 - q1))
+        else:
+            threshold = np.inf
+        labels[~(scores >= threshold)] = UNASSIGNED
+        self.assign_threshold_ = threshold
+        self.centroids_ = centroids
+        self.n_themes_ = k
+        self.labels_ = labels
+        self.scores_ = scores
+        self.sizes_ = np.bincount(labels[labels >= 0], minlength=k)
+
+    def _silhouette(self, unit: np.ndarray) -> float:
+        """Cosine silhouette of the assigned rows in the original space, on a fixed sample.
+
+        Chosen over HDBSCAN's relative validity because it judges the final themes (after
+        merging and noise handling) in the space where contacts are assigned. NaN if < 2 themes.
+        """
+        assigned = self.labels_ >= 0
+        labels = self.labels_[assigned]
+        if len(np.unique(labels)) < 2 or len(np.unique(labels)) >= len(labels):
+            return float("nan")
+        sample = min(VALIDITY_SAMPLE, len(labels))
+        return float(
+            silhouette_score(
+                unit[assigned],
+                labels,
+                metric="cosine",
+                sample_size=sample,
+                random_state=self.random_state,
+            )
+        )
+
+    def predict_with_score(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Theme of each row (-1 below ``assign_threshold_``) and its cosine similarity to the
+        nearest centroid (given for unassigned rows too; NaN if the model has no themes)."""
+        check_is_fitted(self, "centroids_")
+        X = check_array(X, dtype=[np.float64, np.float32])
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, model has {self.n_features_in_}")
+        best, score = _nearest(_unit_rows(X), self.centroids_)
+        labels = np.where(score >= self.assign_threshold_, best, UNASSIGNED)
+        return labels.astype(np.int64), score
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Theme index of each row, -1 where no theme is similar enough."""
+        return self.predict_with_score(X)[0]
