@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rca.cluster.model import cosine_to_centroids
+
 UNASSIGNED_ID = ""
 CATALOG_JSON = "catalog.json"
 CENTROIDS_NPY = "centroids.npy"
@@ -25,20 +27,17 @@ def assign_to_centroids(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(index of the nearest centroid or -1 below `threshold`, cosine similarity) per row.
 
-    float64 and an explicit argmax keep every row's answer independent of the batch it
-    arrives in (BLAS may block a float32 matrix product differently for different shapes).
+    The same row-independent arithmetic as `ThemeModel.predict`, so the served catalog and the
+    fitted model can never disagree, and a row's answer never depends on its batch.
     """
-    X64 = np.asarray(X, dtype=np.float64)
+    X64 = np.atleast_2d(np.asarray(X, dtype=np.float64))
     C64 = np.asarray(centroids, dtype=np.float64)
-    if X64.ndim == 1:
-        X64 = X64[None, :]
     if len(C64) == 0 or len(X64) == 0:
         return np.full(len(X64), -1, dtype=np.int64), np.zeros(len(X64))
-    sims = np.einsum("nd,kd->nk", X64, C64, optimize=False)
+    sims = cosine_to_centroids(X64, C64)
     best = np.argmax(sims, axis=1)  # first maximum: ties go to the lowest index
     score = sims[np.arange(len(X64)), best]
-    best = np.where(score >= threshold, best, -1)
-    return best.astype(np.int64), score
+    return np.where(score >= threshold, best, -1).astype(np.int64), score
 
 
 @dataclass
