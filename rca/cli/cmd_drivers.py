@@ -1,0 +1,98 @@
+"""`rca drivers` and `rca examples`: what brings customers back, and cases to write SOPs from."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from rca.cli.app import HomeOption, app, settings_for
+from rca.cli.output import Format, emit
+
+#: The table shows the headline figures; each driver's summary line below it has the rest.
+DRIVER_COLUMNS = [
+    "rank",
+    "theme_id",
+    "label",
+    "score",
+    "repeat_contacts",
+    "repeat_rate",
+    "escalated_repeats",
+    "repeat_handle_h",
+    "trend_direction",
+]
+EXAMPLE_TABLE_COLUMNS = ["rank", "contact_id", "channel", "is_escalation", "resolution", "text"]
+CHAIN_TABLE_COLUMNS = ["chain_id", "chain_pos", "contact_id", "days_since_previous", "text"]
+#: Characters of text shown per case in the table view (JSON and CSV carry it whole).
+TABLE_TEXT_CHARS = 100
+SECONDS_PER_HOUR = 3600.0
+
+
+def _flat(driver: dict[str, object]) -> dict[str, object]:
+    figures = driver["figures"]
+    assert isinstance(figures, dict)
+    return {
+        **{k: v for k, v in driver.items() if k not in ("figures", "components", "trend")},
+        **figures,
+        "repeat_handle_h": figures["repeat_handle_time_s"] / SECONDS_PER_HOUR,
+    }
+
+
+@app.command()
+def drivers(
+    period: Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")] = (
+        "latest"
+    ),
+    top: Annotated[int, typer.Option(min=1, help="How many drivers to list.")] = 10,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Themes ranked by the repeat complaints they cause, with the figures behind each score."""
+    from rca.insights import drivers_payload
+
+    payload = drivers_payload(settings_for(home), period=period, top=top)
+    rows = [_flat(d) for d in payload["drivers"]]
+    title = f"top repeat-complaint drivers, {payload['period']}"
+    if payload["incomplete"]:
+        title += " (last repeat window still open: one-and-done rates are partial)"
+    emit({"command": "drivers", **payload}, rows, fmt, title=title, columns=DRIVER_COLUMNS)
+    if fmt is Format.table:
+        for row in rows:
+            typer.echo(f"{row['rank']}. {row['label']}: {row['summary']}")
+
+
+@app.command()
+def examples(
+    theme: Annotated[str, typer.Argument(help="Theme id, e.g. T0001 (see `rca themes`).")],
+    n: Annotated[int, typer.Option("--n", min=1, help="Cases (for --kind repeat: chains).")] = 10,
+    kind: Annotated[
+        str, typer.Option(help="representative | recent | escalated | repeat")
+    ] = "representative",
+    bom: Annotated[
+        bool, typer.Option("--bom", help="CSV: start with a UTF-8 byte-order mark (for Excel).")
+    ] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Example cases of a theme for SOP authors: redacted text, contact ids, dimensions."""
+    from rca.examples import KINDS, case_records, cases_to_csv
+    from rca.insights import examples_frame
+
+    if kind not in KINDS:
+        raise typer.BadParameter(f"--kind must be one of {', '.join(KINDS)}")
+    cases = examples_frame(settings_for(home), theme, kind=kind, n=n)
+    if fmt is Format.csv:
+        sys.stdout.flush()  # bytes, so the encoding and CRLF row ends survive any locale
+        sys.stdout.buffer.write(cases_to_csv(cases, bom=bom).encode("utf-8"))
+        sys.stdout.buffer.flush()
+        return
+    records = case_records(cases)
+    rows = [{**r, "text": " ".join(str(r["text"]).split())[:TABLE_TEXT_CHARS]} for r in records]
+    emit(
+        {"command": "examples", "theme_id": theme, "kind": kind, "n": n, "cases": records},
+        rows,
+        fmt,
+        title=f"{kind} cases of {theme}",
+        columns=CHAIN_TABLE_COLUMNS if kind == "repeat" else EXAMPLE_TABLE_COLUMNS,
+    )

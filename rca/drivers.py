@@ -1,0 +1,394 @@
+"""Repeat figures per theme and period, and the ranking of themes by the repeats they cause.
+
+A program manager fixes first the problem that brings the most customers back, often, with
+escalations and agent time attached, and getting worse. The driver score says exactly that:
+
+    score = (w_volume * V + w_rate * R + w_escalation * E + w_handle_time * H + w_growth * G)
+            / (w_volume + w_rate + w_escalation + w_handle_time + w_growth)
+
+where, for each theme in the period, relative to the period's largest value over all themes
+(so each term lies in [0, 1] and so does the score):
+
+- V = repeat contacts,
+- R = repeat rate over the trend window (the last `driver_trend_periods` periods ending at the
+  period: how often the problem brings customers back is a property of the problem, and one
+  week of a small theme is noise), shrunk towards the overall rate as
+  (repeats + k * overall) / (contacts + k) with k = `driver_rate_prior_contacts`, so that a
+  theme with 2 contacts and 1 repeat does not outrank a theme with 300 repeats,
+- E = escalated repeat contacts,
+- H = handle time spent on repeat contacts,
+- G = growth of repeat contacts on the previous period, log2((now + 1) / (before + 1)),
+  counted only when positive.
+
+Weights default to 0.35 / 0.25 / 0.15 / 0.15 / 0.10 (Settings `driver_weight_*`). Repeats are
+counted against the theme of the chain's first contact (`problem_theme_id`), see
+`rca.repeats`. Spike status and root-cause sentences come from the caller as a mapping (the
+spike module is optional), never imported here.
+
+Pure: frames in, frames and dicts out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rca.periods import Period
+from rca.repeats import CONTINUATION, FIRST, REPEAT
+from rca.settings import Settings
+
+UNASSIGNED = "unassigned"
+COMPONENTS = ("volume", "rate", "escalation", "handle_time", "growth")
+#: Repeat contacts this far (relative) above / below the earlier periods' mean: rising / falling.
+TREND_BAND = 0.15
+SECONDS_PER_HOUR = 3600.0
+
+FIGURE_COLUMNS = [
+    "contacts",
+    "first_contacts",
+    "repeat_contacts",
+    "continuations",
+    "repeat_rate",
+    "customers_2plus_repeats",
+    "escalated",
+    "escalation_rate",
+    "escalated_repeats",
+    "handle_time_s_total",
+    "handle_time_s_avg",
+    "repeat_handle_time_s",
+    "one_and_done_rate",
+    "pending_first_contacts",
+]
+
+
+COUNT_COLUMNS = (
+    "contacts",
+    "first_contacts",
+    "repeat_contacts",
+    "continuations",
+    "escalated",
+    "escalated_repeats",
+    "customers_2plus_repeats",
+    "pending_first_contacts",
+)
+
+
+@dataclass(frozen=True)
+class DriverWeights:
+    """Weights of the driver score's five terms and the rate's shrinkage strength."""
+
+    volume: float
+    rate: float
+    escalation: float
+    handle_time: float
+    growth: float
+    rate_prior_contacts: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DriverWeights:
+        return cls(
+            volume=settings.driver_weight_volume,
+            rate=settings.driver_weight_rate,
+            escalation=settings.driver_weight_escalation,
+            handle_time=settings.driver_weight_handle_time,
+            growth=settings.driver_weight_growth,
+            rate_prior_contacts=settings.driver_rate_prior_contacts,
+        )
+
+    def as_dict(self) -> dict[str, float]:
+        return {c: getattr(self, c) for c in COMPONENTS}
+
+
+def default_weights() -> DriverWeights:
+    """The documented defaults, without reading the environment."""
+    return DriverWeights.from_settings(Settings.model_construct())
+
+
+def period_index(created_at: pd.Series, periods: Sequence[Period]) -> np.ndarray:
+    """Index into `periods` (sorted, contiguous) of each timestamp; -1 outside them all."""
+    if not periods:
+        return np.full(len(created_at), -1)
+    stamps = pd.to_datetime(created_at, utc=True).dt.as_unit("ns").astype("int64").to_numpy()
+    starts = np.array([pd.Timestamp(p.start).as_unit("ns").value for p in periods])
+    end = pd.Timestamp(periods[-1].end).as_unit("ns").value
+    idx = np.searchsorted(starts, stamps, side="right") - 1
+    return np.where((idx >= 0) & (stamps < end), idx, -1)
+
+
+def theme_period_figures(
+    marked: pd.DataFrame, periods: Sequence[Period], *, window_days: float | None = None
+) -> pd.DataFrame:
+    """Repeat figures per (period, theme) from `rca.repeats.detect_repeats` output.
+
+    A theme is the contact's problem theme (None becomes "unassigned"); every period x theme
+    with contacts gets a row. `incomplete` marks a period whose last repeat window runs past
+    `as_of`: its contacts' repeats may not have happened yet, so its one-and-done rate is over
+    the first contacts whose window closed (`pending_first_contacts` are left out).
+    """
+    if window_days is None:
+        rules = marked.attrs.get("repeat_rules")
+        window_days = rules.window.total_seconds() / 86_400 if rules else 7.0
+    frame = pd.DataFrame(
+        {
+            "period_idx": period_index(marked["created_at"], periods),
+            "theme_id": marked["problem_theme_id"]
+            .astype(object)
+            .where(marked["problem_theme_id"].notna(), UNASSIGNED),
+            "status": marked["repeat_status"].to_numpy(),
+            "customer_id": marked["customer_id"].to_numpy(),
+            "escalated": marked["is_escalation"].fillna(False).astype(bool).to_numpy()
+            if "is_escalation" in marked
+            else False,
+            "handle": marked["handle_time_s"].astype(float).to_numpy()
+            if "handle_time_s" in marked
+            else np.nan,
+            "in_chain": marked["chain_id"].notna().to_numpy(),
+            "closed": marked["window_closed"].to_numpy(dtype=bool),
+        }
+    )
+    frame = frame.loc[frame["period_idx"] >= 0]
+    repeat = frame["status"] == REPEAT
+    first = frame["status"] == FIRST
+    frame = frame.assign(
+        is_repeat=repeat,
+        is_first=first,
+        is_cont=frame["status"] == CONTINUATION,
+        esc_repeat=repeat & frame["escalated"],
+        repeat_handle=frame["handle"].where(repeat, 0.0),
+        done=first & frame["closed"] & ~frame["in_chain"],
+        judged=first & frame["closed"],
+        pending=first & ~frame["closed"] & ~frame["in_chain"],
+    )
+    keys = ["period_idx", "theme_id"]
+    out = frame.groupby(keys).agg(
+        contacts=("status", "size"),
+        first_contacts=("is_first", "sum"),
+        repeat_contacts=("is_repeat", "sum"),
+        continuations=("is_cont", "sum"),
+        escalated=("escalated", "sum"),
+        escalated_repeats=("esc_repeat", "sum"),
+        handle_time_s_total=("handle", "sum"),
+        handle_time_s_avg=("handle", "mean"),
+        repeat_handle_time_s=("repeat_handle", "sum"),
+        done=("done", "sum"),
+        judged=("judged", "sum"),
+        pending_first_contacts=("pending", "sum"),
+    )
+    per_customer = frame.loc[repeat].groupby([*keys, "customer_id"]).size()
+    out["customers_2plus_repeats"] = (
+        (per_customer >= 2).groupby(level=keys).sum().reindex(out.index, fill_value=0)
+    )
+    out["repeat_rate"] = out["repeat_contacts"] / out["contacts"]
+    out["escalation_rate"] = out["escalated"] / out["contacts"]
+    out["one_and_done_rate"] = out["done"] / out["judged"].where(out["judged"] > 0)
+    out = out.reset_index()
+    as_of = marked.attrs.get("as_of")
+    window = pd.Timedelta(days=window_days)
+    ends = [pd.Timestamp(p.end) for p in periods]
+    out["period"] = [periods[i].name for i in out["period_idx"]]
+    out["incomplete"] = [
+        bool(as_of is not None and ends[i] + window > pd.Timestamp(as_of))
+        for i in out["period_idx"]
+    ]
+    for column in COUNT_COLUMNS:
+        out[column] = out[column].astype(np.int64)
+    return out[["period_idx", "period", "theme_id", *FIGURE_COLUMNS, "incomplete"]]
+
+
+def _relative(values: pd.Series) -> pd.Series:
+    top = values.max()
+    return values / top if top and top > 0 else values * 0.0
+
+
+def _trend_direction(history: Sequence[int]) -> str:
+    """rising / falling / steady / new / none, from the last value against the earlier mean."""
+    if not any(history):
+        return "none"
+    *earlier, now = history
+    base = float(np.mean(earlier)) if earlier else 0.0
+    if base == 0:
+        return "new" if now > 0 else "none"
+    change = now / base - 1
+    return "rising" if change > TREND_BAND else "falling" if change < -TREND_BAND else "steady"
+
+
+def rank_drivers(
+    figures: pd.DataFrame,
+    period: str,
+    *,
+    weights: DriverWeights | None = None,
+    trend_periods: int | None = None,
+    themes: pd.DataFrame | None = None,
+    context: Mapping[str, Mapping[str, Any]] | None = None,
+) -> pd.DataFrame:
+    """Themes of `period` ranked by driver score (module docstring), best to fix first.
+
+    `themes` (theme_id, label, parent_group, keywords) names them; `context` maps theme_id to
+    what the spike module knows (`spike_status`, `root_cause`, `root_causes`), passed through.
+    Unassigned contacts are not a theme one can fix: left out here, see
+    `unassigned_repeats`. Each row carries its figures, its weighted `components`, the repeat
+    `trend` of up to `trend_periods` periods ending at `period`, and a `summary` sentence.
+    """
+    weights = weights or default_weights()
+    trend_periods = trend_periods or Settings.model_construct().driver_trend_periods
+    known = figures.loc[figures["theme_id"] != UNASSIGNED]
+    names = figures.drop_duplicates("period_idx").set_index("period")["period_idx"]
+    if period not in names.index:
+        return pd.DataFrame(columns=["rank", "theme_id", "score", *FIGURE_COLUMNS])
+    idx = int(names[period])
+    now = known.loc[known["period_idx"] == idx].set_index("theme_id")
+    before = known.loc[known["period_idx"] == idx - 1].set_index("theme_id")
+    ranked = now.copy()
+    ranked["previous_repeat_contacts"] = (
+        before["repeat_contacts"].reindex(ranked.index).fillna(0).astype(np.int64)
+    )
+    # the rate is a property of the problem: estimated over the trend window, not one period
+    span = figures.loc[figures["period_idx"].between(idx - trend_periods + 1, idx)]
+    overall = span["repeat_contacts"].sum() / max(span["contacts"].sum(), 1)
+    per_theme = span.groupby("theme_id")[["repeat_contacts", "contacts"]].sum()
+    per_theme = per_theme.reindex(ranked.index, fill_value=0)
+    k = weights.rate_prior_contacts
+    ranked["repeat_rate_trailing"] = (per_theme["repeat_contacts"] + k * overall) / (
+        per_theme["contacts"] + k
+    )
+    growth = np.log2((ranked["repeat_contacts"] + 1) / (ranked["previous_repeat_contacts"] + 1))
+    ranked["repeat_growth"] = np.where(
+        ranked["previous_repeat_contacts"] > 0,
+        ranked["repeat_contacts"] / ranked["previous_repeat_contacts"].replace(0, np.nan),
+        np.nan,
+    )
+    raw = {
+        "volume": _relative(ranked["repeat_contacts"].astype(float)),
+        "rate": _relative(ranked["repeat_rate_trailing"]),
+        "escalation": _relative(ranked["escalated_repeats"].astype(float)),
+        "handle_time": _relative(ranked["repeat_handle_time_s"].astype(float)),
+        "growth": _relative(growth.clip(lower=0)),
+    }
+    total_weight = sum(weights.as_dict().values()) or 1.0
+    contributions = pd.DataFrame(
+        {c: raw[c] * getattr(weights, c) / total_weight for c in COMPONENTS}, index=ranked.index
+    )
+    ranked["score"] = contributions.sum(axis=1)
+    ranked["components"] = [
+        {c: round(float(v), 4) for c, v in row.items()} for _, row in contributions.iterrows()
+    ]
+    history = span.loc[span["theme_id"] != UNASSIGNED]
+    ranked["trend"] = [_history(history, theme, idx, trend_periods) for theme in ranked.index]
+    ranked["trend_direction"] = [
+        _trend_direction([h["repeat_contacts"] for h in trend]) for trend in ranked["trend"]
+    ]
+    ranked = ranked.reset_index()
+    ranked = _with_theme_names(ranked, themes)
+    context = context or {}
+    ranked["spike_status"] = [context.get(t, {}).get("spike_status") for t in ranked["theme_id"]]
+    ranked["root_cause"] = [context.get(t, {}).get("root_cause") for t in ranked["theme_id"]]
+    ranked["root_causes"] = [context.get(t, {}).get("root_causes") for t in ranked["theme_id"]]
+    ranked = ranked.sort_values(
+        ["score", "repeat_contacts", "theme_id"], ascending=[False, False, True], kind="stable"
+    ).reset_index(drop=True)
+    ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
+    ranked["summary"] = [_summary(row) for row in ranked.to_dict(orient="records")]
+    return ranked
+
+
+def _history(history: pd.DataFrame, theme: str, idx: int, n: int) -> list[dict[str, Any]]:
+    """Repeat contacts and rate per period (zeros where the theme had no contacts)."""
+    rows = history.loc[history["theme_id"] == theme].set_index("period_idx")
+    names = dict(zip(history["period_idx"], history["period"], strict=False))
+    out = []
+    for i in range(max(idx - n + 1, 0), idx + 1):
+        if i in rows.index:
+            row = rows.loc[i]
+            out.append(
+                {
+                    "period": row["period"],
+                    "contacts": int(row["contacts"]),
+                    "repeat_contacts": int(row["repeat_contacts"]),
+                    "repeat_rate": float(row["repeat_rate"]),
+                }
+            )
+        elif i in names:
+            out.append(
+                {"period": names[i], "contacts": 0, "repeat_contacts": 0, "repeat_rate": None}
+            )
+    return out
+
+
+def _with_theme_names(ranked: pd.DataFrame, themes: pd.DataFrame | None) -> pd.DataFrame:
+    if themes is None or themes.empty:
+        ranked["label"] = ranked["theme_id"]
+        ranked["parent_group"] = None
+        ranked["keywords"] = [[] for _ in range(len(ranked))]
+        return ranked
+    info = themes.drop_duplicates("theme_id").set_index("theme_id")
+    ranked["label"] = ranked["theme_id"].map(info["label"]).fillna(ranked["theme_id"])
+    ranked["parent_group"] = ranked["theme_id"].map(info.get("parent_group", pd.Series()))
+    keywords = info.get("keywords", pd.Series(dtype=object))
+    ranked["keywords"] = [
+        list(keywords.get(t, []) if isinstance(keywords.get(t), list | np.ndarray) else [])
+        for t in ranked["theme_id"]
+    ]
+    return ranked
+
+
+def _summary(row: Mapping[str, Any]) -> str:
+    """One sentence a program manager can read aloud: the figures behind the score."""
+    parts = [
+        f"{row['repeat_contacts']} repeat contacts ({row['repeat_rate']:.0%} of {row['contacts']})",
+        f"{row['customers_2plus_repeats']} customers came back twice or more",
+        f"{row['escalated_repeats']} repeats escalated",
+        f"{row['repeat_handle_time_s'] / SECONDS_PER_HOUR:.1f} h of handle time on repeats",
+    ]
+    if pd.notna(row.get("one_and_done_rate")):
+        parts.append(f"{row['one_and_done_rate']:.0%} one-and-done")
+    sentence = "; ".join(parts)
+    growth = row.get("repeat_growth")
+    if growth is not None and pd.notna(growth):
+        sentence += f"; repeats {growth - 1:+.0%} on the previous period"
+    sentence += f"; trend {row['trend_direction']}"
+    if row.get("spike_status"):
+        sentence += f"; spike: {row['spike_status']}"
+    if row.get("root_cause"):
+        sentence += f"; {row['root_cause']}"
+    if row.get("incomplete"):
+        sentence += "; period's last repeat window still open"
+    return sentence + "."
+
+
+def unassigned_repeats(figures: pd.DataFrame, period: str) -> int:
+    rows = figures.loc[(figures["period"] == period) & (figures["theme_id"] == UNASSIGNED)]
+    return int(rows["repeat_contacts"].sum())
+
+
+def driver_records(ranked: pd.DataFrame) -> list[dict[str, Any]]:
+    """The ranking as nested JSON-able records (the `rca drivers --format json` contract)."""
+    figure_keys = [
+        *FIGURE_COLUMNS,
+        "repeat_rate_trailing",
+        "previous_repeat_contacts",
+        "repeat_growth",
+        "incomplete",
+    ]
+    return [
+        {
+            "rank": int(row["rank"]),
+            "theme_id": row["theme_id"],
+            "label": row["label"],
+            "parent_group": row["parent_group"],
+            "keywords": row["keywords"],
+            "score": round(float(row["score"]), 4),
+            "summary": row["summary"],
+            "figures": {k: row[k] for k in figure_keys},
+            "components": row["components"],
+            "trend": row["trend"],
+            "trend_direction": row["trend_direction"],
+            "spike_status": row["spike_status"],
+            "root_cause": row["root_cause"],
+            "root_causes": row["root_causes"],
+        }
+        for row in ranked.to_dict(orient="records")
+    ]

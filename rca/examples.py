@@ -1,0 +1,204 @@
+"""Example cases per theme for SOP authors: a handful of real, redacted contacts to write from.
+
+Four kinds: `representative` (near the theme's centre, no near-duplicates, cases with a
+resolution note preferred, so the author sees what the fix looked like), `recent` (newest
+first), `escalated` (the theme's escalated cases, most representative first) and `repeat`
+(whole repeat chains of the theme's problem, first contact to last, so the author sees what the
+first answer failed to settle). Only the redacted text leaves the store; contact ids let the
+author open the original in the CRM.
+
+The representative pick reuses the theme model's MMR (`rca.cluster.representatives`); without
+embeddings it falls back to the stored similarity to the centroid. Pure: frames in, frames
+and text out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rca.cluster.representatives import PREFER_BONUS, normalise_text, representative_indices
+
+REPRESENTATIVE, RECENT, ESCALATED, REPEAT_CHAINS = "representative", "recent", "escalated", "repeat"
+KINDS = (REPRESENTATIVE, RECENT, ESCALATED, REPEAT_CHAINS)
+#: MMR trade-off and near-duplicate cut, as used for the themes' stored representatives.
+DIVERSITY = 0.3
+DEDUP_THRESHOLD = 0.95
+UTF8_BOM = "\ufeff"
+#: A cell starting with one of these is a formula to a spreadsheet; quote it with a leading '.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CASE_COLUMNS = [
+    "kind",
+    "rank",
+    "contact_id",
+    "created_at",
+    "theme_id",
+    "channel",
+    "is_escalation",
+    "handle_time_s",
+    "resolution",
+    "csat",
+    "similarity",
+    "repeat_status",
+    "chain_id",
+    "chain_pos",
+    "days_since_previous",
+    "text",
+]
+
+
+def _has_note(frame: pd.DataFrame) -> np.ndarray:
+    if "resolution" not in frame.columns:
+        return np.zeros(len(frame), bool)
+    note = frame["resolution"].astype("string").fillna("").str.strip()
+    return (note != "").to_numpy(dtype=bool)
+
+
+def _pick_representative(
+    members: pd.DataFrame, vectors: np.ndarray | None, centroid: np.ndarray | None, n: int
+) -> list[int]:
+    """Positions in `members`: MMR over embeddings, else stored similarity with text dedup."""
+    prefer = _has_note(members)
+    texts = members["text"].astype(str).tolist()
+    if vectors is not None and centroid is not None and len(members):
+        picked = representative_indices(
+            vectors,
+            np.zeros(len(members), np.int64),
+            np.asarray(centroid, dtype=np.float32)[None, :],
+            0,
+            n=n,
+            diversity=DIVERSITY,
+            dedup_threshold=DEDUP_THRESHOLD,
+            prefer=prefer,
+            texts=texts,
+        )
+        return picked
+    similarity = (
+        members["similarity"].astype(float).fillna(-1.0).to_numpy()
+        if "similarity" in members
+        else np.zeros(len(members))
+    )
+    relevance = similarity + PREFER_BONUS * prefer
+    order = np.lexsort((np.arange(len(members)), -relevance))
+    return _first_distinct(order, texts, n)
+
+
+def _first_distinct(order: Sequence[int], texts: Sequence[str], n: int) -> list[int]:
+    seen: set[str] = set()
+    out: list[int] = []
+    for i in order:
+        key = normalise_text(texts[i])
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(int(i))
+        if len(out) == n:
+            break
+    return out
+
+
+def example_cases(
+    frame: pd.DataFrame,
+    theme_id: str,
+    *,
+    kind: str = REPRESENTATIVE,
+    n: int = 10,
+    vectors: np.ndarray | None = None,
+    centroid: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Up to `n` cases of `theme_id` (for `repeat`: up to `n` whole chains), in reading order.
+
+    `frame` is the analysis frame, ideally after `rca.repeats.detect_repeats` (needed for
+    `repeat`). `vectors` (aligned with `frame`, L2-normalised) and the theme's `centroid` enable
+    the MMR pick. Columns: CASE_COLUMNS plus the frame's `dim_*` columns.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if vectors is not None and len(vectors) != len(frame):
+        raise ValueError(f"{len(vectors)} vectors for {len(frame)} rows")
+    frame = frame.reset_index(drop=True)
+    in_theme = (frame["theme_id"] == theme_id).fillna(False).to_numpy(dtype=bool)
+    if kind == REPEAT_CHAINS:
+        rows = _chain_rows(frame, theme_id, n)
+    elif kind == RECENT:
+        members = np.flatnonzero(in_theme)
+        created = pd.to_datetime(frame["created_at"], utc=True).to_numpy()[members]
+        order = np.lexsort((frame["contact_id"].to_numpy()[members], created))[::-1]
+        texts = frame["text"].astype(str).to_numpy()[members]
+        rows = members[_first_distinct(order, texts, n)]
+    else:
+        if kind == ESCALATED:
+            escalated = frame["is_escalation"].fillna(False).astype(bool).to_numpy()
+            in_theme = in_theme & escalated
+        members = np.flatnonzero(in_theme)
+        sub = None if vectors is None else vectors[members]
+        rows = members[_pick_representative(frame.iloc[members], sub, centroid, n)]
+    return _case_frame(frame, np.asarray(rows, dtype=np.int64), kind)
+
+
+def _chain_rows(frame: pd.DataFrame, theme_id: str, n: int) -> np.ndarray:
+    """Rows of the theme's `n` chains with the most repeats (newest first on ties), in order."""
+    if "chain_id" not in frame.columns:
+        raise ValueError("repeat examples need the frame after rca.repeats.detect_repeats")
+    chained = frame.loc[frame["chain_id"].notna() & (frame["problem_theme_id"] == theme_id)]
+    if chained.empty:
+        return np.zeros(0, np.int64)
+    stats = chained.groupby("chain_id").agg(
+        repeats=("repeat_status", lambda s: int((s == "repeat").sum())),
+        last=("created_at", "max"),
+    )
+    top = stats.sort_values(["repeats", "last"], ascending=[False, False]).head(n).index
+    rank = {chain: i for i, chain in enumerate(top)}
+    picked = chained.loc[chained["chain_id"].isin(top)]
+    order = np.lexsort((picked["chain_pos"].to_numpy(), picked["chain_id"].map(rank).to_numpy()))
+    return picked.index.to_numpy()[order]
+
+
+def _case_frame(frame: pd.DataFrame, rows: np.ndarray, kind: str) -> pd.DataFrame:
+    dims = [c for c in frame.columns if c.startswith("dim_")]
+    cases = frame.iloc[rows].copy()
+    for column in CASE_COLUMNS:
+        if column not in cases.columns and column not in ("kind", "rank"):
+            cases[column] = None
+    cases["kind"] = kind
+    cases["rank"] = np.arange(1, len(cases) + 1)
+    return cases[CASE_COLUMNS + dims].reset_index(drop=True)
+
+
+def case_records(cases: pd.DataFrame) -> list[dict[str, Any]]:
+    """Cases as JSON-able records with the dimensions nested (`rca examples --format json`)."""
+    dims = [c for c in cases.columns if c.startswith("dim_")]
+    records = []
+    for row in cases.to_dict(orient="records"):
+        record = {c: row[c] for c in CASE_COLUMNS}
+        record["dimensions"] = {d.removeprefix("dim_"): row[d] for d in dims}
+        records.append(record)
+    return records
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    text = str(value)
+    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_PREFIXES) else text
+
+
+def cases_to_csv(cases: pd.DataFrame, *, bom: bool = False) -> str:
+    """CSV that a spreadsheet opens cleanly: every field quoted (newlines inside texts stay in
+    their cell), CRLF row ends, optional UTF-8 byte-order mark so Excel reads UTF-8, and
+    formula-like cells neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(list(cases.columns))
+    for row in cases.itertuples(index=False):
+        writer.writerow([_csv_cell(v) for v in row])
+    return (UTF8_BOM if bom else "") + buffer.getvalue()

@@ -1,0 +1,215 @@
+"""The edge between the store and the repeat analyses: load, call the pure modules, shape.
+
+`rca drivers`, `rca examples`, `rca demo`, and later the API and the e-mail report all ask the
+same questions; they get the same answers from here. Reading is one short read-only
+connection; everything after it runs in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from rca.drivers import (
+    DriverWeights,
+    driver_records,
+    rank_drivers,
+    theme_period_figures,
+    unassigned_repeats,
+)
+from rca.embed.cache import missing_hashes, read_vectors
+from rca.errors import RcaError
+from rca.examples import example_cases
+from rca.periods import Period, parse_period, periods_between
+from rca.repeats import RepeatRules, detect_repeats, repeat_summary
+from rca.settings import Settings
+from rca.store import Store
+from rca.store.analysis import load_analysis_frame
+from rca.store.db import first_row
+from rca.store.themes import champion_version_in_store
+
+
+@dataclass
+class RepeatAnalysis:
+    """Every contact marked with its repeat status, plus what the commands need around it."""
+
+    marked: pd.DataFrame
+    model_version: str
+    model_id: str
+    themes: pd.DataFrame  # theme_id, label, keywords, parent_group, centroid
+    periods: list[Period]
+    rules: RepeatRules
+
+
+def _vectors_for(
+    con: duckdb.DuckDBPyConnection, model_id: str, hashes: pd.Series, rows: np.ndarray
+) -> np.ndarray | None:
+    """Vectors aligned with `hashes` for `rows` (zeros elsewhere and where none is cached)."""
+    if not len(hashes):
+        return None
+    wanted = hashes.iloc[rows]
+    absent = set(missing_hashes(con, model_id, wanted))
+    have = rows[~wanted.isin(absent).to_numpy()]
+    if not len(have):
+        return None
+    found = read_vectors(con, model_id, hashes.iloc[have])
+    vectors = np.zeros((len(hashes), found.shape[1]), np.float32)
+    vectors[have] = found
+    return vectors
+
+
+def _linkable_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows of customers with two or more contacts: the only ones a repeat test compares."""
+    customer = frame["customer_id"].astype("string")
+    counts = customer.map(customer.value_counts())
+    return np.flatnonzero((counts >= 2).fillna(False).to_numpy(dtype=bool))
+
+
+def load_repeat_analysis(settings: Settings) -> RepeatAnalysis:
+    """The champion's view of every contact, marked by `rca.repeats.detect_repeats`."""
+    store = Store(settings.store_path)
+    if not store.exists:
+        raise RcaError(f"no store at {settings.store_path}: run `rca ingest` or `rca demo` first")
+    with store.read() as con:
+        version = champion_version_in_store(con)
+        if version is None:
+            raise RcaError("no champion model: run `rca fit` first")
+        (model_id,) = first_row(
+            con, "SELECT model_id FROM models WHERE model_version = ?", [version]
+        )
+        frame = load_analysis_frame(con, version)
+        vectors = _vectors_for(con, model_id, frame["text_hash"], _linkable_rows(frame))
+        themes = con.execute(
+            "SELECT theme_id, label, keywords, parent_group, centroid FROM themes "
+            "WHERE model_version = ? ORDER BY theme_id",
+            [version],
+        ).df()
+    if frame.empty:
+        raise RcaError("the store has no contacts")
+    rules = RepeatRules.from_settings(settings)
+    marked = detect_repeats(frame, vectors, rules=rules)
+    created = pd.to_datetime(frame["created_at"], utc=True)
+    periods = periods_between(
+        created.min().to_pydatetime(), created.max().to_pydatetime(), settings.period, settings.tz
+    )
+    return RepeatAnalysis(marked, version, model_id, themes, periods, rules)
+
+
+def choose_period(analysis: RepeatAnalysis, period: str, settings: Settings) -> Period:
+    latest = pd.Timestamp(analysis.marked["created_at"].max()).to_pydatetime()
+    return parse_period(period, kind=settings.period, tz=settings.tz, now=datetime.now(UTC),
+                        latest=latest)  # fmt: skip
+
+
+def drivers_payload(
+    settings: Settings,
+    *,
+    period: str = "latest",
+    top: int = 10,
+    context: Mapping[str, Mapping[str, Any]] | None = None,
+    analysis: RepeatAnalysis | None = None,
+) -> dict[str, Any]:
+    """The `rca drivers` answer (without the `command` key): ranking, repeat totals, settings.
+
+    `context` maps theme ids to spike status / root-cause sentences when the spike module has
+    them (see `rca.drivers.rank_drivers`).
+    """
+    analysis = analysis or load_repeat_analysis(settings)
+    chosen = choose_period(analysis, period, settings)
+    periods = [p for p in analysis.periods if p.start < chosen.end] or [chosen]
+    if periods[-1].name != chosen.name:
+        periods.append(chosen)
+    figures = theme_period_figures(
+        analysis.marked, periods, window_days=analysis.rules.window.total_seconds() / 86_400
+    )
+    weights = DriverWeights.from_settings(settings)
+    ranked = rank_drivers(
+        figures,
+        chosen.name,
+        weights=weights,
+        trend_periods=settings.driver_trend_periods,
+        themes=analysis.themes,
+        context=context,
+    )
+    in_period = figures.loc[figures["period"] == chosen.name]
+    contacts = int(in_period["contacts"].sum())
+    repeats = int(in_period["repeat_contacts"].sum())
+    marked = analysis.marked
+    created = pd.to_datetime(marked["created_at"], utc=True)
+    window = (created >= pd.Timestamp(chosen.start)) & (created < pd.Timestamp(chosen.end))
+    return {
+        "model_version": analysis.model_version,
+        "period": chosen.name,
+        "period_start": chosen.start,
+        "period_end": chosen.end,
+        "as_of": marked.attrs.get("as_of"),
+        "incomplete": bool(in_period["incomplete"].any()) if len(in_period) else False,
+        "settings": {
+            "repeat_window_days": settings.repeat_window_days,
+            "repeat_continuation_minutes": settings.repeat_continuation_minutes,
+            "repeat_similarity_threshold": settings.repeat_similarity_threshold,
+            "weights": weights.as_dict(),
+            "rate_prior_contacts": weights.rate_prior_contacts,
+        },
+        "totals": {
+            **repeat_summary(marked.loc[window]),
+            "repeat_rate": repeats / contacts if contacts else None,
+            "unassigned_repeat_contacts": unassigned_repeats(figures, chosen.name),
+        },
+        "drivers": driver_records(ranked.head(top)),
+    }
+
+
+def theme_centroid(analysis: RepeatAnalysis, theme_id: str) -> np.ndarray | None:
+    row = analysis.themes.loc[analysis.themes["theme_id"] == theme_id]
+    if row.empty or row["centroid"].iloc[0] is None:
+        return None
+    return np.asarray(row["centroid"].iloc[0], dtype=np.float32)
+
+
+def examples_frame(
+    settings: Settings,
+    theme_id: str,
+    *,
+    kind: str = "representative",
+    n: int = 10,
+    analysis: RepeatAnalysis | None = None,
+) -> pd.DataFrame:
+    """The `rca examples` cases of one theme (see `rca.examples.example_cases`)."""
+    analysis = analysis or load_repeat_analysis(settings)
+    if theme_id not in set(analysis.themes["theme_id"]):
+        raise RcaError(f"no theme {theme_id!r} in model {analysis.model_version}: see `rca themes`")
+    marked = analysis.marked.reset_index(drop=True)
+    vectors = None
+    if kind in ("representative", "escalated"):
+        members = np.flatnonzero((marked["theme_id"] == theme_id).fillna(False).to_numpy(bool))
+        with Store(settings.store_path).read() as con:
+            vectors = _vectors_for(con, analysis.model_id, marked["text_hash"], members)
+    return example_cases(
+        marked,
+        theme_id,
+        kind=kind,
+        n=n,
+        vectors=vectors,
+        centroid=theme_centroid(analysis, theme_id) if vectors is not None else None,
+    )
+
+
+def top_drivers_with_examples(
+    settings: Settings, *, top: int = 5, n_examples: int = 2, period: str = "latest"
+) -> list[dict[str, Any]]:
+    """For `rca demo`: the top drivers, each with its representative example cases."""
+    from rca.examples import case_records
+
+    analysis = load_repeat_analysis(settings)
+    payload = drivers_payload(settings, period=period, top=top, analysis=analysis)
+    for driver in payload["drivers"]:
+        cases = examples_frame(settings, driver["theme_id"], n=n_examples, analysis=analysis)
+        driver["examples"] = case_records(cases)
+    return payload["drivers"]

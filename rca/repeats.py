@@ -1,0 +1,294 @@
+"""Repeat complaints: which contacts are a customer coming back about a problem already raised.
+
+A contact is a *repeat* when the same customer contacted before, within the repeat window
+(default 7 days), about the same problem: the same theme, or texts whose embeddings are close
+(cosine >= threshold) even when the theme model put them apart, because a customer who comes
+back rephrases ("Still waiting on my refund" vs "the refund never reached my card"). A contact
+closer than the continuation interval (default 15 minutes) to the customer's previous one is a
+transfer or reconnect, a *continuation*, never a repeat. A contact without a customer id cannot
+be linked to anything: it is counted apart (`no_customer`), not as a first contact.
+
+Each repeat points at the most recent earlier contact of the same problem (`repeat_of`); these
+links form *chains* whose id is the first contact's id. A chain's problem is the first
+contact's theme (`problem_theme_id`), so a paraphrased follow-up the model filed elsewhere is
+still counted against the problem that caused it.
+
+Contacts whose window has not closed by `as_of` may still be repeated: `window_closed` says so,
+and rates that look forward (one-and-done) must leave them out rather than count them as
+resolved.
+
+Pure: a frame (and optionally its embeddings) in, frames out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from rca.settings import Settings
+
+FIRST, REPEAT, CONTINUATION, NO_CUSTOMER = "first", "repeat", "continuation", "no_customer"
+STATUSES = (FIRST, REPEAT, CONTINUATION, NO_CUSTOMER)
+#: Earlier contacts of one customer compared with each contact, at most. Keeps a very chatty
+#: customer (a large seller) from making the pair count quadratic; far beyond any real chain.
+MAX_LOOKBACK = 50
+NO_ROW = -1
+SECONDS_PER_DAY = 86_400.0
+REQUIRED_COLUMNS = ("contact_id", "created_at", "customer_id", "theme_id")
+
+
+@dataclass(frozen=True)
+class RepeatRules:
+    """The three knobs of repeat detection (see Settings `repeat_*`)."""
+
+    window: timedelta
+    continuation: timedelta
+    similarity_threshold: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RepeatRules:
+        return cls(
+            window=timedelta(days=settings.repeat_window_days),
+            continuation=timedelta(minutes=settings.repeat_continuation_minutes),
+            similarity_threshold=settings.repeat_similarity_threshold,
+        )
+
+
+def default_rules() -> RepeatRules:
+    """The documented defaults, without reading the environment."""
+    return RepeatRules.from_settings(Settings.model_construct())
+
+
+def _missing_customer(customer: pd.Series) -> np.ndarray:
+    text = customer.astype("string")
+    return (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
+
+
+def _same_problem(
+    theme: np.ndarray,
+    vectors: np.ndarray | None,
+    rows: np.ndarray,
+    earlier: np.ndarray,
+    threshold: float,
+) -> np.ndarray:
+    """Same theme (both assigned), or cosine of their embeddings >= threshold."""
+    same = (theme[rows] == theme[earlier]) & (theme[rows] != "")
+    if vectors is not None and len(rows):
+        cosine = np.einsum("ij,ij->i", vectors[rows], vectors[earlier])
+        same |= cosine >= threshold
+    return same
+
+
+def _roots(parent: np.ndarray) -> np.ndarray:
+    """Follow parent pointers (always to an earlier row) to each row's chain root."""
+    root = np.where(parent == NO_ROW, np.arange(len(parent)), parent)
+    while True:
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            return root
+        root = nxt
+
+
+def detect_repeats(
+    frame: pd.DataFrame,
+    vectors: np.ndarray | None = None,
+    *,
+    rules: RepeatRules | None = None,
+    as_of: datetime | None = None,
+) -> pd.DataFrame:
+    """`frame` with each contact's repeat status and chain, in the frame's row order.
+
+    `vectors` (optional) are L2-normalised embeddings aligned with `frame`'s rows; zero rows
+    mean "no vector" and only ever match by theme. Added columns: `repeat_status` (first |
+    repeat | continuation | no_customer), `repeat_of` / `continuation_of` (contact id of the
+    earlier contact), `days_since_previous`, `channel_hop`, `chain_id` (first contact's id, for
+    every contact of a chain that has at least one repeat), `chain_pos` (1 = first), and
+    `problem_theme_id`, `window_closed` (its repeat window ended by `as_of`, default: the newest
+    contact).
+    """
+    rules = rules or default_rules()
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"frame lacks columns {missing}")
+    if vectors is not None and len(vectors) != len(frame):
+        raise ValueError(f"{len(vectors)} vectors for {len(frame)} rows")
+    n = len(frame)
+    created = pd.to_datetime(frame["created_at"], utc=True)
+    seconds = (created - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
+    no_customer = _missing_customer(frame["customer_id"])
+    customer = frame["customer_id"].astype("string").fillna("").to_numpy(dtype=object)
+    theme = frame["theme_id"].astype("string").fillna("").to_numpy(dtype=object)
+    ids = frame["contact_id"].astype(str).to_numpy(dtype=object)
+
+    # customers' contacts in time order (ties by contact id), unknown customers left out
+    order = np.lexsort((ids, seconds, customer))
+    order = order[~no_customer[order]]
+    cust_sorted, t_sorted = customer[order], seconds[order]
+    window_s = rules.window.total_seconds()
+    continuation_s = rules.continuation.total_seconds()
+
+    status = np.full(n, FIRST, dtype=object)
+    status[no_customer] = NO_CUSTOMER
+    repeat_of = np.full(n, NO_ROW)
+    continuation_of = np.full(n, NO_ROW)
+    continuation_matches = np.zeros(n, bool)
+
+    # lag 1: continuations (the previous contact of the customer, minutes ago)
+    if len(order) > 1:
+        prev_same = cust_sorted[1:] == cust_sorted[:-1]
+        gap = t_sorted[1:] - t_sorted[:-1]
+        cont = prev_same & (gap <= continuation_s)
+        rows, earlier = order[1:][cont], order[:-1][cont]
+        continuation_of[rows] = earlier
+        status[rows] = CONTINUATION
+        continuation_matches[rows] = _same_problem(
+            theme, vectors, rows, earlier, rules.similarity_threshold
+        )
+
+    # lags 1..K: the most recent earlier contact of the same problem within the window
+    for lag in range(1, min(MAX_LOOKBACK, len(order) - 1) + 1):
+        later, before = order[lag:], order[:-lag]
+        in_window = (cust_sorted[lag:] == cust_sorted[:-lag]) & (
+            t_sorted[lag:] - t_sorted[:-lag] <= window_s
+        )
+        if not in_window.any():
+            break
+        todo = in_window & (status[later] == FIRST) & (repeat_of[later] == NO_ROW)
+        rows, earlier = later[todo], before[todo]
+        match = _same_problem(theme, vectors, rows, earlier, rules.similarity_threshold)
+        repeat_of[rows[match]] = earlier[match]
+    status[repeat_of != NO_ROW] = REPEAT
+
+    parent = np.where(repeat_of != NO_ROW, repeat_of, NO_ROW)
+    parent = np.where(continuation_matches, continuation_of, parent)
+    root = _roots(parent)
+    has_repeat = np.zeros(n, bool)
+    has_repeat[root[status == REPEAT]] = True
+    in_chain = has_repeat[root]
+
+    out = frame.copy()
+    out["repeat_status"] = status
+    out["repeat_of"] = _ids_or_none(ids, repeat_of)
+    out["continuation_of"] = _ids_or_none(ids, continuation_of)
+    previous = np.where(repeat_of != NO_ROW, repeat_of, continuation_of)
+    has_prev = previous != NO_ROW
+    days = np.full(n, np.nan)
+    days[has_prev] = (seconds[has_prev] - seconds[previous[has_prev]]) / SECONDS_PER_DAY
+    out["days_since_previous"] = days
+    if "channel" in frame.columns:
+        channel = frame["channel"].astype("string").fillna("").to_numpy(dtype=object)
+        hop = np.zeros(n, bool)
+        hop[has_prev] = channel[has_prev] != channel[previous[has_prev]]
+        out["channel_hop"] = hop
+    out["chain_id"] = np.where(in_chain, ids[root], None)
+    out["chain_pos"] = _chain_positions(root, in_chain, seconds, ids)
+    root_theme = theme[root]
+    problem = np.where(root_theme != "", root_theme, theme)
+    out["problem_theme_id"] = np.where(problem != "", problem, None)
+    end = seconds.max() if as_of is None and n else _epoch_seconds(as_of)
+    out["window_closed"] = seconds + window_s <= end if n else np.zeros(0, bool)
+    out.attrs.update(frame.attrs)
+    out.attrs["repeat_rules"] = rules
+    out.attrs["as_of"] = (
+        pd.Timestamp(end, unit="s", tz="UTC") if n else (pd.Timestamp(as_of) if as_of else None)
+    )
+    return out
+
+
+def _epoch_seconds(moment: datetime | None) -> float:
+    stamp = pd.Timestamp(moment)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return (stamp - pd.Timestamp(0, tz="UTC")).total_seconds()
+
+
+def _ids_or_none(ids: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    out = np.full(len(rows), None, dtype=object)
+    linked = rows != NO_ROW
+    out[linked] = ids[rows[linked]]
+    return out
+
+
+def _chain_positions(
+    root: np.ndarray, in_chain: np.ndarray, seconds: np.ndarray, ids: np.ndarray
+) -> np.ndarray:
+    """1-based place of each chain member by time (0 outside chains)."""
+    pos = np.zeros(len(root), np.int64)
+    members = np.flatnonzero(in_chain)
+    if members.size:
+        ranked = members[np.lexsort((ids[members], seconds[members], root[members]))]
+        starts = np.r_[True, root[ranked][1:] != root[ranked][:-1]]
+        group_start = np.maximum.accumulate(np.where(starts, np.arange(len(ranked)), 0))
+        pos[ranked] = np.arange(len(ranked)) - group_start + 1
+    return pos
+
+
+def repeat_chains(marked: pd.DataFrame) -> pd.DataFrame:
+    """One row per chain of `detect_repeats` output: the first contact, its follow-ups and how.
+
+    Columns: chain_id, customer_id, problem_theme_id, first_contact_id, first_at, last_at,
+    contact_ids (in order, continuations included), follow_up_ids (the repeats), n_contacts,
+    n_repeats, days_between (between consecutive repeats and what they repeat), span_days,
+    channels, channel_hops, escalated, handle_time_s, open (the last contact's window has not
+    closed: the chain may still grow).
+    """
+    chained = marked.loc[marked["chain_id"].notna()].sort_values(["chain_id", "chain_pos"])
+    columns = [
+        "chain_id", "customer_id", "problem_theme_id", "first_contact_id", "first_at", "last_at",
+        "contact_ids", "follow_up_ids", "n_contacts", "n_repeats", "days_between", "span_days",
+        "channels", "channel_hops", "escalated", "handle_time_s", "open",
+    ]  # fmt: skip
+    if chained.empty:
+        return pd.DataFrame(columns=columns)
+    is_repeat = chained["repeat_status"] == REPEAT
+    chained = chained.assign(
+        _created=pd.to_datetime(chained["created_at"], utc=True),
+        _escalated=chained["is_escalation"].fillna(False).astype(bool)
+        if "is_escalation" in chained.columns
+        else False,
+        _hop=chained["channel_hop"] if "channel_hop" in chained.columns else False,
+        _channel=chained["channel"] if "channel" in chained.columns else None,
+        _handle=chained["handle_time_s"] if "handle_time_s" in chained.columns else np.nan,
+    )
+    chains = (
+        chained.groupby("chain_id", sort=False)
+        .agg(
+            customer_id=("customer_id", "first"),
+            problem_theme_id=("problem_theme_id", "first"),
+            first_contact_id=("contact_id", "first"),
+            first_at=("_created", "first"),
+            last_at=("_created", "last"),
+            contact_ids=("contact_id", list),
+            n_contacts=("contact_id", "size"),
+            channels=("_channel", list),
+            channel_hops=("_hop", "sum"),
+            escalated=("_escalated", "any"),
+            handle_time_s=("_handle", "sum"),
+            _closed=("window_closed", "last"),
+        )
+        .reset_index()
+    )
+    repeats = chained.loc[is_repeat].groupby("chain_id", sort=False)
+    follow_ups = repeats["contact_id"].agg(list)
+    gaps = repeats["days_since_previous"].agg(lambda s: [round(float(d), 2) for d in s])
+    chains["follow_up_ids"] = chains["chain_id"].map(follow_ups)
+    chains["n_repeats"] = chains["follow_up_ids"].str.len().astype(np.int64)
+    chains["days_between"] = chains["chain_id"].map(gaps)
+    chains["span_days"] = (
+        (chains["last_at"] - chains["first_at"]).dt.total_seconds() / SECONDS_PER_DAY
+    ).round(2)
+    chains["channel_hops"] = chains["channel_hops"].astype(np.int64)
+    chains["open"] = ~chains["_closed"].astype(bool)
+    return chains[columns].sort_values("first_at", kind="stable").reset_index(drop=True)
+
+
+def repeat_summary(marked: pd.DataFrame) -> dict[str, int]:
+    """Counts by status, and how many contacts have a still-open repeat window."""
+    counts = marked["repeat_status"].value_counts()
+    summary = {status: int(counts.get(status, 0)) for status in STATUSES}
+    summary["contacts"] = len(marked)
+    summary["chains"] = int(marked["chain_id"].nunique())
+    summary["open_windows"] = int((~marked["window_closed"]).sum())
+    return summary

@@ -1,0 +1,242 @@
+"""Repeat figures per theme and period, the driver score, and (slow) the demo's worst offender."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rca.cli.output import to_json
+from rca.drivers import (
+    UNASSIGNED,
+    default_weights,
+    driver_records,
+    period_index,
+    rank_drivers,
+    theme_period_figures,
+    unassigned_repeats,
+)
+from rca.periods import periods_between
+from rca.repeats import detect_repeats
+
+TZ = ZoneInfo("Europe/London")
+W1 = pd.Timestamp("2026-11-02 10:00", tz="UTC")  # Monday of 2026-W45
+
+
+def frame_of(rows: list[tuple]) -> pd.DataFrame:
+    """Rows of (customer, days after W1, theme[, escalated[, handle_time_s]])."""
+    records = []
+    for i, (customer, days, theme, *rest) in enumerate(rows):
+        records.append(
+            {
+                "contact_id": f"C{i:04d}",
+                "created_at": W1 + pd.Timedelta(days=days),
+                "customer_id": customer,
+                "channel": "chat",
+                "is_escalation": bool(rest[0]) if rest else False,
+                "handle_time_s": float(rest[1]) if len(rest) > 1 else 600.0,
+                "resolution": None,
+                "text": f"text {i}",
+                "theme_id": theme,
+            }
+        )
+    return pd.DataFrame(records)
+
+
+def weeks(marked: pd.DataFrame) -> list:
+    created = pd.to_datetime(marked["created_at"], utc=True)
+    return periods_between(created.min(), created.max(), "week", TZ)
+
+
+def stream() -> pd.DataFrame:
+    """Two ISO weeks and a day: TA brings customers back, TB never does, TC is tiny."""
+    rows: list[tuple] = []
+    for c in range(12):  # TA: 12 customers, 8 of them come back (two of them twice)
+        rows.append((f"A{c}", 0.1 * c, "TA", c < 3, 900))
+        if c < 8:
+            rows.append((f"A{c}", 2 + 0.1 * c, "TA", c < 4, 1200))
+        if c < 2:
+            rows.append((f"A{c}", 4 + 0.1 * c, "TA", True, 1500))
+    for c in range(20):  # TB: many contacts, one each: a theme with no repeats
+        rows.append((f"B{c}", 0.2 * c, "TB", False, 300))
+    rows += [("C0", 1, "TC"), ("C0", 2, "TC")]  # TC: one customer, one repeat (50 %)
+    rows += [("D0", 5.5, "TA"), ("D0", 8.5, "TA")]  # Saturday -> Tuesday: crosses the week
+    rows += [(None, 1, None), ("E0", 1, None), ("E0", 2, None, True)]  # unassigned problem
+    for c in range(6):  # week 2: TA again, growing
+        rows.append((f"F{c}", 7.2 + 0.1 * c, "TA"))
+        rows.append((f"F{c}", 8.2 + 0.1 * c, "TA"))
+    rows.append(("G0", 14.1, "TB"))  # one contact in a third week keeps week 2 closed-ish
+    return frame_of(rows)
+
+
+@pytest.fixture
+def marked() -> pd.DataFrame:
+    """Marked with vectors that tie only E0's two unassigned contacts (same text)."""
+    frame = stream()
+    vectors = np.zeros((len(frame), 2), np.float32)
+    vectors[(frame["customer_id"] == "E0").to_numpy(), 0] = 1.0
+    return detect_repeats(frame, vectors)
+
+
+def test_period_index_puts_each_contact_in_its_week(marked: pd.DataFrame) -> None:
+    periods = weeks(marked)
+    assert [p.name for p in periods] == ["2026-W45", "2026-W46", "2026-W47"]
+    idx = period_index(marked["created_at"], periods)
+    assert (idx >= 0).all()
+    assert period_index(pd.Series([W1 - pd.Timedelta(days=30)]), periods).tolist() == [-1]
+
+
+def test_figures_per_theme_and_period(marked: pd.DataFrame) -> None:
+    figures = theme_period_figures(marked, weeks(marked)).set_index(["period", "theme_id"])
+    ta = figures.loc[("2026-W45", "TA")]
+    assert ta["repeat_contacts"] == 10  # 8 + 2 second returns
+    assert ta["contacts"] == 12 + 10 + 1  # and D0's first contact on Saturday
+    assert ta["repeat_rate"] == pytest.approx(10 / 23)
+    assert ta["customers_2plus_repeats"] == 2
+    assert ta["escalated_repeats"] == 4 + 2
+    assert ta["repeat_handle_time_s"] == pytest.approx(8 * 1200 + 2 * 1500)
+    assert ta["handle_time_s_total"] == pytest.approx(12 * 900 + 8 * 1200 + 2 * 1500 + 600)
+    assert ta["escalation_rate"] == pytest.approx((3 + 4 + 2) / 23)
+    # first contacts whose window closed: 4 of TA's 13 never came back (D0's came back later)
+    assert ta["one_and_done_rate"] == pytest.approx(4 / 13)
+
+
+def test_a_theme_with_no_repeats(marked: pd.DataFrame) -> None:
+    figures = theme_period_figures(marked, weeks(marked)).set_index(["period", "theme_id"])
+    tb = figures.loc[("2026-W45", "TB")]
+    assert tb["repeat_contacts"] == 0 and tb["repeat_rate"] == 0
+    assert tb["customers_2plus_repeats"] == 0 and tb["escalated_repeats"] == 0
+    assert tb["one_and_done_rate"] == 1.0
+    ranked = rank_drivers(figures.reset_index(), "2026-W45")
+    row = ranked.set_index("theme_id").loc["TB"]
+    assert row["components"]["volume"] == 0 and row["trend_direction"] == "none"
+    assert "0 repeat contacts" in row["summary"]
+
+
+def test_a_chain_crossing_the_week_boundary_counts_where_each_contact_falls(
+    marked: pd.DataFrame,
+) -> None:
+    d0 = marked.loc[marked["customer_id"] == "D0"]
+    assert d0["repeat_status"].tolist() == ["first", "repeat"]
+    figures = theme_period_figures(marked, weeks(marked)).set_index(["period", "theme_id"])
+    assert figures.loc[("2026-W46", "TA"), "repeat_contacts"] == 6 + 1
+
+
+def test_unassigned_problems_are_counted_but_not_ranked(marked: pd.DataFrame) -> None:
+    figures = theme_period_figures(marked, weeks(marked))
+    assert unassigned_repeats(figures, "2026-W45") == 1
+    assert UNASSIGNED not in set(rank_drivers(figures, "2026-W45")["theme_id"])
+
+
+def test_the_last_window_is_reported_incomplete(marked: pd.DataFrame) -> None:
+    figures = theme_period_figures(marked, weeks(marked)).set_index(["period", "theme_id"])
+    assert not figures.loc[("2026-W45", "TA"), "incomplete"]
+    last = figures.loc[("2026-W47", "TB")]
+    assert last["incomplete"] and last["pending_first_contacts"] == 1
+    assert pd.isna(last["one_and_done_rate"])  # not "0 % resolved": not known yet
+
+
+def test_the_theme_that_brings_customers_back_ranks_first(marked: pd.DataFrame) -> None:
+    figures = theme_period_figures(marked, weeks(marked))
+    ranked = rank_drivers(figures, "2026-W45")
+    assert ranked["theme_id"].tolist()[0] == "TA"
+    assert ranked["rank"].tolist() == list(range(1, len(ranked) + 1))
+    assert ranked["score"].is_monotonic_decreasing
+    assert ranked["score"].between(0, 1).all()
+    # the tiny theme's 50 % rate is shrunk: it does not outrank TA's volume
+    scores = ranked.set_index("theme_id")["score"]
+    assert scores["TC"] < scores["TA"]
+    top = ranked.iloc[0]
+    assert sum(top["components"].values()) == pytest.approx(top["score"], abs=1e-3)
+
+
+def test_weights_are_configurable(marked: pd.DataFrame) -> None:
+    figures = theme_period_figures(marked, weeks(marked))
+    only_rate = dataclasses.replace(
+        default_weights(), volume=0, escalation=0, handle_time=0, growth=0, rate_prior_contacts=0
+    )
+    ranked = rank_drivers(figures, "2026-W45", weights=only_rate)
+    assert ranked["theme_id"].tolist()[0] == "TC"  # unshrunk, 50 % beats TA's 43 %
+    only_growth = dataclasses.replace(
+        default_weights(), volume=0, rate=0, escalation=0, handle_time=0, growth=1
+    )
+    ranked = rank_drivers(figures, "2026-W46", weights=only_growth)
+    assert ranked["score"].iloc[0] == 0  # TA's repeats fell (10 -> 7): no positive growth
+
+
+def test_trend_and_explanation(marked: pd.DataFrame) -> None:
+    figures = theme_period_figures(marked, weeks(marked))
+    context = {"TA": {"spike_status": "spiking (high)", "root_cause": "market = DE explains 80%"}}
+    themes = pd.DataFrame({"theme_id": ["TA"], "label": ["Refund missing"],
+                           "keywords": [["refund"]], "parent_group": ["Money"]})  # fmt: skip
+    ranked = rank_drivers(figures, "2026-W46", themes=themes, context=context, trend_periods=2)
+    top = ranked.iloc[0]
+    assert top["theme_id"] == "TA" and top["label"] == "Refund missing"
+    assert [t["repeat_contacts"] for t in top["trend"]] == [10, 7]
+    assert top["trend_direction"] == "falling"
+    assert top["previous_repeat_contacts"] == 10
+    assert top["repeat_growth"] == pytest.approx(0.7)
+    assert "spike: spiking (high)" in top["summary"] and "market = DE" in top["summary"]
+    others = ranked.loc[ranked["theme_id"] != "TA"]
+    assert others["spike_status"].isna().all() and (others["label"] == others["theme_id"]).all()
+    records = driver_records(ranked)
+    assert json.loads(to_json({"drivers": records}))["drivers"][0]["figures"]["contacts"] == 13
+    assert set(records[0]) >= {"rank", "theme_id", "score", "figures", "components", "trend",
+                               "spike_status", "root_cause", "summary"}  # fmt: skip
+
+
+def test_unknown_period_gives_an_empty_ranking(marked: pd.DataFrame) -> None:
+    figures = theme_period_figures(marked, weeks(marked))
+    assert rank_drivers(figures, "2020-W01").empty
+
+
+# --- the demo stream, end to end (slow: builds and fits its own small store) ---------------
+
+
+@pytest.mark.slow
+def test_demo_worst_repeat_offender_is_the_top_driver(tmp_path: Path) -> None:
+    from rca.demo import DemoConfig, write_demo
+    from rca.fit import fit_themes
+    from rca.ingest.pipeline import ingest_paths
+    from rca.insights import drivers_payload, examples_frame, load_repeat_analysis
+    from rca.settings import Settings
+
+    settings = Settings(home=tmp_path / "home")
+    contacts, truth_csv, manifest_json = write_demo(
+        tmp_path / "demo", settings.datasets_dir, DemoConfig(n_contacts=4_000, weeks=6, seed=3)
+    )
+    ingest_paths([str(contacts)], settings)
+    fit_themes(settings, promote="always")
+    analysis = load_repeat_analysis(settings)
+
+    truth = pd.read_csv(truth_csv, keep_default_na=False)
+    marked = analysis.marked.merge(truth, on="contact_id", suffixes=("", "_truth"))
+    actual = marked["chain_pos_truth"] >= 2
+    found = marked["repeat_status"] == "repeat"
+    assert (actual & found).sum() / found.sum() >= 0.9  # precision
+    assert (actual & found).sum() / actual.sum() >= 0.9  # recall
+    assert not found[marked["planted"] == "continuation"].any()
+
+    worst = json.loads(manifest_json.read_text())["worst_repeat_intent"]
+    worst_theme = marked.loc[marked["intent"] == worst, "theme_id"].mode().iloc[0]
+    payload = drivers_payload(settings, period="latest", top=5, analysis=analysis)
+    assert payload["drivers"][0]["theme_id"] == worst_theme
+    cases = examples_frame(settings, worst_theme, kind="repeat", n=2, analysis=analysis)
+    assert cases["chain_id"].nunique() == 2 and (cases["chain_pos"] >= 1).all()
+    assert np.isin(cases["contact_id"], marked["contact_id"]).all()
+
+    from conftest import run_cli
+
+    done = run_cli("drivers", "--top", "3", "--format", "json", home=settings.home)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["command"] == "drivers" and out["drivers"][0]["theme_id"] == worst_theme
+    done = run_cli("examples", worst_theme, "--n", "2", "--format", "csv", "--bom",
+                   home=settings.home)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("\ufeff") and done.stdout.count("\n") >= 3
