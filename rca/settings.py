@@ -71,6 +71,93 @@ class Settings(BaseSettings):
     )
     mlflow_tracking_uri: str = Field(default="", description="Default: SQLite under RCA_HOME.")
 
+    # --- Spikes and root cause (issue 4): rca/trends/, rca/rootcause.py, rca/spikes.py. ---
+    # Defaults chosen by experiments/spike_backtest.py (results/spike_backtest.md).
+    spike_method: Literal["auto", "farrington", "ewma", "ears", "zscore"] = Field(
+        default="auto", description="auto = Farrington-style GLM + EWMA, EARS for short history."
+    )
+    spike_baseline_weeks: int = Field(default=12, ge=2, description="Baseline window (weeks).")
+    spike_baseline_days: int = Field(default=56, ge=7, description="Baseline window (days).")
+    spike_min_history: int = Field(
+        default=6, ge=2, description="Fewer baseline periods than this: EARS-style scoring."
+    )
+    spike_monitor_periods: int = Field(
+        default=4, ge=2, description="EWMA window for slow build-ups; new-theme look-back."
+    )
+    spike_ewma_lambda: float = Field(default=0.4, gt=0, le=1, description="EWMA smoothing.")
+    spike_min_volume: int = Field(default=10, ge=1, description="Fewer contacts never alert.")
+    spike_fdr: float = Field(
+        default=0.05, gt=0, lt=1, description="Benjamini-Hochberg false discovery rate."
+    )
+    spike_dispersion_prior_df: float = Field(
+        default=10.0, ge=0, description="Weight of the pooled overdispersion, in residual df."
+    )
+    spike_outlier_residual: float = Field(
+        default=2.58, gt=0, description="Baseline residuals above this are down-weighted."
+    )
+    spike_new_theme_max_ratio: float = Field(
+        default=0.1, ge=0, lt=1, description="New theme: baseline rate below this x now."
+    )
+    spike_partial: Literal["same_length", "skip"] = Field(
+        default="same_length", description="Partial last period: same-length baseline or skip."
+    )
+    spike_partial_tolerance: float = Field(
+        default=0.02, ge=0, lt=1, description="Share of a period that may be missing."
+    )
+    spike_high_q: float = Field(default=1e-4, gt=0, description="Severity high: q below...")
+    spike_high_growth: float = Field(default=2.0, ge=1, description="...and growth at least.")
+    spike_medium_q: float = Field(default=1e-2, gt=0, description="Severity medium: q below...")
+    spike_medium_growth: float = Field(default=1.5, ge=1, description="...and growth at least.")
+    rootcause_alpha: float = Field(
+        default=0.01, gt=0, lt=1, description="Slice must differ at this level (Bonferroni)."
+    )
+    rootcause_min_explained: float = Field(
+        default=0.3, ge=0, le=1, description="Slice must explain this share of the excess."
+    )
+    rootcause_prior_contacts: float = Field(
+        default=20.0, ge=0, description="Smoothing of a theme's baseline mix toward everyone's."
+    )
+    rootcause_top: int = Field(default=5, ge=1, description="Explanations listed per spike.")
+    # --- end of spikes and root cause. ---
+
+    # --- Repeat complaints and driver ranking (issue 5) -----------------------------------------
+    repeat_window_days: float = Field(
+        default=7.0,
+        gt=0,
+        description="A contact within this many days of the same problem repeats.",
+    )
+    repeat_continuation_minutes: float = Field(
+        default=15.0, ge=0, description="Closer than this to the previous contact: a continuation."
+    )
+    repeat_similarity_threshold: float = Field(
+        default=0.35,
+        ge=-1.0,
+        le=1.0,
+        description="Embedding cosine that makes two contacts of one customer the same problem "
+        "even when their themes differ (chosen on the demo's paraphrased follow-ups).",
+    )
+    driver_weight_volume: float = Field(default=0.35, ge=0, description="Weight: repeat contacts.")
+    driver_weight_rate: float = Field(default=0.25, ge=0, description="Weight: repeat rate.")
+    driver_weight_escalation: float = Field(
+        default=0.15, ge=0, description="Weight: escalated repeat contacts."
+    )
+    driver_weight_handle_time: float = Field(
+        default=0.15, ge=0, description="Weight: handle time spent on repeat contacts."
+    )
+    driver_weight_growth: float = Field(
+        default=0.10, ge=0, description="Weight: growth of repeat contacts on the previous period."
+    )
+    driver_rate_prior_contacts: float = Field(
+        default=30.0,
+        ge=0,
+        description="Rates are shrunk towards the overall rate as if this many contacts were "
+        "added, so a tiny theme with one repeat does not top the ranking.",
+    )
+    driver_trend_periods: int = Field(
+        default=8, ge=1, description="Periods of repeat history shown with each driver."
+    )
+    # --------------------------------------------------------------------------------------------
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
