@@ -1,0 +1,59 @@
+"""`rca spikes`: the themes rising abnormally in a period, and what drives each rise."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rca.cli.app import HomeOption, app, settings_for, stderr
+from rca.cli.output import Format, emit
+
+SPIKE_COLUMNS = [
+    "theme_id",
+    "label",
+    "kind",
+    "severity",
+    "observed",
+    "expected",
+    "growth",
+    "q_value",
+    "first_seen",
+    "cause",
+]
+
+
+@app.command()
+def spikes(
+    period: Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")] = (
+        "latest"
+    ),
+    min_severity: Annotated[
+        str, typer.Option("--min-severity", help="low | medium | high: hide milder spikes.")
+    ] = "low",
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Emerging spikes and new themes in a period, each with its root cause."""
+    from rca.spikes import detect_spikes
+
+    report = detect_spikes(settings_for(home), period, min_severity=min_severity)
+    emit(
+        report.payload(),
+        report.rows(),
+        fmt,
+        title=f"spikes, {report.period.name} (model {report.model_version})",
+        columns=SPIKE_COLUMNS,
+    )
+    if fmt is Format.table:
+        if report.note:
+            stderr(report.note)
+        total = report.total
+        if total.get("alert"):
+            cause = (total.get("root_cause") or {}).get("sentence", "")
+            stderr(
+                f"total volume surge: {total['observed']} contacts, expected "
+                f"{total['expected']:.0f} ({total['severity']}). {cause}"
+            )
+        if not report.spikes:
+            stderr(f"no spikes in {report.period.name}")
