@@ -122,6 +122,8 @@ def drivers_payload(
     """
     analysis = analysis or load_repeat_analysis(settings)
     chosen = choose_period(analysis, period, settings)
+    if context is None:
+        context = spike_context(settings, chosen.name)
     periods = [p for p in analysis.periods if p.start < chosen.end] or [chosen]
     if periods[-1].name != chosen.name:
         periods.append(chosen)
@@ -213,3 +215,17 @@ def top_drivers_with_examples(
         cases = examples_frame(settings, driver["theme_id"], n=n_examples, analysis=analysis)
         driver["examples"] = case_records(cases)
     return payload["drivers"]
+
+
+def spike_context(settings: Settings, period: str) -> dict[str, dict[str, Any]]:
+    """Spike status and root cause per theme for `period`, or {} when spikes cannot be scored.
+
+    Drivers still rank without spike information (e.g. a store with too little history), so a
+    handled scoring error degrades to "no spike status" instead of failing the ranking.
+    """
+    from rca.spikes import detect_spikes
+
+    try:
+        return detect_spikes(settings, period).driver_context()
+    except RcaError:
+        return {}

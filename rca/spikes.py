@@ -65,6 +65,17 @@ class SpikeReport:
             for s in self.spikes
         ]
 
+    def driver_context(self) -> dict[str, dict[str, Any]]:
+        """Per spiking theme: its status and root cause, as the driver ranking shows them."""
+        return {
+            s["theme_id"]: {
+                "spike_status": f"{s['kind']} ({s['severity']})",
+                "root_cause": s["root_cause"]["sentence"],
+                "root_causes": s["root_cause"]["explanations"],
+            }
+            for s in self.spikes
+        }
+
     def payload(self) -> dict[str, Any]:
         return {
             "command": "spikes",

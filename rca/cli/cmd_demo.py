@@ -1,19 +1,26 @@
-"""`rca demo`: generate the demo contact stream and run every stage that exists on it."""
+"""`rca demo`: generate the demo contact stream and run every stage that exists on it.
+
+Stages: generate → ingest → embed → fit (themes) → spikes → repeat-complaint drivers. Each
+stage's throughput is printed; the run ends with the last week's top themes, its spikes and
+new themes with their root causes, and the top five drivers with two example cases each.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from rca.cli.app import HomeOption, app, settings_for, stderr
 from rca.cli.output import Format, emit
 from rca.ingest.pipeline import ingest_paths
-from rca.periods import period_of
 from rca.settings import Settings
 
 TOP_THEMES = 10
+TOP_DRIVERS = 5
+EXAMPLES_PER_DRIVER = 2
+EXAMPLE_PREVIEW_CHARS = 110
 
 
 @app.command()
@@ -31,24 +38,20 @@ def demo(
 
     settings = settings_for(home)
     stages: list[dict[str, object]] = []
-    out_dir = settings.home / "demo"
 
     started = time.perf_counter()
     contacts_csv, truth_csv, manifest = write_demo(
-        out_dir, settings.datasets_dir, DemoConfig(n_contacts=contacts, seed=seed)
+        settings.home / "demo", settings.datasets_dir, DemoConfig(n_contacts=contacts, seed=seed)
     )
-    seconds = time.perf_counter() - started
-    stages.append(_stage("generate", contacts, seconds, str(contacts_csv)))
-    stderr(f"generated {contacts} contacts in {seconds:.1f} s -> {contacts_csv}")
-
+    stages.append(_stage("generate", contacts, time.perf_counter() - started, str(contacts_csv)))
     summary = ingest_paths([str(contacts_csv)], settings)
     totals = summary.totals()
     stages.append(_stage("ingest", totals["read"], summary.seconds, f"{totals}"))
     stderr(f"ingested {totals['read']} rows in {summary.seconds:.1f} s: {totals}")
 
-    top_themes: list[dict[str, object]] = []
+    results: dict[str, Any] = {"top_themes": [], "spikes": None, "drivers": []}
     if fit:
-        top_themes = _theme_stages(settings, stages)
+        results = _analysis_stages(settings, stages)
 
     emit(
         {
@@ -58,58 +61,76 @@ def demo(
             "truth_file": str(truth_csv),
             "manifest_file": str(manifest),
             "stages": stages,
-            "top_themes": top_themes,
+            **results,
         },
         stages,
         fmt,
         title="rca demo",
         columns=["stage", "items", "seconds", "per_second", "detail"],
     )
-    if fmt is Format.table and top_themes:
-        emit(
-            {},
-            top_themes,
-            fmt,
-            title="top themes of the last week",
-            columns=["theme_id", "label", "volume", "share", "growth"],
-        )
+    if fmt is Format.table and fit:
+        _print_sections(results)
 
 
-def _theme_stages(settings: Settings, stages: list[dict[str, object]]) -> list[dict[str, object]]:
-    """Fit, then list the last week's top themes; each stage's throughput is recorded."""
+def _analysis_stages(settings: Settings, stages: list[dict[str, object]]) -> dict[str, Any]:
+    """Fit, spikes, drivers; each recorded as a stage with its throughput."""
     from rca.fit import fit_themes
+    from rca.insights import top_drivers_with_examples
+    from rca.spikes import detect_spikes
     from rca.store import Store
-    from rca.store.db import first_row
     from rca.store.themes import theme_volumes
 
     result = fit_themes(settings, promote="always", say=stderr)
-    n = int(result.metrics["n_contacts"])
-    embed_s = result.seconds.get("embed", 0.0)
-    stages.append(
-        _stage("embed", n, embed_s, f"{result.metrics.get('embed_texts_per_s', 0):.0f} new texts/s")
-    )
+    m = result.metrics
+    n = int(m["n_contacts"])
+    rate = m.get("embed_texts_per_s", 0)
+    stages.append(_stage("embed", n, result.seconds.get("embed", 0.0), f"{rate:.0f} texts/s"))
     fit_s = result.seconds["cluster"] + result.seconds["describe"]
-    stages.append(
-        _stage(
-            "fit",
-            n,
-            fit_s,
-            f"{int(result.metrics['n_themes'])} themes, "
-            f"{result.metrics['unassigned_fraction']:.1%} unassigned",
-        )
+    detail = f"{int(m['n_themes'])} themes, {m['unassigned_fraction']:.1%} unassigned"
+    stages.append(_stage("fit", n, fit_s, detail))
+
+    started = time.perf_counter()
+    report = detect_spikes(settings, "latest")
+    detail = f"{len(report.spikes)} spikes in {report.period.name}"
+    stages.append(_stage("spikes", report.themes_scored, time.perf_counter() - started, detail))
+
+    started = time.perf_counter()
+    drivers = top_drivers_with_examples(
+        settings, top=TOP_DRIVERS, n_examples=EXAMPLES_PER_DRIVER, period=report.period.name
     )
+    stages.append(_stage("drivers", n, time.perf_counter() - started, f"top {len(drivers)}"))
+
+    week = report.period
     with Store(settings.store_path).read() as con:
-        (latest,) = first_row(con, "SELECT max(created_at) FROM contacts") or (None,)
-        week = period_of(latest, "week", settings.tz)
         frame = theme_volumes(
-            con,
-            result.catalog.model_version,
-            week.start,
-            week.end,
+            con, result.catalog.model_version, week.start, week.end,
             week.start - (week.end - week.start),
-        )
-    stderr(f"top themes of {week.name}:")
-    return frame.head(TOP_THEMES).to_dict(orient="records")
+        )  # fmt: skip
+    return {
+        "period": week.name,
+        "top_themes": frame.head(TOP_THEMES).to_dict(orient="records"),
+        "spikes": report.payload(),
+        "drivers": drivers,
+    }
+
+
+def _print_sections(results: dict[str, Any]) -> None:
+    period = results.get("period", "")
+    emit({}, results["top_themes"], Format.table, title=f"top themes, {period}",
+         columns=["theme_id", "label", "volume", "share", "growth"])  # fmt: skip
+    spikes = results["spikes"]["spikes"] if results["spikes"] else []
+    rows = [{**s, "cause": s["root_cause"]["sentence"]} for s in spikes]
+    emit({}, rows, Format.table, title=f"spikes and new themes, {period}",
+         columns=["theme_id", "label", "kind", "severity", "observed", "expected", "growth",
+                  "cause"])  # fmt: skip
+    driver_rows = []
+    for d in results["drivers"]:
+        examples = [
+            f"{e['contact_id']}: {e['text'][:EXAMPLE_PREVIEW_CHARS]}" for e in d.get("examples", [])
+        ]
+        driver_rows.append({**d, "examples": "\n".join(examples)})
+    emit({}, driver_rows, Format.table, title=f"top repeat-complaint drivers, {period}",
+         columns=["rank", "theme_id", "label", "score", "summary", "examples"])  # fmt: skip
 
 
 def _stage(name: str, items: int, seconds: float, detail: str) -> dict[str, object]:
