@@ -46,7 +46,8 @@ def demo(
     stages.append(_stage("generate", contacts, time.perf_counter() - started, str(contacts_csv)))
     summary = ingest_paths([str(contacts_csv)], settings)
     totals = summary.totals()
-    stages.append(_stage("ingest", totals["read"], summary.seconds, f"{totals}"))
+    detail = ", ".join(f"{k} {v}" for k, v in totals.items() if v)
+    stages.append(_stage("ingest", totals["read"], summary.seconds, detail))
     stderr(f"ingested {totals['read']} rows in {summary.seconds:.1f} s: {totals}")
 
     results: dict[str, Any] = {"top_themes": [], "spikes": None, "drivers": []}

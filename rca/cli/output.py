@@ -20,6 +20,10 @@ from rich.console import Console
 from rich.table import Table
 
 
+#: Rich assumes 80 columns when stdout is not a terminal; logs and CI captures read better wider.
+PIPED_WIDTH = 160
+
+
 class Format(StrEnum):
     table = "table"
     json = "json"
@@ -71,7 +75,7 @@ def emit(
         table.add_column(column)
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
-    Console(soft_wrap=False).print(table)
+    Console(soft_wrap=False, width=None if sys.stdout.isatty() else PIPED_WIDTH).print(table)
 
 
 def _cell(value: Any) -> str:
