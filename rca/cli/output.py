@@ -19,7 +19,6 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-
 #: Rich assumes 80 columns when stdout is not a terminal; logs and CI captures read better wider.
 PIPED_WIDTH = 160
 
