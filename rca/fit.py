@@ -27,6 +27,7 @@ from rca.cluster.labels import label_themes
 from rca.cluster.lineage import match_themes
 from rca.cluster.model import ThemeModel
 from rca.cluster.representatives import representatives_for_all
+from rca.cluster.stability import reconcile
 from rca.embed.cache import ensure_embeddings, read_vectors
 from rca.embed.encoder import Encoder
 from rca.errors import RcaError
@@ -71,6 +72,28 @@ def _lineage_inputs(
     shared = new.index.intersection(old.index)
     old_idx = old.loc[shared].map(lambda t: index_of.get(t, -1) if isinstance(t, str) else -1)
     return old_idx.to_numpy(dtype=np.int64), new.loc[shared].to_numpy(dtype=np.int64)
+
+
+def _previous_ids(prev: PreviousFit | None, contact_ids: pd.Series) -> list[str]:
+    """Each contact's theme id in the champion ("" if the champion never saw or assigned it)."""
+    if prev is None or prev.assignments.empty:
+        return [""] * len(contact_ids)
+    old = prev.assignments.dropna().set_index("contact_id")["theme_id"]
+    return [str(t) for t in old.reindex(contact_ids.to_numpy()).fillna("")]
+
+
+def _restore_events(events: pd.DataFrame, restored: list[str]) -> pd.DataFrame:
+    """Restored ids were not retired or merged away after all: record them as kept."""
+    if not restored:
+        return events
+    out = events.copy()
+    back = out["theme_id"].isin(restored) & out["event"].isin(["retired"])
+    out.loc[back, "event"] = "kept"
+    out["related_ids"] = [
+        tuple(r for r in ids if r not in restored) if ev == "merged" else ids
+        for ev, ids in zip(out["event"], out["related_ids"], strict=True)
+    ]
+    return out
 
 
 def id_stability(prev: PreviousFit | None, contact_ids: pd.Series, new_ids: list[str]) -> float:
@@ -124,24 +147,8 @@ def fit_themes(
     seconds["cluster"] = time.perf_counter() - started
     say(f"found {model.n_themes_} themes in {seconds['cluster']:.1f} s")
 
-    started = time.perf_counter()
-    labels = np.asarray(model.labels_, dtype=np.int64)
-    named = label_themes(texts, labels).set_index("theme")
-    theme_index = np.arange(model.n_themes_)
-    sizes = np.bincount(labels[labels >= 0], minlength=model.n_themes_)
-    keyword_lists = [
-        list(named.loc[t, "keywords"]) if t in named.index else [] for t in theme_index
-    ]
-    label_list = [str(named.loc[t, "label"]) if t in named.index else "" for t in theme_index]
-    groups = parent_groups(model.centroids_, sizes)
-    group_names = group_labels(groups, dict(enumerate(keyword_lists)), sizes)
-    has_resolution = contacts["resolution"].notna().to_numpy()
-    reps = representatives_for_all(
-        X, labels, model.centroids_, n=REPRESENTATIVES, texts=texts, prefer=has_resolution
-    )
-    seconds["describe"] = time.perf_counter() - started
-
-    members_old, members_new = _lineage_inputs(prev, contacts["contact_id"], labels)
+    raw_labels = np.asarray(model.labels_, dtype=np.int64)
+    members_old, members_new = _lineage_inputs(prev, contacts["contact_id"], raw_labels)
     match = match_themes(
         prev.theme_ids if prev else None,
         prev.centroids if prev else None,
@@ -150,6 +157,36 @@ def fit_themes(
         members_new,
         next_id=next_number,
     )
+    final = reconcile(
+        X,
+        [match.ids[i] if i >= 0 else "" for i in raw_labels],
+        _previous_ids(prev, contacts["contact_id"]),
+        margin=settings.refit_margin if prev else 0.0,
+        min_size=model.min_cluster_size_,
+        threshold=float(model.assign_threshold_),
+    )
+    events = _restore_events(match.events, final.restored)
+    if final.moved_back or final.restored:
+        say(
+            f"kept {final.moved_back} contacts in their previous theme (hysteresis), "
+            f"restored {len(final.restored)} themes"
+        )
+
+    started = time.perf_counter()
+    labels = final.labels
+    k = len(final.theme_ids)
+    named = label_themes(texts, labels).set_index("theme")
+    sizes = np.bincount(labels[labels >= 0], minlength=k)
+    keyword_lists = [list(named.loc[t, "keywords"]) if t in named.index else [] for t in range(k)]
+    label_list = [str(named.loc[t, "label"]) if t in named.index else "" for t in range(k)]
+    groups = parent_groups(final.centroids, sizes)
+    group_names = group_labels(groups, dict(enumerate(keyword_lists)), sizes)
+    has_resolution = contacts["resolution"].notna().to_numpy()
+    reps = representatives_for_all(
+        X, labels, final.centroids, n=REPRESENTATIVES, texts=texts, prefer=has_resolution
+    )
+    seconds["describe"] = time.perf_counter() - started
+
     trained_at = datetime.now(UTC)
     version = trained_at.strftime("m%Y%m%dT%H%M%S")
     parent_ids = [f"G{g + 1:02d}" for g in groups]
@@ -158,20 +195,23 @@ def fit_themes(
         encoder_id=encoder.model_id,
         trained_at=trained_at.isoformat(),
         assign_threshold=float(model.assign_threshold_),
-        theme_ids=list(match.ids),
+        theme_ids=final.theme_ids,
         labels=label_list,
         keywords=keyword_lists,
         parent_ids=parent_ids,
         parent_labels={f"G{g + 1:02d}": name for g, name in group_names.items()},
         sizes=[int(s) for s in sizes],
-        centroids=model.centroids_,
+        centroids=final.centroids,
     )
     id_per_contact = [catalog.theme_ids[i] if i >= 0 else "" for i in labels]
     assigned = float((labels >= 0).mean())
     stability = id_stability(prev, contacts["contact_id"], id_per_contact)
     metrics = {
         "n_contacts": float(len(contacts)),
-        "n_themes": float(model.n_themes_),
+        "n_themes": float(k),
+        "n_themes_before_reconcile": float(model.n_themes_),
+        "contacts_kept_by_hysteresis": float(final.moved_back),
+        "themes_restored": float(len(final.restored)),
         "assigned_fraction": assigned,
         "unassigned_fraction": 1.0 - assigned,
         "validity": float(getattr(model, "validity_", float("nan"))),
@@ -186,12 +226,12 @@ def fit_themes(
         "assigned_fraction": assigned >= settings.promote_min_assigned,
         "id_stability": bool(np.isnan(stability) or stability >= settings.promote_min_stability),
     }
-    scores = dict(zip(contacts["contact_id"], model.scores_, strict=True))
+    own = final.centroids[np.maximum(labels, 0)] if k else np.zeros_like(X)
     assignments = pd.DataFrame(
         {
             "contact_id": contacts["contact_id"],
             "theme_id": id_per_contact,
-            "similarity": [scores[c] for c in contacts["contact_id"]],
+            "similarity": np.where(labels >= 0, np.einsum("nd,nd->n", X, own), np.nan),
         }
     )
     params = {
@@ -213,7 +253,7 @@ def fit_themes(
         catalog=catalog,
         params=params,
         metrics=metrics,
-        artifacts={"themes": catalog.table(), "lineage": match.events},
+        artifacts={"themes": catalog.table(), "lineage": events},
     )
     seconds["track"] = time.perf_counter() - started
     promoted = promote == "always" or (promote == "auto" and all(checks.values()))
@@ -222,7 +262,7 @@ def fit_themes(
             con,
             catalog=catalog,
             representatives=representatives,
-            events=match.events,
+            events=events,
             assignments=assignments,
             model_row={
                 "model_version": version,
@@ -245,7 +285,7 @@ def fit_themes(
         promoted=promoted,
         checks={**checks, "id_stability_value": stability, "assigned_value": assigned},
         metrics=metrics,
-        events=match.events,
+        events=events,
         representatives=representatives,
         seconds=seconds,
     )

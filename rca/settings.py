@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         le=1.0,
         description="Cosine needed to join a theme; unset = learned per fit from its members.",
     )
+    refit_margin: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Refit hysteresis: a contact keeps its previous theme unless its new one is "
+        "this much closer (cosine); 0 = plain refit.",
+    )
     promote_min_assigned: float = Field(
         default=0.90, ge=0, le=1, description="Auto-promote only if this share is assigned."
     )
@@ -86,8 +93,14 @@ class Settings(BaseSettings):
     )
     spike_ewma_lambda: float = Field(default=0.4, gt=0, le=1, description="EWMA smoothing.")
     spike_min_volume: int = Field(default=10, ge=1, description="Fewer contacts never alert.")
-    spike_fdr: float = Field(
-        default=0.05, gt=0, lt=1, description="Benjamini-Hochberg false discovery rate."
+    spike_alpha: float = Field(
+        default=0.005, gt=0, lt=1, description="Test level: false alarms per theme-period."
+    )
+    spike_max_false_alarms: float = Field(
+        default=2.0, gt=0, description="Cap on expected false alarms per period (Bonferroni)."
+    )
+    spike_burst_share: float = Field(
+        default=0.9, gt=0, le=1, description="Share of alpha for the burst test; rest: EWMA."
     )
     spike_dispersion_prior_df: float = Field(
         default=10.0, ge=0, description="Weight of the pooled overdispersion, in residual df."
