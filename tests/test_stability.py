@@ -1,0 +1,59 @@
+"""Refit hysteresis: contacts stay put unless the new fit is clearly better."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rca.cluster.stability import reconcile
+
+
+def _blobs(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(3, 16))
+    labels = np.repeat(np.arange(3), 60)
+    X = centres[labels] + 0.35 * rng.normal(size=(180, 16))
+    return X / np.linalg.norm(X, axis=1, keepdims=True), labels
+
+
+def test_without_a_previous_fit_nothing_changes() -> None:
+    X, truth = _blobs()
+    ids = [f"T{t}" for t in truth]
+    out = reconcile(X, ids, [""] * len(ids), margin=0.05, min_size=5, threshold=0.0)
+    assert out.theme_ids == ["T0", "T1", "T2"]
+    assert [out.theme_ids[i] for i in out.labels] == ids
+    assert out.moved_back == 0 and out.restored == []
+
+
+def test_boundary_jitter_is_undone_but_clear_moves_are_kept() -> None:
+    X, truth = _blobs()
+    previous = [f"T{t}" for t in truth]
+    new = list(previous)
+    new[0] = "T1"  # a blob-0 contact the refit put in blob 1: clearly worse, goes back
+    out = reconcile(X, new, previous, margin=0.05, min_size=5, threshold=0.0)
+    assert out.theme_ids[out.labels[0]] == "T0"
+    assert out.moved_back == 1
+    # With no margin, a contact that is genuinely closer to its new theme does move.
+    previous_wrong = list(previous)
+    previous_wrong[70] = "T0"  # was (wrongly) in T0, truly blob 1; the refit fixes it
+    out = reconcile(X, previous, previous_wrong, margin=0.0, min_size=5, threshold=0.0)
+    assert out.theme_ids[out.labels[70]] == "T1"
+
+
+def test_a_theme_the_refit_merged_away_is_restored() -> None:
+    X, truth = _blobs()
+    previous = [f"T{t}" for t in truth]
+    new = ["T1" if t in (1, 2) else "T0" for t in truth]  # blobs 1 and 2 merged into T1
+    out = reconcile(X, new, previous, margin=0.05, min_size=5, threshold=0.0)
+    assert out.restored == ["T2"]
+    assert [out.theme_ids[i] for i in out.labels] == previous
+
+
+def test_themes_left_too_small_are_dissolved() -> None:
+    X, truth = _blobs()
+    previous = [f"T{t}" for t in truth]
+    new = list(previous)
+    for i in range(3):  # a tiny spurious new theme taken from blob 0
+        new[i] = "T9"
+    out = reconcile(X, new, previous, margin=0.0, min_size=5, threshold=0.0)
+    assert "T9" not in out.theme_ids
+    assert all(out.theme_ids[out.labels[i]] == "T0" for i in range(3))
