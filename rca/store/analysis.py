@@ -12,6 +12,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from rca.store.db import window_clauses
 from rca.store.themes import champion_version_in_store
 
 BASE_COLUMNS = (
@@ -41,13 +42,8 @@ def load_analysis_frame(
     with `theme_id` NULL and `assigned` False, so callers can tell "unassigned" from "unseen".
     """
     version = model_version or champion_version_in_store(con)
-    clauses, args = ["TRUE"], []
-    if since is not None:
-        clauses.append("c.created_at >= ?")
-        args.append(since)
-    if until is not None:
-        clauses.append("c.created_at < ?")
-        args.append(until)
+    clauses, args = window_clauses(since, until, "c.created_at")
+    clauses = ["TRUE", *clauses]
     columns = ", ".join(f"c.{c}" for c in BASE_COLUMNS)
     frame = con.execute(
         f"""SELECT {columns}, a.theme_id, a.similarity, a.contact_id IS NOT NULL AS assigned

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,21 @@ def first_row(
     """
     rows = con.execute(sql, params or []).fetchall()
     return rows[0] if rows else None
+
+
+def window_clauses(
+    since: datetime | None, until: datetime | None, column: str = "created_at"
+) -> tuple[list[str], list[Any]]:
+    """SQL conditions and parameters for `since <= column < until` (either bound optional)."""
+    clauses: list[str] = []
+    args: list[Any] = []
+    if since is not None:
+        clauses.append(f"{column} >= ?")
+        args.append(since)
+    if until is not None:
+        clauses.append(f"{column} < ?")
+        args.append(until)
+    return clauses, args
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:

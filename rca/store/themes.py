@@ -13,7 +13,7 @@ import pandas as pd
 
 from rca.cluster.catalog import ThemeCatalog
 from rca.cluster.lineage import parse_theme_id
-from rca.store.db import first_row
+from rca.store.db import first_row, window_clauses
 
 FIT_COLUMNS = "contact_id, created_at, text, text_norm, text_hash, resolution, customer_id"
 
@@ -26,13 +26,7 @@ def load_contacts(
     contact_ids: list[str] | None = None,
 ) -> pd.DataFrame:
     """Contacts in [since, until), oldest first (ties by id, so the order is reproducible)."""
-    clauses, args = [], []
-    if since is not None:
-        clauses.append("created_at >= ?")
-        args.append(since)
-    if until is not None:
-        clauses.append("created_at < ?")
-        args.append(until)
+    clauses, args = window_clauses(since, until)
     if contact_ids is not None:
         con.register("wanted_ids", pd.DataFrame({"contact_id": contact_ids}))
         clauses.append("contact_id IN (SELECT contact_id FROM wanted_ids)")
