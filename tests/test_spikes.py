@@ -14,7 +14,14 @@ from rca.periods import parse_period
 from rca.settings import Settings
 from rca.spikes import analyse
 from rca.trends.series import build_series
-from rca.trends.spikes import SpikeConfig, SpikeScorer, benjamini_hochberg, score_total
+from rca.trends.spikes import (
+    SpikeConfig,
+    SpikeScorer,
+    benjamini_hochberg,
+    capped_bonferroni,
+    min_p_of_two,
+    score_total,
+)
 
 N_PERIODS = 20
 LONDON = ZoneInfo("Europe/London")
@@ -114,22 +121,44 @@ def test_benjamini_hochberg_matches_the_textbook() -> None:
     assert np.allclose(benjamini_hochberg(p), [0.04, 0.16 / 3, 0.16 / 3, 0.5])
 
 
+def test_capped_bonferroni_tests_each_theme_at_alpha_until_the_cap() -> None:
+    p = np.array([0.004, 0.2, 0.9])
+    # few themes: each is tested at alpha, the p-values are not inflated by their number
+    assert np.allclose(capped_bonferroni(p, alpha=0.005, max_false_alarms=2.0), p)
+    # 1000 themes would expect 5 false alarms a period at 0.005: the level falls to 2 / 1000
+    many = np.full(1000, 0.5)
+    many[0] = 0.004
+    adjusted = capped_bonferroni(many, alpha=0.005, max_false_alarms=2.0)
+    assert np.isclose(adjusted[0], 0.01) and adjusted[0] > 0.005
+
+
+def test_weighted_min_p_gives_the_burst_test_most_of_the_level() -> None:
+    rho = np.array([0.5, 0.5])
+    p_burst, p_ewma = np.array([0.004, 0.5]), np.array([0.5, 0.004])
+    even = min_p_of_two(p_burst, p_ewma, rho)
+    uneven = min_p_of_two(p_burst, p_ewma, rho, share=0.9)
+    assert np.allclose(even[0], even[1]) and 0.004 < even[0] <= 0.008
+    assert 0.004 < uneven[0] < even[0]  # the burst alone costs less than half the level
+    assert uneven[1] > 0.01  # the EWMA alone must be four times stronger at 0.005
+    assert np.allclose(min_p_of_two(p_burst, p_ewma, rho, share=1.0), p_burst)
+
+
 def test_config_reads_settings() -> None:
-    settings = Settings(spike_fdr=0.01, spike_baseline_days=28)
+    settings = Settings(spike_alpha=0.01, spike_baseline_days=28)
     config = SpikeConfig.from_settings(settings, kind="day")
-    assert config.fdr == 0.01 and config.baseline_periods == 28
+    assert config.alpha == 0.01 and config.baseline_periods == 28
     with pytest.raises(ValueError, match="unknown spike method"):
         SpikeScorer(CONFIG, method="magic")
 
 
-def contacts(seed: int = 0) -> pd.DataFrame:
+def contacts(seed: int = 0, factor: float = 2.5) -> pd.DataFrame:
     """Eight weeks (2026-W41..W48) over three themes with a DE burst of T1 in the last."""
     rng = np.random.default_rng(seed)
     start = datetime(2026, 10, 5, tzinfo=UTC)
     rows = []
     for week in range(8):
         for theme, mean in (("T1", 40), ("T2", 60), ("T3", 30)):
-            n = rng.poisson(mean * (2.5 if theme == "T1" and week == 7 else 1))
+            n = rng.poisson(mean * (factor if theme == "T1" and week == 7 else 1))
             for i in range(n):
                 burst = theme == "T1" and week == 7 and i >= mean
                 at = start + timedelta(weeks=week, seconds=int(rng.integers(0, 6 * 86400)))
@@ -152,7 +181,9 @@ def test_analyse_finds_the_burst_with_its_market() -> None:
 
 
 def test_partial_last_period_same_length_or_skipped() -> None:
-    frame = contacts()
+    # x3: at x2.5 this seed's first 2.5 days hold 34 contacts against 19 expected (p = 0.007),
+    # short of the per-theme level of 0.005 (spike_alpha); the partial-period logic is the point
+    frame = contacts(factor=3.0)
     cut = datetime(2026, 11, 25, 12, tzinfo=UTC)  # Wednesday noon of the burst week
     frame = frame.loc[frame["created_at"] < cut]
     period = parse_period("2026-W48", kind="week", tz=LONDON, now=cut)

@@ -63,7 +63,8 @@ def fit_quasi_poisson(
         phi = np.maximum(_pearson_dispersion(y, mu, weights, design.shape[1]), 1.0)
         anscombe = 1.5 * (np.cbrt(y) ** 2 - np.cbrt(mu) ** 2) / np.maximum(mu, 1e-12) ** (1 / 6)
         scaled = anscombe / np.sqrt(phi)[:, None]
-        weights = np.where(scaled > outlier_residual, (outlier_residual / scaled) ** 2, 1.0)
+        with np.errstate(divide="ignore"):  # where scaled is 0 the ratio is not used
+            weights = np.where(scaled > outlier_residual, (outlier_residual / scaled) ** 2, 1.0)
         fit, mu = _irls(y, design, log_exposure, weights)
     return fit
 
