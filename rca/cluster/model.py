@@ -81,8 +81,8 @@ class ThemeModel(BaseEstimator, ClusterMixin):
     Parameters
     ----------
     n_neighbors, n_components:
-        UMAP neighbourhood size and output dimension (BERTopic's proven 15 / 5; larger or
-        smaller measured no better, see experiments/tuning.md).
+        UMAP neighbourhood size and output dimension (BERTopic's 15 / 5; 10, 30 and 10-d
+        measured no better, see experiments/tuning.md).
     min_cluster_size:
         Smallest theme HDBSCAN may report; ``None`` = ``n / (150 * granularity)`` within
         [10, 1000], so 3k and 100k contacts both give a readable number of themes.
