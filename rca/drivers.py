@@ -335,6 +335,11 @@ def _with_theme_names(ranked: pd.DataFrame, themes: pd.DataFrame | None) -> pd.D
     return ranked
 
 
+def _present(value: Any) -> bool:
+    """A real value: pandas turns a column of Nones into NaN, which is truthy."""
+    return value is not None and not (isinstance(value, float) and np.isnan(value)) and value != ""
+
+
 def _summary(row: Mapping[str, Any]) -> str:
     """One sentence a program manager can read aloud: the figures behind the score."""
     parts = [
@@ -350,10 +355,10 @@ def _summary(row: Mapping[str, Any]) -> str:
     if growth is not None and pd.notna(growth):
         sentence += f"; repeats {growth - 1:+.0%} on the previous period"
     sentence += f"; trend {row['trend_direction']}"
-    if row.get("spike_status"):
+    if _present(row.get("spike_status")):
         sentence += f"; spike: {row['spike_status']}"
-    if row.get("root_cause"):
-        sentence += f"; {row['root_cause']}"
+    if _present(row.get("root_cause")):
+        sentence += f"; {str(row['root_cause']).rstrip('.')}"
     if row.get("incomplete"):
         sentence += "; period's last repeat window still open"
     return sentence + "."

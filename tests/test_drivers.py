@@ -240,3 +240,26 @@ def test_demo_worst_repeat_offender_is_the_top_driver(tmp_path: Path) -> None:
                    home=settings.home)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("\ufeff") and done.stdout.count("\n") >= 3
+
+
+def test_summary_without_spike_context_says_nothing_about_spikes() -> None:
+    from rca.drivers import _summary
+
+    row = {
+        "repeat_contacts": 3,
+        "repeat_rate": 0.2,
+        "contacts": 15,
+        "customers_2plus_repeats": 0,
+        "escalated_repeats": 1,
+        "repeat_handle_time_s": 3600.0,
+        "one_and_done_rate": float("nan"),
+        "repeat_growth": None,
+        "trend_direction": "steady",
+        "spike_status": float("nan"),
+        "root_cause": float("nan"),
+        "incomplete": False,
+    }
+    text = _summary(row)
+    assert "nan" not in text and "spike" not in text
+    row |= {"spike_status": "burst (high)", "root_cause": "90% of the excess comes from market=DE."}
+    assert "spike: burst (high); 90% of the excess comes from market=DE." in _summary(row)
