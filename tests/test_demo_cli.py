@@ -10,8 +10,9 @@ from conftest import run_cli
 
 def test_demo_generates_and_ingests(tmp_path: Path) -> None:
     home = tmp_path / "h"
-    result = run_cli("demo", "--contacts", "1500", "--seed", "3", "--format", "json",
-                     "--no-fit", home=home)
+    result = run_cli(
+        "demo", "--contacts", "1500", "--seed", "3", "--format", "json", "--no-fit", home=home
+    )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     stages = {s["stage"]: s for s in payload["stages"]}

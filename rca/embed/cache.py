@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from rca.embed.encoder import EncodeStats, Encoder
+from rca.embed.encoder import Encoder, EncodeStats
 from rca.store import Store
 
 
