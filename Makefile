@@ -20,6 +20,7 @@ demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/rca demo
 
 test: $(STAMP)
+	$(BIN)/ruff check rca tests experiments
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
 
 lint: $(STAMP)
