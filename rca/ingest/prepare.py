@@ -12,22 +12,14 @@ import hashlib
 
 import pandas as pd
 
-from rca.ingest.mapping import DIM_PREFIX
+from rca.ingest.mapping import DIM_PREFIX, FIELDS
 from rca.ingest.read import LINE
 from rca.redact import redact_series
 from rca.textnorm import normalise_series, text_hash
 
 FIELD_SEPARATOR = "\x1f"
-CONTENT_COLUMNS = (
-    "created_at",
-    "text",
-    "customer_id",
-    "channel",
-    "is_escalation",
-    "handle_time_s",
-    "resolution",
-    "csat",
-)
+#: Everything the source says about a contact except its id (order fixed: it feeds the hash).
+CONTENT_COLUMNS = tuple(f for f in FIELDS if f != "contact_id")
 
 
 def _as_text(series: pd.Series) -> pd.Series:
