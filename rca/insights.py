@@ -73,10 +73,7 @@ def _linkable_rows(frame: pd.DataFrame) -> np.ndarray:
 
 def load_repeat_analysis(settings: Settings) -> RepeatAnalysis:
     """The champion's view of every contact, marked by `rca.repeats.detect_repeats`."""
-    store = Store(settings.store_path)
-    if not store.exists:
-        raise RcaError(f"no store at {settings.store_path}: run `rca ingest` or `rca demo` first")
-    with store.read() as con:
+    with Store(settings.store_path).read() as con:  # says so itself when there is no store
         version = champion_version_in_store(con)
         if version is None:
             raise RcaError("no champion model: run `rca fit` first")
