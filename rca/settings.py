@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     spike_ewma_lambda: float = Field(default=0.4, gt=0, le=1, description="EWMA smoothing.")
     spike_min_volume: int = Field(default=10, ge=1, description="Fewer contacts never alert.")
     spike_alpha: float = Field(
-        default=0.005, gt=0, lt=1, description="Test level: false alarms per theme-period."
+        default=0.008, gt=0, lt=1, description="Test level: false alarms per theme-period."
     )
     spike_max_false_alarms: float = Field(
         default=2.0, gt=0, description="Cap on expected false alarms per period (Bonferroni)."
@@ -103,7 +103,10 @@ class Settings(BaseSettings):
         default=0.9, gt=0, le=1, description="Share of alpha for the burst test; rest: EWMA."
     )
     spike_dispersion_prior_df: float = Field(
-        default=10.0, ge=0, description="Weight of the pooled overdispersion, in residual df."
+        default=30.0, ge=0, description="Weight of the pooled overdispersion, in residual df."
+    )
+    spike_t_reference: bool = Field(
+        default=True, description="Student-t p-values for the estimated overdispersion."
     )
     spike_outlier_residual: float = Field(
         default=2.58, gt=0, description="Baseline residuals above this are down-weighted."
