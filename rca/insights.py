@@ -32,7 +32,7 @@ from rca.settings import Settings
 from rca.store import Store
 from rca.store.analysis import load_analysis_frame
 from rca.store.db import first_row
-from rca.store.themes import champion_version_in_store
+from rca.store.themes import require_champion
 
 
 @dataclass
@@ -74,9 +74,7 @@ def _linkable_rows(frame: pd.DataFrame) -> np.ndarray:
 def load_repeat_analysis(settings: Settings) -> RepeatAnalysis:
     """The champion's view of every contact, marked by `rca.repeats.detect_repeats`."""
     with Store(settings.store_path).read() as con:  # says so itself when there is no store
-        version = champion_version_in_store(con)
-        if version is None:
-            raise RcaError("no champion model: run `rca fit` first")
+        version = require_champion(con)
         (model_id,) = first_row(
             con, "SELECT model_id FROM models WHERE model_version = ?", [version]
         )

@@ -106,12 +106,10 @@ def detect_spikes(
     """Load the champion's analysis frame from the store and score `period`."""
     from rca.store import Store
     from rca.store.analysis import load_analysis_frame
-    from rca.store.themes import champion_version_in_store
+    from rca.store.themes import require_champion
 
     with Store(settings.store_path).read() as con:
-        version = champion_version_in_store(con)
-        if version is None:
-            raise RcaError("no champion model: run `rca fit` first")
+        version = require_champion(con)
         frame = load_analysis_frame(con, version)
         labels = dict(
             con.execute(

@@ -126,13 +126,11 @@ def themes(
     """The champion's themes with their volume, share and growth in a period."""
     from rca.periods import parse_period
     from rca.store import Store
-    from rca.store.themes import champion_version_in_store, theme_volumes
+    from rca.store.themes import require_champion, theme_volumes
 
     settings = settings_for(home)
     with Store(settings.store_path).read() as con:
-        version = champion_version_in_store(con)
-        if version is None:
-            raise RcaError("no champion model: run `rca fit` first")
+        version = require_champion(con)
         (latest,) = first_row(con, "SELECT max(created_at) FROM contacts") or (None,)
         chosen = parse_period(
             period, kind=settings.period, tz=settings.tz, now=datetime.now(UTC), latest=latest

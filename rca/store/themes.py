@@ -13,6 +13,7 @@ import pandas as pd
 
 from rca.cluster.catalog import ThemeCatalog
 from rca.cluster.lineage import parse_theme_id
+from rca.errors import RcaError
 from rca.store.db import first_row, window_clauses
 
 FIT_COLUMNS = "contact_id, created_at, text, text_norm, text_hash, resolution, customer_id"
@@ -153,6 +154,14 @@ def champion_version_in_store(con: duckdb.DuckDBPyConnection) -> str | None:
         con, "SELECT model_version FROM models WHERE is_champion ORDER BY trained_at DESC LIMIT 1"
     )
     return row[0] if row else None
+
+
+def require_champion(con: duckdb.DuckDBPyConnection) -> str:
+    """The champion's model version, or the one clear error every reader of themes gives."""
+    version = champion_version_in_store(con)
+    if version is None:
+        raise RcaError("no champion model: run `rca fit` first")
+    return version
 
 
 def theme_volumes(
