@@ -96,16 +96,13 @@ def _restore_events(events: pd.DataFrame, restored: list[str]) -> pd.DataFrame:
     return out
 
 
-def id_stability(prev: PreviousFit | None, contact_ids: pd.Series, new_ids: list[str]) -> float:
-    """Share of contacts in both fits, assigned in the old one, that keep the same theme id."""
-    if prev is None or prev.assignments.empty:
+def id_stability(previous_ids: list[str], new_ids: list[str]) -> float:
+    """Share of contacts assigned by the previous champion that keep the same theme id."""
+    old = np.asarray(previous_ids, dtype=object)
+    seen = old != ""
+    if not seen.any():
         return float("nan")
-    old = prev.assignments.dropna().set_index("contact_id")["theme_id"]
-    new = pd.Series(new_ids, index=contact_ids.to_numpy())
-    shared = new.index.intersection(old.index)
-    if len(shared) == 0:
-        return float("nan")
-    return float((new.loc[shared].to_numpy() == old.loc[shared].to_numpy()).mean())
+    return float((np.asarray(new_ids, dtype=object)[seen] == old[seen]).mean())
 
 
 def fit_themes(
@@ -157,10 +154,11 @@ def fit_themes(
         members_new,
         next_id=next_number,
     )
+    previous_ids = _previous_ids(prev, contacts["contact_id"])
     final = reconcile(
         X,
         [match.ids[i] if i >= 0 else "" for i in raw_labels],
-        _previous_ids(prev, contacts["contact_id"]),
+        previous_ids,
         margin=settings.refit_margin if prev else 0.0,
         min_size=model.min_cluster_size_,
         threshold=float(model.assign_threshold_),
@@ -205,7 +203,7 @@ def fit_themes(
     )
     id_per_contact = [catalog.theme_ids[i] if i >= 0 else "" for i in labels]
     assigned = float((labels >= 0).mean())
-    stability = id_stability(prev, contacts["contact_id"], id_per_contact)
+    stability = id_stability(previous_ids, id_per_contact)
     metrics = {
         "n_contacts": float(len(contacts)),
         "n_themes": float(k),
