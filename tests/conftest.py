@@ -68,3 +68,24 @@ def run_cli(
     return subprocess.run(
         command, capture_output=True, text=True, env=full_env, timeout=timeout, cwd=REPO
     )
+
+
+@pytest.fixture(scope="session")
+def fitted_demo(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A store with a 2,500-contact demo stream ingested, fitted and assigned (real parts).
+
+    Shared by every module that only *reads* a fitted store (API, report): treat it as
+    read-only. Tests that fit, promote or ingest build their own home.
+    """
+    from rca.demo import DemoConfig, write_demo
+    from rca.fit import fit_themes
+    from rca.ingest.pipeline import ingest_paths
+
+    root = tmp_path_factory.mktemp("fitted-demo")
+    settings = Settings(home=root / "home", timezone="Europe/London")
+    contacts, _truth, _manifest = write_demo(
+        root / "demo", settings.datasets_dir, DemoConfig(n_contacts=2_500, seed=1)
+    )
+    ingest_paths([str(contacts)], settings)
+    fit_themes(settings, promote="auto")
+    return settings
