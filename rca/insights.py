@@ -24,7 +24,7 @@ from rca.drivers import (
     unassigned_repeats,
 )
 from rca.embed.cache import missing_hashes, read_vectors
-from rca.errors import RcaError
+from rca.errors import NotFoundError, RcaError
 from rca.examples import example_cases
 from rca.periods import Period, parse_period, periods_between
 from rca.repeats import RepeatRules, detect_repeats, repeat_summary
@@ -181,7 +181,9 @@ def examples_frame(
     """The `rca examples` cases of one theme (see `rca.examples.example_cases`)."""
     analysis = analysis or load_repeat_analysis(settings)
     if theme_id not in set(analysis.themes["theme_id"]):
-        raise RcaError(f"no theme {theme_id!r} in model {analysis.model_version}: see `rca themes`")
+        raise NotFoundError(
+            f"no theme {theme_id!r} in model {analysis.model_version}: see `rca themes`"
+        )
     marked = analysis.marked.reset_index(drop=True)
     vectors = None
     if kind in ("representative", "escalated"):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from rca.errors import RcaError
+from rca.errors import InvalidInputError, NotReadyError
 
 ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -67,13 +67,13 @@ def parse_period(
         try:
             monday = date.fromisocalendar(year, week, 1)
         except ValueError as exc:
-            raise RcaError(f"period {value!r}: no such ISO week") from exc
+            raise InvalidInputError(f"period {value!r}: no such ISO week") from exc
         return week_of(monday, tz)
     if ISO_DAY.match(value):
         try:
             return day_of(date.fromisoformat(value), tz)
         except ValueError as exc:
-            raise RcaError(f"period {value!r}: no such day") from exc
+            raise InvalidInputError(f"period {value!r}: no such day") from exc
     relative = {
         "this-week": lambda: week_of(today, tz),
         "last-week": lambda: week_of(today - timedelta(days=7), tz),
@@ -84,9 +84,9 @@ def parse_period(
         return relative[value]()
     if value == "latest":
         if latest is None:
-            raise RcaError("period 'latest': the store has no contacts")
+            raise NotReadyError("period 'latest': the store has no contacts")
         return period_of(latest, kind, tz)
-    raise RcaError(
+    raise InvalidInputError(
         f"period {value!r}: use an ISO week (2026-W46), a day (2026-11-20), "
         "this-week, last-week, today, yesterday or latest"
     )

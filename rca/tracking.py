@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from rca.cluster.catalog import ThemeCatalog
-from rca.errors import RcaError
+from rca.errors import NotFoundError, NotReadyError
 from rca.settings import Settings
 
 EXPERIMENT = "rca-themes"
@@ -93,7 +93,7 @@ def set_champion(settings: Settings, version: str) -> None:
     try:
         client.get_model_version(REGISTERED_MODEL, version)
     except Exception as exc:  # MLflow raises its own RestException subclasses
-        raise RcaError(f"no {REGISTERED_MODEL} version {version}") from exc
+        raise NotFoundError(f"no {REGISTERED_MODEL} version {version}") from exc
     client.set_registered_model_alias(REGISTERED_MODEL, CHAMPION, version)
 
 
@@ -117,7 +117,8 @@ def load_catalog(settings: Settings, version: str | None = None) -> ThemeCatalog
     try:
         model = mlflow.pyfunc.load_model(uri)
     except Exception as exc:
-        raise RcaError(f"no model at {uri}: run `rca fit` first ({exc})".splitlines()[0]) from exc
+        message = f"no model at {uri}: run `rca fit` first ({exc})".splitlines()[0]
+        raise NotReadyError(message) from exc
     return model.unwrap_python_model().catalog
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 
-from rca.errors import RcaError
+from rca.errors import BusyError, NotReadyError, RcaError
 from rca.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 LOCK_RETRY_FIRST_S = 0.05
@@ -42,7 +42,7 @@ def _connect(path: Path, *, read_only: bool, lock_timeout_s: float) -> duckdb.Du
         except (duckdb.IOException, duckdb.ConnectionException) as exc:
             if not _is_lock_error(exc) or time.monotonic() >= deadline:
                 if _is_lock_error(exc):
-                    raise RcaError(
+                    raise BusyError(
                         f"store {path} is busy (another rca process is writing); try again"
                     ) from exc
                 raise RcaError(f"cannot open store {path}: {exc}") from exc
@@ -143,7 +143,7 @@ class Store:
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection; a missing or un-migrated store is a clear error."""
         if not self.exists:
-            raise RcaError(f"no store at {self.path}: run `rca ingest` or `rca demo` first")
+            raise NotReadyError(f"no store at {self.path}: run `rca ingest` or `rca demo` first")
         con = _connect(self.path, read_only=True, lock_timeout_s=self.lock_timeout_s)
         try:
             version = current_version(con)

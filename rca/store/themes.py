@@ -13,7 +13,7 @@ import pandas as pd
 
 from rca.cluster.catalog import ThemeCatalog
 from rca.cluster.lineage import parse_theme_id
-from rca.errors import RcaError
+from rca.errors import NotReadyError
 from rca.store.db import first_row, window_clauses
 
 FIT_COLUMNS = "contact_id, created_at, text, text_norm, text_hash, resolution, customer_id"
@@ -160,7 +160,7 @@ def require_champion(con: duckdb.DuckDBPyConnection) -> str:
     """The champion's model version, or the one clear error every reader of themes gives."""
     version = champion_version_in_store(con)
     if version is None:
-        raise RcaError("no champion model: run `rca fit` first")
+        raise NotReadyError("no champion model: run `rca fit` first")
     return version
 
 
