@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -173,6 +173,39 @@ class Settings(BaseSettings):
         default=8, ge=1, description="Periods of repeat history shown with each driver."
     )
     # --------------------------------------------------------------------------------------------
+
+    # --- E-mail report (issue 7): rca/report/, `rca report`. ---------------------------------
+    # The SMTP login comes from here (RCA_SMTP_USERNAME / RCA_SMTP_PASSWORD or .env), never
+    # from command-line arguments; the password is a SecretStr so it never prints or logs.
+    smtp_host: str = Field(default="localhost", description="SMTP server.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="587 STARTTLS, 465 SSL.")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls", description="starttls | ssl (implicit TLS) | none (local relays)."
+    )
+    smtp_username: str = Field(default="", description="Login; empty = no AUTH.")
+    smtp_password: SecretStr = Field(default=SecretStr(""), description="Never logged.")
+    smtp_timeout_s: float = Field(default=30.0, gt=0, description="Per connection attempt.")
+    smtp_retries: int = Field(
+        default=3, ge=0, description="Retries after a temporary failure (4xx, connection lost)."
+    )
+    smtp_backoff_s: float = Field(
+        default=2.0, ge=0, description="First retry delay; doubles with each retry."
+    )
+    report_from: str = Field(default="rca@localhost", description="The From address.")
+    report_base_url: str = Field(
+        default="http://localhost:8000", description="The API's address, for links to themes."
+    )
+    report_when_quiet: Literal["send", "skip"] = Field(
+        default="send", description="No spikes: send a short all-quiet report, or nothing."
+    )
+    report_top_drivers: int = Field(default=5, ge=0, description="Repeat drivers listed.")
+    report_cases: int = Field(
+        default=2, ge=0, le=5, description="Redacted example cases per spike and driver."
+    )
+    report_chart_periods: int = Field(
+        default=12, ge=2, description="Periods of history in each spike's chart."
+    )
+    # --- end of e-mail report. ----------------------------------------------------------------
 
     @field_validator("timezone")
     @classmethod
