@@ -184,6 +184,9 @@ class Settings(BaseSettings):
     )
     smtp_username: str = Field(default="", description="Login; empty = no AUTH.")
     smtp_password: SecretStr = Field(default=SecretStr(""), description="Never logged.")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle for a server with a private certificate."
+    )
     smtp_timeout_s: float = Field(default=30.0, gt=0, description="Per connection attempt.")
     smtp_retries: int = Field(
         default=3, ge=0, description="Retries after a temporary failure (4xx, connection lost)."
@@ -207,6 +210,31 @@ class Settings(BaseSettings):
     )
     # --- end of e-mail report. ----------------------------------------------------------------
 
+    # --- HTTP service (issue 6): rca/api/, `rca serve`. -----------------------------------------
+    api_keys: list[str] = Field(
+        default_factory=list,
+        description="API keys as a JSON list of 'role:sha256-of-key[:name]' (roles: reader, "
+        "writer, admin), added to those in the keys file. Hashes only, never keys.",
+    )
+    api_keys_file: Path | None = Field(
+        default=None, description="TOML file of hashed keys (default: RCA_HOME/api_keys.toml)."
+    )
+    api_key_header: str = Field(default="X-API-Key", description="Header that carries the key.")
+    api_max_body_bytes: int = Field(default=2_000_000, ge=1_000, description="Larger: 413.")
+    api_max_contacts: int = Field(default=1_000, ge=1, description="Contacts per POST.")
+    api_max_texts: int = Field(default=64, ge=1, description="Texts per classify call.")
+    api_max_page: int = Field(default=200, ge=1, description="Largest page of themes/examples.")
+    api_refresh_s: float = Field(
+        default=5.0, gt=0, description="How often the service looks for new data or champion."
+    )
+    api_assign_on_ingest: bool = Field(
+        default=True, description="Assign contacts posted to the API to the champion at once."
+    )
+    api_metrics_public: bool = Field(
+        default=True, description="/metrics without a key (for a Prometheus scraper)."
+    )
+    # --- end of HTTP service. --------------------------------------------------------------------
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -224,6 +252,10 @@ class Settings(BaseSettings):
     @property
     def resolved_model_path(self) -> str:
         return self.model_path or _default_model_path()
+
+    @property
+    def resolved_api_keys_file(self) -> Path:
+        return self.api_keys_file or self.home / "api_keys.toml"
 
     @property
     def tracking_uri(self) -> str:

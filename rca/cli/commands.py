@@ -1,3 +1,11 @@
 """Imports every command module so that each registers itself on the app."""
 
-from rca.cli import cmd_demo, cmd_drivers, cmd_ingest, cmd_spikes, cmd_status, cmd_themes  # noqa: F401
+from rca.cli import (  # noqa: F401
+    cmd_demo,
+    cmd_drivers,
+    cmd_ingest,
+    cmd_report,
+    cmd_spikes,
+    cmd_status,
+    cmd_themes,
+)

@@ -1,0 +1,319 @@
+"""What the report says, as plain data: ordered spikes, new themes, drivers and their cases.
+
+Pure: payloads from `rca.spikes` / `rca.insights` in, a frozen `ReportModel` out. Rendering
+(HTML, text, charts) only formats what is decided here, so both mail parts carry the same
+facts and tests can check the decisions without parsing HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rca.redact import redact
+
+#: Most severe first; within a severity the smallest q-value (the surest alert) first.
+SEVERITY_ORDER = ("high", "medium", "low")
+NEW_THEME = "new_theme"
+#: Characters of a case's text shown; the rest is one click away on the service.
+CASE_TEXT_CHARS = 280
+#: Half-width of the baseline band in standard deviations of the baseline counts.
+BAND_SD = 2.0
+#: A closing line with a name ("Regards,\nSam Jones"): the redactor keeps names, a mail to
+#: managers should not carry them. Conservative: only at the very end, after a sign-off word.
+SIGNOFF_NAME = re.compile(
+    r"(\b(?:kind regards|best regards|regards|thanks|thank you|cheers|best|sincerely)[,.!]?\s+)"
+    r"[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}\.?\s*$",
+    re.IGNORECASE,
+)
+KIND_WORDS = {"burst": "burst", "sustained_rise": "sustained rise", NEW_THEME: "new theme"}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One redacted example contact, as the mail shows it."""
+
+    contact_id: str
+    created_at: str
+    channel: str
+    escalated: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A theme's last periods and the band its baseline periods stayed in."""
+
+    periods: tuple[str, ...]
+    counts: tuple[int, ...]
+    band_low: float
+    band_high: float
+    expected: float  # the model's expectation for the last period
+    partial: bool = False  # the last period is not over yet
+
+
+@dataclass(frozen=True)
+class SpikeItem:
+    theme_id: str
+    label: str
+    kind: str
+    severity: str
+    observed: int
+    expected: float
+    growth: float
+    q_value: float
+    root_cause: str
+    first_seen: str | None
+    link: str
+    examples_link: str
+    chart: Chart | None = None
+    cases: tuple[Case, ...] = ()
+
+    @property
+    def kind_words(self) -> str:
+        return KIND_WORDS.get(self.kind, self.kind.replace("_", " "))
+
+    @property
+    def chart_name(self) -> str:
+        """File / content-id name of this spike's chart."""
+        return f"chart-{self.theme_id}.png"
+
+
+@dataclass(frozen=True)
+class DriverItem:
+    rank: int
+    theme_id: str
+    label: str
+    score: float
+    summary: str
+    repeat_contacts: int
+    repeat_rate: float | None
+    spike_status: str | None
+    link: str
+    cases: tuple[Case, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportModel:
+    """Everything one e-mail says; `facts()` is its JSON-able summary."""
+
+    period: str
+    period_kind: str
+    period_start: datetime
+    period_end: datetime
+    model_version: str | None
+    generated_at: datetime
+    base_url: str
+    spikes: tuple[SpikeItem, ...] = ()
+    new_themes: tuple[SpikeItem, ...] = ()
+    drivers: tuple[DriverItem, ...] = ()
+    note: str = ""
+    partial: bool = False
+
+    @property
+    def n_spikes(self) -> int:
+        return len(self.spikes) + len(self.new_themes)
+
+    @property
+    def quiet(self) -> bool:
+        return self.n_spikes == 0
+
+    @property
+    def period_words(self) -> str:
+        return f"{'week' if self.period_kind == 'week' else 'day'} {self.period}"
+
+    @property
+    def date_range(self) -> str:
+        """'16–22 Nov 2026' (local days; the stored end is the exclusive next midnight)."""
+        first = self.period_start.date()
+        last = (self.period_end - timedelta(microseconds=1)).date()
+        if first == last:
+            return f"{first:%d %b %Y}"
+        if (first.year, first.month) == (last.year, last.month):
+            return f"{first:%d}–{last:%d %b %Y}"
+        return f"{first:%d %b} – {last:%d %b %Y}"
+
+    @property
+    def subject(self) -> str:
+        return subject_for(self.n_spikes, len(self.new_themes), self.period_words)
+
+    def charted(self) -> list[SpikeItem]:
+        """Items that carry a chart, in reading order (each becomes one inline image)."""
+        return [s for s in (*self.spikes, *self.new_themes) if s.chart is not None]
+
+
+def subject_for(n_spikes: int, n_new: int, period_words: str) -> str:
+    """'rca: 3 emerging spikes (1 new theme), week 2026-W46' or 'rca: all quiet, …'."""
+    if n_spikes == 0:
+        return f"rca: all quiet, {period_words}"
+    noun = "spike" if n_spikes == 1 else "spikes"
+    new = f" ({n_new} new theme{'s' if n_new != 1 else ''})" if n_new else ""
+    return f"rca: {n_spikes} emerging {noun}{new}, {period_words}"
+
+
+def theme_link(base_url: str, theme_id: str, *, examples: bool = False) -> str:
+    """The service's page for a theme (`/v1/themes/{id}`, or its `/examples`)."""
+    link = f"{base_url.rstrip('/')}/v1/themes/{theme_id}"
+    return f"{link}/examples" if examples else link
+
+
+def spike_order(spikes: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Severity (high first), then q-value, then the larger excess: the surest, biggest first."""
+
+    def key(s: Mapping[str, Any]) -> tuple[int, float, float]:
+        sev = s.get("severity")
+        rank = SEVERITY_ORDER.index(sev) if sev in SEVERITY_ORDER else len(SEVERITY_ORDER)
+        q = s.get("q_value")
+        return rank, float(q) if q is not None else 1.0, -float(s.get("excess") or 0.0)
+
+    return sorted(spikes, key=key)
+
+
+def baseline_band(
+    counts: Sequence[float], *, recent: int = 0, sd: float = BAND_SD
+) -> tuple[float, float]:
+    """The range the theme usually stays in: mean ± `sd` standard deviations of the counts
+    before the last `recent` periods (the spike test's monitor window, so a build-up does not
+    widen its own band), or before the last one when the chart is too short for that. A plain,
+    explainable band; the test itself is the GLM's."""
+    quiet = len(counts) - recent
+    before = np.asarray(counts[:quiet] if quiet >= 2 else counts[:-1], dtype=float)
+    if before.size == 0:
+        return 0.0, 0.0
+    mean = float(before.mean())
+    spread = float(before.std(ddof=1)) if before.size > 1 else 0.0
+    return max(0.0, mean - sd * spread), mean + sd * spread
+
+
+def make_chart(
+    periods: Sequence[str],
+    counts: Sequence[int],
+    expected: float,
+    *,
+    recent: int = 0,
+    partial: bool = False,
+) -> Chart:
+    low, high = baseline_band(counts, recent=recent)
+    return Chart(
+        periods=tuple(periods),
+        counts=tuple(int(c) for c in counts),
+        band_low=low,
+        band_high=high,
+        expected=float(expected),
+        partial=partial,
+    )
+
+
+def make_case(record: Mapping[str, Any], *, min_digit_run: int) -> Case:
+    """A case for the mail: text re-redacted (defence in depth) and shortened to one glance."""
+    text = redact(str(record.get("text") or ""), min_digit_run=min_digit_run)
+    text = " ".join(SIGNOFF_NAME.sub(r"\1[NAME]", text.rstrip()).split())
+    if len(text) > CASE_TEXT_CHARS:
+        text = text[: CASE_TEXT_CHARS - 1].rstrip() + "…"
+    created = record.get("created_at")
+    created_text = created.strftime("%Y-%m-%d") if hasattr(created, "strftime") else str(created)
+    return Case(
+        contact_id=str(record.get("contact_id")),
+        created_at=created_text[:10],
+        channel=str(record.get("channel") or ""),
+        escalated=bool(record.get("is_escalation") or False),
+        text=text,
+    )
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
+
+
+def _iso_day(value: Any) -> str | None:
+    if _missing(value) or value is pd.NaT:
+        return None
+    return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value)[:10]
+
+
+def spike_item(
+    spike: Mapping[str, Any],
+    base_url: str,
+    *,
+    chart: Chart | None = None,
+    cases: Sequence[Case] = (),
+) -> SpikeItem:
+    theme_id = str(spike["theme_id"])
+    cause = spike.get("root_cause") or {}
+    return SpikeItem(
+        theme_id=theme_id,
+        label=str(spike.get("label") or theme_id),
+        kind=str(spike.get("kind")),
+        severity=str(spike.get("severity")),
+        observed=int(spike.get("observed") or 0),
+        expected=float(spike.get("expected") or 0.0),
+        growth=float(spike.get("growth") or 0.0),
+        q_value=float(spike["q_value"]) if spike.get("q_value") is not None else 1.0,
+        root_cause=str(cause.get("sentence") or ""),
+        first_seen=_iso_day(spike.get("first_seen")),
+        link=theme_link(base_url, theme_id),
+        examples_link=theme_link(base_url, theme_id, examples=True),
+        chart=chart,
+        cases=tuple(cases),
+    )
+
+
+def driver_item(
+    driver: Mapping[str, Any], base_url: str, *, cases: Sequence[Case] = ()
+) -> DriverItem:
+    figures = driver.get("figures") or {}
+    rate = figures.get("repeat_rate")
+    return DriverItem(
+        rank=int(driver["rank"]),
+        theme_id=str(driver["theme_id"]),
+        label=str(driver.get("label") or driver["theme_id"]),
+        score=float(driver.get("score") or 0.0),
+        summary=str(driver.get("summary") or ""),
+        repeat_contacts=int(figures.get("repeat_contacts") or 0),
+        repeat_rate=None if _missing(rate) else float(rate),
+        spike_status=None if _missing(status := driver.get("spike_status")) else str(status),
+        link=theme_link(base_url, str(driver["theme_id"])),
+        cases=tuple(cases),
+    )
+
+
+def build_report(
+    spikes_payload: Mapping[str, Any],
+    drivers: Sequence[Mapping[str, Any]],
+    *,
+    base_url: str,
+    generated_at: datetime,
+    charts: Mapping[str, Chart] | None = None,
+    cases: Mapping[str, Sequence[Case]] | None = None,
+    driver_cases: Mapping[str, Sequence[Case]] | None = None,
+) -> ReportModel:
+    """The report for one period: spikes by severity, then new themes, then drivers."""
+    charts, cases, driver_cases = charts or {}, cases or {}, driver_cases or {}
+    ordered = spike_order(spikes_payload.get("spikes") or [])
+    items = [
+        spike_item(s, base_url, chart=charts.get(s["theme_id"]), cases=cases.get(s["theme_id"], ()))
+        for s in ordered
+    ]
+    return ReportModel(
+        period=str(spikes_payload["period"]),
+        period_kind=str(spikes_payload.get("period_kind") or "week"),
+        period_start=spikes_payload["period_start"],
+        period_end=spikes_payload["period_end"],
+        model_version=spikes_payload.get("model_version"),
+        generated_at=generated_at,
+        base_url=base_url,
+        spikes=tuple(i for i in items if i.kind != NEW_THEME),
+        new_themes=tuple(i for i in items if i.kind == NEW_THEME),
+        drivers=tuple(
+            driver_item(d, base_url, cases=driver_cases.get(str(d["theme_id"]), ()))
+            for d in drivers
+        ),
+        note=str(spikes_payload.get("note") or ""),
+        partial=bool(spikes_payload.get("partial")),
+    )

@@ -1,0 +1,91 @@
+"""The report's only read of the store: spikes, their series, drivers and example cases.
+
+One spike scoring (`rca.spikes.detect_spikes`) and one repeat analysis
+(`rca.insights.load_repeat_analysis`) per report; the drivers reuse the spikes' context instead
+of scoring again, and the charts' series come from the repeat analysis' frame, which is the same
+champion view of every contact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from rca.examples import RECENT, REPRESENTATIVE, case_records, example_cases
+from rca.report.content import Case, Chart, ReportModel, build_report, make_case, make_chart
+from rca.settings import Settings
+from rca.trends.series import build_series
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """The report model plus the raw payloads behind it (for `--format json` and debugging)."""
+
+    model: ReportModel
+    spikes_payload: dict[str, Any]
+    drivers: list[dict[str, Any]]
+
+
+def _cases(frame: pd.DataFrame, settings: Settings) -> tuple[Case, ...]:
+    return tuple(
+        make_case(r, min_digit_run=settings.redact_min_digit_run) for r in case_records(frame)
+    )
+
+
+def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered:
+    """Read the champion's view of `period` and decide what the e-mail says."""
+    from rca.insights import drivers_payload, examples_frame, load_repeat_analysis
+    from rca.spikes import detect_spikes
+
+    spikes = detect_spikes(settings, period, now=now)
+    payload = spikes.payload()
+    chosen = spikes.period
+    analysis = load_repeat_analysis(settings)
+    marked = analysis.marked
+    upto = marked.loc[pd.to_datetime(marked["created_at"], utc=True) < pd.Timestamp(chosen.end)]
+
+    charts: dict[str, Chart] = {}
+    cases: dict[str, tuple[Case, ...]] = {}
+    theme_ids = [s["theme_id"] for s in spikes.spikes]
+    if theme_ids and not upto.empty:
+        series = build_series(
+            upto, chosen.kind, settings.tz, through=chosen, themes=theme_ids,
+            partial_tolerance=settings.spike_partial_tolerance,
+        )  # fmt: skip
+        last = series.contacts.iloc[:, -settings.report_chart_periods :]
+        for spike in spikes.spikes:
+            tid = spike["theme_id"]
+            charts[tid] = make_chart(
+                list(last.columns), last.loc[tid].tolist(), spike["expected"],
+                recent=settings.spike_monitor_periods, partial=series.last_partial,
+            )  # fmt: skip
+            if settings.report_cases:
+                # the newest cases of the period: what this week's rise looks like
+                in_period = upto.loc[pd.to_datetime(upto["created_at"], utc=True)
+                                     >= pd.Timestamp(chosen.start)]  # fmt: skip
+                picked = example_cases(in_period, tid, kind=RECENT, n=settings.report_cases)
+                cases[tid] = _cases(picked, settings)
+
+    drivers: list[dict[str, Any]] = []
+    driver_cases: dict[str, tuple[Case, ...]] = {}
+    if settings.report_top_drivers:
+        drivers = drivers_payload(
+            settings, period=chosen.name, top=settings.report_top_drivers,
+            context=spikes.driver_context(), analysis=analysis,
+        )["drivers"]  # fmt: skip
+        if settings.report_cases:
+            for d in drivers:
+                picked = examples_frame(
+                    settings, d["theme_id"], kind=REPRESENTATIVE, n=settings.report_cases,
+                    analysis=analysis,
+                )  # fmt: skip
+                driver_cases[d["theme_id"]] = _cases(picked, settings)
+
+    model = build_report(
+        payload, drivers, base_url=settings.report_base_url, generated_at=now,
+        charts=charts, cases=cases, driver_cases=driver_cases,
+    )  # fmt: skip
+    return Gathered(model, payload, drivers)
