@@ -55,7 +55,24 @@ def assign_contacts(settings: Settings, *, reassign_all: bool = False) -> Assign
         contacts = contacts[~contacts["contact_id"].isin(done["contact_id"])]
     if contacts.empty:
         return AssignResult(catalog.model_version, 0, 0, 0.0, 0.0)
-    encoder = encoder_for(settings, catalog)
+    return assign_frame(
+        store, encoder_for(settings, catalog), catalog, contacts, replace=reassign_all
+    )
+
+
+def assign_frame(
+    store: Store,
+    encoder: Encoder,
+    catalog: ThemeCatalog,
+    contacts: pd.DataFrame,
+    *,
+    replace: bool = False,
+) -> AssignResult:
+    """Embed what is not cached, assign to the catalog's centroids, write the assignments.
+
+    Shared by `rca assign` and the API's POST /v1/contacts (which passes its long-lived encoder
+    and `replace=True`, so a contact whose text was updated gets its new theme).
+    """
     started = time.perf_counter()
     ensure_embeddings(store, encoder, contacts)
     with store.read() as con:
@@ -68,7 +85,7 @@ def assign_contacts(settings: Settings, *, reassign_all: bool = False) -> Assign
         {"contact_id": contacts["contact_id"].to_numpy(), "theme_id": ids, "similarity": score}
     )
     with store.write() as con:
-        write_assignments(con, catalog.model_version, frame, replace=reassign_all)
+        write_assignments(con, catalog.model_version, frame, replace=replace)
     unassigned = sum(1 for i in ids if not i)
     return AssignResult(
         catalog.model_version, len(frame), unassigned, embed_seconds, assign_seconds

@@ -5,6 +5,7 @@ from rca.cli import (  # noqa: F401
     cmd_drivers,
     cmd_ingest,
     cmd_report,
+    cmd_serve,
     cmd_spikes,
     cmd_status,
     cmd_themes,

@@ -6,10 +6,11 @@ which is what makes a whole `rca ingest` all-or-nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 CONTACT_COLUMNS = (
@@ -41,6 +42,8 @@ class UpsertCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: contact_id -> inserted | updated | unchanged (the API's per-row answer)
+    statuses: dict[str, str] = field(default_factory=dict)
 
 
 def upsert_contacts(
@@ -103,10 +106,12 @@ def upsert_contacts(
         for view in ("stage_contacts", "stage_dims", "changed_ids", "written_ids"):
             con.unregister(view)
     n_changed = int(changed_mask.sum())
+    status = np.where(~is_known, "inserted", np.where(changed_mask, "updated", "unchanged"))
     return UpsertCounts(
         inserted=int((~is_known).sum()),
         updated=n_changed,
         unchanged=int(is_known.sum()) - n_changed,
+        statuses=dict(zip(stage["contact_id"], status.tolist(), strict=True)),
     )
 
 

@@ -1,0 +1,29 @@
+"""What several routers share: documented error responses and limit checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+
+from rca.api.problems import PROBLEM_JSON, Problem
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the problem+json errors a route can answer."""
+    return {
+        s: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "Problem details"}
+        for s in statuses
+    }
+
+
+READ_ERRORS = problems(400, 401, 403, 503)
+WRITE_ERRORS = problems(400, 401, 403, 413, 503)
+
+
+def check_max(where: str, name: str, value: int, maximum: int) -> None:
+    """A configured limit (RCA_API_MAX_*) broken: 422 with the field path, like any other."""
+    if value > maximum:
+        raise RequestValidationError(
+            [{"loc": (where, name), "msg": f"at most {maximum}", "type": "less_than_equal"}]
+        )

@@ -1,0 +1,177 @@
+"""GET /v1/themes, /v1/themes/{theme_id} and /v1/themes/{theme_id}/examples."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+from fastapi import APIRouter, Path, Query, Response
+
+from rca.api.auth import Reader
+from rca.api.deps import SettingsDep, SnapshotDep, StateDep
+from rca.api.pagination import Cursor, decode_cursor, encode_cursor
+from rca.api.routes.common import READ_ERRORS, check_max, problems
+from rca.api.schemas import (
+    CaseFormat,
+    ExampleKind,
+    ExamplesResponse,
+    ThemeDetail,
+    ThemePage,
+    ThemeSort,
+    ThemeSummary,
+    clean,
+)
+from rca.api.snapshot import Snapshot
+from rca.errors import InvalidInputError
+from rca.examples import case_records, cases_to_csv
+
+router = APIRouter(prefix="/v1/themes", tags=["themes"], dependencies=[Reader])
+
+SORT_COLUMN = {ThemeSort.volume: "volume", ThemeSort.repeats: "repeat_contacts",
+               ThemeSort.growth: "growth"}  # fmt: skip
+PeriodQuery = Annotated[
+    str, Query(max_length=32, description="2026-W46, 2026-11-20, last-week, latest…")
+]
+ThemeIdPath = Annotated[str, Path(max_length=64, description="A theme id such as T0007.")]
+
+
+def _sorted(rows: pd.DataFrame, sort: ThemeSort) -> pd.DataFrame:
+    """Largest first; ties by theme id so the order is total and pages are stable."""
+    column = SORT_COLUMN[sort]
+    return rows.assign(_key=-rows[column].astype(float)).sort_values(
+        ["_key", "theme_id"], kind="stable"
+    )
+
+
+@router.get("", response_model=ThemePage, responses=READ_ERRORS)
+def list_themes(
+    snapshot: SnapshotDep,
+    state: StateDep,
+    settings: SettingsDep,
+    period: PeriodQuery = "latest",
+    sort: ThemeSort = ThemeSort.volume,
+    limit: Annotated[int, Query(ge=1, description="Page size (at most RCA_API_MAX_PAGE).")] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> ThemePage:
+    """Themes of a period with volume, share, repeats, escalations, growth and spike status."""
+    check_max("query", "limit", limit, settings.api_max_page)
+    chosen = snapshot.period(period)
+    position = decode_cursor(cursor) if cursor else None
+    pinned = None
+    if position is not None:
+        if (position.period, position.sort) != (chosen.name, sort.value):
+            raise InvalidInputError("cursor belongs to another period or sort order")
+        pinned = state.by_id(position.snapshot)
+    source = pinned or snapshot
+    rows = _sorted(source.theme_rows(source.period(chosen.name)), sort)
+    start = 0
+    if pinned is not None:
+        start = position.offset
+    elif position is not None:  # its snapshot is gone: continue after the last key
+        key = (-position.last_value, position.last_id)
+        later = [(k, t) > key for k, t in zip(rows["_key"], rows["theme_id"], strict=True)]
+        start = later.index(True) if True in later else len(rows)
+    page = rows.iloc[start : start + limit]
+    next_cursor = None
+    if start + limit < len(rows):
+        last = page.iloc[-1]
+        next_cursor = encode_cursor(
+            Cursor(
+                source.id,
+                chosen.name,
+                sort.value,
+                start + limit,
+                float(-last["_key"]),
+                str(last["theme_id"]),
+            )  # fmt: skip
+        )
+    created = pd.to_datetime(source.analysis.marked["created_at"], utc=True)
+    in_period = (created >= pd.Timestamp(chosen.start)) & (created < pd.Timestamp(chosen.end))
+    return ThemePage(
+        period=chosen.name,
+        period_start=chosen.start,
+        period_end=chosen.end,
+        model_version=source.model.model_version,
+        sort=sort,
+        total_themes=len(rows),
+        total_volume=int(in_period.sum()),
+        items=[ThemeSummary(**clean(r)) for r in page.drop(columns="_key").to_dict("records")],
+        next_cursor=next_cursor,
+    )
+
+
+def _links(theme_id: str) -> dict[str, str]:
+    return {
+        "self": f"/v1/themes/{theme_id}",
+        "examples": f"/v1/themes/{theme_id}/examples",
+    }
+
+
+@router.get("/{theme_id}", response_model=ThemeDetail, responses=problems(400, 401, 403, 404, 503))
+def theme_detail(
+    theme_id: ThemeIdPath, snapshot: SnapshotDep, period: PeriodQuery = "latest"
+) -> ThemeDetail:
+    """One theme: figures, series over recent periods, root cause, repeats and lineage."""
+    theme = snapshot.require_theme(theme_id)
+    chosen = snapshot.period(period)
+    rows = snapshot.theme_rows(chosen)
+    figures = rows.loc[rows["theme_id"] == theme_id].iloc[0].to_dict()
+    return ThemeDetail(
+        period=chosen.name,
+        period_start=chosen.start,
+        period_end=chosen.end,
+        model_version=snapshot.model.model_version,
+        theme_id=theme_id,
+        label=str(theme["label"]),
+        keywords=list(theme["keywords"] if theme["keywords"] is not None else []),
+        parent_group=clean(theme["parent_group"]),
+        fit_size=_fit_size(snapshot, theme_id),
+        figures=ThemeSummary(**clean(figures)),
+        series=snapshot.series(theme_id, chosen),
+        root_cause=clean(snapshot.root_cause(theme_id, chosen)),
+        repeats=snapshot.repeat_figures(theme_id, chosen),
+        lineage=snapshot.lineage(theme_id),
+        links=_links(theme_id),
+    )
+
+
+def _fit_size(snapshot: Snapshot, theme_id: str) -> int:
+    catalog = snapshot.catalog
+    if theme_id in catalog.theme_ids:
+        return int(catalog.sizes[catalog.theme_ids.index(theme_id)])
+    return 0
+
+
+@router.get(
+    "/{theme_id}/examples",
+    response_model=ExamplesResponse,
+    responses={
+        **problems(400, 401, 403, 404, 503),
+        200: {"content": {"text/csv": {}}, "description": "Cases as JSON, or CSV"},
+    },
+)
+def theme_examples(
+    theme_id: ThemeIdPath,
+    snapshot: SnapshotDep,
+    settings: SettingsDep,
+    n: Annotated[int, Query(ge=1, description="Cases (chains for kind=repeat).")] = 10,
+    kind: ExampleKind = ExampleKind.representative,
+    format: CaseFormat = CaseFormat.json,  # noqa: A002 - the public query parameter's name
+) -> ExamplesResponse | Response:
+    """Redacted example cases an SOP author can lift: representative, recent, escalated,
+    repeat chains. `format=csv` downloads them (spreadsheet-safe, UTF-8 with BOM)."""
+    check_max("query", "n", n, settings.api_max_page)
+    cases = snapshot.examples(theme_id, kind.value, n)
+    if format is CaseFormat.csv:
+        return Response(
+            cases_to_csv(cases, bom=True),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{theme_id}-{kind.value}.csv"'},
+        )
+    return ExamplesResponse(
+        model_version=snapshot.model.model_version,
+        theme_id=theme_id,
+        kind=kind,
+        n=n,
+        items=clean(case_records(cases)),
+    )

@@ -1,0 +1,333 @@
+"""One consistent, read-only view of the store and the champion model, with memoised answers.
+
+The service never computes on the request path what it can compute once per data change: a
+`Snapshot` is built (in the background, see `rca.api.state`) when the store's fingerprint
+changes, holds the repeat-marked analysis frame and the champion catalog, and memoises each
+answer (themes of a period, spikes, drivers, examples) the first time it is asked. Requests
+read whichever snapshot is current; a new one replaces it atomically when ready, so a promotion
+or an ingest never fails or slows a request in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from rca.cluster.catalog import ThemeCatalog
+from rca.drivers import theme_period_figures
+from rca.errors import NotFoundError, NotReadyError, RcaError
+from rca.examples import KINDS, case_records
+from rca.insights import RepeatAnalysis, choose_period, drivers_payload, examples_frame
+from rca.periods import Period
+from rca.rootcause import RootCauseConfig, explain
+from rca.settings import Settings
+from rca.spikes import BASE_ATTRIBUTES, SpikeReport, analyse
+from rca.store import Store
+from rca.store.analysis import dimension_columns
+from rca.store.db import first_row
+from rca.theme_periods import theme_series, theme_table
+
+T = TypeVar("T")
+MEMO_ENTRIES = 1_024
+SERIES_PERIODS = 12
+
+FINGERPRINT_SQL = """
+SELECT (SELECT string_agg(model_version, ',') FROM models WHERE is_champion),
+       (SELECT count(*) FROM contacts),
+       (SELECT max(updated_at) FROM contacts),
+       (SELECT count(*) FROM assignments),
+       (SELECT count(*) FROM models)
+"""
+
+
+def store_fingerprint(settings: Settings) -> str | None:
+    """A short digest that changes whenever data, assignments or the champion change."""
+    store = Store(settings.store_path)
+    if not store.exists:
+        return None
+    with store.read() as con:
+        row = first_row(con, FINGERPRINT_SQL)
+    if row is None or row[0] is None:
+        return None
+    return hashlib.sha256(json.dumps(row, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    model_version: str
+    registry_version: str | None
+    mlflow_run_id: str | None
+    trained_at: Any
+    n_themes: int
+    model_id: str
+    metrics: dict[str, Any]
+
+
+class Snapshot:
+    """The champion's view of the store at one fingerprint; every answer is memoised."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        fingerprint: str,
+        analysis: RepeatAnalysis,
+        model: ModelInfo,
+        catalog: ThemeCatalog,
+        events: pd.DataFrame,
+    ) -> None:
+        self.settings = settings
+        self.id = fingerprint
+        self.built_at = time.time()
+        self.analysis = analysis
+        self.model = model
+        self.catalog = catalog
+        self.events = events
+        self.themes = analysis.themes.set_index("theme_id", drop=False)
+        self._memo: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    # -- memoisation ------------------------------------------------------------------------
+    def memo(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()` once per key, even when many requests ask at the same moment."""
+        with self._guard:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                if key in self._memo:
+                    return self._memo[key]
+            value = compute()
+            with self._guard:
+                self._memo[key] = value
+                self._locks.pop(key, None)
+                while len(self._memo) > MEMO_ENTRIES:
+                    self._memo.popitem(last=False)
+            return value
+
+    # -- questions --------------------------------------------------------------------------
+    def period(self, name: str) -> Period:
+        return self.memo(
+            ("period", name), lambda: choose_period(self.analysis, name, self.settings)
+        )
+
+    def require_theme(self, theme_id: str) -> pd.Series:
+        if theme_id not in self.themes.index:
+            raise NotFoundError(f"no theme {theme_id!r} in model {self.model.model_version}")
+        return self.themes.loc[theme_id]
+
+    def spikes(self, period: Period) -> SpikeReport | None:
+        """The spike report of `period`, or None when it cannot be scored (no history yet)."""
+
+        def compute() -> SpikeReport | None:
+            labels = dict(zip(self.themes["theme_id"], self.themes["label"], strict=True))
+            try:
+                report = analyse(self.analysis.marked, period, self.settings, labels=labels)
+            except RcaError:
+                return None
+            report.model_version = self.model.model_version
+            return report
+
+        return self.memo(("spikes", period.name), compute)
+
+    def spike_status(self, period: Period) -> dict[str, str]:
+        report = self.spikes(period)
+        if report is None:
+            return {}
+        return {s["theme_id"]: f"{s['kind']} ({s['severity']})" for s in report.spikes}
+
+    def theme_rows(self, period: Period) -> pd.DataFrame:
+        return self.memo(
+            ("themes", period.name),
+            lambda: theme_table(
+                self.analysis.marked,
+                self.analysis.themes,
+                self.analysis.periods,
+                period,
+                spike_status=self.spike_status(period),
+            ),
+        )
+
+    def figures(self) -> pd.DataFrame:
+        """Repeat figures per (period, problem theme): what the driver ranking is built on."""
+        return self.memo(
+            ("figures",),
+            lambda: theme_period_figures(
+                self.analysis.marked,
+                self.analysis.periods,
+                window_days=self.analysis.rules.window.total_seconds() / 86_400,
+            ),
+        )
+
+    def examples(self, theme_id: str, kind: str, n: int) -> pd.DataFrame:
+        self.require_theme(theme_id)
+        if kind not in KINDS:
+            raise RcaError(f"kind must be one of {', '.join(KINDS)}")
+        return self.memo(
+            ("examples", theme_id, kind, n),
+            lambda: examples_frame(self.settings, theme_id, kind=kind, n=n, analysis=self.analysis),
+        )
+
+    def ranking(self, period: Period) -> dict[str, Any]:
+        """The full driver ranking of a period (no examples): computed once, sliced per `top`."""
+
+        def compute() -> dict[str, Any]:
+            report = self.spikes(period)
+            context = report.driver_context() if report is not None else {}
+            return drivers_payload(
+                self.settings,
+                period=period.name,
+                top=len(self.themes) + 1,
+                context=context,
+                analysis=self.analysis,
+            )
+
+        return self.memo(("ranking", period.name), compute)
+
+    def drivers(self, period: Period, top: int, n_examples: int = 2) -> dict[str, Any]:
+        """The top drivers, each with `n_examples` representative cases."""
+        payload = dict(self.ranking(period))
+        drivers = []
+        for driver in payload["drivers"][:top]:
+            theme = driver["theme_id"]
+            cases = (
+                case_records(self.examples(theme, "representative", n_examples))
+                if theme in self.themes.index
+                else []
+            )
+            drivers.append({**driver, "examples": cases})
+        payload["drivers"] = drivers
+        return payload
+
+    def root_cause(self, theme_id: str, period: Period) -> dict[str, Any]:
+        """The spike's attribution when the theme spikes; else how its mix differs from all."""
+        report = self.spikes(period)
+        for spike in report.spikes if report is not None else []:
+            if spike["theme_id"] == theme_id:
+                return {"source": "spike", **spike["root_cause"]}
+
+        def compute() -> dict[str, Any]:
+            frame = self.analysis.marked
+            created = pd.to_datetime(frame["created_at"], utc=True)
+            now = (created >= pd.Timestamp(period.start)) & (created < pd.Timestamp(period.end))
+            mine = (frame["theme_id"] == theme_id).fillna(False)
+            dims = [*BASE_ATTRIBUTES, *dimension_columns(frame)]
+            result = explain(
+                frame.loc[now & mine],
+                dims,
+                population_current=frame.loc[now & ~mine],
+                config=RootCauseConfig.from_settings(self.settings),
+                subject="this theme (compared with all contacts)",
+            )
+            return {"source": "mix", **result.as_dict()}
+
+        return self.memo(("root_cause", theme_id, period.name), compute)
+
+    def series(self, theme_id: str, period: Period) -> list[dict[str, Any]]:
+        periods = [p for p in self.analysis.periods if p.start < period.end]
+        return self.memo(
+            ("series", theme_id, period.name),
+            lambda: theme_series(self.analysis.marked, periods, theme_id, last=SERIES_PERIODS),
+        )
+
+    def repeat_figures(self, theme_id: str, period: Period) -> dict[str, Any]:
+        figures = self.figures()
+        row = figures.loc[(figures["period"] == period.name) & (figures["theme_id"] == theme_id)]
+        keys = (
+            "contacts",
+            "repeat_contacts",
+            "repeat_rate",
+            "customers_2plus_repeats",
+            "escalated_repeats",
+            "repeat_handle_time_s",
+            "one_and_done_rate",
+            "incomplete",
+        )
+        if row.empty:
+            return {k: (0 if k != "incomplete" else False) for k in keys} | {
+                "repeat_rate": None,
+                "one_and_done_rate": None,
+            }
+        record = row.iloc[0]
+        return {k: _plain(record[k]) for k in keys}
+
+    def lineage(self, theme_id: str) -> dict[str, Any]:
+        """Events that name this theme across every fit, oldest first, and their summary."""
+        events = self.events
+        related = events["related_ids"].map(lambda ids: theme_id in _ids(ids))
+        mine = events.loc[(events["theme_id"] == theme_id) | related]
+        rows = [
+            {
+                "model_version": r["model_version"],
+                "event": r["event"],
+                "theme_id": r["theme_id"],
+                "related_ids": _ids(r["related_ids"]),
+            }
+            for r in mine.to_dict(orient="records")
+        ]
+        own = [r for r in rows if r["theme_id"] == theme_id]
+        merged_from = sorted({i for r in own if r["event"] == "merged" for i in r["related_ids"]})
+        split_into: set[str] = set()
+        split_from: set[str] = set()
+        for r in (r for r in own if r["event"] == "split"):
+            # ids come from a counter: the parts split off are newer than the parent they name
+            older = {i for i in r["related_ids"] if _id_order(i) < _id_order(theme_id)}
+            split_from |= older
+            split_into |= set(r["related_ids"]) - older
+        return {
+            "events": rows,
+            "merged_from": merged_from,
+            "split_into": sorted(split_into),
+            "split_from": sorted(split_from),
+        }
+
+
+def _ids(value: Any) -> list[str]:
+    """DuckDB VARCHAR[] arrives as a numpy array, a list or None."""
+    return [] if value is None else [str(v) for v in value]
+
+
+def _id_order(theme_id: str) -> tuple[int, str]:
+    """T0009 < T0010 < T10000: counter order, whatever the width."""
+    return (len(theme_id), theme_id)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def load_snapshot(settings: Settings, fingerprint: str) -> Snapshot:
+    """Read everything a snapshot needs: the analysis, the champion's record and catalog."""
+    from rca.insights import load_repeat_analysis
+    from rca.tracking import load_catalog
+
+    analysis = load_repeat_analysis(settings)
+    with Store(settings.store_path).read() as con:
+        row = first_row(
+            con,
+            "SELECT model_version, registry_version, mlflow_run_id, trained_at, n_themes, "
+            "model_id, metrics FROM models WHERE model_version = ?",
+            [analysis.model_version],
+        )
+        events = con.execute(
+            "SELECT e.model_version, e.event, e.theme_id, e.related_ids FROM theme_events e "
+            "JOIN models m USING (model_version) ORDER BY m.trained_at, e.theme_id"
+        ).df()
+    if row is None:
+        raise NotReadyError(f"champion {analysis.model_version} has no model record")
+    metrics = json.loads(row[6]) if isinstance(row[6], str) else (row[6] or {})
+    model = ModelInfo(row[0], row[1], row[2], row[3], int(row[4]), row[5], metrics)
+    catalog = load_catalog(settings, model.registry_version)
+    return Snapshot(settings, fingerprint, analysis, model, catalog, events)

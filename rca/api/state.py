@@ -1,0 +1,150 @@
+"""What one service process holds: the current snapshot, recent ones, keys and the encoder.
+
+A background thread looks at the store's fingerprint every `RCA_API_REFRESH_S` seconds (one
+short read-only connection, so `rca ingest`, `rca fit` and `rca promote` in other processes are
+never locked out for long). When it changes (new contacts, new assignments, a new champion), a
+new snapshot is built and warmed beside the old one, then swapped in with one assignment: no
+restart, and requests during the switch are answered from the old snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from functools import lru_cache
+
+from rca.api.auth import KeyRing
+from rca.api.snapshot import Snapshot, load_snapshot, store_fingerprint
+from rca.cluster.catalog import ThemeCatalog
+from rca.embed.encoder import Encoder
+from rca.errors import NotReadyError, RcaError
+from rca.settings import Settings
+
+log = logging.getLogger("rca.api")
+#: Snapshots kept for cursors that were issued against them (pages stay consistent).
+KEPT_SNAPSHOTS = 4
+WARM_TOP = 10
+
+
+class ServiceState:
+    def __init__(self, settings: Settings, *, background: bool = True) -> None:
+        self.settings = settings
+        self.background = background
+        self._current: Snapshot | None = None
+        self._recent: deque[Snapshot] = deque(maxlen=KEPT_SNAPSHOTS)
+        self._error: str | None = "not loaded yet"
+        self._keyring = KeyRing.from_settings(settings)
+        self._encoders: dict[str, Encoder] = {}
+        self._refresh_lock = threading.Lock()
+        self._encoder_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_check: float | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.refresh()
+        if self.background:
+            self._thread = threading.Thread(target=self._loop, name="rca-refresh", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.settings.api_refresh_s):
+            self.refresh()
+
+    # -- snapshots ----------------------------------------------------------------------------
+    def refresh(self, *, force: bool = False) -> bool:
+        """Build and swap in a new snapshot if the store changed; True when one was swapped."""
+        with self._refresh_lock:
+            self.last_check = time.time()
+            try:
+                fingerprint = store_fingerprint(self.settings)
+                if fingerprint is None:
+                    self._error = "no store or no champion model yet: run `rca demo` or `rca fit`"
+                    return False
+                current = self._current
+                if current is not None and current.id == fingerprint and not force:
+                    return False
+                snapshot = load_snapshot(self.settings, fingerprint)
+                self._warm(snapshot)
+            except RcaError as exc:
+                self._error = str(exc)
+                log.warning("snapshot not refreshed: %s", exc)
+                return False
+            except Exception:  # keep serving the old snapshot whatever went wrong
+                self._error = "snapshot load failed; see the server log"
+                log.exception("snapshot load failed")
+                return False
+            self._current = snapshot
+            self._recent.append(snapshot)
+            self._error = None
+            log.info("serving model %s, snapshot %s", snapshot.model.model_version, snapshot.id)
+            return True
+
+    def _warm(self, snapshot: Snapshot) -> None:
+        """Answer the questions every Monday starts with before the snapshot goes live."""
+        latest = snapshot.period("latest")
+        snapshot.theme_rows(latest)
+        snapshot.drivers(latest, WARM_TOP)
+        self.encoder(snapshot.catalog)
+
+    def current(self) -> Snapshot:
+        snapshot = self._current
+        if snapshot is None:
+            raise NotReadyError(self._error or "not loaded yet")
+        return snapshot
+
+    def by_id(self, snapshot_id: str) -> Snapshot | None:
+        for snapshot in list(self._recent):
+            if snapshot.id == snapshot_id:
+                return snapshot
+        return None
+
+    @property
+    def ready(self) -> bool:
+        return self._current is not None
+
+    @property
+    def error(self) -> str | None:
+        return self._error
+
+    # -- keys and encoder ---------------------------------------------------------------------
+    def keyring(self) -> KeyRing:
+        """The keys, re-read when the keys file changed (a new key works without a restart)."""
+        path = self.settings.resolved_api_keys_file
+        try:
+            mtime = path.stat().st_mtime if path.exists() else None
+        except OSError:
+            mtime = None
+        if mtime != self._keyring.mtime:
+            self._keyring = KeyRing.from_settings(self.settings)
+        return self._keyring
+
+    def encoder(self, catalog: ThemeCatalog) -> Encoder:
+        """One loaded encoder per model id for the life of the process."""
+        with self._encoder_lock:
+            if catalog.encoder_id not in self._encoders:
+                self._encoders[catalog.encoder_id] = _loaded_encoder(self.settings, catalog)
+            return self._encoders[catalog.encoder_id]
+
+
+@lru_cache(maxsize=4)
+def _shared_encoder(model_path: str, device: str, batch_size: int) -> Encoder:
+    """Model weights are immutable: one copy per process, whatever the number of apps."""
+    encoder = Encoder(model_path, device=device, batch_size=batch_size)
+    encoder.encode(["warm up"], progress=False)
+    return encoder
+
+
+def _loaded_encoder(settings: Settings, catalog: ThemeCatalog) -> Encoder:
+    from rca.assign import encoder_for
+
+    encoder_for(settings, catalog)  # refuses an encoder the catalog was not fitted with
+    return _shared_encoder(settings.resolved_model_path, settings.device, settings.embed_batch_size)

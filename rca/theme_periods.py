@@ -1,0 +1,124 @@
+"""Per-theme figures for one period and per-period series of one theme: the themes listing.
+
+A program manager's first question each week is "which themes were big, which came back, which
+grew". These pure functions answer it from the repeat-marked analysis frame
+(`rca.insights.RepeatAnalysis.marked`), counting each contact under its own theme (the spike
+view), with repeats as marked by `rca.repeats`. Growth is log2((now + 1) / (previous + 1)):
+defined for a theme that had no contacts before, symmetric, and +1 means "doubled".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from rca.drivers import period_index
+from rca.periods import Period
+from rca.repeats import REPEAT
+
+TABLE_COLUMNS = [
+    "theme_id",
+    "label",
+    "keywords",
+    "parent_group",
+    "volume",
+    "share",
+    "previous_volume",
+    "growth",
+    "repeat_contacts",
+    "repeat_rate",
+    "escalated",
+    "escalation_rate",
+    "spike_status",
+]
+
+
+def _counts(marked: pd.DataFrame, periods: Sequence[Period]) -> pd.DataFrame:
+    """(period_idx, theme_id) -> volume, repeat_contacts, escalated; assigned contacts only."""
+    frame = pd.DataFrame(
+        {
+            "period_idx": period_index(marked["created_at"], periods),
+            "theme_id": marked["theme_id"].astype(object).to_numpy(),
+            "repeat": (marked["repeat_status"] == REPEAT).to_numpy(dtype=bool)
+            if "repeat_status" in marked
+            else False,
+            "escalated": marked["is_escalation"].astype("boolean").fillna(False).to_numpy(bool)
+            if "is_escalation" in marked
+            else False,
+        }
+    )
+    frame = frame.loc[(frame["period_idx"] >= 0) & frame["theme_id"].notna()]
+    return frame.groupby(["period_idx", "theme_id"]).agg(
+        volume=("repeat", "size"), repeat_contacts=("repeat", "sum"), escalated=("escalated", "sum")
+    )
+
+
+def theme_table(
+    marked: pd.DataFrame,
+    themes: pd.DataFrame,
+    periods: Sequence[Period],
+    period: Period,
+    *,
+    spike_status: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Every theme of the model (zero-volume ones too) with its figures for `period`.
+
+    `themes` has theme_id, label, keywords, parent_group; `periods` is the store's period list
+    (the chosen period may lie outside it: then every volume is 0). Share is of all contacts in
+    the period, unassigned included, so shares of a busy week with many unassigned sum below 1.
+    """
+    names = [p.name for p in periods]
+    idx = names.index(period.name) if period.name in names else -1
+    counts = _counts(marked, periods)
+    now = counts.xs(idx, level="period_idx") if idx in counts.index.levels[0] else None
+    before = counts.xs(idx - 1, level="period_idx") if idx - 1 in counts.index.levels[0] else None
+    created = pd.to_datetime(marked["created_at"], utc=True)
+    in_period = (created >= pd.Timestamp(period.start)) & (created < pd.Timestamp(period.end))
+    total = int(in_period.sum())
+    table = themes[["theme_id", "label", "keywords", "parent_group"]].copy()
+    ids = table["theme_id"]
+
+    def pick(frame: pd.DataFrame | None, column: str) -> np.ndarray:
+        if frame is None:
+            return np.zeros(len(ids), dtype=np.int64)
+        return frame[column].reindex(ids).fillna(0).to_numpy(dtype=np.int64)
+
+    table["volume"] = pick(now, "volume")
+    table["previous_volume"] = pick(before, "volume")
+    table["repeat_contacts"] = pick(now, "repeat_contacts")
+    table["escalated"] = pick(now, "escalated")
+    volume = table["volume"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["share"] = volume / total if total else 0.0
+        table["repeat_rate"] = np.where(volume > 0, table["repeat_contacts"] / volume, np.nan)
+        table["escalation_rate"] = np.where(volume > 0, table["escalated"] / volume, np.nan)
+    table["growth"] = np.log2((volume + 1) / (table["previous_volume"].to_numpy(float) + 1))
+    table["spike_status"] = ids.map(dict(spike_status or {})).astype(object)
+    table = table.astype({"repeat_rate": object, "escalation_rate": object})
+    for column in ("repeat_rate", "escalation_rate"):
+        table[column] = table[column].where(pd.notna(table[column]), None)
+    table["spike_status"] = table["spike_status"].where(table["spike_status"].notna(), None)
+    return table[TABLE_COLUMNS].reset_index(drop=True)
+
+
+def theme_series(
+    marked: pd.DataFrame, periods: Sequence[Period], theme_id: str, *, last: int
+) -> list[dict[str, object]]:
+    """The theme's `last` periods (ending with the newest) with volume, repeats, escalations."""
+    counts = _counts(marked, periods)
+    mine = counts.xs(theme_id, level="theme_id") if theme_id in counts.index.levels[1] else None
+    out = []
+    for i, period in list(enumerate(periods))[-last:]:
+        row = mine.loc[i] if mine is not None and i in mine.index else None
+        out.append(
+            {
+                "period": period.name,
+                "start": period.start,
+                "volume": int(row["volume"]) if row is not None else 0,
+                "repeat_contacts": int(row["repeat_contacts"]) if row is not None else 0,
+                "escalated": int(row["escalated"]) if row is not None else 0,
+            }
+        )
+    return out
