@@ -13,7 +13,6 @@ import logging
 import threading
 import time
 from collections import deque
-from functools import lru_cache
 
 from rca.api.auth import KeyRing
 from rca.api.snapshot import Snapshot, load_snapshot, store_fingerprint
@@ -135,16 +134,26 @@ class ServiceState:
             return self._encoders[catalog.encoder_id]
 
 
-@lru_cache(maxsize=4)
-def _shared_encoder(model_path: str, device: str, batch_size: int) -> Encoder:
-    """Model weights are immutable: one copy per process, whatever the number of apps."""
-    encoder = Encoder(model_path, device=device, batch_size=batch_size)
-    encoder.encode(["warm up"], progress=False)
-    return encoder
+_ENCODERS: dict[tuple[str, ...], Encoder] = {}
+_ENCODERS_LOCK = threading.Lock()
 
 
 def _loaded_encoder(settings: Settings, catalog: ThemeCatalog) -> Encoder:
+    """Model weights are immutable: one loaded copy per process, whatever the number of apps.
+
+    `encoder_for` picks the configured backend and refuses one the catalog was not fitted with.
+    """
     from rca.assign import encoder_for
 
-    encoder_for(settings, catalog)  # refuses an encoder the catalog was not fitted with
-    return _shared_encoder(settings.resolved_model_path, settings.device, settings.embed_batch_size)
+    key = (
+        settings.resolved_model_path,
+        str(getattr(settings, "embed_backend", "")),
+        settings.device,
+        catalog.encoder_id,
+    )
+    with _ENCODERS_LOCK:
+        if key not in _ENCODERS:
+            encoder = encoder_for(settings, catalog)
+            encoder.encode(["warm up"], progress=False)
+            _ENCODERS[key] = encoder
+        return _ENCODERS[key]
