@@ -13,7 +13,7 @@ import pandas as pd
 
 from rca.cluster.catalog import ThemeCatalog
 from rca.embed.cache import ensure_embeddings, read_vectors
-from rca.embed.encoder import Encoder
+from rca.embed.encoder import Encoder, encoder_from_settings
 from rca.errors import RcaError
 from rca.settings import Settings
 from rca.store import Store
@@ -31,14 +31,24 @@ class AssignResult:
 
 
 def encoder_for(settings: Settings, catalog: ThemeCatalog) -> Encoder:
-    """The configured encoder, refused if it is not the one the catalog was fitted with."""
-    encoder = Encoder(
-        settings.resolved_model_path, device=settings.device, batch_size=settings.embed_batch_size
-    )
+    """The configured encoder, refused if it is not the one the catalog was fitted with.
+
+    With `RCA_EMBED_BACKEND=auto`, a champion fitted on full-precision vectors (torch or onnx,
+    one model id) is served by the fp32 ONNX backend, so a store from before the backend
+    setting keeps assigning without a refit.
+    """
+    encoder = encoder_from_settings(settings)
+    if (
+        encoder.model_id != catalog.encoder_id
+        and settings.embed_backend == "auto"
+        and catalog.encoder_id == encoder.base_model_id
+    ):
+        encoder = encoder_from_settings(settings.model_copy(update={"embed_backend": "onnx"}))
     if encoder.model_id != catalog.encoder_id:
         raise RcaError(
             f"champion {catalog.model_version} was fitted with encoder {catalog.encoder_id}, "
-            f"but RCA_MODEL_PATH gives {encoder.model_id}: refit or change the setting"
+            f"but RCA_MODEL_PATH and RCA_EMBED_BACKEND give {encoder.model_id}: refit or "
+            "change the setting"
         )
     return encoder
 

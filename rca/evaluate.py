@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from rca.cluster.model import ThemeModel
-from rca.embed.encoder import Encoder
+from rca.embed.encoder import encoder_from_settings
 from rca.errors import RcaError
 from rca.ingest.read import read_file
 from rca.metrics import cluster_scores
@@ -27,9 +27,7 @@ from rca.textnorm import normalise_series
 
 def embed_with_file_cache(settings: Settings, texts: list[str]) -> tuple[np.ndarray, float]:
     """Vectors for `texts` and the seconds spent embedding (0 when cached)."""
-    encoder = Encoder(
-        settings.resolved_model_path, device=settings.device, batch_size=settings.embed_batch_size
-    )
+    encoder = encoder_from_settings(settings)
     digest = hashlib.sha256("\x1e".join(texts).encode("utf-8")).hexdigest()[:24]
     path = settings.home / "cache" / encoder.model_id / f"{digest}.npy"
     if path.exists():

