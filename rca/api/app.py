@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from prometheus_client import CollectorRegistry
 from starlette.concurrency import run_in_threadpool
 
@@ -28,6 +30,34 @@ drivers** and redacted **example cases**. Send an API key in `X-API-Key` (or
 `Authorization: Bearer`); roles are reader (GET), writer (also POST) and admin. Errors are
 `application/problem+json`.
 """
+
+
+def _publish_limits(app: FastAPI, settings: Settings) -> None:
+    """Put the configured limits (RCA_API_MAX_*) into /openapi.json, so clients and
+    generated tests see the same bounds the handlers enforce."""
+    page_params = {"limit", "n", "top"}
+    arrays = {"ContactsIn": ("contacts", settings.api_max_contacts),
+              "ClassifyIn": ("texts", settings.api_max_texts)}  # fmt: skip
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description,
+                routes=app.routes,
+            )  # fmt: skip
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    for param in operation.get("parameters", []):
+                        if param.get("name") in page_params:
+                            param["schema"]["maximum"] = settings.api_max_page
+            components = schema.get("components", {}).get("schemas", {})
+            for name, (field, most) in arrays.items():
+                if name in components:
+                    components[name]["properties"][field]["maxItems"] = most
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
@@ -56,6 +86,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     problems.install(app)
     for module in (health, themes, insights, contacts, classify, model):
         app.include_router(module.router)
+    _publish_limits(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(Metrics, registry=app.state.registry)
     logging.getLogger("rca.api").setLevel(logging.INFO)

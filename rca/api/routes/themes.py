@@ -30,7 +30,12 @@ router = APIRouter(prefix="/v1/themes", tags=["themes"], dependencies=[Reader])
 SORT_COLUMN = {ThemeSort.volume: "volume", ThemeSort.repeats: "repeat_contacts",
                ThemeSort.growth: "growth"}  # fmt: skip
 PeriodQuery = Annotated[
-    str, Query(max_length=32, description="2026-W46, 2026-11-20, last-week, latest…")
+    str,
+    Query(
+        max_length=32,
+        description="An ISO week (2026-W46), a day (2026-11-20), this-week, last-week, today, "
+        "yesterday or latest; anything else is a 400 problem.",
+    ),
 ]
 ThemeIdPath = Annotated[str, Path(max_length=64, description="A theme id such as T0007.")]
 
