@@ -64,7 +64,10 @@ def evaluate_file(
     X, embed_seconds = embed_with_file_cache(settings, texts)
     started = time.perf_counter()
     model = ThemeModel(
-        granularity=granularity, assign_threshold=settings.assign_threshold, random_state=seed
+        granularity=granularity,
+        assign_threshold=settings.assign_threshold,
+        random_state=seed,
+        max_fit_samples=settings.fit_max_samples,
     ).fit(X, texts)
     fit_seconds = time.perf_counter() - started
     scores = cluster_scores(usable[label_col].to_numpy(), model.labels_)

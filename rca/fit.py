@@ -135,10 +135,15 @@ def fit_themes(
 
     started = time.perf_counter()
     model = ThemeModel(
-        granularity=granularity, assign_threshold=settings.assign_threshold, random_state=seed
+        granularity=granularity,
+        assign_threshold=settings.assign_threshold,
+        random_state=seed,
+        max_fit_samples=settings.fit_max_samples,
     )
     texts = contacts["text"].tolist()
-    model.fit(X, texts)
+    # Large windows fit on a sample spread evenly over the weeks (ThemeModel.max_fit_samples).
+    weeks = contacts["created_at"].dt.tz_convert(settings.tz).dt.strftime("%G-W%V").to_numpy()
+    model.fit(X, texts, strata=weeks)
     seconds["cluster"] = time.perf_counter() - started
     say(f"found {model.n_themes_} themes in {seconds['cluster']:.1f} s")
 

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from rca.cluster.density import default_min_cluster_size, density_clusters
 from rca.cluster.merge import merge_groups, merge_threshold
 from rca.cluster.reduce import reduce
+from rca.cluster.sample import stratified_sample
 
 UNASSIGNED = -1
 # Fewer contacts than this cannot hold two themes of the minimum size; refuse rather than guess.
@@ -33,6 +34,9 @@ FENCE_IQRS = 3.0
 VALIDITY_SAMPLE = 2000
 # Work-array budget (float64 elements) per chunk when scoring rows against centroids.
 SCORE_CHUNK_ELEMENTS = 1 << 22
+# Rows outside a sampled fit are scaled to unit length and scored in chunks of this many, so a
+# million contacts never need a float64 copy of all their embeddings (3 GB at 384 dimensions).
+ASSIGN_CHUNK_ROWS = 50_000
 
 
 def _unit_rows(X: np.ndarray) -> np.ndarray:
@@ -96,7 +100,11 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         Cosine similarity a contact needs to its nearest centroid to be assigned (else -1).
         ``None`` learns it from the fit (a robust lower fence of core members' similarity).
     random_state:
-        UMAP seed; a fixed seed makes fits reproducible.
+        UMAP seed (and the sample's); a fixed seed makes fits reproducible.
+    max_fit_samples:
+        Fit UMAP and HDBSCAN on at most this many rows, sampled in proportion to ``strata``
+        (periods), and put the other rows in the themes with the ``predict`` rule. ``None``
+        fits on every row. Sets no larger than this are fitted exactly as without it.
 
     Fitted attributes
     -----------------
@@ -106,7 +114,9 @@ class ThemeModel(BaseEstimator, ClusterMixin):
     ``sizes_``; ``min_cluster_size_``; ``assign_threshold_``; ``n_dense_clusters_`` (HDBSCAN
     clusters before merging); ``noise_fraction_`` (HDBSCAN noise before reassignment);
     ``validity_`` (cosine silhouette of the themes, see ``_silhouette``); ``fit_seconds_`` per
-    stage. Themes are numbered by the size of their dense core, largest first.
+    stage; ``fit_rows_`` (indices of the rows UMAP and HDBSCAN saw; all rows unless sampled).
+    Themes are numbered by the size of their dense core, largest first. With a sample,
+    ``noise_fraction_``, ``validity_`` and the threshold come from the sampled rows.
     """
 
     def __init__(
@@ -118,6 +128,7 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         granularity: float = 1.0,
         assign_threshold: float | None = None,
         random_state: int = 42,
+        max_fit_samples: int | None = None,
     ) -> None:
         self.n_neighbors = n_neighbors
         self.n_components = n_components
@@ -126,10 +137,18 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         self.granularity = granularity
         self.assign_threshold = assign_threshold
         self.random_state = random_state
+        self.max_fit_samples = max_fit_samples
 
-    def fit(self, X: np.ndarray, texts: Sequence[str] | None = None) -> ThemeModel:
+    def fit(
+        self,
+        X: np.ndarray,
+        texts: Sequence[str] | None = None,
+        *,
+        strata: Sequence[object] | np.ndarray | None = None,
+    ) -> ThemeModel:
         """Find themes in ``X`` (one embedding per contact). ``texts`` is accepted for the
-        labelling step that runs after fitting and is not used here."""
+        labelling step that runs after fitting and is not used here; ``strata`` (e.g. each
+        contact's week) spreads the fit sample over time when ``max_fit_samples`` applies."""
         if not self.granularity > 0:
             raise ValueError(f"granularity must be > 0, got {self.granularity!r}")
         X = check_array(X, dtype=[np.float64, np.float32])
@@ -137,10 +156,24 @@ class ThemeModel(BaseEstimator, ClusterMixin):
             raise ValueError(f"ThemeModel needs at least {MIN_FIT_ROWS} rows, got {len(X)}")
         if texts is not None and len(texts) != len(X):
             raise ValueError("texts must have one entry per row of X")
+        if strata is not None and len(strata) != len(X):
+            raise ValueError("strata must have one entry per row of X")
+        if self.max_fit_samples is not None and self.max_fit_samples < MIN_FIT_ROWS:
+            raise ValueError(f"max_fit_samples must be >= {MIN_FIT_ROWS}")
         self.n_features_in_ = X.shape[1]
-        unit = _unit_rows(X)
         seconds: dict[str, float] = {}
         start = clock = perf_counter()
+        full = X
+        limit = self.max_fit_samples
+        sampled = limit is not None and len(X) > limit
+        if limit is not None and sampled:
+            groups = None if strata is None else np.asarray(strata)
+            rows = stratified_sample(groups, len(X), int(limit), self.random_state)
+            X = X[rows]
+        else:
+            rows = np.arange(len(X))
+        self.fit_rows_ = rows
+        unit = _unit_rows(X)
 
         def lap(stage: str) -> None:
             nonlocal clock
@@ -169,6 +202,9 @@ class ThemeModel(BaseEstimator, ClusterMixin):
 
         self.validity_ = self._silhouette(unit)
         lap("validity")
+        if sampled:
+            self._assign_rest(full, rows)
+            lap("assign_rest")
         seconds["total"] = perf_counter() - start
         self.fit_seconds_ = seconds
         return self
@@ -215,6 +251,24 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         self.labels_ = labels
         self.scores_ = scores
         self.sizes_ = np.bincount(labels[labels >= 0], minlength=k)
+
+    def _assign_rest(self, X: np.ndarray, rows: np.ndarray) -> None:
+        """Extend labels and scores from the sampled ``rows`` to every row of ``X``, in chunks,
+        with the rule ``predict`` applies (HDBSCAN noise in the sample got the same rule)."""
+        labels = np.full(len(X), UNASSIGNED, dtype=np.int64)
+        scores = np.full(len(X), np.nan)
+        labels[rows], scores[rows] = self.labels_, self.scores_
+        rest = np.ones(len(X), dtype=bool)
+        rest[rows] = False
+        rest_rows = np.flatnonzero(rest)
+        for start in range(0, len(rest_rows), ASSIGN_CHUNK_ROWS):
+            chunk = rest_rows[start : start + ASSIGN_CHUNK_ROWS]
+            best, score = _nearest(_unit_rows(X[chunk]), self.centroids_)
+            labels[chunk] = np.where(score >= self.assign_threshold_, best, UNASSIGNED)
+            scores[chunk] = score
+        self.labels_ = labels
+        self.scores_ = scores
+        self.sizes_ = np.bincount(labels[labels >= 0], minlength=self.n_themes_)
 
     def _silhouette(self, unit: np.ndarray) -> float:
         """Cosine silhouette of the assigned rows in the original space, on a fixed sample.
