@@ -8,15 +8,16 @@ Structure (what mail clients expect for inline images):
         ├── text/html          <img src="cid:…">
         └── image/png …        Content-ID: <…>, inline
 
-Pure apart from `make_msgid` (time, pid and randomness make ids globally unique).
+Pure apart from the random Message-ID and Content-IDs (unique across sends).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 #: Mail-client hints that this is a machine-sent report (no out-of-office replies to it).
 AUTO_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
@@ -28,10 +29,15 @@ def sender_domain(sender: str) -> str:
     return domain or "rca.local"
 
 
+def new_message_id(sender: str) -> str:
+    """A globally unique id short enough that the header is never folded."""
+    return f"<rca-report.{secrets.token_hex(10)}@{sender_domain(sender)}>"
+
+
 def content_ids(names: Sequence[str], domain: str) -> dict[str, str]:
-    """A unique Content-ID (without angle brackets) for each chart name."""
-    return {name: make_msgid(idstring=name.rsplit(".", 1)[0], domain=domain)[1:-1]
-            for name in names}  # fmt: skip
+    """A unique Content-ID (without angle brackets) for each chart name: short random ids, so
+    the header stays on one line (some clients mishandle folded Content-IDs)."""
+    return {name: f"{name.rsplit('.', 1)[0]}.{secrets.token_hex(6)}@{domain}" for name in names}
 
 
 def build_message(
@@ -52,7 +58,7 @@ def build_message(
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
     msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = message_id or make_msgid(idstring="report", domain=sender_domain(sender))
+    msg["Message-ID"] = message_id or new_message_id(sender)
     for name, value in AUTO_HEADERS.items():
         msg[name] = value
     msg.set_content(text, subtype="plain", charset="utf-8")

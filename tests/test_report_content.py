@@ -1,0 +1,153 @@
+"""The report's pure core: ordering, wording, bands, cases, both parts and the MIME shape."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+
+import pytest
+
+from rca.report.charts import render_chart
+from rca.report.content import (
+    baseline_band,
+    build_report,
+    make_case,
+    make_chart,
+    spike_order,
+    subject_for,
+)
+from rca.report.job import compose, parse_recipients, render_report
+from rca.settings import Settings
+
+NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+START = datetime(2026, 11, 16, tzinfo=UTC)
+END = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def _spike(theme_id: str, severity: str, q: float, kind: str = "burst", **extra) -> dict:
+    return {
+        "theme_id": theme_id, "label": f"label {theme_id}", "kind": kind, "severity": severity,
+        "observed": 130, "expected": 80.0, "excess": 50.0, "growth": 1.6, "q_value": q,
+        "first_seen": datetime(2026, 11, 2, tzinfo=UTC),
+        "root_cause": {"sentence": f"cause of {theme_id}", "explanations": []}, **extra,
+    }  # fmt: skip
+
+
+def _payload(spikes: list[dict]) -> dict:
+    return {"period": "2026-W47", "period_kind": "week", "period_start": START,
+            "period_end": END, "model_version": "m1", "spikes": spikes, "note": ""}  # fmt: skip
+
+
+def _driver(rank: int, status: object = float("nan")) -> dict:
+    return {"rank": rank, "theme_id": f"D{rank}", "label": f"driver {rank}", "score": 0.5,
+            "summary": f"summary {rank}", "spike_status": status,
+            "figures": {"repeat_contacts": 10 + rank, "repeat_rate": 0.2}}  # fmt: skip
+
+
+def test_spikes_are_ordered_by_severity_then_q_value() -> None:
+    spikes = [_spike("A", "low", 1e-9), _spike("B", "medium", 1e-3), _spike("C", "high", 1e-5),
+              _spike("D", "medium", 1e-6)]  # fmt: skip
+    assert [s["theme_id"] for s in spike_order(spikes)] == ["C", "D", "B", "A"]
+
+
+def test_subject_names_the_count_and_period() -> None:
+    assert subject_for(3, 0, "week 2026-W46") == "rca: 3 emerging spikes, week 2026-W46"
+    one = "rca: 1 emerging spike (1 new theme), week 2026-W46"
+    assert subject_for(1, 1, "week 2026-W46") == one
+    assert subject_for(0, 0, "day 2026-11-20") == "rca: all quiet, day 2026-11-20"
+
+
+def test_baseline_band_ignores_the_recent_build_up() -> None:
+    counts = [10, 12, 8, 10, 11, 9, 40, 80, 120]
+    low, high = baseline_band(counts, recent=3)
+    assert 5 < low < 10 < high < 15  # from the six quiet periods only
+    wide_low, wide_high = baseline_band(counts)
+    assert wide_high > 60  # everything before the last period: the ramp widens the band
+    assert baseline_band([5]) == (0.0, 0.0)
+
+
+def test_cases_are_redacted_again_and_lose_signature_names() -> None:
+    record = {"contact_id": "C1", "created_at": NOW, "channel": "email", "is_escalation": True,
+              "text": "Mail me at jo.bloggs@example.com or +44 7700 900123, card "
+                      "4111 1111 1111 1111.\n\nRegards,\nSam Jones"}  # fmt: skip
+    case = make_case(record, min_digit_run=6)
+    assert "example.com" not in case.text and "4111" not in case.text
+    assert "7700" not in case.text and "Sam" not in case.text
+    assert case.text.endswith("Regards, [NAME]")
+    assert case.created_at == "2026-11-23" and case.escalated
+
+
+def _model(spikes: list[dict], drivers: list[dict] | None = None):
+    charts = {
+        s["theme_id"]: make_chart([f"2026-W{w}" for w in range(36, 48)],
+                                  [10] * 9 + [20, 40, 60], s["expected"], recent=4)
+        for s in spikes
+    }  # fmt: skip
+    return build_report(_payload(spikes), drivers or [], base_url="https://rca.example.com/",
+                        generated_at=NOW, charts=charts)  # fmt: skip
+
+
+def test_build_report_splits_new_themes_and_links_to_the_service() -> None:
+    model = _model(
+        [_spike("A", "medium", 1e-3), _spike("N", "high", 1e-8, kind="new_theme")],
+        [_driver(1), _driver(2, "burst (medium)")],
+    )
+    assert [s.theme_id for s in model.spikes] == ["A"]
+    assert [s.theme_id for s in model.new_themes] == ["N"]
+    assert model.subject == "rca: 2 emerging spikes (1 new theme), week 2026-W47"
+    assert model.spikes[0].link == "https://rca.example.com/v1/themes/A"
+    assert model.spikes[0].examples_link.endswith("/v1/themes/A/examples")
+    assert [d.spike_status for d in model.drivers] == [None, "burst (medium)"]
+    assert model.date_range == "16–22 Nov 2026"
+
+
+def test_both_parts_carry_the_same_facts_and_the_html_is_mail_safe() -> None:
+    spikes = [_spike("A", "high", 1e-6, label="<b>Card</b> & payment")]
+    rendered = render_report(_model(spikes, [_driver(1)]))
+    for part in (rendered.text, rendered.html):
+        assert "cause of A" in part and "130" in part and "×1.6" in part and "summary 1" in part
+        assert "https://rca.example.com/v1/themes/A" in part
+    html = rendered.html
+    assert "&lt;b&gt;Card&lt;/b&gt; &amp; payment" in html  # escaped, not markup
+    assert not re.search(r"<(script|style|link|iframe|form)\b", html, re.IGNORECASE)
+    assert 'src="chart-A.png"' in html and set(rendered.images) == {"chart-A.png"}
+    assert rendered.images["chart-A.png"].startswith(b"\x89PNG")
+
+
+def test_quiet_report_is_short() -> None:
+    rendered = render_report(_model([], [_driver(1)]))
+    assert rendered.model.subject == "rca: all quiet, week 2026-W47"
+    assert "All quiet" in rendered.text and "All quiet" in rendered.html
+    assert "NEW THEMES" not in rendered.text and not rendered.images
+
+
+def test_chart_is_a_small_png() -> None:
+    chart = make_chart([f"2026-W{w}" for w in range(36, 48)], list(range(12)), 5.0, recent=4)
+    png = render_chart(chart, title="t")
+    assert png.startswith(b"\x89PNG") and len(png) < 40_000
+
+
+def test_message_is_alternative_with_related_inline_images(tmp_path) -> None:
+    settings = Settings(home=tmp_path, report_from="rca@reports.example.com")
+    model = _model([_spike("A", "high", 1e-6), _spike("B", "low", 1e-2)])
+    msg, _rendered = compose(model, settings, ["pm@example.com"], NOW)
+    parsed = message_from_bytes(msg.as_bytes(), policy=policy.default)
+    assert parsed.get_content_type() == "multipart/alternative"
+    text_part, related = parsed.get_payload()
+    assert text_part.get_content_type() == "text/plain"
+    assert related.get_content_type() == "multipart/related"
+    html_part, *images = related.get_payload()
+    cids = {i["Content-ID"].strip("<>") for i in images}
+    assert len(cids) == 2 and all(i.get_content_type() == "image/png" for i in images)
+    assert set(re.findall(r'src="cid:([^"]+)"', html_part.get_content())) == cids
+    assert parsed["Message-ID"].endswith("@reports.example.com>")
+
+
+@pytest.mark.parametrize("bad", ["nobody", "a@b", "a b@example.com"])
+def test_recipients_are_checked(bad: str) -> None:
+    from rca.errors import RcaError
+
+    assert parse_recipients(" a@example.com, B@Example.com ,") == ["a@example.com", "B@Example.com"]
+    with pytest.raises(RcaError):
+        parse_recipients(bad)
