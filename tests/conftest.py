@@ -89,3 +89,16 @@ def fitted_demo(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     ingest_paths([str(contacts)], settings)
     fit_themes(settings, promote="auto")
     return settings
+
+
+def copy_home(settings: Settings, target: Path, **overrides: object) -> Settings:
+    """A writable copy of a fitted home (store, MLflow db and artifacts) for tests that ingest.
+
+    MLflow keeps absolute artifact paths, so registry reads still resolve in the original;
+    tests that *fit* in a copy write new artifacts beside the original's and register them in
+    the copy's own database, leaving the original's database untouched.
+    """
+    import shutil
+
+    shutil.copytree(settings.home, target)
+    return settings.model_copy(update={"home": target, **overrides})

@@ -227,7 +227,7 @@ class Spike(BaseModel):
     growth: float | None = None
     p_value: float | None = None
     q_value: float | None = None
-    first_seen: str | None = None
+    first_seen: datetime | str | None = None
     root_cause: RootCause
     links: dict[str, str]
 
