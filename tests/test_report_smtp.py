@@ -291,3 +291,19 @@ def test_cli_login_failure_exit_1_one_line_no_secret(report_home: Path) -> None:
     assert len(lines) == 1 and lines[0].startswith("error: SMTP login to 127.0.0.1:")
     assert "not-the-password" not in result.stderr + result.stdout
     assert not handler.messages
+
+
+def test_quiet_period_sends_all_quiet_or_nothing(report_home: Path, plain_server) -> None:
+    from rca.spikes import detect_spikes
+
+    controller, handler = plain_server
+    settings = _settings(report_home, controller.port, report_when_quiet="skip")
+    quiet = next(w for w in ("2026-W40", "2026-W38", "2026-W42", "2026-W36")
+                 if not detect_spikes(settings, w).spikes)  # fmt: skip
+    skipped = run_report(settings, period=quiet, recipients=["quiet@example.com"], now=NOW)
+    assert skipped.status == "skipped" and not handler.messages
+    sending = settings.model_copy(update={"report_when_quiet": "send"})
+    sent = run_report(sending, period=quiet, recipients=["quiet@example.com"], now=NOW)
+    assert sent.status == SENT and handler.messages[0]["Subject"] == f"rca: all quiet, week {quiet}"
+    text, _html, images = _body_parts(handler.messages[0])
+    assert "All quiet" in text and not images

@@ -277,7 +277,9 @@ def driver_item(
         summary=str(driver.get("summary") or ""),
         repeat_contacts=int(figures.get("repeat_contacts") or 0),
         repeat_rate=None if _missing(rate) else float(rate),
-        spike_status=None if _missing(status := driver.get("spike_status")) else str(status),
+        spike_status=None
+        if _missing(status := driver.get("spike_status"))
+        else str(status).replace("_", " "),
         link=theme_link(base_url, str(driver["theme_id"])),
         cases=tuple(cases),
     )

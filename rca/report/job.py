@@ -79,7 +79,7 @@ def parse_recipients(value: str | Sequence[str]) -> list[str]:
 def render_report(model: ReportModel, image_src: dict[str, str] | None = None) -> RenderedReport:
     """Charts and both parts; `image_src` defaults to the charts' file names."""
     images = {
-        s.chart_name: render_chart(s.chart, title=f"{s.label} ({s.theme_id})")
+        s.chart_name: render_chart(s.chart)
         for s in model.charted()
         if s.chart is not None
     }
