@@ -45,6 +45,7 @@ from rca.tracking import log_fit, set_champion
 
 MIN_CONTACTS = 50
 REPRESENTATIVES = 5
+SIMILARITY_BLOCK_ROWS = 50_000
 
 
 @dataclass
@@ -103,6 +104,19 @@ def id_stability(previous_ids: list[str], new_ids: list[str]) -> float:
     if not seen.any():
         return float("nan")
     return float((np.asarray(new_ids, dtype=object)[seen] == old[seen]).mean())
+
+
+def _own_similarity(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Each contact's cosine to its theme's centroid (NaN if unassigned), in row blocks so a
+    million contacts never gather a float64 centroid per row at once (3 GB)."""
+    out = np.full(len(labels), np.nan)
+    if len(centroids) == 0:
+        return out
+    for start in range(0, len(labels), SIMILARITY_BLOCK_ROWS):
+        part = slice(start, start + SIMILARITY_BLOCK_ROWS)
+        own = centroids[np.maximum(labels[part], 0)]
+        out[part] = np.where(labels[part] >= 0, np.einsum("nd,nd->n", X[part], own), np.nan)
+    return out
 
 
 def fit_themes(
@@ -227,12 +241,11 @@ def fit_themes(
         "assigned_fraction": assigned >= settings.promote_min_assigned,
         "id_stability": bool(np.isnan(stability) or stability >= settings.promote_min_stability),
     }
-    own = final.centroids[np.maximum(labels, 0)] if k else np.zeros_like(X)
     assignments = pd.DataFrame(
         {
             "contact_id": contacts["contact_id"],
             "theme_id": id_per_contact,
-            "similarity": np.where(labels >= 0, np.einsum("nd,nd->n", X, own), np.nan),
+            "similarity": _own_similarity(X, labels, final.centroids),
         }
     )
     params = {
