@@ -307,3 +307,17 @@ def test_quiet_period_sends_all_quiet_or_nothing(report_home: Path, plain_server
     assert sent.status == SENT and handler.messages[0]["Subject"] == f"rca: all quiet, week {quiet}"
     text, _html, images = _body_parts(handler.messages[0])
     assert "All quiet" in text and not images
+
+
+def test_implicit_tls(report_home: Path, tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    handler = Recorder()
+    controller = _serve(handler, ssl_context=context)
+    try:
+        settings = _settings(report_home, controller.port, smtp_security="ssl", smtp_ca_file=cert)
+        outcome = run_report(settings, period=PERIOD, recipients=["ssl@example.com"], now=NOW)
+    finally:
+        controller.stop()
+    assert outcome.status == SENT and len(handler.messages) == 1
