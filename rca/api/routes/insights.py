@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from rca.api.auth import Reader
 from rca.api.deps import SettingsDep, SnapshotDep
-from rca.api.routes.common import READ_ERRORS, check_max
+from rca.api.routes.common import READ_ERRORS, cached_json, check_max
 from rca.api.routes.themes import PeriodQuery
 from rca.api.schemas import DriversResponse, Severity, SpikesResponse, clean
 from rca.trends.spikes import SEVERITIES
@@ -24,12 +24,15 @@ def drivers(
     top: Annotated[
         int, Query(ge=1, description="How many drivers (at most RCA_API_MAX_PAGE).")
     ] = 10,
-) -> DriversResponse:
+) -> Response:
     """Repeat-complaint drivers ranked by score, each with its explanation and two cases."""
     check_max("query", "top", top, settings.api_max_page)
     chosen = snapshot.period(period)
-    payload = snapshot.drivers(chosen, top)
-    return DriversResponse(**clean(payload))
+    return cached_json(
+        snapshot,
+        ("drivers", chosen.name, top),
+        lambda: DriversResponse(**clean(snapshot.drivers(chosen, top))),
+    )
 
 
 @router.get("/spikes", response_model=SpikesResponse, responses=READ_ERRORS)

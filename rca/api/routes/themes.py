@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 from rca.api.auth import Reader
 from rca.api.deps import SettingsDep, SnapshotDep, StateDep
 from rca.api.pagination import Cursor, decode_cursor, encode_cursor
-from rca.api.routes.common import READ_ERRORS, check_max, problems
+from rca.api.routes.common import READ_ERRORS, cached_json, check_max, problems
 from rca.api.schemas import (
     CaseFormat,
     ExampleKind,
@@ -57,7 +57,7 @@ def list_themes(
     sort: ThemeSort = ThemeSort.volume,
     limit: Annotated[int, Query(ge=1, description="Page size (at most RCA_API_MAX_PAGE).")] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> ThemePage:
+) -> Response:
     """Themes of a period with volume, share, repeats, escalations, growth and spike status."""
     check_max("query", "limit", limit, settings.api_max_page)
     chosen = snapshot.period(period)
@@ -68,41 +68,45 @@ def list_themes(
             raise InvalidInputError("cursor belongs to another period or sort order")
         pinned = state.by_id(position.snapshot)
     source = pinned or snapshot
-    rows = _sorted(source.theme_rows(source.period(chosen.name)), sort)
-    start = 0
-    if pinned is not None:
-        start = position.offset
-    elif position is not None:  # its snapshot is gone: continue after the last key
-        key = (-position.last_value, position.last_id)
-        later = [(k, t) > key for k, t in zip(rows["_key"], rows["theme_id"], strict=True)]
-        start = later.index(True) if True in later else len(rows)
-    page = rows.iloc[start : start + limit]
-    next_cursor = None
-    if start + limit < len(rows):
-        last = page.iloc[-1]
-        next_cursor = encode_cursor(
-            Cursor(
-                source.id,
-                chosen.name,
-                sort.value,
-                start + limit,
-                float(-last["_key"]),
-                str(last["theme_id"]),
-            )  # fmt: skip
+
+    def build() -> ThemePage:
+        rows = _sorted(source.theme_rows(source.period(chosen.name)), sort)
+        start = 0
+        if pinned is not None:
+            start = position.offset
+        elif position is not None:  # its snapshot is gone: continue after the last key
+            key = (-position.last_value, position.last_id)
+            later = [(k, t) > key for k, t in zip(rows["_key"], rows["theme_id"], strict=True)]
+            start = later.index(True) if True in later else len(rows)
+        page = rows.iloc[start : start + limit]
+        next_cursor = None
+        if start + limit < len(rows):
+            last = page.iloc[-1]
+            next_cursor = encode_cursor(
+                Cursor(
+                    source.id,
+                    chosen.name,
+                    sort.value,
+                    start + limit,
+                    float(-last["_key"]),
+                    str(last["theme_id"]),
+                )  # fmt: skip
+            )
+        created = pd.to_datetime(source.analysis.marked["created_at"], utc=True)
+        in_period = (created >= pd.Timestamp(chosen.start)) & (created < pd.Timestamp(chosen.end))
+        return ThemePage(
+            period=chosen.name,
+            period_start=chosen.start,
+            period_end=chosen.end,
+            model_version=source.model.model_version,
+            sort=sort,
+            total_themes=len(rows),
+            total_volume=int(in_period.sum()),
+            items=[ThemeSummary(**clean(r)) for r in page.drop(columns="_key").to_dict("records")],
+            next_cursor=next_cursor,
         )
-    created = pd.to_datetime(source.analysis.marked["created_at"], utc=True)
-    in_period = (created >= pd.Timestamp(chosen.start)) & (created < pd.Timestamp(chosen.end))
-    return ThemePage(
-        period=chosen.name,
-        period_start=chosen.start,
-        period_end=chosen.end,
-        model_version=source.model.model_version,
-        sort=sort,
-        total_themes=len(rows),
-        total_volume=int(in_period.sum()),
-        items=[ThemeSummary(**clean(r)) for r in page.drop(columns="_key").to_dict("records")],
-        next_cursor=next_cursor,
-    )
+
+    return cached_json(source, ("themes", chosen.name, sort.value, limit, cursor or ""), build)
 
 
 def _links(theme_id: str) -> dict[str, str]:
@@ -115,29 +119,33 @@ def _links(theme_id: str) -> dict[str, str]:
 @router.get("/{theme_id}", response_model=ThemeDetail, responses=problems(400, 401, 403, 404, 503))
 def theme_detail(
     theme_id: ThemeIdPath, snapshot: SnapshotDep, period: PeriodQuery = "latest"
-) -> ThemeDetail:
+) -> Response:
     """One theme: figures, series over recent periods, root cause, repeats and lineage."""
     theme = snapshot.require_theme(theme_id)
     chosen = snapshot.period(period)
-    rows = snapshot.theme_rows(chosen)
-    figures = rows.loc[rows["theme_id"] == theme_id].iloc[0].to_dict()
-    return ThemeDetail(
-        period=chosen.name,
-        period_start=chosen.start,
-        period_end=chosen.end,
-        model_version=snapshot.model.model_version,
-        theme_id=theme_id,
-        label=str(theme["label"]),
-        keywords=list(theme["keywords"] if theme["keywords"] is not None else []),
-        parent_group=clean(theme["parent_group"]),
-        fit_size=_fit_size(snapshot, theme_id),
-        figures=ThemeSummary(**clean(figures)),
-        series=snapshot.series(theme_id, chosen),
-        root_cause=clean(snapshot.root_cause(theme_id, chosen)),
-        repeats=snapshot.repeat_figures(theme_id, chosen),
-        lineage=snapshot.lineage(theme_id),
-        links=_links(theme_id),
-    )
+
+    def build() -> ThemeDetail:
+        rows = snapshot.theme_rows(chosen)
+        figures = rows.loc[rows["theme_id"] == theme_id].iloc[0].to_dict()
+        return ThemeDetail(
+            period=chosen.name,
+            period_start=chosen.start,
+            period_end=chosen.end,
+            model_version=snapshot.model.model_version,
+            theme_id=theme_id,
+            label=str(theme["label"]),
+            keywords=list(theme["keywords"] if theme["keywords"] is not None else []),
+            parent_group=clean(theme["parent_group"]),
+            fit_size=_fit_size(snapshot, theme_id),
+            figures=ThemeSummary(**clean(figures)),
+            series=snapshot.series(theme_id, chosen),
+            root_cause=clean(snapshot.root_cause(theme_id, chosen)),
+            repeats=snapshot.repeat_figures(theme_id, chosen),
+            lineage=snapshot.lineage(theme_id),
+            links=_links(theme_id),
+        )
+
+    return cached_json(snapshot, ("theme", theme_id, chosen.name), build)
 
 
 def _fit_size(snapshot: Snapshot, theme_id: str) -> int:
@@ -166,17 +174,25 @@ def theme_examples(
     """Redacted example cases an SOP author can lift: representative, recent, escalated,
     repeat chains. `format=csv` downloads them (spreadsheet-safe, UTF-8 with BOM)."""
     check_max("query", "n", n, settings.api_max_page)
-    cases = snapshot.examples(theme_id, kind.value, n)
-    if format is CaseFormat.csv:
-        return Response(
-            cases_to_csv(cases, bom=True),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{theme_id}-{kind.value}.csv"'},
+    snapshot.require_theme(theme_id)
+    if format is CaseFormat.json:
+        return cached_json(
+            snapshot,
+            ("examples", theme_id, kind.value, n),
+            lambda: ExamplesResponse(
+                model_version=snapshot.model.model_version,
+                theme_id=theme_id,
+                kind=kind,
+                n=n,
+                items=clean(case_records(snapshot.examples(theme_id, kind.value, n))),
+            ),
         )
-    return ExamplesResponse(
-        model_version=snapshot.model.model_version,
-        theme_id=theme_id,
-        kind=kind,
-        n=n,
-        items=clean(case_records(cases)),
+    csv = snapshot.memo(
+        ("csv", theme_id, kind.value, n),
+        lambda: cases_to_csv(snapshot.examples(theme_id, kind.value, n), bom=True),
+    )
+    return Response(
+        csv,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{theme_id}-{kind.value}.csv"'},
     )
