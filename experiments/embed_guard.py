@@ -25,11 +25,9 @@ from rca.metrics import cluster_scores
 
 RESULTS = Path(__file__).resolve().parent / "results" / "embed_guard.md"
 SEED = 42
-#: The guard: every text's cosine to the sentence-transformers vector at least MIN_COSINE...
+#: The guard: every text's cosine to the sentence-transformers vector at least MIN_COSINE, and
+#: the Banking77-test theme figures within THEME_TOLERANCE of torch's.
 MIN_COSINE = 0.99
-#: ...or, as the relaxed form used for the default, the mean at least MIN_COSINE and the minimum
-#: at least RELAXED_MIN_COSINE; and the Banking77-test theme figures within THEME_TOLERANCE.
-RELAXED_MIN_COSINE = 0.98
 THEME_TOLERANCE = 0.01
 
 
@@ -80,12 +78,7 @@ def run(repeats: int, onnx_dir: Path) -> list[dict[str, object]]:
         drift = max(abs(float(row[m]) - float(base[m])) for m in ("nmi", "ari", "accuracy"))
         row["theme_drift"] = drift
         themes_ok = drift <= THEME_TOLERANCE
-        row["strict"] = themes_ok and float(row["cos_min"]) >= MIN_COSINE
-        row["relaxed"] = (
-            themes_ok
-            and float(row["cos_mean"]) >= MIN_COSINE
-            and float(row["cos_min"]) >= RELAXED_MIN_COSINE
-        )
+        row["passes"] = themes_ok and float(row["cos_min"]) >= MIN_COSINE
     return rows
 
 
@@ -105,12 +98,14 @@ def write(rows: list[dict[str, object]], repeats: int) -> None:
         "experiments/quality_study.py path), drift = largest change of NMI / ARI / accuracy "
         "against torch.",
         "",
-        f"Guard, strict: every cosine >= {MIN_COSINE} and theme drift <= {THEME_TOLERANCE}. "
-        f"Relaxed: mean cosine >= {MIN_COSINE}, minimum >= {RELAXED_MIN_COSINE}, same drift.",
+        f"Guard: every cosine >= {MIN_COSINE} and theme drift <= {THEME_TOLERANCE}. Note that "
+        "the fit itself is this sensitive: fp32 ONNX vectors equal torch's to float rounding "
+        "and still move accuracy by ~0.01 (UMAP amplifies tiny differences); seed-to-seed "
+        "agreement on this set is 0.937 (experiments/results/quality.md).",
         "",
         "| backend | model id (cache key) | texts/s | load | cos min | cos p01 | cos mean | "
-        "themes | unassigned | NMI | ARI | accuracy | drift | strict | relaxed |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "themes | unassigned | NMI | ARI | accuracy | drift | passes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
@@ -119,7 +114,7 @@ def write(rows: list[dict[str, object]], repeats: int) -> None:
             f"{float(r['cos_mean']):.5f} | {r['n_themes']} | "
             f"{float(r['unassigned_fraction']):.1%} | {float(r['nmi']):.3f} | "
             f"{float(r['ari']):.3f} | {float(r['accuracy']):.3f} | "
-            f"{float(r['theme_drift']):.3f} | {yes(r['strict'])} | {yes(r['relaxed'])} |"
+            f"{float(r['theme_drift']):.3f} | {yes(r['passes'])} |"
         )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")

@@ -239,7 +239,7 @@ class Settings(BaseSettings):
     embed_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
         default="auto",
         description="Embedding engine; auto = the fastest CPU backend that passed the quality "
-        "guard (experiments/results/embed_guard.md), torch on a GPU.",
+        "guard (onnx, see experiments/results/embed_guard.md), torch on a GPU.",
     )
     fit_max_samples: int | None = Field(
         default=25_000,
