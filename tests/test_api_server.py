@@ -7,7 +7,10 @@ request during the switch may fail. Cursor pages stay consistent across an inges
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -162,3 +165,39 @@ def test_posted_contacts_are_assigned_and_served(served) -> None:
     denied = client.post("/v1/contacts", json=body)  # the reader key
     assert denied.status_code == 403
     assert Path(settings.store_path).exists()
+
+
+def test_demo_ends_serving_with_a_curl_line_that_works(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rca", "demo", "--contacts", "800", "--seed", "2",
+         "--port", str(port), "--home", str(tmp_path / "home")],
+        env={**os.environ, "HF_HUB_OFFLINE": "1"}, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        line = ""
+        deadline = time.monotonic() + 300
+        while "curl" not in line and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            assert line or proc.poll() is None, "rca demo exited before serving"
+        command = shlex.split(line.strip())
+        assert command[0] == "curl" and f"127.0.0.1:{port}" in command[-1]
+        assert wait_for(lambda: _ready(f"http://127.0.0.1:{port}"), 120)
+        if shutil.which("curl"):  # the very line a user would paste
+            out = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+            payload = json.loads(out.stdout)
+        else:
+            headers = dict([command[command.index("-H") + 1].split(": ", 1)])
+            payload = httpx.get(command[-1], headers=headers, timeout=30).json()
+        assert len(payload["drivers"]) == 3 and payload["drivers"][0]["examples"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False

@@ -9,6 +9,7 @@ contacts and classify) < admin (everything, e.g. forcing a reload). A missing or
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import tomllib
 from collections.abc import Callable
@@ -98,14 +99,25 @@ class KeyRing:
         return self.keys.get(hash_key(key)) if key else None
 
 
-def add_key(path: Path, *, role: str, name: str) -> str:
-    """Create a key, append its digest to the keys file, return the key (shown once)."""
+def add_key(path: Path, *, role: str, name: str, replace: bool = False) -> str:
+    """Create a key, append its digest to the keys file, return the key (shown once).
+
+    `replace` drops earlier keys of the same name first (`rca demo` re-issues its key).
+    """
     _check_role(role, "--role")
     key = new_key()
+    entries = []
+    if path.exists():
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        entries = [e for e in data.get("keys", []) if not (replace and e.get("name") == name)]
+    entries.append({"name": name, "role": role, "sha256": hash_key(key)})
     path.parent.mkdir(parents=True, exist_ok=True)
-    existing = path.read_text(encoding="utf-8") if path.exists() else ""
-    entry = f'\n[[keys]]\nname = "{name}"\nrole = "{role}"\nsha256 = "{hash_key(key)}"\n'
-    path.write_text(existing + entry, encoding="utf-8")
+    text = "# API keys for `rca serve`: SHA-256 digests only. Add with `rca apikey add`.\n"
+    for entry in entries:
+        text += "\n[[keys]]\n" + "".join(
+            f"{field} = {json.dumps(str(entry[field]))}\n" for field in ("name", "role", "sha256")
+        )
+    path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
     return key
 

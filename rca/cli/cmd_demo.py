@@ -30,10 +30,19 @@ def demo(
     fit: Annotated[
         bool, typer.Option("--fit/--no-fit", help="Run the theme stages after ingest.")
     ] = True,
+    serve: Annotated[
+        bool | None,
+        typer.Option(
+            "--serve/--no-serve",
+            help="End by serving the API on the demo data (default: yes for table output).",
+            show_default=False,
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port for the API at the end.")] = 8000,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     home: HomeOption = None,
 ) -> None:
-    """Build the demo stream from Banking77 + Bitext, ingest it, and run each stage."""
+    """Build the demo stream from Banking77 + Bitext, ingest it, run each stage, then serve it."""
     from rca.demo import DemoConfig, write_demo  # lazy: keeps `rca --help` fast
 
     settings = settings_for(home)
@@ -71,6 +80,29 @@ def demo(
     )
     if fmt is Format.table and fit:
         _print_sections(results)
+    if fit and (serve if serve is not None else fmt is Format.table):
+        _serve_demo(settings, port)
+
+
+def _serve_demo(settings: Settings, port: int) -> None:
+    """Issue a demo key, print a curl line that works, and serve until Ctrl-C."""
+    import socket
+
+    from rca.api.auth import add_key
+    from rca.cli.cmd_serve import serve
+
+    key = add_key(settings.resolved_api_keys_file, role="admin", name="demo", replace=True)
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:  # taken: let the OS pick a free one
+            with socket.socket() as free:
+                free.bind(("127.0.0.1", 0))
+                port = free.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    stderr("")
+    stderr(f"API on the demo data: {base} (OpenAPI docs at {base}/docs); Ctrl-C stops it. Try:")
+    typer.echo(f"  curl -s -H 'X-API-Key: {key}' '{base}/v1/drivers?top=3'")
+    stderr(f"  (an admin key named 'demo', kept hashed in {settings.resolved_api_keys_file})")
+    serve(host="127.0.0.1", port=port, workers=1, log_level="warning", home=settings.home)
 
 
 def _analysis_stages(settings: Settings, stages: list[dict[str, object]]) -> dict[str, Any]:
