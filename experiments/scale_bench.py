@@ -77,7 +77,6 @@ def one(n: int, root: Path, backends: bool) -> dict[str, object]:
                 settings.resolved_model_path,
                 device="cpu",
                 backend=backend,
-                onnx_dir=settings.home / "models" / "onnx",
             )
             enc.encode(texts[:200], progress=False)  # load and warm up
             best = 0.0

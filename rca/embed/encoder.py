@@ -89,6 +89,14 @@ class EncodeStats:
         return self.texts / self.seconds if self.seconds > 0 else float("inf")
 
 
+def default_onnx_dir() -> Path:
+    """`$XDG_CACHE_HOME/rca/onnx` (`~/.cache/rca/onnx`): per user, not per `RCA_HOME`, so the
+    one-off export (~10 s, imports torch) is shared by every store and test home; the folder
+    per model id keeps different weights apart."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rca" / "onnx"
+
+
 def resolve_backend(backend: str, device: str) -> str:
     """`auto`: `torch` on a GPU (ONNX Runtime here is the CPU build), else `AUTO_BACKEND`."""
     if backend != "auto":
@@ -107,7 +115,7 @@ class Encoder:
     """A loaded sentence-transformers model; `encode` returns normalised float32 rows.
 
     `backend` picks the engine (see the module docstring); `onnx_dir` is where ONNX exports are
-    cached (default `~/.cache/rca/onnx`), one folder per model id.
+    cached, one folder per model id (default: `default_onnx_dir()`).
     """
 
     def __init__(
@@ -126,7 +134,7 @@ class Encoder:
         self.backend = resolve_backend(backend, device)
         self.base_model_id = model_id(model_path)
         self.model_id = backend_model_id(self.base_model_id, self.backend)
-        self.onnx_dir = onnx_dir or Path.home() / ".cache" / "rca" / "onnx"
+        self.onnx_dir = onnx_dir or default_onnx_dir()
         self.last_stats: EncodeStats | None = None
 
     def _load(self) -> Any:
@@ -193,5 +201,4 @@ def encoder_from_settings(settings: Settings) -> Encoder:
         device=settings.device,
         batch_size=settings.embed_batch_size,
         backend=settings.embed_backend,
-        onnx_dir=settings.home / "models" / "onnx",
     )
