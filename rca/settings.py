@@ -233,6 +233,15 @@ class Settings(BaseSettings):
     api_metrics_public: bool = Field(
         default=True, description="/metrics without a key (for a Prometheus scraper)."
     )
+    ui_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key that signs dashboard session cookies; empty = a random one kept in "
+        "RCA_HOME/ui_secret (shared by every worker of this home).",
+    )
+    ui_session_hours: float = Field(default=8.0, gt=0, description="Dashboard session lifetime.")
+    ui_cookie_secure: bool = Field(
+        default=False, description="Send the session cookie over HTTPS only (set behind TLS)."
+    )
     # --- end of HTTP service. --------------------------------------------------------------------
 
     # --- Scale (issue 8): rca/embed/onnx_backend.py, sampled fit in rca/cluster/model.py. ---

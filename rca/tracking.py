@@ -130,3 +130,25 @@ def log_evaluation(settings: Settings, *, params: dict[str, Any], metrics: dict[
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics(metrics)
         return run.info.run_id
+
+
+def recent_fits(settings: Settings, n: int = 10) -> list[dict[str, Any]]:
+    """The newest `n` fit runs with their key metrics, newest first (the dashboard's model page)."""
+    mlflow = _mlflow(settings)
+    runs = mlflow.search_runs(
+        experiment_names=[EXPERIMENT], order_by=["attributes.start_time DESC"], max_results=n
+    )
+    out = []
+    for row in runs.to_dict(orient="records"):
+        out.append(
+            {
+                "run_id": row.get("run_id"),
+                "started_at": row.get("start_time"),
+                "model_version": row.get("tags.rca.model_version"),
+                "n_contacts": row.get("metrics.n_contacts"),
+                "n_themes": row.get("metrics.n_themes"),
+                "assigned_fraction": row.get("metrics.assigned_fraction"),
+                "id_stability": row.get("metrics.id_stability"),
+            }
+        )
+    return out

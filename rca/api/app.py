@@ -22,6 +22,8 @@ from rca.api import problems
 from rca.api.middleware import BodyLimit, Metrics
 from rca.api.routes import classify, contacts, health, insights, model, themes
 from rca.api.state import ServiceState
+from rca.api.web import routes as web
+from rca.api.web.session import SessionCodec
 from rca.settings import Settings
 
 DESCRIPTION = """
@@ -86,6 +88,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     problems.install(app)
     for module in (health, themes, insights, contacts, classify, model):
         app.include_router(module.router)
+    web.install(app, SessionCodec(settings))
     _publish_limits(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(Metrics, registry=app.state.registry)

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -73,6 +73,21 @@ def problem(
     )
 
 
+def _respond(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """problem+json, or the dashboard's HTML error page for its own paths."""
+    html = getattr(request.app.state, "html_error", None)
+    if html is not None and request.url.path.startswith("/ui"):
+        return html(request, status, TITLES.get(status, "Error"), detail)
+    return problem(status, detail, instance=request.url.path, errors=errors, headers=headers)
+
+
 def _loc(parts: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in parts)
 
@@ -89,12 +104,12 @@ def install(app: FastAPI) -> None:
     """Register the handlers on `app`."""
 
     @app.exception_handler(AuthError)
-    async def _auth(request: Request, exc: AuthError) -> JSONResponse:
+    async def _auth(request: Request, exc: AuthError) -> Response:
         headers = {"WWW-Authenticate": "ApiKey"} if exc.status == 401 else None
-        return problem(exc.status, exc.detail, instance=request.url.path, headers=headers)
+        return _respond(request, exc.status, exc.detail, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {
                 "loc": _loc(e.get("loc", ())),
@@ -104,26 +119,22 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"loc": "", "msg": "invalid request"}
-        return problem(
-            422, f"{first['loc']}: {first['msg']}", instance=request.url.path, errors=errors
-        )
+        return _respond(request, 422, f"{first['loc']}: {first['msg']}", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(
-            exc.status_code, str(exc.detail or ""), instance=request.url.path, headers=exc.headers
-        )
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return _respond(request, exc.status_code, str(exc.detail or ""), headers=exc.headers)
 
     @app.exception_handler(RcaError)
-    async def _rca(request: Request, exc: RcaError) -> JSONResponse:
+    async def _rca(request: Request, exc: RcaError) -> Response:
         status = _status_for(exc)
         headers = {"Retry-After": "5"} if status == 503 else None
-        return problem(status, str(exc), instance=request.url.path, headers=headers)
+        return _respond(request, status, str(exc), headers=headers)
 
     @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+    async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "unexpected error; see the server log", instance=request.url.path)
+        return _respond(request, 500, "unexpected error; see the server log")
 
 
 __all__ = ["PROBLEM_JSON", "Problem", "install", "problem", "InvalidInputError"]

@@ -19,10 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from rca.cluster.catalog import ThemeCatalog
-from rca.drivers import theme_period_figures
+from rca.drivers import period_index, theme_period_figures
 from rca.errors import NotFoundError, NotReadyError, RcaError
 from rca.examples import KINDS, case_records
 from rca.insights import RepeatAnalysis, choose_period, drivers_payload, examples_frame
@@ -260,6 +261,68 @@ class Snapshot:
             }
         record = row.iloc[0]
         return {k: _plain(record[k]) for k in keys}
+
+    def totals(self, period: Period, last: int = SERIES_PERIODS) -> list[dict[str, Any]]:
+        """All contacts per period, the `last` periods up to `period`."""
+
+        def compute() -> list[dict[str, Any]]:
+            periods = [p for p in self.analysis.periods if p.start < period.end][-last:]
+            idx = period_index(self.analysis.marked["created_at"], periods)
+            counts = np.bincount(idx[idx >= 0], minlength=len(periods))
+            return [
+                {"period": p.name, "volume": int(c)} for p, c in zip(periods, counts, strict=True)
+            ]
+
+        return self.memo(("totals", period.name, last), compute)
+
+    def flagged(self, theme_id: str, periods: list[str]) -> list[bool]:
+        """Whether the spike detector flagged the theme in each named period."""
+        by_name = {p.name: p for p in self.analysis.periods}
+        out = []
+        for name in periods:
+            report = self.spikes(by_name[name]) if name in by_name else None
+            out.append(bool(report and any(s["theme_id"] == theme_id for s in report.spikes)))
+        return out
+
+    def member_vectors(self, theme_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """(row numbers in the analysis frame, their vectors) of the theme's contacts."""
+
+        def compute() -> tuple[np.ndarray, np.ndarray]:
+            from rca.insights import _vectors_for
+
+            marked = self.analysis.marked.reset_index(drop=True)
+            rows = np.flatnonzero((marked["theme_id"] == theme_id).fillna(False).to_numpy(bool))
+            with Store(self.settings.store_path).read() as con:
+                vectors = _vectors_for(con, self.analysis.model_id, marked["text_hash"], rows)
+            if vectors is None:
+                return rows[:0], np.zeros((0, 1), np.float32)
+            return rows, vectors[rows]
+
+        return self.memo(("members", theme_id), compute)
+
+    def nearest_cases(self, theme_id: str, vector: np.ndarray, n: int = 3) -> list[dict[str, Any]]:
+        """The theme's stored cases closest to `vector` (distinct texts), for the classify page."""
+        rows, vectors = self.member_vectors(theme_id)
+        if not len(rows) or vectors.shape[1] != len(vector):
+            return []
+        order = np.argsort(-(vectors @ vector), kind="stable")
+        marked = self.analysis.marked.reset_index(drop=True)
+        out, seen = [], set()
+        for i in order:
+            row = marked.iloc[rows[i]]
+            if row["text"] in seen:
+                continue
+            seen.add(row["text"])
+            out.append({"contact_id": row["contact_id"], "text": row["text"],
+                        "similarity": float(vectors[i] @ vector)})  # fmt: skip
+            if len(out) == n:
+                break
+        return out
+
+    def fits(self) -> list[dict[str, Any]]:
+        from rca.tracking import recent_fits
+
+        return self.memo(("fits",), lambda: recent_fits(self.settings, 10))
 
     def lineage(self, theme_id: str) -> dict[str, Any]:
         """Events that name this theme across every fit, oldest first, and their summary."""

@@ -55,8 +55,27 @@ class ServiceState:
             self._thread.join(timeout=10)
 
     def _loop(self) -> None:
+        self._warm_pages()
         while not self._stop.wait(self.settings.api_refresh_s):
-            self.refresh()
+            if self.refresh():
+                self._warm_pages()
+
+    def _warm_pages(self) -> None:
+        """Off the request path: every theme's page of the latest period, so the dashboard's
+        first visits are as fast as its later ones."""
+        snapshot = self._current
+        if snapshot is None:
+            return
+        try:
+            latest = snapshot.period("latest")
+            for theme_id in snapshot.themes["theme_id"]:
+                if self._stop.is_set() or snapshot is not self._current:
+                    return
+                snapshot.root_cause(theme_id, latest)
+                snapshot.series(theme_id, latest)
+                snapshot.examples(theme_id, "representative", 10)
+        except Exception:  # warming is an optimisation: never let it kill the refresh loop
+            log.exception("warming pages failed")
 
     # -- snapshots ----------------------------------------------------------------------------
     def refresh(self, *, force: bool = False) -> bool:
@@ -92,6 +111,8 @@ class ServiceState:
         latest = snapshot.period("latest")
         snapshot.theme_rows(latest)
         snapshot.drivers(latest, WARM_TOP)
+        for period in [p for p in snapshot.analysis.periods if p.start < latest.end][-12:]:
+            snapshot.spikes(period)  # the dashboard marks each chart's spikes
         self.encoder(snapshot.catalog)
 
     def current(self) -> Snapshot:

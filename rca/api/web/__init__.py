@@ -1,0 +1,1 @@
+"""The dashboard: server-rendered pages under /ui, served by the same FastAPI application."""

@@ -1,0 +1,88 @@
+"""Charts as inline SVG, drawn on the server: no JavaScript, no assets, readable by screen
+readers (`role="img"`, a title and a description, a `<title>` tooltip on every point).
+
+A theme's series is drawn with its usual range (mean ± 2 SD of the previous periods, at least
+Poisson) and the periods the spike detector flagged marked in red.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+
+BAND_PERIODS = 8
+
+
+def usual_range(values: Sequence[float], i: int) -> tuple[float, float] | None:
+    """Mean ± 2 SD of up to BAND_PERIODS values before `i` (SD at least sqrt(mean))."""
+    before = list(values[max(0, i - BAND_PERIODS) : i])
+    if len(before) < 3:
+        return None
+    mean = sum(before) / len(before)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in before) / (len(before) - 1))
+    sd = max(sd, math.sqrt(mean))
+    return max(0.0, mean - 2 * sd), mean + 2 * sd
+
+
+def series_svg(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    flagged: Sequence[bool] | None = None,
+    title: str,
+    width: int = 640,
+    height: int = 220,
+) -> str:
+    n = len(values)
+    if n == 0:
+        return ""
+    flagged = list(flagged or [False] * n)
+    bands = [usual_range(values, i) for i in range(n)]
+    top = max([*values, *(b[1] for b in bands if b)], default=1.0) or 1.0
+    left, right, upper, lower = 44, 12, 14, 34
+    plot_w, plot_h = width - left - right, height - upper - lower
+
+    def x(i: int) -> float:
+        return left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return upper + plot_h * (1 - v / top)
+
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title chart-desc"'
+        ' class="chart" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="chart-title">{escape(title)}</title>',
+        f'<desc id="chart-desc">{escape(_describe(labels, values, flagged))}</desc>',
+        f'<line x1="{left}" y1="{y(0):.1f}" x2="{width - right}" y2="{y(0):.1f}" class="axis"/>',
+        f'<text x="{left - 6}" y="{y(top) + 4:.1f}" class="tick" text-anchor="end">'
+        f"{top:.0f}</text>",
+        f'<text x="{left - 6}" y="{y(0) + 4:.1f}" class="tick" text-anchor="end">0</text>',
+    ]
+    banded = [(i, b) for i, b in enumerate(bands) if b]
+    if len(banded) >= 2:
+        upper_edge = " ".join(f"{x(i):.1f},{y(b[1]):.1f}" for i, b in banded)
+        lower_edge = " ".join(f"{x(i):.1f},{y(b[0]):.1f}" for i, b in reversed(banded))
+        parts.append(f'<polygon points="{upper_edge} {lower_edge}" class="band"/>')
+    line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
+    parts.append(f'<polyline points="{line}" class="line"/>')
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        cls = "point spike" if flagged[i] else "point"
+        note = " — spike" if flagged[i] else ""
+        parts.append(
+            f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="{5 if flagged[i] else 3}" '
+            f'class="{cls}"><title>{escape(label)}: {value:.0f}{note}</title></circle>'
+        )
+    for i in sorted({0, n - 1}):
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{height - 10}" class="tick" text-anchor="middle">'
+            f"{escape(labels[i])}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _describe(labels: Sequence[str], values: Sequence[float], flagged: Sequence[bool]) -> str:
+    spikes = [label for label, f in zip(labels, flagged, strict=True) if f]
+    text = ", ".join(f"{label}: {v:.0f}" for label, v in zip(labels, values, strict=True))
+    return text + (f". Spikes in {', '.join(spikes)}." if spikes else ".")

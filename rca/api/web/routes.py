@@ -1,0 +1,288 @@
+"""The dashboard's pages under /ui: this week, a theme, classify, the model; login and logout.
+
+Server-rendered (Jinja2) with inline SVG charts, so every page reads without JavaScript and
+ships no third-party assets. Pages read the same snapshot as the JSON API; their data needs a
+session (an API key exchanged for a signed cookie); forms carry a CSRF token.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from rca.api.deps import SnapshotDep, StateDep
+from rca.api.snapshot import Snapshot
+from rca.api.web.charts import series_svg
+from rca.api.web.session import COOKIE, LOGIN_CSRF_COOKIE, Session, SessionCodec, same_token
+from rca.errors import RcaError
+from rca.examples import KINDS, case_records, cases_to_csv
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(prefix="/ui", include_in_schema=False)
+PICKER_PERIODS = 26
+
+
+class LoginRequired(Exception):
+    """No valid session: the handler redirects to the login page, back here afterwards."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def _codec(request: Request) -> SessionCodec:
+    return request.app.state.ui_codec
+
+
+def page_session(request: Request, state: StateDep) -> Session:
+    session = _codec(request).read(request.cookies.get(COOKIE), state.keyring())
+    if session is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    return session
+
+
+SessionDep = Annotated[Session, Depends(page_session)]
+
+
+def _render(
+    request: Request, name: str, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def _safe_next(value: str | None) -> str:
+    """Only same-site paths under /ui: never an open redirect."""
+    if value and value.startswith("/ui") and not value.startswith("//"):
+        return value
+    return "/ui/"
+
+
+# -- login and logout -------------------------------------------------------------------------
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/ui/") -> HTMLResponse:  # noqa: A002
+    import secrets
+
+    token = secrets.token_urlsafe(24)
+    response = _render(request, "login.html", {"csrf": token, "next": _safe_next(next)})
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/ui")
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    state: StateDep,
+    api_key: Annotated[str, Form(max_length=256)] = "",
+    csrf: Annotated[str, Form(max_length=128)] = "",
+    next: Annotated[str, Form(max_length=512)] = "/ui/",  # noqa: A002
+) -> Response:
+    if not same_token(request.cookies.get(LOGIN_CSRF_COOKIE), csrf):
+        return _render(request, "login.html",
+                       {"csrf": csrf, "next": _safe_next(next),
+                        "error": "The form expired; please try again."}, 400)  # fmt: skip
+    issued = _codec(request).issue(api_key.strip(), state.keyring())
+    if issued is None:
+        return _render(request, "login.html",
+                       {"csrf": csrf, "next": _safe_next(next),
+                        "error": "That key is not valid."}, 401)  # fmt: skip
+    value, _session = issued
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        COOKIE,
+        value,
+        max_age=_codec(request).max_age,
+        httponly=True,
+        secure=state.settings.ui_cookie_secure,
+        samesite="lax",
+        path="/ui",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/ui")
+    return response
+
+
+@router.post("/logout")
+def logout(session: SessionDep, csrf: Annotated[str, Form(max_length=128)] = "") -> Response:
+    if not same_token(session.csrf, csrf):
+        return Response("bad CSRF token", status_code=400)
+    response = RedirectResponse("/ui/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/ui")
+    return response
+
+
+# -- pages ------------------------------------------------------------------------------------
+def _common(snapshot: Snapshot, session: Session, period: str) -> dict[str, Any]:
+    chosen = snapshot.period(period)
+    names = [p.name for p in snapshot.analysis.periods][::-1][:PICKER_PERIODS]
+    if chosen.name not in names:
+        names.insert(0, chosen.name)
+    return {
+        "session": session,
+        "period": chosen,
+        "periods": names,
+        "model_version": snapshot.model.model_version,
+    }
+
+
+@router.get("/", response_class=HTMLResponse)
+def this_week(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    period: Annotated[str, Query(max_length=32)] = "latest",
+) -> HTMLResponse:
+    ctx = _common(snapshot, session, period)
+    chosen = ctx["period"]
+    report = snapshot.spikes(chosen)
+    spikes = report.spikes if report is not None else []
+    totals = snapshot.totals(chosen)
+    labels = [t["period"] for t in totals]
+    total_alert = bool(report and (report.total or {}).get("alert"))
+    ctx |= {
+        "drivers": snapshot.drivers(chosen, 10)["drivers"],
+        "spikes": [s for s in spikes if s["kind"] != "new_theme"],
+        "new_themes": [s for s in spikes if s["kind"] == "new_theme"],
+        "total": report.total if report is not None else {},
+        "totals": totals,
+        "total_chart": series_svg(
+            labels,
+            [t["volume"] for t in totals],
+            flagged=[total_alert and label == chosen.name for label in labels],
+            title=f"All contacts per period up to {chosen.name}",
+        ),
+    }
+    return _render(request, "week.html", ctx)
+
+
+@router.get("/themes/{theme_id}", response_class=HTMLResponse)
+def theme_page(
+    request: Request,
+    theme_id: str,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    period: Annotated[str, Query(max_length=32)] = "latest",
+    kind: Annotated[str, Query(max_length=32)] = "representative",
+) -> HTMLResponse:
+    theme = snapshot.require_theme(theme_id)
+    ctx = _common(snapshot, session, period)
+    chosen = ctx["period"]
+    kind = kind if kind in KINDS else "representative"
+    rows = snapshot.theme_rows(chosen)
+    series = snapshot.series(theme_id, chosen)
+    names = [p["period"] for p in series]
+    ctx |= {
+        "theme": theme,
+        "figures": rows.loc[rows["theme_id"] == theme_id].iloc[0].to_dict(),
+        "series": series,
+        "chart": series_svg(
+            names,
+            [p["volume"] for p in series],
+            flagged=snapshot.flagged(theme_id, names),
+            title=f"{theme['label']}: contacts per period",
+        ),
+        "root_cause": snapshot.root_cause(theme_id, chosen),
+        "repeats": snapshot.repeat_figures(theme_id, chosen),
+        "chains": case_records(snapshot.examples(theme_id, "repeat", 3)),
+        "kind": kind,
+        "kinds": KINDS,
+        "cases": case_records(snapshot.examples(theme_id, kind, 10)),
+        "lineage": snapshot.lineage(theme_id),
+        "csv_url": f"/ui/themes/{quote(theme_id)}/examples.csv?kind={kind}",
+    }
+    return _render(request, "theme.html", ctx)
+
+
+@router.get("/themes/{theme_id}/examples.csv")
+def theme_csv(
+    theme_id: str,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    kind: Annotated[str, Query(max_length=32)] = "representative",
+) -> Response:
+    snapshot.require_theme(theme_id)
+    if kind not in KINDS:
+        raise RcaError(f"kind must be one of {', '.join(KINDS)}")
+    body = cases_to_csv(snapshot.examples(theme_id, kind, 50), bom=True)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{theme_id}-{kind}.csv"'},
+    )
+
+
+@router.get("/classify", response_class=HTMLResponse)
+def classify_form(request: Request, session: SessionDep, snapshot: SnapshotDep) -> HTMLResponse:
+    ctx = _common(snapshot, session, "latest") | {"text": "", "result": None}
+    return _render(request, "classify.html", ctx)
+
+
+@router.post("/classify", response_class=HTMLResponse)
+def classify_page(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    state: StateDep,
+    text: Annotated[str, Form(max_length=10_000)] = "",
+    csrf: Annotated[str, Form(max_length=128)] = "",
+) -> HTMLResponse:
+    from rca.api.routes.classify import classify_texts
+
+    ctx = _common(snapshot, session, "latest") | {"text": text, "result": None}
+    if not same_token(session.csrf, csrf):
+        return _render(request, "classify.html", ctx | {"error": "The form expired."}, 400)
+    if not session.can("writer"):
+        message = f"Classifying needs a writer key; this session's role is {session.role}."
+        return _render(request, "classify.html", ctx | {"error": message}, 403)
+    if not text.strip():
+        return _render(request, "classify.html", ctx | {"error": "Paste a contact text."}, 422)
+    out = classify_texts(state, snapshot, [text])
+    result = out.results[0].model_dump()
+    nearest = []
+    if result["theme_id"]:
+        vector = state.encoder(snapshot.catalog).encode([_prepared(state, text)], progress=False)[0]
+        nearest = snapshot.nearest_cases(result["theme_id"], vector, 3)
+    ctx |= {"result": result, "nearest": nearest, "threshold": out.threshold}
+    return _render(request, "classify.html", ctx)
+
+
+def _prepared(state: Any, text: str) -> str:
+    from rca.redact import redact
+    from rca.textnorm import normalise_for_embedding
+
+    digits = state.settings.redact_min_digit_run
+    return normalise_for_embedding(
+        redact(text[: state.settings.max_text_chars], min_digit_run=digits)
+    )
+
+
+@router.get("/model", response_class=HTMLResponse)
+def model_page(request: Request, session: SessionDep, snapshot: SnapshotDep) -> HTMLResponse:
+    ctx = _common(snapshot, session, "latest")
+    ctx |= {"model": snapshot.model, "catalog": snapshot.catalog, "fits": snapshot.fits()}
+    return _render(request, "model.html", ctx)
+
+
+def _error_page(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
+    return _render(request, "error.html", {"title": title, "detail": detail}, status)
+
+
+def install(app: FastAPI, codec: SessionCodec) -> None:
+    """Mount the pages, their stylesheet and the login redirect on `app`."""
+    app.state.ui_codec = codec
+    app.state.html_error = _error_page
+    app.include_router(router)
+    app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(f"/ui/login?next={quote(exc.next_url)}", status_code=303)
+
+    @app.get("/", include_in_schema=False)
+    def _root() -> RedirectResponse:
+        return RedirectResponse("/ui/", status_code=307)
