@@ -144,8 +144,10 @@ def this_week(
     totals = snapshot.totals(chosen)
     labels = [t["period"] for t in totals]
     total_alert = bool(report and (report.total or {}).get("alert"))
+    drivers = snapshot.drivers(chosen, 10)
     ctx |= {
-        "drivers": snapshot.drivers(chosen, 10)["drivers"],
+        "drivers": drivers["drivers"],
+        "weights": drivers["settings"]["weights"],
         "spikes": [s for s in spikes if s["kind"] != "new_theme"],
         "new_themes": [s for s in spikes if s["kind"] == "new_theme"],
         "total": report.total if report is not None else {},
