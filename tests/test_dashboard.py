@@ -1,0 +1,159 @@
+"""The dashboard's pages and sessions through TestClient on the fitted demo store.
+
+The browser path (log in, follow a driver, download, log out) is in test_dashboard_e2e.py.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from rca.api.app import create_app
+from rca.api.auth import hash_key, new_key
+from rca.api.web.charts import series_svg, usual_range
+from rca.api.web.session import COOKIE
+from rca.settings import Settings
+
+pytestmark = pytest.mark.slow
+READER, WRITER = new_key(), new_key()
+PAGES = [
+    "/ui/",
+    "/ui/themes/{theme}",
+    "/ui/model",
+    "/ui/classify",
+    "/ui/themes/{theme}/examples.csv",
+]
+
+
+def ui_settings(settings: Settings, **overrides: object) -> Settings:
+    keys = [f"reader:{hash_key(READER)}:pm", f"writer:{hash_key(WRITER)}:sop"]
+    return settings.model_copy(
+        update={"api_keys": keys, "ui_secret": SecretStr("test-secret"), **overrides}
+    )
+
+
+def login(client: TestClient, key: str, next_url: str = "/ui/"):
+    page = client.get("/ui/login", params={"next": next_url})
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return client.post("/ui/login", data={"api_key": key, "csrf": csrf, "next": next_url})
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture(scope="module")
+def app(fitted_demo: Settings):
+    return create_app(ui_settings(fitted_demo), background=False)
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app, follow_redirects=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def theme(app) -> str:
+    with TestClient(app):  # runs the lifespan: the snapshot is loaded
+        return app.state.service.current().themes["theme_id"].iloc[0]
+
+
+def test_no_page_shows_data_without_a_session(client: TestClient, theme: str) -> None:
+    for url in PAGES:
+        response = client.get(url.format(theme=theme))
+        assert response.status_code == 303, url
+        assert response.headers["location"].startswith("/ui/login?next=")
+    forged = client.get("/ui/", cookies={COOKIE: "forged.value.sig"})
+    assert forged.status_code == 303
+
+
+def test_login_sets_a_signed_http_only_cookie_and_returns_to_next(client: TestClient) -> None:
+    response = login(client, READER, "/ui/model")
+    assert response.status_code == 303 and response.headers["location"] == "/ui/model"
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=28800" in cookie
+    assert READER not in cookie and hash_key(READER) not in cookie
+    assert client.get("/ui/model").status_code == 200
+
+
+def test_bad_key_bad_csrf_and_open_redirects_are_refused(client: TestClient) -> None:
+    assert login(client, "rca_wrong").status_code == 401
+    response = client.post("/ui/login", data={"api_key": READER, "csrf": "x", "next": "/ui/"})
+    assert response.status_code == 400 and COOKIE not in response.headers.get("set-cookie", "")
+    assert login(client, READER, "https://evil.example/").headers["location"] == "/ui/"
+    assert login(client, READER, "//evil.example/ui").headers["location"] == "/ui/"
+
+
+def test_pages_render_for_a_reader(client: TestClient, theme: str) -> None:
+    login(client, READER)
+    week = client.get("/ui/")
+    assert week.status_code == 200 and "Top repeat-complaint drivers" in week.text
+    assert "<svg" in week.text and "<script" not in week.text
+    detail = client.get(f"/ui/themes/{theme}", params={"kind": "escalated"})
+    assert detail.status_code == 200
+    for part in ("Root cause", "Repeats", "Example cases", "Lineage", 'role="img"'):
+        assert part in detail.text
+    csv = client.get(f"/ui/themes/{theme}/examples.csv", params={"kind": "recent"})
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.content.decode("utf-8").startswith('\ufeff"kind"')
+    assert "Recent fits (MLflow)" in client.get("/ui/model").text
+
+
+def test_errors_are_html_pages_on_the_dashboard(client: TestClient) -> None:
+    login(client, READER)
+    missing = client.get("/ui/themes/T9999")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    bad = client.get("/ui/", params={"period": "soon"})
+    assert bad.status_code == 400 and "ISO week" in bad.text
+
+
+def test_classify_needs_a_writer_and_a_csrf_token(client: TestClient) -> None:
+    login(client, READER)
+    token = csrf_of(client.get("/ui/classify").text)
+    text = {"text": "My card payment was declined", "csrf": token}
+    assert client.post("/ui/classify", data=text).status_code == 403
+    client.cookies.clear()
+    login(client, WRITER)
+    token = csrf_of(client.get("/ui/classify").text)
+    assert client.post("/ui/classify", data={**text, "csrf": "stale"}).status_code == 400
+    page = client.post("/ui/classify", data={**text, "csrf": token})
+    assert page.status_code == 200 and "Nearest stored cases" in page.text
+
+
+def test_logout_needs_csrf_and_ends_the_session(client: TestClient) -> None:
+    login(client, READER)
+    assert client.post("/ui/logout", data={"csrf": "nope"}).status_code == 400
+    token = csrf_of(client.get("/ui/").text)
+    response = client.post("/ui/logout", data={"csrf": token})
+    assert response.status_code == 303 and response.headers["location"] == "/ui/login"
+    assert client.get("/ui/").status_code == 303
+
+
+def test_sessions_expire_and_die_with_their_key(fitted_demo: Settings) -> None:
+    short = create_app(ui_settings(fitted_demo, ui_session_hours=1 / 3600), background=False)
+    with TestClient(short, follow_redirects=False) as c:
+        login(c, READER)
+        assert c.get("/ui/model").status_code == 200
+        time.sleep(2.1)  # itsdangerous counts whole seconds: 1 s lifetime, 2 s later
+        assert c.get("/ui/model").status_code == 303
+    revoked = create_app(ui_settings(fitted_demo), background=False)
+    with TestClient(revoked, follow_redirects=False) as c:
+        login(c, READER)
+        service = revoked.state.service
+        service._keyring = type(service._keyring)({}, service._keyring.mtime)
+        assert c.get("/ui/model").status_code == 303
+
+
+def test_usual_range_and_chart() -> None:
+    assert usual_range([10, 10, 10], 2) is None
+    low, high = usual_range([10, 12, 8, 10, 30], 4)
+    assert low < 10 < high < 30
+    svg = series_svg(["W1", "W2", "W3", "W4", "W5"], [10, 12, 8, 10, 30],
+                     flagged=[False, False, False, False, True], title="A <theme>")  # fmt: skip
+    assert svg.count("<circle") == 5 and svg.count('class="point spike"') == 1
+    assert "A &lt;theme&gt;" in svg and "Spikes in W5" in svg
