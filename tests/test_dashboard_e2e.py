@@ -1,0 +1,113 @@
+"""The dashboard in a real browser: headless Chromium (Debian's package, driven by Playwright;
+no browser download) against `rca serve` on a loopback port.
+
+Log in, open this week, follow a driver to its theme, download the CSV, log out; a page without
+a session redirects to login. Skipped when /usr/bin/chromium is absent, unless
+RCA_REQUIRE_BROWSER=1 (CI sets it, so there a missing browser fails instead of skipping).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rca.api.auth import hash_key, new_key
+from rca.settings import Settings
+
+pytestmark = pytest.mark.slow
+CHROMIUM = os.environ.get("RCA_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]  # fmt: skip
+KEY = new_key()
+
+if not shutil.which(CHROMIUM):
+    if os.environ.get("RCA_REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"{CHROMIUM} is required (apt-get install chromium)")
+    pytest.skip(f"no {CHROMIUM}", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def base(fitted_demo: Settings):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RCA_UI_SECRET": "e2e-secret",
+           "RCA_API_KEYS": f'["reader:{hash_key(KEY)}:e2e"]'}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rca", "serve", "--home", str(fitted_demo.home),
+         "--port", str(port), "--log-level", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def test_log_in_follow_a_driver_download_and_log_out(base: str, browser, tmp_path: Path) -> None:
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{base}/ui/")
+    assert page.url.startswith(f"{base}/ui/login")  # no session: the login page
+
+    page.fill("#api_key", KEY)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/ui/")
+    assert page.locator("h1").inner_text().startswith("Week")
+    cookie = next(c for c in context.cookies() if c["name"] == "rca_session")
+    assert cookie["httpOnly"] and KEY not in cookie["value"]
+
+    driver = page.locator("section[aria-labelledby=dr] tbody a").first
+    label = driver.inner_text()
+    driver.click()
+    page.wait_for_url(f"{base}/ui/themes/**")
+    assert label.split("/")[0].strip() in page.locator("h1").inner_text()
+    assert page.locator("svg.chart").count() == 1
+
+    with page.expect_download() as info:
+        page.click("a.download")
+    saved = tmp_path / "cases.csv"
+    info.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8-sig")
+    assert text.startswith('"kind","rank","contact_id"') and text.count("\n") >= 2
+
+    page.click("header button[type=submit]")  # log out
+    page.wait_for_url(f"{base}/ui/login")
+    page.goto(f"{base}/ui/model")
+    assert page.url.startswith(f"{base}/ui/login")
+    context.close()
+
+
+def test_pages_are_keyboard_reachable_and_labelled(base: str, browser) -> None:
+    page = browser.new_page()
+    page.goto(f"{base}/ui/login")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.className") == "skip"
+    assert page.locator("label[for=api_key]").count() == 1
+    page.close()
