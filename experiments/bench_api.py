@@ -122,16 +122,35 @@ async def fixed_concurrency(
     }
 
 
-async def run(base: str, key: str, routes: list[Route], args: argparse.Namespace) -> list[dict]:
+def _session_cookies(base: str, key: str) -> httpx.Cookies:
+    """Log in to the dashboard as a browser would: the login form's CSRF, then the key."""
+    import re
+
+    with httpx.Client(base_url=base) as client:
+        form = client.get("/ui/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+        client.post("/ui/login", data={"api_key": key, "csrf": csrf, "next": "/ui/"})
+        return client.cookies
+
+
+async def run(
+    base: str,
+    key: str,
+    routes: list[Route],
+    args: argparse.Namespace,
+    cookies: httpx.Cookies | None = None,
+) -> list[dict]:
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     rows = []
     async with httpx.AsyncClient(
-        base_url=base, headers={"X-API-Key": key}, timeout=60, limits=limits
+        base_url=base, headers={"X-API-Key": key}, timeout=60, limits=limits, cookies=cookies
     ) as client:
         for route in routes:
             for i in range(20):  # warm: memoised answers, connection pool, encoder
                 await _one(client, route, i)
-            rate = args.rate if route.method == "GET" else args.post_rate
+            rate = args.post_rate if route.method == "POST" else args.rate
+            if route.name.startswith("page"):
+                rate = args.page_rate
             open_loop = await fixed_rate(client, route, rate, args.seconds)
             closed = await fixed_concurrency(client, route, args.concurrency, args.closed_seconds)
             rows.append({"route": route.name, "rate": rate, **open_loop, "closed": closed})
@@ -153,6 +172,7 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=Path(".rca"))
     parser.add_argument("--rate", type=float, default=100.0, help="GET requests/s (open loop)")
     parser.add_argument("--post-rate", type=float, default=10.0, help="classify requests/s")
+    parser.add_argument("--page-rate", type=float, default=20.0, help="dashboard pages/s")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--closed-seconds", type=float, default=10.0)
@@ -203,6 +223,13 @@ def main() -> None:
         print(header, flush=True)
         rows = asyncio.run(run(base, key, routes[:3], args))
         rows += asyncio.run(run(base, writer_key, routes[3:], args))
+        time.sleep(5)  # the background warm-up of every theme page
+        pages = [
+            Route("page /ui/ (this week)", "GET", "/ui/"),
+            Route("page /ui/themes/{id}", "GET", f"/ui/themes/{theme['theme_id']}"),
+            Route("page /ui/model", "GET", "/ui/model"),
+        ]
+        rows += asyncio.run(run(base, key, pages, args, cookies=_session_cookies(base, key)))
     finally:
         server.terminate()
         server.wait(timeout=30)
