@@ -74,8 +74,9 @@ def series_svg(
             f'class="{cls}"><title>{escape(label)}: {value:.0f}{note}</title></circle>'
         )
     for i in sorted({0, n - 1}):
+        anchor = "end" if i == n - 1 and n > 1 else "start"  # never clipped at the edges
         parts.append(
-            f'<text x="{x(i):.1f}" y="{height - 10}" class="tick" text-anchor="middle">'
+            f'<text x="{x(i):.1f}" y="{height - 10}" class="tick" text-anchor="{anchor}">'
             f"{escape(labels[i])}</text>"
         )
     parts.append("</svg>")
