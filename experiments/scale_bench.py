@@ -176,6 +176,9 @@ def main() -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=list(DEFAULT_SIZES))
+    parser.add_argument(
+        "--merge", action="store_true", help="keep other sizes' rows from the last results"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--backends", action="store_true", help=argparse.SUPPRESS)
@@ -184,6 +187,9 @@ def main() -> None:
         print(json.dumps(one(args.one, args.root, args.backends)))
         return
     rows: list[dict[str, object]] = []
+    previous = RESULTS.with_suffix(".json")
+    if args.merge and previous.exists():
+        rows = [r for r in json.loads(previous.read_text()) if r["contacts"] not in args.sizes]
     with tempfile.TemporaryDirectory() as tmp:
         for i, n in enumerate(args.sizes):
             command = [sys.executable, "-m", "experiments.scale_bench", "--one", str(n)]
@@ -195,7 +201,8 @@ def main() -> None:
                 continue
             rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(rows[-1], flush=True)
-            write([r for r in rows if "error" not in r])
+            done_rows = [r for r in rows if "error" not in r]
+            write(sorted(done_rows, key=lambda r: int(r["contacts"])))  # type: ignore[call-overload]
     print(f"wrote {RESULTS}")
 
 
