@@ -29,8 +29,12 @@ LOCK_RETRY_MAX_S = 1.0
 
 
 def _is_lock_error(exc: Exception) -> bool:
+    """Another process holds the file, or (inside one process, e.g. the API's threads) another
+    connection is open with the other read-only/read-write mode: both clear when it closes."""
     text = str(exc).lower()
-    return "lock" in text and ("conflicting" in text or "could not set" in text)
+    other_process = "lock" in text and ("conflicting" in text or "could not set" in text)
+    same_process = "different configuration than existing connections" in text
+    return other_process or same_process
 
 
 def _connect(path: Path, *, read_only: bool, lock_timeout_s: float) -> duckdb.DuckDBPyConnection:
