@@ -49,7 +49,7 @@ def _connect(path: Path, *, read_only: bool, lock_timeout_s: float) -> duckdb.Du
                     raise BusyError(
                         f"store {path} is busy (another rca process is writing); try again"
                     ) from exc
-                raise RcaError(f"cannot open store {path}: {exc}") from exc
+                raise NotReadyError(f"cannot open store {path}: {exc}") from exc
             time.sleep(delay)
             delay = min(delay * 2, LOCK_RETRY_MAX_S)
 
