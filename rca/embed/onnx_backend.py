@@ -158,6 +158,7 @@ def onnx_file(model_path: Path, folder: Path, *, int8: bool) -> Path:
     with _export_lock:
         if not fp32.exists():
             export_onnx(model_path, fp32)
+        if not (folder / "config.json").exists():  # quantisation reads the model's shape here
             (folder / "config.json").write_bytes((model_path / "config.json").read_bytes())
         if not int8:
             return fp32
