@@ -41,6 +41,7 @@ class ServiceState:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_check: float | None = None
+        self.warming = False  # theme pages being precomputed in the background
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -66,6 +67,7 @@ class ServiceState:
         snapshot = self._current
         if snapshot is None:
             return
+        self.warming = True
         try:
             latest = snapshot.period("latest")
             for theme_id in snapshot.themes["theme_id"]:
@@ -76,6 +78,8 @@ class ServiceState:
                 snapshot.examples(theme_id, "representative", 10)
         except Exception:  # warming is an optimisation: never let it kill the refresh loop
             log.exception("warming pages failed")
+        finally:
+            self.warming = False
 
     # -- snapshots ----------------------------------------------------------------------------
     def refresh(self, *, force: bool = False) -> bool:

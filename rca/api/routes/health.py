@@ -25,7 +25,8 @@ def readyz(state: StateDep) -> Health | JSONResponse:
     if not state.ready:
         body = Health(status="not ready", detail=state.error)
         return JSONResponse(body.model_dump(), status_code=503)
-    return Health(status="ok", model_version=state.current().model.model_version)
+    detail = "warming theme pages" if state.warming else None
+    return Health(status="ok", detail=detail, model_version=state.current().model.model_version)
 
 
 @router.get(
