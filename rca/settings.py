@@ -258,6 +258,42 @@ class Settings(BaseSettings):
     )
     # --- end of scale. ---------------------------------------------------------------------------
 
+    # --- Refresh and Ray (issue 8): rca/refresh.py, rca/drift.py, rca/ray_engine.py. ------------
+    refresh_window_days: float = Field(
+        default=7.0, gt=0, description="Drift is judged on the contacts of the last N days."
+    )
+    refresh_drift_margin: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Refit due when the window's unassigned share exceeds the fit's by this much.",
+    )
+    refresh_min_window_contacts: int = Field(
+        default=200, ge=1, description="Fewer contacts in the window: the share is not judged."
+    )
+    refresh_new_region_min_size: int = Field(
+        default=20,
+        ge=2,
+        description="Unassigned contacts of the window forming a dense cluster this big (HDBSCAN "
+        "min cluster size): a new theme, refit due.",
+    )
+    ray_address: str = Field(
+        default="", description="`--engine ray` cluster (ray://head:10001); empty = local Ray."
+    )
+    ray_partition_dir: Path | None = Field(
+        default=None,
+        description="Where contacts to process are written as Parquet partitions; must be "
+        "readable by every Ray worker (default: RCA_HOME/ray-partitions).",
+    )
+    ray_partition_rows: int = Field(
+        default=2_000, ge=100, description="Contacts per Parquet partition (a Ray block each)."
+    )
+    ray_actors: int = Field(
+        default=2, ge=1, description="Encoder actors; each loads the model once."
+    )
+    ray_cpus_per_actor: float = Field(default=1.0, gt=0, description="CPUs Ray reserves per actor.")
+    # --- end of refresh and Ray. -----------------------------------------------------------------
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

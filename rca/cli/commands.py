@@ -4,6 +4,7 @@ from rca.cli import (  # noqa: F401
     cmd_demo,
     cmd_drivers,
     cmd_ingest,
+    cmd_refresh,
     cmd_report,
     cmd_serve,
     cmd_spikes,
