@@ -25,7 +25,12 @@ Design decisions:
   is grouped like a card but fails Luhn is still redacted, as ``[ID]``.
 * **IP** — IPv4 only; dotted quads right after "version"/"build" are versions and stay.
 
-Not covered: person names, postal addresses, IPv6, short alphanumeric booking references.
+* **Names** — only where a message signs off: one to three capitalised words ending the text
+  after "Regards", "Thanks", "Cheers", "Best"… (``Regards, Sam Jones`` → ``Regards, [NAME]``).
+  A company signing off ("Thanks, Acme") is redacted too; a name anywhere else is not.
+
+Not covered: person names outside a sign-off, postal addresses, IPv6, short alphanumeric
+booking references.
 """
 
 from __future__ import annotations
@@ -45,9 +50,10 @@ CARD = "CARD"
 PHONE = "PHONE"
 IP = "IP"
 ID = "ID"
+NAME = "NAME"
 
 #: Overlap tie-break after earliest start and longest span: lower index wins.
-KIND_PRIORITY: tuple[str, ...] = (EMAIL, URL, IBAN, ACCOUNT, CARD, PHONE, IP, ID)
+KIND_PRIORITY: tuple[str, ...] = (EMAIL, URL, IBAN, ACCOUNT, CARD, PHONE, IP, ID, NAME)
 _PRIORITY_RANK = {kind: rank for rank, kind in enumerate(KIND_PRIORITY)}
 
 PLACEHOLDER_BY_KIND: dict[str, str] = {kind: f"[{kind}]" for kind in KIND_PRIORITY}
@@ -87,7 +93,44 @@ _COMPACT_DATE_DIGITS = 8
 # Regexes (compiled once)
 # ---------------------------------------------------------------------------------------------
 
-_TRIGGER_RE = re.compile(r"[\d@/]|www\.", re.IGNORECASE)
+_SIGN_OFF = (
+    r"(?:kind regards|best regards|warm regards|regards|many thanks|thanks|thank you|cheers"
+    r"|best|sincerely|yours truly|br)"
+)
+_TRIGGER_RE = re.compile(rf"[\d@/]|www\.|\b{_SIGN_OFF}\b", re.IGNORECASE)
+#: A sign-off opening a sentence, then one to three capitalised words ending the text:
+#: "Regards, Sam Jones" (but not "I bought it at Best Buy").
+#: The sign-off word is matched in any case, the name only when capitalised, so "thanks a lot"
+#: and "thank you very much" stay. Words that sign for a team, not a person, are kept.
+_SIGN_OFF_NAME_RE = re.compile(
+    rf"(?:^|[.!?\n])\s*(?i:{_SIGN_OFF})\b[,.!:;]?[ \t]*\n?[ \t]*"
+    r"((?:[A-ZÀ-Þ][a-zß-ÿ'’-]+|[A-Z]\.)(?:[ \t]+(?:[A-ZÀ-Þ][a-zß-ÿ'’-]+|[A-Z]\.)){0,2})"
+    r"[ \t]*[.!]?\s*$"
+)
+_NOT_NAMES = frozenset(
+    {
+        "team",
+        "support",
+        "customer",
+        "customers",
+        "service",
+        "services",
+        "again",
+        "everyone",
+        "all",
+        "guys",
+        "you",
+        "so",
+        "very",
+        "in",
+        "advance",
+        "a",
+        "lot",
+        "much",
+        "for",
+        "the",
+    }
+)
 
 _EMAIL_RE = re.compile(
     r"(?<![\w.%+-])[A-Za-z0-9._%+-][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b"
@@ -385,6 +428,16 @@ def _find_ips(text: str) -> Iterator[PiiSpan]:
         yield PiiSpan(match.start(), match.end(), IP)
 
 
+def _find_sign_off_names(text: str) -> Iterator[PiiSpan]:
+    match = _SIGN_OFF_NAME_RE.search(text)
+    if match is None:
+        return
+    words = match.group(1).split()
+    if any(w.strip(".").lower() in _NOT_NAMES for w in words):
+        return
+    yield PiiSpan(match.start(1), match.end(1), NAME)
+
+
 def _find_ids(text: str, min_digit_run: int) -> Iterator[PiiSpan]:
     for match in _ID_TOKEN_RE.finditer(text):
         span = _id_token_span(text, match.start(), match.end(), min_digit_run)
@@ -452,6 +505,7 @@ def find_pii(text: str, *, min_digit_run: int = DEFAULT_MIN_DIGIT_RUN) -> list[P
         *_find_phones(text),
         *_find_ips(text),
         *_find_ids(text, min_digit_run),
+        *_find_sign_off_names(text),
     ]
     return _resolve_overlaps(candidates)
 

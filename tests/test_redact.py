@@ -278,3 +278,21 @@ def test_redaction_is_fast_enough_for_ingest() -> None:
     started = time.perf_counter()
     redact_series(pd.Series(texts))
     assert time.perf_counter() - started < INGEST_BUDGET_S
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Still waiting. Regards, Alex Novak", "Still waiting. Regards, [NAME]"),
+        ("Second time asking. Cheers, Ines", "Second time asking. Cheers, [NAME]"),
+        ("Card declined.\nKind regards\nMaría José", "Card declined.\nKind regards\n[NAME]"),
+        ("Call me back. Best, J. Smith", "Call me back. Best, [NAME]"),
+        ("thank you very much", "thank you very much"),
+        ("Thanks a lot!", "Thanks a lot!"),
+        ("I bought it at Best Buy", "I bought it at Best Buy"),
+        ("Thanks, Support Team", "Thanks, Support Team"),
+        ("Thank you in advance", "Thank you in advance"),
+    ],
+)
+def test_sign_off_names(text: str, expected: str) -> None:
+    assert redact(text) == expected

@@ -7,7 +7,6 @@ facts and tests can check the decisions without parsing HTML.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,13 +24,6 @@ NEW_THEME = "new_theme"
 CASE_TEXT_CHARS = 280
 #: Half-width of the baseline band in standard deviations of the baseline counts.
 BAND_SD = 2.0
-#: A closing line with a name ("Regards,\nSam Jones"): the redactor keeps names, a mail to
-#: managers should not carry them. Conservative: only at the very end, after a sign-off word.
-SIGNOFF_NAME = re.compile(
-    r"(\b(?:kind regards|best regards|regards|thanks|thank you|cheers|best|sincerely)[,.!]?\s+)"
-    r"[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}\.?\s*$",
-    re.IGNORECASE,
-)
 KIND_WORDS = {"burst": "burst", "sustained_rise": "sustained rise", NEW_THEME: "new theme"}
 
 
@@ -213,7 +205,7 @@ def make_chart(
 def make_case(record: Mapping[str, Any], *, min_digit_run: int) -> Case:
     """A case for the mail: text re-redacted (defence in depth) and shortened to one glance."""
     text = redact(str(record.get("text") or ""), min_digit_run=min_digit_run)
-    text = " ".join(SIGNOFF_NAME.sub(r"\1[NAME]", text.rstrip()).split())
+    text = " ".join(text.split())  # sign-off names are redacted by rca.redact itself
     if len(text) > CASE_TEXT_CHARS:
         text = text[: CASE_TEXT_CHARS - 1].rstrip() + "…"
     created = record.get("created_at")
