@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from rca.cluster.labels import label_themes
+from rca.cluster.model import FENCE_IQRS
 
 if TYPE_CHECKING:
     from rca.settings import Settings
@@ -138,7 +139,7 @@ def dense_regions(
         cluster_selection_method="eom",
         allow_single_cluster=True,
     ).fit_predict(np.asarray(X, dtype=np.float64)[rows])
-    labels = np.asarray(labels, dtype=np.int64)
+    labels = _extend_to_noise(np.asarray(labels, dtype=np.int64), np.asarray(X)[rows])
     if (labels < 0).all():
         return []
     picked_texts = [texts[i] for i in rows]
@@ -156,6 +157,34 @@ def dense_regions(
         )
     regions = [r for r in regions if r.size >= min_size]
     return sorted(regions, key=lambda r: (-r.size, r.label))
+
+
+def _fence(similarities: np.ndarray) -> float:
+    q1, q3 = np.quantile(similarities, [0.25, 0.75])
+    return float(min(similarities.min(), q1 - FENCE_IQRS * (q3 - q1)))
+
+
+def _extend_to_noise(labels: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Noise points close to a region's centre join it: cosine above the members' far-out
+    fence (Q1 - 3 IQR, the rule `ThemeModel` learns its assignment threshold with).
+
+    HDBSCAN that allows a single cluster keeps only its densest core as members (20 of 30
+    tight paraphrases in the tests), which would under-report a region's size.
+    """
+    out = labels.copy()
+    found = np.unique(labels[labels >= 0])
+    noise = np.flatnonzero(labels < 0)
+    if not len(found) or not len(noise):
+        return out
+    unit = X / np.clip(np.linalg.norm(X, axis=1, keepdims=True), 1e-12, None)
+    centres = np.vstack([unit[labels == r].mean(axis=0) for r in found])
+    centres /= np.clip(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12, None)
+    floor = np.array([_fence(unit[labels == r] @ centres[i]) for i, r in enumerate(found)])
+    sims = unit[noise] @ centres.T
+    best = sims.argmax(axis=1)
+    joins = sims[np.arange(len(noise)), best] >= floor[best]
+    out[noise[joins]] = found[best[joins]]
+    return out
 
 
 def refit_verdict(drift: DriftCheck, regions: Sequence[NewRegion]) -> tuple[bool, list[str]]:
