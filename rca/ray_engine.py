@@ -74,7 +74,11 @@ def write_partitions(frame: pd.DataFrame, folder: Path, rows_per_file: int) -> l
         table = pa.table(
             {
                 "contact_id": part["contact_id"].astype(str).tolist(),
-                "created_at": pd.to_datetime(part["created_at"], utc=True).dt.as_unit("us"),
+                # naive UTC values under a UTC-typed column: no tz-dropping `.values` call
+                "created_at": pd.to_datetime(part["created_at"], utc=True)
+                .dt.tz_localize(None)
+                .dt.as_unit("us")
+                .to_numpy(),
                 "text_hash": part["text_hash"].astype(str).tolist(),
                 "text_norm": part["text_norm"].astype(str).tolist(),
                 "vector": [
