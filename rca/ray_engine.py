@@ -40,8 +40,8 @@ from rca.settings import Settings
 
 EXPORT_COLUMNS = ["contact_id", "created_at", "text_hash", "text_norm", "vector"]
 #: Shuffle partitions of the period x theme groupby: the table is small (periods x themes), so
-#: a few partitions beat Ray's default of 200 tiny ones.
-GROUPBY_PARTITIONS = 4
+#: one partition beats Ray's default of 200 tiny ones.
+GROUPBY_PARTITIONS = 1
 
 
 @dataclass

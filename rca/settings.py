@@ -289,9 +289,16 @@ class Settings(BaseSettings):
         default=2_000, ge=100, description="Contacts per Parquet partition (a Ray block each)."
     )
     ray_actors: int = Field(
-        default=2, ge=1, description="Encoder actors; each loads the model once."
+        default=1,
+        ge=1,
+        description="Most encoder actors (each loads the model once); on a cluster, one per node.",
     )
-    ray_cpus_per_actor: float = Field(default=1.0, gt=0, description="CPUs Ray reserves per actor.")
+    ray_cpus_per_actor: float = Field(
+        default=1.0,
+        gt=0,
+        description="CPUs Ray reserves per actor; on a cluster, a node's cores (ONNX Runtime "
+        "runs on every core the actor may use, so two actors on one node compete).",
+    )
     # --- end of refresh and Ray. -----------------------------------------------------------------
 
     @field_validator("timezone")

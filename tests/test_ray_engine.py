@@ -56,9 +56,9 @@ def test_ray_engine_matches_the_single_process_path(
 ) -> None:
     from rca.refresh import refresh
 
-    # 100-row partitions: the ~220 contacts to process span three Parquet files
+    # 100-row partitions: the ~220 contacts to process span three Parquet files, two actors
     local = copy_home(fitted_demo, tmp_path / "local")
-    on_ray = copy_home(fitted_demo, tmp_path / "ray", ray_partition_rows=100)
+    on_ray = copy_home(fitted_demo, tmp_path / "ray", ray_partition_rows=100, ray_actors=2)
     export = tmp_path / "exports" / "today.csv"
     new = write_new_contacts(local, export)
 
