@@ -197,18 +197,27 @@ class Snapshot:
 
     def drivers(self, period: Period, top: int, n_examples: int = 2) -> dict[str, Any]:
         """The top drivers, each with `n_examples` representative cases."""
-        payload = dict(self.ranking(period))
-        drivers = []
-        for driver in payload["drivers"][:top]:
-            theme = driver["theme_id"]
-            cases = (
-                case_records(self.examples(theme, "representative", n_examples))
-                if theme in self.themes.index
-                else []
-            )
-            drivers.append({**driver, "examples": cases})
-        payload["drivers"] = drivers
-        return payload
+
+        def compute() -> dict[str, Any]:
+            payload = dict(self.ranking(period))
+            payload["drivers"] = [
+                {
+                    **driver,
+                    "examples": self.cases(driver["theme_id"], "representative", n_examples)
+                    if driver["theme_id"] in self.themes.index
+                    else [],
+                }
+                for driver in payload["drivers"][:top]
+            ]
+            return payload
+
+        return self.memo(("drivers", period.name, top, n_examples), compute)
+
+    def cases(self, theme_id: str, kind: str, n: int) -> list[dict[str, Any]]:
+        """`examples` as JSON-able records (what pages and the drivers list show)."""
+        return self.memo(
+            ("cases", theme_id, kind, n), lambda: case_records(self.examples(theme_id, kind, n))
+        )
 
     def root_cause(self, theme_id: str, period: Period) -> dict[str, Any]:
         """The spike's attribution when the theme spikes; else how its mix differs from all."""

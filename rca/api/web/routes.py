@@ -21,7 +21,7 @@ from rca.api.snapshot import Snapshot
 from rca.api.web.charts import series_svg
 from rca.api.web.session import COOKIE, LOGIN_CSRF_COOKIE, Session, SessionCodec, same_token
 from rca.errors import RcaError
-from rca.examples import KINDS, case_records, cases_to_csv
+from rca.examples import KINDS, cases_to_csv
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -190,10 +190,10 @@ def theme_page(
         ),
         "root_cause": snapshot.root_cause(theme_id, chosen),
         "repeats": snapshot.repeat_figures(theme_id, chosen),
-        "chains": case_records(snapshot.examples(theme_id, "repeat", 3)),
+        "chains": snapshot.cases(theme_id, "repeat", 3),
         "kind": kind,
         "kinds": KINDS,
-        "cases": case_records(snapshot.examples(theme_id, kind, 10)),
+        "cases": snapshot.cases(theme_id, kind, 10),
         "lineage": snapshot.lineage(theme_id),
         "csv_url": f"/ui/themes/{quote(theme_id)}/examples.csv?kind={kind}",
     }
