@@ -159,6 +159,11 @@ class Snapshot:
             ),
         )
 
+    def theme_figures(self, theme_id: str, period: Period) -> dict[str, Any]:
+        """One theme's row of `theme_rows`."""
+        rows = self.theme_rows(period)
+        return rows.loc[rows["theme_id"] == theme_id].iloc[0].to_dict()
+
     def figures(self) -> pd.DataFrame:
         """Repeat figures per (period, problem theme): what the driver ranking is built on."""
         return self.memo(

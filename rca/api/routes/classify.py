@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
@@ -12,21 +13,27 @@ from rca.api.schemas import Classification, ClassifyIn, ClassifyOut
 from rca.api.snapshot import Snapshot
 from rca.api.state import ServiceState
 from rca.redact import redact
+from rca.settings import Settings
 from rca.textnorm import normalise_for_embedding
 
 router = APIRouter(prefix="/v1", tags=["classify"], dependencies=[Writer])
 
 
-def classify_texts(state: ServiceState, snapshot: Snapshot, texts: list[str]) -> ClassifyOut:
+def prepare_texts(settings: Settings, texts: list[str]) -> list[str]:
     """Redact and normalise as ingest does, so a text gets the theme it would get stored."""
-    digits = state.settings.redact_min_digit_run
-    max_chars = state.settings.max_text_chars
-    prepared = [normalise_for_embedding(redact(t[:max_chars], min_digit_run=digits)) for t in texts]
+    digits, max_chars = settings.redact_min_digit_run, settings.max_text_chars
+    return [normalise_for_embedding(redact(t[:max_chars], min_digit_run=digits)) for t in texts]
+
+
+def classify_vectors(
+    state: ServiceState, snapshot: Snapshot, texts: list[str]
+) -> tuple[ClassifyOut, np.ndarray]:
+    """The answer and the texts' vectors (the dashboard looks for nearest cases with them)."""
     catalog = snapshot.catalog
-    vectors = state.encoder(catalog).encode(prepared, progress=False)
+    vectors = state.encoder(catalog).encode(prepare_texts(state.settings, texts), progress=False)
     ids, scores = catalog.assign(vectors)
     labels = dict(zip(catalog.theme_ids, catalog.labels, strict=True))
-    return ClassifyOut(
+    out = ClassifyOut(
         model_version=catalog.model_version,
         threshold=float(catalog.assign_threshold),
         results=[
@@ -36,6 +43,11 @@ def classify_texts(state: ServiceState, snapshot: Snapshot, texts: list[str]) ->
             for i, s in zip(ids, scores, strict=True)
         ],
     )
+    return out, vectors
+
+
+def classify_texts(state: ServiceState, snapshot: Snapshot, texts: list[str]) -> ClassifyOut:
+    return classify_vectors(state, snapshot, texts)[0]
 
 
 @router.post("/classify", response_model=ClassifyOut, responses=WRITE_ERRORS)

@@ -125,8 +125,7 @@ def theme_detail(
     chosen = snapshot.period(period)
 
     def build() -> ThemeDetail:
-        rows = snapshot.theme_rows(chosen)
-        figures = rows.loc[rows["theme_id"] == theme_id].iloc[0].to_dict()
+        figures = snapshot.theme_figures(theme_id, chosen)
         return ThemeDetail(
             period=chosen.name,
             period_start=chosen.start,

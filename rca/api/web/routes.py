@@ -175,12 +175,11 @@ def theme_page(
     ctx = _common(snapshot, session, period)
     chosen = ctx["period"]
     kind = kind if kind in KINDS else "representative"
-    rows = snapshot.theme_rows(chosen)
     series = snapshot.series(theme_id, chosen)
     names = [p["period"] for p in series]
     ctx |= {
         "theme": theme,
-        "figures": rows.loc[rows["theme_id"] == theme_id].iloc[0].to_dict(),
+        "figures": snapshot.theme_figures(theme_id, chosen),
         "series": series,
         "chart": series_svg(
             names,
@@ -233,7 +232,7 @@ def classify_page(
     text: Annotated[str, Form(max_length=10_000)] = "",
     csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> HTMLResponse:
-    from rca.api.routes.classify import classify_texts
+    from rca.api.routes.classify import classify_vectors
 
     ctx = _common(snapshot, session, "latest") | {"text": text, "result": None}
     if not same_token(session.csrf, csrf):
@@ -243,24 +242,13 @@ def classify_page(
         return _render(request, "classify.html", ctx | {"error": message}, 403)
     if not text.strip():
         return _render(request, "classify.html", ctx | {"error": "Paste a contact text."}, 422)
-    out = classify_texts(state, snapshot, [text])
+    out, vectors = classify_vectors(state, snapshot, [text])
     result = out.results[0].model_dump()
     nearest = []
     if result["theme_id"]:
-        vector = state.encoder(snapshot.catalog).encode([_prepared(state, text)], progress=False)[0]
-        nearest = snapshot.nearest_cases(result["theme_id"], vector, 3)
+        nearest = snapshot.nearest_cases(result["theme_id"], vectors[0], 3)
     ctx |= {"result": result, "nearest": nearest, "threshold": out.threshold}
     return _render(request, "classify.html", ctx)
-
-
-def _prepared(state: Any, text: str) -> str:
-    from rca.redact import redact
-    from rca.textnorm import normalise_for_embedding
-
-    digits = state.settings.redact_min_digit_run
-    return normalise_for_embedding(
-        redact(text[: state.settings.max_text_chars], min_digit_run=digits)
-    )
 
 
 @router.get("/model", response_class=HTMLResponse)
