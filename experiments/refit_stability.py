@@ -58,9 +58,7 @@ def main() -> None:
         "banking77-all": banking77("all"),
         "bitext-all": bitext("all"),
     }
-    print(
-        "| dataset | same id, lineage only | same id, hysteresis | NMI refit | NMI reconciled |"
-    )
+    print("| dataset | same id, lineage only | same id, hysteresis | NMI refit | NMI reconciled |")
     print("|---|---|---|---|---|")
     for name, ds in sets.items():
         r = study(ds)

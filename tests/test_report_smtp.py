@@ -57,7 +57,8 @@ class Recorder:
 
 def _authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:  # noqa: ANN001
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        USER.encode(), PASSWORD.encode()
+        USER.encode(),
+        PASSWORD.encode(),
     )
     return AuthResult(success=ok, handled=False)
 
@@ -245,8 +246,14 @@ def test_starttls_with_login(report_home: Path, tmp_path: Path) -> None:
     controller = _serve(handler, tls_context=context, require_starttls=True,
                         authenticator=_authenticator)  # fmt: skip
     try:
-        settings = _settings(report_home, controller.port, smtp_security="starttls",
-                             smtp_username=USER, smtp_password=PASSWORD, smtp_ca_file=cert)
+        settings = _settings(
+            report_home,
+            controller.port,
+            smtp_security="starttls",
+            smtp_username=USER,
+            smtp_password=PASSWORD,
+            smtp_ca_file=cert,
+        )
         outcome = run_report(settings, period=PERIOD, recipients=["tls@example.com"], now=NOW)
         untrusted = _settings(report_home, controller.port, smtp_security="starttls",
                               smtp_username=USER, smtp_password=PASSWORD)  # fmt: skip

@@ -78,11 +78,7 @@ def parse_recipients(value: str | Sequence[str]) -> list[str]:
 
 def render_report(model: ReportModel, image_src: dict[str, str] | None = None) -> RenderedReport:
     """Charts and both parts; `image_src` defaults to the charts' file names."""
-    images = {
-        s.chart_name: render_chart(s.chart)
-        for s in model.charted()
-        if s.chart is not None
-    }
+    images = {s.chart_name: render_chart(s.chart) for s in model.charted() if s.chart is not None}
     src = image_src if image_src is not None else {name: name for name in images}
     return RenderedReport(model, render_text(model), render_html(model, src), images)
 
