@@ -77,7 +77,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         exports = {
-            n: new_contacts(work / f"n{n}", n, data_dir) for n in {*args.sizes, args.ray_size}
+            n: new_contacts(work / f"n{n}", n, data_dir)
+            for n in {*args.sizes, *([args.ray_size] if args.ray_size else [])}
         }
         for n in args.sizes:
             rows.append(run_once(args.store, work, exports[n], "local"))
