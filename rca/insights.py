@@ -47,10 +47,10 @@ class RepeatAnalysis:
     rules: RepeatRules
 
 
-def _vectors_for(
+def cached_vectors(
     con: duckdb.DuckDBPyConnection, model_id: str, hashes: pd.Series, rows: np.ndarray
-) -> np.ndarray | None:
-    """Vectors aligned with `hashes` for `rows` (zeros elsewhere and where none is cached)."""
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(those of `rows` whose text has a cached vector, their vectors), or None if none has."""
     if not len(hashes):
         return None
     wanted = hashes.iloc[rows]
@@ -58,9 +58,19 @@ def _vectors_for(
     have = rows[~wanted.isin(absent).to_numpy()]
     if not len(have):
         return None
-    found = read_vectors(con, model_id, hashes.iloc[have])
-    vectors = np.zeros((len(hashes), found.shape[1]), np.float32)
-    vectors[have] = found
+    return have, read_vectors(con, model_id, hashes.iloc[have])
+
+
+def _vectors_for(
+    con: duckdb.DuckDBPyConnection, model_id: str, hashes: pd.Series, rows: np.ndarray
+) -> np.ndarray | None:
+    """Vectors aligned with `hashes` for `rows` (zeros elsewhere and where none is cached)."""
+    found = cached_vectors(con, model_id, hashes, rows)
+    if found is None:
+        return None
+    have, vectors_of_have = found
+    vectors = np.zeros((len(hashes), vectors_of_have.shape[1]), np.float32)
+    vectors[have] = vectors_of_have
     return vectors
 
 

@@ -145,7 +145,7 @@ class Snapshot:
         report = self.spikes(period)
         if report is None:
             return {}
-        return {s["theme_id"]: f"{s['kind']} ({s['severity']})" for s in report.spikes}
+        return {t: c["spike_status"] for t, c in report.driver_context().items()}
 
     def theme_rows(self, period: Period) -> pd.DataFrame:
         return self.memo(
@@ -302,15 +302,15 @@ class Snapshot:
         """(row numbers in the analysis frame, their vectors) of the theme's contacts."""
 
         def compute() -> tuple[np.ndarray, np.ndarray]:
-            from rca.insights import _vectors_for
+            from rca.insights import cached_vectors
 
             marked = self.analysis.marked.reset_index(drop=True)
             rows = np.flatnonzero((marked["theme_id"] == theme_id).fillna(False).to_numpy(bool))
             with Store(self.settings.store_path).read() as con:
-                vectors = _vectors_for(con, self.analysis.model_id, marked["text_hash"], rows)
-            if vectors is None:
+                found = cached_vectors(con, self.analysis.model_id, marked["text_hash"], rows)
+            if found is None:
                 return rows[:0], np.zeros((0, 1), np.float32)
-            return rows, vectors[rows]
+            return found  # only the members' vectors, not a frame-sized matrix
 
         return self.memo(("members", theme_id), compute)
 
