@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import deque
 
 from rca.api.auth import KeyRing
-from rca.api.snapshot import Snapshot, load_snapshot, store_fingerprint
+from rca.api.snapshot import SERIES_PERIODS, Snapshot, load_snapshot, store_fingerprint
 from rca.cluster.catalog import ThemeCatalog
 from rca.embed.encoder import Encoder
 from rca.errors import NotReadyError, RcaError
@@ -35,12 +34,9 @@ class ServiceState:
         self._recent: deque[Snapshot] = deque(maxlen=KEPT_SNAPSHOTS)
         self._error: str | None = "not loaded yet"
         self._keyring = KeyRing.from_settings(settings)
-        self._encoders: dict[str, Encoder] = {}
         self._refresh_lock = threading.Lock()
-        self._encoder_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.last_check: float | None = None
         self.warming = False  # theme pages being precomputed in the background
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -70,6 +66,10 @@ class ServiceState:
         self.warming = True
         try:
             latest = snapshot.period("latest")
+            for period in [p for p in snapshot.analysis.periods if p.start < latest.end][
+                -SERIES_PERIODS:
+            ]:
+                snapshot.spikes(period)  # the red points on every theme chart
             for theme_id in snapshot.themes["theme_id"]:
                 if self._stop.is_set() or snapshot is not self._current:
                     return
@@ -85,7 +85,6 @@ class ServiceState:
     def refresh(self, *, force: bool = False) -> bool:
         """Build and swap in a new snapshot if the store changed; True when one was swapped."""
         with self._refresh_lock:
-            self.last_check = time.time()
             try:
                 fingerprint = store_fingerprint(self.settings)
                 if fingerprint is None:
@@ -115,8 +114,6 @@ class ServiceState:
         latest = snapshot.period("latest")
         snapshot.theme_rows(latest)
         snapshot.drivers(latest, WARM_TOP)
-        for period in [p for p in snapshot.analysis.periods if p.start < latest.end][-12:]:
-            snapshot.spikes(period)  # the dashboard marks each chart's spikes
         self.encoder(snapshot.catalog)
 
     def current(self) -> Snapshot:
@@ -152,11 +149,8 @@ class ServiceState:
         return self._keyring
 
     def encoder(self, catalog: ThemeCatalog) -> Encoder:
-        """One loaded encoder per model id for the life of the process."""
-        with self._encoder_lock:
-            if catalog.encoder_id not in self._encoders:
-                self._encoders[catalog.encoder_id] = _loaded_encoder(self.settings, catalog)
-            return self._encoders[catalog.encoder_id]
+        """The catalog's encoder, loaded once per process (see `_loaded_encoder`)."""
+        return _loaded_encoder(self.settings, catalog)
 
 
 _ENCODERS: dict[tuple[str, ...], Encoder] = {}
