@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from rca.api.problems import PROBLEM_JSON, Problem
 from rca.api.snapshot import Snapshot
+from rca.examples import cases_to_csv
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -43,3 +44,17 @@ def cached_json(
     """
     body = snapshot.memo(("json", *key), lambda: build().model_dump_json().encode())
     return Response(body, media_type="application/json")
+
+
+def cases_csv(snapshot: Snapshot, theme_id: str, kind: str, n: int) -> Response:
+    """A theme's cases as a spreadsheet-safe CSV download (UTF-8 with BOM), built once per
+    snapshot; the API's `format=csv` and the dashboard's download link both answer with it."""
+    body = snapshot.memo(
+        ("csv", theme_id, kind, n),
+        lambda: cases_to_csv(snapshot.examples(theme_id, kind, n), bom=True),
+    )
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{theme_id}-{kind}.csv"'},
+    )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 from rca.api.auth import Reader
 from rca.api.deps import SettingsDep, SnapshotDep, StateDep
 from rca.api.pagination import Cursor, decode_cursor, encode_cursor
-from rca.api.routes.common import READ_ERRORS, cached_json, check_max, problems
+from rca.api.routes.common import READ_ERRORS, cached_json, cases_csv, check_max, problems
 from rca.api.schemas import (
     CaseFormat,
     ExampleKind,
@@ -23,7 +23,6 @@ from rca.api.schemas import (
 )
 from rca.api.snapshot import Snapshot
 from rca.errors import InvalidInputError
-from rca.examples import case_records, cases_to_csv
 
 router = APIRouter(prefix="/v1/themes", tags=["themes"], dependencies=[Reader])
 
@@ -183,15 +182,7 @@ def theme_examples(
                 theme_id=theme_id,
                 kind=kind,
                 n=n,
-                items=clean(case_records(snapshot.examples(theme_id, kind.value, n))),
+                items=clean(snapshot.cases(theme_id, kind.value, n)),
             ),
         )
-    csv = snapshot.memo(
-        ("csv", theme_id, kind.value, n),
-        lambda: cases_to_csv(snapshot.examples(theme_id, kind.value, n), bom=True),
-    )
-    return Response(
-        csv,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{theme_id}-{kind.value}.csv"'},
-    )
+    return cases_csv(snapshot, theme_id, kind.value, n)

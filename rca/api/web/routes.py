@@ -17,16 +17,17 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from rca.api.deps import SnapshotDep, StateDep
+from rca.api.routes.common import cases_csv
 from rca.api.snapshot import Snapshot
 from rca.api.web.charts import series_svg
 from rca.api.web.session import COOKIE, LOGIN_CSRF_COOKIE, Session, SessionCodec, same_token
-from rca.errors import RcaError
-from rca.examples import KINDS, cases_to_csv
+from rca.examples import KINDS
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PICKER_PERIODS = 26
+CSV_CASES = 50
 
 
 class LoginRequired(Exception):
@@ -206,15 +207,7 @@ def theme_csv(
     snapshot: SnapshotDep,
     kind: Annotated[str, Query(max_length=32)] = "representative",
 ) -> Response:
-    snapshot.require_theme(theme_id)
-    if kind not in KINDS:
-        raise RcaError(f"kind must be one of {', '.join(KINDS)}")
-    body = cases_to_csv(snapshot.examples(theme_id, kind, 50), bom=True)
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{theme_id}-{kind}.csv"'},
-    )
+    return cases_csv(snapshot, theme_id, kind, CSV_CASES)  # checks the theme and the kind
 
 
 @router.get("/classify", response_class=HTMLResponse)
