@@ -276,6 +276,16 @@ class Snapshot:
         record = row.iloc[0]
         return {k: _plain(record[k]) for k in keys}
 
+    def period_volume(self, period: Period) -> int:
+        """All contacts in `period`, unassigned included (0 for a period without data)."""
+
+        def compute() -> int:
+            created = pd.to_datetime(self.analysis.marked["created_at"], utc=True)
+            start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+            return int(((created >= start) & (created < end)).sum())
+
+        return self.memo(("volume", period.name), compute)
+
     def totals(self, period: Period, last: int = SERIES_PERIODS) -> list[dict[str, Any]]:
         """All contacts per period, the `last` periods up to `period`."""
 

@@ -91,8 +91,6 @@ def list_themes(
                     str(last["theme_id"]),
                 )  # fmt: skip
             )
-        created = pd.to_datetime(source.analysis.marked["created_at"], utc=True)
-        in_period = (created >= pd.Timestamp(chosen.start)) & (created < pd.Timestamp(chosen.end))
         return ThemePage(
             period=chosen.name,
             period_start=chosen.start,
@@ -100,7 +98,7 @@ def list_themes(
             model_version=source.model.model_version,
             sort=sort,
             total_themes=len(rows),
-            total_volume=int(in_period.sum()),
+            total_volume=source.period_volume(chosen),
             items=[ThemeSummary(**clean(r)) for r in page.drop(columns="_key").to_dict("records")],
             next_cursor=next_cursor,
         )
