@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from rca.ingest.mapping import Mapping, apply_mapping, default_mapping, load_mapping
@@ -24,7 +25,7 @@ from rca.ingest.validate import Rules, validate
 from rca.redact import redact
 from rca.settings import Settings
 from rca.store import Store
-from rca.store.contacts import log_ingest, quarantine_rows, upsert_contacts
+from rca.store.contacts import UpsertCounts, log_ingest, quarantine_rows, upsert_contacts
 
 
 @dataclass
@@ -132,6 +133,45 @@ def plan_file(
     return _Planned(raw, contacts, dims, rejects, summary)
 
 
+def write_plan(
+    con: duckdb.DuckDBPyConnection, plan: _Planned, *, ingest_id: str, now: datetime
+) -> UpsertCounts:
+    """Upsert one planned file's contacts, quarantine its rejects, log it; fills its summary.
+
+    The caller owns the transaction (files of one `rca ingest` and an API batch alike).
+    """
+    counts = upsert_contacts(con, plan.contacts, plan.dims, ingest_id=ingest_id, now=now)
+    quarantine_rows(
+        con,
+        plan.rejects,
+        file=str(plan.raw.path),
+        file_sha256=plan.raw.sha256,
+        ingest_id=ingest_id,
+        now=now,
+    )
+    summary = plan.summary
+    summary.inserted, summary.updated = counts.inserted, counts.updated
+    summary.unchanged = counts.unchanged
+    log_ingest(
+        con,
+        {
+            "ingest_id": ingest_id,
+            "file": summary.file,
+            "file_sha256": plan.raw.sha256,
+            "encoding": summary.encoding,
+            "started_at": now,
+            "finished_at": datetime.now(UTC),
+            "rows_read": summary.read,
+            "inserted": summary.inserted,
+            "updated": summary.updated,
+            "unchanged": summary.unchanged,
+            "quarantined": summary.quarantined,
+            "notes": "; ".join(summary.notes),
+        },
+    )
+    return counts
+
+
 def ingest_paths(
     specs: list[str],
     settings: Settings,
@@ -154,33 +194,5 @@ def ingest_paths(
     say(f"writing {total_rows} rows to {settings.store_path}")
     with Store(settings.store_path).write() as con:
         for plan in planned:
-            counts = upsert_contacts(con, plan.contacts, plan.dims, ingest_id=ingest_id, now=now)
-            quarantine_rows(
-                con,
-                plan.rejects,
-                file=str(plan.raw.path),
-                file_sha256=plan.raw.sha256,
-                ingest_id=ingest_id,
-                now=now,
-            )
-            summary = plan.summary
-            summary.inserted, summary.updated = counts.inserted, counts.updated
-            summary.unchanged = counts.unchanged
-            log_ingest(
-                con,
-                {
-                    "ingest_id": ingest_id,
-                    "file": summary.file,
-                    "file_sha256": plan.raw.sha256,
-                    "encoding": summary.encoding,
-                    "started_at": now,
-                    "finished_at": datetime.now(UTC),
-                    "rows_read": summary.read,
-                    "inserted": summary.inserted,
-                    "updated": summary.updated,
-                    "unchanged": summary.unchanged,
-                    "quarantined": summary.quarantined,
-                    "notes": "; ".join(summary.notes),
-                },
-            )
+            write_plan(con, plan, ingest_id=ingest_id, now=now)
     return IngestSummary(ingest_id, [p.summary for p in planned], time.perf_counter() - started)

@@ -19,11 +19,10 @@ from typing import Any
 import pandas as pd
 
 from rca.ingest.mapping import FIELDS, REQUIRED_FIELDS, normalise_name
-from rca.ingest.pipeline import plan_file
+from rca.ingest.pipeline import plan_file, write_plan
 from rca.ingest.read import LINE, RawTable, _cell
 from rca.settings import Settings
 from rca.store import Store
-from rca.store.contacts import log_ingest, quarantine_rows, upsert_contacts
 
 SOURCE = "api"
 
@@ -90,28 +89,7 @@ def ingest_records(
     raw = records_table(records, source=f"{source}:{ingest_id}")
     plan = plan_file(raw, None, settings, now)
     with Store(settings.store_path).write() as con:
-        counts = upsert_contacts(con, plan.contacts, plan.dims, ingest_id=ingest_id, now=now)
-        quarantine_rows(
-            con, plan.rejects, file=str(raw.path), file_sha256=raw.sha256, ingest_id=ingest_id,
-            now=now,
-        )  # fmt: skip
-        log_ingest(
-            con,
-            {
-                "ingest_id": ingest_id,
-                "file": str(raw.path),
-                "file_sha256": raw.sha256,
-                "encoding": raw.encoding,
-                "started_at": now,
-                "finished_at": datetime.now(UTC),
-                "rows_read": len(records),
-                "inserted": counts.inserted,
-                "updated": counts.updated,
-                "unchanged": counts.unchanged,
-                "quarantined": len(plan.rejects),
-                "notes": "",
-            },
-        )
+        counts = write_plan(con, plan, ingest_id=ingest_id, now=now)
     reasons = dict(zip(plan.rejects["line"].astype(int), plan.rejects["reason"], strict=True))
     ids = dict(
         zip(plan.contacts["source_line"].astype(int), plan.contacts["contact_id"], strict=True)
