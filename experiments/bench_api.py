@@ -20,9 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +29,7 @@ import httpx
 import numpy as np
 
 from rca.api.auth import hash_key, new_key
+from rca.api.server import serving
 from rca.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_api.md"
@@ -56,12 +54,6 @@ def _texts(n: int) -> Callable[[int], dict]:
         "My virtual card does not work online",
     ]
     return lambda i: {"texts": [f"{phrases[(i + j) % len(phrases)]} #{i}-{j}" for j in range(n)]}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _one(client: httpx.AsyncClient, route: Route, i: int) -> int:
@@ -183,26 +175,9 @@ def main() -> None:
 
     settings = Settings(home=args.home)
     key, writer_key = new_key(), new_key()
-    port = _free_port()
     keys = f'["reader:{hash_key(key)}:bench", "writer:{hash_key(writer_key)}:bench-writer"]'
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RCA_API_KEYS": keys}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "rca", "serve", "--home", str(settings.home), "--port", str(port),
-         "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        started = time.perf_counter()
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.perf_counter() - started > 300:
-                raise SystemExit("server did not become ready")
-            time.sleep(0.3)
+    started = time.perf_counter()
+    with serving(settings.home, env={"RCA_API_KEYS": keys}) as base:
         ready_s = time.perf_counter() - started
         while httpx.get(f"{base}/readyz", timeout=5).json().get("detail"):
             time.sleep(0.5)  # background warm-up of every theme page: measure after it
@@ -234,9 +209,6 @@ def main() -> None:
             Route("page /ui/model", "GET", "/ui/model"),
         ]
         rows += asyncio.run(run(base, key, pages, args, cookies=_session_cookies(base, key)))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     lines = [
         "# HTTP service benchmark",
         "",

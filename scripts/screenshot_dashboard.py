@@ -11,17 +11,15 @@ each page's load time as the browser saw it.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
+import json
 import time
+import urllib.request
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import sync_playwright
 
 from rca.api.auth import add_key
+from rca.api.server import serving
 from rca.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,12 +34,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=ROOT / ".rca")
@@ -50,26 +42,10 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(home=args.home)
     key = add_key(settings.resolved_api_keys_file, role="admin", name="screenshots", replace=True)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "rca", "serve", "--home", str(args.home), "--port", str(port),
-         "--log-level", "warning"],
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )  # fmt: skip
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        time.sleep(3)  # let the background warm-up of theme pages finish
+    with serving(args.home) as base:
+        while json.loads(urllib.request.urlopen(f"{base}/readyz").read()).get("detail"):
+            time.sleep(0.5)  # the background warm-up of every theme page
         shoot(base, key, args)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def shoot(base: str, key: str, args: argparse.Namespace) -> None:

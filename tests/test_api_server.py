@@ -11,7 +11,6 @@ import json
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -23,18 +22,13 @@ import pytest
 from conftest import copy_home, run_cli
 
 from rca.api.auth import hash_key, new_key
+from rca.api.server import free_port, is_ready, serving
 from rca.fit import fit_themes
 from rca.ingest.records import ingest_records
 from rca.settings import Settings
 
 pytestmark = pytest.mark.slow
 READER, WRITER = new_key(), new_key()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -44,38 +38,15 @@ def served(fitted_demo: Settings, tmp_path_factory: pytest.TempPathFactory):
     (settings.home / "mlflow.db").unlink()  # a fresh registry: this module fits and promotes
     first = fit_themes(settings, promote="auto")
     assert first.promoted and first.registry_version == "1"
-    port = free_port()
     env = {
-        **os.environ,
         "RCA_API_REFRESH_S": "0.5",
         "RCA_API_KEYS": f'["reader:{hash_key(READER)}:r", "writer:{hash_key(WRITER)}:w"]',
-        "HF_HUB_OFFLINE": "1",
     }
     log = settings.home / "server.log"
-    with log.open("w") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "rca", "serve", "--home", str(settings.home),
-             "--port", str(port)],
-            env=env, stdout=sink, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None, log.read_text()
-        time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"server not ready: {log.read_text()[-2000:]}")
-    client = httpx.Client(base_url=base, headers={"X-API-Key": READER}, timeout=30)
-    yield settings, client, log
-    client.close()
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serving(settings.home, env=env, log_path=log, log_level="info", timeout_s=120) as base:
+        client = httpx.Client(base_url=base, headers={"X-API-Key": READER}, timeout=30)
+        yield settings, client, log
+        client.close()
 
 
 def wait_for(predicate, seconds: float = 60.0) -> bool:
@@ -183,7 +154,7 @@ def test_demo_ends_serving_with_a_curl_line_that_works(tmp_path: Path) -> None:
             assert line or proc.poll() is None, "rca demo exited before serving"
         command = shlex.split(line.strip())
         assert command[0] == "curl" and f"127.0.0.1:{port}" in command[-1]
-        assert wait_for(lambda: _ready(f"http://127.0.0.1:{port}"), 120)
+        assert wait_for(lambda: is_ready(f"http://127.0.0.1:{port}"), 120)
         if shutil.which("curl"):  # the very line a user would paste
             out = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
             payload = json.loads(out.stdout)
@@ -194,10 +165,3 @@ def test_demo_ends_serving_with_a_curl_line_that_works(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-
-def _ready(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False

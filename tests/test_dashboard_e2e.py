@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from rca.api.auth import hash_key, new_key
+from rca.api.server import serving
 from rca.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -37,27 +33,9 @@ if not shutil.which(CHROMIUM):
 
 @pytest.fixture(scope="module")
 def base(fitted_demo: Settings):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RCA_UI_SECRET": "e2e-secret",
-           "RCA_API_KEYS": f'["reader:{hash_key(KEY)}:e2e"]'}  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rca", "serve", "--home", str(fitted_demo.home),
-         "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    env = {"RCA_UI_SECRET": "e2e-secret", "RCA_API_KEYS": f'["reader:{hash_key(KEY)}:e2e"]'}
+    with serving(fitted_demo.home, env=env, timeout_s=120) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -89,14 +89,13 @@ def _serve_demo(settings: Settings, port: int) -> None:
     import socket
 
     from rca.api.auth import add_key
+    from rca.api.server import free_port
     from rca.cli.cmd_serve import serve
 
     key = add_key(settings.resolved_api_keys_file, role="admin", name="demo", replace=True)
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", port)) == 0:  # taken: let the OS pick a free one
-            with socket.socket() as free:
-                free.bind(("127.0.0.1", 0))
-                port = free.getsockname()[1]
+            port = free_port()
     base = f"http://127.0.0.1:{port}"
     stderr("")
     stderr(f"API on the demo data: {base} (OpenAPI docs at {base}/docs); Ctrl-C stops it. Try:")
