@@ -5,15 +5,18 @@ so nothing is fetched from a hub at run time (`HF_HUB_OFFLINE=1` is forced here)
 L2-normalised float32, so a dot product is the cosine similarity everywhere downstream.
 
 Backends (`RCA_EMBED_BACKEND`, issue 8): `torch` (sentence-transformers), `onnx` (the same model
-exported to ONNX Runtime, fp32) and `onnx-int8` (that export, dynamically quantised); `auto` is
-`AUTO_BACKEND` on the CPU and `torch` on a GPU. Figures: experiments/results/embed_guard.md.
+exported to ONNX Runtime, fp32), `bf16` (the transformer in bfloat16 through PyTorch's oneDNN
+kernels, fast on CPUs with native bf16) and `onnx-int8` (the ONNX export, dynamically
+quantised); `auto` is `bf16` on a CPU with native bf16, else `onnx`, and `torch` (half
+precision) on a GPU. Figures: experiments/results/embed_guard.md.
 
-Cache key: `torch` and `onnx` share the model id because they are the same computation (cosine
-min 0.9999998 over all Banking77 texts, the difference is float rounding), so a store embedded
-with either keeps working with the other and a champion's `encoder_id` still matches.
-`onnx-int8` is an approximation (cosine min 0.970, mean 0.993) and gets its own id,
-`<model id>+int8`: its vectors never mix with full-precision ones, and switching to it
-re-embeds once instead of silently blending.
+Cache key: `torch`, `onnx` and `bf16` share the model id because their vectors agree to well
+within what changes a theme (cosine min 0.9999998 for onnx and 0.9999 for bf16 over all
+Banking77 texts, and every Banking77-test text keeps its theme under either), so a store
+embedded with one keeps working with the others and a champion's `encoder_id` still matches
+when the store moves to a CPU without bf16. `onnx-int8` is an approximation (cosine min 0.970,
+mean 0.993) and gets its own id, `<model id>+int8`: its vectors never mix with full-precision
+ones, and switching to it re-embeds once instead of silently blending.
 """
 
 from __future__ import annotations
@@ -33,15 +36,16 @@ from rca.errors import RcaError
 if TYPE_CHECKING:
     from rca.settings import Settings
 
-Backend = Literal["auto", "torch", "onnx", "onnx-int8"]
-BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8")
-#: The fastest CPU backend that passed the quality guard (experiments/results/embed_guard.md):
-#: fp32 ONNX, ~2.3x sentence-transformers with identical vectors. int8 is ~2x faster again but
-#: failed the guard (cosine min 0.970; Banking77-test accuracy 0.627 vs 0.661, ARI 0.517 vs
-#: 0.545), so it is opt-in.
+Backend = Literal["auto", "torch", "onnx", "bf16", "onnx-int8"]
+BACKENDS: tuple[str, ...] = ("torch", "onnx", "bf16", "onnx-int8")
+#: The fastest CPU backends that passed the quality guard (experiments/results/embed_guard.md):
+#: bf16 where the CPU multiplies bf16 in hardware (~1.5x fp32 ONNX on this machine), else fp32
+#: ONNX (~2.5x sentence-transformers, identical vectors). int8 is faster still without native
+#: bf16 but failed the guard (cosine min 0.970; Banking77-test accuracy -0.034), so it is opt-in.
+AUTO_BACKEND_BF16 = "bf16"
 AUTO_BACKEND = "onnx"
-#: Backends whose vectors differ from sentence-transformers' only by float rounding.
-SAME_VECTORS = frozenset({"torch", "onnx"})
+#: Backends whose vectors differ from sentence-transformers' by less than changes a theme.
+SAME_VECTORS = frozenset({"torch", "onnx", "bf16"})
 
 #: Files whose bytes identify a model: same files, same vectors, same cache entries.
 IDENTITY_FILES = ("modules.json", "config.json", "sentence_bert_config.json", "tokenizer.json")
@@ -98,12 +102,17 @@ def default_onnx_dir() -> Path:
 
 
 def resolve_backend(backend: str, device: str) -> str:
-    """`auto`: `torch` on a GPU (ONNX Runtime here is the CPU build), else `AUTO_BACKEND`."""
+    """`auto`: `torch` on a GPU (ONNX Runtime here is the CPU build); on a CPU `bf16` where it
+    multiplies bf16 in hardware, else `AUTO_BACKEND`."""
     if backend != "auto":
         if backend not in BACKENDS:
             raise RcaError(f"unknown embedding backend {backend!r}; one of auto, {BACKENDS}")
         return backend
-    return "torch" if resolve_device(device).startswith("cuda") else AUTO_BACKEND
+    if resolve_device(device).startswith("cuda"):
+        return "torch"
+    from rca.embed.bf16_backend import native_bf16
+
+    return AUTO_BACKEND_BF16 if native_bf16() else AUTO_BACKEND
 
 
 def backend_model_id(base_id: str, backend: str) -> str:
@@ -138,6 +147,14 @@ class Encoder:
         self.last_stats: EncodeStats | None = None
 
     def _load(self) -> Any:
+        os.environ["HF_HUB_OFFLINE"] = "1"  # never reach for a hub at run time
+        if self._model is None and self.backend == "bf16":
+            from rca.embed.bf16_backend import Bf16SentenceEncoder
+
+            try:
+                self._model = Bf16SentenceEncoder(self.model_path, batch_size=self.batch_size)
+            except (OSError, ValueError, KeyError) as exc:
+                raise RcaError(f"cannot load model {self.model_path} in bf16: {exc}") from exc
         if self._model is None and self.backend != "torch":
             from rca.embed.onnx_backend import OnnxSentenceEncoder
 
@@ -151,7 +168,6 @@ class Encoder:
             except (OSError, ValueError, KeyError) as exc:
                 raise RcaError(f"cannot load model {self.model_path} for ONNX: {exc}") from exc
         if self._model is None:
-            os.environ["HF_HUB_OFFLINE"] = "1"  # never reach for a hub at run time
             from sentence_transformers import SentenceTransformer
 
             device = resolve_device(self.device)

@@ -1,0 +1,132 @@
+"""The sentence-transformers pipeline around a transformer, shared by the fast CPU backends.
+
+Why: throughput on a CPU is decided as much by what surrounds the transformer as by the
+transformer itself. Texts are tokenised by the folder's Rust fast tokenizer in a background
+thread while the previous chunk runs, sorted by token count and run as length-bucketed batches
+(so almost no padding is computed), then mean-pooled over the attention mask and
+L2-normalised, exactly as the folder's `1_Pooling` and `Normalize` modules do. A backend only
+supplies `_hidden(ids, types, mask)`: the transformer's last hidden state as float32.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rca.errors import RcaError
+
+#: Texts tokenised together, sorted by length and run as batches; bounds memory for 1M texts
+#: and is large enough that nearly every batch holds texts of one length.
+CHUNK_TEXTS = 8192
+
+
+def cpu_threads() -> int:
+    """Cores this process may use (the affinity mask, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def pipeline_config(model_path: Path) -> tuple[int, str]:
+    """(max_seq_length, pooling mode) as the sentence-transformers folder declares them."""
+    sbert = model_path / "sentence_bert_config.json"
+    max_len = json.loads(sbert.read_text()).get("max_seq_length", 512) if sbert.exists() else 512
+    config = json.loads((model_path / "config.json").read_text())
+    max_len = min(int(max_len), int(config.get("max_position_embeddings", max_len)))
+    pooling = model_path / "1_Pooling" / "config.json"
+    mode = "mean"
+    if pooling.exists():
+        pool = json.loads(pooling.read_text())
+        modes = [k for k, v in pool.items() if k.startswith("pooling_mode_") and v is True]
+        if modes not in (["pooling_mode_mean_tokens"], ["pooling_mode_cls_token"]):
+            raise RcaError(f"{model_path}: pooling {modes} is not supported by this backend")
+        mode = "mean" if modes == ["pooling_mode_mean_tokens"] else "cls"
+    return max_len, mode
+
+
+def padded(encodings: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(input ids, token type ids, attention mask), padded to the batch's longest text."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    types = np.zeros_like(ids)
+    mask = np.zeros_like(ids)
+    for row, enc in enumerate(encodings):
+        n = len(enc.ids)
+        ids[row, :n] = enc.ids
+        types[row, :n] = enc.type_ids
+        mask[row, :n] = 1
+    return ids, types, mask
+
+
+def pooled(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
+    """Mean (over real tokens) or CLS pooling, then L2 normalisation, as float32 rows."""
+    if mode == "cls":
+        vectors = hidden[:, 0, :].astype(np.float32)
+    else:
+        weights = mask[:, :, None].astype(np.float32)
+        summed = np.einsum("btd,btx->bd", hidden, weights)
+        vectors = summed / np.clip(weights.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+class BucketedEncoder:
+    """Normalised sentence embeddings in input order; subclasses implement `_hidden`."""
+
+    def __init__(self, model_path: str | Path, *, batch_size: int = 64) -> None:
+        from tokenizers import Tokenizer
+
+        self.model_path = Path(model_path)
+        self.batch_size = batch_size
+        self.max_length, self.pooling = pipeline_config(self.model_path)
+        tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
+        tokenizer.no_padding()  # each batch is padded to its own longest text
+        tokenizer.enable_truncation(max_length=self.max_length)
+        self.tokenizer = tokenizer
+        self.dimension = int(
+            json.loads((self.model_path / "config.json").read_text())["hidden_size"]
+        )
+
+    def _hidden(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The transformer's last hidden state, (batch, tokens, dimension) float32."""
+        raise NotImplementedError
+
+    def _tokenise(self, texts: Sequence[str]) -> list[Any]:
+        return self.tokenizer.encode_batch(list(texts))
+
+    def _run(self, encodings: list[Any]) -> np.ndarray:
+        """Pooled, normalised vectors of one batch."""
+        ids, types, mask = padded(encodings)
+        return pooled(self._hidden(ids, types, mask), mask, self.pooling)
+
+    def _chunks(self, texts: Sequence[str]) -> Iterator[tuple[int, list[Any]]]:
+        """(start, encodings) per chunk; the next chunk is tokenised while this one runs."""
+        starts = range(0, len(texts), CHUNK_TEXTS)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = None
+            for start in starts:
+                nxt = pool.submit(self._tokenise, texts[start : start + CHUNK_TEXTS])
+                if pending is not None:
+                    yield pending[0], pending[1].result()
+                pending = (start, nxt)
+            if pending is not None:
+                yield pending[0], pending[1].result()
+
+    def encode(self, texts: Sequence[str], progress: Any = None) -> np.ndarray:
+        """Vectors in the order of ``texts``; ``progress`` (a tqdm-like bar) is advanced."""
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start, encodings in self._chunks(texts):
+            order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+            for b in range(0, len(order), self.batch_size):
+                rows = order[b : b + self.batch_size]
+                out[start + rows] = self._run([encodings[i] for i in rows])
+                if progress is not None:
+                    progress.update(len(rows))
+        return out
