@@ -25,8 +25,8 @@ import numpy as np
 
 from experiments.datasets import banking77, bitext, embed_set
 from rca.cluster.model import ThemeModel
-from rca.embed.bf16_backend import native_bf16
 from rca.embed.encoder import BACKENDS, Encoder, resolve_backend
+from rca.embed.half_backend import native_bf16
 from rca.metrics import cluster_scores
 
 RESULTS = Path(__file__).resolve().parent / "results" / "embed_guard.md"

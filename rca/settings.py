@@ -245,11 +245,11 @@ class Settings(BaseSettings):
     # --- end of HTTP service. --------------------------------------------------------------------
 
     # --- Scale (issue 8): rca/embed/*_backend.py, sampled fit in rca/cluster/model.py. ---
-    embed_backend: Literal["auto", "torch", "onnx", "bf16", "onnx-int8"] = Field(
+    embed_backend: Literal["auto", "torch", "onnx", "half", "onnx-int8"] = Field(
         default="auto",
-        description="Embedding engine; auto = the fastest CPU backend that passed the quality "
-        "guard (bf16 on a CPU with native bf16, else onnx; see "
-        "experiments/results/embed_guard.md), torch in half precision on a GPU.",
+        description="Embedding engine; auto = the fastest backend that passed the quality "
+        "guard: half (bf16) on a CPU with native bf16, else onnx (see "
+        "experiments/results/embed_guard.md); half (fp16) on a GPU.",
     )
     fit_max_samples: int | None = Field(
         default=25_000,

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rca.embed.bf16_backend import cpu_flags, native_bf16
 from rca.embed.encoder import Encoder, backend_model_id, resolve_backend
+from rca.embed.half_backend import cpu_flags, native_bf16
 from rca.errors import RcaError
 
 pytestmark = pytest.mark.slow
@@ -58,18 +58,21 @@ def test_onnx_matches_sentence_transformers(
     assert encoder.model_id == Encoder(model_path, backend="torch").model_id
 
 
-def test_bf16_matches_sentence_transformers(
+def test_half_on_a_cpu_is_bf16_and_matches_sentence_transformers(
     model_path: str, texts: list[str], reference: np.ndarray
 ) -> None:
     """bf16 products with fp32 accumulation: the same vectors to 1e-3 on every text (runs
     emulated, slower, on a CPU without native bf16; the vectors are the same)."""
-    encoder = Encoder(model_path, device="cpu", backend="bf16", batch_size=32)
+    import torch
+
+    encoder = Encoder(model_path, device="cpu", backend="half", batch_size=32)
     vectors = encoder.encode(texts)
     assert vectors.dtype == np.float32 and vectors.shape == reference.shape
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     cosine = np.sum(vectors * reference, axis=1)
     assert cosine.min() >= BF16_MIN_COSINE
     assert cosine.min() < 1.0 - 1e-7  # really computed in bf16, not fp32
+    assert encoder._load().dtype == torch.bfloat16
     assert encoder.model_id == Encoder(model_path, backend="torch").model_id
 
 
@@ -82,7 +85,7 @@ def test_int8_is_close_and_has_its_own_cache_key(
     assert encoder.model_id == f"{encoder.base_model_id}+int8"
 
 
-@pytest.mark.parametrize("backend", ["onnx", "bf16"])
+@pytest.mark.parametrize("backend", ["onnx", "half"])
 def test_order_is_kept_with_mixed_lengths(model_path: str, onnx_dir, backend: str) -> None:
     """Length bucketing sorts texts internally; the output must follow the input order."""
     long = "my card payment was declined at the shop and I was charged twice " * 12
@@ -118,7 +121,7 @@ def test_native_bf16_from_cpu_flags() -> None:
     assert "avx512_bf16" in cpu_flags(X86_ZEN4)
 
 
-def test_auto_is_bf16_only_where_the_cpu_has_it() -> None:
+def test_auto_is_half_on_a_cpu_only_with_native_bf16() -> None:
     """`auto` on a CPU: bf16 with native bf16, else fp32 ONNX; both share the cache key."""
-    assert resolve_backend("auto", "cpu") == ("bf16" if native_bf16() else "onnx")
-    assert backend_model_id("m-abc", "bf16") == "m-abc"
+    assert resolve_backend("auto", "cpu") == ("half" if native_bf16() else "onnx")
+    assert backend_model_id("m-abc", "half") == "m-abc"

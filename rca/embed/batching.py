@@ -4,8 +4,9 @@ Why: throughput on a CPU is decided as much by what surrounds the transformer as
 transformer itself. Texts are tokenised by the folder's Rust fast tokenizer in a background
 thread while the previous chunk runs, sorted by token count and run as length-bucketed batches
 (so almost no padding is computed), then mean-pooled over the attention mask and
-L2-normalised, exactly as the folder's `1_Pooling` and `Normalize` modules do. A backend only
-supplies `_hidden(ids, types, mask)`: the transformer's last hidden state as float32.
+L2-normalised, exactly as the folder's `1_Pooling` and `Normalize` modules do. A backend
+supplies `_hidden(ids, types, mask)`, the transformer's last hidden state as float32, or
+overrides `_run` to pool where the hidden state lives (a GPU).
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def pooled(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
 
 
 class BucketedEncoder:
-    """Normalised sentence embeddings in input order; subclasses implement `_hidden`."""
+    """Normalised sentence embeddings in input order; subclasses implement `_hidden` (or
+    `_run`)."""
 
     def __init__(self, model_path: str | Path, *, batch_size: int = 64) -> None:
         from tokenizers import Tokenizer
