@@ -33,17 +33,12 @@ class AssignResult:
 def encoder_for(settings: Settings, catalog: ThemeCatalog) -> Encoder:
     """The configured encoder, refused if it is not the one the catalog was fitted with.
 
-    With `RCA_EMBED_BACKEND=auto`, a champion fitted on full-precision vectors (torch or onnx,
-    one model id) is served by the fp32 ONNX backend, so a store from before the backend
-    setting keeps assigning without a refit.
+    `auto` always resolves to a full-precision backend (torch, onnx or half: one model id), so
+    a champion fitted on any of them keeps assigning on any machine without a refit; only an
+    explicit `onnx-int8` (its own id) against a full-precision champion, or the reverse, is
+    refused.
     """
     encoder = encoder_from_settings(settings)
-    if (
-        encoder.model_id != catalog.encoder_id
-        and settings.embed_backend == "auto"
-        and catalog.encoder_id == encoder.base_model_id
-    ):
-        encoder = encoder_from_settings(settings.model_copy(update={"embed_backend": "onnx"}))
     if encoder.model_id != catalog.encoder_id:
         raise RcaError(
             f"champion {catalog.model_version} was fitted with encoder {catalog.encoder_id}, "
