@@ -2,9 +2,10 @@
 
 A local Ray instance with 2 CPUs (real Ray Data: Parquet partitions, an actor pool that loads
 the real encoder, a distributed groupby); the same new contacts are refreshed in two copies of
-one fitted store, once per engine, and the stores and counts compared. The default backend
-(fp32 ONNX) gives each text the same vector whatever batch it is in, so vectors may be
-compared across engines that batch differently.
+one fitted store, once per engine, and the stores and counts compared. Every fast backend (fp32
+ONNX, bf16) batches texts of one token count only, so each text gets the same vector whatever
+partition or batch it lands in, and vectors may be compared across engines that split the
+texts differently.
 """
 
 from __future__ import annotations

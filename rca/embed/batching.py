@@ -2,11 +2,16 @@
 
 Why: throughput on a CPU is decided as much by what surrounds the transformer as by the
 transformer itself. Texts are tokenised by the folder's Rust fast tokenizer in a background
-thread while the previous chunk runs, sorted by token count and run as length-bucketed batches
-(so almost no padding is computed), then mean-pooled over the attention mask and
+thread while the previous chunk runs, sorted by token count and run in batches of texts of one
+token count (so no padding is computed), then mean-pooled over the attention mask and
 L2-normalised, exactly as the folder's `1_Pooling` and `Normalize` modules do. A backend
 supplies `_hidden(ids, types, mask)`, the transformer's last hidden state as float32, or
 overrides `_run` to pool where the hidden state lives (a GPU).
+
+One token count per batch also makes a text's vector independent of its batch-mates: padding
+changes the order of the attention sums, and bf16 rounds that difference up to 1e-3, so the
+same text embedded in a Ray partition and in one process would differ. Without padding, every
+backend gives each text the same vector bit for bit however the texts are split.
 """
 
 from __future__ import annotations
@@ -78,6 +83,18 @@ def pooled(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
     return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
+def length_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Positions into ``lengths`` grouped into batches of one token count, at most
+    ``batch_size`` each, shortest first."""
+    order = np.argsort(lengths, kind="stable")
+    cuts = np.flatnonzero(np.diff(lengths[order])) + 1
+    return [
+        group[b : b + batch_size]
+        for group in np.split(order, cuts)
+        for b in range(0, len(group), batch_size)
+    ]
+
+
 class BucketedEncoder:
     """Normalised sentence embeddings in input order; subclasses implement `_hidden` (or
     `_run`)."""
@@ -125,9 +142,8 @@ class BucketedEncoder:
         """Vectors in the order of ``texts``; ``progress`` (a tqdm-like bar) is advanced."""
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         for start, encodings in self._chunks(texts):
-            order = np.argsort([len(e.ids) for e in encodings], kind="stable")
-            for b in range(0, len(order), self.batch_size):
-                rows = order[b : b + self.batch_size]
+            lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64)
+            for rows in length_batches(lengths, self.batch_size):
                 out[start + rows] = self._run([encodings[i] for i in rows])
                 if progress is not None:
                     progress.update(len(rows))
