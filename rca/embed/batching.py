@@ -1,4 +1,4 @@
-"""The sentence-transformers pipeline around a transformer, shared by the fast CPU backends.
+"""The sentence-transformers pipeline around a transformer, shared by the onnx and half backends.
 
 Why: throughput on a CPU is decided as much by what surrounds the transformer as by the
 transformer itself. Texts are tokenised by the folder's Rust fast tokenizer in a background
@@ -27,8 +27,8 @@ import numpy as np
 
 from rca.errors import RcaError
 
-#: Texts tokenised together, sorted by length and run as batches; bounds memory for 1M texts
-#: and is large enough that nearly every batch holds texts of one length.
+#: Texts tokenised together, sorted by length and run as batches of one token count; bounds
+#: memory for 1M texts and is large enough that most batches are full.
 CHUNK_TEXTS = 8192
 
 
@@ -106,7 +106,7 @@ class BucketedEncoder:
         self.batch_size = batch_size
         self.max_length, self.pooling = pipeline_config(self.model_path)
         tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
-        tokenizer.no_padding()  # each batch is padded to its own longest text
+        tokenizer.no_padding()  # batches hold one token count, so nothing needs padding
         tokenizer.enable_truncation(max_length=self.max_length)
         self.tokenizer = tokenizer
         self.dimension = int(
