@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from rca.embed.cache import read_vectors
-from rca.fit import fit_themes
+from rca.jobs.fit import fit_themes
+from rca.jobs.tracking import load_catalog
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.themes import load_contacts
-from rca.tracking import load_catalog
 
 ASSIGN_ROWS = 10_000
 

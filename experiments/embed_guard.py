@@ -25,9 +25,9 @@ import numpy as np
 
 from experiments.datasets import banking77, bitext, embed_set
 from rca.cluster.model import ThemeModel
+from rca.cluster.quality import cluster_scores
 from rca.embed.encoder import BACKENDS, Encoder, resolve_backend
 from rca.embed.half_backend import native_bf16
-from rca.metrics import cluster_scores
 
 RESULTS = Path(__file__).resolve().parent / "results" / "embed_guard.md"
 #: Theme figures are averaged over this many seeds (0, 1, ...): one UMAP + HDBSCAN fit moves

@@ -1,4 +1,4 @@
-"""Generate tests/data/pii_eval.jsonl, the labelled PII evaluation set for rca.redact.
+"""Generate tests/data/pii_eval.jsonl, the labelled PII evaluation set for rca.text.redact.
 
 Templates x fake-but-valid values (Luhn-valid test cards, valid-checksum example IBANs,
 example.com addresses, 555/Ofcom drama phone numbers), paired deterministically so every value

@@ -27,8 +27,8 @@ from experiments.datasets import LabelledSet, banking77, bitext, embed_set
 from rca.cluster import ThemeModel
 from rca.cluster import merge as merge_module
 from rca.cluster import model as model_module
+from rca.cluster.quality import cluster_scores, theme_agreement
 from rca.cluster.reduce import reduce
-from rca.metrics import cluster_scores, theme_agreement
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SEED = 42
@@ -282,8 +282,8 @@ def run_tuning() -> None:
 
 def log_to_mlflow(rows: list[dict[str, Any]], home: Path) -> list[str]:
     """One run per (dataset, method) in MLflow's `rca-evaluate` experiment under `home`."""
+    from rca.jobs.tracking import log_evaluation
     from rca.settings import Settings
-    from rca.tracking import log_evaluation
 
     settings = Settings(home=home)
     return [

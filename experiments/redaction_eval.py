@@ -1,4 +1,4 @@
-"""Measure rca.redact: per-kind recall, false positives and throughput.
+"""Measure rca.text.redact: per-kind recall, false positives and throughput.
 
 Recall: a planted value counts as caught when one redaction span covers it completely, whatever
 its kind (the PII is gone either way); the share caught with the right kind is reported beside it.
@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from rca.redact import PiiSpan, find_pii, redact
+from rca.text.redact import PiiSpan, find_pii, redact
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_EVAL_PATH = REPO_ROOT / "tests" / "data" / "pii_eval.jsonl"

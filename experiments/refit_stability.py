@@ -14,8 +14,8 @@ import numpy as np
 from experiments.datasets import LabelledSet, banking77, bitext, embed_set
 from rca.cluster import ThemeModel
 from rca.cluster.lineage import format_theme_id, match_themes
+from rca.cluster.quality import cluster_scores
 from rca.cluster.stability import reconcile
-from rca.metrics import cluster_scores
 
 FIRST_SEED, SECOND_SEED = 42, 7
 MARGIN = 0.05

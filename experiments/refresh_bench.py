@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from rca.demo import DemoConfig, write_demo
-from rca.refresh import refresh
+from rca.jobs.refresh import refresh
 from rca.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "refresh_bench.md"

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rca.drivers import rank_drivers, theme_period_figures
-from rca.insights import drivers_payload, load_repeat_analysis
-from rca.repeats import REPEAT, detect_repeats
+from rca.queries.repeat_drivers import drivers_payload, load_repeat_analysis
+from rca.repeats.detect import REPEAT, detect_repeats
+from rca.repeats.drivers import rank_drivers, theme_period_figures
 from rca.settings import get_settings
 
 SWEEP = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
@@ -97,7 +97,7 @@ def main() -> None:
 
 
 def _vectors(analysis, settings) -> np.ndarray | None:  # noqa: ANN001 - experiment helper
-    from rca.insights import _linkable_rows, _vectors_for
+    from rca.queries.repeat_drivers import _linkable_rows, _vectors_for
     from rca.store import Store
 
     with Store(settings.store_path).read() as con:

@@ -28,9 +28,9 @@ import pandas as pd
 
 from experiments.datasets import banking77, embed_set
 from rca.cluster.model import ThemeModel
+from rca.cluster.quality import cluster_scores, theme_agreement
 from rca.demo.corpus import load_corpus
 from rca.demo.generator import DemoConfig, generate_demo
-from rca.metrics import cluster_scores, theme_agreement
 from rca.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sampled_fit.md"

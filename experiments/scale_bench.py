@@ -40,16 +40,16 @@ def _rss_mb() -> float:
 
 def one(n: int, root: Path, backends: bool) -> dict[str, object]:
     """Every stage for one stream size; returns the figures."""
-    from rca.assign import assign_contacts
     from rca.demo import DemoConfig, write_demo
     from rca.embed.cache import ensure_embeddings, read_vectors
     from rca.embed.encoder import BACKENDS, Encoder, encoder_from_settings
-    from rca.fit import fit_themes
     from rca.ingest.pipeline import ingest_paths
+    from rca.jobs.assign import assign_contacts
+    from rca.jobs.fit import fit_themes
+    from rca.jobs.tracking import load_catalog
     from rca.settings import Settings
     from rca.store import Store
     from rca.store.themes import load_contacts
-    from rca.tracking import load_catalog
 
     settings = Settings(home=root / f"home-{n}")
     out: dict[str, object] = {"contacts": n, "load_start": os.getloadavg()[0]}

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rca.rootcause import RootCauseConfig, explain
+from rca.trends.rootcause import RootCauseConfig, explain
 from rca.trends.spikes import SpikeConfig, SpikeScorer
 
 METHODS = ("auto", "farrington", "ewma", "ears", "zscore")

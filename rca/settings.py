@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     )
     mlflow_tracking_uri: str = Field(default="", description="Default: SQLite under RCA_HOME.")
 
-    # --- Spikes and root cause (issue 4): rca/trends/, rca/rootcause.py, rca/spikes.py. ---
+    # --- Spikes and root cause (issue 4): rca/trends/, rca/queries/spike_report.py. ------------
     # Defaults chosen by experiments/spike_backtest.py (results/spike_backtest.md).
     spike_method: Literal["auto", "farrington", "ewma", "ears", "zscore"] = Field(
         default="auto", description="auto = Farrington-style GLM + EWMA, EARS for short history."
@@ -259,7 +259,7 @@ class Settings(BaseSettings):
     )
     # --- end of scale. ---------------------------------------------------------------------------
 
-    # --- Refresh and Ray (issue 8): rca/refresh.py, rca/drift.py, rca/ray_engine.py. ------------
+    # --- Refresh and Ray (issue 8): rca/jobs/refresh*.py. ----------------------------------------
     refresh_window_days: float = Field(
         default=7.0, gt=0, description="Drift is judged on the contacts of the last N days."
     )

@@ -78,8 +78,8 @@ def fitted_demo(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     read-only. Tests that fit, promote or ingest build their own home.
     """
     from rca.demo import DemoConfig, write_demo
-    from rca.fit import fit_themes
     from rca.ingest.pipeline import ingest_paths
+    from rca.jobs.fit import fit_themes
 
     root = tmp_path_factory.mktemp("fitted-demo")
     settings = Settings(home=root / "home", timezone="Europe/London")

@@ -273,7 +273,7 @@ def test_spikes_filter_by_severity(client: TestClient) -> None:
 
 
 def test_model_is_the_stores_champion(client: TestClient, fitted_demo: Settings) -> None:
-    from rca.tracking import champion_version
+    from rca.jobs.tracking import champion_version
 
     model = client.get("/v1/model", headers=auth("reader")).json()
     with Store(fitted_demo.store_path).read() as con:

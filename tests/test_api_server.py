@@ -23,8 +23,8 @@ from conftest import copy_home, run_cli
 
 from rca.api.auth import hash_key, new_key
 from rca.api.server import free_port, is_ready, serving
-from rca.fit import fit_themes
 from rca.ingest.records import ingest_records
+from rca.jobs.fit import fit_themes
 from rca.settings import Settings
 
 pytestmark = pytest.mark.slow

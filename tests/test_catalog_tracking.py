@@ -9,8 +9,8 @@ import pytest
 
 from rca.cluster.catalog import ThemeCatalog, assign_to_centroids
 from rca.errors import RcaError
+from rca.jobs.tracking import champion_version, load_catalog, log_fit, set_champion
 from rca.settings import Settings
-from rca.tracking import champion_version, load_catalog, log_fit, set_champion
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:

@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 from rca.cli.output import to_json
-from rca.drivers import (
+from rca.periods import periods_between
+from rca.repeats.detect import detect_repeats
+from rca.repeats.drivers import (
     UNASSIGNED,
     default_weights,
     driver_records,
@@ -21,8 +23,6 @@ from rca.drivers import (
     theme_period_figures,
     unassigned_repeats,
 )
-from rca.periods import periods_between
-from rca.repeats import detect_repeats
 
 TZ = ZoneInfo("Europe/London")
 W1 = pd.Timestamp("2026-11-02 10:00", tz="UTC")  # Monday of 2026-W45
@@ -201,9 +201,9 @@ def test_unknown_period_gives_an_empty_ranking(marked: pd.DataFrame) -> None:
 @pytest.mark.slow
 def test_demo_worst_repeat_offender_is_the_top_driver(tmp_path: Path) -> None:
     from rca.demo import DemoConfig, write_demo
-    from rca.fit import fit_themes
     from rca.ingest.pipeline import ingest_paths
-    from rca.insights import drivers_payload, examples_frame, load_repeat_analysis
+    from rca.jobs.fit import fit_themes
+    from rca.queries.repeat_drivers import drivers_payload, examples_frame, load_repeat_analysis
     from rca.settings import Settings
 
     settings = Settings(home=tmp_path / "home")
@@ -243,7 +243,7 @@ def test_demo_worst_repeat_offender_is_the_top_driver(tmp_path: Path) -> None:
 
 
 def test_summary_without_spike_context_says_nothing_about_spikes() -> None:
-    from rca.drivers import _summary
+    from rca.repeats.drivers import _summary
 
     row = {
         "repeat_contacts": 3,

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rca.examples import (
+from rca.repeats.detect import detect_repeats
+from rca.repeats.examples import (
     UTF8_BOM,
     case_records,
     cases_to_csv,
     example_cases,
 )
-from rca.repeats import detect_repeats
 
 T0 = pd.Timestamp("2026-11-02 09:00", tz="UTC")
 

@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 from conftest import run_cli
 
-from rca.assign import assign_contacts
 from rca.demo import DemoConfig, write_demo
-from rca.fit import fit_themes
 from rca.ingest.pipeline import ingest_paths
+from rca.jobs.assign import assign_contacts
+from rca.jobs.fit import fit_themes
+from rca.jobs.tracking import champion_version, load_catalog
 from rca.settings import Settings
 from rca.store import Store
-from rca.tracking import champion_version, load_catalog
 
 pytestmark = pytest.mark.slow
 DEMO_CONTACTS = 2_500

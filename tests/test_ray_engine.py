@@ -19,9 +19,9 @@ import pytest
 from conftest import copy_home
 from test_refresh import write_new_contacts
 
-from rca.batches import embed_assign
 from rca.cluster.catalog import ThemeCatalog
-from rca.ray_engine import partition_dir, write_partitions
+from rca.jobs.refresh_batches import embed_assign
+from rca.jobs.refresh_ray import partition_dir, write_partitions
 from rca.settings import Settings
 from rca.store import Store
 
@@ -55,7 +55,7 @@ def _stored(settings: Settings, version: str) -> tuple[pd.DataFrame, dict[str, n
 def test_ray_engine_matches_the_single_process_path(
     fitted_demo: Settings, tmp_path: Path, local_ray: None
 ) -> None:
-    from rca.refresh import refresh
+    from rca.jobs.refresh import refresh
 
     # 100-row partitions: the ~220 contacts to process span three Parquet files, two actors
     local = copy_home(fitted_demo, tmp_path / "local")

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from conftest import copy_home, run_cli
 
-from rca.batches import period_theme_counts
-from rca.drift import DriftRules, dense_regions, refit_verdict, unassigned_drift
+from rca.jobs.refresh_batches import period_theme_counts
+from rca.jobs.refresh_drift import DriftRules, dense_regions, refit_verdict, unassigned_drift
 from rca.settings import Settings
 from rca.store import Store
 
@@ -183,7 +183,7 @@ def test_refresh_assigns_new_contacts_and_reports_the_new_issues(refreshed_home)
 
 @pytest.mark.slow
 def test_refresh_without_new_issues_is_not_due(fitted_demo: Settings, tmp_path: Path) -> None:
-    from rca.refresh import refresh
+    from rca.jobs.refresh import refresh
 
     settings = copy_home(fitted_demo, tmp_path / "home")
     path = tmp_path / "known.csv"

@@ -1,4 +1,4 @@
-"""Repeat detection on hand-made frames: every rule of `rca.repeats` in isolation."""
+"""Repeat detection on hand-made frames: every rule of `rca.repeats.detect` in isolation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rca.repeats import (
+from rca.repeats.detect import (
     CONTINUATION,
     FIRST,
     NO_CUSTOMER,

@@ -301,7 +301,7 @@ def test_cli_login_failure_exit_1_one_line_no_secret(report_home: Path) -> None:
 
 
 def test_quiet_period_sends_all_quiet_or_nothing(report_home: Path, plain_server) -> None:
-    from rca.spikes import detect_spikes
+    from rca.queries.spike_report import detect_spikes
 
     controller, handler = plain_server
     settings = _settings(report_home, controller.port, report_when_quiet="skip")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rca.rootcause import describing_dimensions, explain
+from rca.trends.rootcause import describing_dimensions, explain
 
 MARKETS = ("UK", "DE", "FR", "ES")
 VERSIONS = ("5.1", "5.2", "5.3")

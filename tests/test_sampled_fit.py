@@ -7,8 +7,8 @@ import pytest
 from sklearn.datasets import make_blobs
 
 from rca.cluster import ThemeModel
+from rca.cluster.quality import cluster_scores, theme_agreement
 from rca.cluster.sample import stratified_sample
-from rca.metrics import cluster_scores, theme_agreement
 
 N_ROWS = 3000
 SAMPLE = 1000

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from rca.periods import parse_period
+from rca.queries.spike_report import analyse
 from rca.settings import Settings
-from rca.spikes import analyse
 from rca.trends.series import build_series
 from rca.trends.spikes import (
     SpikeConfig,

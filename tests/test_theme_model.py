@@ -9,7 +9,7 @@ from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 
 from rca.cluster import ThemeModel
-from rca.metrics import cluster_scores, clustering_accuracy, theme_agreement
+from rca.cluster.quality import cluster_scores, clustering_accuracy, theme_agreement
 
 N_ROWS = 2000
 N_BLOBS = 8

@@ -23,18 +23,23 @@ import numpy as np
 import pandas as pd
 
 from rca.cluster.catalog import ThemeCatalog
-from rca.drivers import period_index, theme_period_figures
 from rca.errors import NotFoundError, NotReadyError, RcaError
-from rca.examples import KINDS, case_records
-from rca.insights import RepeatAnalysis, choose_period, drivers_payload, examples_frame
 from rca.periods import Period
-from rca.rootcause import RootCauseConfig, explain
+from rca.queries.repeat_drivers import (
+    RepeatAnalysis,
+    choose_period,
+    drivers_payload,
+    examples_frame,
+)
+from rca.queries.spike_report import BASE_ATTRIBUTES, SpikeReport, analyse
+from rca.queries.theme_figures import theme_series, theme_table
+from rca.repeats.drivers import period_index, theme_period_figures
+from rca.repeats.examples import KINDS, case_records
 from rca.settings import Settings
-from rca.spikes import BASE_ATTRIBUTES, SpikeReport, analyse
 from rca.store import Store
 from rca.store.analysis import dimension_columns
 from rca.store.db import first_row
-from rca.theme_periods import theme_series, theme_table
+from rca.trends.rootcause import RootCauseConfig, explain
 
 T = TypeVar("T")
 MEMO_ENTRIES = 1_024
@@ -312,7 +317,7 @@ class Snapshot:
         """(row numbers in the analysis frame, their vectors) of the theme's contacts."""
 
         def compute() -> tuple[np.ndarray, np.ndarray]:
-            from rca.insights import cached_vectors
+            from rca.queries.repeat_drivers import cached_vectors
 
             marked = self.analysis.marked.reset_index(drop=True)
             rows = np.flatnonzero((marked["theme_id"] == theme_id).fillna(False).to_numpy(bool))
@@ -344,7 +349,7 @@ class Snapshot:
         return out
 
     def fits(self) -> list[dict[str, Any]]:
-        from rca.tracking import recent_fits
+        from rca.jobs.tracking import recent_fits
 
         return self.memo(("fits",), lambda: recent_fits(self.settings, 10))
 
@@ -397,8 +402,8 @@ def _plain(value: Any) -> Any:
 
 def load_snapshot(settings: Settings, fingerprint: str) -> Snapshot:
     """Read everything a snapshot needs: the analysis, the champion's record and catalog."""
-    from rca.insights import load_repeat_analysis
-    from rca.tracking import load_catalog
+    from rca.jobs.tracking import load_catalog
+    from rca.queries.repeat_drivers import load_repeat_analysis
 
     analysis = load_repeat_analysis(settings)
     with Store(settings.store_path).read() as con:

@@ -162,7 +162,7 @@ def _loaded_encoder(settings: Settings, catalog: ThemeCatalog) -> Encoder:
 
     `encoder_for` picks the configured backend and refuses one the catalog was not fitted with.
     """
-    from rca.assign import encoder_for
+    from rca.jobs.assign import encoder_for
 
     key = (
         settings.resolved_model_path,

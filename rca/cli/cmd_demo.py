@@ -106,9 +106,9 @@ def _serve_demo(settings: Settings, port: int) -> None:
 
 def _analysis_stages(settings: Settings, stages: list[dict[str, object]]) -> dict[str, Any]:
     """Fit, spikes, drivers; each recorded as a stage with its throughput."""
-    from rca.fit import fit_themes
-    from rca.insights import top_drivers_with_examples
-    from rca.spikes import detect_spikes
+    from rca.jobs.fit import fit_themes
+    from rca.queries.repeat_drivers import top_drivers_with_examples
+    from rca.queries.spike_report import detect_spikes
     from rca.store import Store
     from rca.store.themes import theme_volumes
 

@@ -49,7 +49,7 @@ def drivers(
     home: HomeOption = None,
 ) -> None:
     """Themes ranked by the repeat complaints they cause, with the figures behind each score."""
-    from rca.insights import drivers_payload
+    from rca.queries.repeat_drivers import drivers_payload
 
     payload = drivers_payload(settings_for(home), period=period, top=top)
     rows = [_flat(d) for d in payload["drivers"]]
@@ -76,8 +76,8 @@ def examples(
     home: HomeOption = None,
 ) -> None:
     """Example cases of a theme for SOP authors: redacted text, contact ids, dimensions."""
-    from rca.examples import KINDS, case_records, cases_to_csv
-    from rca.insights import examples_frame
+    from rca.queries.repeat_drivers import examples_frame
+    from rca.repeats.examples import KINDS, case_records, cases_to_csv
 
     if kind not in KINDS:
         raise typer.BadParameter(f"--kind must be one of {', '.join(KINDS)}")

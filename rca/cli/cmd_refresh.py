@@ -62,8 +62,8 @@ def refresh(
 
     Exits 0 whether or not a refit is due: read `refit_due` and `reasons` in the JSON.
     """
-    from rca.refresh import ENGINES
-    from rca.refresh import refresh as run_refresh
+    from rca.jobs.refresh import ENGINES
+    from rca.jobs.refresh import refresh as run_refresh
 
     if engine not in ENGINES:
         raise typer.BadParameter(f"--engine must be one of {', '.join(ENGINES)}")

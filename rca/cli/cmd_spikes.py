@@ -35,7 +35,7 @@ def spikes(
     home: HomeOption = None,
 ) -> None:
     """Emerging spikes and new themes in a period, each with its root cause."""
-    from rca.spikes import detect_spikes
+    from rca.queries.spike_report import detect_spikes
 
     report = detect_spikes(settings_for(home), period, min_severity=min_severity)
     emit(

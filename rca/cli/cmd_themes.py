@@ -44,7 +44,7 @@ def fit(
     home: HomeOption = None,
 ) -> None:
     """Fit themes on the store's contacts, keep ids stable, log to MLflow, maybe promote."""
-    from rca.fit import fit_themes
+    from rca.jobs.fit import fit_themes
     from rca.store import Store
 
     if promote not in {"auto", "always", "never"}:
@@ -101,7 +101,7 @@ def assign(
     home: HomeOption = None,
 ) -> None:
     """Assign contacts to the champion model's themes without refitting."""
-    from rca.assign import assign_contacts
+    from rca.jobs.assign import assign_contacts
 
     result = assign_contacts(settings_for(home), reassign_all=all_contacts)
     row = {
@@ -161,9 +161,9 @@ def promote(
     home: HomeOption = None,
 ) -> None:
     """Make a registered model version the champion used by assign and the API."""
+    from rca.jobs.tracking import set_champion
     from rca.store import Store
     from rca.store.themes import set_champion_row
-    from rca.tracking import set_champion
 
     settings = settings_for(home)
     with Store(settings.store_path).write() as con:
@@ -190,7 +190,7 @@ def evaluate(
     """Fit themes with the labels hidden, then score them against the labels."""
     from pathlib import Path
 
-    from rca.evaluate import evaluate_file
+    from rca.jobs.evaluate import evaluate_file
 
     result = evaluate_file(
         settings_for(home),

@@ -22,10 +22,10 @@ from rca.ingest.mapping import Mapping, apply_mapping, default_mapping, load_map
 from rca.ingest.prepare import prepare_rows
 from rca.ingest.read import LINE, RawTable, expand_paths, read_file
 from rca.ingest.validate import Rules, validate
-from rca.redact import redact
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.contacts import UpsertCounts, log_ingest, quarantine_rows, upsert_contacts
+from rca.text.redact import redact
 
 
 @dataclass

@@ -14,8 +14,8 @@ import pandas as pd
 
 from rca.ingest.mapping import DIM_PREFIX, FIELDS
 from rca.ingest.read import LINE
-from rca.redact import redact_series
-from rca.textnorm import normalise_series, text_hash
+from rca.text.normalise import normalise_series, text_hash
+from rca.text.redact import redact_series
 
 FIELD_SEPARATOR = "\x1f"
 #: Everything the source says about a contact except its id (order fixed: it feeds the hash).

@@ -1,8 +1,8 @@
 """What the report says, as plain data: ordered spikes, new themes, drivers and their cases.
 
-Pure: payloads from `rca.spikes` / `rca.insights` in, a frozen `ReportModel` out. Rendering
-(HTML, text, charts) only formats what is decided here, so both mail parts carry the same
-facts and tests can check the decisions without parsing HTML.
+Pure: payloads from `rca.queries.spike_report` / `rca.queries.repeat_drivers` in, a frozen
+`ReportModel` out. Rendering (HTML, text, charts) only formats what is decided here, so both
+mail parts carry the same facts and tests can check the decisions without parsing HTML.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rca.redact import redact
+from rca.text.redact import redact
 
 #: Most severe first; within a severity the smallest q-value (the surest alert) first.
 SEVERITY_ORDER = ("high", "medium", "low")
@@ -205,7 +205,7 @@ def make_chart(
 def make_case(record: Mapping[str, Any], *, min_digit_run: int) -> Case:
     """A case for the mail: text re-redacted (defence in depth) and shortened to one glance."""
     text = redact(str(record.get("text") or ""), min_digit_run=min_digit_run)
-    text = " ".join(text.split())  # sign-off names are redacted by rca.redact itself
+    text = " ".join(text.split())  # sign-off names are redacted by rca.text.redact itself
     if len(text) > CASE_TEXT_CHARS:
         text = text[: CASE_TEXT_CHARS - 1].rstrip() + "…"
     created = record.get("created_at")

@@ -1,9 +1,9 @@
 """The report's only read of the store: spikes, their series, drivers and example cases.
 
-One spike scoring (`rca.spikes.detect_spikes`) and one repeat analysis
-(`rca.insights.load_repeat_analysis`) per report; the drivers reuse the spikes' context instead
-of scoring again, and the charts' series come from the repeat analysis' frame, which is the same
-champion view of every contact.
+One spike scoring (`rca.queries.spike_report.detect_spikes`) and one repeat analysis
+(`rca.queries.repeat_drivers.load_repeat_analysis`) per report; the drivers reuse the spikes'
+context instead of scoring again, and the charts' series come from the repeat analysis' frame,
+which is the same champion view of every contact.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from rca.examples import RECENT, REPRESENTATIVE, case_records, example_cases
+from rca.repeats.examples import RECENT, REPRESENTATIVE, case_records, example_cases
 from rca.report.content import Case, Chart, ReportModel, build_report, make_case, make_chart
 from rca.settings import Settings
 from rca.trends.series import build_series
@@ -37,8 +37,8 @@ def _cases(frame: pd.DataFrame, settings: Settings) -> tuple[Case, ...]:
 
 def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered:
     """Read the champion's view of `period` and decide what the e-mail says."""
-    from rca.insights import drivers_payload, examples_frame, load_repeat_analysis
-    from rca.spikes import detect_spikes
+    from rca.queries.repeat_drivers import drivers_payload, examples_frame, load_repeat_analysis
+    from rca.queries.spike_report import detect_spikes
 
     spikes = detect_spikes(settings, period, now=now)
     payload = spikes.payload()

@@ -12,9 +12,9 @@ from rca.api.routes.common import WRITE_ERRORS, check_max
 from rca.api.schemas import Classification, ClassifyIn, ClassifyOut
 from rca.api.snapshot import Snapshot
 from rca.api.state import ServiceState
-from rca.redact import redact
 from rca.settings import Settings
-from rca.textnorm import normalise_for_embedding
+from rca.text.normalise import normalise_for_embedding
+from rca.text.redact import redact
 
 router = APIRouter(prefix="/v1", tags=["classify"], dependencies=[Writer])
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from rca.api.problems import PROBLEM_JSON, Problem
 from rca.api.snapshot import Snapshot
-from rca.examples import cases_to_csv
+from rca.repeats.examples import cases_to_csv
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -20,7 +20,7 @@ log = logging.getLogger("rca.api")
 
 def _assign(state: ServiceState, outcome: RecordsOutcome) -> int | None:
     """Assign the written contacts to the champion now, with the process's loaded encoder."""
-    from rca.assign import assign_frame
+    from rca.jobs.assign import assign_frame
     from rca.store import Store
     from rca.store.themes import load_contacts
 

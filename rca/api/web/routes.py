@@ -21,7 +21,7 @@ from rca.api.routes.common import cases_csv
 from rca.api.snapshot import Snapshot
 from rca.api.web.charts import series_svg
 from rca.api.web.session import COOKIE, LOGIN_CSRF_COOKIE, Session, SessionCodec, same_token
-from rca.examples import KINDS
+from rca.repeats.examples import KINDS
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")

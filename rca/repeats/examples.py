@@ -113,7 +113,7 @@ def example_cases(
 ) -> pd.DataFrame:
     """Up to `n` cases of `theme_id` (for `repeat`: up to `n` whole chains), in reading order.
 
-    `frame` is the analysis frame, ideally after `rca.repeats.detect_repeats` (needed for
+    `frame` is the analysis frame, ideally after `rca.repeats.detect.detect_repeats` (needed for
     `repeat`). `vectors` (aligned with `frame`, L2-normalised) and the theme's `centroid` enable
     the MMR pick. Columns: CASE_COLUMNS plus the frame's `dim_*` columns.
     """
@@ -144,7 +144,7 @@ def example_cases(
 def _chain_rows(frame: pd.DataFrame, theme_id: str, n: int) -> np.ndarray:
     """Rows of the theme's `n` chains with the most repeats (newest first on ties), in order."""
     if "chain_id" not in frame.columns:
-        raise ValueError("repeat examples need the frame after rca.repeats.detect_repeats")
+        raise ValueError("repeat examples need the frame after rca.repeats.detect.detect_repeats")
     chained = frame.loc[frame["chain_id"].notna() & (frame["problem_theme_id"] == theme_id)]
     if chained.empty:
         return np.zeros(0, np.int64)

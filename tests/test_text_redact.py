@@ -1,4 +1,4 @@
-"""rca.redact: every PII kind, validators, the must-not-redact list, overlaps, the eval set."""
+"""rca.text.redact: every PII kind, validators, the must-not-redact list, overlaps, the eval set."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rca.redact import (
+from rca.text.redact import (
     KIND_PRIORITY,
     PLACEHOLDERS,
     PiiSpan,

@@ -10,7 +10,7 @@ right while the themes still describe what comes in. Two signs say they no longe
 
 Contacts of a *new* issue that resembles an old one (a close paraphrase of a known theme) are
 absorbed by that theme instead of left unassigned; they show as that theme's spike
-(`rca.spikes`), not here.
+(`rca.queries.spike_report`), not here.
 """
 
 from __future__ import annotations

@@ -15,10 +15,10 @@ from rca.cluster.catalog import ThemeCatalog
 from rca.embed.cache import ensure_embeddings, read_vectors
 from rca.embed.encoder import Encoder, encoder_from_settings
 from rca.errors import RcaError
+from rca.jobs.tracking import load_catalog
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.themes import load_contacts, write_assignments
-from rca.tracking import load_catalog
 
 
 @dataclass

@@ -22,7 +22,7 @@ where, for each theme in the period, relative to the period's largest value over
 
 Weights default to 0.35 / 0.25 / 0.15 / 0.15 / 0.10 (Settings `driver_weight_*`). Repeats are
 counted against the theme of the chain's first contact (`problem_theme_id`), see
-`rca.repeats`. Spike status and root-cause sentences come from the caller as a mapping (the
+`rca.repeats.detect`. Spike status and root-cause sentences come from the caller as a mapping (the
 spike module is optional), never imported here.
 
 Pure: frames in, frames and dicts out.
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from rca.periods import Period
-from rca.repeats import CONTINUATION, FIRST, REPEAT
+from rca.repeats.detect import CONTINUATION, FIRST, REPEAT
 from rca.settings import Settings
 
 UNASSIGNED = "unassigned"
@@ -122,7 +122,7 @@ def period_index(created_at: pd.Series, periods: Sequence[Period]) -> np.ndarray
 def theme_period_figures(
     marked: pd.DataFrame, periods: Sequence[Period], *, window_days: float | None = None
 ) -> pd.DataFrame:
-    """Repeat figures per (period, theme) from `rca.repeats.detect_repeats` output.
+    """Repeat figures per (period, theme) from `rca.repeats.detect.detect_repeats` output.
 
     A theme is the contact's problem theme (None becomes "unassigned"); every period x theme
     with contacts gets a row. `incomplete` marks a period whose last repeat window runs past

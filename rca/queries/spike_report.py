@@ -2,7 +2,7 @@
 
 Reads the analysis frame from the store (the only I/O here), then: series per theme
 (`rca.trends.series`), scores (`rca.trends.spikes`), and for each alert the attribute values
-behind its excess (`rca.rootcause`). The total volume is scored too and, when it surges,
+behind its excess (`rca.trends.rootcause`). The total volume is scored too and, when it surges,
 explained with the theme as one more attribute.
 """
 
@@ -17,9 +17,9 @@ import pandas as pd
 
 from rca.errors import RcaError
 from rca.periods import Period, parse_period
-from rca.rootcause import RootCauseConfig, describing_dimensions, explain
 from rca.settings import Settings
 from rca.store.analysis import dimension_columns
+from rca.trends.rootcause import RootCauseConfig, describing_dimensions, explain
 from rca.trends.series import ThemeSeries, build_series, period_names
 from rca.trends.spikes import SEVERITIES, SpikeConfig, SpikeScorer, score_total
 

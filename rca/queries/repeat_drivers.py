@@ -16,18 +16,18 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from rca.drivers import (
+from rca.embed.cache import missing_hashes, read_vectors
+from rca.errors import NotFoundError, RcaError
+from rca.periods import Period, parse_period, periods_between
+from rca.repeats.detect import RepeatRules, detect_repeats, repeat_summary
+from rca.repeats.drivers import (
     DriverWeights,
     driver_records,
     rank_drivers,
     theme_period_figures,
     unassigned_repeats,
 )
-from rca.embed.cache import missing_hashes, read_vectors
-from rca.errors import NotFoundError, RcaError
-from rca.examples import example_cases
-from rca.periods import Period, parse_period, periods_between
-from rca.repeats import RepeatRules, detect_repeats, repeat_summary
+from rca.repeats.examples import example_cases
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.analysis import load_analysis_frame
@@ -82,7 +82,7 @@ def _linkable_rows(frame: pd.DataFrame) -> np.ndarray:
 
 
 def load_repeat_analysis(settings: Settings) -> RepeatAnalysis:
-    """The champion's view of every contact, marked by `rca.repeats.detect_repeats`."""
+    """The champion's view of every contact, marked by `rca.repeats.detect.detect_repeats`."""
     with Store(settings.store_path).read() as con:  # says so itself when there is no store
         version = require_champion(con)
         (model_id,) = first_row(
@@ -123,7 +123,7 @@ def drivers_payload(
     """The `rca drivers` answer (without the `command` key): ranking, repeat totals, settings.
 
     `context` maps theme ids to spike status / root-cause sentences when the spike module has
-    them (see `rca.drivers.rank_drivers`).
+    them (see `rca.repeats.drivers.rank_drivers`).
     """
     analysis = analysis or load_repeat_analysis(settings)
     chosen = choose_period(analysis, period, settings)
@@ -188,7 +188,7 @@ def examples_frame(
     n: int = 10,
     analysis: RepeatAnalysis | None = None,
 ) -> pd.DataFrame:
-    """The `rca examples` cases of one theme (see `rca.examples.example_cases`)."""
+    """The `rca examples` cases of one theme (see `rca.repeats.examples.example_cases`)."""
     analysis = analysis or load_repeat_analysis(settings)
     if theme_id not in set(analysis.themes["theme_id"]):
         raise NotFoundError(
@@ -214,7 +214,7 @@ def top_drivers_with_examples(
     settings: Settings, *, top: int = 5, n_examples: int = 2, period: str = "latest"
 ) -> list[dict[str, Any]]:
     """For `rca demo`: the top drivers, each with its representative example cases."""
-    from rca.examples import case_records
+    from rca.repeats.examples import case_records
 
     analysis = load_repeat_analysis(settings)
     payload = drivers_payload(settings, period=period, top=top, analysis=analysis)
@@ -230,7 +230,7 @@ def spike_context(settings: Settings, period: str) -> dict[str, dict[str, Any]]:
     Drivers still rank without spike information (e.g. a store with too little history), so a
     handled scoring error degrades to "no spike status" instead of failing the ranking.
     """
-    from rca.spikes import detect_spikes
+    from rca.queries.spike_report import detect_spikes
 
     try:
         return detect_spikes(settings, period).driver_context()

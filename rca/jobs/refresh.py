@@ -4,15 +4,15 @@ themes without a refit, summarise the latest period, and say whether a refit is 
 Steps: `ingest_paths` (the same validation and single transaction as `rca ingest`); the
 contacts the champion has not assigned yet, plus those this ingest changed, are embedded (only
 texts not in the embedding cache) and assigned to the champion's centroids, either in this
-process (`rca.assign.assign_frame`) or as Ray Data jobs (`rca.ray_engine`, same results); then
-`rca.drift` checks the recent window for drift and new dense regions.
+process (`rca.jobs.assign.assign_frame`) or as Ray Data jobs (`rca.jobs.refresh_ray`, same
+results); then `rca.jobs.refresh_drift` checks the recent window for drift and new dense regions.
 
 Series, spikes and repeats are computed on read from the store in this codebase (`rca
 spikes`, `rca drivers` and the API, which reloads when the store changes), so refresh persists
 nothing beyond the ingest, the new vectors and the assignments: it *prints* the latest period's
-spike summary (`rca.spikes.detect_spikes`) and repeat totals (`rca.insights.drivers_payload`)
-as read from the refreshed store. A refit is never started here; `refit_due` says when to run
-`rca fit`.
+spike summary (`rca.queries.spike_report.detect_spikes`) and repeat totals
+(`rca.queries.repeat_drivers.drivers_payload`) as read from the refreshed store. A refit is
+never started here; `refit_due` says when to run `rca fit`.
 """
 
 from __future__ import annotations
@@ -28,10 +28,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from rca.assign import assign_frame, encoder_for
-from rca.batches import period_theme_counts
 from rca.cluster.catalog import ThemeCatalog
-from rca.drift import (
+from rca.embed.cache import missing_hashes, read_vectors, write_vectors
+from rca.embed.encoder import Encoder
+from rca.errors import RcaError
+from rca.ingest.pipeline import ingest_paths
+from rca.jobs.assign import assign_frame, encoder_for
+from rca.jobs.refresh_batches import period_theme_counts
+from rca.jobs.refresh_drift import (
     DriftCheck,
     DriftRules,
     NewRegion,
@@ -39,15 +43,11 @@ from rca.drift import (
     refit_verdict,
     unassigned_drift,
 )
-from rca.embed.cache import missing_hashes, read_vectors, write_vectors
-from rca.embed.encoder import Encoder
-from rca.errors import RcaError
-from rca.ingest.pipeline import ingest_paths
+from rca.jobs.tracking import load_catalog
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.db import first_row
 from rca.store.themes import write_assignments
-from rca.tracking import load_catalog
 from rca.trends.series import period_names
 
 ENGINES = ("local", "ray")
@@ -184,7 +184,7 @@ def _ray(
     address: str | None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Ray Data does the work; the driver writes vectors and assignments in one transaction."""
-    from rca.ray_engine import process_with_ray
+    from rca.jobs.refresh_ray import process_with_ray
 
     output = process_with_ray(
         pending, settings=settings, encoder=encoder, catalog=catalog, address=address
@@ -320,8 +320,8 @@ def _summarise(
     settings: Settings, result: RefreshResult, seconds: dict[str, float], now: datetime | None
 ) -> None:
     """The latest period's spikes and repeat totals, read from the refreshed store."""
-    from rca.insights import drivers_payload
-    from rca.spikes import detect_spikes
+    from rca.queries.repeat_drivers import drivers_payload
+    from rca.queries.spike_report import detect_spikes
 
     started = time.perf_counter()
     report = None

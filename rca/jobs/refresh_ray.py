@@ -7,8 +7,8 @@ of actors (each loads the encoder once), retries lost tasks, and does the period
 1. it exports the contacts to process (with their cached vectors, so only new texts are
    embedded) as Parquet partitions under `RCA_RAY_PARTITION_DIR`, which every worker must be
    able to read;
-2. Ray runs `rca.batches.embed_assign` on each partition and counts contacts per period and
-   theme;
+2. Ray runs `rca.jobs.refresh_batches.embed_assign` on each partition and counts contacts per
+   period and theme;
 3. the results come back to the driver, which writes them to the store (the single writer) in
    one transaction, exactly as the single-process path does.
 
@@ -32,10 +32,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rca.batches import embed_assign, tidy_counts
 from rca.cluster.catalog import ThemeCatalog
 from rca.embed.encoder import Encoder
 from rca.errors import RcaError
+from rca.jobs.refresh_batches import embed_assign, tidy_counts
 from rca.settings import Settings
 
 EXPORT_COLUMNS = ["contact_id", "created_at", "text_hash", "text_norm", "vector"]
@@ -46,7 +46,7 @@ GROUPBY_PARTITIONS = 1
 
 @dataclass
 class RayOutput:
-    results: pd.DataFrame  # rca.batches.RESULT_COLUMNS, one row per contact
+    results: pd.DataFrame  # rca.jobs.refresh_batches.RESULT_COLUMNS, one row per contact
     counts: pd.DataFrame  # period, theme_id, contacts
     seconds: dict[str, float] = field(default_factory=dict)
     partitions: int = 0

@@ -1,4 +1,5 @@
-"""rca.textnorm: HTML, quoted replies, signatures, greetings, the never-empty fallback, hashes."""
+"""rca.text.normalise: HTML, quoted replies, signatures, greetings, the never-empty fallback,
+hashes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rca.textnorm import normalise_for_embedding, normalise_series, text_hash
+from rca.text.normalise import normalise_for_embedding, normalise_series, text_hash
 
 BODY = "My card was declined at the shop."
 

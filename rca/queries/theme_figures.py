@@ -2,9 +2,10 @@
 
 A program manager's first question each week is "which themes were big, which came back, which
 grew". These pure functions answer it from the repeat-marked analysis frame
-(`rca.insights.RepeatAnalysis.marked`), counting each contact under its own theme (the spike
-view), with repeats as marked by `rca.repeats`. Growth is log2((now + 1) / (previous + 1)):
-defined for a theme that had no contacts before, symmetric, and +1 means "doubled".
+(`rca.queries.repeat_drivers.RepeatAnalysis.marked`), counting each contact under its own theme
+(the spike view), with repeats as marked by `rca.repeats.detect`. Growth is
+log2((now + 1) / (previous + 1)): defined for a theme that had no contacts before, symmetric,
+and +1 means "doubled".
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from rca.drivers import period_index
 from rca.periods import Period
-from rca.repeats import REPEAT
+from rca.repeats.detect import REPEAT
+from rca.repeats.drivers import period_index
 
 TABLE_COLUMNS = [
     "theme_id",

@@ -31,6 +31,7 @@ from rca.cluster.stability import reconcile
 from rca.embed.cache import ensure_embeddings, read_vectors
 from rca.embed.encoder import encoder_from_settings
 from rca.errors import RcaError
+from rca.jobs.tracking import log_fit, set_champion
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.themes import (
@@ -41,7 +42,6 @@ from rca.store.themes import (
     set_champion_row,
     write_fit,
 )
-from rca.tracking import log_fit, set_champion
 
 MIN_CONTACTS = 50
 REPRESENTATIVES = 5

@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 
 from rca.cluster.model import ThemeModel
+from rca.cluster.quality import cluster_scores
 from rca.embed.encoder import encoder_from_settings
 from rca.errors import RcaError
 from rca.ingest.read import read_file
-from rca.metrics import cluster_scores
-from rca.redact import redact_series
 from rca.settings import Settings
-from rca.textnorm import normalise_series
+from rca.text.normalise import normalise_series
+from rca.text.redact import redact_series
 
 
 def embed_with_file_cache(settings: Settings, texts: list[str]) -> tuple[np.ndarray, float]:
@@ -83,7 +83,7 @@ def evaluate_file(
         "seed": seed,
     }
     if log:
-        from rca.tracking import log_evaluation
+        from rca.jobs.tracking import log_evaluation
 
         result["mlflow_run_id"] = log_evaluation(
             settings,

@@ -1,0 +1,1 @@
+"""Commands that change the store or the registry: fit, assign, evaluate, refresh, MLflow runs."""

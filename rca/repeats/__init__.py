@@ -1,0 +1,1 @@
+"""Repeat complaints: detection, per-theme driver figures and example selection (pure)."""

@@ -1,0 +1,1 @@
+"""Text utilities shared by ingest, labels and the report: redaction and normalisation."""
