@@ -25,7 +25,7 @@ EVALUATE_EXPERIMENT = "rca-evaluate"
 REGISTERED_MODEL = "rca-themes"
 CHAMPION = "champion"
 CATALOG_ARTIFACT = "catalog"
-PYFUNC_FILE = Path(__file__).resolve().parent / "cluster" / "pyfunc_model.py"
+PYFUNC_FILE = Path(__file__).resolve().parents[1] / "cluster" / "pyfunc_model.py"
 
 
 def _mlflow(settings: Settings) -> Any:
