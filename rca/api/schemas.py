@@ -48,7 +48,9 @@ class ThemeSummary(BaseModel):
     volume: int = Field(description="Contacts of the period assigned to this theme.")
     share: float = Field(description="Of all contacts in the period, unassigned included.")
     previous_volume: int
-    growth: float = Field(description="log2((volume + 1) / (previous_volume + 1)).")
+    growth: float = Field(
+        description="(volume + 1) / (previous_volume + 1): a ratio, 2.0 = doubled."
+    )
     repeat_contacts: int
     repeat_rate: float | None = None
     escalated: int
@@ -203,6 +205,11 @@ class DriversResponse(PeriodInfo):
     model_version: str
     as_of: datetime | None = None
     incomplete: bool
+    basis: str = Field(
+        default="repeats",
+        description="repeats, or contacts when the store has no customer ids to see repeats by",
+    )
+    note: str = ""
     totals: dict[str, Any]
     settings: dict[str, Any]
     drivers: list[Driver]

@@ -137,8 +137,13 @@ class Snapshot:
 
         def compute() -> SpikeReport | None:
             labels = dict(zip(self.themes["theme_id"], self.themes["label"], strict=True))
+            groups = self.themes.dropna(subset=["parent_group"])
+            parents = dict(zip(groups["theme_id"], groups["parent_group"], strict=True))
             try:
-                report = analyse(self.analysis.marked, period, self.settings, labels=labels)
+                report = analyse(
+                    self.analysis.marked, period, self.settings, labels=labels,
+                    parents=parents, coverage=self.analysis.coverage,
+                )  # fmt: skip
             except RcaError:
                 return None
             report.model_version = self.model.model_version

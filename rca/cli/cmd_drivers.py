@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from rca.cli.app import HomeOption, app, settings_for
+from rca.cli.app import HomeOption, app, settings_for, stderr
 from rca.cli.output import Format, emit
 
 #: The table shows the headline figures; each driver's summary line below it has the rest.
@@ -54,10 +54,14 @@ def drivers(
     payload = drivers_payload(settings_for(home), period=period, top=top)
     rows = [_flat(d) for d in payload["drivers"]]
     title = f"top repeat-complaint drivers, {payload['period']}"
+    if payload["basis"] == "contacts":
+        title = f"top themes by contacts, escalations and handle time, {payload['period']}"
     if payload["incomplete"]:
         title += " (last repeat window still open: one-and-done rates are partial)"
     emit({"command": "drivers", **payload}, rows, fmt, title=title, columns=DRIVER_COLUMNS)
     if fmt is Format.table:
+        if payload["note"]:
+            stderr(payload["note"])
         for row in rows:
             typer.echo(f"{row['rank']}. {row['label']}: {row['summary']}")
 

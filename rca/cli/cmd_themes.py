@@ -88,8 +88,25 @@ def fit(
         stderr(
             f"model {result.catalog.model_version} (rca-themes v{result.registry_version}): "
             f"{int(m['n_themes'])} themes, {m['unassigned_fraction']:.1%} unassigned, "
-            f"{'promoted to champion' if result.promoted else 'not promoted'} {result.checks}"
+            f"{'promoted to champion' if result.promoted else 'not promoted'}"
+            f"{_checks_words(result.checks, settings)}"
         )
+
+
+def _checks_words(checks: dict[str, object], settings: Settings) -> str:
+    """The promotion checks as a reader says them, not as a Python dict."""
+    assigned = float(checks.get("assigned_value") or 0.0)
+    stability = checks.get("id_stability_value")
+    parts = [
+        f"{assigned:.0%} assigned (needs {settings.promote_min_assigned:.0%})"
+        f"{'' if checks.get('assigned_fraction') else ': too few'}",
+    ]
+    if isinstance(stability, float) and stability == stability:  # not NaN: a champion exists
+        parts.append(
+            f"id stability {stability:.2f} (needs {settings.promote_min_stability:.2f})"
+            f"{'' if checks.get('id_stability') else ': too low'}"
+        )
+    return " — " + "; ".join(parts)
 
 
 @app.command()

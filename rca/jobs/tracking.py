@@ -8,6 +8,8 @@ load it; inside rca the catalog is unwrapped and used directly.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import tempfile
@@ -75,16 +77,22 @@ def log_fit(
             folder = catalog.save(Path(tmp) / CATALOG_ARTIFACT)
             example = pd.DataFrame(catalog.centroids[:2].astype("float64"))
             example.columns = [str(c) for c in example.columns]
-            info = mlflow.pyfunc.log_model(
-                name="theme_model",
-                python_model=str(PYFUNC_FILE),
-                input_example=example,
-                artifacts={CATALOG_ARTIFACT: str(folder)},
-                registered_model_name=REGISTERED_MODEL if register else None,
-                pip_requirements=["mlflow", "numpy", "pandas"],
-            )
+            # MLflow prints "Successfully registered model …" itself: the command says it
+            with contextlib.redirect_stderr(io.StringIO()):
+                info = _log_pyfunc(mlflow, example, folder, register)
         version = getattr(info, "registered_model_version", None)
         return run.info.run_id, (str(version) if version is not None else None)
+
+
+def _log_pyfunc(mlflow: Any, example: pd.DataFrame, folder: Path, register: bool) -> Any:
+    return mlflow.pyfunc.log_model(
+        name="theme_model",
+        python_model=str(PYFUNC_FILE),
+        input_example=example,
+        artifacts={CATALOG_ARTIFACT: str(folder)},
+        registered_model_name=REGISTERED_MODEL if register else None,
+        pip_requirements=["mlflow", "numpy", "pandas"],
+    )
 
 
 def set_champion(settings: Settings, version: str) -> None:

@@ -33,6 +33,7 @@ from rca.store import Store
 from rca.store.analysis import load_analysis_frame
 from rca.store.db import first_row
 from rca.store.themes import require_champion
+from rca.trends.coverage import Coverage, coverage_of
 
 
 @dataclass
@@ -45,6 +46,7 @@ class RepeatAnalysis:
     themes: pd.DataFrame  # theme_id, label, keywords, parent_group, centroid
     periods: list[Period]
     rules: RepeatRules
+    coverage: Coverage  # how far the data reaches: the one `as_of` of every command
 
 
 def cached_vectors(
@@ -98,12 +100,10 @@ def load_repeat_analysis(settings: Settings) -> RepeatAnalysis:
     if frame.empty:
         raise RcaError("the store has no contacts")
     rules = RepeatRules.from_settings(settings)
-    marked = detect_repeats(frame, vectors, rules=rules)
-    created = pd.to_datetime(frame["created_at"], utc=True)
-    periods = periods_between(
-        created.min().to_pydatetime(), created.max().to_pydatetime(), settings.period, settings.tz
-    )
-    return RepeatAnalysis(marked, version, model_id, themes, periods, rules)
+    coverage = coverage_of(frame["created_at"], settings.tz)
+    marked = detect_repeats(frame, vectors, rules=rules, as_of=coverage.through)
+    periods = periods_between(coverage.first, coverage.newest, settings.period, settings.tz)
+    return RepeatAnalysis(marked, version, model_id, themes, periods, rules, coverage)
 
 
 def choose_period(analysis: RepeatAnalysis, period: str, settings: Settings) -> Period:
@@ -136,6 +136,8 @@ def drivers_payload(
         analysis.marked, periods, window_days=analysis.rules.window.total_seconds() / 86_400
     )
     weights = DriverWeights.from_settings(settings)
+    has_customers = bool(analysis.marked["customer_id"].notna().any())
+    basis = "repeats" if has_customers else "contacts"
     ranked = rank_drivers(
         figures,
         chosen.name,
@@ -143,6 +145,7 @@ def drivers_payload(
         trend_periods=settings.driver_trend_periods,
         themes=analysis.themes,
         context=context,
+        basis=basis,
     )
     in_period = figures.loc[figures["period"] == chosen.name]
     contacts = int(in_period["contacts"].sum())
@@ -157,6 +160,8 @@ def drivers_payload(
         "period_end": chosen.end,
         "as_of": marked.attrs.get("as_of"),
         "incomplete": bool(in_period["incomplete"].any()) if len(in_period) else False,
+        "basis": basis,
+        "note": drivers_note(analysis, chosen, contacts, has_customers),
         "settings": {
             "repeat_window_days": settings.repeat_window_days,
             "repeat_continuation_minutes": settings.repeat_continuation_minutes,
@@ -171,6 +176,21 @@ def drivers_payload(
         },
         "drivers": driver_records(ranked.head(top)),
     }
+
+
+def drivers_note(
+    analysis: RepeatAnalysis, period: Period, contacts: int, has_customers: bool
+) -> str:
+    """What a reader must know before reading the ranking ('' when nothing)."""
+    if not contacts:
+        return analysis.coverage.empty_note(period) or f"no contacts in {period.name}"
+    if not has_customers:
+        return (
+            "no customer ids in this store: repeat complaints cannot be detected, so themes "
+            "are ranked by contacts, escalations, handle time and growth (map a customer_id "
+            "field to see repeats)"
+        )
+    return ""
 
 
 def theme_centroid(analysis: RepeatAnalysis, theme_id: str) -> np.ndarray | None:

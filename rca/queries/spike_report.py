@@ -8,8 +8,8 @@ explained with the theme as one more attribute.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from rca.errors import RcaError
 from rca.periods import Period, parse_period
 from rca.settings import Settings
 from rca.store.analysis import dimension_columns
+from rca.trends.coverage import Coverage, coverage_of
 from rca.trends.rootcause import RootCauseConfig, describing_dimensions, explain
 from rca.trends.series import ThemeSeries, build_series, period_names
 from rca.trends.spikes import SEVERITIES, SpikeConfig, SpikeScorer, score_total
@@ -26,6 +27,7 @@ from rca.trends.spikes import SEVERITIES, SpikeConfig, SpikeScorer, score_total
 #: Contact fields that are attributes too (ingested dimensions are the `dim_` columns).
 BASE_ATTRIBUTES = ("channel",)
 THEME_ATTRIBUTE = "theme_id"
+PARENT_ATTRIBUTE = "parent_group"
 SPIKE_FIELDS = (
     "theme_id",
     "observed",
@@ -111,18 +113,20 @@ def detect_spikes(
     with Store(settings.store_path).read() as con:
         version = require_champion(con)
         frame = load_analysis_frame(con, version)
-        labels = dict(
-            con.execute(
-                "SELECT theme_id, label FROM themes WHERE model_version = ?", [version]
-            ).fetchall()
-        )
+        names = con.execute(
+            "SELECT theme_id, label, parent_group FROM themes WHERE model_version = ?", [version]
+        ).fetchall()
+    labels = {theme: label for theme, label, _ in names}
+    parents = {theme: parent for theme, _, parent in names if parent}
     if frame.empty:
         raise RcaError("the store has no contacts")
     latest = frame["created_at"].max().to_pydatetime()
     chosen = parse_period(
         period, kind=settings.period, tz=settings.tz, now=now or datetime.now(UTC), latest=latest
     )
-    report = analyse(frame, chosen, settings, labels=labels, min_severity=min_severity)
+    report = analyse(
+        frame, chosen, settings, labels=labels, parents=parents, min_severity=min_severity
+    )
     report.model_version = version
     return report
 
@@ -133,47 +137,78 @@ def analyse(
     settings: Settings,
     *,
     labels: dict[str, str] | None = None,
+    parents: dict[str, str] | None = None,
     min_severity: str = "low",
+    coverage: Coverage | None = None,
     as_of: datetime | None = None,
 ) -> SpikeReport:
-    """Score `period` on an analysis frame (pure apart from reading `settings`)."""
+    """Score `period` on an analysis frame (pure apart from reading `settings`).
+
+    `coverage` is how far the data reaches (default: from this frame's own timestamps); it
+    decides whether the period is partial, so pass the store's when the frame is a slice.
+    `as_of` overrides how far the data is complete (an export known to cover a period).
+    A period the data does not reach answers with a note and zeros, never an error.
+    `parents` (theme id → parent group) lets a volume surge be explained by a group of
+    themes when no single theme carries it.
+    """
     if min_severity not in SEVERITIES:
         raise RcaError(f"--min-severity must be one of {', '.join(SEVERITIES)}")
     tz, kind = settings.tz, period.kind
     spike_config = SpikeConfig.from_settings(settings, kind)
+    coverage = coverage or coverage_of(frame["created_at"], tz)
+    if coverage is not None and as_of is not None:
+        coverage = replace(coverage, through=as_of)
+    report = SpikeReport(
+        model_version=frame.attrs.get("model_version"),
+        period=period,
+        as_of=coverage.through if coverage else None,
+        partial=False,
+        coverage=coverage.fraction(period) if coverage else 0.0,
+        scored=False,
+        method=spike_config.method,
+        themes_scored=0,
+        total=empty_total(),
+    )
+    if coverage is None or coverage.outside(period):
+        # nothing to score, and no reason to build a series out to a far-away period
+        report.note = coverage.empty_note(period) if coverage else "the store has no contacts"
+        return report
     frame = frame.loc[frame["created_at"] < period.end]
-    if frame.empty or frame["created_at"].min() >= period.end:
-        raise RcaError(f"no contacts up to the end of {period.name}")
-    stop = as_of or frame["created_at"].max().to_pydatetime()
     series = build_series(
         frame,
         kind,
         tz,
         through=period,
-        as_of=stop,
+        as_of=coverage.through,
         partial_tolerance=settings.spike_partial_tolerance,
     )
-    report = SpikeReport(
-        model_version=frame.attrs.get("model_version"),
-        period=period,
-        as_of=stop,
-        partial=series.last_partial,
-        coverage=series.coverage,
-        scored=True,
-        method=spike_config.method,
-        themes_scored=len(series.themes),
-        total={},
-    )
+    report.partial, report.coverage = series.last_partial, series.coverage
+    report.scored, report.themes_scored = True, len(series.themes)
     if series.last_partial:
         if settings.spike_partial == "skip":
             report.scored = False
             report.note = f"{period.name} is partial ({series.coverage:.0%}): not scored"
             return report
-        window = stop - period.start
-        series = build_series(frame, kind, tz, through=period, as_of=stop, window=window)
+        window = coverage.through - period.start
+        series = build_series(
+            frame, kind, tz, through=period, as_of=coverage.through, window=window
+        )
         report.note = (
-            f"{period.name} is partial ({series.coverage:.0%}); every period is compared over "
-            f"its first {window}"
+            f"{period.name} is partial ({series.coverage:.0%}, data through "
+            f"{_moment(coverage)}); every period is compared over its first {_span(window)}"
+        )
+    history = len(series.names) - 1
+    if history < spike_config.min_history:
+        report.note = " ".join(
+            filter(
+                None,
+                [
+                    report.note,
+                    f"not enough history to score {period.name} fully: {history} earlier "
+                    f"{kind}s, {spike_config.min_history} needed"
+                    + (" (a short-history test is used)" if history else ""),
+                ],
+            )
         )
     scored = SpikeScorer(spike_config).fit(series).score(period.name)
     t = len(series.names) - 1
@@ -182,9 +217,13 @@ def analyse(
         starts = {p.name: pd.Timestamp(p.start) for p in series.periods}
         elapsed = rows["created_at"] - rows["period"].map(starts)
         rows = rows.loc[(elapsed < pd.Timedelta(series.window)).to_numpy()]
-    attributes = [*BASE_ATTRIBUTES, *dimension_columns(rows)]
+    attributes = [a for a in (*BASE_ATTRIBUTES, *dimension_columns(rows)) if _varies(rows, a)]
     baseline_names = _quiet_baseline(series, spike_config)
-    report.total = _total(series, t, spike_config, rows, attributes, settings)
+    theme_attributes = [THEME_ATTRIBUTE]
+    if parents:
+        rows = rows.assign(parent_group=rows["theme_id"].map(parents))
+        theme_attributes.append(PARENT_ATTRIBUTE)
+    report.total = _total(series, t, spike_config, rows, theme_attributes + attributes, settings)
     keep = SEVERITIES[SEVERITIES.index(min_severity) :]
     alerts = scored.loc[scored["alert"] & scored["severity"].isin(keep)]
     describing = (
@@ -199,6 +238,34 @@ def analyse(
         spike["root_cause"] = cause
         report.spikes.append({k: spike.get(k) for k in (*SPIKE_FIELDS, "label", "root_cause")})
     return report
+
+
+def _varies(rows: pd.DataFrame, column: str) -> bool:
+    """An attribute with one value (or none: a field never mapped) cannot explain anything."""
+    return column in rows and rows[column].replace("", np.nan).nunique(dropna=True) >= 2
+
+
+def empty_total() -> dict[str, Any]:
+    """The total-volume block of a period with nothing scored."""
+    keys = ("expected", "excess", "growth", "score", "p_value", "severity", "root_cause")
+    return {"observed": 0, **dict.fromkeys(keys), "alert": False}
+
+
+def _moment(coverage: Coverage) -> str:
+    """When the data stops, as a reader says it: a day for date-only sources."""
+    if coverage.date_only:
+        return (coverage.through - timedelta(days=1)).date().isoformat() + " (dates only)"
+    return coverage.newest.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _span(window: timedelta) -> str:
+    """'3 days 19 h 59 min' instead of Python's '3 days, 19:59:00'."""
+    minutes = int(window.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days} day{'s' if days != 1 else ''}" if days else "", f"{hours} h" if hours else "",
+             f"{minutes} min" if minutes else ""]  # fmt: skip
+    return " ".join(p for p in parts if p) or "0 min"
 
 
 def _quiet_baseline(series: ThemeSeries, config: SpikeConfig) -> list[str]:
@@ -244,18 +311,21 @@ def _total(
     attributes: list[str],
     settings: Settings,
 ) -> dict[str, Any]:
-    """The all-contacts surge check; when it fires, which themes and values drove it."""
+    """The all-contacts surge check; when it fires, which themes, groups of themes and values
+    drove it (`attributes` starts with the theme and, when known, its parent group)."""
     weekday = None
     if series.kind == "day":
         weekday = np.array([p.start.weekday() for p in series.periods])
     total = score_total(series.total.to_numpy(dtype=float), t, config, weekday)
     total["root_cause"] = None
     if total.get("alert"):
-        frame = rows.assign(theme_id=rows["theme_id"].fillna("unassigned"))
+        filled = {a: rows[a].fillna("unassigned") for a in (THEME_ATTRIBUTE, PARENT_ATTRIBUTE)
+                  if a in rows}  # fmt: skip
+        frame = rows.assign(**filled)
         now = frame["period"] == series.names[t]
         result = explain(
             frame.loc[now],
-            [THEME_ATTRIBUTE, *attributes],
+            attributes,
             # compared with the period before: what changed, not how the mix drifted since
             baseline=frame.loc[frame["period"] == series.names[t - 1]],
             expected_total=total["expected"],

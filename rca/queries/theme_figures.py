@@ -3,9 +3,9 @@
 A program manager's first question each week is "which themes were big, which came back, which
 grew". These pure functions answer it from the repeat-marked analysis frame
 (`rca.queries.repeat_drivers.RepeatAnalysis.marked`), counting each contact under its own theme
-(the spike view), with repeats as marked by `rca.repeats.detect`. Growth is
-log2((now + 1) / (previous + 1)): defined for a theme that had no contacts before, symmetric,
-and +1 means "doubled".
+(the spike view), with repeats as marked by `rca.repeats.detect`. Growth is a ratio, as in
+every figure named growth: (now + 1) / (previous + 1), defined for a theme that had no
+contacts before; 2.0 means "doubled".
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ def theme_table(
         table["share"] = volume / total if total else 0.0
         table["repeat_rate"] = np.where(volume > 0, table["repeat_contacts"] / volume, np.nan)
         table["escalation_rate"] = np.where(volume > 0, table["escalated"] / volume, np.nan)
-    table["growth"] = np.log2((volume + 1) / (table["previous_volume"].to_numpy(float) + 1))
+    # growth is a ratio everywhere (docs/json.md): +1 on both sides keeps a new theme finite
+    table["growth"] = (volume + 1) / (table["previous_volume"].to_numpy(float) + 1)
     table["spike_status"] = ids.map(dict(spike_status or {})).astype(object)
     table = table.astype({"repeat_rate": object, "escalation_rate": object})
     for column in ("repeat_rate", "escalation_rate"):

@@ -43,6 +43,21 @@ from rca.settings import Settings
 
 UNASSIGNED = "unassigned"
 COMPONENTS = ("volume", "rate", "escalation", "handle_time", "growth")
+#: What each component counts. Without customer ids no repeat can be seen, so the ranking falls
+#: back to what the store does hold (all contacts, escalations, handle time, growth) rather
+#: than ranking every theme at score 0; the repeat rate then has no weight.
+BASIS_COLUMNS = {
+    "repeats": {
+        "volume": "repeat_contacts",
+        "escalation": "escalated_repeats",
+        "handle_time": "repeat_handle_time_s",
+    },
+    "contacts": {
+        "volume": "contacts",
+        "escalation": "escalated",
+        "handle_time": "handle_time_s_total",
+    },
+}
 #: Repeat contacts this far (relative) above / below the earlier periods' mean: rising / falling.
 TREND_BAND = 0.15
 SECONDS_PER_HOUR = 3600.0
@@ -224,8 +239,11 @@ def rank_drivers(
     trend_periods: int | None = None,
     themes: pd.DataFrame | None = None,
     context: Mapping[str, Mapping[str, Any]] | None = None,
+    basis: str = "repeats",
 ) -> pd.DataFrame:
     """Themes of `period` ranked by driver score (module docstring), best to fix first.
+
+    `basis` is "repeats", or "contacts" for a store without customer ids (`BASIS_COLUMNS`).
 
     `themes` (theme_id, label, parent_group, keywords) names them; `context` maps theme_id to
     what the spike module knows (`spike_status`, `root_cause`, `root_causes`), passed through.
@@ -243,9 +261,11 @@ def rank_drivers(
     now = known.loc[known["period_idx"] == idx].set_index("theme_id")
     before = known.loc[known["period_idx"] == idx - 1].set_index("theme_id")
     ranked = now.copy()
+    columns = BASIS_COLUMNS[basis]
     ranked["previous_repeat_contacts"] = (
         before["repeat_contacts"].reindex(ranked.index).fillna(0).astype(np.int64)
     )
+    previous_volume = before[columns["volume"]].reindex(ranked.index).fillna(0)
     # the rate is a property of the problem: estimated over the trend window, not one period
     span = figures.loc[figures["period_idx"].between(idx - trend_periods + 1, idx)]
     overall = span["repeat_contacts"].sum() / max(span["contacts"].sum(), 1)
@@ -255,22 +275,23 @@ def rank_drivers(
     ranked["repeat_rate_trailing"] = (per_theme["repeat_contacts"] + k * overall) / (
         per_theme["contacts"] + k
     )
-    growth = np.log2((ranked["repeat_contacts"] + 1) / (ranked["previous_repeat_contacts"] + 1))
+    growth = np.log2((ranked[columns["volume"]] + 1) / (previous_volume + 1))
     ranked["repeat_growth"] = np.where(
         ranked["previous_repeat_contacts"] > 0,
         ranked["repeat_contacts"] / ranked["previous_repeat_contacts"].replace(0, np.nan),
         np.nan,
     )
     raw = {
-        "volume": _relative(ranked["repeat_contacts"].astype(float)),
+        "volume": _relative(ranked[columns["volume"]].astype(float)),
         "rate": _relative(ranked["repeat_rate_trailing"]),
-        "escalation": _relative(ranked["escalated_repeats"].astype(float)),
-        "handle_time": _relative(ranked["repeat_handle_time_s"].astype(float)),
+        "escalation": _relative(ranked[columns["escalation"]].astype(float)),
+        "handle_time": _relative(ranked[columns["handle_time"]].astype(float)),
         "growth": _relative(growth.clip(lower=0)),
     }
-    total_weight = sum(weights.as_dict().values()) or 1.0
+    used = {c: getattr(weights, c) for c in COMPONENTS if basis == "repeats" or c != "rate"}
+    total_weight = sum(used.values()) or 1.0
     contributions = pd.DataFrame(
-        {c: raw[c] * getattr(weights, c) / total_weight for c in COMPONENTS}, index=ranked.index
+        {c: raw[c] * used.get(c, 0.0) / total_weight for c in COMPONENTS}, index=ranked.index
     )
     ranked["score"] = contributions.sum(axis=1)
     ranked["components"] = [
@@ -288,10 +309,11 @@ def rank_drivers(
     ranked["root_cause"] = [context.get(t, {}).get("root_cause") for t in ranked["theme_id"]]
     ranked["root_causes"] = [context.get(t, {}).get("root_causes") for t in ranked["theme_id"]]
     ranked = ranked.sort_values(
-        ["score", "repeat_contacts", "theme_id"], ascending=[False, False, True], kind="stable"
+        ["score", columns["volume"], "theme_id"], ascending=[False, False, True], kind="stable"
     ).reset_index(drop=True)
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
-    ranked["summary"] = [_summary(row) for row in ranked.to_dict(orient="records")]
+    say = _summary if basis == "repeats" else _contact_summary
+    ranked["summary"] = [say(row) for row in ranked.to_dict(orient="records")]
     return ranked
 
 
@@ -362,6 +384,20 @@ def _summary(row: Mapping[str, Any]) -> str:
     if row.get("incomplete"):
         sentence += "; period's last repeat window still open"
     return sentence + "."
+
+
+def _contact_summary(row: Mapping[str, Any]) -> str:
+    """The sentence for a store without customer ids: what the contacts themselves show."""
+    parts = [
+        f"{row['contacts']} contacts",
+        f"{row['escalated']} escalated",
+        f"{row['handle_time_s_total'] / SECONDS_PER_HOUR:.1f} h of handle time",
+    ]
+    if _present(row.get("spike_status")):
+        parts.append(f"spike: {row['spike_status']}")
+    if _present(row.get("root_cause")):
+        parts.append(str(row["root_cause"]).rstrip("."))
+    return "; ".join(parts) + "."
 
 
 def unassigned_repeats(figures: pd.DataFrame, period: str) -> int:

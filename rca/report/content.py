@@ -107,6 +107,9 @@ class ReportModel:
     drivers: tuple[DriverItem, ...] = ()
     note: str = ""
     partial: bool = False
+    surge: str = ""  # the volume-wide surge, when all contacts rose: it leads the message
+    drivers_basis: str = "repeats"  # or "contacts": a store without customer ids
+    drivers_note: str = ""
 
     @property
     def n_spikes(self) -> int:
@@ -114,7 +117,7 @@ class ReportModel:
 
     @property
     def quiet(self) -> bool:
-        return self.n_spikes == 0
+        return self.n_spikes == 0 and not self.surge
 
     @property
     def period_words(self) -> str:
@@ -133,20 +136,36 @@ class ReportModel:
 
     @property
     def subject(self) -> str:
-        return subject_for(self.n_spikes, len(self.new_themes), self.period_words)
+        return subject_for(
+            self.n_spikes, len(self.new_themes), self.period_words, surge=bool(self.surge)
+        )
 
     def charted(self) -> list[SpikeItem]:
         """Items that carry a chart, in reading order (each becomes one inline image)."""
         return [s for s in (*self.spikes, *self.new_themes) if s.chart is not None]
 
 
-def subject_for(n_spikes: int, n_new: int, period_words: str) -> str:
-    """'rca: 3 emerging spikes (1 new theme), week 2026-W46' or 'rca: all quiet, …'."""
+def subject_for(n_spikes: int, n_new: int, period_words: str, *, surge: bool = False) -> str:
+    """'rca: 3 emerging spikes (1 new theme), week 2026-W46' or 'rca: all quiet, …'; a
+    volume surge comes first ('rca: volume surge and 2 emerging spikes, …')."""
+    lead = "volume surge" if surge else ""
     if n_spikes == 0:
-        return f"rca: all quiet, {period_words}"
+        return f"rca: {lead}, {period_words}" if surge else f"rca: all quiet, {period_words}"
     noun = "spike" if n_spikes == 1 else "spikes"
     new = f" ({n_new} new theme{'s' if n_new != 1 else ''})" if n_new else ""
-    return f"rca: {n_spikes} emerging {noun}{new}, {period_words}"
+    spikes = f"{n_spikes} emerging {noun}{new}"
+    return f"rca: {lead + ' and ' if surge else ''}{spikes}, {period_words}"
+
+
+def surge_sentence(total: Mapping[str, Any]) -> str:
+    """The volume-wide surge in one sentence, with what drove it ('' when none)."""
+    if not total or not total.get("alert"):
+        return ""
+    cause = (total.get("root_cause") or {}).get("sentence", "")
+    return (
+        f"All contacts rose to {total['observed']:,} against {total['expected']:,.0f} expected "
+        f"(×{total['growth']:.1f}, {total['severity']}). {cause}"
+    ).strip()
 
 
 def theme_link(base_url: str, theme_id: str, *, examples: bool = False) -> str:
@@ -286,6 +305,8 @@ def build_report(
     charts: Mapping[str, Chart] | None = None,
     cases: Mapping[str, Sequence[Case]] | None = None,
     driver_cases: Mapping[str, Sequence[Case]] | None = None,
+    drivers_basis: str = "repeats",
+    drivers_note: str = "",
 ) -> ReportModel:
     """The report for one period: spikes by severity, then new themes, then drivers."""
     charts, cases, driver_cases = charts or {}, cases or {}, driver_cases or {}
@@ -310,4 +331,7 @@ def build_report(
         ),
         note=str(spikes_payload.get("note") or ""),
         partial=bool(spikes_payload.get("partial")),
+        surge=surge_sentence(spikes_payload.get("total") or {}),
+        drivers_basis=drivers_basis,
+        drivers_note=drivers_note,
     )

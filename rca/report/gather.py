@@ -53,7 +53,7 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
     if theme_ids and not upto.empty:
         series = build_series(
             upto, chosen.kind, settings.tz, through=chosen, themes=theme_ids,
-            partial_tolerance=settings.spike_partial_tolerance,
+            as_of=analysis.coverage.through, partial_tolerance=settings.spike_partial_tolerance,
         )  # fmt: skip
         last = series.contacts.iloc[:, -settings.report_chart_periods :]
         for spike in spikes.spikes:
@@ -71,11 +71,15 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
 
     drivers: list[dict[str, Any]] = []
     driver_cases: dict[str, tuple[Case, ...]] = {}
+    basis, drivers_note = "repeats", ""
     if settings.report_top_drivers:
-        drivers = drivers_payload(
+        answer = drivers_payload(
             settings, period=chosen.name, top=settings.report_top_drivers,
             context=spikes.driver_context(), analysis=analysis,
-        )["drivers"]  # fmt: skip
+        )  # fmt: skip
+        basis, drivers_note = answer["basis"], answer["note"]
+        # a period with no contacts has nothing to rank: the section is left out
+        drivers = [d for d in answer["drivers"] if (d.get("figures") or {}).get("contacts")]
         if settings.report_cases:
             for d in drivers:
                 picked = examples_frame(
@@ -86,6 +90,7 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
 
     model = build_report(
         payload, drivers, base_url=settings.report_base_url, generated_at=now,
-        charts=charts, cases=cases, driver_cases=driver_cases,
+        charts=charts, cases=cases, driver_cases=driver_cases, drivers_basis=basis,
+        drivers_note=drivers_note if drivers else "",
     )  # fmt: skip
     return Gathered(model, payload, drivers)

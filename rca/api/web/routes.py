@@ -152,6 +152,7 @@ def this_week(
         "spikes": [s for s in spikes if s["kind"] != "new_theme"],
         "new_themes": [s for s in spikes if s["kind"] == "new_theme"],
         "total": report.total if report is not None else {},
+        "notes": [n for n in (report.note if report else "", drivers.get("note", "")) if n],
         "volume": snapshot.period_volume(chosen),
         "total_chart": series_svg(
             labels,
