@@ -151,3 +151,32 @@ def test_recipients_are_checked(bad: str) -> None:
     assert parse_recipients(" a@example.com, B@Example.com ,") == ["a@example.com", "B@Example.com"]
     with pytest.raises(RcaError):
         parse_recipients(bad)
+
+
+def test_a_volume_surge_leads_the_message_even_with_no_theme_spike() -> None:
+    payload = _payload([]) | {
+        "total": {"observed": 600, "expected": 250.0, "growth": 2.4, "severity": "high",
+                  "alert": True, "root_cause": {"sentence": "62% of the excess comes from "
+                                                "parent_group=Billing / Pricing."}},
+    }  # fmt: skip
+    model = build_report(payload, [], base_url="https://rca.example.com/", generated_at=NOW)
+    assert not model.quiet and model.subject == "rca: volume surge, week 2026-W47"
+    rendered = render_report(model)
+    for part in (rendered.text, rendered.html):
+        assert "parent_group=Billing / Pricing" in part and "600" in part
+        # the surge comes before anything else the message says
+        assert part.index("600") < part.index("Model m1" if part is rendered.html else "--\n")
+    assert subject_for(2, 0, "week 2026-W47", surge=True) == (
+        "rca: volume surge and 2 emerging spikes, week 2026-W47"
+    )
+
+
+def test_drivers_without_customer_ids_do_not_claim_zero_repeats() -> None:
+    driver = _driver(1) | {"summary": "40 contacts; 3 escalated; 1.0 h of handle time."}
+    model = build_report(_payload([]), [driver], base_url="https://rca.example.com/",
+                         generated_at=NOW, drivers_basis="contacts",
+                         drivers_note="no customer ids in this store")  # fmt: skip
+    rendered = render_report(model)
+    for part in (rendered.text, rendered.html):
+        assert "repeat contacts" not in part and "no customer ids in this store" in part
+    assert "REPEAT-COMPLAINT" not in rendered.text
