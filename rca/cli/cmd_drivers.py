@@ -98,5 +98,14 @@ def examples(
         rows,
         fmt,
         title=f"{kind} cases of {theme}",
-        columns=CHAIN_TABLE_COLUMNS if kind == "repeat" else EXAMPLE_TABLE_COLUMNS,
+        columns=_filled(rows, CHAIN_TABLE_COLUMNS if kind == "repeat" else EXAMPLE_TABLE_COLUMNS),
     )
+
+
+def _filled(rows: list[dict[str, object]], columns: list[str]) -> list[str]:
+    """The table's columns minus those no row has a value in (a channel never mapped)."""
+    return [c for c in columns if any(_present(r.get(c)) for r in rows)] or columns
+
+
+def _present(value: object) -> bool:
+    return value is not None and value == value and value != ""  # NaN != NaN

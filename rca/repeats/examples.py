@@ -171,8 +171,11 @@ def _case_frame(frame: pd.DataFrame, rows: np.ndarray, kind: str) -> pd.DataFram
 
 
 def case_records(cases: pd.DataFrame) -> list[dict[str, Any]]:
-    """Cases as JSON-able records with the dimensions nested (`rca examples --format json`)."""
-    dims = [c for c in cases.columns if c.startswith("dim_")]
+    """Cases as JSON-able records with the dimensions nested (`rca examples --format json`).
+
+    A dimension none of these cases has a value for (a field never mapped) is left out.
+    """
+    dims = [c for c in cases.columns if c.startswith("dim_") and cases[c].notna().any()]
     records = []
     for row in cases.to_dict(orient="records"):
         record = {c: row[c] for c in CASE_COLUMNS}

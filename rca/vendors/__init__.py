@@ -1,0 +1,1 @@
+"""Vendor scorecards: which handler's resolutions bring customers back, compared fairly (pure)."""

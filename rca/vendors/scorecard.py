@@ -1,0 +1,129 @@
+"""The vendor scorecard: contacts, handle time, escalations, CSAT and repeats per handler.
+
+A repeat complaint is a failed resolution, so it is charged to whoever handled the contact the
+customer came back after (`repeat_of` in `rca.repeats.detect`), whoever handles the return:
+in a chain A → B → C, B's return counts against A's handler and C's against B's. A turn within
+the continuation interval (a transfer, a reconnect) is the same contact, never a resolution.
+A resolution whose repeat window is still open is left out of the rate (`window_open`), not
+counted as a success. Repeat, escalation and handle-time figures are compared with what the
+handler's own mix of problems predicts (`rca.vendors.fairness`).
+
+Pure: the repeat-marked analysis frame in, a frame out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from rca.repeats.detect import FIRST, REPEAT
+from rca.vendors.fairness import (
+    DEFAULT_ALPHA,
+    expected_by_mix,
+    mean_ratio_table,
+    poisson_ratio_table,
+)
+
+LEVELS = ("vendor", "site", "team", "agent_id")
+#: What a handler's expected figures are conditioned on: the problem, then its channel.
+DEFAULT_STRATA = ("problem_theme_id", "channel")
+BROUGHT_BACK = "brought_back"
+
+
+def resolution_attempts(marked: pd.DataFrame) -> pd.DataFrame:
+    """Contacts that were a chance to resolve a problem, with `brought_back` (1 / 0 / NaN).
+
+    NaN where the repeat window has not closed yet and the customer has not come back: the
+    outcome is not known.
+    """
+    attempts = marked.loc[marked["repeat_status"].isin([FIRST, REPEAT])].copy()
+    returned_after = set(marked["repeat_of"].dropna())
+    back = attempts["contact_id"].isin(returned_after)
+    known = back | attempts["window_closed"].astype(bool)
+    attempts[BROUGHT_BACK] = np.where(known, back.astype(float), np.nan)
+    return attempts
+
+
+def scorecard(
+    marked: pd.DataFrame,
+    level: str,
+    *,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    strata: Sequence[str] = DEFAULT_STRATA,
+    alpha: float = DEFAULT_ALPHA,
+) -> pd.DataFrame:
+    """One row per handler at `level` for contacts created in [start, end).
+
+    Columns: contacts, aht_s, escalation_rate, csat, resolutions, window_open,
+    repeat_rate (charged to the handler of the contact returned after), one_and_done_rate,
+    and for repeats, escalations and handle time: expected, ratio (O/E), ratio_low/high,
+    q_value, flag (high / low after Holm over the handlers compared) and, for repeats,
+    shrunk_ratio.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}")
+    if level not in marked or marked[level].notna().sum() == 0:
+        return pd.DataFrame(columns=[level, "contacts"])
+    created = pd.to_datetime(marked["created_at"], utc=True)
+    window = pd.Series(True, index=marked.index)
+    if start is not None:
+        window &= created >= start
+    if end is not None:
+        window &= created < end
+    frame = marked.loc[window & marked[level].notna()]
+    strata = [s for s in strata if s in frame and frame[s].notna().any()]
+    base = frame.groupby(level).agg(
+        contacts=("contact_id", "size"),
+        aht_s=("handle_time_s", "mean"),
+        escalation_rate=("is_escalation", "mean"),
+        csat=("csat", "mean"),
+    )
+    attempts = resolution_attempts(marked).loc[lambda a: a.index.isin(frame.index)]
+    closed = attempts.loc[attempts[BROUGHT_BACK].notna()]
+    counts = attempts.groupby(level).agg(
+        resolutions=("contact_id", "size"), returned=(BROUGHT_BACK, "sum")
+    )
+    counts["window_open"] = attempts[BROUGHT_BACK].isna().groupby(attempts[level]).sum()
+    base = base.join(counts, how="left").fillna({"resolutions": 0, "window_open": 0})
+    known = base["resolutions"] - base["window_open"]
+    base["repeat_rate"] = base["returned"] / known.where(known > 0)
+    base["one_and_done_rate"] = 1 - base["repeat_rate"]
+    out = base.reset_index()
+    if len(closed):
+        repeats = poisson_ratio_table(closed, level, BROUGHT_BACK, strata, alpha=alpha).frame
+        out = out.merge(_prefixed(repeats, level, "repeat"), on=level, how="left")
+    escal = frame.assign(is_escalation=frame["is_escalation"].astype(float))
+    escalations = poisson_ratio_table(escal, level, "is_escalation", strata, alpha=alpha).frame
+    out = out.merge(_prefixed(escalations, level, "escalation"), on=level, how="left")
+    if frame["handle_time_s"].notna().any():
+        aht = mean_ratio_table(frame, level, "handle_time_s", strata, alpha=alpha).frame
+        out = out.merge(_prefixed(aht, level, "aht"), on=level, how="left")
+    return out.sort_values("contacts", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _prefixed(table: pd.DataFrame, level: str, name: str) -> pd.DataFrame:
+    keep = ["expected", "ratio", "ratio_low", "ratio_high", "q_value", "flag", "shrunk_ratio"]
+    cols = [c for c in keep if c in table]
+    return table[[level, *cols]].rename(columns={c: f"{name}_{c}" for c in cols})
+
+
+def excess_by_theme(
+    marked: pd.DataFrame, level: str, handler: str, strata: Sequence[str] = DEFAULT_STRATA
+) -> pd.DataFrame:
+    """Where a handler falls short: its observed minus expected returns per problem theme,
+    largest excess first — the start of a root-cause deep dive with that vendor."""
+    attempts = resolution_attempts(marked)
+    closed = attempts.loc[attempts[BROUGHT_BACK].notna()]
+    strata = [s for s in strata if s in closed and closed[s].notna().any()]
+    closed = closed.assign(expected=expected_by_mix(closed, BROUGHT_BACK, strata, handler=level))
+    mine = closed.loc[closed[level] == handler]
+    table = mine.groupby("problem_theme_id").agg(
+        resolutions=("contact_id", "size"),
+        returned=(BROUGHT_BACK, "sum"),
+        expected=("expected", "sum"),
+    )
+    table["excess"] = table["returned"] - table["expected"]
+    return table.sort_values("excess", ascending=False).reset_index()

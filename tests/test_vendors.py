@@ -1,0 +1,111 @@
+"""Vendor scorecards on hand-made frames: who is charged for a return, and fair comparison."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rca.repeats.detect import detect_repeats
+from rca.vendors.fairness import holm, poisson_ratio_table, shrink
+from rca.vendors.scorecard import excess_by_theme, resolution_attempts, scorecard
+
+T0 = pd.Timestamp("2026-11-02 09:00", tz="UTC")
+
+
+def contacts(rows: list[tuple]) -> pd.DataFrame:
+    """(id, customer, hours after T0, theme, vendor, site, agent) → an analysis frame."""
+    frame = pd.DataFrame(
+        rows, columns=["contact_id", "customer_id", "hours", "theme_id", "vendor", "site",
+                       "agent_id"]
+    )  # fmt: skip
+    frame["created_at"] = T0 + pd.to_timedelta(frame.pop("hours"), unit="h")
+    frame["is_escalation"] = False
+    frame["handle_time_s"] = 300.0
+    frame["csat"] = np.nan
+    frame["channel"] = "chat"
+    return frame
+
+
+def test_a_return_is_charged_to_the_handler_of_the_contact_returned_after() -> None:
+    frame = contacts([
+        ("C1", "U1", 0, "T1", "Acme", "Acme-Manila", "a1"),
+        ("C2", "U1", 48, "T1", "Bolt", "Bolt-Cebu", "b1"),  # came back: Acme's resolution failed
+        ("C3", "U2", 0, "T1", "Bolt", "Bolt-Cebu", "b1"),
+        ("X9", "U9", 24 * 30, "T2", "Bolt", "Bolt-Cebu", "b1"),  # closes every window
+    ])  # fmt: skip
+    marked = detect_repeats(frame)
+    attempts = resolution_attempts(marked).set_index("contact_id")
+    assert attempts.loc["C1", "brought_back"] == 1.0
+    assert attempts.loc["C2", "brought_back"] == 0.0 and attempts.loc["C3", "brought_back"] == 0.0
+    card = scorecard(marked, "vendor").set_index("vendor")
+    assert card.loc["Acme", "repeat_rate"] == 1.0
+    assert card.loc["Bolt", "repeat_rate"] == 0.0  # handled the return, is not charged for it
+    assert card.loc["Bolt", "contacts"] == 3
+
+
+def test_missing_handler_fields_give_an_empty_card_not_an_error() -> None:
+    frame = contacts([("C1", "U1", 0, "T1", None, None, None)])
+    marked = detect_repeats(frame)
+    assert scorecard(marked, "vendor").empty
+    assert scorecard(marked.drop(columns=["team"], errors="ignore"), "vendor").empty
+    with pytest.raises(ValueError):
+        scorecard(marked, "region")
+
+
+def test_an_agent_at_two_sites_is_one_agent_and_counts_at_both_sites() -> None:
+    frame = contacts([
+        ("C1", "U1", 0, "T1", "Acme", "Manila", "a1"),
+        ("C2", "U2", 1, "T1", "Acme", "Cebu", "a1"),
+        ("C3", "U3", 2, "T1", "Acme", "Cebu", "a2"),
+    ])  # fmt: skip
+    marked = detect_repeats(frame)
+    agents = scorecard(marked, "agent_id").set_index("agent_id")
+    assert agents.loc["a1", "contacts"] == 2
+    sites = scorecard(marked, "site").set_index("site")
+    assert sites.loc["Manila", "contacts"] == 1 and sites.loc["Cebu", "contacts"] == 2
+
+
+def test_the_hard_mix_is_not_flagged_and_the_weak_site_is() -> None:
+    rng = np.random.default_rng(3)
+    rates = {"easy": 0.05, "hard": 0.40}
+    rows = []
+    # 'Hard' takes mostly hard themes at the usual rates; 'Weak' fails twice as often on easy
+    for vendor, mix, factor, n in (("Hard", 0.9, 1.0, 2000), ("Norm", 0.2, 1.0, 2000),
+                                   ("Weak", 0.2, 2.0, 2000), ("Tiny", 0.2, 1.0, 6)):  # fmt: skip
+        themes = np.where(rng.random(n) < mix, "hard", "easy")
+        back = [rng.random() < rates[t] * (factor if t == "easy" else 1.0) for t in themes]
+        rows += [
+            {"vendor": vendor, "theme": t, "back": float(b)}
+            for t, b in zip(themes, back, strict=True)
+        ]
+    frame = pd.DataFrame(rows)
+    table = poisson_ratio_table(frame, "vendor", "back", ["theme"]).frame.set_index("vendor")
+    assert table.loc["Hard", "raw_rate"] > table.loc["Norm", "raw_rate"] * 2
+    assert table.loc["Hard", "flag"] == ""  # worse raw rate, normal once adjusted
+    assert table.loc["Weak", "flag"] == "high"
+    low, high = table.loc["Weak", ["ratio_low", "ratio_high"]]
+    assert low > 1.0 and high < 2.5
+    # a handful of contacts is shrunk towards the mean, not ranked
+    tiny = table.loc["Tiny"]
+    assert tiny["flag"] == "" and abs(tiny["shrunk_ratio"] - 1) <= abs(tiny["ratio"] - 1)
+
+
+def test_where_a_handler_falls_short_names_its_theme() -> None:
+    rows = []
+    for i in range(40):
+        site = "S1" if i % 2 else "S2"
+        theme = "T1" if i % 4 < 2 else "T2"
+        rows.append((f"C{i:03d}", f"U{i:03d}", i, theme, "V", site, "a"))
+        if site == "S1" and theme == "T1":  # S1's T1 customers all come back
+            rows.append((f"R{i:03d}", f"U{i:03d}", i + 30, theme, "V", "S2", "b"))
+    rows.append(("Z", "UZ", 24 * 40, "T2", "V", "S2", "b"))
+    marked = detect_repeats(contacts(rows))
+    worst = excess_by_theme(marked, "site", "S1")
+    assert worst.iloc[0]["problem_theme_id"] == "T1" and worst.iloc[0]["excess"] > 0
+
+
+def test_holm_and_shrinkage_basics() -> None:
+    assert list(holm(np.array([0.01, 0.04, 0.03]))) == pytest.approx([0.03, 0.06, 0.06])
+    shrunk = shrink(np.array([2.0, 100.0, 120.0, 80.0]), np.array([0.5, 100.0, 100.0, 100.0]))
+    assert shrunk[0] < 2.0 / 0.5  # four times expected on half a contact is mostly noise
