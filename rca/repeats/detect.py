@@ -5,7 +5,10 @@ A contact is a *repeat* when the same customer contacted before, within the repe
 (cosine >= threshold) even when the theme model put them apart, because a customer who comes
 back rephrases ("Still waiting on my refund" vs "the refund never reached my card"). A contact
 closer than the continuation interval (default 15 minutes) to the customer's previous one is a
-transfer or reconnect, a *continuation*, never a repeat. A contact without a customer id cannot
+transfer or reconnect, a *continuation*, never a repeat. When the export says which messages
+belong together (`conversation_id`, `in_reply_to`: chat, messaging, social), every turn after
+a conversation's first message is a continuation however long the exchange lasts, and a
+repeat is a new conversation (`rca.repeats.conversations`). A contact without a customer id cannot
 be linked to anything: it is counted apart (`no_customer`), not as a first contact.
 
 Each repeat points at the most recent earlier contact of the same problem (`repeat_of`); these
@@ -28,6 +31,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from rca.repeats.conversations import conversation_keys, has_threads
 from rca.settings import Settings
 
 FIRST, REPEAT, CONTINUATION, NO_CUSTOMER = "first", "repeat", "continuation", "no_customer"
@@ -136,8 +140,23 @@ def detect_repeats(
     continuation_of = np.full(n, NO_ROW)
     continuation_matches = np.zeros(n, bool)
 
-    # lag 1: continuations (the previous contact of the customer, minutes ago)
-    if len(order) > 1:
+    if has_threads(frame):
+        # turns of one conversation (thread id, reply links, or the session gap) continue it
+        conversation = conversation_keys(
+            frame, session_gap=rules.continuation, customer=customer, seconds=seconds
+        )
+        by_turn = np.lexsort((ids, seconds, conversation))
+        same = conversation[by_turn][1:] == conversation[by_turn][:-1]
+        rows, earlier = by_turn[1:][same], by_turn[:-1][same]
+        keep = ~no_customer[rows]
+        rows, earlier = rows[keep], earlier[keep]
+        continuation_of[rows] = earlier
+        status[rows] = CONTINUATION
+        continuation_matches[rows] = _same_problem(
+            theme, vectors, rows, earlier, rules.similarity_threshold
+        )
+    elif len(order) > 1:
+        # lag 1: continuations (the previous contact of the customer, minutes ago)
         prev_same = cust_sorted[1:] == cust_sorted[:-1]
         gap = t_sorted[1:] - t_sorted[:-1]
         cont = prev_same & (gap <= continuation_s)
