@@ -65,7 +65,7 @@ def find_labelled_values(text: str) -> Iterator[PiiSpan]:
 # @handles: personal social accounts, "@john_smith92", "@15913"; a brand's own handle stays.
 # ---------------------------------------------------------------------------------------------
 
-_HANDLE_RE = re.compile(r"(?<![\w.@/+-])@(?P<name>[A-Za-z0-9_]{1,30})(?![\w@]|\.[A-Za-z]{2})")
+_HANDLE_RE = re.compile(r"(?<![\w.@/+-])@(?P<name>\w{1,30})(?![\w@]|\.[A-Za-z]{2})")
 
 
 def find_handles(text: str, keep: Collection[str] = ()) -> Iterator[PiiSpan]:
@@ -221,6 +221,14 @@ _ADDRESS_RE = re.compile(
     rf"{_TOWN_TAIL}"
     rf"|\b(?i:p\.?\s?o\.?\s*box)\s+\d+"
 )
+_STREET_END_RE = re.compile(rf"\b{_STREET_SUFFIX}\b\.?[ \t]*,?[ \t]*$")
+
+
+def ends_with_street(text: str, position: int) -> bool:
+    """True when a street suffix ("Road", "St.") ends right before ``position`` (a town follows)."""
+    return _STREET_END_RE.search(text, max(0, position - 16), position) is not None
+
+
 #: A postcode alone is an address too: "SW1A 1AA", "EN1 3PB" (UK); a ZIP needs its state.
 _POSTCODE_RE = re.compile(r"(?<![\w-])[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}(?![\w-])")
 

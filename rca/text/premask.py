@@ -15,7 +15,8 @@ from collections.abc import Iterator
 
 from rca.text.spans import AMOUNT, DATE, REDACTED, PiiSpan
 
-_X_RUN = r"(?:X{2,}|x{4,})"
+#: Upper case only: a lower-case "xxxx" is as often a typed kiss or a filler as a mask.
+_X_RUN = r"X{2,}"
 #: XX/XX/XXXX, XX/XX/2023, 12/XX/2023, XXXX-XX-XX: a date with at least one masked part.
 _MASKED_DATE_RE = re.compile(
     r"(?<![\w/])(?=[\d/]*X)(?:X{1,2}|\d{1,2})/(?:X{1,2}|\d{1,2})/(?:X{2,4}|\d{2,4})(?![\w/])"
@@ -28,7 +29,7 @@ _BRACED_AMOUNT_RE = re.compile(r"\{(\s*[$£€]?\s*\d[\d,]*(?:\.\d+)?\s*)\}")
 
 def find_masks(text: str) -> Iterator[PiiSpan]:
     """Spans of masks already in ``text``; cheap when there is no ``X`` and no ``{``."""
-    if "X" in text or "xxxx" in text:
+    if "X" in text:
         for match in _MASKED_DATE_RE.finditer(text):
             yield PiiSpan(match.start(), match.end(), DATE)
         for match in _X_RUN_RE.finditer(text):

@@ -22,15 +22,19 @@ Design decisions:
   to the digits (``order113542617735902``) keeps the word. Amounts and quantities next to a
   currency or unit ("123456 yen"), ``YYYYMMDD`` dates and hex error codes (``0x80070005``) stay.
 * **Cards** — 13–19 digits, a plausible issuer prefix (2–6) and a passing Luhn check. A run that
-  is grouped like a card but fails Luhn is still redacted, as ``[ID]``.
-* **IP** — IPv4 only; dotted quads right after "version"/"build" are versions and stay.
+  is grouped like a card but fails Luhn is still redacted, as ``[ID]``. Groups may be split by
+  a space, two spaces, a dash or a dot (``4111.1111.1111.1111``).
+* **IP** — IPv4 (dotted quads after "version"/"build" are versions and stay) and IPv6 (any form
+  ``ipaddress`` accepts with ``::`` or eight groups; a time such as ``10:30:00`` is not one).
+* **E-mail** — local parts and domains may be non-ASCII (RFC 6531).
+* **Short links** — any path on a link shortener (``bit.ly/abc``, ``t.co/xyz``) is a [URL].
 
-* **Names** — only where a message signs off: one to three capitalised words ending the text
-  after "Regards", "Thanks", "Cheers", "Best"… (``Regards, Sam Jones`` → ``Regards, [NAME]``).
-  A company signing off ("Thanks, Acme") is redacted too; a name anywhere else is not.
-
-Not covered: person names outside a sign-off, postal addresses, IPv6, short alphanumeric
-booking references.
+Context rules live in ``rca.text.context`` (labelled values of any length, @handles, dates of
+birth, names given as names and sign-offs, street addresses) and the citations no identifier
+rule may touch ("15 U.S.C. 1691", "15usc1681c", "Section 110401 of the Heroes Act", CFR).
+Masks an export already applied (``XXXX``, ``XX/XX/XXXX``, ``{$1400.00}``) are normalised by
+``rca.text.premask``. Names without such context and towns after a street are left to the
+person-facing NER pass (``rca.text.ner``, combined in ``rca.text.audience``).
 """
 
 from __future__ import annotations
@@ -105,6 +109,9 @@ IP_OCTET_MAX = 255
 URL_DIGIT_RUN = 4
 URL_TOKEN_MIN_CHARS = 16
 URL_SHORT_CODE_MIN_CHARS = 6
+#: A path segment this long with this many capitals among lower-case letters is generated.
+URL_MIXED_CASE_MIN_CHARS = 8
+URL_MIXED_CASE_UPPERS = 3
 
 _YEAR_RANGE = range(1900, 2100)
 _MONTHS = range(1, 13)
@@ -116,7 +123,7 @@ _COMPACT_DATE_DIGITS = 8
 # ---------------------------------------------------------------------------------------------
 
 _TRIGGER_RE = re.compile(
-    r"[\d@/{]|www\.|XX|xxxx|\b(?:name|holder|signed|regards|thanks|thank you|cheers|best"
+    r"[\d@/{]|www\.|XX|\b(?:name|holder|signed|regards|thanks|thank you|cheers|best"
     r"|sincerely|yours|br)\b",
     re.IGNORECASE,
 )
@@ -311,6 +318,9 @@ def _looks_random(segment: str) -> bool:
     has_lower = any(char.islower() for char in segment)
     if len(segment) >= URL_TOKEN_MIN_CHARS:
         return has_digit or (has_upper and has_lower)
+    uppers = sum(char.isupper() for char in segment)
+    if len(segment) >= URL_MIXED_CASE_MIN_CHARS and has_lower and uppers >= URL_MIXED_CASE_UPPERS:
+        return True  # "cPQiruqLDebE": a generated token even without a digit
     return len(segment) >= URL_SHORT_CODE_MIN_CHARS and has_digit and has_upper and has_lower
 
 

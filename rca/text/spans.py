@@ -85,6 +85,23 @@ def resolve_overlaps(spans: Iterable[PiiSpan]) -> list[PiiSpan]:
     return chosen
 
 
+def merge_adjacent(text: str, spans: list[PiiSpan], kind: str, glue: str = " ,") -> list[PiiSpan]:
+    """Join sorted spans of ``kind`` separated only by ``glue`` characters: a street and its town
+    found by two detectors read as one ``[ADDRESS]``, not ``[ADDRESS], [ADDRESS]``."""
+    merged: list[PiiSpan] = []
+    for span in spans:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last.kind == kind == span.kind
+            and not text[last.end : span.start].strip(glue)
+        ):
+            merged[-1] = PiiSpan(last.start, span.end, kind)
+        else:
+            merged.append(span)
+    return merged
+
+
 def splice(text: str, spans: list[PiiSpan]) -> str:
     """``text`` with each of the sorted, non-overlapping ``spans`` replaced by its placeholder."""
     if not spans:
