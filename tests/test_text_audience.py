@@ -146,3 +146,11 @@ def test_realtext_ner_names_and_addresses(realtext: list[dict]) -> None:
         assert result["recall"][kind] >= TARGETS[kind], (kind, result["misses"][:5])
     for category, rate in result["over_redaction"].items():
         assert rate <= MAX_OVER_REDACTION, (category, result["over"][:5])
+
+
+def test_export_masks_never_reach_keywords() -> None:
+    from rca.cluster.labels import preprocess
+
+    stored = redact("On XX/XX/XXXX XXXX XXXX charged me {$1400.00} for XXXX")
+    assert stored == "On [DATE] [REDACTED] charged me $1400.00 for [REDACTED]"
+    assert "xx" not in preprocess(stored)

@@ -22,8 +22,9 @@ _MASKED_DATE_RE = re.compile(
     r"(?<![\w/])(?=[\d/]*X)(?:X{1,2}|\d{1,2})/(?:X{1,2}|\d{1,2})/(?:X{2,4}|\d{2,4})(?![\w/])"
     r"|(?<![\w-])X{4}-X{2}-X{2}(?![\w-])"
 )
-#: Runs of masks separated by spaces, dashes, dots or slashes are one hidden value: "XXXX XXXX".
-_X_RUN_RE = re.compile(rf"(?<![A-Za-z]){_X_RUN}(?:[ \t./-]{{1,3}}{_X_RUN})*(?![A-Za-z])")
+#: Runs of masks separated by spaces, dashes or dots are one hidden value: "XXXX XXXX". A slash
+#: belongs to a masked date, which is its own [DATE], so no run starts or continues across one.
+_X_RUN_RE = re.compile(rf"(?<![A-Za-z/]){_X_RUN}(?:[ \t.-]{{1,3}}{_X_RUN})*(?![A-Za-z/])")
 _BRACED_AMOUNT_RE = re.compile(r"\{(\s*[$£€]?\s*\d[\d,]*(?:\.\d+)?\s*)\}")
 
 
