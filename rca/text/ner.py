@@ -45,6 +45,11 @@ _PLACE_GLUE_RE = re.compile(r"[ \t]*,?[ \t]*")
 _LAST_LINE_RE = re.compile(r"(?:^|\n)[ \t]*(?P<line>[^\n]+?)[ \t.]*\s*\Z")
 _HOUSE_NUMBER_RE = re.compile(r"\d")
 _NOT_A_NAME_RE = re.compile(r"[\[\]\d:@/]|XX")
+#: Words of a lender's or a form's name, never of a person's ("Explore Credit").
+BUSINESS_WORDS = frozenset(
+    ("account", "number", "support", "credit", "loan", "loans", "lending", "bank", "financial")
+    + ("finance", "portfolio", "services", "capital", "cash", "law", "laws", "card", "payday")
+)
 #: Single words the small model often reads as a person in support text.
 NOT_PERSONS = frozenset(
     [
@@ -142,10 +147,12 @@ def _entity_spans(text: str, entities: list[tuple[str, int, int]]) -> Iterator[P
 def _could_be_a_name(value: str) -> bool:
     """Drop what the small model tags PERSON in complaint text but no person is called: a
     placeholder or export mask ("[NAME]", "XXXX"), anything with a digit or a colon ("4.I",
-    "Order ID:"), an acronym ("HMF", "COVID"), a platform or payment brand."""
-    if _NOT_A_NAME_RE.search(value) or value.isupper():
+    "Order ID:"), an acronym ("HMF", "COVID"), a lower-case word ("ya"), a platform or payment
+    brand, a business name ("Simple Fast Loans", "Experian Account Number")."""
+    if _NOT_A_NAME_RE.search(value) or value.isupper() or not value[:1].isupper():
         return False
-    return value.lower() not in NOT_PERSONS
+    words = value.lower().split()
+    return value.lower() not in NOT_PERSONS and not BUSINESS_WORDS.intersection(words)
 
 
 def _is_address_part(text: str, label: str, start: int, end: int, previous_end: int) -> bool:
