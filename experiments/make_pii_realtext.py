@@ -72,110 +72,23 @@ def cfpb_narratives(cfpb_path: Path = CFPB_PATH) -> list[str]:
 # Value generators
 # ---------------------------------------------------------------------------------------------
 
-FIRST_NAMES = [
-    "David",
-    "Kevin",
-    "Maria",
-    "Priya",
-    "Wei",
-    "Ahmed",
-    "Fatima",
-    "Olumide",
-    "Siobhan",
-    "Tomasz",
-    "José",
-    "Zoë",
-    "Hiroshi",
-    "Aisha",
-    "Connor",
-    "Mei",
-    "Rahul",
-    "Chloe",
-    "Dmitri",
-    "Lucia",
-    "Kwame",
-    "Ingrid",
-    "Mohammed",
-    "Ana",
-    "Brandon",
-    "Keisha",
-    "Thanh",
-    "Samuel",
-    "Elena",
-    "Tyrone",
-    "Yusuf",
-    "Grace",
-]
-LAST_NAMES = [
-    "Simons",
-    "Drayne",
-    "Garcia",
-    "Sharma",
-    "Zhang",
-    "Hassan",
-    "Okafor",
-    "Murphy",
-    "Kowalski",
-    "Núñez",
-    "Tanaka",
-    "Patel",
-    "Nguyen",
-    "O'Brien",
-    "Ivanova",
-    "Fernández",
-    "Mensah",
-    "Johansson",
-    "Rahman",
-    "Silva",
-    "Washington",
-    "Brown",
-    "Tran",
-    "Cohen",
-    "Rossi",
-    "Martinez",
-    "Abdullah",
-    "Kim",
-    "Jackson",
-    "Williams",
-    "Lopez",
-]
-STREETS = [
-    "Palmer",
-    "Maple",
-    "Oak",
-    "Elm",
-    "Cedar",
-    "Washington",
-    "Lincoln",
-    "Highland",
-    "Church",
-    "Mill",
-    "Park",
-    "Victoria",
-    "King",
-    "Station",
-    "Green",
-    "Lake",
-    "Sunset",
-    "Willow",
-    "Meadow",
-    "Bridge",
-]
-STREET_SUFFIXES = [
-    "Road",
-    "Street",
-    "Avenue",
-    "Lane",
-    "Drive",
-    "Court",
-    "Blvd",
-    "Way",
-    "Rd",
-    "St",
-    "Ave",
-    "Terrace",
-    "Close",
-]
+FIRST_NAMES = (  # noqa: SIM905
+    "David Kevin Maria Priya Wei Ahmed Fatima Olumide Siobhan Tomasz José Zoë Hiroshi"
+    " Aisha Connor Mei Rahul Chloe Dmitri Lucia Kwame Ingrid Mohammed Ana Brandon Keisha"
+    " Thanh Samuel Elena Tyrone Yusuf Grace"
+).split()
+LAST_NAMES = (  # noqa: SIM905
+    "Simons Drayne Garcia Sharma Zhang Hassan Okafor Murphy Kowalski Núñez Tanaka Patel"
+    " Nguyen O'Brien Ivanova Fernández Mensah Johansson Rahman Silva Washington Brown Tran"
+    " Cohen Rossi Martinez Abdullah Kim Jackson Williams Lopez"
+).split()
+STREETS = (  # noqa: SIM905
+    "Palmer Maple Oak Elm Cedar Washington Lincoln Highland Church Mill Park Victoria"
+    " King Station Green Lake Sunset Willow Meadow Bridge"
+).split()
+STREET_SUFFIXES = (  # noqa: SIM905
+    "Road Street Avenue Lane Drive Court Blvd Way Rd St Ave Terrace Close"
+).split()
 US_TOWNS = (
     ("Enfield", "NH"),
     ("Springfield", "IL"),
@@ -192,15 +105,9 @@ UK_TOWNS = (
     ("London", "SW1A 1AA"),
     ("Bristol", "BS8 4QT"),
 )
-EMAIL_DOMAINS = [
-    "gmail.com",
-    "yahoo.com",
-    "outlook.com",
-    "hotmail.co.uk",
-    "icloud.com",
-    "proton.me",
-    "aol.com",
-]
+EMAIL_DOMAINS = (  # noqa: SIM905
+    "gmail.com yahoo.com outlook.com hotmail.co.uk icloud.com proton.me aol.com"
+).split()
 SHORTENERS = ["bit.ly", "t.co", "tinyurl.com", "goo.gl", "ow.ly", "rb.gy", "cutt.ly"]
 LABELS_ACCOUNT = (
     "account number",
@@ -355,20 +262,9 @@ def gen_handle(rng: random.Random) -> str:
 
 def gen_dob(rng: random.Random) -> str:
     year, month, day = rng.randint(1940, 2004), rng.randint(1, 12), rng.randint(1, 28)
-    months = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ]
+    months = (  # noqa: SIM905
+        "January February March April May June July August September October November December"
+    ).split()
     return rng.choice(
         [
             f"{month:02d}/{day:02d}/{year}",

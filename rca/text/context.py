@@ -130,49 +130,11 @@ _SIGN_OFF_NAME_RE = re.compile(
 )
 #: Words that sign for a team or end a sentence, not a person ("Thanks again", "Regards, Team").
 NOT_NAMES = frozenset(
-    [
-        "team",
-        "support",
-        "customer",
-        "customers",
-        "service",
-        "services",
-        "again",
-        "everyone",
-        "all",
-        "guys",
-        "you",
-        "so",
-        "very",
-        "in",
-        "advance",
-        "a",
-        "lot",
-        "much",
-        "for",
-        "the",
-        "have",
-        "nice",
-        "day",
-        "your",
-        "help",
-        "anyway",
-        "bank",
-        "and",
-        "to",
-        "me",
-        "us",
-        "it",
-        "this",
-        "is",
-        "was",
-        "not",
-        "no",
-        "yes",
-        "please",
-        "sir",
-        "madam",
-    ]
+    (  # noqa: SIM905
+        "team support customer customers service services again everyone all guys you so very"
+        " in advance a lot much for the have nice day your help anyway bank and to me us it"
+        " this is was not no yes please sir madam"
+    ).split()
 )
 
 
