@@ -32,7 +32,12 @@ class Gathered:
 
 def _cases(frame: pd.DataFrame, settings: Settings) -> tuple[Case, ...]:
     return tuple(
-        make_case(r, min_digit_run=settings.redact_min_digit_run) for r in case_records(frame)
+        make_case(
+            r,
+            min_digit_run=settings.redact_min_digit_run,
+            keep_handles=tuple(settings.redact_keep_handles),
+        )
+        for r in case_records(frame)
     )
 
 

@@ -65,10 +65,10 @@ class RedactionPolicy:
 
     def redact_series(self, s: pd.Series) -> pd.Series:
         """Redact a column; missing values and non-strings pass through, the index is kept."""
-        is_text = s.map(lambda value: isinstance(value, str)).astype(bool)
+        is_text = s.map(lambda value: isinstance(value, str)).to_numpy(dtype=bool)
         out = s.copy()
-        if is_text.any():
-            out.loc[is_text] = self.redact(s.loc[is_text].tolist())
+        if is_text.any():  # positional, so a repeated index label cannot misalign the texts
+            out.iloc[is_text] = self.redact(s.iloc[is_text].tolist())
         return out
 
 
