@@ -1,14 +1,17 @@
 """Score redactors on the real-text set (tests/data/pii_realtext.jsonl), old and new side by side.
 
-Three redactors: ``before`` (``rca/text/redact.py`` as it was before issue 17, read from git so
-nothing is copied), ``patterns`` (the new ingest level) and ``ner`` (patterns + Presidio/spaCy,
-the person-facing level). Per planted kind: recall (one span covers the whole value, whatever
-its kind: the value is gone either way). Per predicted kind: precision (share of its spans that
-touch a planted value; the real text is left as written, so a span on text nobody planted counts
-against it even where it is a real name the CFPB did not mask). Per hard-negative category:
-over-redaction (share of protected values that any span touches; export masks excluded, since
-they only rewrite what the export already hid). Throughput: texts per second on Banking77 +
-Bitext (short, as most contacts are) and on CFPB narratives (long).
+Four redactors: ``before`` (``rca/text/redact.py`` as it was before issue 17, read from git so
+nothing is copied), ``patterns`` (the new ingest level), ``ner`` (patterns + Presidio/spaCy,
+the person-facing level) and ``entities`` (the NER pass alone). Per planted kind: recall (one
+span covers the whole value, whatever its kind: the value is gone either way). Per predicted
+kind: precision (share of its spans that touch a planted value; the real text is left as
+written, so a span on text nobody planted counts against it even where it is a real name the
+CFPB did not mask). Per hard-negative category: over-redaction (share of protected values that
+any span touches; export masks excluded, since they only rewrite what the export already hid).
+Throughput: texts per second on Banking77 + Bitext (short, as most contacts are) and on CFPB
+narratives (long). A second table scores the same redactors on Bitext's own entity annotations
+(person names to catch; cities, countries, amounts, plan names and invoice numbers to keep):
+text and values nobody here wrote.
 
 Run: ``python -m experiments.redaction_realtext_eval`` -> experiments/results/redaction_realtext.md
 """
@@ -16,6 +19,7 @@ Run: ``python -m experiments.redaction_realtext_eval`` -> experiments/results/re
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -24,6 +28,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from rca.text.audience import RedactionPolicy
 from rca.text.spans import MASK_KINDS
@@ -54,6 +60,40 @@ Finder = Callable[[Sequence[str]], list[list[Span]]]
 def load_rows(path: Path = EVAL_PATH) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+#: Bitext's own annotations (text and values written by Bitext, not here): person names to
+#: catch; places, amounts, plan names and invoice numbers to keep.
+BITEXT_KEEP = {
+    "delivery_city": "CITY",
+    "delivery_country": "COUNTRY",
+    "refund_amount": "AMOUNT",
+    "account_type": "PLAN",
+    "invoice_id": "INVOICE",
+}
+_TITLE_RE = re.compile(r"^(?:Mr|Mrs|Ms|Dr|Miss)\.?\s+")
+
+
+def bitext_rows(data_dir: Path = REPO / "data") -> list[dict[str, Any]]:
+    """One row per distinct annotated Bitext utterance. A title ("Mr.") is not part of the name
+    to hide, so a name counts as caught when its words are covered."""
+    frame = pd.concat(pd.read_csv(p) for p in sorted((data_dir / "bitext").glob("*.csv")))
+    frame = frame[frame["entity_type"].isin(["person_name", *BITEXT_KEEP])]
+    rows = []
+    for text, kind, value in (
+        frame[["utterance", "entity_type", "entity_value"]]
+        .drop_duplicates("utterance")
+        .itertuples(index=False)
+    ):
+        value = str(value)
+        if kind == "person_name":
+            value = _TITLE_RE.sub("", value)
+            item = {"pii": [{"kind": "NAME", "value": value}], "protected": []}
+        else:
+            item = {"pii": [], "protected": [{"kind": BITEXT_KEEP[kind], "value": value}]}
+        if value in text:
+            rows.append({"text": text, **item, "source": "bitext"})
+    return rows
 
 
 def baseline_finder(commit: str = BASELINE_COMMIT) -> Finder:
@@ -153,7 +193,36 @@ def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-def report(results: dict[str, dict[str, Any]], speeds: dict[str, dict[str, float]]) -> str:
+def bitext_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    names = list(results)
+    first = results[names[0]]
+    lines = [
+        "",
+        "## Bitext's own annotations (text and values nobody here wrote)",
+        "",
+        'Person names to catch (recall; a title such as "Mr." may stay) and annotated values'
+        " to keep (share touched by any span: over-redaction).",
+        "",
+        "| annotation | n | " + " | ".join(names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    cells = " | ".join(_fmt(results[n]["recall"].get("NAME")) for n in names)
+    lines.append(f"| person name, recall | {first['n_planted'].get('NAME', 0)} | {cells} |")
+    for kind in first["over_redaction"]:
+        cells = " | ".join(_fmt(results[n]["over_redaction"].get(kind)) for n in names)
+        lines.append(f"| {kind.lower()}, over-redaction | {first['n_protected'][kind]} | {cells} |")
+    for name in names:
+        misses = results[name]["misses"][:5] + results[name]["over"][:5]
+        if misses:
+            lines.append(f"\n`{name}`: " + "; ".join(repr(m[:100]) for m in misses))
+    return lines
+
+
+def report(
+    results: dict[str, dict[str, Any]],
+    speeds: dict[str, dict[str, float]],
+    bitext: dict[str, dict[str, Any]] | None = None,
+) -> str:
     names = list(results)
     lines = [
         "# PII redaction on real text (issue 17)",
@@ -211,6 +280,8 @@ def report(results: dict[str, dict[str, Any]], speeds: dict[str, dict[str, float
         "does not count as caught). Unplanted NAME spans are not all errors: the CFPB left some",
         "real names unmasked (see the list below); the rest are lenders' names read as people.",
     ]
+    if bitext:
+        lines += bitext_table(bitext)
     lines += ["", "## Throughput (texts/s, one process, 2 shared cores)", ""]
     corpora = list(next(iter(speeds.values())))
     lines += ["| redactor | " + " | ".join(corpora) + " |", "|---|" + "---|" * len(corpora)]
@@ -241,13 +312,15 @@ def main() -> None:
         started = time.perf_counter()
         results[name] = score(rows, finder)
         print(f"{name}: scored in {time.perf_counter() - started:.1f}s", flush=True)
+    annotated = bitext_rows()
+    bitext = {name: score(annotated, finder) for name, finder in finders.items()}
     samples = _corpus_samples()
     speeds = {
         name: {corpus: throughput(finder, texts) for corpus, texts in samples.items()}
         for name, finder in finders.items()
         if name != "entities"
     }
-    text = report(results, speeds)
+    text = report(results, speeds, bitext)
     RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_PATH.write_text(text, encoding="utf-8")
     print(text)
