@@ -42,9 +42,19 @@ BATCH_SIZE = 64
 SIGNATURE_MAX_WORDS = 4
 
 _PLACE_GLUE_RE = re.compile(r"[ \t]*,?[ \t]*")
-_LAST_LINE_RE = re.compile(r"(?:^|\n)[ \t]*(?P<line>[^\n]+?)[ \t.]*\s*\Z")
+#: A last line after at least one other: a one-line text ("shipments to Valencia") has none.
+_LAST_LINE_RE = re.compile(r"\n[ \t]*(?P<line>[^\n]+?)[ \t.]*\s*\Z")
 _HOUSE_NUMBER_RE = re.compile(r"\d")
 _NOT_A_NAME_RE = re.compile(r"[\[\]\d:@/]|XX")
+#: One word tagged PERSON is the small model's weakest call ("shipments to Valencia", "the
+#: Freemium account"); it counts only after words that announce a person ("Mr.", "agent", "spoke
+#: with") or on a signature line. Two or more words ("Anna Freeman") count on their own.
+_PERSON_CUE_RE = re.compile(
+    r"\b(?:mr|mrs|ms|miss|dr|sir|madam|agent|rep|representative|advisor|adviser|manager"
+    r"|supervisor|officer|named|called|name\s+is|spoke\s+(?:to|with)|talked\s+(?:to|with)"
+    r"|told\s+by|helped\s+by|dear|hi|hello|thanks|regards)\.?,?\s+\Z",
+    re.IGNORECASE,
+)
 #: Words of a lender's or a form's name, never of a person's ("Explore Credit").
 BUSINESS_WORDS = frozenset(
     ("account", "number", "support", "credit", "loan", "loans", "lending", "bank", "financial")
@@ -121,7 +131,11 @@ def _entity_spans(text: str, entities: list[tuple[str, int, int]]) -> Iterator[P
         if not _could_be_a_name(value):
             continue
         if label == "PERSON":
-            yield _signature_line(text, start, end) or PiiSpan(start, end, NAME)
+            signature = _signature_line(text, start, end)
+            if signature is not None:
+                yield signature
+            elif " " in value.strip() or _PERSON_CUE_RE.search(text, max(0, start - 40), start):
+                yield PiiSpan(start, end, NAME)
         elif _is_address_part(text, label, start, end, previous_address_end):
             previous_address_end = end
             yield PiiSpan(start, end, ADDRESS)
