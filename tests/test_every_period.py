@@ -78,7 +78,8 @@ def sweep_periods(settings: Settings, *, edge_days: int | None = None) -> list[s
     if edge_days is not None:
         days = days[: edge_days + 2] + days[-(edge_days + 2) :]
     weeks: list[str] = []
-    for day in [first - timedelta(days=14), *days, newest + timedelta(days=14)]:
+    for offset in range(-14, (newest - first).days + 15):
+        day = first + timedelta(days=offset)
         year, week, _ = day.isocalendar()
         if f"{year}-W{week:02d}" not in weeks:
             weeks.append(f"{year}-W{week:02d}")

@@ -129,7 +129,8 @@ def test_csv_opens_cleanly_in_a_spreadsheet() -> None:
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert len(rows) == 2
     by_id = {r["contact_id"]: r for r in rows}
-    assert by_id["C000"]["text"] == 'Hi team,\nmy "refund" is missing.\r\nThanks, Zoë'
+    # the signature's name is redacted for people (rca.text.audience), the rest kept verbatim
+    assert by_id["C000"]["text"] == 'Hi team,\nmy "refund" is missing.\r\nThanks, [NAME]'
     assert by_id["C001"]["text"].startswith("'=")  # not run as a formula
     assert by_id["C001"]["dim_market"] == "DE"
     assert by_id["C000"]["created_at"].startswith("2026-11-02T09:00:00")

@@ -39,6 +39,7 @@ from rca.settings import Settings
 from rca.store import Store
 from rca.store.analysis import dimension_columns
 from rca.store.db import first_row
+from rca.text.audience import RedactionPolicy
 from rca.trends.rootcause import RootCauseConfig, explain
 
 T = TypeVar("T")
@@ -351,6 +352,10 @@ class Snapshot:
                         "similarity": float(vectors[i] @ vector)})  # fmt: skip
             if len(out) == n:
                 break
+        # shown on the classify page: the same person-facing redaction as every example case
+        policy = RedactionPolicy.from_settings(self.settings, "people")
+        for case, text in zip(out, policy.redact([c["text"] for c in out]), strict=True):
+            case["text"] = text
         return out
 
     def fits(self) -> list[dict[str, Any]]:

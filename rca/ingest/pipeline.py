@@ -25,6 +25,7 @@ from rca.ingest.validate import Rules, validate
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.contacts import UpsertCounts, log_ingest, quarantine_rows, upsert_contacts
+from rca.text.audience import RedactionPolicy
 from rca.text.redact import redact
 
 
@@ -92,7 +93,7 @@ def plan_file(
     checked = validate(canonical, formats, rules)
     contacts, dims = prepare_rows(
         checked.valid,
-        min_digit_run=settings.redact_min_digit_run,
+        policy=RedactionPolicy.from_settings(settings, "ingest"),
         keep_raw_text=settings.keep_raw_text,
     )
     contacts["source_file"] = str(raw.path)

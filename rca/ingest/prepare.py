@@ -14,8 +14,8 @@ import pandas as pd
 
 from rca.ingest.mapping import DIM_PREFIX, FIELDS
 from rca.ingest.read import LINE
+from rca.text.audience import RedactionPolicy
 from rca.text.normalise import normalise_series, text_hash
-from rca.text.redact import redact_series
 
 FIELD_SEPARATOR = "\x1f"
 #: Everything the source says about a contact except its id (order fixed: it feeds the hash).
@@ -37,15 +37,16 @@ def content_hashes(valid: pd.DataFrame, dim_columns: list[str]) -> pd.Series:
 
 
 def prepare_rows(
-    valid: pd.DataFrame, *, min_digit_run: int, keep_raw_text: bool
+    valid: pd.DataFrame, *, policy: RedactionPolicy, keep_raw_text: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Store-ready contact rows and long-format dimension rows."""
+    """Store-ready contact rows and long-format dimension rows, redacted at `policy`'s level
+    (`RCA_REDACT_INGEST_LEVEL`; the person-facing level is applied again on the way out)."""
     dim_columns = [c for c in valid.columns if c.startswith(DIM_PREFIX)]
     contacts = valid.drop(columns=dim_columns).copy()
     contacts["content_hash"] = content_hashes(valid, dim_columns)
     contacts["text_raw"] = valid["text"] if keep_raw_text else None
-    contacts["text"] = redact_series(valid["text"], min_digit_run=min_digit_run)
-    contacts["resolution"] = redact_series(valid["resolution"], min_digit_run=min_digit_run)
+    contacts["text"] = policy.redact_series(valid["text"])
+    contacts["resolution"] = policy.redact_series(valid["resolution"])
     contacts["text_norm"] = normalise_series(contacts["text"])
     contacts["text_hash"] = contacts["text_norm"].map(text_hash)
     contacts = contacts.rename(columns={LINE: "source_line"})
@@ -55,7 +56,7 @@ def prepare_rows(
         )
         dims = dims[dims["value"].notna()].copy()
         dims["name"] = dims["name"].str.slice(len(DIM_PREFIX))
-        dims["value"] = redact_series(dims["value"], min_digit_run=min_digit_run)
+        dims["value"] = policy.redact_series(dims["value"])
     else:
         dims = pd.DataFrame({"contact_id": [], "name": [], "value": []}, dtype=object)
     return contacts, dims.reset_index(drop=True)

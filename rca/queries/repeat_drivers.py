@@ -33,6 +33,7 @@ from rca.store import Store
 from rca.store.analysis import load_analysis_frame
 from rca.store.db import first_row
 from rca.store.themes import require_champion
+from rca.text.audience import RedactionPolicy
 from rca.trends.coverage import Coverage, coverage_of
 
 
@@ -227,6 +228,7 @@ def examples_frame(
         n=n,
         vectors=vectors,
         centroid=theme_centroid(analysis, theme_id) if vectors is not None else None,
+        policy=RedactionPolicy.from_settings(settings, "people"),
     )
 
 

@@ -7,6 +7,10 @@ first), `escalated` (the theme's escalated cases, most representative first) and
 first answer failed to settle). Only the redacted text leaves the store; contact ids let the
 author open the original in the CRM.
 
+Every case anyone reads (`rca examples`, the API, the dashboard, the e-mail) is built by
+`example_cases`, so this is where the person-facing redaction runs (`rca.text.audience`: names
+and addresses by NER on top of the patterns the store already applied), once, for all of them.
+
 The representative pick reuses the theme model's MMR (`rca.cluster.representatives`); without
 embeddings it falls back to the stored similarity to the centroid. Pure: frames in, frames
 and text out.
@@ -23,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from rca.cluster.representatives import PREFER_BONUS, normalise_text, representative_indices
+from rca.text.audience import RedactionPolicy
 
 REPRESENTATIVE, RECENT, ESCALATED, REPEAT_CHAINS = "representative", "recent", "escalated", "repeat"
 KINDS = (REPRESENTATIVE, RECENT, ESCALATED, REPEAT_CHAINS)
@@ -30,6 +35,8 @@ KINDS = (REPRESENTATIVE, RECENT, ESCALATED, REPEAT_CHAINS)
 DIVERSITY = 0.3
 DEDUP_THRESHOLD = 0.95
 UTF8_BOM = "\ufeff"
+#: Free-text columns of a case: what the person-facing redaction covers.
+PEOPLE_TEXT_COLUMNS = ("text", "resolution")
 #: A cell starting with one of these is a formula to a spreadsheet; quote it with a leading '.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CASE_COLUMNS = [
@@ -110,8 +117,12 @@ def example_cases(
     n: int = 10,
     vectors: np.ndarray | None = None,
     centroid: np.ndarray | None = None,
+    policy: RedactionPolicy | None = None,
 ) -> pd.DataFrame:
     """Up to `n` cases of `theme_id` (for `repeat`: up to `n` whole chains), in reading order.
+
+    The cases' text and resolution are redacted for people under `policy` (default: the
+    strictest level), so no caller can show a case that skipped it.
 
     `frame` is the analysis frame, ideally after `rca.repeats.detect.detect_repeats` (needed for
     `repeat`). `vectors` (aligned with `frame`, L2-normalised) and the theme's `centroid` enable
@@ -138,7 +149,16 @@ def example_cases(
         members = np.flatnonzero(in_theme)
         sub = None if vectors is None else vectors[members]
         rows = members[_pick_representative(frame.iloc[members], sub, centroid, n)]
-    return _case_frame(frame, np.asarray(rows, dtype=np.int64), kind)
+    cases = _case_frame(frame, np.asarray(rows, dtype=np.int64), kind)
+    return for_people(cases, policy or RedactionPolicy())
+
+
+def for_people(cases: pd.DataFrame, policy: RedactionPolicy) -> pd.DataFrame:
+    """The cases' free text (text, resolution) as a person may read it."""
+    cases = cases.copy()
+    for column in PEOPLE_TEXT_COLUMNS:
+        cases[column] = policy.redact_series(cases[column].astype(object))
+    return cases
 
 
 def _chain_rows(frame: pd.DataFrame, theme_id: str, n: int) -> np.ndarray:

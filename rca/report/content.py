@@ -221,10 +221,19 @@ def make_chart(
     )
 
 
-def make_case(record: Mapping[str, Any], *, min_digit_run: int) -> Case:
-    """A case for the mail: text re-redacted (defence in depth) and shortened to one glance."""
-    text = redact(str(record.get("text") or ""), min_digit_run=min_digit_run)
-    text = " ".join(text.split())  # sign-off names are redacted by rca.text.redact itself
+def make_case(
+    record: Mapping[str, Any], *, min_digit_run: int, keep_handles: Sequence[str] = ()
+) -> Case:
+    """A case for the mail: text re-redacted (defence in depth) and shortened to one glance.
+
+    Cases reach here from `rca.repeats.examples.example_cases`, already redacted for people
+    (names and addresses by NER); this pass repeats the patterns only, with the same kept
+    @handles so the brand's own handle reads the same in the mail as on the dashboard.
+    """
+    text = redact(
+        str(record.get("text") or ""), min_digit_run=min_digit_run, keep_handles=keep_handles
+    )
+    text = " ".join(text.split())
     if len(text) > CASE_TEXT_CHARS:
         text = text[: CASE_TEXT_CHARS - 1].rstrip() + "…"
     created = record.get("created_at")

@@ -17,6 +17,7 @@ import pandas as pd
 from rca.repeats.examples import RECENT, REPRESENTATIVE, case_records, example_cases
 from rca.report.content import Case, Chart, ReportModel, build_report, make_case, make_chart
 from rca.settings import Settings
+from rca.text.audience import RedactionPolicy
 from rca.trends.series import build_series
 
 
@@ -31,7 +32,12 @@ class Gathered:
 
 def _cases(frame: pd.DataFrame, settings: Settings) -> tuple[Case, ...]:
     return tuple(
-        make_case(r, min_digit_run=settings.redact_min_digit_run) for r in case_records(frame)
+        make_case(
+            r,
+            min_digit_run=settings.redact_min_digit_run,
+            keep_handles=tuple(settings.redact_keep_handles),
+        )
+        for r in case_records(frame)
     )
 
 
@@ -66,7 +72,10 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
                 # the newest cases of the period: what this week's rise looks like
                 in_period = upto.loc[pd.to_datetime(upto["created_at"], utc=True)
                                      >= pd.Timestamp(chosen.start)]  # fmt: skip
-                picked = example_cases(in_period, tid, kind=RECENT, n=settings.report_cases)
+                picked = example_cases(
+                    in_period, tid, kind=RECENT, n=settings.report_cases,
+                    policy=RedactionPolicy.from_settings(settings, "people"),
+                )  # fmt: skip
                 cases[tid] = _cases(picked, settings)
 
     drivers: list[dict[str, Any]] = []

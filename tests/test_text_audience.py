@@ -1,0 +1,156 @@
+"""Issue 17: context rules, export masks, citations, the NER level and the real-text targets.
+
+The real-text set (tests/data/pii_realtext.jsonl, `python -m experiments.make_pii_realtext`)
+plants PII into CFPB, Banking77 and Bitext text; these tests hold the issue's targets on it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rca.text.audience import NER, PATTERNS, RedactionPolicy, for_people
+from rca.text.redact import find_pii, redact
+from rca.text.spans import PiiSpan, merge_adjacent
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from experiments.redaction_realtext_eval import (  # noqa: E402
+    MAX_OVER_REDACTION,
+    TARGETS,
+    load_rows,
+    policy_finder,
+    score,
+)
+
+PATTERN_KINDS = ("EMAIL", "PHONE", "CARD", "IBAN", "ACCOUNT", "URL")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Account Number : 15306", "Account Number : [ACCOUNT]"),
+        ("order #A12-77 never came", "order #[ID] never came"),
+        ("Reference 12345 on the letter.", "Reference [ID] on the letter."),
+        ("ping @15913 or @john_smith92", "ping [HANDLE] or [HANDLE]"),
+        ("see bit.ly/abc and t.co/xyz", "see [URL] and [URL]"),
+        ("DOB: 12/03/1985, paid on 12/03/2023", "DOB: [DOB], paid on 12/03/2023"),
+        ("I was born on March 3, 1985.", "I was born on [DOB]."),
+        ("call +62 812-3456-7890", "call [PHONE]"),
+        ("(415) 555-0134 ext. 12 after 5", "[PHONE] after 5"),
+        ("mobile 138 0013 8000", "mobile [PHONE]"),
+        ("card 4111.1111.1111.1111", "card [CARD]"),
+        ("card 4111  1111  1111  1111", "card [CARD]"),
+        ("mail josé.núñez@correo.es", "mail [EMAIL]"),
+        ("from 2001:db8:85a3::8a2e:370:7334 at 10:30:00", "from [IP] at 10:30:00"),
+        ("Full name: David Simons", "Full name: [NAME]"),
+        ("my name is Kevin Drayne and", "my name is [NAME] and"),
+        ("I live at 95 Palmer Road, Enfield NH 03748 now", "I live at [ADDRESS] now"),
+        ("Flat 3, 12 High Street, London SW1A 1AA", "[ADDRESS]"),
+        ("paid {$1400.00} on XX/XX/XXXX to XXXX XXXX", "paid $1400.00 on [DATE] to [REDACTED]"),
+    ],
+)
+def test_pattern_level(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+def test_brand_handle_is_kept() -> None:
+    assert redact("thanks @AcmeBank and @jo_82", keep_handles=["@acmebank"]) == (
+        "thanks @AcmeBank and [HANDLE]"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "violated 15usc1681c and 15USC1666B",
+        "under 15 U.S.C. 1691 and 15 U.S.C 1681s-2(a)",
+        "Section 110401 of the Heroes Act",
+        "12 CFR 1026.13 and 12 C.F.R. § 1002.9",
+        "Pub. L. No. 116-136",
+        "App version 5.12.3 after the 2023-04-01 update, W-2 and UCC-1 forms",
+        "my account is 3 years old; order placed 3 weeks ago; a loan of 500",
+        "Invoice #00108 for $1,299.99",
+        "a lower-case xxxx is not a mask",
+    ],
+)
+def test_citations_and_negatives_stay(text: str) -> None:
+    assert find_pii(text) == [], find_pii(text)
+
+
+def test_merge_adjacent_addresses() -> None:
+    text = "12 Baker Street, Springfield"
+    spans = [PiiSpan(0, 15, "ADDRESS"), PiiSpan(17, 28, "ADDRESS")]
+    assert merge_adjacent(text, spans, "ADDRESS") == [PiiSpan(0, 28, "ADDRESS")]
+
+
+def test_ner_level_names_addresses_and_what_stays() -> None:
+    texts = [
+        "I spoke to Maria Lopez at the branch.",
+        "Please help.\nTan khai wah",
+        "Still waiting.\r\nThanks, Zoë",
+        "Sent to 12 Baker Street, Springfield yesterday",
+        "I moved to Germany and the transfer failed on XX/XX/XXXX.",
+        "Greensky violated 15 U.S.C 1691. [NAME] called XXXX XXXX.",
+    ]
+    assert RedactionPolicy().redact(texts) == [
+        "I spoke to [NAME] at the branch.",
+        "Please help.\n[NAME]",
+        "Still waiting.\r\nThanks, [NAME]",
+        "Sent to [ADDRESS] yesterday",
+        "I moved to Germany and the transfer failed on [DATE].",
+        "Greensky violated 15 U.S.C 1691. [NAME] called [REDACTED].",
+    ]
+
+
+def test_patterns_level_skips_ner_and_series_keep_missing_values() -> None:
+    policy = RedactionPolicy(level=PATTERNS)
+    assert policy.redact(["I spoke to Maria Lopez"]) == ["I spoke to Maria Lopez"]
+    s = pd.Series(["I spoke to Maria Lopez, mail a@b.com", None], index=[7, 9], dtype=object)
+    out = RedactionPolicy(level=NER).redact_series(s)
+    assert out.tolist() == ["I spoke to [NAME], mail [EMAIL]", None]
+    assert out.index.tolist() == [7, 9]
+    assert for_people([]) == []
+
+
+def test_settings_choose_the_level_per_audience(settings) -> None:
+    custom = settings.model_copy(update={"redact_keep_handles": ["AcmeBank"]})
+    assert RedactionPolicy.from_settings(custom, "ingest").level == PATTERNS
+    people = RedactionPolicy.from_settings(custom, "people")
+    assert people.level == NER and people.keep_handles == ("AcmeBank",)
+
+
+@pytest.fixture(scope="module")
+def realtext() -> list[dict]:
+    return load_rows()
+
+
+def test_realtext_patterns_meet_the_targets(realtext: list[dict]) -> None:
+    result = score(realtext, policy_finder(RedactionPolicy(level=PATTERNS)))
+    for kind in PATTERN_KINDS:
+        assert result["recall"][kind] >= TARGETS[kind], (kind, result["misses"][:5])
+    for category, rate in result["over_redaction"].items():
+        assert rate <= MAX_OVER_REDACTION, (category, result["over"][:5])
+
+
+def test_realtext_ner_names_and_addresses(realtext: list[dict]) -> None:
+    rows = [r for r in realtext if any(p["kind"] in ("NAME", "ADDRESS") for p in r["pii"])]
+    rows += [r for r in realtext if r["protected"]][::4]
+    result = score(rows, policy_finder(RedactionPolicy(level=NER)))
+    for kind in ("NAME", "ADDRESS"):
+        assert result["recall"][kind] >= TARGETS[kind], (kind, result["misses"][:5])
+    for category, rate in result["over_redaction"].items():
+        assert rate <= MAX_OVER_REDACTION, (category, result["over"][:5])
+
+
+def test_export_masks_never_reach_keywords() -> None:
+    from rca.cluster.labels import preprocess
+
+    stored = redact("On XX/XX/XXXX XXXX XXXX charged me {$1400.00} for XXXX")
+    assert stored == "On [DATE] [REDACTED] charged me $1400.00 for [REDACTED]"
+    assert "xx" not in preprocess(stored)
