@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from rca.embed.batching import WINDOW_OVERLAP, combine_windows, windows_of
 from rca.embed.encoder import WHOLE_TEXT_SUFFIX, Encoder
+from rca.jobs.fit import count_long_contacts
 
 #: Three topics in a row, each well past a window on its own: truncation sees only the first.
 LONG = (
@@ -44,6 +46,15 @@ def test_combine_windows_is_the_weighted_mean_renormalised() -> None:
     assert np.allclose(out, np.array([3.0, 1.0]) / np.sqrt(10.0))
 
 
+def test_fit_counts_contacts_with_long_texts(model_path: str) -> None:
+    """Each distinct text is tokenised once; every contact that holds a long one counts."""
+    encoder = Encoder(model_path, device="cpu", backend="onnx")  # the tokenizer only
+    texts = [LONG, SHORT[0], LONG, SHORT[2], LONG[: len(LONG) // 2]]
+    contacts = pd.DataFrame({"text_norm": texts, "text_hash": [str(hash(t)) for t in texts]})
+    assert count_long_contacts(encoder, contacts) == 3
+    assert encoder._model is None
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["onnx", "half"])
 def test_long_text_is_the_mean_of_its_windows(model_path: str, onnx_dir, backend: str) -> None:
@@ -67,7 +78,7 @@ def test_long_text_is_the_mean_of_its_windows(model_path: str, onnx_dir, backend
     # short texts: the vector of before, bit for bit, whatever they are embedded with
     alone = np.vstack([model._run([model.tokenizer.encode(t)]) for t in SHORT])
     assert np.array_equal(vectors[[0, 2, 3]], alone)
-    assert encoder.count_long([SHORT[0], LONG, SHORT[2]]) == 1
+    assert encoder.long_texts([SHORT[0], LONG, SHORT[2]]).tolist() == [False, True, False]
     assert encoder.model_id.endswith(WHOLE_TEXT_SUFFIX)
 
 

@@ -79,11 +79,14 @@ def window_tokenizer(model_path: Path, max_length: int) -> Any:
     return tokenizer
 
 
-def count_long(tokenizer: Any, max_length: int, texts: Sequence[str]) -> int:
-    """How many of `texts` need more than one window. Only texts of more characters than a
+def long_mask(tokenizer: Any, max_length: int, texts: Sequence[str]) -> np.ndarray:
+    """Which of `texts` need more than one window. Only texts of more characters than a
     window holds word pieces are tokenised: a word piece covers at least one character."""
-    candidates = [t for t in texts if len(t) > max_length - 2]
-    return sum(bool(e.overflowing) for e in tokenizer.encode_batch(candidates))
+    out = np.zeros(len(texts), dtype=bool)
+    candidates = [i for i, t in enumerate(texts) if len(t) > max_length - 2]
+    encodings = tokenizer.encode_batch([texts[i] for i in candidates])
+    out[candidates] = [bool(e.overflowing) for e in encodings]
+    return out
 
 
 def padded(encodings: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -41,8 +41,8 @@ import numpy as np
 from rca.embed.batching import (
     WINDOW_OVERLAP,
     combine_windows,
-    count_long,
     length_batches,
+    long_mask,
     padded,
     pipeline_config,
     window_tokenizer,
@@ -213,11 +213,11 @@ class Encoder:
         """The model's window in word pieces (its `max_seq_length`)."""
         return pipeline_config(Path(self.model_path))[0]
 
-    def count_long(self, texts: Sequence[str]) -> int:
-        """How many of `texts` are longer than the model's window (tokeniser only, no model)."""
+    def long_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Which of `texts` are longer than the model's window (tokeniser only, no model)."""
         if self._tokenizer is None:
             self._tokenizer = window_tokenizer(Path(self.model_path), self.max_length)
-        return count_long(self._tokenizer, self.max_length, texts)
+        return long_mask(self._tokenizer, self.max_length, texts)
 
     @property
     def dimension(self) -> int:
