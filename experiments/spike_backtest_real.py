@@ -190,7 +190,7 @@ def summarise(kind: str, scored: pd.DataFrame, trials: pd.DataFrame) -> dict[str
 def breakdown(scored: pd.DataFrame) -> pd.DataFrame:
     """Where the alarms on unplanted series fall, and their rate there (per 100 eligible)."""
     alerts = scored[scored["alert"]]
-    eligible = scored[scored["observed"] >= 10]
+    eligible = scored[scored["observed"] >= SpikeConfig.from_settings().min_volume]
     groups = {
         "all": (alerts, eligible),
         "holiday periods": (alerts[alerts["holiday"]], eligible[eligible["holiday"]]),
@@ -268,7 +268,7 @@ def report(
         "## Real vs synthetic (method auto)",
         "",
         "| series | recall, +100% bursts, base >= 20 | alarms / 100 theme-periods | "
-        "same, per 100 eligible (>= 10 contacts) |",
+        f"same, per 100 eligible (>= {SpikeConfig.from_settings().min_volume} contacts) |",
         "|---|---|---|---|",
     ]
     for kind in ("week", "day"):
