@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from rca.embed.batching import length_batches
-from rca.embed.encoder import Encoder, backend_model_id, resolve_backend
+from rca.embed.encoder import WHOLE_TEXT_SUFFIX, Encoder, backend_model_id, resolve_backend
 from rca.embed.half_backend import cpu_flags, native_bf16
 from rca.errors import RcaError
 
@@ -83,7 +83,7 @@ def test_int8_is_close_and_has_its_own_cache_key(
     encoder = Encoder(model_path, device="cpu", backend="onnx-int8", onnx_dir=onnx_dir)
     cosine = np.sum(encoder.encode(texts) * reference, axis=1)
     assert cosine.mean() >= INT8_MEAN_COSINE
-    assert encoder.model_id == f"{encoder.base_model_id}+int8"
+    assert encoder.model_id == f"{encoder.base_model_id}+int8{WHOLE_TEXT_SUFFIX}"
 
 
 @pytest.mark.parametrize("backend", ["onnx", "half"])
@@ -112,8 +112,9 @@ def test_length_batches_hold_one_token_count_each() -> None:
 
 def test_backend_names() -> None:
     assert resolve_backend("onnx", "cpu") == "onnx"
-    assert backend_model_id("m-abc", "torch") == backend_model_id("m-abc", "onnx") == "m-abc"
-    assert backend_model_id("m-abc", "onnx-int8") == "m-abc+int8"
+    same = backend_model_id("m-abc", "torch")
+    assert same == backend_model_id("m-abc", "onnx") == f"m-abc{WHOLE_TEXT_SUFFIX}"
+    assert backend_model_id("m-abc", "onnx-int8") == f"m-abc+int8{WHOLE_TEXT_SUFFIX}"
     with pytest.raises(RcaError):
         resolve_backend("tensorrt", "cpu")
 
@@ -132,4 +133,4 @@ def test_native_bf16_from_cpu_flags() -> None:
 def test_auto_is_half_on_a_cpu_only_with_native_bf16() -> None:
     """`auto` on a CPU: bf16 with native bf16, else fp32 ONNX; both share the cache key."""
     assert resolve_backend("auto", "cpu") == ("half" if native_bf16() else "onnx")
-    assert backend_model_id("m-abc", "half") == "m-abc"
+    assert backend_model_id("m-abc", "half") == f"m-abc{WHOLE_TEXT_SUFFIX}"

@@ -21,6 +21,7 @@ from rca.jobs.fit import fit_themes
 from rca.jobs.tracking import champion_version, load_catalog
 from rca.settings import Settings
 from rca.store import Store
+from rca.store.status import store_status
 
 pytestmark = pytest.mark.slow
 DEMO_CONTACTS = 2_500
@@ -60,6 +61,10 @@ def test_fit_finds_labelled_themes_and_registers_a_champion(fitted) -> None:
         events = con.execute("SELECT DISTINCT event FROM theme_events").fetchall()
     assert n_assigned == int(result.metrics["n_contacts"])
     assert events == [("new",)]
+    # short support texts: none past the encoder's window, and status says so
+    assert result.metrics["long_texts"] == 0
+    with Store(settings.store_path).read() as con:
+        assert store_status(con)["long_texts"] == 0
 
 
 def test_new_contacts_are_assigned_without_refit(fitted) -> None:

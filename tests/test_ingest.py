@@ -104,6 +104,31 @@ def test_every_bad_row_is_quarantined_with_its_reason(tmp_path: Path, settings: 
     assert json.loads(raw)["is_escalation"] == "maybe"
 
 
+def test_a_field_over_the_csv_limit_is_kept_truncated_and_flagged(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """Python's csv refuses a field over 128 KB, which used to refuse the whole file (issue 16)."""
+    import csv
+
+    huge = "my loan was sold, then sold again\n" * 6_000  # ~200 KB, quoted, with newlines
+    path = tmp_path / "huge.csv"
+    path.write_text(
+        "contact_id,created_at,text\n"
+        f'H1,2026-11-02 10:00,"{huge}"\n'
+        "H2,2026-11-02 11:00,short one\n",
+        encoding="utf-8",
+    )
+    limit = csv.field_size_limit()
+    summary = ingest_paths([str(path)], settings)
+    totals = summary.totals()
+    assert (totals["inserted"], totals["quarantined"], totals["truncated"]) == (2, 0, 1)
+    rows = _query(
+        settings, "SELECT contact_id, length(text), text_truncated FROM contacts ORDER BY 1"
+    )
+    assert rows == [("H1", settings.max_text_chars, True), ("H2", 9, False)]
+    assert csv.field_size_limit() == limit  # the process-wide limit is restored
+
+
 def test_naive_timestamps_are_read_in_the_configured_zone(
     tmp_path: Path, settings: Settings
 ) -> None:

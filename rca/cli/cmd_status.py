@@ -19,6 +19,7 @@ SCALARS = (
     "first_contact_at",
     "last_contact_at",
     "embeddings",
+    "long_texts",
     "schema_version",
 )
 

@@ -8,6 +8,14 @@ L2-normalised, exactly as the folder's `1_Pooling` and `Normalize` modules do. A
 supplies `_hidden(ids, types, mask)`, the transformer's last hidden state as float32, or
 overrides `_run` to pool where the hidden state lives (a GPU).
 
+Texts longer than the model's window (`max_seq_length` word pieces, 256 for MiniLM; a fifth of
+real consumer narratives) are embedded whole (issue 16): the tokenizer cuts them into windows of
+the model's length that overlap by `WINDOW_OVERLAP` word pieces, each window is run and pooled
+like a text of its own, and the text's vector is the mean of its windows' vectors, weighted by
+their word pieces and re-normalised (`combine_windows`). The first window is exactly the
+truncated text of before, so a text that fits in one window keeps its vector bit for bit. Why
+this and not head + tail: experiments/results/long_texts.md.
+
 One token count per batch also makes a text's vector independent of its batch-mates: padding
 changes the order of the attention sums, and bf16 rounds that difference up to 1e-3, so the
 same text embedded in a Ray partition and in one process would differ. Without padding, every
@@ -27,6 +35,9 @@ import numpy as np
 
 from rca.errors import RcaError
 
+#: Word pieces shared by consecutive windows of a long text, so no sentence is only ever seen
+#: cut in two at a window's edge.
+WINDOW_OVERLAP = 32
 #: Texts tokenised together, sorted by length and run as batches of one token count; bounds
 #: memory for 1M texts and is large enough that most batches are full.
 CHUNK_TEXTS = 8192
@@ -57,6 +68,27 @@ def pipeline_config(model_path: Path) -> tuple[int, str]:
     return max_len, mode
 
 
+def window_tokenizer(model_path: Path, max_length: int) -> Any:
+    """The folder's fast tokenizer, unpadded, cutting long texts into overlapping windows."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+    tokenizer.no_padding()  # batches hold one token count, so nothing needs padding
+    # long texts: the first window as before (the truncated text), the rest as `overflowing`
+    tokenizer.enable_truncation(max_length=max_length, stride=WINDOW_OVERLAP)
+    return tokenizer
+
+
+def long_mask(tokenizer: Any, max_length: int, texts: Sequence[str]) -> np.ndarray:
+    """Which of `texts` need more than one window. Only texts of more characters than a
+    window holds word pieces are tokenised: a word piece covers at least one character."""
+    out = np.zeros(len(texts), dtype=bool)
+    candidates = [i for i, t in enumerate(texts) if len(t) > max_length - 2]
+    encodings = tokenizer.encode_batch([texts[i] for i in candidates])
+    out[candidates] = [bool(e.overflowing) for e in encodings]
+    return out
+
+
 def padded(encodings: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(input ids, token type ids, attention mask), padded to the batch's longest text."""
     width = max(len(e.ids) for e in encodings)
@@ -83,6 +115,19 @@ def pooled(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
     return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
+def windows_of(encoding: Any) -> list[Any]:
+    """A tokenised text's windows: itself (its first window) and then its overflow."""
+    return [encoding, *encoding.overflowing]
+
+
+def combine_windows(vectors: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """One text's vector from its windows' normalised vectors: their mean weighted by each
+    window's word pieces (so a short last window counts for what it holds), re-normalised."""
+    weights = np.asarray(lengths, dtype=np.float64)
+    mean = (vectors.astype(np.float64) * weights[:, None]).sum(axis=0) / weights.sum()
+    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+
+
 def length_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
     """Positions into ``lengths`` grouped into batches of one token count, at most
     ``batch_size`` each, shortest first."""
@@ -100,18 +145,15 @@ class BucketedEncoder:
     `_run`)."""
 
     def __init__(self, model_path: str | Path, *, batch_size: int = 64) -> None:
-        from tokenizers import Tokenizer
-
         self.model_path = Path(model_path)
         self.batch_size = batch_size
         self.max_length, self.pooling = pipeline_config(self.model_path)
-        tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
-        tokenizer.no_padding()  # batches hold one token count, so nothing needs padding
-        tokenizer.enable_truncation(max_length=self.max_length)
-        self.tokenizer = tokenizer
+        self.tokenizer = window_tokenizer(self.model_path, self.max_length)
         self.dimension = int(
             json.loads((self.model_path / "config.json").read_text())["hidden_size"]
         )
+        #: texts longer than one window in the last `encode` call
+        self.last_long = 0
 
     def _hidden(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The transformer's last hidden state, (batch, tokens, dimension) float32."""
@@ -139,12 +181,37 @@ class BucketedEncoder:
                 yield pending[0], pending[1].result()
 
     def encode(self, texts: Sequence[str], progress: Any = None) -> np.ndarray:
-        """Vectors in the order of ``texts``; ``progress`` (a tqdm-like bar) is advanced."""
+        """Vectors in the order of ``texts``; ``progress`` (a tqdm-like bar) is advanced.
+
+        A long text's windows join the batches like texts of their own (of their token
+        count), then are combined into the text's vector."""
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        self.last_long = 0
         for start, encodings in self._chunks(texts):
-            lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64)
+            owners = [i for i, e in enumerate(encodings) for _ in e.overflowing]
+            items = [*encodings, *(w for e in encodings for w in e.overflowing)]
+            lengths = np.fromiter((len(e.ids) for e in items), dtype=np.int64)
+            vectors = np.empty((len(items), self.dimension), dtype=np.float32)
             for rows in length_batches(lengths, self.batch_size):
-                out[start + rows] = self._run([encodings[i] for i in rows])
+                vectors[rows] = self._run([items[i] for i in rows])
                 if progress is not None:
-                    progress.update(len(rows))
+                    progress.update(int((rows < len(encodings)).sum()))
+            out[start : start + len(encodings)] = vectors[: len(encodings)]
+            if owners:
+                self._combine(out[start:], vectors, lengths, np.asarray(owners), len(encodings))
         return out
+
+    def _combine(
+        self,
+        out: np.ndarray,
+        vectors: np.ndarray,
+        lengths: np.ndarray,
+        owners: np.ndarray,
+        n_texts: int,
+    ) -> None:
+        """Replace each long text's first-window vector in `out` by its windows' mean."""
+        extra = np.arange(n_texts, n_texts + len(owners))
+        for owner in np.unique(owners):
+            rows = np.concatenate([[owner], extra[owners == owner]])
+            out[owner] = combine_windows(vectors[rows], lengths[rows])
+        self.last_long += len(np.unique(owners))

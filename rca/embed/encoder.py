@@ -18,6 +18,12 @@ embedded with one keeps working with the others and a champion's `encoder_id` st
 when the store moves to a CPU without bf16. `onnx-int8` is an approximation (cosine min 0.970,
 mean 0.993) and gets its own id, `<model id>+int8`: its vectors never mix with full-precision
 ones, and switching to it re-embeds once instead of silently blending.
+
+Long texts (issue 16): a text past the model's window (`max_seq_length` word pieces) is embedded
+whole, as the mean of overlapping windows (`rca.embed.batching`), by every backend alike, so
+vectors stay comparable across backends. Since that changed the vectors of long texts, the id
+carries `+win<overlap>` (`WHOLE_TEXT_SUFFIX`): a store or champion embedded by truncation is
+re-embedded once (and needs a refit) instead of mixing the two kinds of vector.
 """
 
 from __future__ import annotations
@@ -32,6 +38,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from rca.embed.batching import (
+    WINDOW_OVERLAP,
+    combine_windows,
+    length_batches,
+    long_mask,
+    padded,
+    pipeline_config,
+    window_tokenizer,
+)
 from rca.errors import RcaError
 
 if TYPE_CHECKING:
@@ -53,6 +68,9 @@ IDENTITY_FILES = ("modules.json", "config.json", "sentence_bert_config.json", "t
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 #: Folder names that say nothing about the model; the parent's name is used instead.
 GENERIC_FOLDER_NAMES = frozenset({"model", "models", "snapshot", "weights"})
+#: In every model id since long texts are embedded whole (the mean of windows that overlap by
+#: this many word pieces): vectors of long texts from before never match.
+WHOLE_TEXT_SUFFIX = f"+win{WINDOW_OVERLAP}"
 #: Below this many texts a progress bar is noise.
 PROGRESS_MIN_TEXTS = 2_000
 
@@ -88,6 +106,7 @@ def resolve_device(device: str) -> str:
 class EncodeStats:
     texts: int
     seconds: float
+    long: int = 0  # texts longer than the model's window, embedded as the mean of windows
 
     @property
     def per_second(self) -> float:
@@ -117,8 +136,10 @@ def resolve_backend(backend: str, device: str) -> str:
 
 
 def backend_model_id(base_id: str, backend: str) -> str:
-    """The cache key of vectors from `backend`: approximations get their own id."""
-    return base_id if backend in SAME_VECTORS else f"{base_id}+{backend.removeprefix('onnx-')}"
+    """The cache key of vectors from `backend`: approximations get their own id; every id says
+    that long texts are embedded whole."""
+    precision = "" if backend in SAME_VECTORS else f"+{backend.removeprefix('onnx-')}"
+    return f"{base_id}{precision}{WHOLE_TEXT_SUFFIX}"
 
 
 class Encoder:
@@ -146,6 +167,7 @@ class Encoder:
         self.model_id = backend_model_id(self.base_model_id, self.backend)
         self.onnx_dir = onnx_dir or default_onnx_dir()
         self.last_stats: EncodeStats | None = None
+        self._tokenizer: Any = None
 
     def _load(self) -> Any:
         os.environ["HF_HUB_OFFLINE"] = "1"  # never reach for a hub at run time
@@ -187,6 +209,17 @@ class Encoder:
         return self._model
 
     @property
+    def max_length(self) -> int:
+        """The model's window in word pieces (its `max_seq_length`)."""
+        return pipeline_config(Path(self.model_path))[0]
+
+    def long_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Which of `texts` are longer than the model's window (tokeniser only, no model)."""
+        if self._tokenizer is None:
+            self._tokenizer = window_tokenizer(Path(self.model_path), self.max_length)
+        return long_mask(self._tokenizer, self.max_length, texts)
+
+    @property
     def dimension(self) -> int:
         model = self._load()
         if self.backend != "torch":
@@ -204,7 +237,8 @@ class Encoder:
 
             with tqdm(total=len(texts), unit="text", disable=not show) as bar:
                 vectors = model.encode(texts, progress=bar)
-            self.last_stats = EncodeStats(len(texts), time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            self.last_stats = EncodeStats(len(texts), seconds, int(model.last_long))
             return vectors
         vectors = model.encode(
             list(texts),
@@ -213,8 +247,47 @@ class Encoder:
             convert_to_numpy=True,
             show_progress_bar=show,
         )
-        self.last_stats = EncodeStats(len(texts), time.perf_counter() - started)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        n_long = self._whole_long_texts(model, texts, vectors)
+        self.last_stats = EncodeStats(len(texts), time.perf_counter() - started, n_long)
+        return vectors
+
+    def _whole_long_texts(self, model: Any, texts: Sequence[str], vectors: np.ndarray) -> int:
+        """sentence-transformers truncates: replace each long text's vector (its first window)
+        by the mean of its windows, cut by the same tokenizer as the other backends."""
+        import torch
+
+        if self._tokenizer is None:
+            self._tokenizer = window_tokenizer(Path(self.model_path), self.max_length)
+        long_rows = [
+            i for i, t in enumerate(texts) if len(t) > self.max_length - 2
+        ]  # a word piece covers at least one character
+        encodings = self._tokenizer.encode_batch([texts[i] for i in long_rows])
+        owners = [row for row, e in zip(long_rows, encodings, strict=True) for _ in e.overflowing]
+        if not owners:
+            return 0
+        extra = [w for e in encodings for w in e.overflowing]
+        lengths = np.fromiter((len(w.ids) for w in extra), dtype=np.int64)
+        window_vectors = np.empty((len(extra), vectors.shape[1]), dtype=np.float32)
+        for rows in length_batches(lengths, self.batch_size):
+            arrays = padded([extra[i] for i in rows])
+            names = ("input_ids", "token_type_ids", "attention_mask")
+            features = {
+                n: torch.from_numpy(a).to(model.device) for n, a in zip(names, arrays, strict=True)
+            }
+            with torch.inference_mode():
+                out = model.forward(features)["sentence_embedding"].float()
+                out = torch.nn.functional.normalize(out, dim=1, eps=1e-12)
+            window_vectors[rows] = out.cpu().numpy()
+        first = {row: len(e.ids) for row, e in zip(long_rows, encodings, strict=True)}
+        owner_of = np.asarray(owners)
+        for row in np.unique(owner_of):
+            mine = np.flatnonzero(owner_of == row)
+            vectors[row] = combine_windows(
+                np.vstack([vectors[row][None, :], window_vectors[mine]]),
+                np.concatenate([[first[row]], lengths[mine]]),
+            )
+        return len(np.unique(owner_of))
 
 
 def encoder_from_settings(settings: Settings) -> Encoder:

@@ -97,6 +97,24 @@ def _read_csv(path: Path, data: bytes) -> RawTable:
         text = text.replace("\x00", "")
         notes.append("NUL bytes removed")
     dialect = _sniff_dialect(text, path.suffix.lower())
+    # csv refuses a field over 128 KB, and with it the whole file; no field is longer than the
+    # text already in memory, so the limit is lifted to that while this file is read, and an
+    # over-long text is kept, truncated and flagged by validation like any long text
+    limit = csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    try:
+        return _parse_csv(path, data, text, encoding, notes, dialect)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _parse_csv(
+    path: Path,
+    data: bytes,
+    text: str,
+    encoding: str,
+    notes: list[str],
+    dialect: type[csv.Dialect],
+) -> RawTable:
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     rows: list[list[str]] = []
     lines: list[int] = []

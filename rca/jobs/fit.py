@@ -29,7 +29,7 @@ from rca.cluster.model import ThemeModel
 from rca.cluster.representatives import representatives_for_all
 from rca.cluster.stability import reconcile
 from rca.embed.cache import ensure_embeddings, read_vectors
-from rca.embed.encoder import encoder_from_settings
+from rca.embed.encoder import Encoder, encoder_from_settings
 from rca.errors import RcaError
 from rca.jobs.tracking import log_fit, set_champion
 from rca.settings import Settings
@@ -119,6 +119,15 @@ def _own_similarity(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) ->
     return out
 
 
+def count_long_contacts(encoder: Encoder, contacts: pd.DataFrame) -> int:
+    """Contacts whose text is longer than the encoder's window (each distinct text once)."""
+    distinct = contacts.drop_duplicates("text_hash")
+    long = pd.Series(
+        encoder.long_texts(distinct["text_norm"].tolist()), index=distinct["text_hash"]
+    )
+    return int(long.reindex(contacts["text_hash"]).sum())
+
+
 def fit_themes(
     settings: Settings,
     *,
@@ -146,6 +155,13 @@ def fit_themes(
     seconds["embed"] = time.perf_counter() - started
     if stats.texts:
         say(f"embedded {stats.texts} new texts at {stats.per_second:.0f} texts/s")
+    long_texts = count_long_contacts(encoder, contacts)
+    if long_texts:
+        say(
+            f"{long_texts} of {len(contacts)} contacts ({long_texts / len(contacts):.0%}) are "
+            f"longer than the encoder's window of {encoder.max_length} word pieces: each is "
+            "embedded whole, as the mean of overlapping windows"
+        )
 
     started = time.perf_counter()
     model = ThemeModel(
@@ -232,6 +248,7 @@ def fit_themes(
         "validity": float(getattr(model, "validity_", float("nan"))),
         "id_stability": stability,
         "embed_texts_per_s": stats.per_second if stats.texts else float("nan"),
+        "long_texts": float(long_texts),
         **{f"fit_seconds_{k}": float(v) for k, v in getattr(model, "fit_seconds_", {}).items()},
         **{f"seconds_{k}": v for k, v in seconds.items()},
     }

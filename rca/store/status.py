@@ -29,9 +29,15 @@ def store_status(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "quarantined FROM ingests ORDER BY finished_at DESC LIMIT 10"
     ).df()
     models = con.execute(
-        "SELECT model_version, model_id, trained_at, n_themes, is_champion FROM models "
+        "SELECT model_version, model_id, trained_at, n_themes, is_champion, "
+        "TRY_CAST(json_extract_string(metrics, '$.long_texts') AS DOUBLE) AS long_texts "
+        "FROM models "
         "ORDER BY trained_at DESC LIMIT 10"
     ).df()
+    # contacts longer than the encoder's window in the champion's fit (else the newest fit's);
+    # they are embedded whole (issue 16), recorded by `rca fit`
+    fits = models.sort_values("is_champion", ascending=False, kind="stable")["long_texts"]
+    long_texts = None if fits.empty or fits.isna().iloc[0] else int(fits.iloc[0])
     return {
         "schema_version": current_version(con),
         "contacts": _scalar(con, "SELECT count(*) FROM contacts"),
@@ -47,6 +53,7 @@ def store_status(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "first_contact_at": first,
         "last_contact_at": last,
         "embeddings": _scalar(con, "SELECT count(*) FROM embeddings"),
+        "long_texts": long_texts,
         "quarantine_reasons": reasons.to_dict(orient="records"),
         "recent_ingests": ingests.to_dict(orient="records"),
         "models": models.to_dict(orient="records"),
