@@ -264,3 +264,17 @@ def test_series_feed_the_scorer() -> None:
     series = build_series(frame, "week", LONDON)
     scored = SpikeScorer(CONFIG).fit(series).score(series.names[-1])
     assert scored.iloc[0]["theme_id"] == "T1" and scored.iloc[0]["alert"]
+
+
+def test_the_pooled_dispersion_follows_volume_when_themes_span_it() -> None:
+    """Real series are more overdispersed at higher volume; one pooled value set by the many
+    small themes would make the large ones alarm far too often."""
+    rng = np.random.default_rng(1)
+    means = np.geomspace(5, 2000, 40)
+    true = 1 + means / 150  # negative-binomial-like: the dispersion grows with the mean
+    estimates = true * rng.chisquare(11, 40) / 11
+    pooled = moderated_dispersion(estimates, np.full(40, 11.0), means, prior_df=1e9)
+    assert pooled[-1] > 4 * pooled[0]  # the prior follows volume
+    assert 0.5 < pooled[-1] / true[-1] < 2.0
+    flat = moderated_dispersion(estimates[:5], np.full(5, 11.0), means[:5], prior_df=1e9)
+    assert np.ptp(flat) < 1e-6  # too few themes for a trend: one pooled value

@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from rca.trends.glm import MIN_RATE_PSEUDO_COUNT, fit_quasi_poisson, upper_mid_p
 
@@ -78,6 +78,9 @@ EXACT_COMBINE_BELOW = 0.1
 SUSTAINED_EARLY_Z = 1.0
 #: Themes averaging fewer contacts than this per period do not set the pooled dispersion.
 MIN_POOL_MEAN = 3.0
+#: A dispersion trend in volume needs this many informative themes over this ratio of volumes.
+MIN_TREND_THEMES = 8
+TREND_MIN_VOLUME_RANGE = 4.0
 DAYS_PER_WEEK = 7
 #: Bisection steps of `growth_lower_bound` (log-ratio interval shrinks 2^-40: far below print).
 GRADE_BISECTIONS = 40
@@ -492,16 +495,33 @@ def moderated_dispersion(
 ) -> np.ndarray:
     """Per-theme overdispersion shrunk toward the pooled one, never below Poisson (1).
 
-    The pool is the median over themes with enough volume for the estimate to mean something.
+    The pool is taken over themes with enough volume for the estimate to mean something. When
+    there are enough of them over a wide range of volumes, the pool is a *trend* in volume
+    (log dispersion linear in log mean, as edgeR's trended dispersion): on five years of real
+    CFPB series the dispersion rose from ~1.2 at 10-19 contacts a period to ~3 at 200-499 and
+    ~17 above 500, and one pooled value (set by the many small themes) made large themes
+    alarm four to sixteen times too often. Otherwise the pool is one value, the median.
     """
     informative = mean_count >= MIN_POOL_MEAN
-    pool = 1.0
+    pool: float | np.ndarray = 1.0
     if informative.any():
-        # the median of chi-square / df lies below its mean (1): unbiased, it is scaled back
         typical_df = float(np.median(df[informative]))
-        pool = float(np.median(dispersion[informative])) * typical_df
-        pool /= float(stats.chi2.median(typical_df))
-    pooled = max(pool, 1.0)
+        log_mean = np.log(np.maximum(mean_count, MIN_RATE_PSEUDO_COUNT))
+        if informative.sum() >= MIN_TREND_THEMES and np.ptp(log_mean[informative]) >= np.log(
+            TREND_MIN_VOLUME_RANGE
+        ):
+            x, y = log_mean[informative], np.log(np.maximum(dispersion[informative], 1e-3))
+            slope, intercept = np.polyfit(x, y, 1)
+            slope = float(np.clip(slope, 0.0, 1.0))
+            intercept = float(np.mean(y) - slope * np.mean(x))
+            # E[log(chi2_df / df)] < 0: the line of log estimates sits low; it is moved back
+            bias = float(special.digamma(typical_df / 2) + np.log(2 / typical_df))
+            pool = np.exp(intercept + slope * log_mean - bias)
+        else:
+            # the median of chi-square / df lies below its mean (1): unbiased, it is scaled back
+            pool = float(np.median(dispersion[informative])) * typical_df
+            pool /= float(stats.chi2.median(typical_df))
+    pooled = np.maximum(pool, 1.0)
     return np.maximum((df * dispersion + prior_df * pooled) / (df + prior_df), 1.0)
 
 
