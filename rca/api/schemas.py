@@ -266,6 +266,12 @@ class ContactIn(BaseModel):
     handle_time_s: Any = None
     resolution: Any = None
     csat: Any = None
+    conversation_id: Any = Field(default=None, description="Thread id: turns are not repeats.")
+    in_reply_to: Any = Field(default=None, description="contact_id of the message answered.")
+    vendor: Any = None
+    site: Any = None
+    team: Any = None
+    agent_id: Any = None
     dimensions: dict[str, Any] | None = Field(
         default=None, description="Attributes such as market, seller_tier, app_version."
     )

@@ -28,7 +28,18 @@ OPTIONAL_FIELDS = (
     "handle_time_s",
     "resolution",
     "csat",
+    # conversations (issue 18): which messages are turns of one exchange
+    "conversation_id",
+    "in_reply_to",
+    # who handled it (issue 20): first-class, not free dimensions
+    "vendor",
+    "site",
+    "team",
+    "agent_id",
 )
+#: Fields added after the first release: hashed only when present, so re-ingesting an export
+#: that never had them is still recognised as unchanged.
+LATER_FIELDS = ("conversation_id", "in_reply_to", "vendor", "site", "team", "agent_id")
 FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 DIM_PREFIX = "dim:"
 TEXT_JOINER = "\n\n"

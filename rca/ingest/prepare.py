@@ -12,14 +12,14 @@ import hashlib
 
 import pandas as pd
 
-from rca.ingest.mapping import DIM_PREFIX, FIELDS
+from rca.ingest.mapping import DIM_PREFIX, FIELDS, LATER_FIELDS
 from rca.ingest.read import LINE
 from rca.text.audience import RedactionPolicy
 from rca.text.normalise import normalise_series, text_hash
 
 FIELD_SEPARATOR = "\x1f"
 #: Everything the source says about a contact except its id (order fixed: it feeds the hash).
-CONTENT_COLUMNS = tuple(f for f in FIELDS if f != "contact_id")
+CONTENT_COLUMNS = tuple(f for f in FIELDS if f not in ("contact_id", *LATER_FIELDS))
 
 
 def _as_text(series: pd.Series) -> pd.Series:
@@ -33,6 +33,10 @@ def content_hashes(valid: pd.DataFrame, dim_columns: list[str]) -> pd.Series:
     joined = parts[0]
     for part in parts[1:]:
         joined = joined + FIELD_SEPARATOR + part
+    for column in LATER_FIELDS:  # only where given: older exports keep their hashes
+        if column in valid:
+            value = _as_text(valid[column])
+            joined = joined.where(value == "", joined + FIELD_SEPARATOR + column + "=" + value)
     return joined.map(lambda s: hashlib.sha256(s.encode("utf-8")).hexdigest()[:32])
 
 

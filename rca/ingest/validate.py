@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from rca.ingest.mapping import LATER_FIELDS
 from rca.ingest.read import LINE
 
 TRUE_STRINGS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
@@ -141,6 +142,7 @@ def validate(frame: pd.DataFrame, formats: dict[str, str], rules: Rules) -> Vali
             "handle_time_s": handle.where(~negative.fillna(False)),
             "resolution": optional_str("resolution"),
             "csat": csat,
+            **{name: optional_str(name) for name in LATER_FIELDS},
         },
         index=frame.index,
     )

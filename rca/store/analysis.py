@@ -24,6 +24,12 @@ BASE_COLUMNS = (
     "handle_time_s",
     "resolution",
     "csat",
+    "conversation_id",
+    "in_reply_to",
+    "vendor",
+    "site",
+    "team",
+    "agent_id",
     "text",
     "text_hash",
 )

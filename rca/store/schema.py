@@ -128,6 +128,13 @@ MIGRATIONS: list[list[str]] = [
             error           VARCHAR
         )""",
     ],
+    # 2: conversations (issue 18) and who handled a contact (issue 20), as contact columns.
+    [
+        *(
+            f"ALTER TABLE contacts ADD COLUMN {name} VARCHAR"
+            for name in ("conversation_id", "in_reply_to", "vendor", "site", "team", "agent_id")
+        ),
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
