@@ -258,6 +258,11 @@ class Settings(BaseSettings):
         "RCA_HOME/ui_secret (shared by every worker of this home).",
     )
     ui_session_hours: float = Field(default=8.0, gt=0, description="Dashboard session lifetime.")
+    pseudonym_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key of the keyed hash that stands for agent ids wherever they are shown; "
+        "empty = a random one kept in RCA_HOME/pseudonym_key.",
+    )
     ui_cookie_secure: bool = Field(
         default=False, description="Send the session cookie over HTTPS only (set behind TLS)."
     )

@@ -109,3 +109,42 @@ def test_holm_and_shrinkage_basics() -> None:
     assert list(holm(np.array([0.01, 0.04, 0.03]))) == pytest.approx([0.03, 0.06, 0.06])
     shrunk = shrink(np.array([2.0, 100.0, 120.0, 80.0]), np.array([0.5, 100.0, 100.0, 100.0]))
     assert shrunk[0] < 2.0 / 0.5  # four times expected on half a contact is mostly noise
+
+
+@pytest.mark.slow
+def test_rca_vendors_on_a_fitted_store(tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from rca.cli import (
+        app,
+        commands,  # noqa: F401
+    )
+    from rca.ingest.pipeline import ingest_paths
+    from rca.jobs.fit import fit_themes
+    from rca.settings import Settings
+    from tests.conftest import make_contacts
+
+    frame = make_contacts(300, seed=2)
+    rng = np.random.default_rng(0)
+    frame["vendor"] = rng.choice(["Acme", "Bolt"], size=len(frame))
+    frame["site"] = frame["vendor"] + "-" + rng.choice(["A", "B"], size=len(frame))
+    frame["agent_id"] = "agent-" + rng.integers(0, 6, size=len(frame)).astype(str)
+    path = tmp_path / "export.csv"
+    frame.to_csv(path, index=False)
+    settings = Settings(home=tmp_path / "home", timezone="Europe/London")
+    ingest_paths([str(path)], settings)
+    fit_themes(settings, promote="always")
+    runner = CliRunner()
+    args = ["vendors", "--period", "latest", "--format", "json", "--home", str(settings.home)]
+    out = json.loads(runner.invoke(app, [*args, "--level", "site"]).stdout)
+    assert {h["site"] for h in out["handlers"]} <= {"Acme-A", "Acme-B", "Bolt-A", "Bolt-B"}
+    assert all(h["contacts"] > 0 for h in out["handlers"])
+    agents = json.loads(runner.invoke(app, [*args, "--level", "agent_id"]).stdout)["handlers"]
+    shown = {h["agent_id"] for h in agents}
+    assert shown and not shown & {f"agent-{i}" for i in range(6)}  # keyed hashes, not ids
+    again = json.loads(runner.invoke(app, [*args, "--level", "agent_id"]).stdout)["handlers"]
+    assert {h["agent_id"] for h in again} == shown  # stable within a home
+    bad = runner.invoke(app, [*args, "--level", "region"])
+    assert bad.exit_code != 0

@@ -109,3 +109,37 @@ def _filled(rows: list[dict[str, object]], columns: list[str]) -> list[str]:
 
 def _present(value: object) -> bool:
     return value is not None and value == value and value != ""  # NaN != NaN
+
+
+VENDOR_COLUMNS = [
+    "contacts", "aht_s", "escalation_rate", "resolutions", "window_open", "repeat_rate",
+    "repeat_ratio", "repeat_ratio_low", "repeat_ratio_high", "repeat_flag", "repeat_shrunk_ratio",
+    "aht_ratio", "aht_flag", "escalation_ratio", "escalation_flag",
+]  # fmt: skip
+
+
+@app.command()
+def vendors(
+    period: Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")] = (
+        "latest"
+    ),
+    level: Annotated[str, typer.Option(help="vendor | site | team | agent_id")] = "vendor",
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Scorecard per vendor, site, team or agent: repeats charged to the handler whose
+    resolution failed, compared with what its mix of problems predicts (O/E, 95 % interval)."""
+    from rca.queries.vendor_scorecard import vendors_payload
+
+    payload = vendors_payload(settings_for(home), period=period, level=level)
+    rows = payload["handlers"]
+    emit(
+        {"command": "vendors", **payload},
+        rows,
+        fmt,
+        title=f"{level} scorecard, {payload['period']}",
+        columns=[level, *VENDOR_COLUMNS],
+    )
+    if fmt is Format.table:
+        for note in payload["notes"]:
+            stderr(note)

@@ -1,0 +1,89 @@
+"""Which handler's resolutions bring customers back, fairly compared: `rca vendors`.
+
+Loads the repeat analysis (the same one `rca drivers` reads), chooses the period and calls the
+pure scorecard (`rca.vendors.scorecard`). Agent ids are personal data: at the agent level they
+are shown as a keyed hash (HMAC-SHA256 with a per-home key kept in RCA_HOME/pseudonym_key, or
+`RCA_PSEUDONYM_KEY`), stable within a home so a manager can follow one agent over weeks
+without the scorecard naming anyone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+import pandas as pd
+
+from rca.errors import InvalidInputError
+from rca.queries.repeat_drivers import RepeatAnalysis, choose_period, load_repeat_analysis
+from rca.settings import Settings
+from rca.vendors.scorecard import LEVELS, scorecard
+
+
+def pseudonym_key(settings: Settings) -> bytes:
+    """The configured key, or one random key per home (created on first use)."""
+    configured = settings.pseudonym_key.get_secret_value()
+    if configured:
+        return configured.encode()
+    path = settings.home / "pseudonym_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
+    """'agent-3f9a1c2e' for each id: the same id, the same pseudonym, within one home."""
+
+    def one(value: object) -> object:
+        if value is None or value != value:
+            return value
+        digest = hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()
+        return f"agent-{digest[:8]}"
+
+    return values.map(one)
+
+
+def vendors_payload(
+    settings: Settings,
+    *,
+    period: str = "latest",
+    level: str = "vendor",
+    analysis: RepeatAnalysis | None = None,
+) -> dict[str, Any]:
+    """The `rca vendors` answer: one row per handler at `level`, with the notes to read it by."""
+    if level not in LEVELS:
+        raise InvalidInputError(f"--level must be one of {', '.join(LEVELS)}")
+    analysis = analysis or load_repeat_analysis(settings)
+    chosen = choose_period(analysis, period, settings)
+    marked = analysis.marked
+    if level == "agent_id" and "agent_id" in marked:
+        marked = marked.assign(agent_id=pseudonymise(marked["agent_id"], pseudonym_key(settings)))
+    card = scorecard(marked, level, start=pd.Timestamp(chosen.start), end=pd.Timestamp(chosen.end))
+    notes = []
+    if card.empty:
+        notes.append(
+            f"no contacts with a {level} in {chosen.name}: map the {level} field "
+            "(docs/mapping.md) to see handler scorecards"
+        )
+    elif not marked["customer_id"].notna().any():
+        notes.append("no customer ids: repeats cannot be charged to anyone")
+    if len(card) and card.get("window_open", pd.Series(dtype=float)).sum() > 0:
+        notes.append(
+            "some resolutions' repeat windows are still open: their outcome is not known yet "
+            "and they are left out of the repeat rate"
+        )
+    return {
+        "model_version": analysis.model_version,
+        "period": chosen.name,
+        "period_start": chosen.start,
+        "period_end": chosen.end,
+        "level": level,
+        "method": "leave-one-out indirect standardisation by problem theme and channel; "
+        "score intervals; flags after Holm's correction at 5 %",
+        "notes": notes,
+        "handlers": card.astype(object).where(card.notna(), None).to_dict(orient="records"),
+    }
