@@ -39,6 +39,9 @@ COLUMNS = [
     "seller_tier",
     "product_area",
     "app_version",
+    "vendor",
+    "site",
+    "agent_id",
 ]
 TRUTH_COLUMNS = ["contact_id", "intent", "source", "chain_id", "chain_pos", "planted"]
 ISO_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"

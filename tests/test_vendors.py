@@ -8,7 +8,7 @@ import pytest
 
 from rca.repeats.detect import detect_repeats
 from rca.vendors.fairness import holm, poisson_ratio_table, shrink
-from rca.vendors.scorecard import excess_by_theme, resolution_attempts, scorecard
+from rca.vendors.scorecard import excess_by_theme, resolution_attempts, scorecard, shortfalls
 
 T0 = pd.Timestamp("2026-11-02 09:00", tz="UTC")
 
@@ -148,3 +148,22 @@ def test_rca_vendors_on_a_fitted_store(tmp_path) -> None:
     assert {h["agent_id"] for h in again} == shown  # stable within a home
     bad = runner.invoke(app, [*args, "--level", "region"])
     assert bad.exit_code != 0
+
+
+def test_a_site_weak_on_one_theme_is_found_in_that_cell() -> None:
+    rng = np.random.default_rng(5)
+    rows, n = [], 0
+    for site in ("S1", "S2", "S3", "S4"):
+        for theme, rate in (("T1", 0.3), ("T2", 0.1), ("T3", 0.1)):
+            factor = 2.0 if (site, theme) == ("S2", "T1") else 1.0
+            for _ in range(300):
+                n += 1
+                back = rng.random() < rate * factor
+                rows.append((f"C{n:05d}", f"U{n:05d}", n * 0.01, theme, "V", site, "a"))
+                if back:
+                    rows.append((f"R{n:05d}", f"U{n:05d}", n * 0.01 + 48, theme, "V", "S9", "b"))
+    rows.append(("Z", "UZ", 24 * 400, "T3", "V", "S1", "a"))
+    marked = detect_repeats(contacts(rows))
+    found = shortfalls(marked, "site")
+    assert list(zip(found["site"], found["problem_theme_id"], strict=True))[:1] == [("S2", "T1")]
+    assert len(found) == 1

@@ -335,6 +335,27 @@ ATTRIBUTION = {
         "Sharing 1.0 (CDLA-Sharing-1.0); see data/bitext/LICENSE_CDLA-Sharing-1.0.txt."
     ),
 }
+# --- who handled it (issue 20): three BPO vendors, 2-3 sites each, agents per site ------------
+VENDOR_SITES = {
+    "Northwind": ("Northwind-Manila", "Northwind-Cebu", "Northwind-Davao"),
+    "Meridian": ("Meridian-Pune", "Meridian-Hyderabad"),
+    "Keystone": ("Keystone-Lisbon", "Keystone-Porto"),
+}
+AGENTS_PER_SITE = 6
+#: Planted: Meridian gets most of the hardest intents (worse raw repeat rate, normal adjusted).
+HARD_MIX_VENDOR = "Meridian"
+HARD_MIX_SHARE = 0.7  # of hard-intent contacts routed to it (others split the rest)
+#: Planted: this site's resolutions of the worst-repeat intent bring twice the returns.
+WEAK_SITE = "Northwind-Cebu"
+WEAK_SITE_SHARE = 0.25  # of that intent's first contacts handled there
+WEAK_SITE_FACTOR = 2.0
+#: Planted: this site's handle time jumps in one week (counted back from the window's end).
+AHT_JUMP_SITE = "Keystone-Porto"
+AHT_JUMP_WEEKS_BEFORE_END = 3
+AHT_JUMP_FACTOR = 1.8
+#: Its own random stream, so adding handlers left every other column byte-identical.
+HANDLER_SEED_SALT = 20
+
 CONTACT_SCHEMA = {
     "contact_id": "string, unique, C + zero-padded number in time order",
     "created_at": "string, ISO 8601 local time of tz with UTC offset",
@@ -349,6 +370,9 @@ CONTACT_SCHEMA = {
     "seller_tier": "string: " + "/".join(SELLER_TIERS),
     "product_area": "string: " + "/".join(AREAS),
     "app_version": "string: " + "/".join(APP_VERSIONS),
+    "vendor": "string: " + "/".join(VENDOR_SITES),
+    "site": "string, the vendor's site",
+    "agent_id": "string, agent id (pseudonymised when shown)",
 }
 TRUTH_SCHEMA = {
     "contact_id": "string, joins contacts",
@@ -911,6 +935,57 @@ def _outcomes(
     return escalated, handle, resolution, csat, area
 
 
+def _handlers(
+    config: DemoConfig,
+    hard: np.ndarray,
+    weak_intent: np.ndarray,
+    is_head: np.ndarray,
+    first_contact: np.ndarray,
+    jump_week: np.ndarray,
+    handle: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Vendor, site and agent of every row, and its handle time with the AHT jump planted.
+
+    Routing, not outcomes, carries two truths: hard intents go mostly to HARD_MIX_VENDOR
+    (its resolutions are as good as anyone's), and the worst-repeat intent's chain heads go to
+    WEAK_SITE more often than its other first contacts, so that site's returns on that intent
+    are WEAK_SITE_FACTOR times the other sites'. Chain heads are the contacts customers came
+    back after, which is what a scorecard charges.
+    """
+    rng = np.random.default_rng([config.seed, HANDLER_SEED_SALT])
+    n = len(hard)
+    vendors = np.array(list(VENDOR_SITES), dtype=object)
+    others = vendors[vendors != HARD_MIX_VENDOR]
+    to_hard = rng.random(n) < np.where(hard, HARD_MIX_SHARE, 1 / len(vendors))
+    vendor = np.where(to_hard, HARD_MIX_VENDOR, rng.choice(others, size=n))
+    pick = rng.random(n)
+    site = np.array(
+        [VENDOR_SITES[v][int(u * len(VENDOR_SITES[v]))] for v, u in zip(vendor, pick, strict=True)],
+        dtype=object,
+    )
+    # the weak site: among the worst intent's first contacts, heads land there more often
+    firsts = weak_intent & first_contact
+    rate = float(is_head[firsts].mean()) if firsts.any() else 0.0
+    share, factor = WEAK_SITE_SHARE, WEAK_SITE_FACTOR
+    weak_rate = factor * rate / (1 + share * (factor - 1))  # the other sites: weak_rate / factor
+    p_head = weak_rate * share / rate if rate > 0 else share
+    p_other = (1 - weak_rate) * share / (1 - rate) if rate < 1 else share
+    weak = firsts & (rng.random(n) < np.where(is_head, p_head, p_other))
+    site = np.where(weak, WEAK_SITE, site)
+    # the intent's other first contacts stay away from the weak site (its share is planted)
+    site = np.where(firsts & ~weak & (site == WEAK_SITE), "Northwind-Manila", site)
+    owner = {s: v for v, sites in VENDOR_SITES.items() for s in sites}
+    vendor = np.array([owner[s] for s in site], dtype=object)
+    number = rng.integers(1, AGENTS_PER_SITE + 1, size=n)
+    agent = np.array(
+        [f"{s.split('-')[1][:3].upper()}{k:02d}" for s, k in zip(site, number, strict=True)],
+        dtype=object,
+    )
+    jumped = (site == AHT_JUMP_SITE) & jump_week
+    handle = np.where(jumped, np.round(handle * AHT_JUMP_FACTOR), handle).astype(handle.dtype)
+    return vendor, site, agent, handle
+
+
 def generate_demo(corpus: pd.DataFrame, config: DemoConfig) -> DemoStream:
     """Generate contacts, their truth and the manifest from ``corpus`` (see module docstring)."""
     _validate(config)
@@ -957,6 +1032,19 @@ def generate_demo(corpus: pd.DataFrame, config: DemoConfig) -> DemoStream:
     has_orders = pool.sources[intent] == BITEXT_SOURCE
     text = _decorate(rng, pool.texts[text_idx], channel, pos, has_orders)
 
+    hard_rate = REPEAT_RATE[pool.difficulty][intent] >= REPEAT_RATE.max()
+    jump_start = window_end + 1 - 7 * 86_400 * AHT_JUMP_WEEKS_BEFORE_END
+    jump_week = (utc >= jump_start) & (utc < jump_start + 7 * 86_400)
+    vendor, site, agent, handle = _handlers(
+        config,
+        hard=hard_rate,
+        weak_intent=intent == pool.code(WORST_REPEAT_INTENT),
+        is_head=pos == 1,
+        first_contact=kind == 0,
+        jump_week=jump_week,
+        handle=handle,
+    )
+
     n = len(src)
     order = np.lexsort((np.arange(n), utc))
     rank = np.empty(n, np.int64)
@@ -981,6 +1069,9 @@ def generate_demo(corpus: pd.DataFrame, config: DemoConfig) -> DemoStream:
             "seller_tier": np.array(SELLER_TIERS, dtype=object)[tier[order]],
             "product_area": np.array(AREAS, dtype=object)[area[order]],
             "app_version": np.array(APP_VERSIONS, dtype=object)[prim.version[src][order]],
+            "vendor": vendor[order],
+            "site": site[order],
+            "agent_id": agent[order],
         }
     )
 
@@ -1113,6 +1204,27 @@ def _manifest(
             "repeat_rate": round(stats["worst_repeat_rate"], 4),
             "overall_repeat_rate": round(stats["repeat_rate"], 4),
             "affected_contacts": int((worst_rows & (chain_pos >= 1)).sum()),
+        },
+        "vendors": {
+            "sites": {v: list(s) for v, s in VENDOR_SITES.items()},
+            "hard_mix_vendor": {
+                "vendor": HARD_MIX_VENDOR,
+                "share_of_hard_intents": HARD_MIX_SHARE,
+                "expect": "worse raw repeat rate, not flagged once adjusted for its mix",
+            },
+            "weak_site": {
+                "site": WEAK_SITE,
+                "intent": WORST_REPEAT_INTENT,
+                "repeat_factor": WEAK_SITE_FACTOR,
+                "share_of_intent": WEAK_SITE_SHARE,
+            },
+            "aht_jump": {
+                "site": AHT_JUMP_SITE,
+                "week": _window(
+                    config.end - timedelta(days=7 * (AHT_JUMP_WEEKS_BEFORE_END - 1)), 1
+                ),  # fmt: skip
+                "factor": AHT_JUMP_FACTOR,
+            },
         },
         "worst_repeat_intent": WORST_REPEAT_INTENT,
         "repeat_chains": chains,

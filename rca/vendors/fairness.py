@@ -37,6 +37,9 @@ from scipy import stats
 
 #: Level of the per-handler interval and of the Holm-corrected flag.
 DEFAULT_ALPHA = 0.05
+#: Pseudo-rows by which a stratum's rate leans on the coarser one (a thin stratum's own 0/9
+#: is not a rate; 10 rows of prior lets a stratum with ~100 rows speak for itself).
+PRIOR_ROWS = 10.0
 
 
 @dataclass(frozen=True)
@@ -74,22 +77,30 @@ def _expected_and_support(
     handler: str | None,
     min_stratum: int,
 ) -> tuple[pd.Series, pd.Series]:
-    """`expected_by_mix` and, per row, how many reference rows its expectation rests on."""
+    """`expected_by_mix` and, per row, how many reference rows its expectation rests on.
+
+    Each finer stratum's rate is shrunk toward the coarser one by PRIOR_ROWS pseudo-rows
+    (hierarchical, empirical-Bayes style): a theme the other handlers saw 9 times without a
+    return is not a 0 % theme (against 0.1 expected, 6 returns looked 54 times too many).
+    """
     values = frame[outcome].astype(float)
     own = frame[handler].astype(str) if handler else None
     expected = pd.Series(np.nan, index=frame.index)
-    support = pd.Series(np.nan, index=frame.index)
-    for depth in range(len(strata), -1, -1):
+    support = pd.Series(0.0, index=frame.index)
+    for depth in range(len(strata) + 1):
         keys = [frame[k].fillna("∅").astype(str) for k in strata[:depth]]
         total_sum, total_n = _group_sums(values, keys)
         if own is not None:
             own_sum, own_n = _group_sums(values, [*keys, own])
             total_sum, total_n = total_sum - own_sum, total_n - own_n
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = total_sum / total_n
-        usable = (total_n >= min_stratum) & expected.isna()
-        expected = expected.where(~usable, mean)
-        support = support.where(~usable, total_n)
+        if depth == 0:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                expected = (total_sum / total_n).where(total_n >= max(min_stratum, 1))
+            support = total_n
+        else:
+            prior = PRIOR_ROWS
+            expected = (total_sum + prior * expected) / (total_n + prior)
+            support = total_n + prior
     return expected, support
 
 
@@ -224,8 +235,9 @@ def score_interval(
     b = 2 * o * e + z2 * e
     disc = np.sqrt(np.maximum(b**2 - 4 * a * o**2, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
-        low = np.where(a > 0, (b - disc) / (2 * a), np.nan)
-        high = np.where(a > 0, (b + disc) / (2 * a), np.nan)
+        # a <= 0: E is so uncertain that no upper bound holds at this level
+        low = np.where(a > 0, (b - disc) / (2 * a), 0.0)
+        high = np.where(a > 0, (b + disc) / (2 * a), np.inf)
     return np.maximum(low, 0.0), high
 
 

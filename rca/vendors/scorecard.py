@@ -110,6 +110,43 @@ def _prefixed(table: pd.DataFrame, level: str, name: str) -> pd.DataFrame:
     return table[[level, *cols]].rename(columns={c: f"{name}_{c}" for c in cols})
 
 
+def shortfalls(
+    marked: pd.DataFrame,
+    level: str,
+    *,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    alpha: float = DEFAULT_ALPHA,
+) -> pd.DataFrame:
+    """Handler × problem-theme cells whose returns exceed the other handlers' on that theme.
+
+    A weak site is often weak on one problem only, which its overall O/E dilutes; each cell is
+    compared with the other handlers' rate *on the same theme* (and channel), and flagged after
+    Holm's correction over every cell, largest excess first.
+    """
+    attempts = resolution_attempts(marked)
+    created = pd.to_datetime(attempts["created_at"], utc=True)
+    keep = attempts[BROUGHT_BACK].notna() & attempts[level].notna()
+    if start is not None:
+        keep &= created >= start
+    if end is not None:
+        keep &= created < end
+    closed = attempts.loc[keep & attempts["problem_theme_id"].notna()]
+    columns = [level, "problem_theme_id", "resolutions", "returned", "expected", "ratio",
+               "ratio_low", "ratio_high", "q_value", "flag"]  # fmt: skip
+    if closed.empty:
+        return pd.DataFrame(columns=columns)
+    cell = closed[level].astype(str) + "\x1f" + closed["problem_theme_id"].astype(str)
+    strata = [s for s in ("problem_theme_id", "channel") if closed[s].notna().any()]
+    table = poisson_ratio_table(closed.assign(cell=cell), "cell", BROUGHT_BACK, strata,
+                                alpha=alpha).frame  # fmt: skip
+    table[[level, "problem_theme_id"]] = table["cell"].str.split("\x1f", n=1, expand=True)
+    table = table.rename(columns={"contacts": "resolutions", "observed": "returned"})
+    table["excess"] = table["returned"] - table["expected"]
+    flagged = table.loc[table["flag"] == "high"].sort_values("excess", ascending=False)
+    return flagged[[*columns, "excess"]].reset_index(drop=True)
+
+
 def excess_by_theme(
     marked: pd.DataFrame, level: str, handler: str, strata: Sequence[str] = DEFAULT_STRATA
 ) -> pd.DataFrame:
