@@ -143,3 +143,9 @@ def vendors(
     if fmt is Format.table:
         for note in payload["notes"]:
             stderr(note)
+        for cell in payload["shortfalls"]:
+            typer.echo(
+                f"falls short: {cell[level]} on {cell['label'] or cell['problem_theme_id']}: "
+                f"{cell['returned']:.0f} returns against {cell['expected']:.1f} expected "
+                f"(x{cell['ratio']:.2f}, 95% {cell['ratio_low']:.2f}-{cell['ratio_high']:.2f})"
+            )

@@ -19,7 +19,10 @@ import pandas as pd
 from rca.errors import InvalidInputError
 from rca.queries.repeat_drivers import RepeatAnalysis, choose_period, load_repeat_analysis
 from rca.settings import Settings
-from rca.vendors.scorecard import LEVELS, scorecard
+from rca.vendors.scorecard import LEVELS, scorecard, shortfalls
+
+#: Handler x theme cells listed under "where it falls short".
+SHORTFALLS_SHOWN = 10
 
 
 def pseudonym_key(settings: Settings) -> bytes:
@@ -62,7 +65,12 @@ def vendors_payload(
     marked = analysis.marked
     if level == "agent_id" and "agent_id" in marked:
         marked = marked.assign(agent_id=pseudonymise(marked["agent_id"], pseudonym_key(settings)))
-    card = scorecard(marked, level, start=pd.Timestamp(chosen.start), end=pd.Timestamp(chosen.end))
+    start, end = pd.Timestamp(chosen.start), pd.Timestamp(chosen.end)
+    card = scorecard(marked, level, start=start, end=end)
+    cells = shortfalls(marked, level, start=start, end=end) if len(card) else pd.DataFrame()
+    labels = dict(zip(analysis.themes["theme_id"], analysis.themes["label"], strict=True))
+    if len(cells):
+        cells = cells.assign(label=cells["problem_theme_id"].map(labels))
     notes = []
     if card.empty:
         notes.append(
@@ -85,5 +93,10 @@ def vendors_payload(
         "method": "leave-one-out indirect standardisation by problem theme and channel; "
         "score intervals; flags after Holm's correction at 5 %",
         "notes": notes,
-        "handlers": card.astype(object).where(card.notna(), None).to_dict(orient="records"),
+        "handlers": _records(card),
+        "shortfalls": _records(cells.head(SHORTFALLS_SHOWN)),
     }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
