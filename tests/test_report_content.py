@@ -180,3 +180,14 @@ def test_drivers_without_customer_ids_do_not_claim_zero_repeats() -> None:
     for part in (rendered.text, rendered.html):
         assert "repeat contacts" not in part and "no customer ids in this store" in part
     assert "REPEAT-COMPLAINT" not in rendered.text
+
+
+def test_vendor_sites_to_look_at_appear_in_both_parts_only_when_there_are_some() -> None:
+    line = "Northwind-Cebu on Refund not showing: 107 returns against 60.4 expected (×1.77)"
+    model = build_report(_payload([]), [], base_url="https://rca.example.com/",
+                         generated_at=NOW, vendor_lines=[line])  # fmt: skip
+    rendered = render_report(model)
+    assert line in rendered.text and "Northwind-Cebu" in rendered.html
+    quiet = render_report(build_report(_payload([]), [], base_url="https://rca.example.com/",
+                                       generated_at=NOW))  # fmt: skip
+    assert "VENDOR" not in quiet.text and "Vendor sites" not in quiet.html

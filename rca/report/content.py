@@ -110,6 +110,7 @@ class ReportModel:
     surge: str = ""  # the volume-wide surge, when all contacts rose: it leads the message
     drivers_basis: str = "repeats"  # or "contacts": a store without customer ids
     drivers_note: str = ""
+    vendor_lines: tuple[str, ...] = ()  # sites whose repeats stand out, given their mix
 
     @property
     def n_spikes(self) -> int:
@@ -316,6 +317,7 @@ def build_report(
     driver_cases: Mapping[str, Sequence[Case]] | None = None,
     drivers_basis: str = "repeats",
     drivers_note: str = "",
+    vendor_lines: Sequence[str] = (),
 ) -> ReportModel:
     """The report for one period: spikes by severity, then new themes, then drivers."""
     charts, cases, driver_cases = charts or {}, cases or {}, driver_cases or {}
@@ -343,4 +345,5 @@ def build_report(
         surge=surge_sentence(spikes_payload.get("total") or {}),
         drivers_basis=drivers_basis,
         drivers_note=drivers_note,
+        vendor_lines=tuple(vendor_lines),
     )

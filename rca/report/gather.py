@@ -30,6 +30,10 @@ class Gathered:
     drivers: list[dict[str, Any]]
 
 
+#: Vendor lines in the e-mail, at most.
+VENDOR_LINES = 5
+
+
 def _cases(frame: pd.DataFrame, settings: Settings) -> tuple[Case, ...]:
     return tuple(
         make_case(
@@ -97,9 +101,31 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
                 )  # fmt: skip
                 driver_cases[d["theme_id"]] = _cases(picked, settings)
 
+    vendor_lines = _vendor_lines(settings, chosen.name, analysis)
     model = build_report(
         payload, drivers, base_url=settings.report_base_url, generated_at=now,
         charts=charts, cases=cases, driver_cases=driver_cases, drivers_basis=basis,
-        drivers_note=drivers_note if drivers else "",
+        drivers_note=drivers_note if drivers else "", vendor_lines=vendor_lines,
     )  # fmt: skip
     return Gathered(model, payload, drivers)
+
+
+def _vendor_lines(settings: Settings, period: str, analysis: Any) -> tuple[str, ...]:
+    """Sites whose repeats are significantly above what their mix predicts, and the themes
+    they fall short on; nothing when handlers are not mapped or none stands out."""
+    from rca.queries.vendor_scorecard import vendors_payload
+
+    answer = vendors_payload(settings, period=period, level="site", analysis=analysis)
+    lines = [
+        f"{h['site']}: {h['repeat_ratio']:.2f}× the repeats its mix predicts "
+        f"(95% {h['repeat_ratio_low']:.2f}–{h['repeat_ratio_high']:.2f}, "
+        f"{h['resolutions']:.0f} resolutions)"
+        for h in answer["handlers"]
+        if h.get("repeat_flag") == "high"
+    ]
+    lines += [
+        f"{c['site']} on {c['label'] or c['problem_theme_id']}: {c['returned']:.0f} returns "
+        f"against {c['expected']:.1f} expected (×{c['ratio']:.2f})"
+        for c in answer["shortfalls"][:VENDOR_LINES]
+    ]
+    return tuple(lines[:VENDOR_LINES])
