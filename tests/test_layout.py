@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "rca"
-PURE = {"text", "trends", "repeats", "vendors", "cluster", "demo"}
+PURE = {"text", "trends", "repeats", "vendors", "sop", "cluster", "demo"}
 # What a pure package may import of rca's: the other pure packages and the leaf modules.
 PURE_MAY_IMPORT = PURE | {"errors", "settings", "periods"}
 TOP_LEVEL_MODULES = {"__init__.py", "__main__.py", "settings.py", "errors.py", "periods.py"}

@@ -1,0 +1,48 @@
+"""SOP change effects on hand-made series: the change found, a null change not, too early said."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rca.sop.effect import did_effect
+
+
+def series(effect: float, weeks_after: int = 8, seed: int = 0, surge: bool = False):
+    rng = np.random.default_rng(seed)
+    weeks = 12 + weeks_after
+    common = rng.normal(0, 0.1, weeks)
+    if surge:
+        common[12:15] += np.log(1.5)  # every theme's rate up 50 % right after the change
+    p_theme = 0.3 * np.exp(common) * np.where(np.arange(weeks) >= 12, 1 + effect, 1.0)
+    p_ctrl = 0.15 * np.exp(common)
+    n_theme, n_ctrl = np.full(weeks, 400), np.full(weeks, 4000)
+    return rng.binomial(n_theme, p_theme), n_theme, rng.binomial(n_ctrl, p_ctrl), n_ctrl
+
+
+def test_a_halving_is_found_with_an_interval_around_it() -> None:
+    effect = did_effect(*series(-0.5), 12)
+    assert effect.verdict == "improved"
+    assert effect.low < -0.5 * effect.before < effect.high  # halved: about -15 points
+    assert "points against the other themes" in effect.sentence
+
+
+def test_a_null_change_during_a_surge_is_not_an_effect() -> None:
+    effect = did_effect(*series(0.0, surge=True, seed=3), 12)
+    assert effect.verdict == "no_effect" and effect.low < 0 < effect.high
+
+
+def test_too_early_says_how_much_data_there_is() -> None:
+    te, tt, oe, ot = series(-0.5, weeks_after=1)
+    effect = did_effect(te, tt, oe, ot, 12)
+    assert effect.verdict == "too_early" and effect.change is None
+    assert "1 period(s) after the change, 400 contacts so far" in effect.sentence
+
+
+def test_a_change_dated_after_the_data_or_with_no_contacts_after_is_too_early() -> None:
+    te, tt, oe, ot = series(0.0, weeks_after=0)
+    assert did_effect(te, tt, oe, ot, 30).verdict == "too_early"  # dated in the future
+    tt2 = tt.copy()
+    te2 = te.copy()
+    tt2[10:], te2[10:] = 0, 0  # the theme went quiet after its change
+    quiet = did_effect(te2, tt2, oe, ot, 10)
+    assert quiet.verdict == "too_early" and quiet.contacts_after == 0
