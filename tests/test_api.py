@@ -391,3 +391,21 @@ def test_cursor_is_opaque_json(client: TestClient) -> None:
     raw = page["next_cursor"] + "=" * (-len(page["next_cursor"]) % 4)
     decoded = json.loads(base64.urlsafe_b64decode(raw))
     assert decoded["offset"] == 2 and decoded["sort"] == "volume"
+
+
+def test_vendor_scorecard_by_role(client: TestClient) -> None:
+    sites = client.get("/v1/vendors", params={"level": "site"}, headers=auth("reader"))
+    assert sites.status_code == 200, sites.text
+    body = sites.json()
+    assert body["level"] == "site" and {h["site"] for h in body["handlers"]}
+    one = body["handlers"][0]["site"]
+    detail = client.get(f"/v1/vendors/{one}", params={"level": "site"}, headers=auth("reader"))
+    assert detail.status_code == 200 and [h["site"] for h in detail.json()["handlers"]] == [one]
+    is_problem(client.get("/v1/vendors/nobody", headers=auth("reader")), 404)
+    # agent ids are personal data: a reader cannot list them, a writer sees keyed hashes
+    is_problem(client.get("/v1/vendors", params={"level": "agent_id"}, headers=auth("reader")),
+               403)  # fmt: skip
+    agents = client.get("/v1/vendors", params={"level": "agent_id"}, headers=auth("writer"))
+    assert agents.status_code == 200
+    assert all(h["agent_id"].startswith("agent-") for h in agents.json()["handlers"])
+    is_problem(client.get("/v1/vendors", params={"level": "region"}, headers=auth("reader")), 422)

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from rca import __version__
 from rca.api import problems
 from rca.api.middleware import BodyLimit, Metrics
-from rca.api.routes import classify, contacts, health, insights, model, themes
+from rca.api.routes import classify, contacts, health, insights, model, themes, vendors
 from rca.api.state import ServiceState
 from rca.api.web import routes as web
 from rca.api.web.session import SessionCodec
@@ -86,7 +86,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.state.service = state
     app.state.registry = CollectorRegistry()
     problems.install(app)
-    for module in (health, themes, insights, contacts, classify, model):
+    for module in (health, themes, insights, contacts, classify, model, vendors):
         app.include_router(module.router)
     web.install(app, SessionCodec(settings))
     _publish_limits(app, settings)

@@ -335,3 +335,14 @@ class Health(BaseModel):
     status: str
     detail: str | None = None
     model_version: str | None = None
+
+
+class VendorsResponse(PeriodInfo):
+    """`rca vendors`: rows keyed by the level's name (vendor, site, team or agent_id)."""
+
+    model_version: str
+    level: str
+    method: str
+    notes: list[str] = Field(default_factory=list)
+    handlers: list[dict[str, Any]]
+    shortfalls: list[dict[str, Any]] = Field(default_factory=list)

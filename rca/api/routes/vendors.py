@@ -1,0 +1,74 @@
+"""GET /v1/vendors and GET /v1/vendors/{name}: the partner-operations manager's scorecard.
+
+Readers see vendors, sites and teams; the agent level (personal data, even pseudonymised)
+needs a writer or admin key: the people who run the vendors, not everyone with a dashboard.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from rca.api.auth import Reader, require
+from rca.api.deps import SettingsDep, SnapshotDep
+from rca.api.routes.common import READ_ERRORS
+from rca.api.routes.themes import PeriodQuery
+from rca.api.schemas import VendorsResponse, clean
+from rca.errors import NotFoundError
+from rca.queries.vendor_scorecard import vendors_payload
+from rca.vendors.scorecard import LEVELS
+
+router = APIRouter(prefix="/v1", tags=["vendors"], dependencies=[Reader])
+LevelQuery = Annotated[str, Query(pattern="^(" + "|".join(LEVELS) + ")$")]
+#: The agent level is shown to this role and above.
+AGENT_ROLE = "writer"
+
+
+def _level_allowed(request: Request, level: str) -> None:
+    if level == "agent_id":
+        require(AGENT_ROLE)(request)
+
+
+def _answer(snapshot: Any, settings: Any, period: str, level: str) -> dict[str, Any]:
+    chosen = snapshot.period(period)
+    return snapshot.memo(
+        ("vendors", chosen.name, level),
+        lambda: clean(
+            vendors_payload(settings, period=chosen.name, level=level, analysis=snapshot.analysis)
+        ),
+    )
+
+
+@router.get("/vendors", response_model=VendorsResponse, responses=READ_ERRORS)
+def vendors(
+    request: Request,
+    snapshot: SnapshotDep,
+    settings: SettingsDep,
+    period: PeriodQuery = "latest",
+    level: LevelQuery = "vendor",
+) -> VendorsResponse:
+    """One row per handler: contacts, AHT, escalations, repeats charged to the handler whose
+    resolution the customer came back after, each against what its mix of problems predicts."""
+    _level_allowed(request, level)
+    return VendorsResponse(**_answer(snapshot, settings, period, level))
+
+
+@router.get("/vendors/{name}", response_model=VendorsResponse, responses=READ_ERRORS)
+def vendor(
+    name: str,
+    request: Request,
+    snapshot: SnapshotDep,
+    settings: SettingsDep,
+    period: PeriodQuery = "latest",
+    level: LevelQuery = "vendor",
+) -> VendorsResponse:
+    """One handler's row and the themes it falls short on (the start of a deep dive)."""
+    _level_allowed(request, level)
+    answer = dict(_answer(snapshot, settings, period, level))
+    rows = [h for h in answer["handlers"] if str(h.get(level)) == name]
+    if not rows:
+        raise NotFoundError(f"no {level} {name!r} in {answer['period']}")
+    answer["handlers"] = rows
+    answer["shortfalls"] = [c for c in answer["shortfalls"] if str(c.get(level)) == name]
+    return VendorsResponse(**answer)
