@@ -18,13 +18,28 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from rca.ingest.dimensions import (
+    DimensionChoice,
+    DimensionLimits,
+    DimensionStats,
+    choose_dimensions,
+    dimension_stats,
+)
 from rca.ingest.mapping import Mapping, apply_mapping, default_mapping, load_mapping
 from rca.ingest.prepare import prepare_rows
 from rca.ingest.read import LINE, RawTable, expand_paths, read_file
 from rca.ingest.validate import Rules, validate
 from rca.settings import Settings
 from rca.store import Store
-from rca.store.contacts import UpsertCounts, log_ingest, quarantine_rows, upsert_contacts
+from rca.store.contacts import (
+    UpsertCounts,
+    dimension_decisions,
+    dimension_value_stats,
+    log_ingest,
+    quarantine_rows,
+    record_dimension_decisions,
+    upsert_contacts,
+)
 from rca.text.redact import redact
 
 
@@ -40,6 +55,9 @@ class FileSummary:
     truncated: int = 0
     naive_timestamps: int = 0
     notes: list[str] = field(default_factory=list)
+    #: the file's columns kept as dimensions, and those set aside with the reason
+    dimensions: list[str] = field(default_factory=list)
+    set_aside: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -68,6 +86,8 @@ class _Planned:
     dims: pd.DataFrame
     rejects: pd.DataFrame  # line, raw, reason
     summary: FileSummary
+    limits: DimensionLimits = field(default_factory=DimensionLimits)
+    explicit_dims: frozenset[str] = frozenset()  # named by the mapping: first to be kept
 
 
 def _raw_json(frame: pd.DataFrame, index: pd.Index, *, keep_raw: bool, digits: int) -> list[str]:
@@ -130,7 +150,37 @@ def plan_file(
         naive_timestamps=checked.naive_timestamps,
         notes=notes,
     )
-    return _Planned(raw, contacts, dims, rejects, summary)
+    limits = DimensionLimits(
+        max_count=settings.dimension_max_count,
+        max_values=settings.dimension_max_values,
+        max_unique_share=settings.dimension_max_unique_share,
+        max_value_chars=settings.dimension_max_value_chars,
+        min_rows=settings.dimension_min_rows,
+    )
+    explicit = frozenset(mapping.dimensions) if mapping is not None else frozenset()
+    return _Planned(raw, contacts, dims, rejects, summary, limits, explicit)
+
+
+def _choose_in_store(con: duckdb.DuckDBPyConnection, plan: _Planned) -> DimensionChoice:
+    """Judge the file's dimensions on all their stored values (this file's just written)."""
+    known = dimension_decisions(con)
+    names = list(dict.fromkeys(plan.dims["name"].astype(str)))
+    open_names = [n for n in names if known.get(n) is None]
+    stats = dimension_stats(plan.dims)  # what the store no longer holds: the file's own
+    for row in dimension_value_stats(con, open_names).itertuples(index=False):
+        stats[row.name] = DimensionStats(
+            int(row.rows), int(row.distinct_values), float(row.mean_chars)
+        )
+    stats = {n: stats[n] for n in names}
+    return choose_dimensions(stats, known=known, explicit=plan.explicit_dims, limits=plan.limits)
+
+
+def _dimension_note(choice: DimensionChoice) -> str | None:
+    aside = choice.set_aside
+    if not aside:
+        return None
+    listed = "; ".join(f"{name}: {why}" for name, why in aside.items())
+    return f"{len(aside)} column(s) set aside, not dimensions ({listed})"
 
 
 def write_plan(
@@ -140,7 +190,26 @@ def write_plan(
 
     The caller owns the transaction (files of one `rca ingest` and an API batch alike).
     """
-    counts = upsert_contacts(con, plan.contacts, plan.dims, ingest_id=ingest_id, now=now)
+    known = dimension_decisions(con)
+    set_aside_before = [n for n, why in known.items() if why is not None]
+    dims = plan.dims.loc[~plan.dims["name"].isin(set_aside_before)]
+    counts = upsert_contacts(con, plan.contacts, dims, ingest_id=ingest_id, now=now)
+    choice = _choose_in_store(con, plan)
+    decided = [d for d in choice.decisions.values() if d.name not in set_aside_before]
+    record_dimension_decisions(
+        con,
+        pd.DataFrame(
+            {
+                "name": [d.name for d in decided],
+                "kept": [d.kept for d in decided],
+                "reason": [d.reason for d in decided],
+                "n_rows": [d.stats.rows for d in decided],
+                "n_values": [d.stats.values for d in decided],
+                "mean_chars": [d.stats.mean_chars for d in decided],
+            }
+        ),
+        now=now,
+    )
     quarantine_rows(
         con,
         plan.rejects,
@@ -152,6 +221,9 @@ def write_plan(
     summary = plan.summary
     summary.inserted, summary.updated = counts.inserted, counts.updated
     summary.unchanged = counts.unchanged
+    summary.dimensions, summary.set_aside = choice.kept, choice.set_aside
+    if note := _dimension_note(choice):
+        summary.notes.append(note)
     log_ingest(
         con,
         {

@@ -25,6 +25,8 @@ from rca.settings import Settings
 from rca.store import Store
 
 SOURCE = "api"
+#: A refused record is kept in the quarantine only this long (3,000 keys would be ~100 kB).
+MAX_REJECT_CHARS = 10_000
 
 
 @dataclass
@@ -39,10 +41,19 @@ class RecordsOutcome:
         return sum(1 for r in self.results if r["status"] == status)
 
 
-def _flatten(record: dict[str, Any]) -> tuple[dict[str, str], str | None]:
-    """One record as string cells; a reason when a dimension name collides with a field."""
+def _flatten(
+    record: dict[str, Any], max_dimensions: int | None = None
+) -> tuple[dict[str, str], str | None]:
+    """One record as string cells; a reason when a dimension name collides with a field or
+    the record carries more dimension keys than `max_dimensions` (a record is refused whole,
+    never trimmed to an arbitrary subset of what the caller sent)."""
     flat: dict[str, str] = {}
     reason = None
+    extra = set(record) - {"dimensions", *FIELDS}
+    inner = record.get("dimensions")
+    count = len(extra) + (len(inner) if isinstance(inner, dict) else 0)
+    if max_dimensions is not None and count > max_dimensions:
+        return flat, f"{count} dimension keys; at most {max_dimensions} per record"
     for key, value in record.items():
         if key == "dimensions" and isinstance(value, dict):
             for name, dim in value.items():
@@ -54,13 +65,16 @@ def _flatten(record: dict[str, Any]) -> tuple[dict[str, str], str | None]:
     return flat, reason
 
 
-def records_table(records: list[dict[str, Any]], *, source: str) -> RawTable:
+def records_table(
+    records: list[dict[str, Any]], *, source: str, max_dimensions: int | None = None
+) -> RawTable:
     """The records as a RawTable; LINE is the 1-based position in the batch."""
     rows, rejects, lines = [], [], []
     for number, record in enumerate(records, start=1):
-        flat, reason = _flatten(record)
+        flat, reason = _flatten(record, max_dimensions)
         if reason:
-            rejects.append((number, json.dumps(record, ensure_ascii=False, default=str), reason))
+            shown = json.dumps(record, ensure_ascii=False, default=str)
+            rejects.append((number, shown[:MAX_REJECT_CHARS], reason))
             continue
         rows.append(flat)
         lines.append(number)
@@ -86,7 +100,9 @@ def ingest_records(
     """Validate, quarantine and upsert `records` in one transaction; a result per record."""
     now = now or datetime.now(UTC)
     ingest_id = uuid.uuid4().hex[:12]
-    raw = records_table(records, source=f"{source}:{ingest_id}")
+    raw = records_table(
+        records, source=f"{source}:{ingest_id}", max_dimensions=settings.api_max_dimensions
+    )
     plan = plan_file(raw, None, settings, now)
     with Store(settings.store_path).write() as con:
         counts = write_plan(con, plan, ingest_id=ingest_id, now=now)

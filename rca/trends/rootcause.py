@@ -40,6 +40,10 @@ MIN_SLICE_CONTACTS = 5
 DESCRIBES_THEME_V = 0.5
 #: Values with no expected share still get this much, so a log ratio stays finite.
 MIN_SHARE = 1e-6
+#: Pairs are searched among at most this many attributes (those whose best single value
+#: ranks highest): the pair search grows with the square of the attributes, and a wide
+#: export must not cost more than a narrow one's handful of attributes (issue 22).
+MAX_PAIR_ATTRIBUTES = 6
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,7 @@ def explain(
     }
     pairs = [
         _slices(list(p), cur, base, pop_cur, pop_base, expected, config.prior_contacts, singles)
-        for p in combinations(dims, 2)
+        for p in combinations(_pair_attributes(singles), 2)
     ]
     rows = [*singles.values(), *pairs]
     table = pd.concat(rows, ignore_index=True)
@@ -187,6 +191,19 @@ def explain(
         f"now {_percent(top.current_share)})."
     )
     return Attribution(explanations, False, sentence, observed, expected)
+
+
+def _pair_attributes(singles: dict[str, pd.DataFrame]) -> list[str]:
+    """Attributes worth pairing, pruned by support before pairing: a pair is never larger
+    than its values, so an attribute with no value of `MIN_SLICE_CONTACTS` contacts yields
+    no cause; of the rest, those whose best single value ranks highest, in their order."""
+    best = {
+        d: float((t["surprise"] * (t["excess"] > 0)).max())
+        for d, t in singles.items()
+        if (t["observed"] >= MIN_SLICE_CONTACTS).any()
+    }
+    chosen = set(sorted(best, key=lambda d: -best[d])[:MAX_PAIR_ATTRIBUTES])
+    return [d for d in singles if d in chosen]
 
 
 def expected_excess(observed: int, expected: float, table: pd.DataFrame) -> float:
