@@ -55,6 +55,8 @@ class FileSummary:
     truncated: int = 0
     naive_timestamps: int = 0
     notes: list[str] = field(default_factory=list)
+    #: how 01/02/2026-style dates were read ("day first" | "month first"), if the file had any
+    date_order: str | None = None
     #: the file's columns kept as dimensions, and those set aside with the reason
     dimensions: list[str] = field(default_factory=list)
     set_aside: dict[str, str] = field(default_factory=dict)
@@ -108,6 +110,7 @@ def plan_file(
         max_text_chars=settings.max_text_chars,
         min_year=settings.min_year,
         max_future_days=settings.max_future_days,
+        date_order=active.date_order,
     )
     checked = validate(canonical, formats, rules)
     contacts, dims = prepare_rows(
@@ -139,6 +142,8 @@ def plan_file(
         notes.append(
             f"{checked.naive_timestamps} timestamps without zone read as {settings.timezone}"
         )
+    if checked.date_order:
+        notes.append(checked.date_order.note())
     if checked.truncated:
         notes.append(f"{checked.truncated} texts over {settings.max_text_chars} chars truncated")
     summary = FileSummary(
@@ -149,6 +154,7 @@ def plan_file(
         truncated=checked.truncated,
         naive_timestamps=checked.naive_timestamps,
         notes=notes,
+        date_order=checked.date_order.order if checked.date_order else None,
     )
     limits = DimensionLimits(
         max_count=settings.dimension_max_count,
