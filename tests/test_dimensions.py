@@ -132,7 +132,7 @@ def test_pair_search_is_bounded_and_still_finds_a_planted_pair() -> None:
         d: _slices([d], cells(current, dims), cells(base, dims), None, None, 1000.0, 20.0)
         for d in dims
     }
-    chosen = _pair_attributes(singles)
+    chosen = _pair_attributes(singles, len(current), cells(base, dims))
     assert len(chosen) <= MAX_PAIR_ATTRIBUTES
     assert {"dim_market", "dim_version"} <= set(chosen)
     result = explain(current, dims, baseline=base, expected_total=700.0)

@@ -42,8 +42,8 @@ DESCRIBES_THEME_V = 0.5
 MIN_SHARE = 1e-6
 #: Pairs are searched among at most this many attributes (those whose best single value
 #: ranks highest): the pair search grows with the square of the attributes, and a wide
-#: export must not cost more than a narrow one's handful of attributes (issue 22).
-MAX_PAIR_ATTRIBUTES = 6
+#: export must not search more pairs than a narrow one (channel + 4 dimensions; issue 22).
+MAX_PAIR_ATTRIBUTES = 5
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,8 @@ class Attribution:
 def cells(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
     """Contact rows (or cells with a count column `n`) -> counts per combination of values."""
     counts = frame[COUNT] if COUNT in frame else pd.Series(1, index=frame.index)
-    keyed = frame[dims].astype("string").fillna("(none)").assign(**{COUNT: counts.to_numpy()})
+    keyed = frame[dims].astype("string").fillna("(none)").astype("category")
+    keyed = keyed.assign(**{COUNT: counts.to_numpy()})
     return keyed.groupby(dims, observed=True, as_index=False)[COUNT].sum()
 
 
@@ -157,7 +158,7 @@ def explain(
     }
     pairs = [
         _slices(list(p), cur, base, pop_cur, pop_base, expected, config.prior_contacts, singles)
-        for p in combinations(_pair_attributes(singles), 2)
+        for p in combinations(_pair_attributes(singles, observed, base), 2)
     ]
     rows = [*singles.values(), *pairs]
     table = pd.concat(rows, ignore_index=True)
@@ -193,16 +194,20 @@ def explain(
     return Attribution(explanations, False, sentence, observed, expected)
 
 
-def _pair_attributes(singles: dict[str, pd.DataFrame]) -> list[str]:
+def _pair_attributes(
+    singles: dict[str, pd.DataFrame], observed: int, base: pd.DataFrame | None
+) -> list[str]:
     """Attributes worth pairing, pruned by support before pairing: a pair is never larger
-    than its values, so an attribute with no value of `MIN_SLICE_CONTACTS` contacts yields
-    no cause; of the rest, those whose best single value ranks highest, in their order."""
-    best = {
-        d: float((t["surprise"] * (t["excess"] > 0)).max())
-        for d, t in singles.items()
-        if (t["observed"] >= MIN_SLICE_CONTACTS).any()
-    }
-    chosen = set(sorted(best, key=lambda d: -best[d])[:MAX_PAIR_ATTRIBUTES])
+    than its values, so an attribute with no value of `MIN_SLICE_CONTACTS` contacts above its
+    expected share yields no cause; of the rest, those whose strongest such value is most
+    significant (G-test), in their order."""
+    base_n = float(base[COUNT].sum()) if base is not None else np.inf
+    best = {}
+    for d, t in singles.items():
+        supported = t.loc[(t["observed"] >= MIN_SLICE_CONTACTS) & (t["excess"] > 0)]
+        if len(supported):
+            best[d] = float(_g_test(supported, observed, base_n).min())
+    chosen = set(sorted(best, key=lambda d: best[d])[:MAX_PAIR_ATTRIBUTES])
     return [d for d in singles if d in chosen]
 
 
