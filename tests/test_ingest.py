@@ -350,3 +350,19 @@ def test_a_file_that_contradicts_its_date_order_gets_a_file_level_note(
     assert any(n.startswith("file contradicts itself: 2 dates") for n in file.notes)
     assert (file.inserted, file.quarantined) == (3, 1)
     assert "contradicts the file's date order (day first)" in _reasons(settings)[4]
+
+
+def test_words_for_the_clock_are_not_timestamps(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "now.csv"
+    path.write_text(
+        "contact_id,created_at,text\nW1,now,a\nW2,today,b\nW3,2026-11-02 10:00,c\n",
+        encoding="utf-8",
+    )
+    summary = ingest_paths([str(path)], settings)
+    assert (summary.files[0].inserted, summary.files[0].quarantined) == (1, 2)
+    assert _reasons(settings) == {
+        2: "unparseable created_at: now",
+        3: "unparseable created_at: today",
+    }
+    again = ingest_paths([str(path)], settings)
+    assert again.totals()["unchanged"] == 1 and again.totals()["updated"] == 0

@@ -142,7 +142,9 @@ def _parse_timestamps(raw: pd.Series, fmt: str | None, tz: ZoneInfo) -> tuple[pd
         result[epoch_s] = pd.to_datetime(text[epoch_s].astype(float), unit="s", utc=True)
     if epoch_ms.any():
         result[epoch_ms] = pd.to_datetime(text[epoch_ms].astype("int64"), unit="ms", utc=True)
-    rest = ~(epoch_s | epoch_ms) & (text != "")
+    # A timestamp has digits: pandas reads "now", "today" or "yesterday" as the clock's time,
+    # which would change on every re-ingest (and date contacts by when they were loaded).
+    rest = ~(epoch_s | epoch_ms) & (text != "") & text.str.contains(r"\d")
     aware = rest & text.str.contains(OFFSET_SUFFIX)
     naive = rest & ~aware
     if aware.any():
