@@ -366,3 +366,20 @@ def test_words_for_the_clock_are_not_timestamps(tmp_path: Path, settings: Settin
     }
     again = ingest_paths([str(path)], settings)
     assert again.totals()["unchanged"] == 1 and again.totals()["updated"] == 0
+
+
+def test_mixed_encoding_is_decoded_per_line(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        b"contact_id,created_at,text\n"
+        + "E1,2026-11-02 10:00,Café in UTF-8\n".encode()
+        + "E2,2026-11-02 10:00,Café in Windows-1252\n".encode("cp1252")
+        + b"E3,2026-11-02 10:00,byte \x81 is in neither\n"
+    )
+    summary = ingest_paths([str(path)], settings)
+    file = summary.files[0]
+    assert file.encoding == "mixed"
+    assert (file.inserted, file.quarantined) == (2, 1)
+    texts = dict(_query(settings, "SELECT contact_id, text FROM contacts"))
+    assert texts == {"E1": "Café in UTF-8", "E2": "Café in Windows-1252"}
+    assert _reasons(settings)[4].startswith("undecodable")

@@ -64,12 +64,47 @@ def expand_paths(specs: list[str]) -> list[Path]:
     return unique
 
 
-def _decode(data: bytes) -> tuple[str, str, list[str]]:
+UNDECODABLE = "undecodable: neither UTF-8 nor Windows-1252 (Latin-1)"
+
+
+def _decode(data: bytes) -> tuple[str, str, list[str], set[int]]:
+    """Text, encoding, notes and the lines neither encoding reads (to be quarantined).
+
+    A file that is not UTF-8 as a whole is decoded line by line: exports assembled from
+    several systems mix UTF-8 rows with Windows-1252 ones, and decoding the whole file as
+    Latin-1 would corrupt every accent in its valid UTF-8 rows.
+    """
     try:
-        return data.decode("utf-8-sig"), "utf-8", []
+        return data.decode("utf-8-sig"), "utf-8", [], set()
     except UnicodeDecodeError:
-        note = "not valid UTF-8: decoded as Latin-1 (check accents in the result)"
-        return data.decode("latin-1"), "latin-1", [note]
+        pass
+    body = data.removeprefix(b"\xef\xbb\xbf")
+    parts: list[str] = []
+    utf8 = legacy = 0
+    bad: set[int] = set()
+    for number, line in enumerate(body.splitlines(keepends=True), start=1):
+        try:
+            parts.append(line.decode("utf-8"))
+            utf8 += not line.isascii()
+        except UnicodeDecodeError:
+            try:
+                parts.append(line.decode("cp1252"))
+                legacy += 1
+            except UnicodeDecodeError:
+                parts.append(line.decode("latin-1"))
+                bad.add(number)
+    notes = []
+    if utf8:
+        encoding = "mixed"
+        notes.append(
+            f"mixed encoding: {legacy} lines decoded as Windows-1252 (Latin-1), the others as UTF-8"
+        )
+    else:
+        encoding = "latin-1"
+        notes.append("not valid UTF-8: decoded as Latin-1 (check accents in the result)")
+    if bad:
+        notes.append(f"{len(bad)} lines {UNDECODABLE}: quarantined")
+    return "".join(parts), encoding, notes, bad
 
 
 class _Dialect(csv.excel):
@@ -92,7 +127,7 @@ def _sniff_dialect(text: str, suffix: str) -> type[csv.Dialect]:
 
 
 def _read_csv(path: Path, data: bytes) -> RawTable:
-    text, encoding, notes = _decode(data)
+    text, encoding, notes, bad_lines = _decode(data)
     if "\x00" in text:
         text = text.replace("\x00", "")
         notes.append("NUL bytes removed")
@@ -111,6 +146,9 @@ def _read_csv(path: Path, data: bytes) -> RawTable:
                 continue  # a blank line is not a record
             if header is None:
                 header = [cell.strip() for cell in record]
+                continue
+            if bad_lines and any(n in bad_lines for n in range(start, previous_end + 1)):
+                rejects.append((start, json.dumps(record, ensure_ascii=False), UNDECODABLE))
                 continue
             if len(record) != len(header):
                 raw = json.dumps(record, ensure_ascii=False)
@@ -144,12 +182,15 @@ def _cell(value: object) -> str:
 
 
 def _read_jsonl(path: Path, data: bytes) -> RawTable:
-    text, encoding, notes = _decode(data)
+    text, encoding, notes, bad_lines = _decode(data)
     records: list[dict[str, str]] = []
     lines: list[int] = []
     rejects: list[tuple[int, str, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
+            continue
+        if number in bad_lines:
+            rejects.append((number, line, UNDECODABLE))
             continue
         try:
             obj = json.loads(line)
