@@ -383,3 +383,26 @@ def test_mixed_encoding_is_decoded_per_line(tmp_path: Path, settings: Settings) 
     texts = dict(_query(settings, "SELECT contact_id, text FROM contacts"))
     assert texts == {"E1": "Café in UTF-8", "E2": "Café in Windows-1252"}
     assert _reasons(settings)[4].startswith("undecodable")
+
+
+def test_json_objects_lists_and_booleans_are_not_taken_for_text(
+    tmp_path: Path, settings: Settings
+) -> None:
+    path = tmp_path / "typed.jsonl"
+    rows = [
+        {"contact_id": "J1", "created_at": NOON, "text": "fine", "tags": ["a"], "vip": True},
+        {"contact_id": "J2", "created_at": NOON, "text": {"body": "hi"}, "tags": ["b", "c"]},
+        {"contact_id": "J3", "created_at": NOON, "text": True, "vip": False},
+        {"contact_id": "J4", "created_at": NOON, "text": "fine", "tags": [], "vip": False},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    file = ingest_paths([str(path)], settings).files[0]
+    assert (file.inserted, file.quarantined) == (2, 2)
+    reasons = _reasons(settings)
+    assert reasons[2] == "text is a JSON object, not text"
+    assert reasons[3] == "text is a JSON boolean, not text"
+    assert file.set_aside == {"tags": "holds JSON lists, not values"}
+    assert file.dimensions == ["vip"]  # true/false is a category
+
+
+NOON = "2026-11-02T12:00:00Z"

@@ -100,12 +100,13 @@ def choose_dimensions(
     *,
     known: dict[str, str | None],
     explicit: frozenset[str] = frozenset(),
+    forced: dict[str, str] | None = None,
     limits: DimensionLimits | None = None,
 ) -> DimensionChoice:
     """Decide every dimension in `stats`, given the store's earlier ones.
 
     `known` maps each dimension the store has decided to the reason it was set aside (None:
-    kept).
+    kept); `forced` sets aside columns the reader found unfit (JSON objects or lists).
 
     A kept dimension is judged again on all its values so far (a column kept after a small
     API batch is set aside once it shows itself to be an id). A decision to set aside is
@@ -118,7 +119,7 @@ def choose_dimensions(
     order = sorted(stats, key=lambda n: (n not in kept_before, n not in explicit))
     kept_count = len(kept_before - set(stats))
     for name in order:
-        reason = known.get(name) or judge(stats[name], limits)
+        reason = known.get(name) or (forced or {}).get(name) or judge(stats[name], limits)
         if reason is None and kept_count >= limits.max_count:
             reason = OVER_LIMIT.format(limits.max_count)
         if reason is None:

@@ -25,7 +25,13 @@ from rca.ingest.dimensions import (
     choose_dimensions,
     dimension_stats,
 )
-from rca.ingest.mapping import Mapping, apply_mapping, default_mapping, load_mapping
+from rca.ingest.mapping import (
+    Mapping,
+    apply_mapping,
+    default_mapping,
+    load_mapping,
+    normalise_name,
+)
 from rca.ingest.prepare import prepare_rows
 from rca.ingest.read import LINE, RawTable, expand_paths, read_file
 from rca.ingest.validate import Rules, validate
@@ -90,6 +96,7 @@ class _Planned:
     summary: FileSummary
     limits: DimensionLimits = field(default_factory=DimensionLimits)
     explicit_dims: frozenset[str] = frozenset()  # named by the mapping: first to be kept
+    unfit_dims: dict[str, str] = field(default_factory=dict)  # JSON objects/lists: set aside
 
 
 def _raw_json(frame: pd.DataFrame, index: pd.Index, *, keep_raw: bool, digits: int) -> list[str]:
@@ -113,6 +120,17 @@ def plan_file(
         date_order=active.date_order,
     )
     checked = validate(canonical, formats, rules)
+    typed_rows, unfit_dims = structured_values(raw, active)
+    if typed_rows:
+        moved = checked.valid[LINE].isin(typed_rows)
+        extra = pd.DataFrame(
+            {
+                LINE: checked.valid.loc[moved, LINE],
+                "reason": ["; ".join(typed_rows[n]) for n in checked.valid.loc[moved, LINE]],
+            }
+        )
+        checked.rejects = pd.concat([checked.rejects, extra])
+        checked.valid = checked.valid.loc[~moved]
     contacts, dims = prepare_rows(
         checked.valid,
         min_digit_run=settings.redact_min_digit_run,
@@ -164,7 +182,33 @@ def plan_file(
         min_rows=settings.dimension_min_rows,
     )
     explicit = frozenset(mapping.dimensions) if mapping is not None else frozenset()
-    return _Planned(raw, contacts, dims, rejects, summary, limits, explicit)
+    return _Planned(raw, contacts, dims, rejects, summary, limits, explicit, unfit_dims)
+
+
+#: Fields whose value is text: a JSON object, list or boolean there is not what it claims.
+TEXT_FIELDS = ("contact_id", "created_at", "text", "customer_id", "channel", "resolution")
+
+
+def structured_values(
+    raw: RawTable, mapping: Mapping
+) -> tuple[dict[int, list[str]], dict[str, str]]:
+    """Rows whose text fields hold JSON objects, lists or booleans (line -> reasons), and
+    dimensions holding objects or lists (name -> reason): never silently turned into text."""
+    rows: dict[int, list[str]] = {}
+    for name in TEXT_FIELDS:
+        source = mapping.fields.get(name)
+        for column in source.columns if source else ():
+            for line, kind in raw.typed.get(column, {}).items():
+                rows.setdefault(line, []).append(f"{name} is a JSON {kind}, not text")
+    fields = {c for s in mapping.fields.values() for c in s.columns}
+    named = {column: dim for dim, column in mapping.dimensions.items()}
+    unfit: dict[str, str] = {}
+    for column, kinds in raw.typed.items():
+        nested = sorted({k for k in kinds.values() if k != "boolean"})
+        if nested and (column in named or column not in fields):
+            dim = named.get(column, normalise_name(column))
+            unfit[dim] = f"holds JSON {' and '.join(k + 's' for k in nested)}, not values"
+    return rows, unfit
 
 
 def _choose_in_store(con: duckdb.DuckDBPyConnection, plan: _Planned) -> DimensionChoice:
@@ -178,7 +222,9 @@ def _choose_in_store(con: duckdb.DuckDBPyConnection, plan: _Planned) -> Dimensio
             int(row.rows), int(row.distinct_values), float(row.mean_chars)
         )
     stats = {n: stats[n] for n in names}
-    return choose_dimensions(stats, known=known, explicit=plan.explicit_dims, limits=plan.limits)
+    return choose_dimensions(
+        stats, known=known, explicit=plan.explicit_dims, forced=plan.unfit_dims, limits=plan.limits
+    )
 
 
 def _dimension_note(choice: DimensionChoice) -> str | None:
@@ -198,7 +244,7 @@ def write_plan(
     """
     known = dimension_decisions(con)
     set_aside_before = [n for n, why in known.items() if why is not None]
-    dims = plan.dims.loc[~plan.dims["name"].isin(set_aside_before)]
+    dims = plan.dims.loc[~plan.dims["name"].isin([*set_aside_before, *plan.unfit_dims])]
     counts = upsert_contacts(con, plan.contacts, dims, ingest_id=ingest_id, now=now)
     choice = _choose_in_store(con, plan)
     decided = [d for d in choice.decisions.values() if d.name not in set_aside_before]

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rca.errors import RcaError
@@ -39,6 +40,20 @@ class RawTable:
     frame: pd.DataFrame  # object columns of str, plus LINE
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, reason)
     notes: list[str] = field(default_factory=list)
+    #: column -> {line: "object" | "list" | "boolean"} where a JSON/Parquet value was not a
+    #: plain string or number: its text form is no contact text and no category value
+    typed: dict[str, dict[int, str]] = field(default_factory=dict)
+
+
+def value_kind(value: object) -> str | None:
+    """ "object", "list" or "boolean" for structured values; None for strings and numbers."""
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list | tuple) or (hasattr(value, "ndim") and getattr(value, "ndim", 0)):
+        return "list"
+    if isinstance(value, bool | np.bool_):
+        return "boolean"
+    return None
 
 
 def expand_paths(specs: list[str]) -> list[Path]:
@@ -174,8 +189,10 @@ def _read_csv(path: Path, data: bytes) -> RawTable:
 def _cell(value: object) -> str:
     if value is None:
         return ""
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0):  # Parquet lists: arrays
+        value = value.tolist()
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -186,6 +203,7 @@ def _read_jsonl(path: Path, data: bytes) -> RawTable:
     records: list[dict[str, str]] = []
     lines: list[int] = []
     rejects: list[tuple[int, str, str]] = []
+    typed: dict[str, dict[int, str]] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -202,12 +220,15 @@ def _read_jsonl(path: Path, data: bytes) -> RawTable:
             continue
         records.append({str(k): _cell(v) for k, v in obj.items()})
         lines.append(number)
+        for key, value in obj.items():
+            if kind := value_kind(value):
+                typed.setdefault(str(key), {})[number] = kind
     if not records and not rejects:
         raise RcaError(f"{path}: empty file")
     frame = pd.DataFrame.from_records(records).astype(object) if records else pd.DataFrame()
     frame = frame.where(frame.notna(), "")
     frame[LINE] = lines
-    return RawTable(path, _sha256(data), encoding, frame, rejects, notes)
+    return RawTable(path, _sha256(data), encoding, frame, rejects, notes, typed)
 
 
 def _read_parquet(path: Path, data: bytes) -> RawTable:
@@ -219,8 +240,16 @@ def _read_parquet(path: Path, data: bytes) -> RawTable:
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise RcaError(f"{path}: unreadable Parquet: {exc}") from exc
     frame = table.to_pandas()
+    typed: dict[str, dict[int, str]] = {}
     for column in frame.columns:
         series = frame[column]
+        if series.dtype == object or pd.api.types.is_bool_dtype(series):
+            kinds = series.map(value_kind)
+            found = kinds.notna().to_numpy()
+            if found.any():
+                typed[str(column)] = dict(
+                    zip((np.flatnonzero(found) + 1).tolist(), kinds[found], strict=True)
+                )
         if pd.api.types.is_datetime64_any_dtype(series):
             frame[column] = series.map(lambda v: "" if pd.isna(v) else v.isoformat())
         else:
@@ -228,7 +257,7 @@ def _read_parquet(path: Path, data: bytes) -> RawTable:
     frame = frame.astype(object)
     frame.columns = [str(c) for c in frame.columns]
     frame[LINE] = range(1, len(frame) + 1)
-    return RawTable(path, _sha256(data), "parquet", frame, [], ["row numbers, not lines"])
+    return RawTable(path, _sha256(data), "parquet", frame, [], ["row numbers, not lines"], typed)
 
 
 def _is_missing(value: object) -> bool:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from rca.ingest.mapping import FIELDS, REQUIRED_FIELDS, normalise_name
 from rca.ingest.pipeline import plan_file, write_plan
-from rca.ingest.read import LINE, RawTable, _cell
+from rca.ingest.read import LINE, RawTable, _cell, value_kind
 from rca.settings import Settings
 from rca.store import Store
 
@@ -70,6 +70,7 @@ def records_table(
 ) -> RawTable:
     """The records as a RawTable; LINE is the 1-based position in the batch."""
     rows, rejects, lines = [], [], []
+    typed: dict[str, dict[int, str]] = {}
     for number, record in enumerate(records, start=1):
         flat, reason = _flatten(record, max_dimensions)
         if reason:
@@ -78,6 +79,11 @@ def records_table(
             continue
         rows.append(flat)
         lines.append(number)
+        inner = record.get("dimensions")
+        items = [*(inner.items() if isinstance(inner, dict) else ()), *record.items()]
+        for key, value in items:
+            if key != "dimensions" and (kind := value_kind(value)):
+                typed.setdefault(str(key), {})[number] = kind
     frame = pd.DataFrame.from_records(rows).astype(object) if rows else pd.DataFrame()
     for name in REQUIRED_FIELDS:  # an absent field is a per-row reject, never a batch error
         if name not in frame.columns:
@@ -87,7 +93,7 @@ def records_table(
     digest = hashlib.sha256(
         json.dumps(records, sort_keys=True, ensure_ascii=False, default=str).encode()
     ).hexdigest()
-    return RawTable(Path(source), digest, "utf-8", frame, rejects, [])
+    return RawTable(Path(source), digest, "utf-8", frame, rejects, [], typed)
 
 
 def ingest_records(

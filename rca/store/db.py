@@ -90,14 +90,16 @@ def check_whole(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Refuse a file shorter than its own header says: a truncated copy or a full disk can
     leave one DuckDB still opens, and whose missing blocks fail only when a query needs them
     (or never, and a write goes where nothing can read it back)."""
-    row = first_row(con, "SELECT block_size, total_blocks FROM pragma_database_size()")
+    # used blocks, not total: free blocks at the end may be cut off by DuckDB itself, but
+    # every used block needs its own slot, so a shorter file has certainly lost some.
+    row = first_row(con, "SELECT block_size, used_blocks FROM pragma_database_size()")
     if row is None or not path.exists():
         return
     expected = HEADER_BYTES + int(row[0]) * int(row[1])
     size = path.stat().st_size
     if size < expected:
         raise RcaError(
-            f"store {path} is damaged (the file is {size} bytes, its header needs {expected}: "
+            f"store {path} is damaged (the file is {size} bytes, its blocks need {expected}: "
             "truncated?); nothing was written: restore it from a backup, or move it aside "
             "to start a new store"
         )
