@@ -18,6 +18,7 @@ import logging
 import os
 import socket
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ ARTIFACTS = "mlartifacts"
 #: What the store records as the registry of a model fitted against this home's own SQLite
 #: registry: relative, so a copied or moved home agrees with itself.
 HOME_REGISTRY = "RCA_HOME/mlflow.db"
+#: MLflow's SQL registry marks a deleted version with this stage instead of removing its row.
+DELETED_STAGE = "Deleted_Internal"
 
 
 def _mlflow(settings: Settings) -> Any:
@@ -108,9 +111,8 @@ def check_registered(settings: Settings, row: ModelRow) -> Any:
             f"model {row.model_version} was registered in {row.registry_uri}, but this home's "
             f"registry is {here}: set RCA_MLFLOW_TRACKING_URI back, or refit"
         )
-    mlflow = _mlflow(settings)
     try:
-        entry = mlflow.MlflowClient().get_model_version(REGISTERED_MODEL, row.registry_version)
+        entry = _registry_entry(settings, row.registry_version)
     except Exception as exc:  # MLflow raises its own RestException subclasses
         raise RcaError(
             f"the store's model {row.model_version} is rca-themes version "
@@ -125,6 +127,36 @@ def check_registered(settings: Settings, row: ModelRow) -> Any:
             "with `rca fit`, or promote a version both agree on"
         )
     return entry
+
+
+@dataclass(frozen=True)
+class _Entry:
+    version: str
+    run_id: str
+    source: str
+
+
+def _registry_entry(settings: Settings, version: str) -> Any:
+    """A registered version's run id and source. The home's own SQLite registry is read
+    read-only and immutable (MLflow's client would open it for writing and may create
+    experiments), so a home on a read-only mount can be served."""
+    if settings.mlflow_tracking_uri:
+        return _mlflow(settings).MlflowClient().get_model_version(REGISTERED_MODEL, version)
+    import sqlite3
+
+    uri = (settings.home / "mlflow.db").resolve().as_uri() + "?mode=ro&immutable=1"
+    con = sqlite3.connect(uri, uri=True)
+    try:
+        rows = con.execute(
+            "SELECT version, run_id, source FROM model_versions WHERE name = ? AND version = ? "
+            "AND coalesce(current_stage, '') <> ?",
+            [REGISTERED_MODEL, int(version), DELETED_STAGE],
+        ).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        raise LookupError(f"no {REGISTERED_MODEL} version {version}")
+    return _Entry(str(rows[0][0]), str(rows[0][1]), str(rows[0][2]))
 
 
 def load_store_model(settings: Settings, model_version: str | None = None) -> ThemeCatalog:
