@@ -137,14 +137,14 @@ class _Entry:
 
 
 def _registry_entry(settings: Settings, version: str) -> Any:
-    """A registered version's run id and source. The home's own SQLite registry is read
-    read-only and immutable (MLflow's client would open it for writing and may create
-    experiments), so a home on a read-only mount can be served."""
+    """A registered version's run id and source. The home's own SQLite registry is opened
+    read-only (MLflow's client would open it for writing and may create experiments), so a
+    home on a read-only mount can be served."""
     if settings.mlflow_tracking_uri:
         return _mlflow(settings).MlflowClient().get_model_version(REGISTERED_MODEL, version)
     import sqlite3
 
-    uri = (settings.home / "mlflow.db").resolve().as_uri() + "?mode=ro&immutable=1"
+    uri = (settings.home / "mlflow.db").resolve().as_uri() + "?mode=ro"
     con = sqlite3.connect(uri, uri=True)
     try:
         rows = con.execute(
