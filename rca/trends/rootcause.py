@@ -156,9 +156,13 @@ def explain(
     singles = {
         d: _slices([d], cur, base, pop_cur, pop_base, expected, config.prior_contacts) for d in dims
     }
+    paired = _pair_attributes(singles, observed, base)
+    # the pairs' marginals are the same over cells of the paired attributes alone, which are
+    # far fewer than a wide export's cells (nearly one per contact)
+    few = [None if f is None else cells(f, paired) for f in (cur, base, pop_cur, pop_base)]
     pairs = [
-        _slices(list(p), cur, base, pop_cur, pop_base, expected, config.prior_contacts, singles)
-        for p in combinations(_pair_attributes(singles, observed, base), 2)
+        _slices(list(p), *few, expected, config.prior_contacts, singles)  # type: ignore[arg-type]
+        for p in combinations(paired, 2)
     ]
     rows = [*singles.values(), *pairs]
     table = pd.concat(rows, ignore_index=True)
@@ -408,7 +412,8 @@ def describing_dimensions(
     rows = frame.loc[frame[by].notna()]
     out = []
     for dim in dims:
-        table = pd.crosstab(rows[by], rows[dim].astype("string").fillna("(none)"))
+        values = rows[dim].astype("string").fillna("(none)").astype("category")
+        table = rows.groupby([rows[by], values], observed=True).size().unstack(fill_value=0)
         if min(table.shape) < 2:
             continue
         chi2 = stats.chi2_contingency(table, correction=False)[0]
