@@ -391,6 +391,9 @@ def _drop_redundant_pairs(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
         if len(a) == 1:
             keep.append(True)
             continue
+        if o < MIN_SLICE_CONTACTS:  # too small to be a cause anyway: spare its tests
+            keep.append(False)
+            continue
         parents = [singles.get(item, (0.0, 0.0, 1.0)) for item in a.items()]
         outranks = all(r > PAIR_GAIN * pr for pr, _, _ in parents)
         concentrated = all(
