@@ -138,3 +138,30 @@ def test_pair_search_is_bounded_and_still_finds_a_planted_pair() -> None:
     result = explain(current, dims, baseline=base, expected_total=700.0)
     assert result.top is not None
     assert set(result.top.attributes) <= {"market", "version"}
+
+
+def test_dimensions_stored_before_decisions_are_judged_at_the_next_ingest(
+    tmp_path: Path, settings: Settings
+) -> None:
+    first = tmp_path / "first.csv"
+    make_contacts(200).to_csv(first, index=False)
+    ingest_paths([str(first)], settings)
+    with Store(settings.store_path).write() as con:  # as a store from before schema 2 holds
+        con.execute("DELETE FROM dimensions")
+        con.execute(
+            "INSERT INTO contact_dimensions SELECT contact_id, 'zip', contact_id FROM contacts"
+        )
+    with Store(settings.store_path).read() as con:
+        assert "zip" in store_status(con)["dimensions"]
+    second = tmp_path / "second.csv"
+    more = make_contacts(5, seed=4)
+    more["contact_id"] = "N" + more["contact_id"]
+    more.to_csv(second, index=False)
+    summary = ingest_paths([str(second)], settings)
+    assert summary.files[0].set_aside == {}  # the file's own columns are fine
+    with Store(settings.store_path).read() as con:
+        status = store_status(con)
+        frame = load_analysis_frame(con)
+    assert status["dimensions"] == ["app_version", "market"]
+    assert "near-unique" in status["dimensions_set_aside"]["zip"]
+    assert "dim_zip" not in frame.columns

@@ -44,6 +44,7 @@ from rca.store.contacts import (
     log_ingest,
     quarantine_rows,
     record_dimension_decisions,
+    undecided_dimensions,
     upsert_contacts,
 )
 from rca.text.redact import redact
@@ -212,9 +213,11 @@ def structured_values(
 
 
 def _choose_in_store(con: duckdb.DuckDBPyConnection, plan: _Planned) -> DimensionChoice:
-    """Judge the file's dimensions on all their stored values (this file's just written)."""
+    """Judge the file's dimensions on all their stored values (this file's just written), and
+    any the store holds undecided from before decisions were recorded (they came first)."""
     known = dimension_decisions(con)
-    names = list(dict.fromkeys(plan.dims["name"].astype(str)))
+    in_file = list(dict.fromkeys(plan.dims["name"].astype(str)))
+    names = [n for n in undecided_dimensions(con) if n not in in_file] + in_file
     open_names = [n for n in names if known.get(n) is None]
     stats = dimension_stats(plan.dims)  # what the store no longer holds: the file's own
     for row in dimension_value_stats(con, open_names).itertuples(index=False):
@@ -227,8 +230,7 @@ def _choose_in_store(con: duckdb.DuckDBPyConnection, plan: _Planned) -> Dimensio
     )
 
 
-def _dimension_note(choice: DimensionChoice) -> str | None:
-    aside = choice.set_aside
+def _dimension_note(aside: dict[str, str]) -> str | None:
     if not aside:
         return None
     listed = "; ".join(f"{name}: {why}" for name, why in aside.items())
@@ -273,8 +275,10 @@ def write_plan(
     summary = plan.summary
     summary.inserted, summary.updated = counts.inserted, counts.updated
     summary.unchanged = counts.unchanged
-    summary.dimensions, summary.set_aside = choice.kept, choice.set_aside
-    if note := _dimension_note(choice):
+    in_file = set(plan.dims["name"].astype(str))
+    summary.dimensions = [n for n in choice.kept if n in in_file]
+    summary.set_aside = {n: why for n, why in choice.set_aside.items() if n in in_file}
+    if note := _dimension_note(summary.set_aside):
         summary.notes.append(note)
     log_ingest(
         con,

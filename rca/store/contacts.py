@@ -166,6 +166,15 @@ def dimension_decisions(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]
     return {name: None if kept else (reason or "set aside") for name, kept, reason in rows}
 
 
+def undecided_dimensions(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Dimensions stored before decisions were recorded (a store older than schema 2)."""
+    rows = con.execute(
+        "SELECT DISTINCT name FROM contact_dimensions "
+        "WHERE name NOT IN (SELECT name FROM dimensions) ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def dimension_value_stats(con: duckdb.DuckDBPyConnection, names: list[str]) -> pd.DataFrame:
     """Per stored dimension in `names`: rows, distinct values, mean value length."""
     con.register("wanted_dims", pd.DataFrame({"name": names}, dtype=object))
