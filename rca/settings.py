@@ -69,6 +69,26 @@ class Settings(BaseSettings):
     min_year: int = Field(default=2000, description="Timestamps before this are impossible.")
     max_future_days: int = Field(default=1, description="Timestamps this far ahead are rejected.")
 
+    # Dimensions (issue 22): which extra columns root causes may be explained by.
+    dimension_max_count: int = Field(
+        default=20, ge=1, description="At most this many dimensions are kept; the rest set aside."
+    )
+    dimension_max_values: int = Field(
+        default=100, ge=2, description="More distinct values (ZIP codes, ids): set aside."
+    )
+    dimension_max_unique_share: float = Field(
+        default=0.5, gt=0, le=1, description="Distinct values above this share of rows: an id."
+    )
+    dimension_max_value_chars: float = Field(
+        default=40.0, gt=0, description="Values longer than this on average: free text."
+    )
+    dimension_min_rows: int = Field(
+        default=50, ge=1, description="Fewer rows than this: the unique share is not judged."
+    )
+    api_max_dimensions: int = Field(
+        default=100, ge=1, description="A posted record with more dimension keys is rejected."
+    )
+
     # Embedding and themes (issue 3 uses these).
     embed_batch_size: int = Field(default=64, ge=1)
     device: str = Field(default="auto", description="auto | cpu | cuda")

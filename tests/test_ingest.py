@@ -326,3 +326,108 @@ def test_texts_with_quotes_and_commas_survive_a_pandas_round_trip(
     assert summary.totals()["inserted"] == 3
     stored = _query(settings, "SELECT text FROM contacts WHERE contact_id = 'C00001'")[0][0]
     assert stored == frame.loc[1, "text"]
+
+
+def test_day_month_order_is_decided_once_per_file(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "dates.csv"
+    path.write_text(
+        "contact_id,created_at,text\nD1,01/02/2026 10:00,a\nD2,13/02/2026 10:00,b\n",
+        encoding="utf-8",
+    )
+    summary = ingest_paths([str(path)], settings)
+    assert summary.files[0].date_order == "day first"
+    assert "dates like 01/02/2026 read day first (from its values)" in summary.files[0].notes
+    days = _query(settings, "SELECT contact_id, strftime(created_at, '%m-%d') FROM contacts")
+    assert sorted(days) == [("D1", "02-01"), ("D2", "02-13")]
+
+
+def test_day_month_order_falls_back_to_the_mapping_then_the_zone(
+    tmp_path: Path, home: Path
+) -> None:
+    path = tmp_path / "undecided.csv"
+    path.write_text("contact_id,created_at,text\nU1,01/02/2026 10:00,a\n", encoding="utf-8")
+    us = Settings(home=home / "us", timezone="America/New_York")
+    assert ingest_paths([str(path)], us).files[0].date_order == "month first"
+    assert _query(us, "SELECT month(created_at AT TIME ZONE 'UTC') FROM contacts") == [(1,)]
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[fields]\ncontact_id = "contact_id"\ncreated_at = "created_at"\ntext = "text"\n'
+        '[options]\ndate_order = "day_first"\n'
+    )
+    mapped = Settings(home=home / "mapped", timezone="America/New_York")
+    summary = ingest_paths([str(path)], mapped, mapping_spec=str(mapping))
+    assert summary.files[0].date_order == "day first"
+    assert "from the mapping" in summary.files[0].notes[-1]
+    assert _query(mapped, "SELECT month(created_at AT TIME ZONE 'UTC') FROM contacts") == [(2,)]
+
+
+def test_a_file_that_contradicts_its_date_order_gets_a_file_level_note(
+    tmp_path: Path, settings: Settings
+) -> None:
+    path = tmp_path / "both.csv"
+    path.write_text(
+        "contact_id,created_at,text\n"
+        "M1,13/02/2026,a\nM2,14/02/2026,b\nM3,02/15/2026,c\nM4,2026-02-16T10:00:00Z,d\n",
+        encoding="utf-8",
+    )
+    summary = ingest_paths([str(path)], settings)
+    file = summary.files[0]
+    assert any(n.startswith("file contradicts itself: 2 dates") for n in file.notes)
+    assert (file.inserted, file.quarantined) == (3, 1)
+    assert "contradicts the file's date order (day first)" in _reasons(settings)[4]
+
+
+def test_words_for_the_clock_are_not_timestamps(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "now.csv"
+    path.write_text(
+        "contact_id,created_at,text\nW1,now,a\nW2,today,b\nW3,2026-11-02 10:00,c\n",
+        encoding="utf-8",
+    )
+    summary = ingest_paths([str(path)], settings)
+    assert (summary.files[0].inserted, summary.files[0].quarantined) == (1, 2)
+    assert _reasons(settings) == {
+        2: "unparseable created_at: now",
+        3: "unparseable created_at: today",
+    }
+    again = ingest_paths([str(path)], settings)
+    assert again.totals()["unchanged"] == 1 and again.totals()["updated"] == 0
+
+
+def test_mixed_encoding_is_decoded_per_line(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        b"contact_id,created_at,text\n"
+        + "E1,2026-11-02 10:00,Café in UTF-8\n".encode()
+        + "E2,2026-11-02 10:00,Café in Windows-1252\n".encode("cp1252")
+        + b"E3,2026-11-02 10:00,byte \x81 is in neither\n"
+    )
+    summary = ingest_paths([str(path)], settings)
+    file = summary.files[0]
+    assert file.encoding == "mixed"
+    assert (file.inserted, file.quarantined) == (2, 1)
+    texts = dict(_query(settings, "SELECT contact_id, text FROM contacts"))
+    assert texts == {"E1": "Café in UTF-8", "E2": "Café in Windows-1252"}
+    assert _reasons(settings)[4].startswith("undecodable")
+
+
+def test_json_objects_lists_and_booleans_are_not_taken_for_text(
+    tmp_path: Path, settings: Settings
+) -> None:
+    path = tmp_path / "typed.jsonl"
+    rows = [
+        {"contact_id": "J1", "created_at": NOON, "text": "fine", "tags": ["a"], "vip": True},
+        {"contact_id": "J2", "created_at": NOON, "text": {"body": "hi"}, "tags": ["b", "c"]},
+        {"contact_id": "J3", "created_at": NOON, "text": True, "vip": False},
+        {"contact_id": "J4", "created_at": NOON, "text": "fine", "tags": [], "vip": False},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    file = ingest_paths([str(path)], settings).files[0]
+    assert (file.inserted, file.quarantined) == (2, 2)
+    reasons = _reasons(settings)
+    assert reasons[2] == "text is a JSON object, not text"
+    assert reasons[3] == "text is a JSON boolean, not text"
+    assert file.set_aside == {"tags": "holds JSON lists, not values"}
+    assert file.dimensions == ["vip"]  # true/false is a category
+
+
+NOON = "2026-11-02T12:00:00Z"

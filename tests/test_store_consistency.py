@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import duckdb
-from conftest import REPO, make_contacts
+from conftest import REPO, make_contacts, run_cli
 
 from rca.ingest.pipeline import ingest_paths
 from rca.settings import Settings
@@ -120,3 +120,18 @@ def test_schema_is_migrated_on_open(tmp_path: Path) -> None:
         rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         tables = {r[0] for r in rows}
     assert {"contacts", "quarantine", "embeddings", "schema_version"} <= tables
+
+
+def test_ingest_into_a_truncated_store_fails_clearly_and_writes_nothing(
+    tmp_path: Path, settings: Settings
+) -> None:
+    path = tmp_path / "few.csv"
+    make_contacts(30).to_csv(path, index=False)
+    ingest_paths([str(path)], settings)
+    whole = settings.store_path.read_bytes()
+    for size in (4096, len(whole) // 3, len(whole) - 1):  # header, mid-file, last byte
+        settings.store_path.write_bytes(whole[:size])
+        done = run_cli("ingest", str(path), home=settings.home)
+        assert done.returncode == 1, (size, done.stderr[-500:])
+        assert "is damaged" in done.stderr and "unexpected" not in done.stderr, size
+        assert settings.store_path.stat().st_size == size  # nothing written

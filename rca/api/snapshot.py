@@ -412,7 +412,7 @@ def _plain(value: Any) -> Any:
 
 def load_snapshot(settings: Settings, fingerprint: str) -> Snapshot:
     """Read everything a snapshot needs: the analysis, the champion's record and catalog."""
-    from rca.jobs.tracking import load_catalog
+    from rca.jobs.tracking import load_store_model
     from rca.queries.repeat_drivers import load_repeat_analysis
 
     analysis = load_repeat_analysis(settings)
@@ -431,5 +431,5 @@ def load_snapshot(settings: Settings, fingerprint: str) -> Snapshot:
         raise NotReadyError(f"champion {analysis.model_version} has no model record")
     metrics = json.loads(row[6]) if isinstance(row[6], str) else (row[6] or {})
     model = ModelInfo(row[0], row[1], row[2], row[3], int(row[4]), row[5], metrics)
-    catalog = load_catalog(settings, model.registry_version)
+    catalog = load_store_model(settings, model.model_version)
     return Snapshot(settings, fingerprint, analysis, model, catalog, events)

@@ -36,6 +36,10 @@ def status(
     rows = [{"item": k, "value": info[k]} for k in SCALARS]
     rows.append({"item": "dimensions", "value": info["dimensions"]})
     rows += [
+        {"item": f"set aside: {name}", "value": reason}
+        for name, reason in info["dimensions_set_aside"].items()
+    ]
+    rows += [
         {"item": f"quarantine: {r['reason']}", "value": r["rows"]}
         for r in info["quarantine_reasons"]
     ]

@@ -178,20 +178,19 @@ def promote(
     home: HomeOption = None,
 ) -> None:
     """Make a registered model version the champion used by assign and the API."""
-    from rca.jobs.tracking import set_champion
+    from rca.jobs.tracking import check_registered, set_champion
     from rca.store import Store
-    from rca.store.themes import set_champion_row
+    from rca.store.themes import find_model, set_champion_row
 
     settings = settings_for(home)
     with Store(settings.store_path).write() as con:
-        row = first_row(
-            con, "SELECT model_version FROM models WHERE registry_version = ?", [version]
-        )
+        row = find_model(con, registry_version=version)
         if row is None:
             raise RcaError(f"no fitted model with registry version {version} in this store")
-        set_champion_row(con, row[0])
+        check_registered(settings, row)  # refuse when the registry's version is another model
+        set_champion_row(con, row.model_version)
         set_champion(settings, version)
-    stderr(f"rca-themes v{version} ({row[0]}) is now champion")
+    stderr(f"rca-themes v{version} ({row.model_version}) is now champion")
 
 
 @app.command()

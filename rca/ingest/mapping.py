@@ -43,6 +43,13 @@ LATER_FIELDS = ("conversation_id", "in_reply_to", "vendor", "site", "team", "age
 FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 DIM_PREFIX = "dim:"
 TEXT_JOINER = "\n\n"
+#: `options.date_order` spellings -> the order validation applies to 01/02/2026-style dates.
+DATE_ORDERS = {
+    "day_first": "day first",
+    "dmy": "day first",
+    "month_first": "month first",
+    "mdy": "month first",
+}
 PRESET_DIR = Path(__file__).resolve().parent.parent / "mappings"
 
 
@@ -65,6 +72,7 @@ class Mapping:
     drop: tuple[str, ...] = ()
     other_columns_as_dimensions: bool = True
     name: str = "columns by name"
+    date_order: str | None = None  # "day first" | "month first"; None = decided per file
 
 
 def normalise_name(name: str) -> str:
@@ -104,12 +112,16 @@ def parse_mapping(doc: dict[str, Any], name: str = "mapping") -> Mapping:
     if unknown:
         raise RcaError(f"{name}: unknown fields {unknown}; known: {list(FIELDS)}")
     options = doc.get("options", {})
+    order = options.get("date_order")
+    if order is not None and order not in DATE_ORDERS:
+        raise RcaError(f"{name}: options.date_order must be one of {sorted(DATE_ORDERS)}")
     return Mapping(
         fields={key: _field_source(key, spec) for key, spec in fields_doc.items()},
         dimensions={normalise_name(k): str(v) for k, v in doc.get("dimensions", {}).items()},
         drop=tuple(options.get("drop", ())),
         other_columns_as_dimensions=bool(options.get("other_columns_as_dimensions", True)),
         name=name,
+        date_order=DATE_ORDERS[order] if order is not None else None,
     )
 
 

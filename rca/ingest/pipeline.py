@@ -18,13 +18,35 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from rca.ingest.mapping import Mapping, apply_mapping, default_mapping, load_mapping
+from rca.ingest.dimensions import (
+    DimensionChoice,
+    DimensionLimits,
+    DimensionStats,
+    choose_dimensions,
+    dimension_stats,
+)
+from rca.ingest.mapping import (
+    Mapping,
+    apply_mapping,
+    default_mapping,
+    load_mapping,
+    normalise_name,
+)
 from rca.ingest.prepare import prepare_rows
 from rca.ingest.read import LINE, RawTable, expand_paths, read_file
 from rca.ingest.validate import Rules, validate
 from rca.settings import Settings
 from rca.store import Store
-from rca.store.contacts import UpsertCounts, log_ingest, quarantine_rows, upsert_contacts
+from rca.store.contacts import (
+    UpsertCounts,
+    dimension_decisions,
+    dimension_value_stats,
+    log_ingest,
+    quarantine_rows,
+    record_dimension_decisions,
+    undecided_dimensions,
+    upsert_contacts,
+)
 from rca.text.audience import RedactionPolicy
 from rca.text.redact import redact
 
@@ -41,6 +63,11 @@ class FileSummary:
     truncated: int = 0
     naive_timestamps: int = 0
     notes: list[str] = field(default_factory=list)
+    #: how 01/02/2026-style dates were read ("day first" | "month first"), if the file had any
+    date_order: str | None = None
+    #: the file's columns kept as dimensions, and those set aside with the reason
+    dimensions: list[str] = field(default_factory=list)
+    set_aside: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,6 +96,9 @@ class _Planned:
     dims: pd.DataFrame
     rejects: pd.DataFrame  # line, raw, reason
     summary: FileSummary
+    limits: DimensionLimits = field(default_factory=DimensionLimits)
+    explicit_dims: frozenset[str] = frozenset()  # named by the mapping: first to be kept
+    unfit_dims: dict[str, str] = field(default_factory=dict)  # JSON objects/lists: set aside
 
 
 def _raw_json(frame: pd.DataFrame, index: pd.Index, *, keep_raw: bool, digits: int) -> list[str]:
@@ -89,8 +119,20 @@ def plan_file(
         max_text_chars=settings.max_text_chars,
         min_year=settings.min_year,
         max_future_days=settings.max_future_days,
+        date_order=active.date_order,
     )
     checked = validate(canonical, formats, rules)
+    typed_rows, unfit_dims = structured_values(raw, active)
+    if typed_rows:
+        moved = checked.valid[LINE].isin(typed_rows)
+        extra = pd.DataFrame(
+            {
+                LINE: checked.valid.loc[moved, LINE],
+                "reason": ["; ".join(typed_rows[n]) for n in checked.valid.loc[moved, LINE]],
+            }
+        )
+        checked.rejects = pd.concat([checked.rejects, extra])
+        checked.valid = checked.valid.loc[~moved]
     contacts, dims = prepare_rows(
         checked.valid,
         policy=RedactionPolicy.from_settings(settings, "ingest"),
@@ -120,6 +162,8 @@ def plan_file(
         notes.append(
             f"{checked.naive_timestamps} timestamps without zone read as {settings.timezone}"
         )
+    if checked.date_order:
+        notes.append(checked.date_order.note())
     if checked.truncated:
         notes.append(f"{checked.truncated} texts over {settings.max_text_chars} chars truncated")
     summary = FileSummary(
@@ -130,8 +174,68 @@ def plan_file(
         truncated=checked.truncated,
         naive_timestamps=checked.naive_timestamps,
         notes=notes,
+        date_order=checked.date_order.order if checked.date_order else None,
     )
-    return _Planned(raw, contacts, dims, rejects, summary)
+    limits = DimensionLimits(
+        max_count=settings.dimension_max_count,
+        max_values=settings.dimension_max_values,
+        max_unique_share=settings.dimension_max_unique_share,
+        max_value_chars=settings.dimension_max_value_chars,
+        min_rows=settings.dimension_min_rows,
+    )
+    explicit = frozenset(mapping.dimensions) if mapping is not None else frozenset()
+    return _Planned(raw, contacts, dims, rejects, summary, limits, explicit, unfit_dims)
+
+
+#: Fields whose value is text: a JSON object, list or boolean there is not what it claims.
+TEXT_FIELDS = ("contact_id", "created_at", "text", "customer_id", "channel", "resolution")
+
+
+def structured_values(
+    raw: RawTable, mapping: Mapping
+) -> tuple[dict[int, list[str]], dict[str, str]]:
+    """Rows whose text fields hold JSON objects, lists or booleans (line -> reasons), and
+    dimensions holding objects or lists (name -> reason): never silently turned into text."""
+    rows: dict[int, list[str]] = {}
+    for name in TEXT_FIELDS:
+        source = mapping.fields.get(name)
+        for column in source.columns if source else ():
+            for line, kind in raw.typed.get(column, {}).items():
+                rows.setdefault(line, []).append(f"{name} is a JSON {kind}, not text")
+    fields = {c for s in mapping.fields.values() for c in s.columns}
+    named = {column: dim for dim, column in mapping.dimensions.items()}
+    unfit: dict[str, str] = {}
+    for column, kinds in raw.typed.items():
+        nested = sorted({k for k in kinds.values() if k != "boolean"})
+        if nested and (column in named or column not in fields):
+            dim = named.get(column, normalise_name(column))
+            unfit[dim] = f"holds JSON {' and '.join(k + 's' for k in nested)}, not values"
+    return rows, unfit
+
+
+def _choose_in_store(con: duckdb.DuckDBPyConnection, plan: _Planned) -> DimensionChoice:
+    """Judge the file's dimensions on all their stored values (this file's just written), and
+    any the store holds undecided from before decisions were recorded (they came first)."""
+    known = dimension_decisions(con)
+    in_file = list(dict.fromkeys(plan.dims["name"].astype(str)))
+    names = [n for n in undecided_dimensions(con) if n not in in_file] + in_file
+    open_names = [n for n in names if known.get(n) is None]
+    stats = dimension_stats(plan.dims)  # what the store no longer holds: the file's own
+    for row in dimension_value_stats(con, open_names).itertuples(index=False):
+        stats[row.name] = DimensionStats(
+            int(row.rows), int(row.distinct_values), float(row.mean_chars)
+        )
+    stats = {n: stats[n] for n in names}
+    return choose_dimensions(
+        stats, known=known, explicit=plan.explicit_dims, forced=plan.unfit_dims, limits=plan.limits
+    )
+
+
+def _dimension_note(aside: dict[str, str]) -> str | None:
+    if not aside:
+        return None
+    listed = "; ".join(f"{name}: {why}" for name, why in aside.items())
+    return f"{len(aside)} column(s) set aside, not dimensions ({listed})"
 
 
 def write_plan(
@@ -141,7 +245,26 @@ def write_plan(
 
     The caller owns the transaction (files of one `rca ingest` and an API batch alike).
     """
-    counts = upsert_contacts(con, plan.contacts, plan.dims, ingest_id=ingest_id, now=now)
+    known = dimension_decisions(con)
+    set_aside_before = [n for n, why in known.items() if why is not None]
+    dims = plan.dims.loc[~plan.dims["name"].isin([*set_aside_before, *plan.unfit_dims])]
+    counts = upsert_contacts(con, plan.contacts, dims, ingest_id=ingest_id, now=now)
+    choice = _choose_in_store(con, plan)
+    decided = [d for d in choice.decisions.values() if d.name not in set_aside_before]
+    record_dimension_decisions(
+        con,
+        pd.DataFrame(
+            {
+                "name": [d.name for d in decided],
+                "kept": [d.kept for d in decided],
+                "reason": [d.reason for d in decided],
+                "n_rows": [d.stats.rows for d in decided],
+                "n_values": [d.stats.values for d in decided],
+                "mean_chars": [d.stats.mean_chars for d in decided],
+            }
+        ),
+        now=now,
+    )
     quarantine_rows(
         con,
         plan.rejects,
@@ -153,6 +276,11 @@ def write_plan(
     summary = plan.summary
     summary.inserted, summary.updated = counts.inserted, counts.updated
     summary.unchanged = counts.unchanged
+    in_file = set(plan.dims["name"].astype(str))
+    summary.dimensions = [n for n in choice.kept if n in in_file]
+    summary.set_aside = {n: why for n, why in choice.set_aside.items() if n in in_file}
+    if note := _dimension_note(summary.set_aside):
+        summary.notes.append(note)
     log_ingest(
         con,
         {

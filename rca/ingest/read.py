@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rca.errors import RcaError
@@ -39,6 +40,20 @@ class RawTable:
     frame: pd.DataFrame  # object columns of str, plus LINE
     rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, reason)
     notes: list[str] = field(default_factory=list)
+    #: column -> {line: "object" | "list" | "boolean"} where a JSON/Parquet value was not a
+    #: plain string or number: its text form is no contact text and no category value
+    typed: dict[str, dict[int, str]] = field(default_factory=dict)
+
+
+def value_kind(value: object) -> str | None:
+    """ "object", "list" or "boolean" for structured values; None for strings and numbers."""
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list | tuple) or (hasattr(value, "ndim") and getattr(value, "ndim", 0)):
+        return "list"
+    if isinstance(value, bool | np.bool_):
+        return "boolean"
+    return None
 
 
 def expand_paths(specs: list[str]) -> list[Path]:
@@ -64,12 +79,47 @@ def expand_paths(specs: list[str]) -> list[Path]:
     return unique
 
 
-def _decode(data: bytes) -> tuple[str, str, list[str]]:
+UNDECODABLE = "undecodable: neither UTF-8 nor Windows-1252 (Latin-1)"
+
+
+def _decode(data: bytes) -> tuple[str, str, list[str], set[int]]:
+    """Text, encoding, notes and the lines neither encoding reads (to be quarantined).
+
+    A file that is not UTF-8 as a whole is decoded line by line: exports assembled from
+    several systems mix UTF-8 rows with Windows-1252 ones, and decoding the whole file as
+    Latin-1 would corrupt every accent in its valid UTF-8 rows.
+    """
     try:
-        return data.decode("utf-8-sig"), "utf-8", []
+        return data.decode("utf-8-sig"), "utf-8", [], set()
     except UnicodeDecodeError:
-        note = "not valid UTF-8: decoded as Latin-1 (check accents in the result)"
-        return data.decode("latin-1"), "latin-1", [note]
+        pass
+    body = data.removeprefix(b"\xef\xbb\xbf")
+    parts: list[str] = []
+    utf8 = legacy = 0
+    bad: set[int] = set()
+    for number, line in enumerate(body.splitlines(keepends=True), start=1):
+        try:
+            parts.append(line.decode("utf-8"))
+            utf8 += not line.isascii()
+        except UnicodeDecodeError:
+            try:
+                parts.append(line.decode("cp1252"))
+                legacy += 1
+            except UnicodeDecodeError:
+                parts.append(line.decode("latin-1"))
+                bad.add(number)
+    notes = []
+    if utf8:
+        encoding = "mixed"
+        notes.append(
+            f"mixed encoding: {legacy} lines decoded as Windows-1252 (Latin-1), the others as UTF-8"
+        )
+    else:
+        encoding = "latin-1"
+        notes.append("not valid UTF-8: decoded as Latin-1 (check accents in the result)")
+    if bad:
+        notes.append(f"{len(bad)} lines {UNDECODABLE}: quarantined")
+    return "".join(parts), encoding, notes, bad
 
 
 class _Dialect(csv.excel):
@@ -92,7 +142,7 @@ def _sniff_dialect(text: str, suffix: str) -> type[csv.Dialect]:
 
 
 def _read_csv(path: Path, data: bytes) -> RawTable:
-    text, encoding, notes = _decode(data)
+    text, encoding, notes, bad_lines = _decode(data)
     if "\x00" in text:
         text = text.replace("\x00", "")
         notes.append("NUL bytes removed")
@@ -102,7 +152,7 @@ def _read_csv(path: Path, data: bytes) -> RawTable:
     # over-long text is kept, truncated and flagged by validation like any long text
     limit = csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     try:
-        return _parse_csv(path, data, text, encoding, notes, dialect)
+        return _parse_csv(path, data, text, encoding, notes, dialect, bad_lines)
     finally:
         csv.field_size_limit(limit)
 
@@ -114,6 +164,7 @@ def _parse_csv(
     encoding: str,
     notes: list[str],
     dialect: type[csv.Dialect],
+    bad_lines: set[int],
 ) -> RawTable:
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     rows: list[list[str]] = []
@@ -129,6 +180,9 @@ def _parse_csv(
                 continue  # a blank line is not a record
             if header is None:
                 header = [cell.strip() for cell in record]
+                continue
+            if bad_lines and any(n in bad_lines for n in range(start, previous_end + 1)):
+                rejects.append((start, json.dumps(record, ensure_ascii=False), UNDECODABLE))
                 continue
             if len(record) != len(header):
                 raw = json.dumps(record, ensure_ascii=False)
@@ -154,20 +208,26 @@ def _parse_csv(
 def _cell(value: object) -> str:
     if value is None:
         return ""
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0):  # Parquet lists: arrays
+        value = value.tolist()
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
 def _read_jsonl(path: Path, data: bytes) -> RawTable:
-    text, encoding, notes = _decode(data)
+    text, encoding, notes, bad_lines = _decode(data)
     records: list[dict[str, str]] = []
     lines: list[int] = []
     rejects: list[tuple[int, str, str]] = []
+    typed: dict[str, dict[int, str]] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
+            continue
+        if number in bad_lines:
+            rejects.append((number, line, UNDECODABLE))
             continue
         try:
             obj = json.loads(line)
@@ -179,12 +239,15 @@ def _read_jsonl(path: Path, data: bytes) -> RawTable:
             continue
         records.append({str(k): _cell(v) for k, v in obj.items()})
         lines.append(number)
+        for key, value in obj.items():
+            if kind := value_kind(value):
+                typed.setdefault(str(key), {})[number] = kind
     if not records and not rejects:
         raise RcaError(f"{path}: empty file")
     frame = pd.DataFrame.from_records(records).astype(object) if records else pd.DataFrame()
     frame = frame.where(frame.notna(), "")
     frame[LINE] = lines
-    return RawTable(path, _sha256(data), encoding, frame, rejects, notes)
+    return RawTable(path, _sha256(data), encoding, frame, rejects, notes, typed)
 
 
 def _read_parquet(path: Path, data: bytes) -> RawTable:
@@ -196,8 +259,16 @@ def _read_parquet(path: Path, data: bytes) -> RawTable:
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise RcaError(f"{path}: unreadable Parquet: {exc}") from exc
     frame = table.to_pandas()
+    typed: dict[str, dict[int, str]] = {}
     for column in frame.columns:
         series = frame[column]
+        if series.dtype == object or pd.api.types.is_bool_dtype(series):
+            kinds = series.map(value_kind)
+            found = kinds.notna().to_numpy()
+            if found.any():
+                typed[str(column)] = dict(
+                    zip((np.flatnonzero(found) + 1).tolist(), kinds[found], strict=True)
+                )
         if pd.api.types.is_datetime64_any_dtype(series):
             frame[column] = series.map(lambda v: "" if pd.isna(v) else v.isoformat())
         else:
@@ -205,7 +276,7 @@ def _read_parquet(path: Path, data: bytes) -> RawTable:
     frame = frame.astype(object)
     frame.columns = [str(c) for c in frame.columns]
     frame[LINE] = range(1, len(frame) + 1)
-    return RawTable(path, _sha256(data), "parquet", frame, [], ["row numbers, not lines"])
+    return RawTable(path, _sha256(data), "parquet", frame, [], ["row numbers, not lines"], typed)
 
 
 def _is_missing(value: object) -> bool:

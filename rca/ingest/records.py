@@ -20,11 +20,13 @@ import pandas as pd
 
 from rca.ingest.mapping import FIELDS, REQUIRED_FIELDS, normalise_name
 from rca.ingest.pipeline import plan_file, write_plan
-from rca.ingest.read import LINE, RawTable, _cell
+from rca.ingest.read import LINE, RawTable, _cell, value_kind
 from rca.settings import Settings
 from rca.store import Store
 
 SOURCE = "api"
+#: A refused record is kept in the quarantine only this long (3,000 keys would be ~100 kB).
+MAX_REJECT_CHARS = 10_000
 
 
 @dataclass
@@ -39,10 +41,19 @@ class RecordsOutcome:
         return sum(1 for r in self.results if r["status"] == status)
 
 
-def _flatten(record: dict[str, Any]) -> tuple[dict[str, str], str | None]:
-    """One record as string cells; a reason when a dimension name collides with a field."""
+def _flatten(
+    record: dict[str, Any], max_dimensions: int | None = None
+) -> tuple[dict[str, str], str | None]:
+    """One record as string cells; a reason when a dimension name collides with a field or
+    the record carries more dimension keys than `max_dimensions` (a record is refused whole,
+    never trimmed to an arbitrary subset of what the caller sent)."""
     flat: dict[str, str] = {}
     reason = None
+    extra = set(record) - {"dimensions", *FIELDS}
+    inner = record.get("dimensions")
+    count = len(extra) + (len(inner) if isinstance(inner, dict) else 0)
+    if max_dimensions is not None and count > max_dimensions:
+        return flat, f"{count} dimension keys; at most {max_dimensions} per record"
     for key, value in record.items():
         if key == "dimensions" and isinstance(value, dict):
             for name, dim in value.items():
@@ -54,16 +65,25 @@ def _flatten(record: dict[str, Any]) -> tuple[dict[str, str], str | None]:
     return flat, reason
 
 
-def records_table(records: list[dict[str, Any]], *, source: str) -> RawTable:
+def records_table(
+    records: list[dict[str, Any]], *, source: str, max_dimensions: int | None = None
+) -> RawTable:
     """The records as a RawTable; LINE is the 1-based position in the batch."""
     rows, rejects, lines = [], [], []
+    typed: dict[str, dict[int, str]] = {}
     for number, record in enumerate(records, start=1):
-        flat, reason = _flatten(record)
+        flat, reason = _flatten(record, max_dimensions)
         if reason:
-            rejects.append((number, json.dumps(record, ensure_ascii=False, default=str), reason))
+            shown = json.dumps(record, ensure_ascii=False, default=str)
+            rejects.append((number, shown[:MAX_REJECT_CHARS], reason))
             continue
         rows.append(flat)
         lines.append(number)
+        inner = record.get("dimensions")
+        items = [*(inner.items() if isinstance(inner, dict) else ()), *record.items()]
+        for key, value in items:
+            if key != "dimensions" and (kind := value_kind(value)):
+                typed.setdefault(str(key), {})[number] = kind
     frame = pd.DataFrame.from_records(rows).astype(object) if rows else pd.DataFrame()
     for name in REQUIRED_FIELDS:  # an absent field is a per-row reject, never a batch error
         if name not in frame.columns:
@@ -73,7 +93,7 @@ def records_table(records: list[dict[str, Any]], *, source: str) -> RawTable:
     digest = hashlib.sha256(
         json.dumps(records, sort_keys=True, ensure_ascii=False, default=str).encode()
     ).hexdigest()
-    return RawTable(Path(source), digest, "utf-8", frame, rejects, [])
+    return RawTable(Path(source), digest, "utf-8", frame, rejects, [], typed)
 
 
 def ingest_records(
@@ -86,7 +106,9 @@ def ingest_records(
     """Validate, quarantine and upsert `records` in one transaction; a result per record."""
     now = now or datetime.now(UTC)
     ingest_id = uuid.uuid4().hex[:12]
-    raw = records_table(records, source=f"{source}:{ingest_id}")
+    raw = records_table(
+        records, source=f"{source}:{ingest_id}", max_dimensions=settings.api_max_dimensions
+    )
     plan = plan_file(raw, None, settings, now)
     with Store(settings.store_path).write() as con:
         counts = write_plan(con, plan, ingest_id=ingest_id, now=now)

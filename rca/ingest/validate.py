@@ -23,6 +23,26 @@ FALSE_STRINGS = frozenset({"false", "f", "no", "n", "0", "0.0"})
 OFFSET_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 EPOCH_SECONDS = re.compile(r"^\d{9,10}(\.\d+)?$")
 EPOCH_MILLIS = re.compile(r"^\d{12,13}$")
+#: 01/02/2026, 1.2.26, 13-02-2026 10:00: day and month in an order only the file can tell.
+NUMERIC_DATE = r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?=$|[ T])(.*)$"
+DAY_FIRST, MONTH_FIRST = "day first", "month first"
+#: Zones whose locale writes the month first (the United States, the Philippines); any other
+#: zone reads an undecided file day first. A mapping's `options.date_order` overrides both.
+MONTH_FIRST_ZONE_PREFIXES = (
+    "US/",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Phoenix",
+    "America/Anchorage",
+    "America/Detroit",
+    "America/Boise",
+    "America/Indiana/",
+    "America/Kentucky/",
+    "Pacific/Honolulu",
+    "Asia/Manila",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +52,76 @@ class Rules:
     max_text_chars: int = 10_000
     min_year: int = 2000
     max_future_days: int = 1
+    date_order: str | None = None  # DAY_FIRST | MONTH_FIRST from the mapping; None = decide
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """How a file's numeric dates (01/02/2026) are read: decided once, for every row."""
+
+    order: str  # DAY_FIRST | MONTH_FIRST
+    source: str  # "its values" | "the mapping" | "RCA_TIMEZONE <zone>"
+    day_first_only: int  # values valid only day first (13/02/2026)
+    month_first_only: int  # values valid only month first (02/13/2026)
+
+    @property
+    def contradictory(self) -> bool:
+        return self.day_first_only > 0 and self.month_first_only > 0
+
+    def note(self) -> str:
+        if self.contradictory:
+            return (
+                f"file contradicts itself: {self.day_first_only} dates are valid only day first "
+                f"and {self.month_first_only} only month first; read {self.order} (the "
+                "majority), the others quarantined"
+            )
+        return f"dates like 01/02/2026 read {self.order} (from {self.source})"
+
+
+def zone_date_order(tz: ZoneInfo) -> str:
+    return MONTH_FIRST if str(tz.key).startswith(MONTH_FIRST_ZONE_PREFIXES) else DAY_FIRST
+
+
+def decide_date_order(text: pd.Series, rules: Rules) -> DateOrder | None:
+    """One order for the whole file: from values that disambiguate it, else the mapping's
+    option, else the zone's locale. None when the file has no numeric dates at all."""
+    parts = text.str.extract(NUMERIC_DATE)
+    found = parts[0].notna()
+    if not found.any():
+        return None
+    first = parts.loc[found, 0].astype(int)
+    second = parts.loc[found, 2].astype(int)
+    day_only = int(((first > 12) & (second <= 12)).sum())
+    month_only = int(((second > 12) & (first <= 12)).sum())
+    if rules.date_order is not None:
+        return DateOrder(rules.date_order, "the mapping", day_only, month_only)
+    if day_only or month_only:
+        order = DAY_FIRST if day_only >= month_only else MONTH_FIRST
+        return DateOrder(order, "its values", day_only, month_only)
+    zone = zone_date_order(rules.tz)
+    return DateOrder(zone, f"RCA_TIMEZONE {rules.tz.key}", 0, 0)
+
+
+def against_order(text: pd.Series, order: str) -> pd.Series:
+    """Numeric dates valid only in the other order (a file that contradicts itself)."""
+    parts = text.str.extract(NUMERIC_DATE)
+    first = pd.to_numeric(parts[0], errors="coerce")
+    second = pd.to_numeric(parts[2], errors="coerce")
+    day = first if order == DAY_FIRST else second
+    month = second if order == DAY_FIRST else first
+    return ((month > 12) & (day <= 12)).fillna(False).astype(bool)
+
+
+def to_iso_order(text: pd.Series, order: str) -> pd.Series:
+    """Numeric dates rewritten year-month-day, so parsing never guesses per value."""
+    parts = text.str.extract(NUMERIC_DATE)
+    found = parts[0].notna()
+    if not found.any():
+        return text
+    day, month = (parts[0], parts[2]) if order == DAY_FIRST else (parts[2], parts[0])
+    year = parts[3].where(parts[3].str.len() == 4, "20" + parts[3])
+    iso = year + "-" + month.str.zfill(2) + "-" + day.str.zfill(2) + parts[4].fillna("")
+    return text.where(~found, iso)
 
 
 @dataclass
@@ -40,6 +130,7 @@ class Validated:
     rejects: pd.DataFrame  # LINE, reason
     naive_timestamps: int  # how many were read in the configured zone
     truncated: int
+    date_order: DateOrder | None = None
 
 
 def _parse_timestamps(raw: pd.Series, fmt: str | None, tz: ZoneInfo) -> tuple[pd.Series, int]:
@@ -52,7 +143,9 @@ def _parse_timestamps(raw: pd.Series, fmt: str | None, tz: ZoneInfo) -> tuple[pd
         result[epoch_s] = pd.to_datetime(text[epoch_s].astype(float), unit="s", utc=True)
     if epoch_ms.any():
         result[epoch_ms] = pd.to_datetime(text[epoch_ms].astype("int64"), unit="ms", utc=True)
-    rest = ~(epoch_s | epoch_ms) & (text != "")
+    # A timestamp has digits: pandas reads "now", "today" or "yesterday" as the clock's time,
+    # which would change on every re-ingest (and date contacts by when they were loaded).
+    rest = ~(epoch_s | epoch_ms) & (text != "") & text.str.contains(r"\d")
     aware = rest & text.str.contains(OFFSET_SUFFIX)
     naive = rest & ~aware
     if aware.any():
@@ -105,12 +198,27 @@ def validate(frame: pd.DataFrame, formats: dict[str, str], rules: Rules) -> Vali
     too_long = text.str.len() > rules.max_text_chars
     text = text.where(~too_long, text.str.slice(0, rules.max_text_chars))
 
-    created, naive_count = _parse_timestamps(
-        frame["created_at"], formats.get("created_at"), rules.tz
-    )
     raw_ts = frame["created_at"].astype(str).str.strip()
+    fmt = formats.get("created_at")
+    date_order = None if fmt else decide_date_order(raw_ts, rules)
+    ordered = to_iso_order(raw_ts, date_order.order) if date_order else raw_ts
+    created, naive_count = _parse_timestamps(ordered, fmt, rules.tz)
     flag(raw_ts == "", "missing created_at")
-    flag((raw_ts != "") & created.isna(), "unparseable created_at: " + raw_ts.str.slice(0, 40))
+    contradicts = (
+        against_order(raw_ts, date_order.order)
+        if date_order
+        else pd.Series(False, index=raw_ts.index)
+    )
+    if date_order:
+        flag(
+            contradicts,
+            f"created_at contradicts the file's date order ({date_order.order}): "
+            + raw_ts.str.slice(0, 40),
+        )
+    flag(
+        (raw_ts != "") & created.isna() & ~contradicts,
+        "unparseable created_at: " + raw_ts.str.slice(0, 40),
+    )
     earliest = pd.Timestamp(year=rules.min_year, month=1, day=1, tz="UTC")
     latest = pd.Timestamp(rules.now).tz_convert("UTC") + pd.Timedelta(days=rules.max_future_days)
     impossible = created.notna() & ((created < earliest) | (created > latest))
@@ -163,4 +271,5 @@ def validate(frame: pd.DataFrame, formats: dict[str, str], rules: Rules) -> Vali
         rejects=rejects,
         naive_timestamps=naive_count,
         truncated=int(too_long[valid.index].sum()),
+        date_order=date_order,
     )

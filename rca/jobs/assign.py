@@ -15,7 +15,7 @@ from rca.cluster.catalog import ThemeCatalog
 from rca.embed.cache import ensure_embeddings, read_vectors
 from rca.embed.encoder import Encoder, encoder_from_settings
 from rca.errors import RcaError
-from rca.jobs.tracking import load_catalog
+from rca.jobs.tracking import load_store_model
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.themes import load_contacts, write_assignments
@@ -49,7 +49,7 @@ def encoder_for(settings: Settings, catalog: ThemeCatalog) -> Encoder:
 
 
 def assign_contacts(settings: Settings, *, reassign_all: bool = False) -> AssignResult:
-    catalog = load_catalog(settings)
+    catalog = load_store_model(settings)
     store = Store(settings.store_path)
     with store.read() as con:
         done = con.execute(

@@ -31,7 +31,13 @@ from rca.cluster.stability import reconcile
 from rca.embed.cache import ensure_embeddings, read_vectors
 from rca.embed.encoder import Encoder, encoder_from_settings
 from rca.errors import RcaError
-from rca.jobs.tracking import log_fit, set_champion
+from rca.jobs.tracking import (
+    clean_interrupted_fits,
+    discard_fit,
+    log_fit,
+    registry_uri,
+    set_champion,
+)
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.themes import (
@@ -144,9 +150,12 @@ def fit_themes(
         contacts = load_contacts(con, since=since, until=until)
         prev = champion_fit(con)
         next_number = next_theme_number(con)
+        stored_runs = {r[0] for r in con.execute("SELECT mlflow_run_id FROM models").fetchall()}
     if len(contacts) < MIN_CONTACTS:
         raise RcaError(f"only {len(contacts)} contacts in the window; need {MIN_CONTACTS}")
 
+    for line in clean_interrupted_fits(settings, stored_runs):
+        say(line)
     started = time.perf_counter()
     encoder = encoder_from_settings(settings)
     stats = ensure_embeddings(store, encoder, contacts)
@@ -288,25 +297,30 @@ def fit_themes(
     )
     seconds["track"] = time.perf_counter() - started
     promoted = promote == "always" or (promote == "auto" and all(checks.values()))
-    with store.write() as con:
-        write_fit(
-            con,
-            catalog=catalog,
-            representatives=representatives,
-            events=events,
-            assignments=assignments,
-            model_row={
-                "model_version": version,
-                "model_id": encoder.model_id,
-                "mlflow_run_id": run_id,
-                "registry_version": registry_version,
-                "trained_at": trained_at,
-                "n_themes": model.n_themes_,
-                "metrics": metrics,
-            },
-        )
-        if promoted:
-            set_champion_row(con, version)
+    try:
+        with store.write() as con:
+            write_fit(
+                con,
+                catalog=catalog,
+                representatives=representatives,
+                events=events,
+                assignments=assignments,
+                model_row={
+                    "model_version": version,
+                    "model_id": encoder.model_id,
+                    "mlflow_run_id": run_id,
+                    "registry_version": registry_version,
+                    "registry_uri": registry_uri(settings),
+                    "trained_at": trained_at,
+                    "n_themes": model.n_themes_,
+                    "metrics": metrics,
+                },
+            )
+            if promoted:
+                set_champion_row(con, version)
+    except BaseException:
+        discard_fit(settings, run_id, registry_version)  # no version the store never names
+        raise
     if promoted and registry_version:
         set_champion(settings, registry_version)
     return FitResult(

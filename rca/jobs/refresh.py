@@ -43,7 +43,7 @@ from rca.jobs.refresh_drift import (
     refit_verdict,
     unassigned_drift,
 )
-from rca.jobs.tracking import load_catalog
+from rca.jobs.tracking import load_store_model
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.db import first_row
@@ -249,7 +249,7 @@ def refresh(
     seconds["ingest"] = time.perf_counter() - clock
 
     started = time.perf_counter()
-    catalog = load_catalog(settings)
+    catalog = load_store_model(settings)
     encoder = encoder_for(settings, catalog)
     store = Store(settings.store_path)
     seconds["load_model"] = time.perf_counter() - started

@@ -4,6 +4,12 @@ The default tracking store is a SQLite file under RCA_HOME with artifacts beside
 single user needs no server; `RCA_MLFLOW_TRACKING_URI` points at a real MLflow server instead.
 The registered model is an MLflow pyfunc wrapping a `ThemeCatalog`, so any MLflow tool can
 load it; inside rca the catalog is unwrapped and used directly.
+
+The store is the source of truth for which model is which: its `models` row records the
+registry version, the run id and the registry (`registry_uri`) of each fit, and a model is
+loaded only when the registry agrees (`load_store_model`). In the default local registry the
+catalog is read straight from `RCA_HOME/mlartifacts`, whatever absolute path `mlflow.db` kept,
+and without writing anything, so a home can be copied, moved or served read-only.
 """
 
 from __future__ import annotations
@@ -12,22 +18,32 @@ import contextlib
 import io
 import logging
 import os
+import socket
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from rca.cluster.catalog import ThemeCatalog
-from rca.errors import NotFoundError, NotReadyError
+from rca.errors import NotFoundError, NotReadyError, RcaError
 from rca.settings import Settings
+from rca.store import Store
+from rca.store.themes import ModelRow, find_model
 
 EXPERIMENT = "rca-themes"
 EVALUATE_EXPERIMENT = "rca-evaluate"
 REGISTERED_MODEL = "rca-themes"
 CHAMPION = "champion"
 CATALOG_ARTIFACT = "catalog"
-PYFUNC_FILE = Path(__file__).resolve().parents[1] / "cluster" / "pyfunc_model.py"
+PYFUNC_FILE = Path(__file__).resolve().parent.parent / "cluster" / "pyfunc_model.py"
+ARTIFACTS = "mlartifacts"
+#: What the store records as the registry of a model fitted against this home's own SQLite
+#: registry: relative, so a copied or moved home agrees with itself.
+HOME_REGISTRY = "RCA_HOME/mlflow.db"
+#: MLflow's SQL registry marks a deleted version with this stage instead of removing its row.
+DELETED_STAGE = "Deleted_Internal"
 
 
 def _mlflow(settings: Settings) -> Any:
@@ -45,10 +61,141 @@ def _mlflow(settings: Settings) -> Any:
         if mlflow.get_experiment_by_name(name) is None:
             location = None
             if not settings.mlflow_tracking_uri:
-                location = (settings.home / "mlartifacts" / name).resolve().as_uri()
+                location = _home_location(settings, name)
             mlflow.create_experiment(name, artifact_location=location)
     mlflow.set_experiment(EXPERIMENT)
     return mlflow
+
+
+def _home_location(settings: Settings, experiment: str) -> str:
+    return (settings.home / ARTIFACTS / experiment).resolve().as_uri()
+
+
+def _rehome_experiments(settings: Settings) -> None:
+    """Point this home's experiments at its own artifacts folder before a run writes any.
+
+    `mlflow.db` keeps absolute artifact locations; in a copied or moved home they still name
+    the original's folder, where a fit would otherwise write. MLflow has no API to change an
+    experiment's location, so the local SQLite row is updated (write paths only).
+    """
+    if settings.mlflow_tracking_uri:
+        return
+    import sqlite3
+
+    con = sqlite3.connect(settings.home / "mlflow.db")
+    try:
+        for name in (EXPERIMENT, EVALUATE_EXPERIMENT):
+            con.execute(
+                "UPDATE experiments SET artifact_location = ? WHERE name = ? "
+                "AND artifact_location <> ?",
+                [_home_location(settings, name), name, _home_location(settings, name)],
+            )
+        con.commit()
+    finally:
+        con.close()
+
+
+def registry_uri(settings: Settings) -> str:
+    """The registry a fit is recorded against in the store (`models.registry_uri`)."""
+    return settings.mlflow_tracking_uri or HOME_REGISTRY
+
+
+def check_registered(settings: Settings, row: ModelRow) -> Any:
+    """The registry's entry for a stored model, or a clear refusal when the two disagree."""
+    if row.registry_version is None:
+        raise RcaError(
+            f"model {row.model_version} has no rca-themes version in the registry (its entry "
+            "was lost or never made): refit with `rca fit`"
+        )
+    here = registry_uri(settings)
+    if row.registry_uri is not None and row.registry_uri != here:
+        raise RcaError(
+            f"model {row.model_version} was registered in {row.registry_uri}, but this home's "
+            f"registry is {here}: set RCA_MLFLOW_TRACKING_URI back, or refit"
+        )
+    try:
+        entry = _registry_entry(settings, row.registry_version)
+    except Exception as exc:  # MLflow raises its own RestException subclasses
+        raise RcaError(
+            f"the store's model {row.model_version} is rca-themes version "
+            f"{row.registry_version}, but the registry has no such version (was mlflow.db "
+            "replaced?): refit with `rca fit`"
+        ) from exc
+    if row.run_id is not None and entry.run_id != row.run_id:
+        raise RcaError(
+            f"registry and store disagree about rca-themes version {row.registry_version}: "
+            f"the store's model {row.model_version} came from run {row.run_id}, the "
+            f"registry's version from run {entry.run_id} (was mlflow.db replaced?); refit "
+            "with `rca fit`, or promote a version both agree on"
+        )
+    return entry
+
+
+@dataclass(frozen=True)
+class _Entry:
+    version: str
+    run_id: str
+    source: str
+
+
+def _registry_entry(settings: Settings, version: str) -> Any:
+    """A registered version's run id and source. The home's own SQLite registry is opened
+    read-only (MLflow's client would open it for writing and may create experiments), so a
+    home on a read-only mount can be served."""
+    if settings.mlflow_tracking_uri:
+        return _mlflow(settings).MlflowClient().get_model_version(REGISTERED_MODEL, version)
+    import sqlite3
+
+    uri = (settings.home / "mlflow.db").resolve().as_uri() + "?mode=ro"
+    con = sqlite3.connect(uri, uri=True)
+    try:
+        rows = con.execute(
+            "SELECT version, run_id, source FROM model_versions WHERE name = ? AND version = ? "
+            "AND coalesce(current_stage, '') <> ?",
+            [REGISTERED_MODEL, int(version), DELETED_STAGE],
+        ).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        raise LookupError(f"no {REGISTERED_MODEL} version {version}")
+    return _Entry(str(rows[0][0]), str(rows[0][1]), str(rows[0][2]))
+
+
+def load_store_model(settings: Settings, model_version: str | None = None) -> ThemeCatalog:
+    """A stored model's catalog (the store's champion by default), checked against the
+    registry: the catalog served is always the one the store's rows were written by."""
+    with Store(settings.store_path).read() as con:
+        row = find_model(con, model_version=model_version)
+    if row is None:
+        raise NotReadyError(
+            f"no model {model_version} in the store"
+            if model_version
+            else "no champion model: run `rca fit` first"
+        )
+    entry = check_registered(settings, row)
+    catalog = _read_catalog(settings, entry)
+    if catalog.model_version != row.model_version:
+        raise RcaError(
+            f"registry and store disagree: rca-themes version {row.registry_version} holds "
+            f"model {catalog.model_version}, the store says {row.model_version}; refit"
+        )
+    return catalog
+
+
+def _read_catalog(settings: Settings, entry: Any) -> ThemeCatalog:
+    """Read a registered catalog without writing: from this home's artifacts folder when the
+    registry is the local one (absolute paths in mlflow.db are ignored), else via MLflow."""
+    source = str(entry.source)
+    if not settings.mlflow_tracking_uri and source.startswith("models:/m-"):
+        folder = (
+            (settings.home / ARTIFACTS / EXPERIMENT / "models" / source.removeprefix("models:/"))
+            / "artifacts"
+            / "artifacts"
+            / CATALOG_ARTIFACT
+        )
+        if folder.exists():
+            return ThemeCatalog.load(folder)
+    return load_catalog(settings, str(entry.version))
 
 
 def log_fit(
@@ -65,7 +212,9 @@ def log_fit(
     Returns (run id, registered version or None).
     """
     mlflow = _mlflow(settings)
+    _rehome_experiments(settings)
     with mlflow.start_run(run_name=f"fit {catalog.model_version}") as run:
+        mlflow.set_tags({"rca.pid": str(os.getpid()), "rca.host": socket.gethostname()})
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None})
         mlflow.set_tag("rca.model_version", catalog.model_version)
@@ -160,3 +309,62 @@ def recent_fits(settings: Settings, n: int = 10) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _alive(run: Any) -> bool:
+    """Whether the process that logged `run` may still be working on it. Another host's
+    processes cannot be seen, so its runs count as alive and are never touched; a run
+    without rca's tags predates them and is stale."""
+    host, pid = run.data.tags.get("rca.host"), run.data.tags.get("rca.pid", "")
+    if host is None or not pid.isdigit():
+        return False
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def discard_fit(settings: Settings, run_id: str, registry_version: str | None) -> None:
+    """Undo a fit's registry side when its store write failed: no orphan version remains."""
+    client = _mlflow(settings).MlflowClient()
+    if registry_version is not None:
+        client.delete_model_version(REGISTERED_MODEL, registry_version)
+    client.set_terminated(run_id, "FAILED")
+
+
+def clean_interrupted_fits(settings: Settings, stored_run_ids: set[str]) -> list[str]:
+    """Close what a killed fit left behind: its run still "running", its registered version
+    that no store row names. Only runs whose process is gone (same host) are touched, and
+    versions are deleted only from this home's own registry."""
+    mlflow = _mlflow(settings)
+    client = mlflow.MlflowClient()
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    done: list[str] = []
+    runs = client.search_runs([experiment.experiment_id], "attributes.status = 'RUNNING'")
+    for run in runs:
+        if not _alive(run):
+            client.set_terminated(run.info.run_id, "KILLED")
+            done.append(f"run {run.info.run_id} left running by a killed fit: marked killed")
+    if settings.mlflow_tracking_uri:
+        return done  # a shared registry holds other homes' versions: never delete there
+    try:
+        versions = client.search_model_versions(f"name = '{REGISTERED_MODEL}'")
+    except Exception:  # no registered model yet
+        versions = []
+    for version in versions:
+        if version.run_id in stored_run_ids:
+            continue
+        try:
+            run = client.get_run(version.run_id)
+        except Exception:  # the run itself is gone
+            run = None
+        if run is not None and _alive(run):
+            continue
+        client.delete_model_version(REGISTERED_MODEL, version.version)
+        done.append(f"rca-themes version {version.version} (no store row): deleted")
+    return done

@@ -1,7 +1,7 @@
 """The one wide frame that trends, repeats, root causes and drivers start from.
 
 One row per contact: its fields, its theme under a model version (NULL theme = unassigned),
-and every dimension as a column. Analyses are pure functions of this frame, so they can be
+and every kept dimension as a column. Analyses are pure functions of this frame, so they can be
 tested on hand-made frames and mapped over partitions later.
 """
 
@@ -59,9 +59,12 @@ def load_analysis_frame(
             ORDER BY c.created_at, c.contact_id""",
         [version, *args],
     ).df()
+    # Only kept dimensions: one set aside (an id, free text, over the count limit) may still
+    # have values from before it was judged, and would make root-cause search unbounded.
     dims = con.execute(
         "SELECT d.contact_id, d.name, d.value FROM contact_dimensions d "
-        "JOIN contacts c USING (contact_id) WHERE " + " AND ".join(clauses),
+        "JOIN contacts c USING (contact_id) WHERE " + " AND ".join(clauses) + " AND d.name "
+        "NOT IN (SELECT name FROM dimensions WHERE NOT kept)",
         args,
     ).df()
     if not dims.empty:

@@ -164,3 +164,56 @@ def list_quarantine(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pd.Data
         "ORDER BY quarantined_at DESC, file, line LIMIT ?",
         [limit],
     ).df()
+
+
+def dimension_decisions(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """Every decided dimension -> the reason it was set aside (None when kept)."""
+    rows = con.execute("SELECT name, kept, reason FROM dimensions").fetchall()
+    return {name: None if kept else (reason or "set aside") for name, kept, reason in rows}
+
+
+def undecided_dimensions(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Dimensions stored before decisions were recorded (a store older than schema 2)."""
+    rows = con.execute(
+        "SELECT DISTINCT name FROM contact_dimensions "
+        "WHERE name NOT IN (SELECT name FROM dimensions) ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def dimension_value_stats(con: duckdb.DuckDBPyConnection, names: list[str]) -> pd.DataFrame:
+    """Per stored dimension in `names`: rows, distinct values, mean value length."""
+    con.register("wanted_dims", pd.DataFrame({"name": names}, dtype=object))
+    try:
+        return con.execute(
+            "SELECT name, count(*) AS rows, count(DISTINCT value) AS distinct_values, "
+            "coalesce(avg(length(value)), 0) AS mean_chars FROM contact_dimensions "
+            "WHERE name IN (SELECT name FROM wanted_dims) AND value IS NOT NULL GROUP BY name"
+        ).df()
+    finally:
+        con.unregister("wanted_dims")
+
+
+def record_dimension_decisions(
+    con: duckdb.DuckDBPyConnection, decisions: pd.DataFrame, *, now: datetime
+) -> None:
+    """Upsert (name, kept, reason, n_rows, n_values, mean_chars); drop set-aside values."""
+    if decisions.empty:
+        return
+    stage = decisions.assign(decided_at=now)[
+        ["name", "kept", "reason", "n_rows", "n_values", "mean_chars", "decided_at"]
+    ]
+    con.register("stage_decisions", stage)
+    try:
+        con.execute(
+            "INSERT INTO dimensions SELECT * FROM stage_decisions ON CONFLICT (name) DO UPDATE "
+            "SET kept = excluded.kept, reason = excluded.reason, n_rows = excluded.n_rows, "
+            "n_values = excluded.n_values, mean_chars = excluded.mean_chars, "
+            "decided_at = excluded.decided_at"
+        )
+        con.execute(
+            "DELETE FROM contact_dimensions WHERE name IN "
+            "(SELECT name FROM stage_decisions WHERE NOT kept)"
+        )
+    finally:
+        con.unregister("stage_decisions")

@@ -12,6 +12,8 @@ next open, so the store is always as it was before the command or as after it.
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +28,34 @@ from rca.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 LOCK_RETRY_FIRST_S = 0.05
 LOCK_RETRY_MAX_S = 1.0
+#: DuckDB's file header: one main and two database headers of 4 KiB before the first block.
+HEADER_BYTES = 3 * 4096
+#: DuckDB's words for a file that is not (or no longer) a whole database: truncated by a full
+#: disk or a bad copy, overwritten, or corrupted on disk.
+DAMAGE = re.compile(
+    r"could not read enough bytes|not a valid duckdb database|corrupt|checksum|"
+    r"invalid block|block .* out of range|unexpected end of file",
+    re.IGNORECASE,
+)
+
+
+def damaged(path: Path, exc: BaseException) -> RcaError | None:
+    """A clear error for a damaged store file, or None when `exc` says something else.
+
+    The damage may be the context of what surfaced (an aborted transaction refusing the
+    clean-up after a failed read), so the whole chain is searched.
+    """
+    seen: BaseException | None = exc
+    while seen is not None and not DAMAGE.search(str(seen)):
+        seen = seen.__cause__ or seen.__context__
+    if seen is None:
+        return None
+    text = str(seen)
+    first = text.splitlines()[0] if text else type(seen).__name__
+    return RcaError(
+        f"store {path} is damaged ({first}); nothing was written: restore it from a backup, "
+        "or move it aside to start a new store"
+    )
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -49,9 +79,30 @@ def _connect(path: Path, *, read_only: bool, lock_timeout_s: float) -> duckdb.Du
                     raise BusyError(
                         f"store {path} is busy (another rca process is writing); try again"
                     ) from exc
-                raise NotReadyError(f"cannot open store {path}: {exc}") from exc
+                raise damaged(path, exc) or NotReadyError(
+                    f"cannot open store {path}: {exc}"
+                ) from exc
             time.sleep(delay)
             delay = min(delay * 2, LOCK_RETRY_MAX_S)
+
+
+def check_whole(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a file shorter than its own header says: a truncated copy or a full disk can
+    leave one DuckDB still opens, and whose missing blocks fail only when a query needs them
+    (or never, and a write goes where nothing can read it back)."""
+    # used blocks, not total: free blocks at the end may be cut off by DuckDB itself, but
+    # every used block needs its own slot, so a shorter file has certainly lost some.
+    row = first_row(con, "SELECT block_size, used_blocks FROM pragma_database_size()")
+    if row is None or not path.exists():
+        return
+    expected = HEADER_BYTES + int(row[0]) * int(row[1])
+    size = path.stat().st_size
+    if size < expected:
+        raise RcaError(
+            f"store {path} is damaged (the file is {size} bytes, its blocks need {expected}: "
+            "truncated?); nothing was written: restore it from a backup, or move it aside "
+            "to start a new store"
+        )
 
 
 def first_row(
@@ -132,14 +183,25 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = _connect(self.path, read_only=False, lock_timeout_s=self.lock_timeout_s)
         try:
+            check_whole(con, self.path)
             migrate(con)
             con.execute("BEGIN TRANSACTION")
             try:
                 yield con
-            except BaseException:
-                con.execute("ROLLBACK")
+                con.execute("COMMIT")
+            except BaseException as exc:
+                # an aborted transaction refuses ROLLBACK; the original error is the story
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                error = damaged(self.path, exc)
+                if error is not None:
+                    raise error from exc
                 raise
-            con.execute("COMMIT")
+        except duckdb.Error as exc:  # migrating a damaged file
+            error = damaged(self.path, exc)
+            if error is not None:
+                raise error from exc
+            raise
         finally:
             con.close()
 
@@ -150,7 +212,13 @@ class Store:
             raise NotReadyError(f"no store at {self.path}: run `rca ingest` or `rca demo` first")
         con = _connect(self.path, read_only=True, lock_timeout_s=self.lock_timeout_s)
         try:
-            version = current_version(con)
+            try:
+                version = current_version(con)
+            except duckdb.Error as exc:
+                error = damaged(self.path, exc)
+                if error is not None:
+                    raise error from exc
+                raise
             if version < SCHEMA_VERSION:
                 raise RcaError(
                     f"store {self.path} has schema {version}, this rca needs {SCHEMA_VERSION}: "

@@ -128,7 +128,21 @@ MIGRATIONS: list[list[str]] = [
             error           VARCHAR
         )""",
     ],
-    # 2: conversations (issue 18) and who handled a contact (issue 20), as contact columns.
+    # 2 (issue 22): which extra columns are dimensions and why the others are not; the
+    # registry a model's version number belongs to, so store and registry can be checked.
+    [
+        """CREATE TABLE dimensions (
+            name       VARCHAR PRIMARY KEY,
+            kept       BOOLEAN NOT NULL,
+            reason     VARCHAR,                 -- why it was set aside (NULL when kept)
+            n_rows     BIGINT NOT NULL,
+            n_values   BIGINT NOT NULL,
+            mean_chars DOUBLE NOT NULL,
+            decided_at TIMESTAMPTZ NOT NULL
+        )""",
+        "ALTER TABLE models ADD COLUMN registry_uri VARCHAR",
+    ],
+    # 3: conversations (issue 18) and who handled a contact (issue 20), as contact columns.
     [
         *(
             f"ALTER TABLE contacts ADD COLUMN {name} VARCHAR"

@@ -47,9 +47,16 @@ def store_status(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "dimensions": [
             r[0]
             for r in con.execute(
-                "SELECT DISTINCT name FROM contact_dimensions ORDER BY 1"
+                "SELECT DISTINCT name FROM contact_dimensions WHERE name NOT IN "
+                "(SELECT name FROM dimensions WHERE NOT kept) ORDER BY 1"
             ).fetchall()
         ],
+        "dimensions_set_aside": {
+            name: reason
+            for name, reason in con.execute(
+                "SELECT name, reason FROM dimensions WHERE NOT kept ORDER BY 1"
+            ).fetchall()
+        },
         "first_contact_at": first,
         "last_contact_at": last,
         "embeddings": _scalar(con, "SELECT count(*) FROM embeddings"),

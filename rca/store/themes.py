@@ -115,6 +115,14 @@ def write_fit(
             con.unregister(view)
     write_assignments(con, version, assignments)
     record = {**model_row, "metrics": json.dumps(model_row.get("metrics", {}))}
+    if record.get("registry_version") is not None:
+        # A registry version names one model. An older row holding the same number lost its
+        # registry entry (the MLflow database was replaced): it is no longer in the registry.
+        con.execute(
+            "UPDATE models SET registry_version = NULL WHERE registry_version = ? "
+            "AND coalesce(registry_uri, ?) = ?",
+            [record["registry_version"], record.get("registry_uri"), record.get("registry_uri")],
+        )
     columns = ", ".join(record)
     marks = ", ".join("?" for _ in record)
     con.execute(f"INSERT INTO models ({columns}) VALUES ({marks})", list(record.values()))
@@ -147,6 +155,39 @@ def write_assignments(
         )
     finally:
         con.unregister("new_assignments")
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """The store's word on which registry entry a fitted model is (the source of truth)."""
+
+    model_version: str
+    registry_version: str | None
+    run_id: str | None
+    registry_uri: str | None
+
+
+MODEL_ROW_SQL = "SELECT model_version, registry_version, mlflow_run_id, registry_uri FROM models"
+
+
+def find_model(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    model_version: str | None = None,
+    registry_version: str | None = None,
+) -> ModelRow | None:
+    """A model's row by its version, by its registry version, or the champion's."""
+    if model_version is not None:
+        row = first_row(con, f"{MODEL_ROW_SQL} WHERE model_version = ?", [model_version])
+    elif registry_version is not None:
+        row = first_row(
+            con,
+            f"{MODEL_ROW_SQL} WHERE registry_version = ? ORDER BY trained_at DESC LIMIT 1",
+            [registry_version],
+        )
+    else:
+        row = first_row(con, f"{MODEL_ROW_SQL} WHERE is_champion ORDER BY trained_at DESC LIMIT 1")
+    return ModelRow(*row) if row else None
 
 
 def champion_version_in_store(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -40,6 +40,10 @@ MIN_SLICE_CONTACTS = 5
 DESCRIBES_THEME_V = 0.5
 #: Values with no expected share still get this much, so a log ratio stays finite.
 MIN_SHARE = 1e-6
+#: Pairs are searched among at most this many attributes (those whose best single value
+#: ranks highest): the pair search grows with the square of the attributes, and a wide
+#: export must not search more pairs than a narrow one (channel + 4 dimensions; issue 22).
+MAX_PAIR_ATTRIBUTES = 5
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,8 @@ class Attribution:
 def cells(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
     """Contact rows (or cells with a count column `n`) -> counts per combination of values."""
     counts = frame[COUNT] if COUNT in frame else pd.Series(1, index=frame.index)
-    keyed = frame[dims].astype("string").fillna("(none)").assign(**{COUNT: counts.to_numpy()})
+    keyed = frame[dims].astype("string").fillna("(none)").astype("category")
+    keyed = keyed.assign(**{COUNT: counts.to_numpy()})
     return keyed.groupby(dims, observed=True, as_index=False)[COUNT].sum()
 
 
@@ -151,9 +156,13 @@ def explain(
     singles = {
         d: _slices([d], cur, base, pop_cur, pop_base, expected, config.prior_contacts) for d in dims
     }
+    paired = _pair_attributes(singles, observed, base)
+    # the pairs' marginals are the same over cells of the paired attributes alone, which are
+    # far fewer than a wide export's cells (nearly one per contact)
+    few = [None if f is None else cells(f, paired) for f in (cur, base, pop_cur, pop_base)]
     pairs = [
-        _slices(list(p), cur, base, pop_cur, pop_base, expected, config.prior_contacts, singles)
-        for p in combinations(dims, 2)
+        _slices(list(p), *few, expected, config.prior_contacts, singles)  # type: ignore[arg-type]
+        for p in combinations(paired, 2)
     ]
     rows = [*singles.values(), *pairs]
     table = pd.concat(rows, ignore_index=True)
@@ -187,6 +196,23 @@ def explain(
         f"now {_percent(top.current_share)})."
     )
     return Attribution(explanations, False, sentence, observed, expected)
+
+
+def _pair_attributes(
+    singles: dict[str, pd.DataFrame], observed: int, base: pd.DataFrame | None
+) -> list[str]:
+    """Attributes worth pairing, pruned by support before pairing: a pair is never larger
+    than its values, so an attribute with no value of `MIN_SLICE_CONTACTS` contacts above its
+    expected share yields no cause; of the rest, those whose strongest such value is most
+    significant (G-test), in their order."""
+    base_n = float(base[COUNT].sum()) if base is not None else np.inf
+    best = {}
+    for d, t in singles.items():
+        supported = t.loc[(t["observed"] >= MIN_SLICE_CONTACTS) & (t["excess"] > 0)]
+        if len(supported):
+            best[d] = float(_g_test(supported, observed, base_n).min())
+    chosen = set(sorted(best, key=lambda d: best[d])[:MAX_PAIR_ATTRIBUTES])
+    return [d for d in singles if d in chosen]
 
 
 def expected_excess(observed: int, expected: float, table: pd.DataFrame) -> float:
@@ -365,6 +391,9 @@ def _drop_redundant_pairs(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
         if len(a) == 1:
             keep.append(True)
             continue
+        if o < MIN_SLICE_CONTACTS:  # too small to be a cause anyway: spare its tests
+            keep.append(False)
+            continue
         parents = [singles.get(item, (0.0, 0.0, 1.0)) for item in a.items()]
         outranks = all(r > PAIR_GAIN * pr for pr, _, _ in parents)
         concentrated = all(
@@ -386,7 +415,8 @@ def describing_dimensions(
     rows = frame.loc[frame[by].notna()]
     out = []
     for dim in dims:
-        table = pd.crosstab(rows[by], rows[dim].astype("string").fillna("(none)"))
+        values = rows[dim].astype("string").fillna("(none)").astype("category")
+        table = rows.groupby([rows[by], values], observed=True).size().unstack(fill_value=0)
         if min(table.shape) < 2:
             continue
         chi2 = stats.chi2_contingency(table, correction=False)[0]
