@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from rca.sop.effect import did_effect
 
@@ -46,3 +47,56 @@ def test_a_change_dated_after_the_data_or_with_no_contacts_after_is_too_early() 
     tt2[10:], te2[10:] = 0, 0  # the theme went quiet after its change
     quiet = did_effect(te2, tt2, oe, ot, 10)
     assert quiet.verdict == "too_early" and quiet.contacts_after == 0
+
+
+@pytest.mark.slow
+def test_rca_sop_records_lists_shows_and_retires(tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from rca.cli import (
+        app,
+        commands,  # noqa: F401
+    )
+    from rca.ingest.pipeline import ingest_paths
+    from rca.jobs.fit import fit_themes
+    from rca.settings import Settings
+    from tests.conftest import make_contacts
+
+    path = tmp_path / "export.csv"
+    make_contacts(400, seed=6).to_csv(path, index=False)
+    settings = Settings(home=tmp_path / "home", timezone="Europe/London")
+    ingest_paths([str(path)], settings)
+    fit_themes(settings, promote="always")
+    home = ["--home", str(settings.home)]
+    runner = CliRunner()
+    themes = json.loads(runner.invoke(app, ["themes", "--format", "json", *home]).stdout)
+    theme = themes["themes"][0]["theme_id"]
+    added = runner.invoke(app, ["sop", "add", "--theme", theme, "--effective", "2026-10-12",
+                                "--title", "Refund macro rewritten", "--author", "sop-team",
+                                "--market", "UK", "--format", "json", *home])  # fmt: skip
+    assert added.exit_code == 0, added.output
+    change_id = json.loads(added.stdout)["change_id"]
+    listed = json.loads(runner.invoke(app, ["sop", "list", "--format", "json", *home]).stdout)
+    assert [c["change_id"] for c in listed["changes"]] == [change_id]
+    shown = json.loads(runner.invoke(app, ["sop", "show", change_id, "--format", "json",
+                                           *home]).stdout)  # fmt: skip
+    assert set(shown["effects"]) == {"repeat rate", "escalation rate"}
+    for effect in shown["effects"].values():
+        assert effect["verdict"] in {"too_early", "no_effect", "improved", "worsened"}
+        assert effect["sentence"]
+    assert [a["action"] for a in shown["audit"]] == ["added"]
+    # a change dated after the data: too early, never an error
+    future = runner.invoke(app, ["sop", "add", "--theme", theme, "--effective", "2027-06-01",
+                                 "--title", "Later", "--format", "json", *home])  # fmt: skip
+    later = json.loads(future.stdout)["change_id"]
+    effects = json.loads(runner.invoke(app, ["sop", "show", later, "--format", "json",
+                                             *home]).stdout)["effects"]  # fmt: skip
+    assert {e["verdict"] for e in effects.values()} == {"too_early"}
+    assert runner.invoke(app, ["sop", "retire", change_id, *home]).exit_code == 0
+    listed = json.loads(runner.invoke(app, ["sop", "list", "--format", "json", *home]).stdout)
+    assert [c["change_id"] for c in listed["changes"]] == [later]
+    unknown = runner.invoke(app, ["sop", "add", "--theme", "T9999", "--effective", "2026-10-12",
+                                  "--title", "x", *home])  # fmt: skip
+    assert unknown.exit_code != 0

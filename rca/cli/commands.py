@@ -7,6 +7,7 @@ from rca.cli import (  # noqa: F401
     cmd_refresh,
     cmd_report,
     cmd_serve,
+    cmd_sop,
     cmd_spikes,
     cmd_status,
     cmd_themes,

@@ -149,6 +149,28 @@ MIGRATIONS: list[list[str]] = [
             for name in ("conversation_id", "in_reply_to", "vendor", "site", "team", "agent_id")
         ),
     ],
+    # 4: SOP changes (issue 21) and their audit trail; themes by stable id.
+    [
+        """CREATE TABLE sop_changes (
+            change_id    VARCHAR PRIMARY KEY,
+            theme_id     VARCHAR NOT NULL,
+            effective_at TIMESTAMPTZ NOT NULL,
+            title        VARCHAR NOT NULL,
+            description  VARCHAR,
+            link         VARCHAR,
+            author       VARCHAR,
+            scope        JSON,                    -- {market, channel, vendor}: optional
+            status       VARCHAR NOT NULL,        -- active | retired
+            created_at   TIMESTAMPTZ NOT NULL
+        )""",
+        """CREATE TABLE sop_audit (
+            change_id VARCHAR NOT NULL,
+            changed_at TIMESTAMPTZ NOT NULL,
+            actor     VARCHAR,
+            action    VARCHAR NOT NULL,           -- added | retired
+            details   JSON
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,108 @@
+"""`rca sop`: record an SOP change, list them, and see what each one did."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from rca.cli.app import HomeOption, app, settings_for, stderr
+from rca.cli.output import Format, emit
+from rca.errors import InvalidInputError
+
+sop_app = typer.Typer(help="SOP changes: record one, list them, show what each did.")
+app.add_typer(sop_app, name="sop")
+LIST_COLUMNS = ["change_id", "theme_id", "effective_at", "title", "author", "status"]
+
+
+def _moment(value: str, settings: object) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInputError(f"{value!r} is not a date or date-time (ISO 8601)") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)  # type: ignore[attr-defined]
+
+
+@sop_app.command("add")
+def sop_add(
+    theme: Annotated[str, typer.Option("--theme", help="Stable theme id, e.g. T0004.")],
+    effective: Annotated[str, typer.Option(help="When it took effect: 2026-10-05 or ISO time.")],
+    title: Annotated[str, typer.Option(help="What changed, in a line.")],
+    description: Annotated[str, typer.Option(help="The change in words.")] = "",
+    link: Annotated[str, typer.Option(help="Where the procedure lives.")] = "",
+    author: Annotated[str, typer.Option(help="Who made the change.")] = "",
+    market: Annotated[str, typer.Option(help="Scope: only this market.")] = "",
+    channel: Annotated[str, typer.Option(help="Scope: only this channel.")] = "",
+    vendor: Annotated[str, typer.Option(help="Scope: only this vendor.")] = "",
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Record an SOP change on a theme (kept with an audit trail; survives refits)."""
+    from rca.store import Store
+    from rca.store.sop import add_change
+
+    settings = settings_for(home)
+    scope = {k: v for k, v in (("market", market), ("channel", channel), ("vendor", vendor)) if v}
+    with Store(settings.store_path).write() as con:
+        known = con.execute("SELECT 1 FROM themes WHERE theme_id = ? LIMIT 1", [theme]).fetchone()
+        if known is None:
+            raise InvalidInputError(f"no theme {theme!r} in any model: see `rca themes`")
+        change = add_change(
+            con, theme_id=theme, effective_at=_moment(effective, settings), title=title,
+            now=datetime.now(UTC), description=description or None, link=link or None,
+            author=author or None, scope=scope,
+        )  # fmt: skip
+    row = change.as_dict()
+    emit({"command": "sop add", **row}, [row], fmt, title="SOP change", columns=LIST_COLUMNS)
+
+
+@sop_app.command("list")
+def sop_list(
+    all_changes: Annotated[bool, typer.Option("--all", help="Retired ones too.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """The recorded SOP changes, oldest first."""
+    from rca.store import Store
+    from rca.store.sop import list_changes
+
+    with Store(settings_for(home).store_path).read() as con:
+        rows = [c.as_dict() for c in list_changes(con, include_retired=all_changes)]
+    emit({"command": "sop list", "changes": rows}, rows, fmt, title="SOP changes",
+         columns=LIST_COLUMNS)  # fmt: skip
+
+
+@sop_app.command("show")
+def sop_show(
+    change_id: Annotated[str, typer.Argument(help="SOP-… (see `rca sop list`).")],
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """One change, its audit trail, and its effect on the theme's repeat and escalation rates
+    against the other themes (with a 95 % interval, or 'too early')."""
+    from rca.queries.sop_effects import change_report
+
+    report = change_report(settings_for(home), change_id)
+    rows = [{"metric": m, **e} for m, e in report["effects"].items()]
+    emit({"command": "sop show", **report}, rows, fmt, title=report["change"]["title"],
+         columns=["metric", "verdict", "before", "after", "change", "low", "high",
+                  "periods_after", "contacts_after"])  # fmt: skip
+    if fmt is Format.table:
+        for row in rows:
+            typer.echo(row["sentence"])
+
+
+@sop_app.command("retire")
+def sop_retire(
+    change_id: Annotated[str, typer.Argument(help="SOP-…")],
+    author: Annotated[str, typer.Option(help="Who retires it.")] = "",
+    home: HomeOption = None,
+) -> None:
+    """Mark a change retired (kept, with its audit trail)."""
+    from rca.store import Store
+    from rca.store.sop import retire_change
+
+    with Store(settings_for(home).store_path).write() as con:
+        change = retire_change(con, change_id, now=datetime.now(UTC), actor=author or None)
+    stderr(f"{change.change_id} retired")
