@@ -106,3 +106,23 @@ def sop_retire(
     with Store(settings_for(home).store_path).write() as con:
         change = retire_change(con, change_id, now=datetime.now(UTC), actor=author or None)
     stderr(f"{change.change_id} retired")
+
+
+@app.command()
+def escalation(
+    contact_id: Annotated[str, typer.Argument(help="The escalated contact's id.")],
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.json,
+    home: HomeOption = None,
+) -> None:
+    """An escalation's deep dive: the case, its theme and how typical, the customer's chain,
+    what over-explains the theme's escalations, similar earlier escalations and their
+    resolutions, and the SOP changes in force (JSON by default; table lists the similar ones)."""
+    from rca.queries.escalation import deep_dive
+
+    report = deep_dive(settings_for(home), contact_id)
+    emit({"command": "escalation", **report}, report["similar_escalations"], fmt,
+         title=f"escalations like {contact_id}",
+         columns=["contact_id", "created_at", "similarity", "resolution", "text"])  # fmt: skip
+    if fmt is Format.table:
+        why = report["why_escalations"]
+        stderr(why["sentence"] if why else "too few escalations in this theme to say why")

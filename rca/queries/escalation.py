@@ -1,0 +1,118 @@
+"""One escalation's deep dive: what it was, how typical, the customer's chain, why such cases
+escalate, similar earlier escalations and how they were resolved, the SOP changes in force.
+
+A partner-operations manager must complete a root-cause deep dive for every escalation; this
+assembles the first draft from what the store already knows. Every text shown passes the
+person-facing redaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rca.errors import NotFoundError
+from rca.queries.repeat_drivers import RepeatAnalysis, cached_vectors, load_repeat_analysis
+from rca.settings import Settings
+from rca.store import Store
+from rca.store.analysis import dimension_columns
+from rca.store.sop import list_changes
+from rca.text.audience import RedactionPolicy
+from rca.trends.rootcause import RootCauseConfig, explain
+
+#: Similar earlier escalations listed.
+SIMILAR = 5
+CHAIN_COLUMNS = ["contact_id", "created_at", "theme_id", "repeat_status", "channel",
+                 "is_escalation", "vendor", "site"]  # fmt: skip
+
+
+def deep_dive(
+    settings: Settings, contact_id: str, *, analysis: RepeatAnalysis | None = None
+) -> dict[str, Any]:
+    analysis = analysis or load_repeat_analysis(settings)
+    marked = analysis.marked.reset_index(drop=True)
+    hits = np.flatnonzero((marked["contact_id"] == contact_id).to_numpy())
+    if not len(hits):
+        raise NotFoundError(f"no contact {contact_id!r} in the store")
+    i = int(hits[0])
+    row = marked.iloc[i]
+    people = RedactionPolicy.from_settings(settings, "people")
+    theme = row["theme_id"] if pd.notna(row["theme_id"]) else None
+    labels = dict(zip(analysis.themes["theme_id"], analysis.themes["label"], strict=True))
+    members = (marked["theme_id"] == theme).fillna(False).to_numpy(bool) if theme else None
+    typical = None
+    if theme and pd.notna(row.get("similarity")):
+        sims = marked.loc[members, "similarity"].dropna()
+        typical = float((sims <= row["similarity"]).mean()) if len(sims) else None
+    created = pd.to_datetime(marked["created_at"], utc=True)
+    # the customer's chain: every contact of this customer, in order
+    chain = pd.DataFrame(columns=CHAIN_COLUMNS)
+    if pd.notna(row["customer_id"]):
+        mine = marked.loc[marked["customer_id"] == row["customer_id"]].sort_values("created_at")
+        chain = mine[[c for c in CHAIN_COLUMNS if c in mine]]
+    # what over-explains this theme's escalations (the root-cause step, escalated vs not)
+    why = None
+    if theme is not None:
+        in_theme = marked.loc[members]
+        escalated = in_theme["is_escalation"].fillna(False).astype(bool)
+        dims = [d for d in ["channel", *dimension_columns(in_theme)]
+                if in_theme[d].replace("", np.nan).nunique() >= 2]  # fmt: skip
+        if escalated.sum() and (~escalated).sum() and dims:
+            why = explain(
+                in_theme.loc[escalated], dims, baseline=in_theme.loc[~escalated],
+                config=RootCauseConfig.from_settings(settings),
+                subject="this theme's escalations (against its other contacts)",
+            ).as_dict()  # fmt: skip
+    similar = _similar_escalations(settings, analysis, marked, i, created)
+    with Store(settings.store_path).read() as con:
+        changes = list_changes(con, theme_id=theme) if theme else []
+    in_force = [c.as_dict() for c in changes if c.effective_at <= row["created_at"]]
+    return {
+        "contact": {
+            "contact_id": contact_id,
+            "created_at": row["created_at"],
+            "channel": row.get("channel"),
+            "is_escalation": bool(row.get("is_escalation")),
+            "text": people.redact([str(row["text"])])[0],
+            "resolution": people.redact([str(row["resolution"])])[0]
+            if pd.notna(row.get("resolution"))
+            else None,
+        },  # fmt: skip
+        "theme": {"theme_id": theme, "label": labels.get(theme), "typicality": typical},
+        "chain": chain.astype(object).where(chain.notna(), None).to_dict(orient="records"),
+        "why_escalations": why,
+        "similar_escalations": similar,
+        "sop_changes_in_force": in_force,
+    }
+
+
+def _similar_escalations(
+    settings: Settings,
+    analysis: RepeatAnalysis,
+    marked: pd.DataFrame,
+    i: int,
+    created: pd.Series,
+) -> list[dict[str, Any]]:
+    """The earlier escalations closest in meaning, with how each was resolved."""
+    earlier = marked["is_escalation"].fillna(False).astype(bool) & (created < created.iloc[i])
+    rows = np.r_[i, np.flatnonzero(earlier.to_numpy())]
+    if len(rows) < 2:
+        return []
+    with Store(settings.store_path).read() as con:
+        found = cached_vectors(con, analysis.model_id, marked["text_hash"], rows)
+    if found is None or found[0][0] != i:
+        return []
+    have, vectors = found
+    scores = vectors[1:] @ vectors[0]
+    order = np.argsort(-scores)[:SIMILAR]
+    people = RedactionPolicy.from_settings(settings, "people")
+    picked = marked.iloc[have[1:][order]]
+    texts = people.redact(picked["text"].astype(str).tolist())
+    notes = people.redact(picked["resolution"].fillna("").astype(str).tolist())
+    return [
+        {"contact_id": r.contact_id, "created_at": r.created_at, "theme_id": r.theme_id,
+         "similarity": round(float(s), 4), "text": t, "resolution": n or None}
+        for r, s, t, n in zip(picked.itertuples(), scores[order], texts, notes, strict=True)
+    ]  # fmt: skip
