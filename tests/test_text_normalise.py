@@ -157,3 +157,31 @@ def test_normalise_series_keeps_missing_values() -> None:
     assert out[0] == "Card broken"
     assert out[3] == "plain"
     assert out.isna().tolist() == [False, True, True, False]
+
+
+def test_social_markup_does_not_reach_the_embedding() -> None:
+    from rca.text.normalise import addressed_to, normalise_for_embedding
+
+    text = "RT @AmazonHelp my parcel never came 😡 #delivery https://t.co/abc123 [HANDLE]"
+    assert normalise_for_embedding(text) == "my parcel never came delivery"
+    assert addressed_to("@AmazonHelp where is it") == "amazonhelp"
+    assert addressed_to("RT @Uber_Support: refund?") == "uber_support"
+    assert addressed_to("email me @ 5pm") is None and addressed_to(None) is None
+    # a message that is only a handle and an emoji keeps its visible text (never empty)
+    assert normalise_for_embedding("@BrandHelp 👍")
+
+
+def test_addressed_to_is_a_dimension_only_for_brands() -> None:
+    import pandas as pd
+
+    from rca.ingest.prepare import addressed_dimension
+
+    brand = [f"@BrandHelp my order {i} is late" for i in range(6)]
+    person = ["@john_smith92 thanks mate"]
+    valid = pd.DataFrame({"contact_id": [f"C{i}" for i in range(7)],
+                          "customer_id": [f"U{i}" for i in range(7)],
+                          "text": brand + person})  # fmt: skip
+    dim = addressed_dimension(valid, ())
+    assert dim.tolist()[:6] == ["brandhelp"] * 6 and pd.isna(dim.iloc[6])
+    assert addressed_dimension(valid.iloc[6:], ("@john_smith92",)).tolist() == ["john_smith92"]
+    assert addressed_dimension(valid.assign(text="no handle here"), ()) is None

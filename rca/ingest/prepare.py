@@ -15,7 +15,7 @@ import pandas as pd
 from rca.ingest.mapping import DIM_PREFIX, FIELDS, LATER_FIELDS
 from rca.ingest.read import LINE
 from rca.text.audience import RedactionPolicy
-from rca.text.normalise import normalise_series, text_hash
+from rca.text.normalise import addressed_to, normalise_series, text_hash
 
 FIELD_SEPARATOR = "\x1f"
 #: Everything the source says about a contact except its id (order fixed: it feeds the hash).
@@ -40,6 +40,29 @@ def content_hashes(valid: pd.DataFrame, dim_columns: list[str]) -> pd.Series:
     return joined.map(lambda s: hashlib.sha256(s.encode("utf-8")).hexdigest()[:32])
 
 
+#: A handle addressed by this many different customers is an organisation's account (a brand's
+#: help desk), not a person's: only those become the `addressed_to` dimension.
+BRAND_MIN_AUTHORS = 5
+
+
+def addressed_dimension(valid: pd.DataFrame, keep_handles: tuple[str, ...]) -> pd.Series | None:
+    """Whom each message opens by addressing, when that is a brand (None: no such column).
+
+    Why not every handle: a reply to a person would put their handle in a dimension, which
+    is personal data; a handle many customers write to (or one configured in
+    RCA_REDACT_KEEP_HANDLES) is an organisation's.
+    """
+    handles = valid["text"].map(addressed_to)
+    if handles.isna().all():
+        return None
+    authors = valid["customer_id"].where(valid["customer_id"].notna(), valid["contact_id"])
+    reach = authors.groupby(handles).nunique()
+    known = {h.lstrip("@").casefold() for h in keep_handles}
+    brands = set(reach[reach >= BRAND_MIN_AUTHORS].index) | known
+    kept = handles.where(handles.isin(brands))
+    return kept if kept.notna().any() else None
+
+
 def prepare_rows(
     valid: pd.DataFrame, *, policy: RedactionPolicy, keep_raw_text: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -54,6 +77,10 @@ def prepare_rows(
     contacts["text_norm"] = normalise_series(contacts["text"])
     contacts["text_hash"] = contacts["text_norm"].map(text_hash)
     contacts = contacts.rename(columns={LINE: "source_line"})
+    addressed = addressed_dimension(valid, policy.keep_handles)
+    if addressed is not None:
+        valid = valid.assign(**{f"{DIM_PREFIX}addressed_to": addressed})
+        dim_columns = [*dim_columns, f"{DIM_PREFIX}addressed_to"]
     if dim_columns:
         dims = valid[["contact_id", *dim_columns]].melt(
             id_vars="contact_id", var_name="name", value_name="value"

@@ -83,6 +83,17 @@ _GREETING_RE = re.compile(
     r"|\s+)"
 )
 _WHITESPACE_RE = re.compile(r"\s+")
+# Social-channel markup (issue 18): who a message is addressed to, links, retweet markers and
+# emoji say nothing about the problem, yet a leading "@BrandHelp" made brands into themes.
+_RETWEET_RE = re.compile(r"^\s*RT\b:?", re.IGNORECASE)
+_HANDLE_RE = re.compile(r"(?<![\w.])@\w{1,30}|\[HANDLE\]")
+_URL_RE = re.compile(r"\bhttps?://\S+|\bwww\.\S+|\[URL\]", re.IGNORECASE)
+_HASHTAG_RE = re.compile(r"(?<![\w&])#(\w+)")  # the tag's word stays: #refund is a topic
+_EMOJI_RE = re.compile(
+    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\U000e0020-\U000e007f]+"
+)
+#: The leading handle(s) a message opens with: whom it is addressed to.
+ADDRESSED_RE = re.compile(r"^\s*(?:RT\b:?\s*)?@(\w{1,30})")
 _CONTENT_RE = re.compile(r"\w")
 
 
@@ -166,6 +177,21 @@ def strip_greeting(text: str) -> str:
     return text
 
 
+def strip_social(text: str) -> str:
+    """Without retweet markers, @handles, links and emoji; hashtags keep their word."""
+    text = _RETWEET_RE.sub(" ", text)
+    text = _HANDLE_RE.sub(" ", text)
+    text = _URL_RE.sub(" ", text)
+    text = _HASHTAG_RE.sub(r"\1", text)
+    return _EMOJI_RE.sub(" ", text)
+
+
+def addressed_to(text: str) -> str | None:
+    """The handle a message opens with, case-folded ('@AmazonHelp ...' -> 'amazonhelp')."""
+    match = ADDRESSED_RE.match(text) if isinstance(text, str) else None
+    return match.group(1).casefold() if match else None
+
+
 def collapse_whitespace(text: str) -> str:
     return _WHITESPACE_RE.sub(" ", text).strip()
 
@@ -177,7 +203,7 @@ def normalise_for_embedding(text: str) -> str:
     that is only "Thanks, John"), the whitespace-collapsed visible text is returned instead.
     """
     visible = html_to_text(text.replace("\r\n", "\n").replace("\r", "\n"))
-    body = strip_greeting(strip_signature(strip_quoted_replies(visible)))
+    body = strip_greeting(strip_signature(strip_quoted_replies(strip_social(visible))))
     normalised = collapse_whitespace(body)
     if _CONTENT_RE.search(normalised):
         return normalised
