@@ -17,6 +17,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,10 +82,9 @@ class Revoked:
             if not self._usable:
                 return
             try:
-                with self._connect() as con:
+                with closing(self._connect()) as con, con:  # closed, and committed
                     con.execute("INSERT OR REPLACE INTO revoked VALUES (?, ?)", (sid, until))
                     con.execute("DELETE FROM revoked WHERE until < ?", (time.time(),))
-                con.close()
             except (sqlite3.Error, OSError) as exc:
                 self._usable = False
                 log.warning("session revocations kept in memory only (%s): %s", self.path, exc)
@@ -95,11 +95,8 @@ class Revoked:
         if not self._usable or not self.path.exists():
             return False
         try:
-            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5)
-            try:
+            with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5)) as con:
                 row = con.execute("SELECT 1 FROM revoked WHERE sid = ?", (sid,)).fetchone()
-            finally:
-                con.close()
         except sqlite3.Error:
             return False
         return row is not None
