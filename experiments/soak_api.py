@@ -27,6 +27,7 @@ import numpy as np
 from rca.api.auth import hash_key, new_key
 from rca.api.server import serving
 
+FAILURES: Counter[str] = Counter()
 WARM = ["/v1/themes", "/v1/drivers", "/v1/spikes", "/v1/model", "/v1/themes/{theme}"]
 
 
@@ -75,7 +76,9 @@ def cold_periods(newest: date, rng: np.random.Generator, n: int) -> list[str]:
 
 async def soak(base: str, key: str, args: argparse.Namespace) -> tuple[list[Sample], float]:
     rng = np.random.default_rng(args.seed)
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    # idle connections expire before uvicorn's 5 s keep-alive does: otherwise the client may
+    # reuse one the server is closing, a client-side race that reads as "no answer"
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256, keepalive_expiry=3.0)
     async with httpx.AsyncClient(
         base_url=base, headers={"X-API-Key": key}, timeout=60, limits=limits
     ) as client:
@@ -101,8 +104,9 @@ async def soak(base: str, key: str, args: argparse.Namespace) -> tuple[list[Samp
             await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
             try:
                 status = (await client.get(path, params=params)).status_code
-            except httpx.HTTPError:
+            except httpx.HTTPError as exc:  # no answer: say which failure, in the summary
                 status = 0
+                FAILURES[type(exc).__name__] += 1
             samples.append(Sample(kind, status, time.perf_counter() - scheduled))
 
         await asyncio.gather(*(fire(i, *step) for i, step in enumerate(plan)))
@@ -128,7 +132,8 @@ def summary(samples: list[Sample], elapsed: float, rss: tuple[float | None, floa
             f" | {ms.max():.0f} | {dict(sorted(statuses.items()))} |"
         )
     errors = sum(1 for s in samples if s.status == 0 or s.status >= 500 and s.status != 503)
-    lines += ["", f"errors (5xx other than 503, or no answer): {errors}"]
+    lines += ["", f"errors (5xx other than 503, or no answer): {errors}; "
+              f"no answer by kind: {dict(FAILURES)}"]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -139,10 +144,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second")
     parser.add_argument("--cold-share", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=22)
+    parser.add_argument("--log", type=Path, default=None, help="the server's log (info level)")
     args = parser.parse_args()
     key = new_key()
     env = {"RCA_API_KEYS": f'["reader:{hash_key(key)}:soak"]'}
-    with serving(args.home, env=env, timeout_s=300) as base:
+    with serving(args.home, env=env, timeout_s=300, log_path=args.log, log_level="info") as base:
         port = int(base.rsplit(":", 1)[1])
         time.sleep(5)  # let the background warm-up finish before the clock starts
         before = server_rss_mb(port)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from rca.cli.app import HomeOption, app, settings_for
-from rca.cli.output import Format, emit
+from rca.cli.output import Format, emit, printable
 
 #: The table shows the headline figures; each driver's summary line below it has the rest.
 DRIVER_COLUMNS = [
@@ -59,7 +59,7 @@ def drivers(
     emit({"command": "drivers", **payload}, rows, fmt, title=title, columns=DRIVER_COLUMNS)
     if fmt is Format.table:
         for row in rows:
-            typer.echo(f"{row['rank']}. {row['label']}: {row['summary']}")
+            typer.echo(printable(f"{row['rank']}. {row['label']}: {row['summary']}"))
 
 
 @app.command()

@@ -98,4 +98,10 @@ def displayable(text: str) -> Text:
     message holding `[/]` or `[link=…]` prints as written, cannot crash the table or add a
     hyperlink), and control characters are dropped (no escape sequences reach the terminal:
     clearing the screen, setting the window title). Every table cell goes through here."""
-    return Text(CONTROL.sub(lambda m: " " if m.group() in "\t\n\r" else "", text))
+    return Text(printable(text))
+
+
+def printable(text: str) -> str:
+    """`text` without control characters (tab and line breaks become spaces): what any line
+    of customer-derived text printed outside a table goes through."""
+    return CONTROL.sub(lambda m: " " if m.group() in "\t\n\r" else "", text)
