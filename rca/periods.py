@@ -16,7 +16,11 @@ from zoneinfo import ZoneInfo
 from rca.errors import InvalidInputError, NotReadyError
 
 ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_DAY = re.compile(r"^(\d{4})-\d{2}-\d{2}$")
+#: Years a named period may fall in: wide for support data, narrow enough that every
+#: boundary, window and timestamp computed from a period stays representable (pandas stops at
+#: 2262, `date` at 9999: `9999-W52` and `0001-01-01` overflowed into 500s).
+YEARS = range(1900, 2201)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,10 @@ def parse_period(
     """A period from its name or a relative word; a malformed one is a clear RcaError."""
     value = text.strip()
     today = now.astimezone(tz).date()
+    if (match := ISO_WEEK.match(value) or ISO_DAY.match(value)) and int(match[1]) not in YEARS:
+        raise InvalidInputError(
+            f"period {value!r}: outside the years {YEARS.start}-{YEARS.stop - 1} this tool reads"
+        )
     if match := ISO_WEEK.match(value):
         year, week = int(match.group(1)), int(match.group(2))
         try:

@@ -272,6 +272,23 @@ class Settings(BaseSettings):
     api_metrics_public: bool = Field(
         default=True, description="/metrics without a key (for a Prometheus scraper)."
     )
+    api_request_budget_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest a request waits for an answer being computed; "
+        "past it, 503 with Retry-After (the computation finishes and is kept for the retry).",
+    )
+    api_max_cold: int = Field(
+        default=2,
+        ge=1,
+        description="Answers computed at once (not yet cached); more: 503 "
+        "with Retry-After at once, rather than a queue of CPU-bound work.",
+    )
+    api_shutdown_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="On SIGTERM, how long in-flight requests may finish.",
+    )
     ui_secret: SecretStr = Field(
         default=SecretStr(""),
         description="Key that signs dashboard session cookies; empty = a random one kept in "

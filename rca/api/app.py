@@ -1,7 +1,8 @@
 """`create_app(settings)`: the FastAPI application, built per settings (no module globals).
 
-Stages it wires together, outermost first: request metrics, the body limit, routing with the
-key/role dependencies, and problem+json error handlers. The `ServiceState` (snapshot, keys,
+Stages it wires together, outermost first: request metrics, security headers, the request's
+time budget (`rca.api.budget`), the body limit, routing with the key/role dependencies, and
+problem+json error handlers. The `ServiceState` (snapshot, keys,
 encoder) lives on `app.state` and starts and stops with the app's lifespan.
 """
 
@@ -19,7 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from rca import __version__
 from rca.api import problems
-from rca.api.middleware import BodyLimit, Metrics
+from rca.api.budget import RequestDeadline
+from rca.api.middleware import BodyLimit, Metrics, SecurityHeaders
 from rca.api.routes import classify, contacts, health, insights, model, themes, vendors
 from rca.api.state import ServiceState
 from rca.api.web import routes as web
@@ -91,6 +93,8 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     web.install(app, SessionCodec(settings))
     _publish_limits(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(RequestDeadline, budget_s=settings.api_request_budget_s)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(Metrics, registry=app.state.registry)
     logging.getLogger("rca.api").setLevel(logging.INFO)
     return app

@@ -8,13 +8,18 @@ contacts and classify) < admin (everything, e.g. forcing a reload). A missing or
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import secrets
+import tempfile
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, Request
 
@@ -63,6 +68,11 @@ def _parse_entry(entry: str) -> tuple[str, ApiKey]:
     return parts[1].lower(), ApiKey(parts[2] if len(parts) == 3 else "env", role)
 
 
+def env_keys(settings: Settings) -> dict[str, ApiKey]:
+    """The keys given in RCA_API_KEYS."""
+    return dict(_parse_entry(e) for e in settings.api_keys)
+
+
 def _read_file(path: Path) -> dict[str, ApiKey]:
     if not path.exists():
         return {}
@@ -71,13 +81,15 @@ def _read_file(path: Path) -> dict[str, ApiKey]:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise RcaError(f"cannot read API keys file {path}: {exc}") from exc
     out = {}
-    for i, item in enumerate(data.get("keys", [])):
+    entries = data.get("keys", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise RcaError(f"{path}: keys must be [[keys]] tables")
+    for i, item in enumerate(entries):
         digest = str(item.get("sha256", "")).lower()
         if len(digest) != 64:
             raise RcaError(f"{path}: key {i + 1} needs a 64-character sha256")
-        out[digest] = ApiKey(
-            str(item.get("name", f"key{i + 1}")), _check_role(item["role"], path.name)
-        )
+        role = _check_role(str(item.get("role", "")), f"{path.name} key {i + 1}")
+        out[digest] = ApiKey(str(item.get("name", f"key{i + 1}")), role)
     return out
 
 
@@ -91,12 +103,44 @@ class KeyRing:
     @classmethod
     def from_settings(cls, settings: Settings) -> KeyRing:
         path = settings.resolved_api_keys_file
+        mtime = path.stat().st_mtime if path.exists() else None
         keys = _read_file(path)
-        keys.update(dict(_parse_entry(e) for e in settings.api_keys))
-        return cls(keys, path.stat().st_mtime if path.exists() else None)
+        keys.update(env_keys(settings))
+        return cls(keys, mtime)
 
     def lookup(self, key: str | None) -> ApiKey | None:
         return self.keys.get(hash_key(key)) if key else None
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[list[dict[str, Any]]]:
+    """The keys file's entries, under an exclusive lock, written back atomically on exit.
+
+    Two `rca apikey add` at once each read the file and wrote it back whole, so one key was
+    lost; the lock makes read-modify-write one step, and the rename means the service never
+    reads a half-written file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        entries: list[dict[str, Any]] = []
+        if path.exists():
+            try:
+                entries = list(tomllib.loads(path.read_text(encoding="utf-8")).get("keys", []))
+            except tomllib.TOMLDecodeError as exc:
+                raise RcaError(f"cannot read API keys file {path}: {exc}") from exc
+        yield entries
+        text = "# API keys for `rca serve`: SHA-256 digests only. Add with `rca apikey add`.\n"
+        for entry in entries:
+            text += "\n[[keys]]\n" + "".join(
+                f"{field} = {json.dumps(str(entry[field]))}\n"
+                for field in ("name", "role", "sha256")
+            )
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
 
 
 def add_key(path: Path, *, role: str, name: str, replace: bool = False) -> str:
@@ -106,20 +150,31 @@ def add_key(path: Path, *, role: str, name: str, replace: bool = False) -> str:
     """
     _check_role(role, "--role")
     key = new_key()
-    entries = []
-    if path.exists():
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        entries = [e for e in data.get("keys", []) if not (replace and e.get("name") == name)]
-    entries.append({"name": name, "role": role, "sha256": hash_key(key)})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = "# API keys for `rca serve`: SHA-256 digests only. Add with `rca apikey add`.\n"
-    for entry in entries:
-        text += "\n[[keys]]\n" + "".join(
-            f"{field} = {json.dumps(str(entry[field]))}\n" for field in ("name", "role", "sha256")
-        )
-    path.write_text(text, encoding="utf-8")
-    path.chmod(0o600)
+    with _locked(path) as entries:
+        if replace:
+            entries[:] = [e for e in entries if e.get("name") != name]
+        entries.append({"name": name, "role": role, "sha256": hash_key(key)})
     return key
+
+
+def remove_key(path: Path, name_or_digest: str) -> list[str]:
+    """Remove the keys named so (or whose digest starts so, at least 8 characters); their
+    dashboard sessions end with them. Returns the names removed."""
+    wanted = name_or_digest.strip().lower()
+    if not wanted:
+        raise RcaError("name the key to remove (its name or the start of its sha256)")
+
+    def matches(entry: dict[str, Any]) -> bool:
+        digest = str(entry.get("sha256", "")).lower()
+        by_digest = len(wanted) >= 8 and digest.startswith(wanted.rstrip("…"))
+        return str(entry.get("name", "")).lower() == wanted or by_digest
+
+    if not path.exists():
+        return []
+    with _locked(path) as entries:
+        removed = [str(e.get("name", "")) for e in entries if matches(e)]
+        entries[:] = [e for e in entries if not matches(e)]
+    return removed
 
 
 def presented_key(request: Request, header: str) -> str | None:

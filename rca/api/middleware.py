@@ -136,3 +136,48 @@ def _route_template(scope: dict[str, Any]) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     return str(path) if path else "unmatched"
+
+
+#: The dashboard ships its own stylesheet and inline SVG, no scripts and no third-party assets,
+#: so everything else is refused; the score bars' widths are the only inline style attributes.
+UI_CSP = (
+    "default-src 'none'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class SecurityHeaders:
+    """Headers every response carries, and those the dashboard's pages need.
+
+    All: `nosniff` and no referrer outside the site. Data (the JSON API and dashboard pages,
+    which hold customer text): `Cache-Control: no-store`, so no shared or browser cache keeps
+    it after logout. Dashboard pages: a CSP that also forbids framing (clickjacking).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
+        if path.startswith("/ui") and not path.startswith("/ui/static"):
+            extra += [
+                (b"content-security-policy", UI_CSP.encode()),
+                (b"x-frame-options", b"DENY"),
+            ]
+        if path.startswith(("/ui", "/v1")) and not path.startswith("/ui/static"):
+            extra.append((b"cache-control", b"no-store"))
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *((k, v) for k, v in extra if k not in names),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

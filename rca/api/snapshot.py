@@ -16,12 +16,15 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
+from rca.api.budget import ComputeGate, TooBusyError, running_inline
 from rca.cluster.catalog import ThemeCatalog
 from rca.errors import NotFoundError, NotReadyError, RcaError
 from rca.periods import Period
@@ -45,6 +48,7 @@ from rca.trends.rootcause import RootCauseConfig, explain
 T = TypeVar("T")
 MEMO_ENTRIES = 1_024
 SERIES_PERIODS = 12
+DRIVER_CASES = 2  # cases shown with each driver, whatever the period (warmed per theme)
 
 FINGERPRINT_SQL = """
 SELECT (SELECT string_agg(model_version, ',') FROM models WHERE is_champion),
@@ -89,6 +93,7 @@ class Snapshot:
         model: ModelInfo,
         catalog: ThemeCatalog,
         events: pd.DataFrame,
+        gate: ComputeGate | None = None,
     ) -> None:
         self.settings = settings
         self.id = fingerprint
@@ -98,34 +103,84 @@ class Snapshot:
         self.catalog = catalog
         self.events = events
         self.themes = analysis.themes.set_index("theme_id", drop=False)
+        self.gate = gate
         self._memo: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._pending: dict[tuple[Any, ...], Future[Any]] = {}
         self._guard = threading.Lock()
 
     # -- memoisation ------------------------------------------------------------------------
-    def memo(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        """`compute()` once per key, even when many requests ask at the same moment."""
+    def memo(self, key: tuple[Any, ...], compute: Callable[[], T], *, cheap: bool = False) -> T:
+        """`compute()` once per key, even when many requests ask at the same moment.
+
+        A request's cold computation takes one of the gate's slots and runs on its own thread
+        while the request waits within its budget (`rca.api.budget`); `cheap` ones (parsing a
+        period name) and those asked on the refresh or a compute thread run where they are
+        asked. A failed computation leaves nothing behind: the next request tries afresh.
+        """
         with self._guard:
             if key in self._memo:
                 self._memo.move_to_end(key)
                 return self._memo[key]
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            with self._guard:
-                if key in self._memo:
-                    return self._memo[key]
+            pending = self._pending.get(key)
+            owner = pending is None
+            if pending is None:
+                pending = self._pending[key] = Future()
+        if owner:
+            if cheap or self.gate is None or running_inline():
+                self._fill(key, pending, compute)
+            elif not self.gate.start(lambda: self._fill(key, pending, compute)):
+                error = TooBusyError(
+                    f"{self.gate.max_cold} answers are being computed; retry in a few seconds"
+                )
+                self._settle(key, pending, error=error)
+        if pending.done() or self.gate is None or running_inline():
+            return pending.result()
+        try:
+            return pending.result(timeout=self.gate.remaining())
+        except FutureTimeout:
+            raise TooBusyError(
+                "the answer is still being computed; retry in a few seconds"
+            ) from None
+
+    def _fill(self, key: tuple[Any, ...], pending: Future[Any], compute: Callable[[], Any]) -> None:
+        try:
             value = compute()
-            with self._guard:
+        except BaseException as exc:  # handed to every waiter; the thread itself ends quietly
+            self._settle(key, pending, error=exc)
+            return
+        self._settle(key, pending, value=value)
+
+    def _settle(
+        self,
+        key: tuple[Any, ...],
+        pending: Future[Any],
+        *,
+        value: Any = None,
+        error: BaseException | None = None,
+    ) -> None:
+        with self._guard:
+            self._pending.pop(key, None)
+            if error is None:
                 self._memo[key] = value
-                self._locks.pop(key, None)
                 while len(self._memo) > MEMO_ENTRIES:
                     self._memo.popitem(last=False)
-            return value
+        if error is None:
+            pending.set_result(value)
+        else:
+            pending.set_exception(error)
+
+    @property
+    def pending(self) -> int:
+        """Computations in progress (what a failing request must not leave behind)."""
+        with self._guard:
+            return len(self._pending)
 
     # -- questions --------------------------------------------------------------------------
     def period(self, name: str) -> Period:
         return self.memo(
-            ("period", name), lambda: choose_period(self.analysis, name, self.settings)
+            ("period", name),
+            lambda: choose_period(self.analysis, name, self.settings),
+            cheap=True,
         )
 
     def require_theme(self, theme_id: str) -> pd.Series:
@@ -211,7 +266,7 @@ class Snapshot:
 
         return self.memo(("ranking", period.name), compute)
 
-    def drivers(self, period: Period, top: int, n_examples: int = 2) -> dict[str, Any]:
+    def drivers(self, period: Period, top: int, n_examples: int = DRIVER_CASES) -> dict[str, Any]:
         """The top drivers, each with `n_examples` representative cases."""
 
         def compute() -> dict[str, Any]:
@@ -410,7 +465,9 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def load_snapshot(settings: Settings, fingerprint: str) -> Snapshot:
+def load_snapshot(
+    settings: Settings, fingerprint: str, gate: ComputeGate | None = None
+) -> Snapshot:
     """Read everything a snapshot needs: the analysis, the champion's record and catalog."""
     from rca.jobs.tracking import load_store_model
     from rca.queries.repeat_drivers import load_repeat_analysis
@@ -432,4 +489,4 @@ def load_snapshot(settings: Settings, fingerprint: str) -> Snapshot:
     metrics = json.loads(row[6]) if isinstance(row[6], str) else (row[6] or {})
     model = ModelInfo(row[0], row[1], row[2], row[3], int(row[4]), row[5], metrics)
     catalog = load_store_model(settings, model.model_version)
-    return Snapshot(settings, fingerprint, analysis, model, catalog, events)
+    return Snapshot(settings, fingerprint, analysis, model, catalog, events, gate)

@@ -13,8 +13,15 @@ import logging
 import threading
 from collections import deque
 
-from rca.api.auth import KeyRing
-from rca.api.snapshot import SERIES_PERIODS, Snapshot, load_snapshot, store_fingerprint
+from rca.api.auth import KeyRing, env_keys
+from rca.api.budget import ComputeGate, computing_inline
+from rca.api.snapshot import (
+    DRIVER_CASES,
+    SERIES_PERIODS,
+    Snapshot,
+    load_snapshot,
+    store_fingerprint,
+)
 from rca.cluster.catalog import ThemeCatalog
 from rca.embed.encoder import Encoder
 from rca.errors import NotReadyError, RcaError
@@ -33,7 +40,10 @@ class ServiceState:
         self._current: Snapshot | None = None
         self._recent: deque[Snapshot] = deque(maxlen=KEPT_SNAPSHOTS)
         self._error: str | None = "not loaded yet"
-        self._keyring = KeyRing.from_settings(settings)
+        self.gate = ComputeGate(settings.api_max_cold, settings.api_request_budget_s)
+        self._keyring = KeyRing(dict(env_keys(settings)))
+        self._keys_lock = threading.Lock()
+        self.keyring()
         self._refresh_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -49,42 +59,44 @@ class ServiceState:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=self.settings.api_shutdown_s)
 
     def _loop(self) -> None:
-        self._warm_pages()
+        self.warm_pages()
         while not self._stop.wait(self.settings.api_refresh_s):
             if self.refresh():
-                self._warm_pages()
+                self.warm_pages()
 
-    def _warm_pages(self) -> None:
-        """Off the request path: every theme's page of the latest period, so the dashboard's
-        first visits are as fast as its later ones."""
+    def warm_pages(self) -> None:
+        """Off the request path: every theme's page of the latest period, and the example
+        cases any period's driver list shows, so first visits are as fast as later ones."""
         snapshot = self._current
         if snapshot is None:
             return
         self.warming = True
-        try:
-            latest = snapshot.period("latest")
-            for period in [p for p in snapshot.analysis.periods if p.start < latest.end][
-                -SERIES_PERIODS:
-            ]:
-                snapshot.spikes(period)  # the red points on every theme chart
-            for theme_id in snapshot.themes["theme_id"]:
-                if self._stop.is_set() or snapshot is not self._current:
-                    return
-                snapshot.root_cause(theme_id, latest)
-                snapshot.series(theme_id, latest)
-                snapshot.examples(theme_id, "representative", 10)
-        except Exception:  # warming is an optimisation: never let it kill the refresh loop
-            log.exception("warming pages failed")
-        finally:
-            self.warming = False
+        with computing_inline():  # background work: no slot, no deadline
+            try:
+                latest = snapshot.period("latest")
+                for period in [p for p in snapshot.analysis.periods if p.start < latest.end][
+                    -SERIES_PERIODS:
+                ]:
+                    snapshot.spikes(period)  # the red points on every theme chart
+                for theme_id in snapshot.themes["theme_id"]:
+                    if self._stop.is_set() or snapshot is not self._current:
+                        return
+                    snapshot.root_cause(theme_id, latest)
+                    snapshot.series(theme_id, latest)
+                    snapshot.examples(theme_id, "representative", 10)
+                    snapshot.cases(theme_id, "representative", DRIVER_CASES)
+            except Exception:  # warming is an optimisation: never let it kill the refresh loop
+                log.exception("warming pages failed")
+            finally:
+                self.warming = False
 
     # -- snapshots ----------------------------------------------------------------------------
     def refresh(self, *, force: bool = False) -> bool:
         """Build and swap in a new snapshot if the store changed; True when one was swapped."""
-        with self._refresh_lock:
+        with self._refresh_lock, computing_inline():
             try:
                 fingerprint = store_fingerprint(self.settings)
                 if fingerprint is None:
@@ -93,7 +105,7 @@ class ServiceState:
                 current = self._current
                 if current is not None and current.id == fingerprint and not force:
                     return False
-                snapshot = load_snapshot(self.settings, fingerprint)
+                snapshot = load_snapshot(self.settings, fingerprint, self.gate)
                 self._warm(snapshot)
             except RcaError as exc:
                 self._error = str(exc)
@@ -138,14 +150,24 @@ class ServiceState:
 
     # -- keys and encoder ---------------------------------------------------------------------
     def keyring(self) -> KeyRing:
-        """The keys, re-read when the keys file changed (a new key works without a restart)."""
+        """The keys, re-read when the keys file changed (a new key works without a restart).
+
+        A file that does not parse (a typo while editing it) keeps the last good keys in
+        force and is logged once per change; requests never see the file's error or path.
+        """
         path = self.settings.resolved_api_keys_file
         try:
             mtime = path.stat().st_mtime if path.exists() else None
         except OSError:
             mtime = None
         if mtime != self._keyring.mtime:
-            self._keyring = KeyRing.from_settings(self.settings)
+            with self._keys_lock:
+                if mtime != self._keyring.mtime:
+                    try:
+                        self._keyring = KeyRing.from_settings(self.settings)
+                    except RcaError as exc:
+                        log.error("API keys file not reloaded, the last good keys stay: %s", exc)
+                        self._keyring = KeyRing(self._keyring.keys, mtime)
         return self._keyring
 
     def encoder(self, catalog: ThemeCatalog) -> Encoder:

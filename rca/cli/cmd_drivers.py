@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from rca.cli.app import HomeOption, app, settings_for, stderr
-from rca.cli.output import Format, emit
+from rca.cli.output import Format, emit, printable
 
 #: The table shows the headline figures; each driver's summary line below it has the rest.
 DRIVER_COLUMNS = [
@@ -63,7 +63,7 @@ def drivers(
         if payload["note"]:
             stderr(payload["note"])
         for row in rows:
-            typer.echo(f"{row['rank']}. {row['label']}: {row['summary']}")
+            typer.echo(printable(f"{row['rank']}. {row['label']}: {row['summary']}"))
 
 
 @app.command()
@@ -145,7 +145,9 @@ def vendors(
             stderr(note)
         for cell in payload["shortfalls"]:
             typer.echo(
-                f"falls short: {cell[level]} on {cell['label'] or cell['problem_theme_id']}: "
-                f"{cell['returned']:.0f} returns against {cell['expected']:.1f} expected "
-                f"(x{cell['ratio']:.2f}, 95% {cell['ratio_low']:.2f}-{cell['ratio_high']:.2f})"
+                printable(
+                    f"falls short: {cell[level]} on {cell['label'] or cell['problem_theme_id']}: "
+                    f"{cell['returned']:.0f} returns against {cell['expected']:.1f} expected "
+                    f"(x{cell['ratio']:.2f}, 95% {cell['ratio_low']:.2f}-{cell['ratio_high']:.2f})"
+                )
             )

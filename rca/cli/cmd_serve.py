@@ -10,7 +10,9 @@ import typer
 from rca.cli.app import HomeOption, app, settings_for, stderr
 from rca.cli.output import Format, emit
 
-apikey_app = typer.Typer(help="Create and list API keys for `rca serve` (hashes only are kept).")
+apikey_app = typer.Typer(
+    help="Create, list and remove API keys for `rca serve` (hashes only are kept)."
+)
 app.add_typer(apikey_app, name="apikey")
 
 
@@ -41,6 +43,7 @@ def serve(
         workers=workers,
         log_level=log_level,
         proxy_headers=False,
+        timeout_graceful_shutdown=settings.api_shutdown_s,  # SIGTERM: requests get this long
     )
 
 
@@ -76,3 +79,22 @@ def apikey_list(
     ring = KeyRing.from_settings(settings_for(home))
     rows = [{"name": k.name, "role": k.role, "sha256": d[:12] + "…"} for d, k in ring.keys.items()]
     emit({"command": "apikey list", "keys": rows}, rows, fmt, title="API keys")
+
+
+@apikey_app.command("remove")
+def apikey_remove(
+    key: Annotated[str, typer.Argument(help="The key's name, or the start of its sha256.")],
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Remove a key: requests with it get 401 and its dashboard sessions end at once."""
+    from rca.api.auth import remove_key
+
+    path = settings_for(home).resolved_api_keys_file
+    removed = remove_key(path, key)
+    if not removed:
+        stderr(f"no key named {key!r} (or with that sha256 prefix) in {path}")
+        raise typer.Exit(1)
+    rows = [{"name": name} for name in removed]
+    emit({"command": "apikey remove", "removed": removed, "file": str(path)}, rows, fmt,
+         title="API keys removed")  # fmt: skip

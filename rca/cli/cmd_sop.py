@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from rca.cli.app import HomeOption, app, settings_for, stderr
-from rca.cli.output import Format, emit
+from rca.cli.output import Format, emit, printable
 from rca.errors import InvalidInputError
 
 sop_app = typer.Typer(help="SOP changes: record one, list them, show what each did.")
@@ -90,7 +90,7 @@ def sop_show(
                   "periods_after", "contacts_after"])  # fmt: skip
     if fmt is Format.table:
         for row in rows:
-            typer.echo(row["sentence"])
+            typer.echo(printable(row["sentence"]))
 
 
 @sop_app.command("retire")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -18,9 +19,13 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 #: Rich assumes 80 columns when stdout is not a terminal; logs and CI captures read better wider.
 PIPED_WIDTH = 160
+#: C0 and C1 control characters and DEL (ESC starts terminal escape sequences: clear the
+#: screen, set the window title, hyperlinks); tab and newline become spaces.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class Format(StrEnum):
@@ -69,11 +74,11 @@ def emit(
         for row in rows:
             writer.writerow({k: _cell(row.get(k)) for k in columns})
         return
-    table = Table(title=title or None, show_lines=False)
+    table = Table(title=displayable(title) if title else None, show_lines=False)
     for column in columns:
-        table.add_column(column)
+        table.add_column(displayable(column))
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+        table.add_row(*(displayable(_cell(row.get(c))) for c in columns))
     Console(soft_wrap=False, width=None if sys.stdout.isatty() else PIPED_WIDTH).print(table)
 
 
@@ -86,3 +91,17 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def displayable(text: str) -> Text:
+    """Customer text made inert for a terminal: a `Text` is never parsed as Rich markup (a
+    message holding `[/]` or `[link=…]` prints as written, cannot crash the table or add a
+    hyperlink), and control characters are dropped (no escape sequences reach the terminal:
+    clearing the screen, setting the window title). Every table cell goes through here."""
+    return Text(printable(text))
+
+
+def printable(text: str) -> str:
+    """`text` without control characters (tab and line breaks become spaces): what any line
+    of customer-derived text printed outside a table goes through."""
+    return CONTROL.sub(lambda m: " " if m.group() in "\t\n\r" else "", text)

@@ -198,10 +198,16 @@ def case_records(cases: pd.DataFrame) -> list[dict[str, Any]]:
     dims = [c for c in cases.columns if c.startswith("dim_") and cases[c].notna().any()]
     records = []
     for row in cases.to_dict(orient="records"):
-        record = {c: row[c] for c in CASE_COLUMNS}
-        record["dimensions"] = {d.removeprefix("dim_"): row[d] for d in dims}
+        record = {c: _known(row[c]) for c in CASE_COLUMNS}
+        record["dimensions"] = {d.removeprefix("dim_"): _known(row[d]) for d in dims}
         records.append(record)
     return records
+
+
+def _known(value: Any) -> Any:
+    """None for a missing value (NaN, NA, NaT), which pages and JSON would show as `nan`."""
+    missing = value is None or value is pd.NA or value is pd.NaT
+    return None if missing or (isinstance(value, float) and np.isnan(value)) else value
 
 
 def _csv_cell(value: Any) -> str:

@@ -83,13 +83,13 @@ def list_themes(
             last = page.iloc[-1]
             next_cursor = encode_cursor(
                 Cursor(
-                    source.id,
-                    chosen.name,
-                    sort.value,
-                    start + limit,
-                    float(-last["_key"]),
-                    str(last["theme_id"]),
-                )  # fmt: skip
+                    snapshot=source.id,
+                    period=chosen.name,
+                    sort=sort.value,
+                    offset=start + limit,
+                    last_value=float(-last["_key"]),
+                    last_id=str(last["theme_id"]),
+                )
             )
         return ThemePage(
             period=chosen.name,

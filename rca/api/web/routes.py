@@ -7,6 +7,7 @@ session (an API key exchanged for a signed cookie); forms carry a CSRF token.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -25,6 +26,22 @@ from rca.repeats.examples import KINDS
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
+MISSING = "—"
+
+
+def num(value: Any, fmt: str = "%s", missing: str = MISSING) -> str:
+    """A figure for a page: `missing` (a dash) where it is unknown, never `nan` or `None`."""
+    if value is None:
+        return missing
+    try:
+        if not math.isfinite(float(value)):
+            return missing
+        return fmt % value
+    except (TypeError, ValueError):
+        return str(value)
+
+
+templates.env.filters["num"] = num
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PICKER_PERIODS = 26
 CSV_CASES = 50
@@ -109,9 +126,12 @@ def login(
 
 
 @router.post("/logout")
-def logout(session: SessionDep, csrf: Annotated[str, Form(max_length=128)] = "") -> Response:
+def logout(
+    request: Request, session: SessionDep, csrf: Annotated[str, Form(max_length=128)] = ""
+) -> Response:
     if not same_token(session.csrf, csrf):
         return Response("bad CSRF token", status_code=400)
+    _codec(request).end(session)  # a copy of the cookie is refused from now on
     response = RedirectResponse("/ui/login", status_code=303)
     response.delete_cookie(COOKIE, path="/ui")
     return response
