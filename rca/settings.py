@@ -156,11 +156,11 @@ class Settings(BaseSettings):
         default=0.02, ge=0, lt=1, description="Share of a period that may be missing."
     )
     spike_high_q: float = Field(
-        default=1e-4, gt=0, description="Severity high: at 1 - this confidence, the rise..."
+        default=0.05, gt=0, description="Severity high: at 1 - this confidence, the rise..."
     )
     spike_high_growth: float = Field(default=2.0, ge=1, description="...is at least this ratio.")
     spike_medium_q: float = Field(
-        default=1e-2, gt=0, description="Severity medium: at 1 - this confidence, the rise..."
+        default=0.05, gt=0, description="Severity medium: at 1 - this confidence, the rise..."
     )
     spike_medium_growth: float = Field(default=1.5, ge=1, description="...is at least this ratio.")
     rootcause_alpha: float = Field(
