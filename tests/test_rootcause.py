@@ -102,3 +102,15 @@ def test_cells_with_counts_equal_contact_rows() -> None:
     a = explain(current, DIMS, baseline=baseline, expected_total=expected)
     b = explain(counted, DIMS, baseline=baseline, expected_total=expected)
     assert a.sentence == b.sentence
+
+
+def test_a_few_contacts_with_no_value_worth_pairing_are_explained_without_error() -> None:
+    """No attribute has a value of enough contacts to pair (a theme page of a quiet week)."""
+    import pandas as pd
+
+    from rca.trends.rootcause import explain
+
+    now = pd.DataFrame({"market": ["DE", "UK"], "channel": ["chat", "email"]})
+    population = pd.DataFrame({"market": ["DE", "UK"] * 20, "channel": ["chat", "email"] * 20})
+    result = explain(now, ["market", "channel"], population_current=population)
+    assert result.spread_evenly and result.explanations == []

@@ -159,11 +159,13 @@ def explain(
     paired = _pair_attributes(singles, observed, base)
     # the pairs' marginals are the same over cells of the paired attributes alone, which are
     # far fewer than a wide export's cells (nearly one per contact)
-    few = [None if f is None else cells(f, paired) for f in (cur, base, pop_cur, pop_base)]
-    pairs = [
-        _slices(list(p), *few, expected, config.prior_contacts, singles)  # type: ignore[arg-type]
-        for p in combinations(paired, 2)
-    ]
+    pairs = []
+    if len(paired) >= 2:  # one attribute (or none) has no pairs, and no cells to build them
+        few = [None if f is None else cells(f, paired) for f in (cur, base, pop_cur, pop_base)]
+        pairs = [
+            _slices(list(p), *few, expected, config.prior_contacts, singles)  # type: ignore[arg-type]
+            for p in combinations(paired, 2)
+        ]
     rows = [*singles.values(), *pairs]
     table = pd.concat(rows, ignore_index=True)
     tries = max(len(table), 1)
