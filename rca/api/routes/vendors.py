@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 
 from rca.api.auth import Reader, require
 from rca.api.deps import SettingsDep, SnapshotDep
-from rca.api.routes.common import READ_ERRORS
+from rca.api.routes.common import READ_ERRORS, problems
 from rca.api.routes.themes import PeriodQuery
 from rca.api.schemas import VendorsResponse, clean
 from rca.errors import NotFoundError
@@ -54,7 +54,11 @@ def vendors(
     return VendorsResponse(**_answer(snapshot, settings, period, level))
 
 
-@router.get("/vendors/{name}", response_model=VendorsResponse, responses=READ_ERRORS)
+@router.get(
+    "/vendors/{name}",
+    response_model=VendorsResponse,
+    responses=problems(400, 401, 403, 404, 422, 503),
+)
 def vendor(
     name: str,
     request: Request,
