@@ -409,3 +409,21 @@ def test_vendor_scorecard_by_role(client: TestClient) -> None:
     assert agents.status_code == 200
     assert all(h["agent_id"].startswith("agent-") for h in agents.json()["handlers"])
     is_problem(client.get("/v1/vendors", params={"level": "region"}, headers=auth("reader")), 422)
+
+
+def test_a_post_with_thousands_of_dimension_keys_is_refused_with_a_reason(
+    fitted_demo: Settings, tmp_path: Path
+) -> None:
+    """Through the HTTP route (not only `ingest_records`): one record, 3,000 keys."""
+    settings = keyed(copy_home(fitted_demo, tmp_path / "home"))
+    wide = {
+        "contact_id": "API-WIDE",
+        "created_at": "2026-11-20T10:00:00Z",
+        "text": "My card payment failed",
+        "dimensions": {f"field_{i}": str(i) for i in range(3_000)},
+    }
+    with TestClient(create_app(settings, background=False)) as c:
+        response = c.post("/v1/contacts", json={"contacts": [wide]}, headers=auth("writer"))
+        assert response.status_code == 200, response.text
+        row = response.json()["results"][0]
+        assert row["status"] == "rejected" and "3000 dimension keys" in row["reason"]

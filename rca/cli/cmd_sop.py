@@ -10,18 +10,19 @@ import typer
 from rca.cli.app import HomeOption, app, settings_for, stderr
 from rca.cli.output import Format, emit, printable
 from rca.errors import InvalidInputError
+from rca.settings import Settings
 
 sop_app = typer.Typer(help="SOP changes: record one, list them, show what each did.")
 app.add_typer(sop_app, name="sop")
 LIST_COLUMNS = ["change_id", "theme_id", "effective_at", "title", "author", "status"]
 
 
-def _moment(value: str, settings: object) -> datetime:
+def _moment(value: str, settings: Settings) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
         raise InvalidInputError(f"{value!r} is not a date or date-time (ISO 8601)") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)  # type: ignore[attr-defined]
+    return moment if moment.tzinfo else moment.replace(tzinfo=settings.tz)
 
 
 @sop_app.command("add")
