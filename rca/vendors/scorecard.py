@@ -67,12 +67,7 @@ def scorecard(
         raise ValueError(f"level must be one of {LEVELS}")
     if level not in marked or marked[level].notna().sum() == 0:
         return pd.DataFrame(columns=[level, "contacts"])
-    created = pd.to_datetime(marked["created_at"], utc=True)
-    window = pd.Series(True, index=marked.index)
-    if start is not None:
-        window &= created >= start
-    if end is not None:
-        window &= created < end
+    window = _in_window(marked, start, end)
     frame = marked.loc[window & marked[level].notna()]
     strata = [s for s in strata if s in frame and frame[s].notna().any()]
     base = frame.groupby(level).agg(
@@ -104,6 +99,19 @@ def scorecard(
     return out.sort_values("contacts", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def _in_window(
+    frame: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> pd.Series:
+    """Rows created in [start, end) (either bound may be open)."""
+    created = pd.to_datetime(frame["created_at"], utc=True)
+    keep = pd.Series(True, index=frame.index)
+    if start is not None:
+        keep &= created >= start
+    if end is not None:
+        keep &= created < end
+    return keep
+
+
 def _prefixed(table: pd.DataFrame, level: str, name: str) -> pd.DataFrame:
     keep = ["expected", "ratio", "ratio_low", "ratio_high", "q_value", "flag", "shrunk_ratio"]
     cols = [c for c in keep if c in table]
@@ -125,12 +133,9 @@ def shortfalls(
     Holm's correction over every cell, largest excess first.
     """
     attempts = resolution_attempts(marked)
-    created = pd.to_datetime(attempts["created_at"], utc=True)
-    keep = attempts[BROUGHT_BACK].notna() & attempts[level].notna()
-    if start is not None:
-        keep &= created >= start
-    if end is not None:
-        keep &= created < end
+    keep = (
+        attempts[BROUGHT_BACK].notna() & attempts[level].notna() & _in_window(attempts, start, end)
+    )
     closed = attempts.loc[keep & attempts["problem_theme_id"].notna()]
     columns = [level, "problem_theme_id", "resolutions", "returned", "expected", "ratio",
                "ratio_low", "ratio_high", "q_value", "flag"]  # fmt: skip
