@@ -114,3 +114,30 @@ def _union_groups(keys: pd.Series, union: object) -> None:
     rows = valid.index.to_numpy()
     first = pd.Series(rows).groupby(codes).transform("first").to_numpy()
     union(rows, first)  # type: ignore[operator]
+
+
+#: Reply hops followed through the company's own messages (customer -> agent -> customer ...).
+MAX_CONTEXT_HOPS = 10
+
+
+def through_context(in_reply_to: pd.Series, context: pd.DataFrame) -> pd.Series:
+    """Replies to the company's messages re-pointed at the customer message those answered.
+
+    In a mixed export a customer's "still broken" replies to the agent's "please DM us", which
+    replied to the customer's first message; `context` (message_id, in_reply_to of outbound
+    messages, kept out of the contacts) closes that gap so both customer messages are one
+    conversation. A reply whose chain leaves the data keeps its original target.
+    """
+    if context.empty or in_reply_to.isna().all():
+        return in_reply_to
+    parent = dict(
+        zip(context["message_id"].astype(str), context["in_reply_to"].astype(str), strict=True)
+    )
+    out = in_reply_to.astype(object).copy()
+    for _ in range(MAX_CONTEXT_HOPS):
+        hop = out.map(parent)
+        moved = hop.notna() & out.notna()
+        if not moved.any():
+            break
+        out = out.where(~moved, hop)
+    return out
