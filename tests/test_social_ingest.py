@@ -19,11 +19,11 @@ HEADER = "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_respon
 ROWS = [
     # a conversation: customer -> brand -> customer (reply to the brand) -> brand
     '1,111,True,Mon Nov 02 09:00:00 +0000 2026,"@ShopHelp my parcel never arrived 😡",2,',
-    '2,ShopHelp,False,Mon Nov 02 09:20:00 +0000 2026,"@111 Sorry! Please DM us your order number",3,1',
+    '2,ShopHelp,False,Mon Nov 02 09:20:00 +0000 2026,"@111 Sorry! DM us your order number",3,1',
     '3,111,True,Mon Nov 02 13:40:00 +0000 2026,"@ShopHelp DM sent, still no parcel",4,2',
     '4,ShopHelp,False,Mon Nov 02 14:00:00 +0000 2026,"@111 Thanks, a new one is on its way",,3',
     # three days later, a new tweet about the same parcel: a repeat
-    '5,111,True,Thu Nov 05 10:00:00 +0000 2026,"@ShopHelp the replacement parcel has not come either",,',
+    '5,111,True,Thu Nov 05 10:00:00 +0000 2026,"@ShopHelp replacement parcel not here",,',
     # another customer: small talk only
     '6,222,True,Thu Nov 05 11:00:00 +0000 2026,"Happy halloween @ShopHelp 🎃",,',
     # a bad direction value: quarantined with its reason
