@@ -209,6 +209,12 @@ class Settings(BaseSettings):
         description="An account that opens more conversations than this in any 7 days (a "
         "contest, a bot) is flagged and kept out of repeat rates.",
     )
+    repeat_max_messages_per_week: int = Field(
+        default=50,
+        ge=2,
+        description="An account that sends more messages than this in any 7 days is flagged "
+        "too (a contest posted as one long thread).",
+    )
     repeat_similarity_threshold: float = Field(
         default=0.35,
         ge=-1.0,

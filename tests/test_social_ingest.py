@@ -14,7 +14,7 @@ from rca.settings import get_settings
 from rca.store import Store
 from rca.store.analysis import load_analysis_frame
 
-MAPPING = Path(__file__).resolve().parent.parent / "docs" / "mappings" / "social.toml"
+MAPPING = "social"  # the shipped preset, rca/mappings/social.toml
 HEADER = "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\n"
 ROWS = [
     # a conversation: customer -> brand -> customer (reply to the brand) -> brand
@@ -41,7 +41,7 @@ def social_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_brand_replies_are_context_and_replies_to_them_continue(social_home: Path) -> None:
     settings = get_settings()
-    summary = ingest_paths([str(social_home)], settings, mapping_spec=str(MAPPING))
+    summary = ingest_paths([str(social_home)], settings, mapping_spec=MAPPING)
     file = summary.files[0]
     assert (file.inserted, file.context_messages, file.quarantined) == (4, 2, 1)
     assert any("kept as conversation context" in note for note in file.notes)
@@ -63,8 +63,8 @@ def test_brand_replies_are_context_and_replies_to_them_continue(social_home: Pat
 
 def test_reingest_of_a_mixed_export_changes_nothing(social_home: Path) -> None:
     settings = get_settings()
-    ingest_paths([str(social_home)], settings, mapping_spec=str(MAPPING))
-    again = ingest_paths([str(social_home)], settings, mapping_spec=str(MAPPING)).files[0]
+    ingest_paths([str(social_home)], settings, mapping_spec=MAPPING)
+    again = ingest_paths([str(social_home)], settings, mapping_spec=MAPPING).files[0]
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 4)
     with Store(settings.store_path).read() as con:
         assert con.execute("SELECT count(*) FROM context_messages").fetchone() == (2,)

@@ -133,11 +133,13 @@ def through_context(in_reply_to: pd.Series, context: pd.DataFrame) -> pd.Series:
     parent = dict(
         zip(context["message_id"].astype(str), context["in_reply_to"].astype(str), strict=True)
     )
-    out = in_reply_to.astype(object).copy()
+    values = in_reply_to.astype(object).to_numpy(copy=True)
     for _ in range(MAX_CONTEXT_HOPS):
-        hop = out.map(parent)
-        moved = hop.notna() & out.notna()
-        if not moved.any():
+        moved = False
+        for i, target in enumerate(values):
+            if isinstance(target, str) and target in parent:
+                values[i] = parent[target]
+                moved = True
+        if not moved:
             break
-        out = out.where(~moved, hop)
-    return out
+    return pd.Series(values, index=in_reply_to.index, name=in_reply_to.name, dtype=object)

@@ -16,8 +16,9 @@ apart (`no_customer`), not as a first contact.
 Two kinds of message are kept out of repeat figures altogether, each with its own status:
 *small talk* that opens a conversation ("thanks!", "Happy halloween", emoji only:
 `rca.text.smalltalk`) states no problem to repeat; and every message of an account that opens
-more than `repeat_max_conversations_per_week` conversations in some 7 days (a contest, a bot,
-a reseller's integration) is `flagged_account`: such volumes are not a customer coming back.
+more than `repeat_max_conversations_per_week` conversations (20) or sends more than
+`repeat_max_messages_per_week` messages (50) in some 7 days (a contest, a bot, a reseller's
+integration) is `flagged_account`: such volumes are not a customer coming back.
 
 Each repeat points at the most recent earlier contact of the same problem (`repeat_of`); these
 links form *chains* whose id is the first contact's id. A chain's problem is the first
@@ -66,6 +67,7 @@ class RepeatRules:
     session_gap: timedelta = timedelta(hours=8)
     messaging_channels: frozenset[str] = frozenset(MESSAGING_CHANNELS)
     max_conversations_per_week: int = 20
+    max_messages_per_week: int = 50
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RepeatRules:
@@ -76,6 +78,7 @@ class RepeatRules:
             session_gap=timedelta(minutes=settings.repeat_session_gap_minutes),
             messaging_channels=frozenset(c.casefold() for c in settings.messaging_channels),
             max_conversations_per_week=settings.repeat_max_conversations_per_week,
+            max_messages_per_week=settings.repeat_max_messages_per_week,
         )
 
     def gaps(self, frame: pd.DataFrame) -> np.ndarray:
@@ -195,7 +198,12 @@ def detect_repeats(
     # small talk before a conversation's first problem statement (or a conversation of
     # nothing else) is no attempt at anything; the statement opens the conversation
     status[small_talk & (status == FIRST)] = SMALL_TALK
-    flagged = _busy_accounts(cust_sorted, t_sorted, order, status, rules.max_conversations_per_week)
+    opens = np.isin(status[order], (FIRST, SMALL_TALK))
+    flagged = _busy_accounts(
+        cust_sorted, t_sorted, order, opens, rules.max_conversations_per_week, n
+    ) | _busy_accounts(
+        cust_sorted, t_sorted, order, np.ones(len(order), bool), rules.max_messages_per_week, n
+    )
     status[flagged] = FLAGGED
     continuation_of[flagged] = NO_ROW
     continuation_matches[flagged] = False
@@ -283,20 +291,20 @@ def _busy_accounts(
     cust_sorted: np.ndarray,
     t_sorted: np.ndarray,
     order: np.ndarray,
-    status: np.ndarray,
+    counted: np.ndarray,
     limit: int,
+    n: int,
 ) -> np.ndarray:
-    """Rows of accounts that open more than `limit` conversations within some 7 days.
+    """Rows (of `n`) of accounts with more than `limit` counted rows within some 7 days.
 
-    Counts conversation openers (first contacts, small talk included: a contest's posts are
-    small talk as often as not) in a window starting at each opener, per customer.
+    `counted` (aligned with `order`) picks what counts: conversation openers (small talk
+    included: a contest's posts are small talk as often as not), or every message. Counts in
+    a window starting at each counted row, per customer.
     """
-    n = len(status)
     flagged = np.zeros(n, bool)
-    opens = np.isin(status[order], (FIRST, SMALL_TALK))
-    if opens.sum() <= limit:
+    if counted.sum() <= limit:
         return flagged
-    cust, t = cust_sorted[opens], t_sorted[opens]
+    cust, t = cust_sorted[counted], t_sorted[counted]
     code = pd.factorize(cust)[0].astype(np.float64)
     # one sortable key: customers far apart on the line, time within a customer
     span = float(t.max() - t.min()) + 8 * SECONDS_PER_DAY
