@@ -10,8 +10,8 @@ drops them. The brand's replies are in the export too (`inbound` False), as in r
 
 The truth is computed from the generated messages by the definition, not planted flags: a
 customer message is a *true repeat* when it opens a conversation and the same customer raised
-the same intent in an earlier conversation whose last message on that intent is at most
-`WINDOW_DAYS` before it. Continuation turns and small talk are never repeats.
+the same intent in an earlier conversation whose last message on that intent (a follow-up such
+as "still not working" is about its conversation's intent) is at most `WINDOW_DAYS` before it. Continuation turns and small talk are never repeats.
 
 Texts are Banking77's (a bank's customers; CC BY 4.0); everything else is synthetic.
 Deterministic for a given seed.
@@ -256,16 +256,22 @@ def _truth(frame: pd.DataFrame) -> pd.DataFrame:
         np.where(inbound["intent"] == "", np.where(inbound["turn"] == 0, "small_talk", "turn"),
                  np.where(inbound["turn"] == 0, "opener", "turn")),
     )  # fmt: skip
+    # a follow-up without a problem of its own ("still not working") is about its
+    # conversation's problem: the window runs from the latest message about it
+    opened = inbound.loc[inbound["turn"] == 0].set_index("conversation")["intent"]
+    about = inbound["intent"].where(
+        inbound["intent"] != "", inbound["conversation"].map(opened).fillna("")
+    )
     is_repeat = np.zeros(len(inbound), bool)
     last_seen: dict[tuple[str, str], tuple[float, int]] = {}
-    for i, row in enumerate(inbound.itertuples(index=False)):
+    for i, (row, problem) in enumerate(zip(inbound.itertuples(index=False), about, strict=True)):
         key = (row.author, row.intent)
         if row.kind == "opener":
             seen = last_seen.get(key)
             if seen and seen[1] != row.conversation and row.at - seen[0] <= WINDOW_DAYS * 86_400:
                 is_repeat[i] = True
-        if row.intent:
-            last_seen[key] = (row.at, row.conversation)
+        if problem:
+            last_seen[(row.author, problem)] = (row.at, row.conversation)
     return pd.DataFrame(
         {
             "contact_id": inbound["message_id"].astype(str).to_numpy(),
