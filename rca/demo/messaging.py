@@ -11,7 +11,8 @@ drops them. The brand's replies are in the export too (`inbound` False), as in r
 The truth is computed from the generated messages by the definition, not planted flags: a
 customer message is a *true repeat* when it opens a conversation and the same customer raised
 the same intent in an earlier conversation whose last message on that intent (a follow-up such
-as "still not working" is about its conversation's intent) is at most `WINDOW_DAYS` before it. Continuation turns and small talk are never repeats.
+as "still not working" is about its conversation's intent) is at most `WINDOW_DAYS` before it.
+Continuation turns and small talk are never repeats.
 
 Texts are Banking77's (a bank's customers; CC BY 4.0); everything else is synthetic.
 Deterministic for a given seed.

@@ -5,8 +5,8 @@ resolution note preferred, so the author sees what the fix looked like), `recent
 first), `escalated` (the theme's escalated cases, most representative first) and `repeat`
 (whole repeat chains of the theme's problem, first contact to last, so the author sees what the
 first answer failed to settle). A case is a conversation, shown by its opening message: turns
-inside one (a reply, a transfer) are never cases of their own. Only the redacted text leaves the store; contact ids let the
-author open the original in the CRM.
+inside one (a reply, a transfer) are never cases of their own. Only the redacted text leaves
+the store; contact ids let the author open the original in the CRM.
 
 Every case anyone reads (`rca examples`, the API, the dashboard, the e-mail) is built by
 `example_cases`, so this is where the person-facing redaction runs (`rca.text.audience`: names
