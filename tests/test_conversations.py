@@ -16,6 +16,7 @@ from rca.repeats.detect import (
     detect_repeats,
 )
 from rca.repeats.drivers import theme_period_figures
+from rca.repeats.examples import example_cases
 
 T0 = pd.Timestamp("2026-11-02 09:00", tz="UTC")
 
@@ -164,3 +165,17 @@ def weeks_of(frame: pd.DataFrame) -> list:
 
     stamps = pd.to_datetime(frame["created_at"], utc=True)
     return periods_between(stamps.min(), stamps.max(), "week", ZoneInfo("UTC"))
+
+
+def test_a_conversation_is_one_example_case_and_a_chain_shows_each_opener() -> None:
+    frame = social([
+        ("S1", "U1", 0, "T1", "@Bank my card is blocked", "social"),
+        ("S2", "U1", 1, "T1", "@Bank card still blocked, please help", "social"),  # a turn
+        ("S3", "U1", 30, "T1", "@Bank blocked card again", "social"),  # a repeat
+        ("S4", "U1", 31, "T1", "@Bank still blocked!!", "social"),  # its turn
+    ])  # fmt: skip
+    marked = detect_repeats(frame)
+    recent = example_cases(marked, "T1", kind="recent", n=10)
+    assert recent["contact_id"].tolist() == ["S3", "S1"]
+    chains = example_cases(marked, "T1", kind="repeat", n=10)
+    assert chains["contact_id"].tolist() == ["S1", "S3"]
