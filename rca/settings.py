@@ -28,6 +28,14 @@ def _default_model_path() -> str:
     return str(get_model_path())
 
 
+#: Channels of asynchronous messages (one exchange spread over hours), unlike a live chat or a
+#: call, whose transcript is one contact.
+MESSAGING_CHANNELS = (
+    "messaging", "messenger", "social", "twitter", "x",
+    "facebook", "instagram", "whatsapp", "sms", "dm", "telegram", "line", "wechat",
+)  # fmt: skip
+
+
 class Settings(BaseSettings):
     """Runtime configuration; see README "Configuration" for the table of variables."""
 
@@ -183,6 +191,29 @@ class Settings(BaseSettings):
     )
     repeat_continuation_minutes: float = Field(
         default=15.0, ge=0, description="Closer than this to the previous contact: a continuation."
+    )
+    repeat_session_gap_minutes: float = Field(
+        default=480.0,
+        ge=0,
+        description="Messaging channels without thread ids: a customer's messages closer than "
+        "this are turns of one conversation (a chat paused for lunch, not overnight).",
+    )
+    messaging_channels: list[str] = Field(
+        default_factory=lambda: list(MESSAGING_CHANNELS),
+        description="Channels whose contacts are messages of conversations (JSON list, "
+        "case-insensitive): the session gap applies to them instead of the continuation rule.",
+    )
+    repeat_max_conversations_per_week: int = Field(
+        default=20,
+        ge=2,
+        description="An account that opens more conversations than this in any 7 days (a "
+        "contest, a bot) is flagged and kept out of repeat rates.",
+    )
+    repeat_max_messages_per_week: int = Field(
+        default=50,
+        ge=2,
+        description="An account that sends more messages than this in any 7 days is flagged "
+        "too (a contest posted as one long thread).",
     )
     repeat_similarity_threshold: float = Field(
         default=0.35,

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pandas as pd
 
-from rca.repeats.detect import CONTINUATION, FIRST, REPEAT, detect_repeats
+from rca.repeats.conversations import through_context
+from rca.repeats.detect import (
+    CONTINUATION,
+    FIRST,
+    FLAGGED,
+    REPEAT,
+    SMALL_TALK,
+    detect_repeats,
+)
+from rca.repeats.drivers import theme_period_figures
+from rca.repeats.examples import example_cases
 
 T0 = pd.Timestamp("2026-11-02 09:00", tz="UTC")
 
@@ -85,3 +97,85 @@ def test_replies_to_one_agent_message_share_its_conversation() -> None:
     ])  # fmt: skip
     marked = statuses(frame)
     assert marked["M3"] == CONTINUATION and marked["M2"] != REPEAT
+
+
+def social(rows: list[tuple]) -> pd.DataFrame:
+    """(id, customer, hours after T0, theme, text, channel) → a frame without thread ids."""
+    frame = pd.DataFrame(
+        rows, columns=["contact_id", "customer_id", "hours", "theme_id", "text", "channel"]
+    )
+    frame["created_at"] = T0 + pd.to_timedelta(frame.pop("hours"), unit="h")
+    return frame
+
+
+def test_messaging_channels_keep_a_conversation_over_hours_other_channels_do_not() -> None:
+    frame = social([
+        ("S1", "U1", 0, "T1", "@Bank my card is blocked", "social"),
+        ("S2", "U1", 5, "T1", "@Bank card still blocked", "social"),  # 5 h later: a turn
+        ("S3", "U1", 30, "T1", "@Bank blocked card again", "social"),  # next day: a repeat
+        ("P1", "U2", 0, "T1", "my card is blocked", "phone"),
+        ("P2", "U2", 5, "T1", "card still blocked", "phone"),  # a call 5 h later: a repeat
+    ])  # fmt: skip
+    assert statuses(frame) == {
+        "S1": FIRST, "S2": CONTINUATION, "S3": REPEAT, "P1": FIRST, "P2": REPEAT,
+    }  # fmt: skip
+
+
+def test_small_talk_neither_opens_a_problem_nor_repeats() -> None:
+    frame = social([
+        ("M1", "U1", 0, "", "@Bank hi 👋", "social"),
+        ("M2", "U1", 0.1, "T1", "@Bank my transfer has not arrived", "social"),
+        ("M3", "U1", 30, "", "thanks @Bank!! 🙏", "social"),   # next day: thanks, no repeat
+        ("M4", "U1", 60, "", "thanks again @Bank", "social"),  # and again: still none
+    ])  # fmt: skip
+    marked = detect_repeats(frame).set_index("contact_id")
+    assert marked["repeat_status"].to_dict() == {
+        "M1": SMALL_TALK, "M2": FIRST, "M3": SMALL_TALK, "M4": SMALL_TALK,
+    }  # fmt: skip
+    assert marked["chain_id"].isna().all()
+
+
+def test_an_account_with_implausible_volume_is_flagged_and_out_of_repeats() -> None:
+    # a contest posted hourly (one long session: 60 messages) and a bot calling 5-hourly
+    # (25 conversations in five days); a customer calling twice is still counted
+    rows = [(f"B{k:02d}", "Promo", k, "T9", f"@Bank win a voucher {k}", "social")
+            for k in range(60)]  # fmt: skip
+    rows += [(f"D{k:02d}", "Bot", 5 * k, "T8", f"order {k} status", "phone")
+             for k in range(25)]  # fmt: skip
+    rows += [("C1", "U1", 0, "T1", "card blocked", "phone"), ("C2", "U1", 30, "T1", "blocked",
+             "phone")]  # fmt: skip
+    marked = detect_repeats(social(rows))
+    assert set(marked.loc[marked["customer_id"] == "Promo", "repeat_status"]) == {FLAGGED}
+    assert set(marked.loc[marked["customer_id"] == "Bot", "repeat_status"]) == {FLAGGED}
+    assert marked.attrs["flagged_accounts"] == ["Bot", "Promo"]
+    assert marked.set_index("contact_id").loc["C2", "repeat_status"] == REPEAT
+    figures = theme_period_figures(marked, weeks_of(marked))
+    assert "T9" not in set(figures["theme_id"])  # kept out of every repeat rate
+
+
+def test_replies_to_the_companys_messages_point_at_what_those_answered() -> None:
+    context = pd.DataFrame({"message_id": ["A1", "A2"], "in_reply_to": ["M1", "A1"]})
+    replies = pd.Series(["A1", "A2", None, "X9"])
+    resolved = through_context(replies, context)
+    assert resolved.fillna("-").tolist() == ["M1", "M1", "-", "X9"]
+
+
+def weeks_of(frame: pd.DataFrame) -> list:
+    from rca.periods import periods_between
+
+    stamps = pd.to_datetime(frame["created_at"], utc=True)
+    return periods_between(stamps.min(), stamps.max(), "week", ZoneInfo("UTC"))
+
+
+def test_a_conversation_is_one_example_case_and_a_chain_shows_each_opener() -> None:
+    frame = social([
+        ("S1", "U1", 0, "T1", "@Bank my card is blocked", "social"),
+        ("S2", "U1", 1, "T1", "@Bank card still blocked, please help", "social"),  # a turn
+        ("S3", "U1", 30, "T1", "@Bank blocked card again", "social"),  # a repeat
+        ("S4", "U1", 31, "T1", "@Bank still blocked!!", "social"),  # its turn
+    ])  # fmt: skip
+    marked = detect_repeats(frame)
+    recent = example_cases(marked, "T1", kind="recent", n=10)
+    assert recent["contact_id"].tolist() == ["S3", "S1"]
+    chains = example_cases(marked, "T1", kind="repeat", n=10)
+    assert chains["contact_id"].tolist() == ["S1", "S3"]

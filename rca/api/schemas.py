@@ -272,6 +272,11 @@ class ContactIn(BaseModel):
     site: Any = None
     team: Any = None
     agent_id: Any = None
+    direction: Any = Field(
+        default=None,
+        description="inbound (default) | outbound: the company's own message, "
+        "kept as conversation context, not a contact.",
+    )
     dimensions: dict[str, Any] | None = Field(
         default=None, description="Attributes such as market, seller_tier, app_version."
     )
@@ -284,7 +289,7 @@ class ContactsIn(BaseModel):
 class RowResult(BaseModel):
     index: int = Field(description="Position in the request's `contacts` list.")
     contact_id: str | None = None
-    status: str = Field(description="inserted | updated | unchanged | rejected")
+    status: str = Field(description="inserted | updated | unchanged | rejected | context")
     reason: str | None = None
 
 
@@ -294,6 +299,7 @@ class ContactsOut(BaseModel):
     updated: int
     unchanged: int
     rejected: int
+    context: int = Field(default=0, description="Outbound messages kept as context.")
     assigned: int | None = Field(
         default=None, description="Contacts assigned to the champion by this call."
     )

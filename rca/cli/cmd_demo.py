@@ -1,5 +1,8 @@
 """`rca demo`: generate the demo contact stream and run every stage that exists on it.
 
+The main stream (phone, e-mail, chat, web form) is joined by a social-channel stream
+(`rca.demo.messaging`, ingested with the `social` preset) unless `--no-messaging`.
+
 Stages: generate → ingest → embed → fit (themes) → spikes → repeat-complaint drivers. Each
 stage's throughput is printed; the run ends with the last week's top themes, its spikes and
 new themes with their root causes, and the top five drivers with two example cases each.
@@ -27,6 +30,13 @@ EXAMPLE_PREVIEW_CHARS = 110
 def demo(
     contacts: Annotated[int, typer.Option("--contacts", "-n", min=100)] = 20_000,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    messaging: Annotated[
+        bool,
+        typer.Option(
+            "--messaging/--no-messaging",
+            help="Add the social-channel stream (brand replies, threads on half, small talk).",
+        ),
+    ] = True,
     fit: Annotated[
         bool, typer.Option("--fit/--no-fit", help="Run the theme stages after ingest.")
     ] = True,
@@ -54,6 +64,12 @@ def demo(
     )
     stages.append(_stage("generate", contacts, time.perf_counter() - started, str(contacts_csv)))
     summary = ingest_paths([str(contacts_csv)], settings)
+    social_csv = None
+    if messaging:
+        social_csv = _write_messaging(settings, DemoConfig(n_contacts=contacts, seed=seed))
+        social = ingest_paths([str(social_csv)], settings, mapping_spec="social")
+        summary.files += social.files
+        summary.seconds += social.seconds
     totals = summary.totals()
     detail = ", ".join(f"{k} {v}" for k, v in totals.items() if v)
     stages.append(_stage("ingest", totals["read"], summary.seconds, detail))
@@ -70,6 +86,7 @@ def demo(
             "contacts_file": str(contacts_csv),
             "truth_file": str(truth_csv),
             "manifest_file": str(manifest),
+            "messaging_file": str(social_csv) if social_csv else None,
             "stages": stages,
             **results,
         },
@@ -102,6 +119,37 @@ def _serve_demo(settings: Settings, port: int) -> None:
     typer.echo(f"  curl -s -H 'X-API-Key: {key}' '{base}/v1/drivers?top=3'")
     stderr(f"  (an admin key named 'demo', kept hashed in {settings.resolved_api_keys_file})")
     serve(host="127.0.0.1", port=port, workers=1, log_level="warning", home=settings.home)
+
+
+#: One social conversation per this many contacts of the main stream.
+CONTACTS_PER_CONVERSATION = 20
+
+
+def _write_messaging(settings: Settings, config: Any) -> Any:
+    """Write the messaging channel as a social export beside the main stream (its truth and
+    manifest too); returns the export's path."""
+    import json
+
+    import pandas as pd
+
+    from rca.demo import load_corpus
+    from rca.demo.messaging import generate_messaging
+
+    start = pd.Timestamp(config.start, tz="UTC")
+    stream = generate_messaging(
+        load_corpus(settings.datasets_dir),
+        start=start,
+        end=start + pd.Timedelta(days=7 * config.weeks),
+        conversations=max(50, config.n_contacts // CONTACTS_PER_CONVERSATION),
+        seed=config.seed,
+    )
+    out = settings.home / "demo"
+    stream.messages.to_csv(out / "messaging.csv", index=False, lineterminator="\n")
+    stream.truth.to_csv(out / "messaging_truth.csv", index=False, lineterminator="\n")
+    (out / "messaging_manifest.json").write_text(
+        json.dumps(stream.manifest, indent=2) + "\n", encoding="utf-8"
+    )
+    return out / "messaging.csv"
 
 
 def _analysis_stages(settings: Settings, stages: list[dict[str, object]]) -> dict[str, Any]:

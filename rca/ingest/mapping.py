@@ -36,6 +36,8 @@ OPTIONAL_FIELDS = (
     "site",
     "team",
     "agent_id",
+    # mixed exports (issue 18): inbound = the customer's message, outbound = the company's
+    "direction",
 )
 #: Fields added after the first release: hashed only when present, so re-ingesting an export
 #: that never had them is still recognised as unchanged.
@@ -63,6 +65,7 @@ class FieldSource:
     true_values: tuple[str, ...] = ()
     scale: float | None = None  # multiply numbers, e.g. minutes -> seconds
     optional: bool = False  # absent columns are skipped instead of failing the file
+    constant: str | None = None  # the same value on every row ({ value = "social" })
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,10 @@ def _field_source(name: str, spec: Any) -> FieldSource:
     if isinstance(spec, list) and spec and all(isinstance(s, str) for s in spec):
         return FieldSource(tuple(spec))
     if isinstance(spec, dict):
+        if "value" in spec:
+            if not isinstance(spec["value"], (str, int, float, bool)):
+                raise RcaError(f"mapping field {name!r}: value must be text or a number")
+            return FieldSource(columns=(), constant=str(spec["value"]))
         if "date" in spec:
             cols = (spec["date"],) + ((spec["time"],) if spec.get("time") else ())
         elif "columns" in spec:
@@ -180,7 +187,9 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, di
         else src
         for name, src in mapping.fields.items()
     }
-    sources = {name: src for name, src in sources.items() if src.columns}
+    sources = {
+        name: src for name, src in sources.items() if src.columns or src.constant is not None
+    }
     named = [c for s in sources.values() for c in s.columns] + list(mapping.dimensions.values())
     absent = sorted({c for c in named if c not in present})
     if absent:
@@ -197,6 +206,9 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, di
         source = sources.get(name)
         if source is None:
             out[name] = ""
+            continue
+        if source.constant is not None:
+            out[name] = source.constant
             continue
         parts = [raw[c].astype(str) for c in source.columns]
         if name == "created_at":

@@ -32,7 +32,7 @@ from rca.ingest.mapping import (
     load_mapping,
     normalise_name,
 )
-from rca.ingest.prepare import prepare_rows
+from rca.ingest.prepare import prepare_context, prepare_rows
 from rca.ingest.read import LINE, RawTable, expand_paths, read_file
 from rca.ingest.validate import Rules, validate
 from rca.settings import Settings
@@ -46,6 +46,7 @@ from rca.store.contacts import (
     record_dimension_decisions,
     undecided_dimensions,
     upsert_contacts,
+    upsert_context,
 )
 from rca.text.audience import RedactionPolicy
 from rca.text.redact import redact
@@ -68,6 +69,8 @@ class FileSummary:
     #: the file's columns kept as dimensions, and those set aside with the reason
     dimensions: list[str] = field(default_factory=list)
     set_aside: dict[str, str] = field(default_factory=dict)
+    #: the company's own messages kept as conversation context (not contacts)
+    context_messages: int = 0
 
 
 @dataclass
@@ -99,6 +102,7 @@ class _Planned:
     limits: DimensionLimits = field(default_factory=DimensionLimits)
     explicit_dims: frozenset[str] = frozenset()  # named by the mapping: first to be kept
     unfit_dims: dict[str, str] = field(default_factory=dict)  # JSON objects/lists: set aside
+    context: pd.DataFrame = field(default_factory=pd.DataFrame)  # outbound messages
 
 
 def _raw_json(frame: pd.DataFrame, index: pd.Index, *, keep_raw: bool, digits: int) -> list[str]:
@@ -133,6 +137,12 @@ def plan_file(
         )
         checked.rejects = pd.concat([checked.rejects, extra])
         checked.valid = checked.valid.loc[~moved]
+    outbound = ~checked.valid["inbound"].astype(bool)
+    context = prepare_context(
+        checked.valid.loc[outbound], policy=RedactionPolicy.from_settings(settings, "ingest")
+    )
+    context["source_file"] = str(raw.path)
+    checked.valid = checked.valid.loc[~outbound]
     contacts, dims = prepare_rows(
         checked.valid,
         policy=RedactionPolicy.from_settings(settings, "ingest"),
@@ -164,6 +174,16 @@ def plan_file(
         )
     if checked.date_order:
         notes.append(checked.date_order.note())
+    if len(context):
+        notes.append(
+            f"{len(context)} company/agent messages (direction outbound) kept as conversation "
+            "context, not counted as contacts"
+        )
+    if reused := reused_conversation_ids(checked.valid):
+        notes.append(
+            f"{reused} conversation ids are used by more than one customer: each customer's "
+            "messages are kept as a conversation of their own"
+        )
     if checked.truncated:
         notes.append(f"{checked.truncated} texts over {settings.max_text_chars} chars truncated")
     summary = FileSummary(
@@ -184,7 +204,17 @@ def plan_file(
         min_rows=settings.dimension_min_rows,
     )
     explicit = frozenset(mapping.dimensions) if mapping is not None else frozenset()
-    return _Planned(raw, contacts, dims, rejects, summary, limits, explicit, unfit_dims)
+    summary.context_messages = len(context)
+    return _Planned(raw, contacts, dims, rejects, summary, limits, explicit, unfit_dims, context)
+
+
+def reused_conversation_ids(valid: pd.DataFrame) -> int:
+    """How many conversation ids more than one customer wrote under (an export recycling
+    thread numbers, or two customers in one group thread)."""
+    known = valid.loc[valid["conversation_id"].notna() & valid["customer_id"].notna()]
+    if known.empty:
+        return 0
+    return int((known.groupby("conversation_id")["customer_id"].nunique() > 1).sum())
 
 
 #: Fields whose value is text: a JSON object, list or boolean there is not what it claims.
@@ -249,6 +279,7 @@ def write_plan(
     set_aside_before = [n for n, why in known.items() if why is not None]
     dims = plan.dims.loc[~plan.dims["name"].isin([*set_aside_before, *plan.unfit_dims])]
     counts = upsert_contacts(con, plan.contacts, dims, ingest_id=ingest_id, now=now)
+    upsert_context(con, plan.context, ingest_id=ingest_id, now=now)
     choice = _choose_in_store(con, plan)
     decided = [d for d in choice.decisions.values() if d.name not in set_aside_before]
     record_dimension_decisions(

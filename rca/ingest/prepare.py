@@ -19,7 +19,8 @@ from rca.text.normalise import addressed_to, normalise_series, text_hash
 
 FIELD_SEPARATOR = "\x1f"
 #: Everything the source says about a contact except its id (order fixed: it feeds the hash).
-CONTENT_COLUMNS = tuple(f for f in FIELDS if f not in ("contact_id", *LATER_FIELDS))
+#: `direction` is not content: it decides whether a row is a contact at all.
+CONTENT_COLUMNS = tuple(f for f in FIELDS if f not in ("contact_id", "direction", *LATER_FIELDS))
 
 
 def _as_text(series: pd.Series) -> pd.Series:
@@ -69,7 +70,7 @@ def prepare_rows(
     """Store-ready contact rows and long-format dimension rows, redacted at `policy`'s level
     (`RCA_REDACT_INGEST_LEVEL`; the person-facing level is applied again on the way out)."""
     dim_columns = [c for c in valid.columns if c.startswith(DIM_PREFIX)]
-    contacts = valid.drop(columns=dim_columns).copy()
+    contacts = valid.drop(columns=[*dim_columns, "inbound"], errors="ignore").copy()
     contacts["content_hash"] = content_hashes(valid, dim_columns)
     contacts["text_raw"] = valid["text"] if keep_raw_text else None
     contacts["text"] = policy.redact_series(valid["text"])
@@ -91,3 +92,19 @@ def prepare_rows(
     else:
         dims = pd.DataFrame({"contact_id": [], "name": [], "value": []}, dtype=object)
     return contacts, dims.reset_index(drop=True)
+
+
+def prepare_context(valid: pd.DataFrame, *, policy: RedactionPolicy) -> pd.DataFrame:
+    """Store-ready rows for the company's own messages (outbound): kept to link a customer's
+    reply to the conversation it continues, and to show the exchange, never counted."""
+    return pd.DataFrame(
+        {
+            "message_id": valid["contact_id"],
+            "created_at": valid["created_at"],
+            "customer_id": valid["customer_id"],
+            "conversation_id": valid["conversation_id"],
+            "in_reply_to": valid["in_reply_to"],
+            "text": policy.redact_series(valid["text"]),
+            "source_line": valid[LINE],
+        }
+    )

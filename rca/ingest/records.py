@@ -116,8 +116,21 @@ def ingest_records(
     ids = dict(
         zip(plan.contacts["source_line"].astype(int), plan.contacts["contact_id"], strict=True)
     )
+    context = dict(
+        zip(
+            plan.context.get("source_line", pd.Series(dtype=int)).astype(int),
+            plan.context.get("message_id", pd.Series(dtype=str)),
+            strict=True,
+        )
+    )
     outcome = RecordsOutcome(ingest_id)
     for number, record in enumerate(records, start=1):
+        if number in context:  # the company's own message: context, not a contact
+            outcome.results.append(
+                {"index": number - 1, "contact_id": context[number], "status": "context",
+                 "reason": "outbound message: kept as conversation context"}
+            )  # fmt: skip
+            continue
         if number in reasons:
             raw_id = record.get("contact_id")  # the caller's own value, echoed back as sent
             shown = _cell(raw_id) if raw_id not in (None, "") else None

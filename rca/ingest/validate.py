@@ -171,6 +171,21 @@ def _parse_bool(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     return value, bad
 
 
+INBOUND_VALUES = frozenset({"inbound", "in", "customer", "received", "true", "1", "yes", "y"})
+OUTBOUND_VALUES = frozenset(
+    {"outbound", "out", "agent", "company", "brand", "sent", "false", "0", "no", "n"}
+)
+
+
+def _parse_direction(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """True for the customer's messages (and where no direction is given), False for the
+    company's; anything else is bad. `true`/`false` read as an export's `inbound` flag."""
+    text = raw.astype(str).str.strip().str.lower()
+    outbound = text.isin(OUTBOUND_VALUES)
+    bad = ~(text.isin(INBOUND_VALUES) | outbound | (text == "") | (text == "nan"))
+    return ~outbound, bad
+
+
 def _parse_number(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = raw.astype(str).str.strip()
     value = pd.to_numeric(text, errors="coerce").astype("float64")
@@ -230,6 +245,11 @@ def validate(frame: pd.DataFrame, formats: dict[str, str], rules: Rules) -> Vali
     flag(bad_handle, "bad handle_time_s: not a number: " + frame["handle_time_s"].astype(str))
     negative = handle < 0
     flag(negative.fillna(False), "bad handle_time_s: negative")
+    inbound, bad_direction = _parse_direction(frame["direction"])
+    flag(
+        bad_direction,
+        "bad direction: not inbound or outbound: " + frame["direction"].astype(str).str[:40],
+    )
     csat, bad_csat = _parse_number(frame["csat"])
     flag(bad_csat, "bad csat: not a number: " + frame["csat"].astype(str))
 
@@ -251,6 +271,7 @@ def validate(frame: pd.DataFrame, formats: dict[str, str], rules: Rules) -> Vali
             "resolution": optional_str("resolution"),
             "csat": csat,
             **{name: optional_str(name) for name in LATER_FIELDS},
+            "inbound": inbound,
         },
         index=frame.index,
     )

@@ -48,6 +48,7 @@ from rca.store.themes import (
     set_champion_row,
     write_fit,
 )
+from rca.text.smalltalk import is_small_talk
 
 MIN_CONTACTS = 50
 REPRESENTATIVES = 5
@@ -151,6 +152,11 @@ def fit_themes(
         prev = champion_fit(con)
         next_number = next_theme_number(con)
         stored_runs = {r[0] for r in con.execute("SELECT mlflow_run_id FROM models").fetchall()}
+    # small talk ("thanks!", "Happy halloween") would only make themes nobody can act on
+    chatter = is_small_talk(contacts["text"])
+    if chatter.any():
+        say(f"left {int(chatter.sum())} small-talk messages out of the themes (no problem stated)")
+        contacts = contacts.loc[~chatter].reset_index(drop=True)
     if len(contacts) < MIN_CONTACTS:
         raise RcaError(f"only {len(contacts)} contacts in the window; need {MIN_CONTACTS}")
 

@@ -11,8 +11,10 @@ join one conversation when:
   same message (two customer replies to one agent message that is not itself a contact); a
   reply whose parent is not in the data continues the customer's latest conversation;
 - they carry neither field and follow the same customer's previous message within the
-  session gap (`repeat_continuation_minutes`; 15 minutes by default: a transfer or a
-  reconnect, the contact-centre convention of not counting a transfer as a repeat).
+  session gap: `repeat_session_gap_minutes` (8 hours) on messaging channels, where one
+  exchange goes on for hours; `repeat_continuation_minutes` (15 minutes) elsewhere, a
+  transfer or a reconnect, the contact-centre convention of not counting a transfer as a
+  repeat. The caller passes the gap per row (the later message's channel decides).
 
 Pure: a frame in, one integer conversation key per row out (union-find over the rules).
 """
@@ -33,13 +35,18 @@ def has_threads(frame: pd.DataFrame) -> bool:
 
 
 def conversation_keys(
-    frame: pd.DataFrame, *, session_gap: timedelta, customer: np.ndarray, seconds: np.ndarray
+    frame: pd.DataFrame,
+    *,
+    session_gap: timedelta | np.ndarray,
+    customer: np.ndarray,
+    seconds: np.ndarray,
 ) -> np.ndarray:
     """A conversation number per row (rows of one conversation share it).
 
     `customer` (object array, "" = unknown) and `seconds` (epoch seconds) are the caller's,
     aligned with `frame`'s rows; a row without a customer is a conversation of its own unless
-    an explicit reply links it.
+    an explicit reply links it. `session_gap` is one gap, or seconds per row (the gap that
+    may precede that row).
     """
     n = len(frame)
     parent = np.arange(n)
@@ -81,8 +88,13 @@ def conversation_keys(
     # reply never opens a new one
     order = np.lexsort((seconds, customer))
     same = customer[order][1:] == customer[order][:-1]
-    close = (seconds[order][1:] - seconds[order][:-1]) <= session_gap.total_seconds()
     later, earlier = order[1:], order[:-1]
+    gap = (
+        np.full(n, session_gap.total_seconds())
+        if isinstance(session_gap, timedelta)
+        else np.asarray(session_gap, dtype=np.float64)
+    )
+    close = (seconds[later] - seconds[earlier]) <= gap[later]
     session = same & (customer[later] != "") & ((close & ~explicit[later]) | orphan[later])
     union(later[session], earlier[session])
     return np.array([find(i) for i in range(n)], dtype=np.int64)
@@ -102,3 +114,32 @@ def _union_groups(keys: pd.Series, union: object) -> None:
     rows = valid.index.to_numpy()
     first = pd.Series(rows).groupby(codes).transform("first").to_numpy()
     union(rows, first)  # type: ignore[operator]
+
+
+#: Reply hops followed through the company's own messages (customer -> agent -> customer ...).
+MAX_CONTEXT_HOPS = 10
+
+
+def through_context(in_reply_to: pd.Series, context: pd.DataFrame) -> pd.Series:
+    """Replies to the company's messages re-pointed at the customer message those answered.
+
+    In a mixed export a customer's "still broken" replies to the agent's "please DM us", which
+    replied to the customer's first message; `context` (message_id, in_reply_to of outbound
+    messages, kept out of the contacts) closes that gap so both customer messages are one
+    conversation. A reply whose chain leaves the data keeps its original target.
+    """
+    if context.empty or in_reply_to.isna().all():
+        return in_reply_to
+    parent = dict(
+        zip(context["message_id"].astype(str), context["in_reply_to"].astype(str), strict=True)
+    )
+    values = in_reply_to.astype(object).to_numpy(copy=True)
+    for _ in range(MAX_CONTEXT_HOPS):
+        moved = False
+        for i, target in enumerate(values):
+            if isinstance(target, str) and target in parent:
+                values[i] = parent[target]
+                moved = True
+        if not moved:
+            break
+    return pd.Series(values, index=in_reply_to.index, name=in_reply_to.name, dtype=object)

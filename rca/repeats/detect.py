@@ -8,8 +8,17 @@ closer than the continuation interval (default 15 minutes) to the customer's pre
 transfer or reconnect, a *continuation*, never a repeat. When the export says which messages
 belong together (`conversation_id`, `in_reply_to`: chat, messaging, social), every turn after
 a conversation's first message is a continuation however long the exchange lasts, and a
-repeat is a new conversation (`rca.repeats.conversations`). A contact without a customer id cannot
-be linked to anything: it is counted apart (`no_customer`), not as a first contact.
+repeat is a new conversation (`rca.repeats.conversations`); on messaging channels without
+thread ids a customer's messages less than the session gap apart (8 hours) are one
+conversation. A contact without a customer id cannot be linked to anything: it is counted
+apart (`no_customer`), not as a first contact.
+
+Two kinds of message are kept out of repeat figures altogether, each with its own status:
+*small talk* that opens a conversation ("thanks!", "Happy halloween", emoji only:
+`rca.text.smalltalk`) states no problem to repeat; and every message of an account that opens
+more than `repeat_max_conversations_per_week` conversations (20) or sends more than
+`repeat_max_messages_per_week` messages (50) in some 7 days (a contest, a bot, a reseller's
+integration) is `flagged_account`: such volumes are not a customer coming back.
 
 Each repeat points at the most recent earlier contact of the same problem (`repeat_of`); these
 links form *chains* whose id is the first contact's id. A chain's problem is the first
@@ -32,10 +41,14 @@ import numpy as np
 import pandas as pd
 
 from rca.repeats.conversations import conversation_keys, has_threads
-from rca.settings import Settings
+from rca.settings import MESSAGING_CHANNELS, Settings
+from rca.text.smalltalk import is_small_talk
 
 FIRST, REPEAT, CONTINUATION, NO_CUSTOMER = "first", "repeat", "continuation", "no_customer"
-STATUSES = (FIRST, REPEAT, CONTINUATION, NO_CUSTOMER)
+SMALL_TALK, FLAGGED = "small_talk", "flagged_account"
+STATUSES = (FIRST, REPEAT, CONTINUATION, NO_CUSTOMER, SMALL_TALK, FLAGGED)
+#: Statuses left out of repeat rates (their contacts are neither attempts nor repeats).
+EXCLUDED = (SMALL_TALK, FLAGGED)
 #: Earlier contacts of one customer compared with each contact, at most. Keeps a very chatty
 #: customer (a large seller) from making the pair count quadratic; far beyond any real chain.
 MAX_LOOKBACK = 50
@@ -46,11 +59,15 @@ REQUIRED_COLUMNS = ("contact_id", "created_at", "customer_id", "theme_id")
 
 @dataclass(frozen=True)
 class RepeatRules:
-    """The three knobs of repeat detection (see Settings `repeat_*`)."""
+    """The knobs of repeat detection (see Settings `repeat_*` and `messaging_channels`)."""
 
     window: timedelta
     continuation: timedelta
     similarity_threshold: float
+    session_gap: timedelta = timedelta(hours=8)
+    messaging_channels: frozenset[str] = frozenset(MESSAGING_CHANNELS)
+    max_conversations_per_week: int = 20
+    max_messages_per_week: int = 50
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RepeatRules:
@@ -58,7 +75,20 @@ class RepeatRules:
             window=timedelta(days=settings.repeat_window_days),
             continuation=timedelta(minutes=settings.repeat_continuation_minutes),
             similarity_threshold=settings.repeat_similarity_threshold,
+            session_gap=timedelta(minutes=settings.repeat_session_gap_minutes),
+            messaging_channels=frozenset(c.casefold() for c in settings.messaging_channels),
+            max_conversations_per_week=settings.repeat_max_conversations_per_week,
+            max_messages_per_week=settings.repeat_max_messages_per_week,
         )
+
+    def gaps(self, frame: pd.DataFrame) -> np.ndarray:
+        """Seconds that may separate a row from its customer's previous one in one exchange."""
+        gap = np.full(len(frame), self.continuation.total_seconds())
+        if "channel" in frame.columns:
+            channel = frame["channel"].astype("string").str.strip().str.casefold()
+            messaging = channel.isin(self.messaging_channels).to_numpy(dtype=bool, na_value=False)
+            gap[messaging] = max(self.session_gap, self.continuation).total_seconds()
+        return gap
 
 
 def default_rules() -> RepeatRules:
@@ -132,40 +162,53 @@ def detect_repeats(
     order = order[~no_customer[order]]
     cust_sorted, t_sorted = customer[order], seconds[order]
     window_s = rules.window.total_seconds()
-    continuation_s = rules.continuation.total_seconds()
 
     status = np.full(n, FIRST, dtype=object)
     status[no_customer] = NO_CUSTOMER
+    gap_s = rules.gaps(frame)
     repeat_of = np.full(n, NO_ROW)
     continuation_of = np.full(n, NO_ROW)
     continuation_matches = np.zeros(n, bool)
 
+    small_talk = _small_talk(frame)
     if has_threads(frame):
         # turns of one conversation (thread id, reply links, or the session gap) continue it
         conversation = conversation_keys(
-            frame, session_gap=rules.continuation, customer=customer, seconds=seconds
+            frame, session_gap=gap_s, customer=customer, seconds=seconds
         )
-        by_turn = np.lexsort((ids, seconds, conversation))
-        same = conversation[by_turn][1:] == conversation[by_turn][:-1]
-        rows, earlier = by_turn[1:][same], by_turn[:-1][same]
-        keep = ~no_customer[rows]
-        rows, earlier = rows[keep], earlier[keep]
-        continuation_of[rows] = earlier
-        status[rows] = CONTINUATION
-        continuation_matches[rows] = _same_problem(
-            theme, vectors, rows, earlier, rules.similarity_threshold
-        )
-    elif len(order) > 1:
-        # lag 1: continuations (the previous contact of the customer, minutes ago)
-        prev_same = cust_sorted[1:] == cust_sorted[:-1]
-        gap = t_sorted[1:] - t_sorted[:-1]
-        cont = prev_same & (gap <= continuation_s)
-        rows, earlier = order[1:][cont], order[:-1][cont]
-        continuation_of[rows] = earlier
-        status[rows] = CONTINUATION
-        continuation_matches[rows] = _same_problem(
-            theme, vectors, rows, earlier, rules.similarity_threshold
-        )
+    else:
+        # the session rule alone: a customer's contacts closer than the gap are one exchange
+        conversation = np.arange(n, dtype=np.int64) + n  # every row its own, customers' below
+        if len(order):
+            opens = np.r_[True, (cust_sorted[1:] != cust_sorted[:-1])]
+            opens[1:] |= (t_sorted[1:] - t_sorted[:-1]) > gap_s[order[1:]]
+            conversation[order] = np.cumsum(opens)
+    by_turn = np.lexsort((ids, seconds, conversation))
+    opener = _openers(conversation[by_turn], small_talk[by_turn] | no_customer[by_turn])
+    same = conversation[by_turn][1:] == conversation[by_turn][:-1]
+    rows, earlier = by_turn[1:][same], by_turn[:-1][same]
+    turn = ~no_customer[rows] & ~opener[1:][same]
+    rows, earlier = rows[turn], earlier[turn]
+    continuation_of[rows] = earlier
+    status[rows] = CONTINUATION
+    continuation_matches[rows] = _same_problem(
+        theme, vectors, rows, earlier, rules.similarity_threshold
+    )
+
+    # small talk before a conversation's first problem statement (or a conversation of
+    # nothing else) is no attempt at anything; the statement opens the conversation
+    status[small_talk & (status == FIRST)] = SMALL_TALK
+    opens = np.isin(status[order], (FIRST, SMALL_TALK))
+    flagged = _busy_accounts(
+        cust_sorted, t_sorted, order, opens, rules.max_conversations_per_week, n
+    ) | _busy_accounts(
+        cust_sorted, t_sorted, order, np.ones(len(order), bool), rules.max_messages_per_week, n
+    )
+    status[flagged] = FLAGGED
+    continuation_of[flagged] = NO_ROW
+    continuation_matches[flagged] = False
+    # neither side of a repeat: no problem stated, or an account whose volume is no customer's
+    comparable = ~small_talk & ~flagged
 
     # lags 1..K: the most recent earlier contact of the same problem within the window
     for lag in range(1, min(MAX_LOOKBACK, len(order) - 1) + 1):
@@ -175,7 +218,9 @@ def detect_repeats(
         )
         if not in_window.any():
             break
-        todo = in_window & (status[later] == FIRST) & (repeat_of[later] == NO_ROW)
+        todo = (
+            in_window & (status[later] == FIRST) & (repeat_of[later] == NO_ROW) & comparable[before]
+        )
         rows, earlier = later[todo], before[todo]
         match = _same_problem(theme, vectors, rows, earlier, rules.similarity_threshold)
         repeat_of[rows[match]] = earlier[match]
@@ -211,10 +256,65 @@ def detect_repeats(
     out["window_closed"] = seconds + window_s <= end if n else np.zeros(0, bool)
     out.attrs.update(frame.attrs)
     out.attrs["repeat_rules"] = rules
+    out.attrs["flagged_accounts"] = sorted(set(customer[flagged].tolist()))
     out.attrs["as_of"] = (
         pd.Timestamp(end, unit="s", tz="UTC") if n else (pd.Timestamp(as_of) if as_of else None)
     )
     return out
+
+
+def _openers(conversation: np.ndarray, no_statement: np.ndarray) -> np.ndarray:
+    """Per row, in turn order: does it open its conversation? The first row that states a
+    problem does, and so does every row before it (small talk, nothing to continue); a
+    conversation with no statement is opened by its first row."""
+    n = len(conversation)
+    if n == 0:
+        return np.zeros(0, bool)
+    starts = np.flatnonzero(np.r_[True, conversation[1:] != conversation[:-1]])
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, n]))
+    position = np.arange(n)
+    first_statement = np.minimum.reduceat(np.where(no_statement, n, position), starts)
+    limit = np.where(first_statement < n, first_statement, starts)
+    return position <= limit[group]
+
+
+def _small_talk(frame: pd.DataFrame) -> np.ndarray:
+    """The frame's `small_talk` column, else judged from its `text` (none without either)."""
+    if "small_talk" in frame.columns:
+        return frame["small_talk"].fillna(False).to_numpy(dtype=bool)
+    if "text" in frame.columns:
+        return is_small_talk(frame["text"])
+    return np.zeros(len(frame), bool)
+
+
+def _busy_accounts(
+    cust_sorted: np.ndarray,
+    t_sorted: np.ndarray,
+    order: np.ndarray,
+    counted: np.ndarray,
+    limit: int,
+    n: int,
+) -> np.ndarray:
+    """Rows (of `n`) of accounts with more than `limit` counted rows within some 7 days.
+
+    `counted` (aligned with `order`) picks what counts: conversation openers (small talk
+    included: a contest's posts are small talk as often as not), or every message. Counts in
+    a window starting at each counted row, per customer.
+    """
+    flagged = np.zeros(n, bool)
+    if counted.sum() <= limit:
+        return flagged
+    cust, t = cust_sorted[counted], t_sorted[counted]
+    code = pd.factorize(cust)[0].astype(np.float64)
+    # one sortable key: customers far apart on the line, time within a customer
+    span = float(t.max() - t.min()) + 8 * SECONDS_PER_DAY
+    key = code * span + (t - t.min())
+    ends = np.searchsorted(key, key + 7 * SECONDS_PER_DAY, side="left")
+    counts = ends - np.arange(len(key))
+    busy = np.unique(cust[counts > limit])
+    if busy.size:
+        flagged[order] = np.isin(cust_sorted, busy)
+    return flagged
 
 
 def _epoch_seconds(moment: datetime | None) -> float:

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from rca.periods import Period
-from rca.repeats.detect import CONTINUATION, FIRST, REPEAT
+from rca.repeats.detect import CONTINUATION, EXCLUDED, FIRST, REPEAT
 from rca.settings import Settings
 
 UNASSIGNED = "unassigned"
@@ -165,7 +165,8 @@ def theme_period_figures(
             "closed": marked["window_closed"].to_numpy(dtype=bool),
         }
     )
-    frame = frame.loc[frame["period_idx"] >= 0]
+    # small talk and flagged accounts are neither attempts nor repeats: out of every rate
+    frame = frame.loc[(frame["period_idx"] >= 0) & ~frame["status"].isin(EXCLUDED)]
     repeat = frame["status"] == REPEAT
     first = frame["status"] == FIRST
     frame = frame.assign(

@@ -4,8 +4,9 @@ Four kinds: `representative` (near the theme's centre, no near-duplicates, cases
 resolution note preferred, so the author sees what the fix looked like), `recent` (newest
 first), `escalated` (the theme's escalated cases, most representative first) and `repeat`
 (whole repeat chains of the theme's problem, first contact to last, so the author sees what the
-first answer failed to settle). Only the redacted text leaves the store; contact ids let the
-author open the original in the CRM.
+first answer failed to settle). A case is a conversation, shown by its opening message: turns
+inside one (a reply, a transfer) are never cases of their own. Only the redacted text leaves
+the store; contact ids let the author open the original in the CRM.
 
 Every case anyone reads (`rca examples`, the API, the dashboard, the e-mail) is built by
 `example_cases`, so this is where the person-facing redaction runs (`rca.text.audience`: names
@@ -134,6 +135,10 @@ def example_cases(
         raise ValueError(f"{len(vectors)} vectors for {len(frame)} rows")
     frame = frame.reset_index(drop=True)
     in_theme = (frame["theme_id"] == theme_id).fillna(False).to_numpy(dtype=bool)
+    if "repeat_status" in frame.columns:
+        # a case is a conversation, shown by the message that opened it: its later turns
+        # ("DM sent", a transfer) would show one conversation many times
+        in_theme = in_theme & (frame["repeat_status"] != "continuation").to_numpy(dtype=bool)
     if kind == REPEAT_CHAINS:
         rows = _chain_rows(frame, theme_id, n)
     elif kind == RECENT:
@@ -165,7 +170,13 @@ def _chain_rows(frame: pd.DataFrame, theme_id: str, n: int) -> np.ndarray:
     """Rows of the theme's `n` chains with the most repeats (newest first on ties), in order."""
     if "chain_id" not in frame.columns:
         raise ValueError("repeat examples need the frame after rca.repeats.detect.detect_repeats")
-    chained = frame.loc[frame["chain_id"].notna() & (frame["problem_theme_id"] == theme_id)]
+    # each conversation of the chain by its opening message: the earlier conversation's first
+    # message beside the return, not every "still waiting" in between
+    chained = frame.loc[
+        frame["chain_id"].notna()
+        & (frame["problem_theme_id"] == theme_id)
+        & (frame["repeat_status"] != "continuation")
+    ]
     if chained.empty:
         return np.zeros(0, np.int64)
     stats = chained.groupby("chain_id").agg(

@@ -12,8 +12,11 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from rca.repeats.conversations import through_context
+from rca.store.contacts import context_links
 from rca.store.db import window_clauses
 from rca.store.themes import champion_version_in_store
+from rca.text.smalltalk import is_small_talk
 
 BASE_COLUMNS = (
     "contact_id",
@@ -71,6 +74,13 @@ def load_analysis_frame(
         wide = dims.pivot(index="contact_id", columns="name", values="value")
         wide.columns = [f"dim_{c}" for c in wide.columns]
         frame = frame.join(wide, on="contact_id")
+    links = context_links(con)
+    if not links.empty:
+        frame["in_reply_to"] = through_context(frame["in_reply_to"], links)
+    # small talk states no problem: unassigned in every report, whatever a model filed it under
+    # (`rca.text.smalltalk`), and never a repeat
+    frame["small_talk"] = is_small_talk(frame["text"])
+    frame.loc[frame["small_talk"], "theme_id"] = None
     frame.attrs["model_version"] = version
     return frame
 

@@ -121,6 +121,39 @@ def upsert_contacts(
     )
 
 
+CONTEXT_COLUMNS = (
+    "message_id", "created_at", "customer_id", "conversation_id", "in_reply_to", "text",
+    "source_file", "source_line", "ingest_id", "ingested_at",
+)  # fmt: skip
+
+
+def upsert_context(
+    con: duckdb.DuckDBPyConnection, context: pd.DataFrame, *, ingest_id: str, now: datetime
+) -> int:
+    """Write outbound messages, replacing any earlier copy of the same message id."""
+    if context.empty:
+        return 0
+    stage = context.assign(ingest_id=ingest_id, ingested_at=now)[list(CONTEXT_COLUMNS)]
+    con.register("stage_context", stage)
+    try:
+        con.execute(
+            "DELETE FROM context_messages WHERE message_id IN "
+            "(SELECT message_id FROM stage_context)"
+        )
+        columns = ", ".join(CONTEXT_COLUMNS)
+        con.execute(f"INSERT INTO context_messages ({columns}) SELECT {columns} FROM stage_context")
+    finally:
+        con.unregister("stage_context")
+    return len(stage)
+
+
+def context_links(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """message_id -> in_reply_to of every stored outbound message (to follow reply chains)."""
+    return con.execute(
+        "SELECT message_id, in_reply_to FROM context_messages WHERE in_reply_to IS NOT NULL"
+    ).df()
+
+
 def quarantine_rows(
     con: duckdb.DuckDBPyConnection,
     rows: pd.DataFrame,

@@ -171,6 +171,22 @@ MIGRATIONS: list[list[str]] = [
             details   JSON
         )""",
     ],
+    # 5: the company's own messages in mixed exports (issue 18): conversation context, never
+    # contacts. No key: DuckDB rejects delete+reinsert of one key in a transaction.
+    [
+        """CREATE TABLE context_messages (
+            message_id      VARCHAR NOT NULL,
+            created_at      TIMESTAMPTZ NOT NULL,
+            customer_id     VARCHAR,                -- the author as exported (a brand account)
+            conversation_id VARCHAR,
+            in_reply_to     VARCHAR,
+            text            VARCHAR NOT NULL,       -- redacted
+            source_file     VARCHAR,
+            source_line     BIGINT,
+            ingest_id       VARCHAR NOT NULL,
+            ingested_at     TIMESTAMPTZ NOT NULL
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

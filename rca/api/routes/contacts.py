@@ -54,6 +54,7 @@ async def post_contacts(body: ContactsIn, state: StateDep, settings: SettingsDep
         updated=outcome.count("updated"),
         unchanged=outcome.count("unchanged"),
         rejected=outcome.count("rejected"),
+        context=outcome.count("context"),
         assigned=assigned,
         results=[RowResult(**r) for r in outcome.results],
     )
