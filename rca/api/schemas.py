@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 def clean(value: Any) -> Any:
@@ -369,6 +369,14 @@ class SopChangeIn(BaseModel):
     link: str | None = Field(default=None, max_length=2_000)
     author: str | None = Field(default=None, max_length=200, description="Default: the key.")
     scope: SopScope = Field(default_factory=SopScope)
+
+    @field_validator("effective_at")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        """Years 1970-2199: a store timestamp for any zone, never an overflow."""
+        if not 1970 <= value.year < 2200:
+            raise ValueError("effective_at must fall in the years 1970-2199")
+        return value
 
 
 class SopChange(BaseModel):
