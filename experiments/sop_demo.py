@@ -1,6 +1,6 @@
 """The demo's planted SOP changes measured back (issue 21, "Done when").
 
-On a home built by `rca demo` (which plants three changes, `rca.demo.sop`, and records them):
+On a home built by `rca demo` (it plants three changes, `rca.demo.planted_sop`, and records them):
 the effective change's estimate against its planted effect, the null change's intervals
 against 0, and the market-scoped change inside its market against the same change measured
 in the other markets. Appends a section to experiments/results/sop_demo.md.

@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import copy_home
 from fastapi.testclient import TestClient
@@ -182,3 +183,49 @@ def test_cli_escalations_and_sop_review(home: Settings) -> None:
     assert review["command"] == "sop review" and review["weeks"] == home.sop_review_weeks
     esc = json.loads(runner.invoke(cli, ["escalations", "--format", "json", *args]).stdout)
     assert esc["command"] == "escalations" and esc["themes"]
+
+
+def test_the_weekly_email_lists_effects_that_became_significant_and_flat_changes(
+    home: Settings,
+) -> None:
+    """The digest over real data: a change is 'became significant' in the first period its
+    effect is, and listed as 'no effect' after N weeks exactly when it never is; both e-mail
+    parts carry the section."""
+    from rca.queries.sop_effects import sop_digest
+    from rca.report.content import build_report, sop_lines
+    from rca.report.job import render_report
+
+    analysis = load_repeat_analysis(home)
+    theme = analysis.marked["theme_id"].value_counts().index[0]
+    with Store(home.store_path).write() as con:
+        change = add_change(con, theme_id=theme, effective_at=datetime(2026, 9, 14, tzinfo=UTC),
+                            title="Digest probe", now=datetime.now(UTC))  # fmt: skip
+    later = [p for p in analysis.periods if p.start >= change.effective_at]
+    verdicts = []
+    for period in later:
+        effects = change_effects(analysis, change, home, until=pd.Timestamp(period.end))
+        verdicts.append({m: e["verdict"] for m, e in effects.items()})
+    weeks = 4
+    for i, period in enumerate(later):
+        digest = sop_digest(analysis, [change], {}, period, home, weeks=weeks)
+        became = {d["metric"] for d in digest["became_significant"]}
+        for metric, verdict in verdicts[i].items():
+            was = i > 0 and verdicts[i - 1][metric] in {"improved", "worsened"}
+            assert (metric in became) == (verdict in {"improved", "worsened"} and not was)
+        old = (pd.Timestamp(period.end) - pd.Timestamp(change.effective_at)).days >= 7 * weeks
+        none = not any(v in {"improved", "worsened"} for v in verdicts[i].values())
+        assert bool(digest["no_effect"]) == (old and none)
+    lines = [sop_lines(sop_digest(analysis, [change], {}, p, home, weeks=weeks)) for p in later]
+    significant = [line for sig, _flat in lines for line in sig]
+    flat = [line for _sig, fl in lines for line in fl]
+    assert significant or flat  # it became significant at some point, or never did
+    last = later[-1]
+    rendered = render_report(build_report(
+        {"period": last.name, "period_start": last.start, "period_end": last.end, "spikes": []},
+        [], base_url="https://rca.example.com/", generated_at=datetime.now(UTC),
+        sop_significant=significant, sop_no_effect=flat,
+    ))  # fmt: skip
+    assert "SOP CHANGES" in rendered.text and "SOP changes" in rendered.html.replace(
+        "SOP CHANGES", "SOP changes"
+    )
+    assert "Digest probe" in rendered.text and "Digest probe" in rendered.html

@@ -89,7 +89,7 @@ def demo(
 
 
 def _record_sop_changes(settings: Settings, truth_csv: Path, manifest: Path) -> list[str]:
-    """Record the demo's planted SOP changes (`rca.demo.sop`) on the themes that hold their
+    """Record the demo's planted SOP changes (`rca.demo.planted_sop`) on the themes holding their
     intents, as an SOP author would; returns their ids."""
     import json
     from datetime import UTC, datetime
@@ -97,7 +97,7 @@ def _record_sop_changes(settings: Settings, truth_csv: Path, manifest: Path) -> 
 
     import pandas as pd
 
-    from rca.demo.sop import themes_for_intents
+    from rca.demo.planted_sop import themes_for_intents
     from rca.store import Store
     from rca.store.sop import add_change
 
