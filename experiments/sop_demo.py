@@ -54,13 +54,17 @@ def run(home: Path) -> str:
         out += [header] + [_line(m, e) for m, e in effects.items()] + [""]
         if p["kind"] == "effective":
             truth = p["truth_repeat_rate_after"]
-            planted_pts = truth["with_change"] - truth["without_change"]
+            factor = truth["with_change"] / truth["without_change"]
             e = effects["repeat rate"]
+            # the plant is a factor; the estimate is in points at the theme's rate before
+            planted_pts = (factor - 1) * (e["before"] or 0.0)
             inside = e["low"] is not None and e["low"] <= planted_pts <= e["high"]
-            out.append(f"Planted: the intent's share of contacts that brought the customer back "
-                       f"after the change, {truth['without_change']:.3f} without it → "
-                       f"{truth['with_change']:.3f} with it ({_pts(planted_pts)} points). "
-                       f"Within the estimate's interval: **{inside}**.\n")  # fmt: skip
+            out.append(f"Planted: the intent's share of contacts after the change that brought "
+                       f"the customer back, {truth['without_change']:.3f} without it → "
+                       f"{truth['with_change']:.3f} with it (× {factor:.2f}), i.e. "
+                       f"{_pts(planted_pts)} points at the theme's measured rate before "
+                       f"({e['before']:.3f}). Within the estimate's interval: **{inside}**; "
+                       f"verdict {e['verdict']}.\n")  # fmt: skip
             verdicts["effective within interval"] = inside
         elif p["kind"] == "null":
             covers = all(e["low"] is not None and e["low"] <= 0 <= e["high"]
@@ -69,13 +73,14 @@ def run(home: Path) -> str:
             verdicts["null covers 0"] = covers
         elif p["kind"] == "market":
             truth = p["truth_escalation_rate_in_market"]
-            planted_pts = (p["factor"] - 1) * truth["before"]
             e = effects["escalation rate"]
+            planted_pts = (p["factor"] - 1) * (e["before"] or 0.0)
             found = e["verdict"] == "improved"
             inside = e["low"] is not None and e["low"] <= planted_pts <= e["high"]
             out.append(f"Planted: escalations × {p['factor']} in {p['scope']} only (generated "
-                       f"rate there {truth['before']:.3f} before, {truth['after']:.3f} after: "
-                       f"about {_pts(planted_pts)} points). Found in its market (improved): "
+                       f"rate there {truth['before']:.3f} before, {truth['after']:.3f} after; "
+                       f"{_pts(planted_pts)} points at the theme's measured rate before). Found "
+                       f"in its market (improved): "
                        f"**{found}**; planted points within the interval: "
                        f"**{inside}**.\n")  # fmt: skip
             verdicts["market found"] = found
@@ -90,8 +95,49 @@ def run(home: Path) -> str:
                 _line("escalation rate, all markets", unscoped["effects"]["escalation rate"])
             )
             out += ["The same change measured elsewhere:\n", header, *rows, ""]
+    out += _deep_dive(settings, analysis, home, verdicts)
     out.append("Summary: " + ", ".join(f"{k}: {v}" for k, v in verdicts.items()) + "\n")
     return "\n".join(out)
+
+
+def _deep_dive(settings: Settings, analysis, home: Path, verdicts: dict) -> list[str]:
+    """The deep dive of the newest planted repeat escalation (the second or later contact of
+    a generated repeat chain): its chain, what over-explains its theme's escalations, and
+    similar earlier escalations with resolution notes."""
+    import pandas as pd
+
+    from rca.queries.escalation import deep_dive
+
+    truth = pd.read_csv(home / "demo" / "truth.csv", dtype=str, keep_default_na=False)
+    market = next(p for p in json.loads((home / "demo" / "manifest.json").read_text())
+                  ["sop_changes"] if p["kind"] == "market")  # fmt: skip
+    # a planted escalation: a repeat in a generated chain of the intent with planted
+    # escalation effects (the market-scoped change), the newest one
+    chained = (truth["chain_pos"].astype(int) >= 2) & (truth["intent"] == market["intent"])
+    in_chain = set(truth.loc[chained, "contact_id"])
+    marked = analysis.marked
+    escalated = marked.loc[marked["is_escalation"].fillna(False).astype(bool)
+                           & marked["contact_id"].isin(in_chain)]  # fmt: skip
+    one = escalated.sort_values("created_at").iloc[-1]["contact_id"]
+    dive = deep_dive(settings, one, analysis=analysis)
+    why = dive["why_escalations"] or {"sentence": "none", "explanations": []}
+    similar = dive["similar_escalations"]
+    noted = [s for s in similar if s["resolution"]]
+    verdicts["deep dive: chain, attributes, >= 3 similar with resolutions"] = bool(
+        len(dive["chain"]) >= 2 and why["explanations"] and len(noted) >= 3
+    )
+    lines = [f"### Deep dive of planted repeat escalation {one}\n",
+             f"- theme {dive['theme']['theme_id']} ({dive['theme']['label']}), typicality "
+             f"{dive['theme']['typicality']:.2f}",
+             f"- chain: {len(dive['chain'])} contacts: " + "; ".join(
+                 f"{c['contact_id']} {str(c['created_at'])[:10]} {c['repeat_status']} "
+                 f"{c.get('vendor') or ''}/{c.get('site') or ''}" for c in dive["chain"]),
+             f"- over-represented among the theme's escalations: {why['sentence']}",
+             f"- similar earlier escalations: {len(similar)}, with a resolution note: "
+             f"{len(noted)} ({'; '.join(s['resolution'] for s in noted[:3])})",
+             f"- SOP changes in force: {[c['title'] for c in dive['sop_changes_in_force']]}",
+             ""]  # fmt: skip
+    return lines
 
 
 def main() -> None:

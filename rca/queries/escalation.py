@@ -105,8 +105,13 @@ def _similar_escalations(
     i: int,
     created: pd.Series,
 ) -> list[dict[str, Any]]:
-    """The earlier escalations closest in meaning, with how each was resolved."""
+    """The earlier escalations closest in meaning, with how each was resolved: among those
+    with a resolution note when there are enough (how it was resolved is the point), else
+    among all."""
     earlier = marked["is_escalation"].fillna(False).astype(bool) & (created < created.iloc[i])
+    noted = earlier & marked["resolution"].fillna("").astype(str).str.strip().ne("")
+    if noted.sum() >= SIMILAR:
+        earlier = noted
     rows = np.r_[i, np.flatnonzero(earlier.to_numpy())]
     if len(rows) < 2:
         return []
