@@ -75,7 +75,7 @@ def change_detail(snapshot: Snapshot, change_id: str) -> dict[str, Any]:
     "/sop-changes",
     response_model=SopChange,
     status_code=201,
-    responses=WRITE_ERRORS,
+    responses={**WRITE_ERRORS, **problems(422)},  # 422: e.g. a date outside 1970-2199
     dependencies=[Writer],
 )
 async def post_sop_change(
