@@ -54,7 +54,8 @@ def run(home: Path) -> str:
         out += [header] + [_line(m, e) for m, e in effects.items()] + [""]
         if p["kind"] == "effective":
             truth = p["truth_repeat_rate_after"]
-            factor = truth["with_change"] / truth["without_change"]
+            without = truth["without_change"]
+            factor = truth["with_change"] / without if without else 1.0
             e = effects["repeat rate"]
             # the plant is a factor; the estimate is in points at the theme's rate before
             planted_pts = (factor - 1) * (e["before"] or 0.0)

@@ -71,9 +71,9 @@ def plant_sop_changes(
     truth.loc[rows_stopped, "chain_id"] = ""
     truth.loc[rows_stopped, "chain_pos"] = 0
     rate_rows = (intent == EFFECTIVE_INTENT) & after
-    brought_back_before = _brought_back(chain, pos)[rate_rows].mean()
-    brought_back_after = _brought_back(truth["chain_id"].to_numpy(),
-                                       truth["chain_pos"].to_numpy())[rate_rows].mean()  # fmt: skip
+    brought_back_before = _mean(_brought_back(chain, pos)[rate_rows])
+    brought_back_after = _mean(_brought_back(truth["chain_id"].to_numpy(),
+                                             truth["chain_pos"].to_numpy())[rate_rows])  # fmt: skip
 
     # market: fewer escalations in one market only
     market = contacts["market"].to_numpy()
@@ -111,8 +111,8 @@ def plant_sop_changes(
             "chains_stopped": len(stopped), "followups_moved": len(followups),
             # the share of the intent's contacts after the change that brought the customer
             # back, as generated: the planted effect is the difference
-            "truth_repeat_rate_after": {"without_change": round(float(brought_back_before), 4),
-                                        "with_change": round(float(brought_back_after), 4)},
+            "truth_repeat_rate_after": {"without_change": brought_back_before,
+                                        "with_change": brought_back_after},
         },
         {
             "kind": "null", "intent": NULL_INTENT, "effective": day.isoformat(),
@@ -125,13 +125,17 @@ def plant_sop_changes(
             "metric": "escalation rate", "factor": MARKET_FACTOR, "scope": {"market": MARKET},
             "escalations_removed": len(undone),
             "truth_escalation_rate_in_market": {
-                "before": round(float(contacts["is_escalation"].to_numpy()[before_market]
-                                      .mean()), 4),
-                "after": round(float(escalated[scoped].mean()), 4) if scoped.any() else None,
+                "before": _mean(contacts["is_escalation"].to_numpy()[before_market]),
+                "after": _mean(escalated[scoped]),
             },
         },
     ]  # fmt: skip
     return contacts, truth, manifest
+
+
+def _mean(flags: np.ndarray) -> float | None:
+    """A share rounded for the manifest; None when there is nothing to share out."""
+    return round(float(flags.mean()), 4) if len(flags) else None
 
 
 def _brought_back(chain: np.ndarray, pos: np.ndarray) -> np.ndarray:
