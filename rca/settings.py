@@ -278,6 +278,12 @@ class Settings(BaseSettings):
     report_chart_periods: int = Field(
         default=12, ge=2, description="Periods of history in each spike's chart."
     )
+    sop_review_weeks: int = Field(
+        default=8, ge=1, description="SOP review queue: no change in this many weeks."
+    )
+    sop_revision_weeks: int = Field(
+        default=8, ge=1, description="E-mail: a change this old with no effect is listed."
+    )
     # --- end of e-mail report. ----------------------------------------------------------------
 
     # --- HTTP service (issue 6): rca/api/, `rca serve`. -----------------------------------------

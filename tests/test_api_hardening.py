@@ -41,8 +41,11 @@ PERIOD_ROUTES = [
     "/v1/themes/{theme}",
     "/v1/drivers",
     "/v1/spikes",
+    "/v1/escalations",
+    "/v1/sop-review",
     "/ui/",
     "/ui/themes/{theme}",
+    "/ui/escalations",
 ]
 SLOWEST_S = 2.0
 

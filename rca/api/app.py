@@ -23,6 +23,8 @@ from rca.api import problems
 from rca.api.budget import RequestDeadline
 from rca.api.middleware import BodyLimit, Metrics, SecurityHeaders
 from rca.api.routes import classify, contacts, health, insights, model, themes, vendors
+from rca.api.routes.escalations import router as escalations_router
+from rca.api.routes.sop import router as sop_router
 from rca.api.state import ServiceState
 from rca.api.web import routes as web
 from rca.api.web.session import SessionCodec
@@ -90,6 +92,8 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     problems.install(app)
     for module in (health, themes, insights, contacts, classify, model, vendors):
         app.include_router(module.router)
+    app.include_router(sop_router)  # issue 21
+    app.include_router(escalations_router)
     web.install(app, SessionCodec(settings))
     _publish_limits(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)

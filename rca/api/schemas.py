@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 def clean(value: Any) -> Any:
@@ -352,3 +352,157 @@ class VendorsResponse(PeriodInfo):
     notes: list[str] = Field(default_factory=list)
     handlers: list[dict[str, Any]]
     shortfalls: list[dict[str, Any]] = Field(default_factory=list)
+
+
+# -- SOP changes and escalations (issue 21)
+class SopScope(BaseModel):
+    """Measure the change inside this market, channel or vendor only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    market: str | None = Field(default=None, max_length=128)
+    channel: str | None = Field(default=None, max_length=128)
+    vendor: str | None = Field(default=None, max_length=128)
+
+
+class SopChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    theme_id: str = Field(max_length=64, description="Stable theme id, e.g. T0004.")
+    effective_at: datetime = Field(description="When it took effect; naive = RCA_TIMEZONE.")
+    title: str = Field(min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=10_000)
+    link: str | None = Field(default=None, max_length=2_000)
+    author: str | None = Field(default=None, max_length=200, description="Default: the key.")
+    scope: SopScope = Field(default_factory=SopScope)
+
+    @field_validator("effective_at")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        """Years 1970-2199: a store timestamp for any zone, never an overflow."""
+        if not 1970 <= value.year < 2200:
+            raise ValueError("effective_at must fall in the years 1970-2199")
+        return value
+
+
+class SopChange(BaseModel):
+    change_id: str
+    theme_id: str
+    effective_at: datetime
+    title: str
+    description: str | None = None
+    link: str | None = None
+    author: str | None = None
+    scope: dict[str, str]
+    status: str
+    created_at: datetime
+
+
+class SopChangeList(BaseModel):
+    changes: list[SopChange]
+
+
+class SopEffect(BaseModel):
+    """One rate of the theme, before vs after, against the other themes (difference in
+    differences of per-period log rate ratios, reported in rate points)."""
+
+    before: float | None = None
+    after: float | None = None
+    change: float | None = Field(default=None, description="Rate points; negative = fell.")
+    low: float | None = Field(default=None, description="95 % interval, rate points.")
+    high: float | None = None
+    p_value: float | None = None
+    periods_before: int
+    periods_after: int
+    contacts_before: int
+    contacts_after: int
+    verdict: str = Field(description="too_early | no_effect | improved | worsened")
+    sentence: str
+
+
+class SopSeriesPoint(BaseModel):
+    period: str
+    start: datetime
+    side: str = Field(description="before | change (the period holding it) | after")
+    contacts: int
+    repeat_rate: float | None = None
+    other_repeat_rate: float | None = None
+    escalation_rate: float | None = None
+    other_escalation_rate: float | None = None
+
+
+class SopAuditEntry(BaseModel):
+    at: datetime
+    actor: str | None = None
+    action: str
+    details: dict[str, Any]
+
+
+class SopChangeDetail(BaseModel):
+    change: SopChange
+    audit: list[SopAuditEntry]
+    covered_themes: list[str] = Field(
+        description="Today's themes it is measured on (its own, or what a refit made of it)."
+    )
+    effects: dict[str, SopEffect] = Field(description="By metric: repeat rate, escalation rate.")
+    series: list[SopSeriesPoint]
+
+
+class ReviewItem(BaseModel):
+    rank: int
+    theme_id: str
+    label: str
+    contacts: int
+    repeat_contacts: int
+    repeat_rate: float
+    escalations: int
+    escalation_rate: float
+    repeat_hours: float = Field(description="Agent hours on the theme's repeats: the cost.")
+    why: str
+
+
+class SopReview(PeriodInfo):
+    window_start: datetime
+    weeks: int
+    overall_repeat_rate: float | None = None
+    overall_escalation_rate: float | None = None
+    themes_changed: list[str] = Field(description="Themes with an SOP change in the window.")
+    queue: list[ReviewItem]
+    note: str = ""
+
+
+class EscalationRef(BaseModel):
+    contact_id: str
+    created_at: datetime
+    channel: str | None = None
+
+
+class EscalationGroup(BaseModel):
+    theme_id: str | None = None
+    label: str
+    escalations: int
+    contacts: int
+    escalation_rate: float | None = None
+    handle_hours: float
+    repeat_escalations: int
+    with_resolution: int
+    latest: list[EscalationRef]
+
+
+class EscalationsResponse(PeriodInfo):
+    contacts: int
+    escalations: int
+    themes: list[EscalationGroup]
+    note: str = ""
+
+
+class DeepDive(BaseModel):
+    """`rca escalation ID`: the case, its theme and typicality, the customer's chain, what
+    over-explains the theme's escalations, similar earlier escalations, SOP changes in force."""
+
+    contact: dict[str, Any]
+    theme: dict[str, Any]
+    chain: list[dict[str, Any]]
+    why_escalations: RootCause | None = None
+    similar_escalations: list[dict[str, Any]]
+    sop_changes_in_force: list[SopChange]

@@ -11,6 +11,7 @@ new themes with their root causes, and the top five drivers with two example cas
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -60,7 +61,9 @@ def demo(
 
     started = time.perf_counter()
     contacts_csv, truth_csv, manifest = write_demo(
-        settings.home / "demo", settings.datasets_dir, DemoConfig(n_contacts=contacts, seed=seed)
+        settings.home / "demo",
+        settings.datasets_dir,
+        DemoConfig(n_contacts=contacts, seed=seed, sop_changes=True),
     )
     stages.append(_stage("generate", contacts, time.perf_counter() - started, str(contacts_csv)))
     summary = ingest_paths([str(contacts_csv)], settings)
@@ -78,6 +81,7 @@ def demo(
     results: dict[str, Any] = {"top_themes": [], "spikes": None, "drivers": []}
     if fit:
         results = _analysis_stages(settings, stages)
+        results["sop_changes"] = _record_sop_changes(settings, truth_csv, manifest)
 
     emit(
         {
@@ -99,6 +103,45 @@ def demo(
         _print_sections(results)
     if fit and (serve if serve is not None else fmt is Format.table):
         _serve_demo(settings, port)
+
+
+def _record_sop_changes(settings: Settings, truth_csv: Path, manifest: Path) -> list[str]:
+    """Record the demo's planted SOP changes (`rca.demo.planted_sop`) on the themes holding their
+    intents, as an SOP author would; returns their ids."""
+    import json
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    import pandas as pd
+
+    from rca.demo.planted_sop import themes_for_intents
+    from rca.store import Store
+    from rca.store.sop import add_change
+
+    planted = json.loads(manifest.read_text(encoding="utf-8")).get("sop_changes", [])
+    if not planted:
+        return []
+    truth = pd.read_csv(truth_csv, dtype=str, keep_default_na=False)
+    tz = ZoneInfo(json.loads(manifest.read_text(encoding="utf-8"))["config"]["tz"])
+    ids = []
+    with Store(settings.store_path).write() as con:
+        assignments = con.execute(
+            "SELECT a.contact_id, a.theme_id FROM assignments a "
+            "JOIN models m USING (model_version) WHERE m.is_champion"
+        ).df()
+        themes = themes_for_intents(truth, assignments, [p["intent"] for p in planted])
+        for p in planted:
+            if themes[p["intent"]] is None:
+                continue
+            change = add_change(
+                con, theme_id=themes[p["intent"]], title=p["title"], now=datetime.now(UTC),
+                effective_at=datetime.fromisoformat(p["effective"]).replace(tzinfo=tz),
+                description=f"planted in the demo ({p['kind']}): see manifest.json",
+                author="demo", scope=p["scope"],
+            )  # fmt: skip
+            ids.append(change.change_id)
+    stderr(f"recorded {len(ids)} planted SOP changes: {', '.join(ids)} (see `rca sop list`)")
+    return ids
 
 
 def _serve_demo(settings: Settings, port: int) -> None:

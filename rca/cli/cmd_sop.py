@@ -127,3 +127,59 @@ def escalation(
     if fmt is Format.table:
         why = report["why_escalations"]
         stderr(why["sentence"] if why else "too few escalations in this theme to say why")
+
+
+@sop_app.command("review")
+def sop_review(
+    period: Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")] = (
+        "latest"
+    ),
+    weeks: Annotated[
+        int | None, typer.Option(min=1, help="No change in this many weeks (default setting).")
+    ] = None,
+    top: Annotated[int, typer.Option(min=1, help="How many themes to list.")] = 20,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """The SOP review queue: themes with high repeat or escalation rates and no SOP change in
+    the last weeks, ranked by the agent hours their repeats cost."""
+    from rca.queries.repeat_drivers import choose_period, load_repeat_analysis
+    from rca.queries.sop_effects import load_changes, review_queue
+
+    settings = settings_for(home)
+    analysis = load_repeat_analysis(settings)
+    changes, edges = load_changes(settings)
+    chosen = choose_period(analysis, period, settings)
+    report = review_queue(analysis, changes, edges, chosen, settings,
+                          weeks=weeks or settings.sop_review_weeks, top=top)  # fmt: skip
+    emit({"command": "sop review", **report}, report["queue"], fmt,
+         title=f"SOP review queue, {report['weeks']} weeks up to {report['period']}",
+         columns=["rank", "theme_id", "label", "contacts", "repeat_rate", "escalation_rate",
+                  "repeat_hours", "why"])  # fmt: skip
+    if fmt is Format.table and report["note"]:
+        stderr(report["note"])
+
+
+@app.command()
+def escalations(
+    period: Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")] = (
+        "latest"
+    ),
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """The period's escalations grouped by theme, most costly (agent hours) first."""
+    from rca.queries.escalation import period_escalations
+    from rca.queries.repeat_drivers import choose_period, load_repeat_analysis
+
+    settings = settings_for(home)
+    analysis = load_repeat_analysis(settings)
+    report = period_escalations(analysis, choose_period(analysis, period, settings))
+    rows = [{k: v for k, v in g.items() if k != "latest"} for g in report["themes"]]
+    emit({"command": "escalations", **report}, rows, fmt,
+         title=f"escalations by theme, {report['period']} ({report['escalations']} of "
+         f"{report['contacts']} contacts)",
+         columns=["theme_id", "label", "escalations", "escalation_rate", "handle_hours",
+                  "repeat_escalations", "with_resolution"])  # fmt: skip
+    if fmt is Format.table and report["note"]:
+        stderr(report["note"])

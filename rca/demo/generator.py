@@ -393,6 +393,7 @@ class DemoConfig:
     seed: int = 0
     end: date = date(2026, 11, 22)  # a Sunday; the stream covers the `weeks` ISO weeks ending here
     tz: str = "Europe/London"
+    sop_changes: bool = False  # plant `rca.demo.planted_sop`'s SOP changes (as `rca demo` does)
 
     @property
     def start(self) -> date:
@@ -1112,6 +1113,13 @@ def generate_demo(corpus: pd.DataFrame, config: DemoConfig) -> DemoStream:
         "repeat_rate": float(is_head.mean()),
     }
     manifest = _manifest(config, contacts, truth, chains, cont_pairs.tolist(), linked, stats)
+    if config.sop_changes:
+        from rca.demo.planted_sop import plant_sop_changes
+
+        contacts, truth, manifest = plant_sop_changes(
+            contacts, truth, manifest, end=config.end, seed=config.seed,
+            escalated_note=ESCALATED_NOTE, handle_escalated=HANDLE_ESCALATED,
+        )  # fmt: skip
     return DemoStream(contacts=contacts, truth=truth, manifest=manifest)
 
 

@@ -14,16 +14,20 @@ import numpy as np
 import pandas as pd
 
 from rca.errors import NotFoundError
+from rca.periods import Period
 from rca.queries.repeat_drivers import RepeatAnalysis, cached_vectors, load_repeat_analysis
+from rca.repeats.detect import REPEAT
 from rca.settings import Settings
+from rca.sop.follow import covered_themes, lineage_edges
 from rca.store import Store
 from rca.store.analysis import dimension_columns
-from rca.store.sop import list_changes
+from rca.store.sop import lineage_rows, list_changes
 from rca.text.audience import RedactionPolicy
 from rca.trends.rootcause import RootCauseConfig, explain
 
 #: Similar earlier escalations listed.
 SIMILAR = 5
+UNASSIGNED = "\x00unassigned"  # a group key no theme id can be
 CHAIN_COLUMNS = ["contact_id", "created_at", "theme_id", "repeat_status", "channel",
                  "is_escalation", "vendor", "site"]  # fmt: skip
 
@@ -67,8 +71,14 @@ def deep_dive(
             ).as_dict()  # fmt: skip
     similar = _similar_escalations(settings, analysis, marked, i, created)
     with Store(settings.store_path).read() as con:
-        changes = list_changes(con, theme_id=theme) if theme else []
-    in_force = [c.as_dict() for c in changes if c.effective_at <= row["created_at"]]
+        changes = list_changes(con) if theme else []
+        edges = lineage_edges(lineage_rows(con))
+    # recorded on this theme, or on one a refit merged into it or split it from
+    in_force = [
+        c.as_dict()
+        for c in changes
+        if theme in covered_themes(c.theme_id, edges) and c.effective_at <= row["created_at"]
+    ]
     return {
         "contact": {
             "contact_id": contact_id,
@@ -95,8 +105,13 @@ def _similar_escalations(
     i: int,
     created: pd.Series,
 ) -> list[dict[str, Any]]:
-    """The earlier escalations closest in meaning, with how each was resolved."""
+    """The earlier escalations closest in meaning, with how each was resolved: among those
+    with a resolution note when there are enough (how it was resolved is the point), else
+    among all."""
     earlier = marked["is_escalation"].fillna(False).astype(bool) & (created < created.iloc[i])
+    noted = earlier & marked["resolution"].fillna("").astype(str).str.strip().ne("")
+    if noted.sum() >= SIMILAR:
+        earlier = noted
     rows = np.r_[i, np.flatnonzero(earlier.to_numpy())]
     if len(rows) < 2:
         return []
@@ -116,3 +131,54 @@ def _similar_escalations(
          "similarity": round(float(s), 4), "text": t, "resolution": n or None}
         for r, s, t, n in zip(picked.itertuples(), scores[order], texts, notes, strict=True)
     ]  # fmt: skip
+
+
+def period_escalations(
+    analysis: RepeatAnalysis, period: Period, *, per_theme: int = 5
+) -> dict[str, Any]:
+    """The period's escalations grouped by theme, most costly first (agent hours, then count),
+    each group with its latest escalations (ids and dates only: the deep dive shows the text)."""
+    marked = analysis.marked
+    created = pd.to_datetime(marked["created_at"], utc=True)
+    inside = (created >= pd.Timestamp(period.start)) & (created < pd.Timestamp(period.end))
+    rows = marked.loc[inside & marked["is_escalation"].fillna(False).astype(bool)]
+    labels = dict(zip(analysis.themes["theme_id"], analysis.themes["label"], strict=True))
+    contacts = int(inside.sum())
+    groups = []
+    theme = rows["theme_id"].astype(object).where(rows["theme_id"].notna(), None)
+    for theme_id, group in rows.groupby(theme.fillna(UNASSIGNED), sort=False):
+        hours = group["handle_time_s"].astype(float).sum() / 3600 if "handle_time_s" in group else 0
+        repeat = (group["repeat_status"] == REPEAT).sum() if "repeat_status" in group else 0
+        latest = group.sort_values("created_at", ascending=False).head(per_theme)
+        in_theme = int((marked.loc[inside, "theme_id"] == theme_id).sum())
+        groups.append({
+            "theme_id": None if theme_id == UNASSIGNED else theme_id,
+            "label": labels.get(theme_id, "unassigned"),
+            "escalations": len(group),
+            "contacts": in_theme,
+            "escalation_rate": len(group) / in_theme if in_theme else None,
+            "handle_hours": round(float(hours), 2),
+            "repeat_escalations": int(repeat),
+            "with_resolution": int(group["resolution"].fillna("").astype(str).ne("").sum())
+            if "resolution" in group else 0,
+            "latest": [
+                {"contact_id": r.contact_id, "created_at": r.created_at,
+                 "channel": getattr(r, "channel", None)}
+                for r in latest.itertuples()
+            ],
+        })  # fmt: skip
+    groups.sort(key=lambda g: (-g["handle_hours"], -g["escalations"], str(g["theme_id"])))
+    note = ""
+    if not contacts:
+        note = f"no contacts in {period.name}"
+    elif rows.empty:
+        note = f"no escalations in {period.name}"
+    return {
+        "period": period.name,
+        "period_start": period.start,
+        "period_end": period.end,
+        "contacts": contacts,
+        "escalations": len(rows),
+        "themes": groups,
+        "note": note,
+    }

@@ -111,6 +111,8 @@ class ReportModel:
     drivers_basis: str = "repeats"  # or "contacts": a store without customer ids
     drivers_note: str = ""
     vendor_lines: tuple[str, ...] = ()  # sites whose repeats stand out, given their mix
+    sop_significant: tuple[str, ...] = ()  # SOP changes whose effect became significant
+    sop_no_effect: tuple[str, ...] = ()  # changes N weeks old with no effect: revise again
 
     @property
     def n_spikes(self) -> int:
@@ -318,6 +320,8 @@ def build_report(
     drivers_basis: str = "repeats",
     drivers_note: str = "",
     vendor_lines: Sequence[str] = (),
+    sop_significant: Sequence[str] = (),
+    sop_no_effect: Sequence[str] = (),
 ) -> ReportModel:
     """The report for one period: spikes by severity, then new themes, then drivers."""
     charts, cases, driver_cases = charts or {}, cases or {}, driver_cases or {}
@@ -346,4 +350,21 @@ def build_report(
         drivers_basis=drivers_basis,
         drivers_note=drivers_note,
         vendor_lines=tuple(vendor_lines),
+        sop_significant=tuple(sop_significant),
+        sop_no_effect=tuple(sop_no_effect),
     )
+
+
+def sop_lines(digest: Mapping[str, Sequence[Mapping[str, Any]]]) -> tuple[list[str], list[str]]:
+    """The e-mail's SOP section from `rca.queries.sop_effects.sop_digest`: one line per
+    effect that became significant this period, one per change with none after N weeks."""
+    significant = [
+        f"{d['title']} ({d['change_id']}, {d['theme_id']}): {d['sentence']}"
+        for d in digest.get("became_significant", ())
+    ]
+    flat = [
+        f"{d['title']} ({d['change_id']}, {d['theme_id']}), {d['weeks']} weeks in: "
+        f"{d['sentence']} — a candidate for another revision"
+        for d in digest.get("no_effect", ())
+    ]
+    return significant, flat

@@ -15,7 +15,15 @@ from typing import Any
 import pandas as pd
 
 from rca.repeats.examples import RECENT, REPRESENTATIVE, case_records, example_cases
-from rca.report.content import Case, Chart, ReportModel, build_report, make_case, make_chart
+from rca.report.content import (
+    Case,
+    Chart,
+    ReportModel,
+    build_report,
+    make_case,
+    make_chart,
+    sop_lines,
+)
 from rca.settings import Settings
 from rca.text.audience import RedactionPolicy
 from rca.trends.series import build_series
@@ -102,10 +110,12 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
                 driver_cases[d["theme_id"]] = _cases(picked, settings)
 
     vendor_lines = _vendor_lines(settings, chosen.name, analysis)
+    significant, flat = _sop_lines(settings, chosen, analysis)
     model = build_report(
         payload, drivers, base_url=settings.report_base_url, generated_at=now,
         charts=charts, cases=cases, driver_cases=driver_cases, drivers_basis=basis,
         drivers_note=drivers_note if drivers else "", vendor_lines=vendor_lines,
+        sop_significant=significant, sop_no_effect=flat,
     )  # fmt: skip
     return Gathered(model, payload, drivers)
 
@@ -129,3 +139,16 @@ def _vendor_lines(settings: Settings, period: str, analysis: Any) -> tuple[str, 
         for c in answer["shortfalls"][:VENDOR_LINES]
     ]
     return tuple(lines[:VENDOR_LINES])
+
+
+def _sop_lines(settings: Settings, period: Any, analysis: Any) -> tuple[list[str], list[str]]:
+    """SOP changes whose effect became significant this period, and those with none after
+    `RCA_SOP_REVISION_WEEKS` (nothing when no change is recorded)."""
+    from rca.queries.sop_effects import load_changes, sop_digest
+
+    changes, edges = load_changes(settings)
+    if not changes:
+        return [], []
+    digest = sop_digest(analysis, changes, edges, period, settings,
+                        weeks=settings.sop_revision_weeks)  # fmt: skip
+    return sop_lines(digest)

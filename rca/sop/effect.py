@@ -99,7 +99,9 @@ def did_effect(
     margin = float(stats.t.isf(alpha / 2, df) * se)
     p_value = float(2 * stats.t.sf(abs(log_change) / se, df)) if se > 0 else 1.0
     # reported in rate points at the theme's own rate before: what a manager reads
-    base = rate_before or 0.0
+    # (smoothed like the gaps: a theme with no events before still gets an interval in points)
+    before_idx = index < change_at
+    base = float((te[before_idx].sum() + 0.5) / (tt[before_idx].sum() + 1.0))
     change, low, high = (base * (np.exp(x) - 1) for x in
                          (log_change, log_change - margin, log_change + margin))  # fmt: skip
     change, low, high = float(change), float(low), float(high)

@@ -133,3 +133,11 @@ def _audit(
         "INSERT INTO sop_audit VALUES (?, ?, ?, ?, ?)",
         [change_id, at, actor, action, json.dumps(details)],
     )
+
+
+def lineage_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, list[str] | None]]:
+    """(event, theme_id, related_ids) of every fit's merges and splits: what a change recorded
+    on an older id follows (`rca.sop.follow`)."""
+    return con.execute(
+        "SELECT event, theme_id, related_ids FROM theme_events WHERE event IN ('merged', 'split')"
+    ).fetchall()

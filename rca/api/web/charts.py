@@ -31,6 +31,7 @@ def series_svg(
     *,
     flagged: Sequence[bool] | None = None,
     title: str,
+    marks: Sequence[tuple[float, str]] = (),
     width: int = 640,
     height: int = 220,
 ) -> str:
@@ -38,6 +39,7 @@ def series_svg(
     if n == 0:
         return ""
     flagged = list(flagged or [False] * n)
+    marked = "".join(f" Marked: {text}." for _at, text in marks)
     bands = [usual_range(values, i) for i in range(n)]
     top = max([*values, *(b[1] for b in bands if b)], default=1.0) or 1.0
     left, right, upper, lower = 44, 12, 14, 34
@@ -53,7 +55,7 @@ def series_svg(
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title chart-desc"'
         ' class="chart" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="chart-title">{escape(title)}</title>',
-        f'<desc id="chart-desc">{escape(_describe(labels, values, flagged))}</desc>',
+        f'<desc id="chart-desc">{escape(_describe(labels, values, flagged) + marked)}</desc>',
         f'<line x1="{left}" y1="{y(0):.1f}" x2="{width - right}" y2="{y(0):.1f}" class="axis"/>',
         f'<text x="{left - 6}" y="{y(top) + 4:.1f}" class="tick" text-anchor="end">'
         f"{top:.0f}</text>",
@@ -64,6 +66,12 @@ def series_svg(
         upper_edge = " ".join(f"{x(i):.1f},{y(b[1]):.1f}" for i, b in banded)
         lower_edge = " ".join(f"{x(i):.1f},{y(b[0]):.1f}" for i, b in reversed(banded))
         parts.append(f'<polygon points="{upper_edge} {lower_edge}" class="band"/>')
+    for at, text in marks:  # an SOP change: a dashed line where it took effect
+        parts.append(
+            f'<line x1="{x(at):.1f}" y1="{upper}" x2="{x(at):.1f}" y2="{y(0):.1f}" '
+            f'class="mark"><title>{escape(text)}</title></line>'
+            f'<text x="{x(at) + 3:.1f}" y="{upper + 10}" class="tick">{escape(text[:24])}</text>'
+        )
     line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
     parts.append(f'<polyline points="{line}" class="line"/>')
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):

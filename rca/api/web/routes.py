@@ -199,6 +199,9 @@ def theme_page(
     kind = kind if kind in KINDS else "representative"
     series = snapshot.series(theme_id, chosen)
     names = [p["period"] for p in series]
+    from rca.api.web.sop_pages import theme_sop
+
+    ctx |= theme_sop(snapshot, theme_id, names)
     ctx |= {
         "theme": theme,
         "figures": snapshot.theme_figures(theme_id, chosen),
@@ -208,6 +211,7 @@ def theme_page(
             [p["volume"] for p in series],
             flagged=snapshot.flagged(theme_id, names),
             title=f"{theme['label']}: contacts per period",
+            marks=ctx["sop_marks"],
         ),
         "root_cause": snapshot.root_cause(theme_id, chosen),
         "repeats": snapshot.repeat_figures(theme_id, chosen),
@@ -280,7 +284,10 @@ def install(app: FastAPI, codec: SessionCodec) -> None:
     """Mount the pages, their stylesheet and the login redirect on `app`."""
     app.state.ui_codec = codec
     app.state.html_error = _error_page
+    from rca.api.web import sop_pages
+
     app.include_router(router)
+    app.include_router(sop_pages.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
 
     @app.exception_handler(LoginRequired)
