@@ -55,7 +55,8 @@ SELECT (SELECT string_agg(model_version, ',') FROM models WHERE is_champion),
        (SELECT count(*) FROM contacts),
        (SELECT max(updated_at) FROM contacts),
        (SELECT count(*) FROM assignments),
-       (SELECT count(*) FROM models)
+       (SELECT count(*) FROM models),
+       (SELECT count(*) FROM taxonomy_edits)
 """
 
 
@@ -199,6 +200,7 @@ class Snapshot:
                 report = analyse(
                     self.analysis.marked, period, self.settings, labels=labels,
                     parents=parents, coverage=self.analysis.coverage,
+                    hidden=set(self.themes.loc[self.themes["hidden"], "theme_id"]),
                 )  # fmt: skip
             except RcaError:
                 return None
