@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from rca.cluster.taxonomy import (
+    MEMBERSHIP_ACTIONS,
     CuratedView,
     Edit,
     Proposal,
@@ -67,6 +68,8 @@ def _model_id(con: Any, version: str) -> str:
 def rebuild_members(con: Any, version: str) -> int:
     """Rewrite a model's curated members from the log (inside the caller's write)."""
     view = curated_view(con, version)
+    if not view.routing:
+        return 0
     fitted = fitted_assignments(con, version)
     X = None
     if view.needs_vectors and len(fitted):
@@ -136,16 +139,26 @@ def apply_edit(
             first = next_theme_number(con)
             new_ids = [f"T{first + i:04d}" for i in range(len(preview.params["children"]))]
             edit.params["child_ids"] = new_ids
+        elif action == "create":
+            new_ids = [edit.theme_id]
         after = curate(_fitted(con, version), [*edits, edit], strict=True)
         append_edit(con, edit, new_ids=new_ids, model_version=version)
-        if action in ("merge", "accept"):
+        joined = None
+        if action in MEMBERSHIP_ACTIONS:
             rebuild_members(con, version)
-    shown = new_ids[0] if new_ids else edit.theme_id
+        if action == "create":
+            (joined,) = first_row(
+                con,
+                "SELECT count(*) FROM taxonomy_members WHERE model_version = ? AND theme_id = ?",
+                [version, edit.theme_id],
+            ) or (0,)
+    shown = new_ids[0] if new_ids and action == "accept" else edit.theme_id
     return {
         "edit": _edit_record(edit, new_ids),
         "changed": True,
         "theme": _view_row(after, shown),
-        "themes": [_view_row(after, i) for i in new_ids],
+        "themes": [_view_row(after, i) for i in new_ids if action == "accept"],
+        **({"contacts": int(joined)} if joined is not None else {}),
     }
 
 
@@ -368,8 +381,8 @@ def taxonomy_history(settings: Settings) -> list[dict[str, Any]]:
             "theme_id": r["theme_id"],
             "params": r["params"],
             "new_ids": [str(i) for i in r["new_ids"]],
-            "by": r["actor"],
-            "why": r["reason"],
+            "by": r["actor"] if isinstance(r["actor"], str) else None,
+            "why": r["reason"] if isinstance(r["reason"], str) else None,
             "at": r["created_at"],
             "model_version": r["model_version"],
         }

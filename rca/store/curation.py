@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from rca.cluster.taxonomy import CuratedView, Edit, Proposal, curate
+from rca.store.db import first_row
 
 EDIT_COLUMNS = "edit_id, action, theme_id, params, actor, reason, created_at"
 
@@ -29,9 +30,9 @@ def read_edits(con: duckdb.DuckDBPyConnection) -> list[Edit]:
 
 def _has_log(con: duckdb.DuckDBPyConnection) -> bool:
     """A read-only connection to a store from before migration 5 has no log yet."""
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'taxonomy_edits'"
-    ).fetchone()
+    found = first_row(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'taxonomy_edits'"
+    )
     return bool(found and found[0])
 
 
@@ -42,9 +43,9 @@ def append_edit(
     new_ids: Sequence[str] = (),
     model_version: str | None = None,
 ) -> None:
-    (seq,) = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM taxonomy_edits").fetchone() or (1,)
+    (seq,) = first_row(con, "SELECT coalesce(max(seq), 0) + 1 FROM taxonomy_edits") or (1,)
     con.execute(
-        "INSERT INTO taxonomy_edits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO taxonomy_edits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             seq,
             edit.edit_id,
@@ -61,7 +62,7 @@ def append_edit(
 
 
 def next_edit_id(con: duckdb.DuckDBPyConnection) -> str:
-    (n,) = con.execute("SELECT count(*) + 1 FROM taxonomy_edits").fetchone() or (1,)
+    (n,) = first_row(con, "SELECT count(*) + 1 FROM taxonomy_edits") or (1,)
     return f"E{int(n):04d}"
 
 
@@ -106,19 +107,25 @@ def write_members(
     model_version: str,
     frame: pd.DataFrame,
     *,
-    replace_all: bool = True,
+    scope: Sequence[str] | None = None,
 ) -> None:
-    """Contacts whose curated theme differs from the fitted one (contact_id, theme_id)."""
+    """Contacts whose curated theme differs from the fitted one (contact_id, theme_id).
+
+    Replaces the model's rows, or only those of the contacts in `scope` (new contacts).
+    """
     rows = frame[["contact_id", "theme_id"]].copy()
     rows["model_version"] = model_version
     con.register("curated_rows", rows)
+    con.register(
+        "curated_scope", pd.DataFrame({"contact_id": list(scope) if scope is not None else []})
+    )
     try:
-        if replace_all:
+        if scope is None:
             con.execute("DELETE FROM taxonomy_members WHERE model_version = ?", [model_version])
         else:
             con.execute(
                 "DELETE FROM taxonomy_members WHERE model_version = ? AND contact_id IN "
-                "(SELECT contact_id FROM curated_rows)",
+                "(SELECT contact_id FROM curated_scope)",
                 [model_version],
             )
         con.execute(
@@ -127,6 +134,7 @@ def write_members(
         )
     finally:
         con.unregister("curated_rows")
+        con.unregister("curated_scope")
 
 
 def fitted_assignments(con: duckdb.DuckDBPyConnection, model_version: str) -> pd.DataFrame:
