@@ -42,7 +42,13 @@ from rca.jobs.tracking import (
 )
 from rca.settings import Settings
 from rca.store import Store
-from rca.store.curation import curated_themes, read_edits, write_members, write_proposals
+from rca.store.curation import (
+    curated_themes,
+    fitted_themes,
+    read_edits,
+    write_members,
+    write_proposals,
+)
 from rca.store.themes import (
     PreviousFit,
     champion_fit,
@@ -156,8 +162,13 @@ def fit_themes(
         next_number = next_theme_number(con)
         stored_runs = {r[0] for r in con.execute("SELECT mlflow_run_id FROM models").fetchall()}
         edits = read_edits(con)
-        curated_before = (
-            curated_themes(con, prev.model_version) if prev and edits else pd.DataFrame()
+        # names before the refit, the fitted ones under the people's: for the proposals
+        named_before = (
+            pd.concat(
+                [fitted_themes(con, prev.model_version), curated_themes(con, prev.model_version)]
+            )
+            if prev and edits
+            else pd.DataFrame(columns=["theme_id", "label"])
         )
     if len(contacts) < MIN_CONTACTS:
         raise RcaError(f"only {len(contacts)} contacts in the window; need {MIN_CONTACTS}")
@@ -299,11 +310,7 @@ def fit_themes(
     # proposed, not applied (rca.cluster.taxonomy).
     fitted = catalog.table().rename(columns={"parent_label": "parent_group"})
     fitted["centroid"] = list(catalog.centroids)
-    previous_labels = (
-        dict(zip(curated_before["theme_id"], curated_before["label"], strict=True))
-        if len(curated_before)
-        else {}
-    )
+    previous_labels = dict(zip(named_before["theme_id"], named_before["label"], strict=True))
     members, proposals = carry_edits(edits, fitted, events, previous_labels, assignments, X)
     for proposal in proposals:
         say(f"taxonomy: {proposal.message}")
