@@ -391,6 +391,7 @@ def review_after_refit(
     carry on.
     """
     named = curated_ids(edits)
+    split_by_people = {e.theme_id for e in edits if e.action == "accept"}
     proposals = []
     for row in events.itertuples(index=False):
         theme_id, related = str(row.theme_id), tuple(str(r) for r in row.related_ids)
@@ -398,13 +399,18 @@ def review_after_refit(
         if row.event == "split" and theme_id in named and related:
             children = [r for r in related if r != theme_id]
             if children:
+                advice = (
+                    "only its fitted part goes to the parts a person accepted; merge the new "
+                    "ones into a part to keep them together"
+                    if theme_id in split_by_people
+                    else f"keep it whole with `rca taxonomy merge {theme_id} {' '.join(children)}`"
+                )
                 proposals.append(
                     Proposal(
                         theme_id,
                         "split",
                         f"curated theme {theme_id} '{name}' now splits into "
-                        f"{', '.join([theme_id, *children])}: keep it whole with "
-                        f"`rca taxonomy merge {theme_id} {' '.join(children)}`",
+                        f"{', '.join([theme_id, *children])}: {advice}",
                         tuple(children),
                     )
                 )
