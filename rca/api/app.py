@@ -22,7 +22,16 @@ from rca import __version__
 from rca.api import problems
 from rca.api.budget import RequestDeadline
 from rca.api.middleware import BodyLimit, Metrics, SecurityHeaders
-from rca.api.routes import classify, contacts, health, insights, model, themes, vendors
+from rca.api.routes import (
+    classify,
+    contacts,
+    health,
+    insights,
+    model,
+    taxonomy,
+    themes,
+    vendors,
+)
 from rca.api.state import ServiceState
 from rca.api.web import routes as web
 from rca.api.web.session import SessionCodec
@@ -88,7 +97,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.state.service = state
     app.state.registry = CollectorRegistry()
     problems.install(app)
-    for module in (health, themes, insights, contacts, classify, model, vendors):
+    for module in (health, themes, insights, contacts, classify, model, vendors, taxonomy):
         app.include_router(module.router)
     web.install(app, SessionCodec(settings))
     _publish_limits(app, settings)

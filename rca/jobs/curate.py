@@ -280,10 +280,11 @@ def create_theme(
     parent_group: str | None = None,
     actor: str | None = None,
     reason: str | None = None,
+    encoder: Any = None,
 ) -> dict[str, Any]:
     """A theme from example contacts (their mean vector) or from a name and description
     (their embedding: a team's existing reason code); contacts at least `threshold` similar
-    to it join it."""
+    to it join it. `encoder`: a loaded one (the API's), else the configured one is loaded."""
     from rca.embed.encoder import encoder_from_settings
 
     store = Store(settings.store_path)
@@ -308,7 +309,7 @@ def create_theme(
         name = " ".join(f"{label}. {description or ''}".split())
         if not name.strip(" ."):
             raise TaxonomyError("the name is empty")
-        encoder = encoder_from_settings(settings)
+        encoder = encoder or encoder_from_settings(settings)
         if encoder.model_id != model_id:
             raise TaxonomyError(f"the configured encoder is not the champion's ({model_id})")
         centroid = encoder.encode([normalise_for_embedding(name)], progress=False)[0]
