@@ -230,6 +230,16 @@ def test_a_split_preview_changes_nothing_until_accepted(curated: dict) -> None:
     assert [e["action"] for e in history] == ["rename", "merge", "hide", "split", "accept"]
     assert history[0]["by"] == "ann" and history[0]["why"] == "clearer"
     assert history[-1]["new_ids"] == children
+    # and in the model's history: the champion's MLflow run carries the last edit
+    from rca.jobs.tracking import _mlflow
+    from rca.store import Store
+    from rca.store.themes import find_model
+
+    with Store(settings.store_path).read() as con:
+        run_id = find_model(con).run_id
+    tags = _mlflow(settings).MlflowClient().get_run(run_id).data.tags
+    assert tags["rca.taxonomy.edits"] == "5"
+    assert tags["rca.taxonomy.last_edit"] == f"{history[-1]['edit_id']} accept {split} by cat"
 
 
 def test_cli_errors_are_one_line_and_json_lists_the_curated_themes(curated: dict) -> None:

@@ -9,6 +9,7 @@ same functions serve the CLI, the API and the dashboard; `carry_edits` is what `
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +48,7 @@ from rca.store.db import first_row
 from rca.store.themes import next_theme_number, require_champion
 from rca.text.normalise import normalise_for_embedding
 
+log = logging.getLogger("rca.taxonomy")
 SPLIT_EXAMPLES = 3
 DEFAULT_CREATE_THRESHOLD = 0.5
 
@@ -152,6 +154,7 @@ def apply_edit(
                 "SELECT count(*) FROM taxonomy_members WHERE model_version = ? AND theme_id = ?",
                 [version, edit.theme_id],
             ) or (0,)
+    _mirror(settings, version, edit)
     shown = new_ids[0] if new_ids and action == "accept" else edit.theme_id
     return {
         "edit": _edit_record(edit, new_ids),
@@ -160,6 +163,29 @@ def apply_edit(
         "themes": [_view_row(after, i) for i in new_ids if action == "accept"],
         **({"contacts": int(joined)} if joined is not None else {}),
     }
+
+
+def _mirror(settings: Settings, version: str, edit: Edit) -> None:
+    """The edit on the model's MLflow run too (tags `rca.taxonomy.*`): the model's history.
+
+    Best effort after the store's commit: a registry that cannot be written (a read-only
+    mount) leaves the edit recorded in the store, and says so in the log.
+    """
+    from rca.jobs.tracking import tag_run
+
+    with Store(settings.store_path).read() as con:
+        row = first_row(con, "SELECT mlflow_run_id FROM models WHERE model_version = ?", [version])
+        count = len(read_edits(con))
+    if not row or not row[0]:
+        return
+    who = f" by {edit.actor}" if edit.actor else ""
+    try:
+        tag_run(settings, row[0], {
+            "rca.taxonomy.edits": str(count),
+            "rca.taxonomy.last_edit": f"{edit.edit_id} {edit.action} {edit.theme_id}{who}",
+        })  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - the store holds the edit; the mirror is a copy
+        log.warning("taxonomy edit %s not mirrored to MLflow: %s", edit.edit_id, exc)
 
 
 def _fitted(con: Any, version: str) -> pd.DataFrame:
@@ -242,6 +268,7 @@ def preview_split(
             datetime.now(UTC),
         )
         append_edit(con, validate(edit, curated_view(con, version)), model_version=version)
+    _mirror(settings, version, edit)
     return {
         "preview_id": edit.edit_id,
         "theme_id": edit.theme_id,
