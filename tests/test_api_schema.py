@@ -61,7 +61,11 @@ def operations(api_schema) -> list:
 def test_every_operation_is_generated_for(api_schema) -> None:
     labels = {op.label for op in operations(api_schema)}
     assert {"GET /v1/themes", "GET /v1/themes/{theme_id}", "POST /v1/contacts",
-            "POST /v1/classify", "GET /v1/drivers", "GET /readyz"} <= labels  # fmt: skip
+            "POST /v1/classify", "GET /v1/drivers", "GET /readyz", "GET /v1/taxonomy",
+            "GET /v1/taxonomy/history", "POST /v1/taxonomy/rename", "POST /v1/taxonomy/merge",
+            "POST /v1/taxonomy/split", "POST /v1/taxonomy/accept", "POST /v1/taxonomy/move",
+            "POST /v1/taxonomy/hide", "POST /v1/taxonomy/unhide",
+            "POST /v1/taxonomy/create"} <= labels  # fmt: skip
 
 
 def test_no_server_error_and_responses_match_the_schema(api_schema) -> None:
