@@ -118,7 +118,11 @@ def detect_spikes(
         frame = load_analysis_frame(con, version)
         names = curated_themes(con, version)
     labels = dict(zip(names["theme_id"], names["label"], strict=True))
-    parents = {t: p for t, p in zip(names["theme_id"], names["parent_group"], strict=True) if p}
+    parents = {
+        t: p
+        for t, p in zip(names["theme_id"], names["parent_group"], strict=True)
+        if isinstance(p, str) and p
+    }
     hidden = set(names.loc[names["hidden"], "theme_id"])
     if frame.empty:
         raise RcaError("the store has no contacts")

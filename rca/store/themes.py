@@ -243,7 +243,12 @@ def theme_volumes(
     ]
     frame = themes.merge(counts, on="theme_id", how="left")
     unassigned = counts.loc[counts["theme_id"].isna()].assign(
-        label="unassigned", hidden=False, pinned=False
+        label="unassigned",
+        keywords=None,
+        parent_group=None,
+        fit_size=None,
+        hidden=False,
+        pinned=False,
     )
     if not unassigned.empty:
         frame = pd.concat([frame, unassigned], ignore_index=True)
