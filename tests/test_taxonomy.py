@@ -275,3 +275,24 @@ def test_names_merges_and_hidden_themes_survive_a_reseeded_refit(
     # what the refit did to curated themes is proposed, and stored with the new model
     assert all(p["model_version"] == result.catalog.model_version for p in listing["proposals"])
     assert {"taxonomy_edits", "taxonomy_proposals"} <= set(result.metrics)
+
+
+def test_the_email_leaves_hidden_themes_out(curated: dict, tmp_path: Path) -> None:
+    from rca.jobs.curate import apply_edit
+    from rca.report.gather import gather_report
+
+    home = tmp_path / "email"
+    shutil.copytree(curated["settings"].home, home)
+    settings = curated["settings"].model_copy(update={"home": home, "report_cases": 0})
+    now = datetime.now(UTC)
+    before = gather_report(settings, "latest", now=now)
+    listed = [s["theme_id"] for s in before.spikes_payload["spikes"]]
+    listed += [d["theme_id"] for d in before.drivers]
+    assert listed, "the demo plants spikes and repeat drivers"
+    apply_edit(settings, "hide", listed[0], actor="ann", reason="spam")
+    after = gather_report(settings, "latest", now=now)
+    assert listed[0] not in {s["theme_id"] for s in after.spikes_payload["spikes"]}
+    assert listed[0] not in {d["theme_id"] for d in after.drivers}
+    hidden_before = before.spikes_payload["hidden_spikes"]
+    was_spike = listed[0] in {s["theme_id"] for s in before.spikes_payload["spikes"]}
+    assert after.spikes_payload["hidden_spikes"] == hidden_before + int(was_spike)  # counted
