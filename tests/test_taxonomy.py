@@ -296,3 +296,28 @@ def test_the_email_leaves_hidden_themes_out(curated: dict, tmp_path: Path) -> No
     hidden_before = before.spikes_payload["hidden_spikes"]
     was_spike = listed[0] in {s["theme_id"] for s in before.spikes_payload["spikes"]}
     assert after.spikes_payload["hidden_spikes"] == hidden_before + int(was_spike)  # counted
+
+
+def test_a_theme_created_from_examples_takes_similar_contacts(
+    curated: dict, tmp_path: Path
+) -> None:
+    from rca.errors import NotFoundError
+    from rca.jobs.curate import create_theme
+    from rca.store import Store
+
+    home = tmp_path / "create"
+    shutil.copytree(curated["settings"].home, home)
+    settings = curated["settings"].model_copy(update={"home": home})
+    with Store(settings.store_path).read() as con:
+        examples = [r[0] for r in con.execute(
+            "SELECT contact_id FROM assignments WHERE theme_id = ? ORDER BY similarity DESC "
+            "LIMIT 3", [curated["hidden"]]).fetchall()]  # fmt: skip
+    with pytest.raises(NotFoundError, match="no contact C-missing"):
+        create_theme(settings, "Greetings", examples=["C-missing"])
+    made = create_theme(settings, "Greetings", examples=examples, threshold=0.6, actor="eve")
+    assert made["changed"] and made["contacts"] >= len(examples)
+    volumes = _volumes(settings).set_index("theme_id")
+    created = made["edit"]["theme_id"]
+    assert volumes.loc[created, "label"] == "Greetings" and volumes.loc[created, "pinned"]
+    assert volumes.loc[created, "volume"] == made["contacts"]
+    assert volumes["volume"].sum() == curated["before"]["volume"].sum()  # moved, not added

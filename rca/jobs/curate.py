@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from rca.cluster.lineage import format_theme_id
 from rca.cluster.taxonomy import (
     MEMBERSHIP_ACTIONS,
     CuratedView,
@@ -38,6 +40,7 @@ from rca.store.curation import (
     append_edit,
     curated_view,
     fitted_assignments,
+    fitted_themes,
     history,
     next_edit_id,
     read_edits,
@@ -122,7 +125,7 @@ def apply_edit(
     with store.write() as con:
         version = require_champion(con)
         edits = read_edits(con)
-        view = curate(_fitted(con, version), edits)
+        view = curate(fitted_themes(con, version), edits)
         edit = Edit(
             next_edit_id(con),
             action,
@@ -136,14 +139,16 @@ def apply_edit(
             return {"edit": None, "changed": False, "theme": _view_row(view, edit.theme_id)}
         edit = validate(edit, view, view.previews)
         new_ids: list[str] = []
+        # new stable ids are issued inside the write, so two edits never take the same one
         if action == "accept":
             preview = view.previews[edit.params["preview_id"]]
             first = next_theme_number(con)
-            new_ids = [f"T{first + i:04d}" for i in range(len(preview.params["children"]))]
+            new_ids = [format_theme_id(first + i) for i in range(len(preview.params["children"]))]
             edit.params["child_ids"] = new_ids
         elif action == "create":
+            edit = replace(edit, theme_id=format_theme_id(next_theme_number(con)))
             new_ids = [edit.theme_id]
-        after = curate(_fitted(con, version), [*edits, edit], strict=True)
+        after = curate(fitted_themes(con, version), [*edits, edit], strict=True)
         append_edit(con, edit, new_ids=new_ids, model_version=version)
         joined = None
         if action in MEMBERSHIP_ACTIONS:
@@ -186,12 +191,6 @@ def _mirror(settings: Settings, version: str, edit: Edit) -> None:
         })  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - the store holds the edit; the mirror is a copy
         log.warning("taxonomy edit %s not mirrored to MLflow: %s", edit.edit_id, exc)
-
-
-def _fitted(con: Any, version: str) -> pd.DataFrame:
-    from rca.store.curation import fitted_themes
-
-    return fitted_themes(con, version)
 
 
 def _text(value: str | None) -> str | None:
@@ -341,12 +340,10 @@ def create_theme(
             raise TaxonomyError(f"the configured encoder is not the champion's ({model_id})")
         centroid = encoder.encode([normalise_for_embedding(name)], progress=False)[0]
         origin = "description"
-    with store.read() as con:
-        number = next_theme_number(con)
     return apply_edit(
         settings,
         "create",
-        f"T{number:04d}",
+        "",  # issued inside the write
         params={
             "label": label,
             "description": _text(description),

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from rca.cluster.taxonomy import CuratedView, Edit, Proposal, curate
@@ -198,7 +197,3 @@ def _short_params(params: dict[str, Any]) -> dict[str, Any]:
             for c in out["children"]
         ]
     return out
-
-
-def centroid_list(values: Any) -> list[float]:
-    return np.asarray(values, dtype=np.float32).astype(float).tolist()
