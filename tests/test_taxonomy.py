@@ -71,6 +71,8 @@ def test_rename_merge_hide_and_a_preview_that_changes_nothing() -> None:
     assert rows.loc["T0001", "size"] == 15  # merged themes count as one
     assert view.hidden_ids == {"T0004"}
     assert "T0003" in rows.index and not view.split_into  # the preview is not applied
+    moved = curate(_themes(), [*EDITS, Edit("E0005", "move", "T0003", {"parent_group": " Money "})])
+    assert moved.themes.set_index("theme_id").loc["T0003", "parent_group"] == "Money"
     fitted = np.array(["T0001", "T0002", "T0003", "", "T0004"], dtype=object)
     X = np.eye(4)[[0, 1, 2, 3, 3]]
     assert route(fitted, X, view).tolist() == ["T0001", "T0001", "T0003", "", "T0004"]
