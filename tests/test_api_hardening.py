@@ -303,6 +303,7 @@ def test_non_ascii_csrf_tokens_are_400_not_500(client: TestClient) -> None:
     client.cookies.clear()
     cookie = login(client, WRITER)
     for path, data in (("/ui/classify", {"text": "my card", "csrf": "é"}),
+                       ("/ui/taxonomy/rename", {"theme_id": "T0001", "label": "x", "csrf": "é"}),
                        ("/ui/logout", {"csrf": "日本"})):  # fmt: skip
         response = client.post(path, data=data, cookies={COOKIE: cookie})
         assert response.status_code == 400, (path, response.status_code)
@@ -479,3 +480,50 @@ def test_sigterm_stops_the_service_promptly_under_load(fitted_demo: Settings, tm
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+#: Hostile values for the taxonomy's writes (issue 19): blanks, unknown and malformed ids,
+#: ids of the wrong type, control characters, very long and non-ASCII names.
+TAXONOMY_VALUES = ["", "   ", "T9999", "T0001", "../etc", "T0001\x00", "é" * 119, "x" * 5000,
+                   None, 7, [], {"a": 1}, "日本語の名前", "E0001", "E9999"]  # fmt: skip
+TAXONOMY_ROUTES = {
+    "rename": ("theme_id", "label"),
+    "merge": ("target", "sources"),
+    "split": ("theme_id", "parts"),
+    "accept": ("preview_id",),
+    "move": ("theme_id", "parent_group"),
+    "hide": ("theme_id",),
+    "unhide": ("theme_id",),
+    "create": ("label", "examples", "threshold"),
+}
+
+
+def test_taxonomy_fuzzer_no_server_error(fitted_demo: Settings, tmp_path: Path) -> None:
+    """Every taxonomy write, with every hostile value in every field: a 4xx that says why or
+    a 200, never a 5xx; a reader's write is 403 and changes nothing."""
+    from conftest import copy_home
+
+    home = copy_home(fitted_demo, tmp_path / "home")
+    app = create_app(hardened(home, api_assign_on_ingest=False), background=False)
+    writer = {"X-API-Key": WRITER}
+    rng = np.random.default_rng(19)
+    with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as c:
+        theme = c.get("/v1/taxonomy", headers=HEADERS).json()["themes"][0]["theme_id"]
+        values = [*TAXONOMY_VALUES, theme, [theme], [theme, theme]]
+        for route, fields in TAXONOMY_ROUTES.items():
+            for _ in range(12):
+                body = {f: values[rng.integers(len(values))] for f in fields}
+                response = c.post(f"/v1/taxonomy/{route}", json=body, headers=writer)
+                assert response.status_code < 500, (route, body, response.text)
+            assert c.post(f"/v1/taxonomy/{route}", content=b"{not json", headers=writer
+                          ).status_code == 422  # fmt: skip
+        same = c.post("/v1/taxonomy/merge", json={"target": theme, "sources": [theme]},
+                      headers=writer)  # fmt: skip
+        assert same.status_code == 400 and "with itself" in same.json()["detail"]
+        unknown = c.post("/v1/taxonomy/rename", json={"theme_id": "T9999", "label": "x"},
+                         headers=writer)  # fmt: skip
+        assert unknown.status_code == 404
+        edits = c.get("/v1/taxonomy/history", headers=HEADERS).json()["edits"]
+        refused = c.post("/v1/taxonomy/hide", json={"theme_id": theme}, headers=HEADERS)
+        assert refused.status_code == 403
+        assert c.get("/v1/taxonomy/history", headers=HEADERS).json()["edits"] == edits

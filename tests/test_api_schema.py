@@ -63,7 +63,12 @@ def test_every_operation_is_generated_for(api_schema) -> None:
     assert {"GET /v1/themes", "GET /v1/themes/{theme_id}", "POST /v1/contacts",
             "POST /v1/classify", "GET /v1/drivers", "GET /readyz", "POST /v1/sop-changes",
             "GET /v1/sop-changes", "GET /v1/sop-changes/{change_id}", "GET /v1/sop-review",
-            "GET /v1/escalations", "GET /v1/contacts/{contact_id}/deep-dive"} <= labels  # fmt: skip
+            "GET /v1/escalations", "GET /v1/contacts/{contact_id}/deep-dive",
+            "GET /v1/taxonomy",
+            "GET /v1/taxonomy/history", "POST /v1/taxonomy/rename", "POST /v1/taxonomy/merge",
+            "POST /v1/taxonomy/split", "POST /v1/taxonomy/accept", "POST /v1/taxonomy/move",
+            "POST /v1/taxonomy/hide", "POST /v1/taxonomy/unhide",
+            "POST /v1/taxonomy/create"} <= labels  # fmt: skip
 
 
 def test_no_server_error_and_responses_match_the_schema(api_schema) -> None:

@@ -22,7 +22,16 @@ from rca import __version__
 from rca.api import problems
 from rca.api.budget import RequestDeadline
 from rca.api.middleware import BodyLimit, Metrics, SecurityHeaders
-from rca.api.routes import classify, contacts, health, insights, model, themes, vendors
+from rca.api.routes import (
+    classify,
+    contacts,
+    health,
+    insights,
+    model,
+    taxonomy,
+    themes,
+    vendors,
+)
 from rca.api.routes.escalations import router as escalations_router
 from rca.api.routes.sop import router as sop_router
 from rca.api.state import ServiceState
@@ -90,7 +99,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.state.service = state
     app.state.registry = CollectorRegistry()
     problems.install(app)
-    for module in (health, themes, insights, contacts, classify, model, vendors):
+    for module in (health, themes, insights, contacts, classify, model, vendors, taxonomy):
         app.include_router(module.router)
     app.include_router(sop_router)  # issue 21
     app.include_router(escalations_router)

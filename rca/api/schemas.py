@@ -56,6 +56,8 @@ class ThemeSummary(BaseModel):
     escalated: int
     escalation_rate: float | None = None
     spike_status: str | None = Field(default=None, description="e.g. 'burst (high)'.")
+    hidden: bool = Field(default=False, description="Hidden by a person (GET /v1/taxonomy).")
+    pinned: bool = Field(default=False, description="Named by a person; a refit keeps it.")
 
 
 class PeriodInfo(BaseModel):
@@ -506,3 +508,123 @@ class DeepDive(BaseModel):
     why_escalations: RootCause | None = None
     similar_escalations: list[dict[str, Any]]
     sop_changes_in_force: list[SopChange]
+
+
+# -- taxonomy (issue 19): a person's corrections of the themes
+Label = Field(min_length=1, max_length=120, description="Not blank.")
+Note = Field(default=None, max_length=500)
+ThemeId = Field(min_length=1, max_length=40, description="A stable theme id, e.g. T0004.")
+
+
+class TaxonomyTheme(BaseModel):
+    theme_id: str
+    label: str
+    keywords: list[str] = []
+    parent_group: str | None = None
+    size: int = 0
+    contacts: int | None = Field(default=None, description="Assigned contacts, curated.")
+    hidden: bool = Field(description="Left out of top lists, spikes and the e-mail.")
+    pinned: bool = Field(description="Named by a person: a refit keeps the name.")
+    origin: str = Field(description="fit | split | create")
+    description: str | None = None
+
+
+class TaxonomyEditOut(BaseModel):
+    edit_id: str
+    action: str
+    theme_id: str
+    params: dict[str, Any] = {}
+    new_ids: list[str] = []
+    by: str | None = None
+    why: str | None = None
+    at: datetime | None = None
+    model_version: str | None = None
+
+
+class SplitChild(BaseModel):
+    label: str | None = None
+    size: int | None = None
+    keywords: list[str] = []
+    examples: list[str] = Field(default=[], description="Contact ids near the part's centre.")
+
+
+class SplitPreviewOut(BaseModel):
+    preview_id: str
+    theme_id: str
+    children: list[SplitChild]
+    accepted: bool = False
+    by: str | None = None
+    at: datetime | None = None
+
+
+class TaxonomyProposal(BaseModel):
+    model_version: str
+    theme_id: str
+    kind: str = Field(description="split | merged | retired: what a refit did to it.")
+    message: str
+    related_ids: list[str] = []
+    created_at: datetime | None = None
+
+
+class TaxonomyOut(BaseModel):
+    model_version: str
+    edits: int
+    themes: list[TaxonomyTheme]
+    hidden: list[str]
+    merged: dict[str, str] = Field(description="Merged-away id → the id that holds it.")
+    split_into: dict[str, list[str]]
+    previews: list[SplitPreviewOut]
+    proposals: list[TaxonomyProposal]
+
+
+class TaxonomyHistoryOut(BaseModel):
+    edits: list[TaxonomyEditOut]
+
+
+class TaxonomyChangeOut(BaseModel):
+    changed: bool = Field(description="False when the taxonomy already said so (idempotent).")
+    edit: TaxonomyEditOut | None = None
+    theme: TaxonomyTheme | None = None
+    themes: list[TaxonomyTheme] = []
+    contacts: int | None = Field(default=None, description="Contacts a created theme took.")
+
+
+class EditNote(BaseModel):
+    by: str | None = Field(default=None, max_length=120, description="Default: the key's name.")
+    why: str | None = Note
+
+
+class RenameIn(EditNote):
+    theme_id: str = ThemeId
+    label: str = Label
+
+
+class MergeIn(EditNote):
+    target: str = ThemeId
+    sources: list[str] = Field(min_length=1, max_length=50)
+
+
+class SplitIn(EditNote):
+    theme_id: str = ThemeId
+    parts: int = Field(default=2, ge=2, le=10)
+
+
+class AcceptIn(EditNote):
+    preview_id: str = Field(min_length=1, max_length=40)
+
+
+class MoveIn(EditNote):
+    theme_id: str = ThemeId
+    parent_group: str = Label
+
+
+class ThemeIn(EditNote):
+    theme_id: str = ThemeId
+
+
+class CreateIn(EditNote):
+    label: str = Label
+    description: str | None = Field(default=None, max_length=1000)
+    examples: list[str] = Field(default=[], max_length=200, description="Contact ids.")
+    threshold: float = Field(default=0.5, gt=0, le=1)
+    parent_group: str | None = Field(default=None, max_length=120)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from rca.api.budget import ComputeGate, TooBusyError, running_inline
 from rca.cluster.catalog import ThemeCatalog
+from rca.cluster.taxonomy import CuratedView, curate
 from rca.errors import NotFoundError, NotReadyError, RcaError
 from rca.periods import Period
 from rca.queries.repeat_drivers import (
@@ -41,6 +42,7 @@ from rca.repeats.examples import KINDS, case_records
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.analysis import dimension_columns
+from rca.store.curation import curated_view
 from rca.store.db import first_row
 from rca.text.audience import RedactionPolicy
 from rca.trends.rootcause import RootCauseConfig, explain
@@ -55,7 +57,8 @@ SELECT (SELECT string_agg(model_version, ',') FROM models WHERE is_champion),
        (SELECT count(*) FROM contacts),
        (SELECT max(updated_at) FROM contacts),
        (SELECT count(*) FROM assignments),
-       (SELECT count(*) FROM models)
+       (SELECT count(*) FROM models),
+       (SELECT count(*) FROM taxonomy_edits)
 """
 
 
@@ -94,6 +97,7 @@ class Snapshot:
         catalog: ThemeCatalog,
         events: pd.DataFrame,
         gate: ComputeGate | None = None,
+        curation: CuratedView | None = None,
     ) -> None:
         self.settings = settings
         self.id = fingerprint
@@ -103,6 +107,8 @@ class Snapshot:
         self.catalog = catalog
         self.events = events
         self.themes = analysis.themes.set_index("theme_id", drop=False)
+        # the taxonomy's edits (merges, accepted splits, created themes) for classifying
+        self.curation = curation or curate(analysis.themes, [])
         self.gate = gate
         self._memo: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._pending: dict[tuple[Any, ...], Future[Any]] = {}
@@ -199,6 +205,7 @@ class Snapshot:
                 report = analyse(
                     self.analysis.marked, period, self.settings, labels=labels,
                     parents=parents, coverage=self.analysis.coverage,
+                    hidden=set(self.themes.loc[self.themes["hidden"], "theme_id"]),
                 )  # fmt: skip
             except RcaError:
                 return None
@@ -480,6 +487,7 @@ def load_snapshot(
             "model_id, metrics FROM models WHERE model_version = ?",
             [analysis.model_version],
         )
+        curation = curated_view(con, analysis.model_version)
         events = con.execute(
             "SELECT e.model_version, e.event, e.theme_id, e.related_ids FROM theme_events e "
             "JOIN models m USING (model_version) ORDER BY m.trained_at, e.theme_id"
@@ -489,4 +497,4 @@ def load_snapshot(
     metrics = json.loads(row[6]) if isinstance(row[6], str) else (row[6] or {})
     model = ModelInfo(row[0], row[1], row[2], row[3], int(row[4]), row[5], metrics)
     catalog = load_store_model(settings, model.model_version)
-    return Snapshot(settings, fingerprint, analysis, model, catalog, events, gate)
+    return Snapshot(settings, fingerprint, analysis, model, catalog, events, gate, curation)

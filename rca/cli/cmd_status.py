@@ -50,6 +50,14 @@ def status(
         }
         for m in info["models"]
     ]
+    if info["taxonomy_edits"]:
+        rows.append(
+            {
+                "item": "taxonomy",
+                "value": f"{info['taxonomy_edits']} edits, {info['taxonomy_proposals']} "
+                "proposals for the champion (`rca taxonomy list`)",
+            }
+        )
     emit(
         {"command": "status", "store": str(settings.store_path), **info},
         rows,

@@ -143,6 +143,7 @@ def themes(
     """The champion's themes with their volume, share and growth in a period."""
     from rca.periods import parse_period
     from rca.store import Store
+    from rca.store.curation import read_proposals
     from rca.store.themes import require_champion, theme_volumes
 
     settings = settings_for(home)
@@ -154,7 +155,13 @@ def themes(
         )
         length = chosen.end - chosen.start
         frame = theme_volumes(con, version, chosen.start, chosen.end, chosen.start - length)
-    rows = frame.head(top).to_dict(orient="records")
+        proposals = read_proposals(con, version)
+    # hidden themes (small talk, spam: `rca taxonomy hide`) are counted, not listed
+    hidden = frame["hidden"].fillna(False).astype(bool)
+    if fmt is Format.table:  # a name a person chose, which a refit keeps
+        pinned = frame["pinned"].fillna(False).astype(bool)
+        frame.loc[pinned, "label"] = frame.loc[pinned, "label"] + " (pinned)"
+    rows = frame.loc[~hidden].head(top).to_dict(orient="records")
     emit(
         {
             "command": "themes",
@@ -163,6 +170,9 @@ def themes(
             "period_start": chosen.start,
             "period_end": chosen.end,
             "total_volume": int(frame["volume"].sum()),
+            "hidden_volume": int(frame.loc[hidden, "volume"].sum()),
+            "hidden_themes": frame.loc[hidden, "theme_id"].tolist(),
+            "taxonomy_proposals": proposals,
             "themes": rows,
         },
         rows,
@@ -170,6 +180,14 @@ def themes(
         title=f"top themes, {chosen.name} (model {version})",
         columns=THEME_COLUMNS,
     )
+    if fmt is Format.table and hidden.any():
+        stderr(
+            f"{int(hidden.sum())} hidden themes ({int(frame.loc[hidden, 'volume'].sum())} "
+            "contacts) left out: `rca taxonomy list`"
+        )
+    if fmt is Format.table:
+        for proposal in proposals:
+            stderr(f"taxonomy proposal: {proposal['message']}")
 
 
 @app.command()

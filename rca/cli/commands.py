@@ -10,5 +10,6 @@ from rca.cli import (  # noqa: F401
     cmd_sop,
     cmd_spikes,
     cmd_status,
+    cmd_taxonomy,
     cmd_themes,
 )

@@ -15,9 +15,11 @@ from rca.cluster.catalog import ThemeCatalog
 from rca.embed.cache import ensure_embeddings, read_vectors
 from rca.embed.encoder import Encoder, encoder_from_settings
 from rca.errors import RcaError
+from rca.jobs.curate import members_frame
 from rca.jobs.tracking import load_store_model
 from rca.settings import Settings
 from rca.store import Store
+from rca.store.curation import curated_view, write_members
 from rca.store.themes import load_contacts, write_assignments
 
 
@@ -91,6 +93,12 @@ def assign_frame(
     )
     with store.write() as con:
         write_assignments(con, catalog.model_version, frame, replace=replace)
+        # the people's corrections (merges, accepted splits, created themes) apply to new
+        # contacts too: their curated theme, where it differs from the fitted one
+        view = curated_view(con, catalog.model_version)
+        if view.routing:
+            members = members_frame(view, frame, X if view.needs_vectors else None)
+            write_members(con, catalog.model_version, members, scope=frame["contact_id"])
     unassigned = sum(1 for i in ids if not i)
     return AssignResult(
         catalog.model_version, len(frame), unassigned, embed_seconds, assign_seconds

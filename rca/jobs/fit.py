@@ -28,9 +28,11 @@ from rca.cluster.lineage import match_themes
 from rca.cluster.model import ThemeModel
 from rca.cluster.representatives import representatives_for_all
 from rca.cluster.stability import reconcile
+from rca.cluster.taxonomy import Proposal
 from rca.embed.cache import ensure_embeddings, read_vectors
 from rca.embed.encoder import Encoder, encoder_from_settings
 from rca.errors import RcaError
+from rca.jobs.curate import carry_edits
 from rca.jobs.tracking import (
     clean_interrupted_fits,
     discard_fit,
@@ -40,6 +42,13 @@ from rca.jobs.tracking import (
 )
 from rca.settings import Settings
 from rca.store import Store
+from rca.store.curation import (
+    curated_themes,
+    fitted_themes,
+    read_edits,
+    write_members,
+    write_proposals,
+)
 from rca.store.themes import (
     PreviousFit,
     champion_fit,
@@ -66,6 +75,7 @@ class FitResult:
     events: pd.DataFrame
     representatives: dict[str, list[str]]  # theme id -> contact ids
     seconds: dict[str, float] = field(default_factory=dict)
+    proposals: list[Proposal] = field(default_factory=list)  # curated themes to review
 
 
 def _lineage_inputs(
@@ -152,6 +162,15 @@ def fit_themes(
         prev = champion_fit(con)
         next_number = next_theme_number(con)
         stored_runs = {r[0] for r in con.execute("SELECT mlflow_run_id FROM models").fetchall()}
+        edits = read_edits(con)
+        # names before the refit, the fitted ones under the people's: for the proposals
+        named_before = (
+            pd.concat(
+                [fitted_themes(con, prev.model_version), curated_themes(con, prev.model_version)]
+            )
+            if prev and edits
+            else pd.DataFrame(columns=["theme_id", "label"])
+        )
     # small talk ("thanks!", "Happy halloween") would only make themes nobody can act on
     chatter = is_small_talk(contacts["text"])
     if chatter.any():
@@ -293,13 +312,32 @@ def fit_themes(
     representatives = {
         catalog.theme_ids[t]: [str(contact_ids[i]) for i in rows] for t, rows in reps.items()
     }
+    # The people's corrections carry to the new ids; what the refit did to a curated theme is
+    # proposed, not applied (rca.cluster.taxonomy).
+    fitted = catalog.table().rename(columns={"parent_label": "parent_group"})
+    fitted["centroid"] = list(catalog.centroids)
+    previous_labels = dict(zip(named_before["theme_id"], named_before["label"], strict=True))
+    members, proposals = carry_edits(edits, fitted, events, previous_labels, assignments, X)
+    for proposal in proposals:
+        say(f"taxonomy: {proposal.message}")
+    artifacts = {"themes": catalog.table(), "lineage": events}
+    if edits:
+        metrics["taxonomy_edits"] = float(len(edits))
+        metrics["taxonomy_proposals"] = float(len(proposals))
+        artifacts["taxonomy_edits"] = pd.DataFrame(
+            [{"edit_id": e.edit_id, "action": e.action, "theme_id": e.theme_id,
+              "by": e.actor, "why": e.reason, "at": e.created_at} for e in edits]
+        )  # fmt: skip
+        artifacts["taxonomy_proposals"] = pd.DataFrame(
+            [vars(p) for p in proposals], columns=["theme_id", "kind", "message", "related_ids"]
+        )
     started = time.perf_counter()
     run_id, registry_version = log_fit(
         settings,
         catalog=catalog,
         params=params,
         metrics=metrics,
-        artifacts={"themes": catalog.table(), "lineage": events},
+        artifacts=artifacts,
     )
     seconds["track"] = time.perf_counter() - started
     promoted = promote == "always" or (promote == "auto" and all(checks.values()))
@@ -322,6 +360,8 @@ def fit_themes(
                     "metrics": metrics,
                 },
             )
+            write_members(con, version, members)
+            write_proposals(con, version, proposals, trained_at)
             if promoted:
                 set_champion_row(con, version)
     except BaseException:
@@ -339,4 +379,5 @@ def fit_themes(
         events=events,
         representatives=representatives,
         seconds=seconds,
+        proposals=proposals,
     )

@@ -34,6 +34,7 @@ from rca.embed.encoder import Encoder
 from rca.errors import RcaError
 from rca.ingest.pipeline import ingest_paths
 from rca.jobs.assign import assign_frame, encoder_for
+from rca.jobs.curate import rebuild_members
 from rca.jobs.refresh_batches import period_theme_counts
 from rca.jobs.refresh_drift import (
     DriftCheck,
@@ -195,6 +196,7 @@ def _ray(
         if len(fresh):
             write_vectors(con, encoder.model_id, fresh["text_hash"], np.vstack(fresh["vector"]))
         write_assignments(con, catalog.model_version, output.results, replace=True)
+        rebuild_members(con, catalog.model_version)  # the taxonomy's corrections, if any
     output.seconds["write"] = time.perf_counter() - started
     return output.counts, output.seconds
 

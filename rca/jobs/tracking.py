@@ -368,3 +368,12 @@ def clean_interrupted_fits(settings: Settings, stored_run_ids: set[str]) -> list
         client.delete_model_version(REGISTERED_MODEL, version.version)
         done.append(f"rca-themes version {version.version} (no store row): deleted")
     return done
+
+
+def tag_run(settings: Settings, run_id: str, tags: dict[str, str]) -> None:
+    """Mirror what happened to a fitted model since (its taxonomy's edits) on its MLflow run,
+    where the model's history lives; the store stays the source of truth."""
+    mlflow = _mlflow(settings)
+    client = mlflow.MlflowClient()
+    for key, value in tags.items():
+        client.set_tag(run_id, key, str(value)[:5000])

@@ -31,6 +31,7 @@ from rca.repeats.examples import example_cases
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.analysis import load_analysis_frame
+from rca.store.curation import curated_themes
 from rca.store.db import first_row
 from rca.store.themes import require_champion
 from rca.text.audience import RedactionPolicy
@@ -93,11 +94,7 @@ def load_repeat_analysis(settings: Settings) -> RepeatAnalysis:
         )
         frame = load_analysis_frame(con, version)
         vectors = _vectors_for(con, model_id, frame["text_hash"], _linkable_rows(frame))
-        themes = con.execute(
-            "SELECT theme_id, label, keywords, parent_group, centroid FROM themes "
-            "WHERE model_version = ? ORDER BY theme_id",
-            [version],
-        ).df()
+        themes = curated_themes(con, version)
     if frame.empty:
         raise RcaError("the store has no contacts")
     rules = RepeatRules.from_settings(settings)
@@ -148,6 +145,11 @@ def drivers_payload(
         context=context,
         basis=basis,
     )
+    hidden = set(analysis.themes.loc[analysis.themes["hidden"], "theme_id"])
+    hidden_drivers = int(ranked["theme_id"].isin(hidden).sum())
+    if hidden_drivers:  # small talk, spam: counted, not ranked
+        ranked = ranked.loc[~ranked["theme_id"].isin(hidden)].reset_index(drop=True)
+        ranked["rank"] = np.arange(1, len(ranked) + 1)
     in_period = figures.loc[figures["period"] == chosen.name]
     contacts = int(in_period["contacts"].sum())
     repeats = int(in_period["repeat_contacts"].sum())
@@ -174,6 +176,7 @@ def drivers_payload(
             **repeat_summary(marked.loc[window]),
             "repeat_rate": repeats / contacts if contacts else None,
             "unassigned_repeat_contacts": unassigned_repeats(figures, chosen.name),
+            "hidden_themes": hidden_drivers,
         },
         "drivers": driver_records(ranked.head(top)),
     }

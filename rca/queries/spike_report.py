@@ -60,6 +60,7 @@ class SpikeReport:
     total: dict[str, Any]
     spikes: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
+    hidden_spikes: int = 0  # alerts on themes a person hid (small talk, spam): counted, not listed
 
     def rows(self) -> list[dict[str, Any]]:
         return [
@@ -95,6 +96,7 @@ class SpikeReport:
             "note": self.note,
             "total": self.total,
             "spikes": self.spikes,
+            "hidden_spikes": self.hidden_spikes,
         }
 
 
@@ -108,16 +110,20 @@ def detect_spikes(
     """Load the champion's analysis frame from the store and score `period`."""
     from rca.store import Store
     from rca.store.analysis import load_analysis_frame
+    from rca.store.curation import curated_themes
     from rca.store.themes import require_champion
 
     with Store(settings.store_path).read() as con:
         version = require_champion(con)
         frame = load_analysis_frame(con, version)
-        names = con.execute(
-            "SELECT theme_id, label, parent_group FROM themes WHERE model_version = ?", [version]
-        ).fetchall()
-    labels = {theme: label for theme, label, _ in names}
-    parents = {theme: parent for theme, _, parent in names if parent}
+        names = curated_themes(con, version)
+    labels = dict(zip(names["theme_id"], names["label"], strict=True))
+    parents = {
+        t: p
+        for t, p in zip(names["theme_id"], names["parent_group"], strict=True)
+        if isinstance(p, str) and p
+    }
+    hidden = set(names.loc[names["hidden"], "theme_id"])
     if frame.empty:
         raise RcaError("the store has no contacts")
     latest = frame["created_at"].max().to_pydatetime()
@@ -125,7 +131,13 @@ def detect_spikes(
         period, kind=settings.period, tz=settings.tz, now=now or datetime.now(UTC), latest=latest
     )
     report = analyse(
-        frame, chosen, settings, labels=labels, parents=parents, min_severity=min_severity
+        frame,
+        chosen,
+        settings,
+        labels=labels,
+        parents=parents,
+        min_severity=min_severity,
+        hidden=hidden,
     )
     report.model_version = version
     return report
@@ -141,6 +153,7 @@ def analyse(
     min_severity: str = "low",
     coverage: Coverage | None = None,
     as_of: datetime | None = None,
+    hidden: set[str] | None = None,
 ) -> SpikeReport:
     """Score `period` on an analysis frame (pure apart from reading `settings`).
 
@@ -226,6 +239,10 @@ def analyse(
     report.total = _total(series, t, spike_config, rows, theme_attributes + attributes, settings)
     keep = SEVERITIES[SEVERITIES.index(min_severity) :]
     alerts = scored.loc[scored["alert"] & scored["severity"].isin(keep)]
+    if hidden:
+        is_hidden = alerts["theme_id"].isin(hidden)
+        report.hidden_spikes = int(is_hidden.sum())
+        alerts = alerts.loc[~is_hidden]
     describing = (
         describing_dimensions(rows, attributes) if (alerts["kind"] == "new_theme").any() else []
     )

@@ -33,6 +33,8 @@ TABLE_COLUMNS = [
     "escalated",
     "escalation_rate",
     "spike_status",
+    "hidden",
+    "pinned",
 ]
 
 
@@ -102,6 +104,10 @@ def theme_table(
     for column in ("repeat_rate", "escalation_rate"):
         table[column] = table[column].where(pd.notna(table[column]), None)
     table["spike_status"] = table["spike_status"].where(table["spike_status"].notna(), None)
+    for flag in ("hidden", "pinned"):  # the taxonomy's (rca.cluster.taxonomy); False without
+        table[flag] = (
+            themes[flag].fillna(False).astype(bool).to_numpy() if flag in themes else False
+        )
     return table[TABLE_COLUMNS].reset_index(drop=True)
 
 

@@ -47,6 +47,9 @@ def load_analysis_frame(
 ) -> pd.DataFrame:
     """Contacts with `theme_id`, `similarity` and one column per dimension (prefix `dim_`).
 
+    `theme_id` is the curated one (`rca.cluster.taxonomy`: merges, accepted splits, created
+    themes), so every analysis counts a merged theme as one.
+
     `model_version` defaults to the champion; contacts the model has not assigned yet come back
     with `theme_id` NULL and `assigned` False, so callers can tell "unassigned" from "unseen".
     """
@@ -55,9 +58,12 @@ def load_analysis_frame(
     clauses = ["TRUE", *clauses]
     columns = ", ".join(f"c.{c}" for c in BASE_COLUMNS)
     frame = con.execute(
-        f"""SELECT {columns}, a.theme_id, a.similarity, a.contact_id IS NOT NULL AS assigned
+        f"""SELECT {columns}, coalesce(m.theme_id, a.theme_id) AS theme_id, a.similarity,
+                   a.contact_id IS NOT NULL AS assigned
             FROM contacts c
             LEFT JOIN assignments a ON a.contact_id = c.contact_id AND a.model_version = ?
+            LEFT JOIN taxonomy_members m
+                ON m.contact_id = c.contact_id AND m.model_version = a.model_version
             WHERE {" AND ".join(clauses)}
             ORDER BY c.created_at, c.contact_id""",
         [version, *args],

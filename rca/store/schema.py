@@ -187,6 +187,35 @@ MIGRATIONS: list[list[str]] = [
             ingested_at     TIMESTAMPTZ NOT NULL
         )""",
     ],
+    # 6: the taxonomy people correct (issue 19): the edit log, each model's contacts whose
+    # curated theme differs from the fitted one, and what a refit proposes for curated themes.
+    [
+        """CREATE TABLE taxonomy_edits (
+            seq           BIGINT PRIMARY KEY,
+            edit_id       VARCHAR NOT NULL,
+            action        VARCHAR NOT NULL,       -- rename | merge | split | accept | ...
+            theme_id      VARCHAR NOT NULL,
+            params        JSON,
+            new_ids       VARCHAR[],              -- theme ids this edit issued (never reused)
+            actor         VARCHAR,
+            reason        VARCHAR,
+            created_at    TIMESTAMPTZ NOT NULL,
+            model_version VARCHAR                 -- the champion when the edit was made
+        )""",
+        """CREATE TABLE taxonomy_members (
+            model_version VARCHAR NOT NULL,
+            contact_id    VARCHAR NOT NULL,
+            theme_id      VARCHAR NOT NULL
+        )""",  # no key: rewritten (delete + insert) in one transaction
+        """CREATE TABLE taxonomy_proposals (
+            model_version VARCHAR NOT NULL,
+            theme_id      VARCHAR NOT NULL,
+            kind          VARCHAR NOT NULL,       -- split | merged | retired
+            message       VARCHAR NOT NULL,
+            related_ids   VARCHAR[],
+            created_at    TIMESTAMPTZ NOT NULL
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

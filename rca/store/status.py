@@ -64,4 +64,10 @@ def store_status(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "quarantine_reasons": reasons.to_dict(orient="records"),
         "recent_ingests": ingests.to_dict(orient="records"),
         "models": models.to_dict(orient="records"),
+        "taxonomy_edits": _scalar(con, "SELECT count(*) FROM taxonomy_edits"),
+        "taxonomy_proposals": _scalar(
+            con,
+            "SELECT count(*) FROM taxonomy_proposals p JOIN models m USING (model_version) "
+            "WHERE m.is_champion",
+        ),
     }

@@ -14,6 +14,7 @@ import pandas as pd
 from rca.cluster.catalog import ThemeCatalog
 from rca.cluster.lineage import parse_theme_id
 from rca.errors import NotReadyError
+from rca.store.curation import curated_themes, issued_ids
 from rca.store.db import first_row, window_clauses
 
 FIT_COLUMNS = "contact_id, created_at, text, text_norm, text_hash, resolution, customer_id"
@@ -77,6 +78,7 @@ def next_theme_number(con: duckdb.DuckDBPyConnection) -> int:
     """One past the largest theme id ever issued (retired ids included): ids are never reused."""
     ids = [r[0] for r in con.execute("SELECT DISTINCT theme_id FROM themes").fetchall()]
     ids += [r[0] for r in con.execute("SELECT DISTINCT theme_id FROM theme_events").fetchall()]
+    ids += issued_ids(con)  # split children and created themes
     numbers = [n for n in map(parse_theme_id, ids) if n is not None]
     return max(numbers, default=0) + 1
 
@@ -214,34 +216,44 @@ def theme_volumes(
 ) -> pd.DataFrame:
     """Per theme: volume and escalation rate in [start, end), volume in [previous_start, start).
 
-    Rows for unassigned contacts come back with theme_id NULL so shares add up to one.
+    Rows for unassigned contacts come back with theme_id NULL so shares add up to one. Themes
+    are the curated ones (`rca.store.curation.curated_themes`), with `hidden` and `pinned`.
     """
-    frame = con.execute(
+    counts = con.execute(
         """
         WITH a AS (
-            SELECT a.theme_id, c.created_at, c.is_escalation
+            SELECT coalesce(m.theme_id, a.theme_id) AS theme_id, c.created_at, c.is_escalation
             FROM assignments a JOIN contacts c USING (contact_id)
+            LEFT JOIN taxonomy_members m
+                ON m.contact_id = a.contact_id AND m.model_version = a.model_version
             WHERE a.model_version = $v AND c.created_at >= $p AND c.created_at < $e
-        ),
-        counts AS (
-            SELECT theme_id,
-                   count(*) FILTER (WHERE created_at >= $s) AS volume,
-                   count(*) FILTER (WHERE created_at < $s) AS previous_volume,
-                   avg(CASE WHEN is_escalation THEN 1.0 ELSE 0.0 END)
-                       FILTER (WHERE created_at >= $s) AS escalation_rate
-            FROM a GROUP BY theme_id
         )
-        SELECT t.theme_id, t.label, t.keywords, t.parent_group, t.size AS fit_size,
-               coalesce(c.volume, 0) AS volume, coalesce(c.previous_volume, 0) AS previous_volume,
-               c.escalation_rate
-        FROM themes t LEFT JOIN counts c USING (theme_id)
-        WHERE t.model_version = $v
-        UNION ALL
-        SELECT NULL, 'unassigned', NULL, NULL, NULL, volume, previous_volume, escalation_rate
-        FROM counts WHERE theme_id IS NULL
+        SELECT theme_id,
+               count(*) FILTER (WHERE created_at >= $s) AS volume,
+               count(*) FILTER (WHERE created_at < $s) AS previous_volume,
+               avg(CASE WHEN is_escalation THEN 1.0 ELSE 0.0 END)
+                   FILTER (WHERE created_at >= $s) AS escalation_rate
+        FROM a GROUP BY theme_id
         """,
         {"v": model_version, "s": start, "e": end, "p": previous_start},
     ).df()
+    themes = curated_themes(con, model_version)
+    themes = themes.rename(columns={"size": "fit_size"})[
+        ["theme_id", "label", "keywords", "parent_group", "fit_size", "hidden", "pinned"]
+    ]
+    frame = themes.merge(counts, on="theme_id", how="left")
+    unassigned = counts.loc[counts["theme_id"].isna()].assign(
+        label="unassigned",
+        keywords=None,
+        parent_group=None,
+        fit_size=None,
+        hidden=False,
+        pinned=False,
+    )
+    if not unassigned.empty:
+        frame = pd.concat([frame, unassigned], ignore_index=True)
+    for column in ("volume", "previous_volume"):
+        frame[column] = frame[column].fillna(0).astype(np.int64)
     total = frame["volume"].sum()
     frame["share"] = frame["volume"] / total if total else 0.0
     prev = frame["previous_volume"].replace(0, np.nan)

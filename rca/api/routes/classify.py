@@ -12,6 +12,7 @@ from rca.api.routes.common import WRITE_ERRORS, check_max
 from rca.api.schemas import Classification, ClassifyIn, ClassifyOut
 from rca.api.snapshot import Snapshot
 from rca.api.state import ServiceState
+from rca.cluster.taxonomy import route
 from rca.settings import Settings
 from rca.text.normalise import normalise_for_embedding
 from rca.text.redact import redact
@@ -32,7 +33,10 @@ def classify_vectors(
     catalog = snapshot.catalog
     vectors = state.encoder(catalog).encode(prepare_texts(state.settings, texts), progress=False)
     ids, scores = catalog.assign(vectors)
-    labels = dict(zip(catalog.theme_ids, catalog.labels, strict=True))
+    # the curated theme: merges, accepted splits and created themes (rca.cluster.taxonomy)
+    ids = route(ids, vectors, snapshot.curation).tolist()
+    themes = snapshot.curation.themes
+    labels = dict(zip(themes["theme_id"], themes["label"], strict=True))
     out = ClassifyOut(
         model_version=catalog.model_version,
         threshold=float(catalog.assign_threshold),

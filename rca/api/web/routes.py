@@ -288,6 +288,9 @@ def install(app: FastAPI, codec: SessionCodec) -> None:
 
     app.include_router(router)
     app.include_router(sop_pages.router)
+    from rca.api.web import taxonomy_pages  # its pages import this module's helpers
+
+    app.include_router(taxonomy_pages.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
 
     @app.exception_handler(LoginRequired)

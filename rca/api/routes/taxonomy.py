@@ -1,0 +1,141 @@
+"""/v1/taxonomy: the curated themes (reader) and a person's corrections of them (writer).
+
+Thin over `rca.jobs.curate`, which the CLI and the dashboard call too. An edit that changed
+something refreshes the snapshot before answering, so the next read shows it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
+
+from rca.api.auth import ApiKey, Reader, require
+from rca.api.deps import SettingsDep, StateDep
+from rca.api.routes.common import READ_ERRORS, problems
+from rca.api.schemas import (
+    AcceptIn,
+    CreateIn,
+    EditNote,
+    MergeIn,
+    MoveIn,
+    RenameIn,
+    SplitIn,
+    SplitPreviewOut,
+    TaxonomyChangeOut,
+    TaxonomyHistoryOut,
+    TaxonomyOut,
+    ThemeIn,
+    clean,
+)
+from rca.api.state import ServiceState
+from rca.jobs import curate
+
+router = APIRouter(prefix="/v1/taxonomy", tags=["taxonomy"])
+WriterKey = Annotated[ApiKey, Depends(require("writer"))]
+EDIT_ERRORS = problems(400, 401, 403, 404, 413, 422, 503)
+
+
+def _who(body: EditNote, key: ApiKey) -> dict[str, Any]:
+    return {"actor": body.by or key.name, "reason": body.why}
+
+
+async def _changed(state: ServiceState, result: dict[str, Any]) -> TaxonomyChangeOut:
+    if result.get("changed"):
+        await run_in_threadpool(state.refresh)
+    return TaxonomyChangeOut(**clean(result))
+
+
+@router.get("", response_model=TaxonomyOut, responses=READ_ERRORS, dependencies=[Reader])
+async def taxonomy(settings: SettingsDep) -> TaxonomyOut:
+    """The curated themes: pinned names, merges as one, split parts, created and hidden themes,
+    open split previews, and what the last refit proposes for curated themes."""
+    return TaxonomyOut(**clean(await run_in_threadpool(curate.taxonomy_listing, settings)))
+
+
+@router.get(
+    "/history", response_model=TaxonomyHistoryOut, responses=READ_ERRORS, dependencies=[Reader]
+)
+async def history(settings: SettingsDep) -> TaxonomyHistoryOut:
+    """Every edit, oldest first: who, when, what and why."""
+    edits = await run_in_threadpool(curate.taxonomy_history, settings)
+    return TaxonomyHistoryOut(edits=clean(edits))
+
+
+async def _edit(
+    state: ServiceState, action: str, theme_id: str, params: dict[str, Any], who: dict[str, Any]
+) -> TaxonomyChangeOut:
+    result = await run_in_threadpool(
+        lambda: curate.apply_edit(state.settings, action, theme_id, params=params, **who)
+    )
+    return await _changed(state, result)
+
+
+@router.post("/rename", response_model=TaxonomyChangeOut, responses=EDIT_ERRORS)
+async def rename(body: RenameIn, state: StateDep, key: WriterKey) -> TaxonomyChangeOut:
+    """Pin a name on a theme; a refit keeps it."""
+    return await _edit(state, "rename", body.theme_id, {"label": body.label}, _who(body, key))
+
+
+@router.post("/merge", response_model=TaxonomyChangeOut, responses=EDIT_ERRORS)
+async def merge(body: MergeIn, state: StateDep, key: WriterKey) -> TaxonomyChangeOut:
+    """Merge `sources` into `target`: one theme in every report."""
+    params = {"sources": body.sources}
+    return await _edit(state, "merge", body.target, params, _who(body, key))
+
+
+@router.post("/move", response_model=TaxonomyChangeOut, responses=EDIT_ERRORS)
+async def move(body: MoveIn, state: StateDep, key: WriterKey) -> TaxonomyChangeOut:
+    """Move a theme to another parent group."""
+    params = {"parent_group": body.parent_group}
+    return await _edit(state, "move", body.theme_id, params, _who(body, key))
+
+
+@router.post("/hide", response_model=TaxonomyChangeOut, responses=EDIT_ERRORS)
+async def hide(body: ThemeIn, state: StateDep, key: WriterKey) -> TaxonomyChangeOut:
+    """Leave a theme (small talk, spam) out of top lists, spikes and the e-mail; still counted."""
+    return await _edit(state, "hide", body.theme_id, {}, _who(body, key))
+
+
+@router.post("/unhide", response_model=TaxonomyChangeOut, responses=EDIT_ERRORS)
+async def unhide(body: ThemeIn, state: StateDep, key: WriterKey) -> TaxonomyChangeOut:
+    """Show a hidden theme again."""
+    return await _edit(state, "unhide", body.theme_id, {}, _who(body, key))
+
+
+@router.post("/split", response_model=SplitPreviewOut, responses=EDIT_ERRORS)
+async def split(body: SplitIn, state: StateDep, key: WriterKey) -> SplitPreviewOut:
+    """Preview a split into `parts`; nothing changes until POST /v1/taxonomy/accept."""
+    preview = await run_in_threadpool(
+        lambda: curate.preview_split(
+            state.settings, body.theme_id, parts=body.parts, **_who(body, key)
+        )
+    )
+    return SplitPreviewOut(**clean(preview))
+
+
+@router.post("/accept", response_model=TaxonomyChangeOut, responses=EDIT_ERRORS)
+async def accept(body: AcceptIn, state: StateDep, key: WriterKey) -> TaxonomyChangeOut:
+    """Accept a split preview: its parts become themes with new stable ids."""
+    result = await run_in_threadpool(
+        lambda: curate.accept_split(state.settings, body.preview_id, **_who(body, key))
+    )
+    return await _changed(state, result)
+
+
+@router.post("/create", response_model=TaxonomyChangeOut, responses=EDIT_ERRORS)
+async def create(body: CreateIn, state: StateDep, key: WriterKey) -> TaxonomyChangeOut:
+    """A theme from example contact ids, or from a name and description (a reason code),
+    taking the contacts at least `threshold` similar to it."""
+
+    def run() -> dict[str, Any]:
+        snapshot = state.current() if state.ready else None
+        encoder = state.encoder(snapshot.catalog) if snapshot and not body.examples else None
+        return curate.create_theme(
+            state.settings, body.label, description=body.description,
+            examples=body.examples, threshold=body.threshold,
+            parent_group=body.parent_group, encoder=encoder, **_who(body, key),
+        )  # fmt: skip
+
+    return await _changed(state, await run_in_threadpool(run))

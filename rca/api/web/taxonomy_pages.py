@@ -1,0 +1,265 @@
+"""The dashboard's Taxonomy page: rename, merge, split (preview, then accept), move, hide and
+create themes. Every form posts with the session's CSRF token, needs a writer session, and
+redirects back (post/redirect/get) with what it did; the work is `rca.jobs.curate`'s, the same
+as the CLI's and the API's."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from rca.api.deps import SnapshotDep, StateDep
+from rca.api.state import ServiceState
+from rca.api.web.routes import SessionDep, _common, _render
+from rca.api.web.session import Session, same_token
+from rca.errors import NotFoundError, RcaError
+from rca.jobs import curate
+
+router = APIRouter(prefix="/ui/taxonomy", include_in_schema=False)
+Text = Annotated[str, Form(max_length=500)]
+Name = Annotated[str, Form(max_length=120)]
+Csrf = Annotated[str, Form(max_length=128)]
+
+
+def _page(
+    request: Request, ctx: dict[str, Any], listing: dict[str, Any], status: int = 200, **extra: Any
+) -> HTMLResponse:
+    visible = list(listing["themes"])
+    groups = sorted({t["parent_group"] for t in visible if t.get("parent_group")})
+    ctx |= {"listing": listing, "themes": visible, "groups": groups, **extra}
+    return _render(request, "taxonomy.html", ctx, status)
+
+
+@router.get("", response_class=HTMLResponse)
+async def taxonomy_page(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    state: StateDep,
+    done: Annotated[str, Query(max_length=200)] = "",
+    preview: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
+    listing = await run_in_threadpool(curate.taxonomy_listing, state.settings)
+    history = await run_in_threadpool(curate.taxonomy_history, state.settings)
+    shown = next((p for p in listing["previews"] if p["preview_id"] == preview), None)
+    return _page(
+        request,
+        _common(snapshot, session, "latest"),
+        listing,
+        done=done,
+        preview=shown,
+        history=history[::-1][:50],
+    )
+
+
+async def _act(
+    request: Request,
+    session: Session,
+    snapshot: Any,
+    state: ServiceState,
+    csrf: str,
+    work: Any,
+) -> Response:
+    """Check the form, run the edit, refresh the snapshot, redirect back with what happened."""
+
+    async def fail(message: str, status: int) -> HTMLResponse:
+        listing = await run_in_threadpool(curate.taxonomy_listing, state.settings)
+        history = await run_in_threadpool(curate.taxonomy_history, state.settings)
+        return _page(
+            request,
+            _common(snapshot, session, "latest"),
+            listing,
+            status,
+            error=message,
+            history=history[::-1][:50],
+            preview=None,
+            done="",
+        )
+
+    if not same_token(session.csrf, csrf):
+        return await fail("The form expired; please try again.", 400)
+    if not session.can("writer"):
+        return await fail(
+            f"Editing the taxonomy needs a writer key; this session's role is {session.role}.",
+            403,
+        )
+    try:
+        result = await run_in_threadpool(work, session.name)
+    except NotFoundError as exc:
+        return await fail(str(exc), 404)
+    except RcaError as exc:
+        return await fail(str(exc), 400)
+    if result.get("changed", True):
+        await run_in_threadpool(state.refresh)
+    query = f"?done={quote(result.get('message', 'done'))}"
+    if result.get("preview_id"):
+        query += f"&preview={quote(result['preview_id'])}"
+    return RedirectResponse(f"/ui/taxonomy{query}", status_code=303)
+
+
+def _said(result: dict[str, Any], what: str) -> dict[str, Any]:
+    if not result.get("changed"):
+        return result | {"message": "Nothing to change: the taxonomy already says so."}
+    return result | {"message": f"{what} ({result['edit']['edit_id']})."}
+
+
+@router.post("/rename")
+async def rename(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    state: StateDep,
+    theme_id: Name = "",
+    label: Name = "",
+    why: Text = "",
+    csrf: Csrf = "",
+) -> Response:
+    def work(by: str) -> dict[str, Any]:
+        result = curate.apply_edit(
+            state.settings, "rename", theme_id, params={"label": label}, actor=by, reason=why
+        )
+        return _said(result, f"Renamed {theme_id} to “{label.strip()}”")
+
+    return await _act(request, session, snapshot, state, csrf, work)
+
+
+@router.post("/merge")
+async def merge(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    state: StateDep,
+    target: Name = "",
+    source: Name = "",
+    why: Text = "",
+    csrf: Csrf = "",
+) -> Response:
+    def work(by: str) -> dict[str, Any]:
+        result = curate.apply_edit(
+            state.settings, "merge", target, params={"sources": [source]}, actor=by, reason=why
+        )
+        return _said(result, f"Merged {source} into {target}")
+
+    return await _act(request, session, snapshot, state, csrf, work)
+
+
+@router.post("/split")
+async def split(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    state: StateDep,
+    theme_id: Name = "",
+    parts: Annotated[int, Form(ge=2, le=10)] = 2,
+    why: Text = "",
+    csrf: Csrf = "",
+) -> Response:
+    def work(by: str) -> dict[str, Any]:
+        preview = curate.preview_split(state.settings, theme_id, parts=parts, actor=by, reason=why)
+        return {
+            "changed": False,
+            "preview_id": preview["preview_id"],
+            "message": f"Split preview of {theme_id}: nothing changes until you accept it.",
+        }
+
+    return await _act(request, session, snapshot, state, csrf, work)
+
+
+@router.post("/accept")
+async def accept(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    state: StateDep,
+    preview_id: Name = "",
+    why: Text = "",
+    csrf: Csrf = "",
+) -> Response:
+    def work(by: str) -> dict[str, Any]:
+        result = curate.accept_split(state.settings, preview_id, actor=by, reason=why)
+        ids = ", ".join(t["theme_id"] for t in result.get("themes", []))
+        return _said(result, f"Split accepted: new themes {ids}")
+
+    return await _act(request, session, snapshot, state, csrf, work)
+
+
+@router.post("/move")
+async def move(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    state: StateDep,
+    theme_id: Name = "",
+    parent_group: Name = "",
+    why: Text = "",
+    csrf: Csrf = "",
+) -> Response:
+    def work(by: str) -> dict[str, Any]:
+        result = curate.apply_edit(
+            state.settings,
+            "move",
+            theme_id,
+            params={"parent_group": parent_group},
+            actor=by,
+            reason=why,
+        )
+        return _said(result, f"Moved {theme_id} to “{parent_group.strip()}”")
+
+    return await _act(request, session, snapshot, state, csrf, work)
+
+
+@router.post("/hide")
+async def hide(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    state: StateDep,
+    theme_id: Name = "",
+    action: Annotated[str, Form(pattern="^(hide|unhide)$")] = "hide",
+    why: Text = "",
+    csrf: Csrf = "",
+) -> Response:
+    def work(by: str) -> dict[str, Any]:
+        result = curate.apply_edit(state.settings, action, theme_id, actor=by, reason=why)
+        return _said(result, f"{'Hid' if action == 'hide' else 'Showed'} {theme_id}")
+
+    return await _act(request, session, snapshot, state, csrf, work)
+
+
+@router.post("/create")
+async def create(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    state: StateDep,
+    label: Name = "",
+    description: Annotated[str, Form(max_length=1000)] = "",
+    examples: Annotated[str, Form(max_length=4000)] = "",
+    threshold: Annotated[float, Form(gt=0, le=1)] = 0.5,
+    why: Text = "",
+    csrf: Csrf = "",
+) -> Response:
+    def work(by: str) -> dict[str, Any]:
+        ids = [i for i in examples.replace(",", " ").split() if i]
+        encoder = None if ids else state.encoder(snapshot.catalog)
+        result = curate.create_theme(
+            state.settings,
+            label,
+            description=description or None,
+            examples=ids,
+            threshold=threshold,
+            actor=by,
+            reason=why,
+            encoder=encoder,
+        )
+        return _said(
+            result,
+            f"Created {result['edit']['theme_id']} “{label.strip()}” with "
+            f"{result.get('contacts', 0)} contacts",
+        )
+
+    return await _act(request, session, snapshot, state, csrf, work)

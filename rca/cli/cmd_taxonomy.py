@@ -1,0 +1,229 @@
+"""`rca taxonomy`: correct the themes (rename, merge, split, move, hide, create) and see the log.
+
+Every edit is stored with who (`--by`), when and why (`--why`), applies to every report at
+once, and survives refits (docs/taxonomy.md).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from rca.cli.app import HomeOption, app, settings_for, stderr
+from rca.cli.output import Format, emit
+
+taxonomy_app = typer.Typer(help="Correct the themes: rename, merge, split, move, hide, create.")
+app.add_typer(taxonomy_app, name="taxonomy")
+
+By = Annotated[str, typer.Option("--by", help="Who makes the edit.")]
+Why = Annotated[str, typer.Option("--why", help="Why (kept in the history).")]
+Fmt = Annotated[Format, typer.Option("--format", "-f")]
+THEME_COLUMNS = ["theme_id", "label", "contacts", "parent_group", "flags"]
+HISTORY_COLUMNS = ["edit_id", "at", "action", "theme_id", "details", "by", "why"]
+
+
+def _flags(theme: dict[str, Any]) -> str:
+    flags = [f for f in ("hidden", "pinned") if theme.get(f)]
+    if theme.get("origin") not in (None, "fit"):
+        flags.append(str(theme["origin"]))
+    return ", ".join(flags)
+
+
+def _edit_output(command: str, result: dict[str, Any], fmt: Format) -> None:
+    themes = result.get("themes") or [t for t in [result.get("theme")] if t]
+    rows = [{**t, "flags": _flags(t), "contacts": result.get("contacts", t.get("size"))}
+            for t in themes]  # fmt: skip
+    emit({"command": f"taxonomy {command}", **result}, rows, fmt, title="theme",
+         columns=THEME_COLUMNS)  # fmt: skip
+    if fmt is Format.table:
+        edit = result.get("edit")
+        stderr(
+            f"recorded {edit['edit_id']} ({edit['action']} {edit['theme_id']})"
+            if edit
+            else "nothing to change: the taxonomy already says so"
+        )
+
+
+def _apply(action: str, theme_id: str, params: dict[str, Any], by: str, why: str,
+           home: Any) -> dict[str, Any]:  # fmt: skip
+    from rca.jobs.curate import apply_edit
+
+    return apply_edit(
+        settings_for(home), action, theme_id, params=params, actor=by or None, reason=why or None
+    )
+
+
+@taxonomy_app.command("list")
+def taxonomy_list(fmt: Fmt = Format.table, home: HomeOption = None) -> None:
+    """The curated themes (pinned names, merges as one, hidden ones marked) and open proposals."""
+    from rca.jobs.curate import taxonomy_listing
+
+    listing = taxonomy_listing(settings_for(home))
+    rows = [{**t, "flags": _flags(t)} for t in listing["themes"]]
+    emit({"command": "taxonomy list", **listing}, rows, fmt,
+         title=f"taxonomy of {listing['model_version']}", columns=THEME_COLUMNS)  # fmt: skip
+    if fmt is Format.table:
+        for preview in listing["previews"]:
+            if not preview["accepted"]:
+                parts = " | ".join(c["label"] for c in preview["children"])
+                stderr(f"split preview {preview['preview_id']} of {preview['theme_id']}: {parts}")
+        for proposal in listing["proposals"]:
+            stderr(f"proposal: {proposal['message']}")
+
+
+@taxonomy_app.command("rename")
+def taxonomy_rename(
+    theme_id: Annotated[str, typer.Argument(help="Theme id, e.g. T0004.")],
+    label: Annotated[str, typer.Argument(help="The new name (pinned: a refit keeps it).")],
+    by: By = "",
+    why: Why = "",
+    fmt: Fmt = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Give a theme a name a person chose; it survives refits."""
+    _edit_output("rename", _apply("rename", theme_id, {"label": label}, by, why, home), fmt)
+
+
+@taxonomy_app.command("merge")
+def taxonomy_merge(
+    target: Annotated[str, typer.Argument(help="The theme that stays.")],
+    sources: Annotated[list[str], typer.Argument(help="Themes merged into it.")],
+    by: By = "",
+    why: Why = "",
+    fmt: Fmt = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Merge themes into TARGET: counted as one in every report."""
+    result = _apply("merge", target, {"sources": list(sources)}, by, why, home)
+    _edit_output("merge", result, fmt)
+
+
+@taxonomy_app.command("split")
+def taxonomy_split(
+    theme_id: Annotated[str, typer.Argument(help="Theme to split.")],
+    parts: Annotated[int, typer.Option(help="Into how many parts (2-10).")] = 2,
+    by: By = "",
+    why: Why = "",
+    fmt: Fmt = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Preview a split: re-cluster the theme's contacts; nothing changes until `accept`."""
+    from rca.jobs.curate import preview_split
+
+    preview = preview_split(
+        settings_for(home), theme_id, parts=parts, actor=by or None, reason=why or None
+    )
+    emit({"command": "taxonomy split", **preview}, preview["children"], fmt,
+         title=f"split preview {preview['preview_id']} of {theme_id}",
+         columns=["label", "size", "keywords", "examples"])  # fmt: skip
+    if fmt is Format.table:
+        stderr(f"nothing changed yet: `{preview['accept']}` applies it")
+
+
+@taxonomy_app.command("accept")
+def taxonomy_accept(
+    preview_id: Annotated[str, typer.Argument(help="The split preview's id (E…).")],
+    by: By = "",
+    why: Why = "",
+    fmt: Fmt = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Accept a split preview: its parts become themes with new stable ids."""
+    from rca.jobs.curate import accept_split
+
+    result = accept_split(settings_for(home), preview_id, actor=by or None, reason=why or None)
+    _edit_output("accept", result, fmt)
+
+
+@taxonomy_app.command("move")
+def taxonomy_move(
+    theme_id: Annotated[str, typer.Argument(help="Theme to move.")],
+    parent_group: Annotated[str, typer.Argument(help="The parent group it belongs to.")],
+    by: By = "",
+    why: Why = "",
+    fmt: Fmt = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Move a theme to another parent group."""
+    result = _apply("move", theme_id, {"parent_group": parent_group}, by, why, home)
+    _edit_output("move", result, fmt)
+
+
+@taxonomy_app.command("hide")
+def taxonomy_hide(
+    theme_id: Annotated[str, typer.Argument(help="Theme to hide (small talk, spam).")],
+    by: By = "",
+    why: Why = "",
+    fmt: Fmt = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Leave a theme out of top lists, spikes and the e-mail (still counted)."""
+    _edit_output("hide", _apply("hide", theme_id, {}, by, why, home), fmt)
+
+
+@taxonomy_app.command("unhide")
+def taxonomy_unhide(
+    theme_id: Annotated[str, typer.Argument(help="Hidden theme to show again.")],
+    by: By = "",
+    why: Why = "",
+    fmt: Fmt = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Show a hidden theme in reports again."""
+    _edit_output("unhide", _apply("unhide", theme_id, {}, by, why, home), fmt)
+
+
+@taxonomy_app.command("create")
+def taxonomy_create(
+    label: Annotated[str, typer.Argument(help="The new theme's name.")],
+    description: Annotated[
+        str, typer.Option(help="What it is about (embedded with the name when no examples).")
+    ] = "",
+    examples: Annotated[
+        list[str] | None, typer.Option("--example", help="A contact id that belongs (repeat).")
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Cosine similarity a contact needs to join it.")
+    ] = 0.5,
+    parent_group: Annotated[str, typer.Option(help="Its parent group.")] = "",
+    by: By = "",
+    why: Why = "",
+    fmt: Fmt = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Create a theme from example contacts or from a name and description (a reason code)."""
+    from rca.jobs.curate import create_theme
+
+    result = create_theme(
+        settings_for(home), label, description=description or None, examples=examples or [],
+        threshold=threshold, parent_group=parent_group or None, actor=by or None,
+        reason=why or None,
+    )  # fmt: skip
+    _edit_output("create", result, fmt)
+
+
+@taxonomy_app.command("history")
+def taxonomy_history(fmt: Fmt = Format.table, home: HomeOption = None) -> None:
+    """Every edit, oldest first: who, when, what and why."""
+    from rca.jobs.curate import taxonomy_history as read_history
+
+    edits = read_history(settings_for(home))
+    rows = [{**e, "details": _details(e)} for e in edits]
+    emit({"command": "taxonomy history", "edits": edits}, rows, fmt, title="taxonomy history",
+         columns=HISTORY_COLUMNS)  # fmt: skip
+
+
+def _details(edit: dict[str, Any]) -> str:
+    p = edit.get("params") or {}
+    if edit["action"] in ("rename", "create"):
+        return str(p.get("label", ""))
+    if edit["action"] == "merge":
+        return "from " + ", ".join(p.get("sources", []))
+    if edit["action"] == "move":
+        return str(p.get("parent_group", ""))
+    if edit["action"] == "split":
+        return " | ".join(c.get("label", "") for c in p.get("children", []))
+    if edit["action"] == "accept":
+        return f"{p.get('preview_id')} → {', '.join(edit.get('new_ids') or [])}"
+    return ""

@@ -1,0 +1,438 @@
+"""A taxonomy people can correct: edits applied on top of a fitted model's themes.
+
+A fit proposes themes; people rename, merge, split, move, hide and create them. The edits are
+an append-only log (who, when, why) kept apart from the fit, and the curated view is a pure
+function of the fitted themes and that log, so a refit never overwrites a person's decision:
+edits name themes by their stable id (`rca.cluster.lineage`), which a refit carries forward,
+and what a refit cannot carry (a curated theme the refit split, merged away or retired) comes
+back as a proposal for a person to review (`review_after_refit`).
+
+Two kinds of edits:
+- on the theme list only: `rename` (a pinned label), `move` (another parent group), `hide` /
+  `unhide` (small talk, spam: kept, countable, left out of top lists);
+- on membership: `merge` (sources → target id), `accept` of a `split` preview (the parent's
+  contacts go to the nearest child centroid; children get new stable ids), `create` (contacts
+  at least `threshold` cosine-similar to the new theme's centroid: the mean of example
+  contacts, or the embedding of a name + description such as a team's reason code).
+A `split` by itself is only a preview: until it is accepted it changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rca.cluster.model import cosine_to_centroids
+from rca.errors import InvalidInputError, NotFoundError
+
+ACTIONS = ("rename", "merge", "split", "accept", "move", "hide", "unhide", "create")
+MEMBERSHIP_ACTIONS = ("merge", "accept", "create")
+MAX_LABEL_CHARS = 120
+THEME_COLUMNS = ["theme_id", "label", "keywords", "parent_group", "size", "centroid"]
+
+
+class TaxonomyError(InvalidInputError):
+    """An edit that cannot apply (a merge with itself, an empty name...): HTTP 400."""
+
+
+class UnknownThemeError(TaxonomyError, NotFoundError):
+    """An edit names a theme the curated view does not hold: HTTP 404."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One entry of the log. `params` holds what the action needs (see `validate`)."""
+
+    edit_id: str
+    action: str
+    theme_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+    actor: str | None = None
+    reason: str | None = None
+    created_at: Any = None
+
+
+@dataclass
+class CuratedView:
+    """The themes a person sees, and how a contact's fitted theme becomes its curated one.
+
+    `themes` has the fitted columns plus `hidden`, `pinned` (renamed by a person), `origin`
+    (fit | split | create) and `curated` (any edit touched it). `merged` maps every id merged
+    away to the id that holds it now; `split_into` a split parent to its children.
+    """
+
+    themes: pd.DataFrame
+    merged: dict[str, str] = field(default_factory=dict)
+    split_into: dict[str, list[str]] = field(default_factory=dict)
+    routing: list[Edit] = field(default_factory=list)  # the membership edits, in order
+    previews: dict[str, Edit] = field(default_factory=dict)  # split previews by edit id
+
+    def has_theme(self, theme_id: str) -> bool:
+        return theme_id in set(self.themes["theme_id"])
+
+    @property
+    def needs_vectors(self) -> bool:
+        """Splits and created themes route by similarity; merges need only the ids."""
+        return any(e.action in ("accept", "create") for e in self.routing)
+
+    @property
+    def hidden_ids(self) -> set[str]:
+        return set(self.themes.loc[self.themes["hidden"], "theme_id"])
+
+    @property
+    def retired_ids(self) -> set[str]:
+        """Ids a person merged away or split: they hold no contacts in the curated view."""
+        return set(self.merged) | set(self.split_into)
+
+
+def clean_label(value: Any, what: str = "name") -> str:
+    label = " ".join(str(value or "").split())
+    if not label:
+        raise TaxonomyError(f"the {what} is empty")
+    if len(label) > MAX_LABEL_CHARS:
+        raise TaxonomyError(f"the {what} is longer than {MAX_LABEL_CHARS} characters")
+    return label
+
+
+def _require(view: CuratedView, theme_id: str) -> None:
+    if theme_id in view.merged:
+        raise TaxonomyError(f"theme {theme_id} was merged into {view.merged[theme_id]}")
+    if theme_id in view.split_into:
+        raise TaxonomyError(
+            f"theme {theme_id} was split into {', '.join(view.split_into[theme_id])}"
+        )
+    if not view.has_theme(theme_id):
+        raise UnknownThemeError(f"no theme {theme_id!r}: see `rca taxonomy list`")
+
+
+def validate(edit: Edit, view: CuratedView, previews: dict[str, Edit] | None = None) -> Edit:
+    """The edit, normalised, or a `TaxonomyError` that says what is wrong with it."""
+    if edit.action not in ACTIONS:
+        raise TaxonomyError(f"unknown action {edit.action!r}: one of {', '.join(ACTIONS)}")
+    params = dict(edit.params)
+    if edit.action == "create":
+        params["label"] = clean_label(params.get("label"))
+        centroid = np.asarray(params.get("centroid") or [], dtype=np.float64)
+        if centroid.ndim != 1 or centroid.size == 0 or not np.isfinite(centroid).all():
+            raise TaxonomyError("a created theme needs examples or a name to embed")
+        threshold = float(params.get("threshold", 0.5))
+        if not 0.0 < threshold <= 1.0:
+            raise TaxonomyError("the threshold is a cosine similarity in (0, 1]")
+        params["threshold"] = threshold
+        params["centroid"] = centroid.tolist()
+        return Edit(edit.edit_id, "create", edit.theme_id, params, edit.actor, edit.reason,
+                    edit.created_at)  # fmt: skip
+    if edit.action == "accept":
+        preview = (previews or {}).get(str(params.get("preview_id")))
+        if preview is None:
+            raise TaxonomyError(f"no split preview {params.get('preview_id')!r} to accept")
+        if preview.theme_id != edit.theme_id:
+            raise TaxonomyError(f"preview {preview.edit_id} splits {preview.theme_id}")
+    _require(view, edit.theme_id)
+    if edit.action == "rename":
+        params["label"] = clean_label(params.get("label"))
+    elif edit.action == "move":
+        params["parent_group"] = clean_label(params.get("parent_group"), "parent group")
+    elif edit.action == "merge":
+        sources = [str(s) for s in params.get("sources") or []]
+        if not sources:
+            raise TaxonomyError("name at least one theme to merge into " + edit.theme_id)
+        if edit.theme_id in sources:
+            raise TaxonomyError(f"cannot merge theme {edit.theme_id} with itself")
+        if len(set(sources)) != len(sources):
+            raise TaxonomyError("a theme is named twice in the merge")
+        for source in sources:
+            _require(view, source)
+        params["sources"] = sources
+    elif edit.action == "split":
+        children = params.get("children") or []
+        if len(children) < 2:
+            raise TaxonomyError(f"theme {edit.theme_id} has too few contacts to split")
+    return Edit(edit.edit_id, edit.action, edit.theme_id, params, edit.actor, edit.reason,
+                edit.created_at)  # fmt: skip
+
+
+def _empty_flags(themes: pd.DataFrame) -> pd.DataFrame:
+    out = themes.copy()
+    for column in THEME_COLUMNS:
+        if column not in out.columns:
+            out[column] = None
+    out["hidden"] = False
+    out["pinned"] = False
+    out["origin"] = "fit"
+    out["curated"] = False
+    out["description"] = None
+    return out.reset_index(drop=True)
+
+
+def curate(themes: pd.DataFrame, edits: Sequence[Edit], *, strict: bool = False) -> CuratedView:
+    """Apply the log, oldest first, to a fit's themes (theme_id, label, keywords, ...).
+
+    An edit that no longer applies (its theme retired in a refit) is skipped, or raised when
+    `strict`; `review_after_refit` says which, so nothing is skipped silently.
+    """
+    previews = {e.edit_id: e for e in edits if e.action == "split"}
+    view = CuratedView(_empty_flags(themes), previews=previews)
+    for edit in edits:
+        if edit.action == "merge" and not strict:  # a source a refit retired is merged already
+            live = [s for s in edit.params.get("sources") or [] if view.has_theme(s)]
+            if not live:
+                continue
+            edit = Edit(edit.edit_id, edit.action, edit.theme_id,
+                        {**edit.params, "sources": live}, edit.actor, edit.reason,
+                        edit.created_at)  # fmt: skip
+        try:
+            edit = validate(edit, view, previews)
+        except TaxonomyError:
+            if strict:
+                raise
+            continue
+        _apply(view, edit, previews)
+    return view
+
+
+def _row(view: CuratedView, theme_id: str) -> int:
+    return int(np.flatnonzero(view.themes["theme_id"].to_numpy() == theme_id)[0])
+
+
+def _apply(view: CuratedView, edit: Edit, previews: dict[str, Edit]) -> None:
+    t = view.themes
+    if edit.action == "split":
+        return  # a preview changes nothing until accepted
+    if edit.action == "create":
+        row = {
+            "theme_id": edit.theme_id,
+            "label": edit.params["label"],
+            "keywords": [],
+            "parent_group": edit.params.get("parent_group"),
+            "size": int(edit.params.get("size", 0)),
+            "centroid": np.asarray(edit.params["centroid"], dtype=np.float32),
+            "hidden": False,
+            "pinned": True,
+            "origin": "create",
+            "curated": True,
+            "description": edit.params.get("description"),
+        }
+        view.themes = pd.concat([t, pd.DataFrame([row])], ignore_index=True)
+        view.routing.append(edit)
+        return
+    i = _row(view, edit.theme_id)
+    t.loc[i, "curated"] = True
+    if edit.action == "rename":
+        t.loc[i, "label"] = edit.params["label"]
+        t.loc[i, "pinned"] = True
+    elif edit.action == "move":
+        t.loc[i, "parent_group"] = edit.params["parent_group"]
+    elif edit.action in ("hide", "unhide"):
+        t.loc[i, "hidden"] = edit.action == "hide"
+    elif edit.action == "merge":
+        sources = edit.params["sources"]
+        gone = t["theme_id"].isin(sources)
+        t.loc[i, "size"] = int(t.loc[i, "size"] or 0) + int(t.loc[gone, "size"].fillna(0).sum())
+        for source in sources:
+            view.merged[source] = edit.theme_id
+        for old, new in list(view.merged.items()):  # merges chain: A→B, then B→C
+            if new in sources:
+                view.merged[old] = edit.theme_id
+        view.themes = t.loc[~gone].reset_index(drop=True)
+        view.routing.append(edit)
+    elif edit.action == "accept":
+        preview = previews[edit.params["preview_id"]]
+        parent = t.loc[i]
+        rows = []
+        for child, child_id in zip(
+            preview.params["children"], edit.params["child_ids"], strict=True
+        ):
+            rows.append(
+                {
+                    "theme_id": child_id,
+                    "label": child["label"],
+                    "keywords": list(child.get("keywords") or []),
+                    "parent_group": parent["parent_group"],
+                    "size": int(child.get("size", 0)),
+                    "centroid": np.asarray(child["centroid"], dtype=np.float32),
+                    "hidden": bool(parent["hidden"]),
+                    "pinned": False,
+                    "origin": "split",
+                    "curated": True,
+                    "description": f"split from {edit.theme_id}",
+                }
+            )
+        view.split_into[edit.theme_id] = list(edit.params["child_ids"])
+        view.themes = pd.concat([t.drop(index=i), pd.DataFrame(rows)], ignore_index=True)
+        view.routing.append(edit)
+
+
+def _unit(a: Any) -> np.ndarray:
+    a = np.atleast_2d(np.asarray(a, dtype=np.float64))
+    norms = np.linalg.norm(a, axis=1, keepdims=True)
+    return np.divide(a, norms, out=np.zeros_like(a), where=norms > 0)
+
+
+def route(
+    theme_ids: Sequence[str] | np.ndarray,
+    X: np.ndarray | None,
+    view: CuratedView,
+) -> np.ndarray:
+    """Each contact's curated theme id from its fitted one ("" = unassigned) and its vector.
+
+    Replays the membership edits in order: a merge renames ids; an accepted split sends the
+    parent's contacts to the nearest child; a created theme takes every contact at least its
+    threshold similar to it. Row by row, so a contact's answer never depends on its batch.
+    """
+    ids = np.asarray([str(t) if isinstance(t, str) else "" for t in theme_ids], dtype=object)
+    if view.needs_vectors and X is None and len(ids):
+        raise ValueError("splits and created themes need the contacts' vectors")
+    for edit in view.routing:
+        if edit.action == "merge":
+            ids[np.isin(ids, edit.params["sources"])] = edit.theme_id
+        elif edit.action == "accept":
+            mask = ids == edit.theme_id
+            if mask.any():
+                children = view.previews[edit.params["preview_id"]].params["children"]
+                centroids = _unit([c["centroid"] for c in children])
+                best = np.argmax(cosine_to_centroids(_unit(np.asarray(X)[mask]), centroids), 1)
+                ids[mask] = np.asarray(edit.params["child_ids"], dtype=object)[best]
+        elif edit.action == "create" and len(ids):
+            sims = cosine_to_centroids(_unit(X), _unit([edit.params["centroid"]]))[:, 0]
+            ids[sims >= edit.params["threshold"]] = edit.theme_id
+    return ids
+
+
+def is_noop(edit: Edit, view: CuratedView) -> bool:
+    """An edit that would change nothing (the same name again, hide a hidden theme, accept an
+    accepted split): not logged, so repeating a command is harmless."""
+    if edit.action == "accept":
+        preview = view.previews.get(str(edit.params.get("preview_id")))
+        return preview is not None and preview.theme_id in view.split_into
+    if edit.action not in ("rename", "move", "hide", "unhide") or not view.has_theme(edit.theme_id):
+        return False
+    row = view.themes.loc[view.themes["theme_id"] == edit.theme_id].iloc[0]
+    if edit.action == "rename":
+        return bool(row["pinned"]) and row["label"] == " ".join(
+            str(edit.params.get("label") or "").split()
+        )
+    if edit.action == "move":
+        return row["parent_group"] == " ".join(str(edit.params.get("parent_group") or "").split())
+    return bool(row["hidden"]) == (edit.action == "hide")
+
+
+def split_children(
+    X: np.ndarray, texts: Sequence[str], k: int, *, seed: int = 42
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Re-cluster one theme's contacts into `k` children (KMeans on cosine-normalised vectors).
+
+    Returns one dict per child (label, keywords, size, centroid, examples as row indexes) and
+    each row's child. KMeans because a person asked for k parts of one theme; the fit's density
+    clustering already judged the theme one dense region.
+    """
+    from sklearn.cluster import KMeans
+
+    from rca.cluster.labels import label_themes
+
+    X = np.asarray(X, dtype=np.float64)
+    if k < 2:
+        raise TaxonomyError("a split needs at least 2 parts")
+    if len(X) < 2 * k:
+        raise TaxonomyError(f"{len(X)} contacts are too few to split into {k} parts")
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    Xn = np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
+    parts = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(Xn)
+    named = label_themes(list(texts), parts).set_index("theme")
+    children = []
+    for c in range(k):
+        rows = np.flatnonzero(parts == c)
+        centroid = Xn[rows].mean(axis=0)
+        sims = Xn[rows] @ centroid
+        children.append(
+            {
+                "label": str(named.loc[c, "label"]) if c in named.index else f"part {c + 1}",
+                "keywords": list(named.loc[c, "keywords"]) if c in named.index else [],
+                "size": int(len(rows)),
+                "centroid": centroid.astype(np.float32).tolist(),
+                "examples": rows[np.argsort(-sims)[:3]].tolist(),
+            }
+        )
+    return children, parts
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What a refit did to a curated theme, for a person to review."""
+
+    theme_id: str
+    kind: str  # split | merged | retired
+    message: str
+    related_ids: tuple[str, ...] = ()
+
+
+def curated_ids(edits: Sequence[Edit]) -> set[str]:
+    """Fitted theme ids some edit names (created and split-off children are not fitted)."""
+    named: set[str] = set()
+    for e in edits:
+        if e.action in ("create", "split"):
+            continue
+        named.add(e.theme_id)
+        named |= set(e.params.get("sources") or [])
+    return named
+
+
+def review_after_refit(
+    edits: Sequence[Edit], events: pd.DataFrame, labels: dict[str, str]
+) -> list[Proposal]:
+    """Curated themes a refit split, merged away or retired: proposals, not overwrites.
+
+    `events` are the refit's lineage events (`rca.cluster.lineage.match_themes`); `labels` the
+    curated names before the refit. A kept theme needs no review: its id, and so its edits,
+    carry on.
+    """
+    named = curated_ids(edits)
+    split_by_people = {e.theme_id for e in edits if e.action == "accept"}
+    proposals = []
+    for row in events.itertuples(index=False):
+        theme_id, related = str(row.theme_id), tuple(str(r) for r in row.related_ids)
+        name = labels.get(theme_id, theme_id)
+        if row.event == "split" and theme_id in named and related:
+            children = [r for r in related if r != theme_id]
+            if children:
+                advice = (
+                    "only its fitted part goes to the parts a person accepted; merge the new "
+                    "ones into a part to keep them together"
+                    if theme_id in split_by_people
+                    else f"keep it whole with `rca taxonomy merge {theme_id} {' '.join(children)}`"
+                )
+                proposals.append(
+                    Proposal(
+                        theme_id,
+                        "split",
+                        f"curated theme {theme_id} '{name}' now splits into "
+                        f"{', '.join([theme_id, *children])}: {advice}",
+                        tuple(children),
+                    )
+                )
+        elif row.event == "merged":
+            absorbed = [r for r in related if r in named]
+            for source in absorbed:
+                proposals.append(
+                    Proposal(
+                        source,
+                        "merged",
+                        f"curated theme {source} '{labels.get(source, source)}' was merged into "
+                        f"{theme_id} by the refit: its edits no longer apply",
+                        (theme_id,),
+                    )
+                )
+        elif row.event == "retired" and theme_id in named:
+            proposals.append(
+                Proposal(
+                    theme_id,
+                    "retired",
+                    f"curated theme {theme_id} '{name}' has no successor in the refit: its "
+                    "edits no longer apply",
+                )
+            )
+    return proposals

@@ -1,0 +1,325 @@
+"""Issue 19: a taxonomy people can correct.
+
+The pure rules on hand-made themes (rename, merge, hide, split previews and accepts, created
+themes, bad edits, idempotent repeats, what a refit proposes), then the real thing on a copy of
+the fitted demo: every report reads the curated view, a preview changes nothing, the CLI's
+errors are one line, and curated names, merges and hidden themes survive a reseeded refit.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import copy_home, run_cli
+
+from rca.cluster.taxonomy import (
+    Edit,
+    TaxonomyError,
+    UnknownThemeError,
+    curate,
+    is_noop,
+    review_after_refit,
+    route,
+    validate,
+)
+from rca.settings import Settings
+
+EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+
+
+def _themes() -> pd.DataFrame:
+    centroids = np.eye(4, dtype=np.float32)
+    return pd.DataFrame(
+        {
+            "theme_id": ["T0001", "T0002", "T0003", "T0004"],
+            "label": ["Refund", "Refund / Money", "Card", "Hello / Thanks"],
+            "keywords": [["refund"], ["money"], ["card"], ["hello"]],
+            "parent_group": ["Money", "Money", "Card", "Other"],
+            "size": [10, 5, 8, 3],
+            "centroid": list(centroids),
+        }
+    )
+
+
+def _preview(theme_id: str = "T0003", edit_id: str = "E0004") -> Edit:
+    children = [
+        {"label": "Card lost", "keywords": ["lost"], "size": 5, "centroid": [0, 0, 1, 1]},
+        {"label": "Card late", "keywords": ["late"], "size": 3, "centroid": [0, 0, 1, -1]},
+    ]
+    return Edit(edit_id, "split", theme_id, {"children": children})
+
+
+EDITS = [
+    Edit("E0001", "rename", "T0001", {"label": "Refund not showing"}, "ann", "clearer"),
+    Edit("E0002", "merge", "T0001", {"sources": ["T0002"]}, "ann", "same problem"),
+    Edit("E0003", "hide", "T0004", {}, "bob", "small talk"),
+    _preview(),
+]
+
+
+def test_rename_merge_hide_and_a_preview_that_changes_nothing() -> None:
+    view = curate(_themes(), EDITS)
+    rows = view.themes.set_index("theme_id")
+    assert rows.loc["T0001", "label"] == "Refund not showing" and rows.loc["T0001", "pinned"]
+    assert "T0002" not in rows.index and view.merged == {"T0002": "T0001"}
+    assert rows.loc["T0001", "size"] == 15  # merged themes count as one
+    assert view.hidden_ids == {"T0004"}
+    assert "T0003" in rows.index and not view.split_into  # the preview is not applied
+    moved = curate(_themes(), [*EDITS, Edit("E0005", "move", "T0003", {"parent_group": " Money "})])
+    assert moved.themes.set_index("theme_id").loc["T0003", "parent_group"] == "Money"
+    fitted = np.array(["T0001", "T0002", "T0003", "", "T0004"], dtype=object)
+    X = np.eye(4)[[0, 1, 2, 3, 3]]
+    assert route(fitted, X, view).tolist() == ["T0001", "T0001", "T0003", "", "T0004"]
+
+
+def test_an_accepted_split_and_a_created_theme_route_by_similarity() -> None:
+    accept = Edit(
+        "E0005", "accept", "T0003", {"preview_id": "E0004", "child_ids": ["T0010", "T0011"]}
+    )
+    create = Edit("E0006", "create", "T0012",
+                  {"label": "Greetings", "centroid": [0, 0, 0, 1], "threshold": 0.9})  # fmt: skip
+    view = curate(_themes(), [*EDITS, accept, create])
+    assert view.split_into == {"T0003": ["T0010", "T0011"]} and view.needs_vectors
+    X = np.array(
+        [
+            [
+                0,
+                0,
+                1,
+                0.2,
+            ],
+            [0, 0, 1, -0.3],
+            [0, 0, 0, 1],
+            [1, 0, 0, 0],
+        ],
+        dtype=float,
+    )
+    fitted = np.array(["T0003", "T0003", "", "T0001"], dtype=object)
+    assert route(fitted, X, view).tolist() == ["T0010", "T0011", "T0012", "T0001"]
+    # one row alone gets the answer it gets in the batch
+    assert route(fitted[:1], X[:1], view).tolist() == ["T0010"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "error", "words"),
+    [
+        (Edit("x", "rename", "T9999", {"label": "x"}), UnknownThemeError, "no theme 'T9999'"),
+        (Edit("x", "merge", "T0001", {"sources": ["T0001"]}), TaxonomyError, "with itself"),
+        (Edit("x", "rename", "T0001", {"label": "   "}), TaxonomyError, "name is empty"),
+        (Edit("x", "rename", "T0002", {"label": "y"}), TaxonomyError, "merged into T0001"),
+        (Edit("x", "merge", "T0001", {"sources": []}), TaxonomyError, "at least one"),
+        (Edit("x", "move", "T0001", {"parent_group": ""}), TaxonomyError, "parent group"),
+        (Edit("x", "accept", "T0003", {"preview_id": "E9"}), TaxonomyError, "no split preview"),
+        (Edit("x", "drop", "T0001", {}), TaxonomyError, "unknown action"),
+    ],
+)
+def test_bad_edits_say_what_is_wrong(edit: Edit, error: type, words: str) -> None:
+    view = curate(_themes(), EDITS)
+    with pytest.raises(error, match=words):
+        validate(edit, view, view.previews)
+
+
+def test_repeating_an_edit_changes_nothing() -> None:
+    view = curate(_themes(), EDITS)
+    assert is_noop(Edit("x", "rename", "T0001", {"label": " Refund  not showing"}), view)
+    assert is_noop(Edit("x", "hide", "T0004", {}), view)
+    assert not is_noop(Edit("x", "unhide", "T0004", {}), view)
+    assert not is_noop(Edit("x", "rename", "T0003", {"label": "Card"}), view)  # not pinned yet
+    twice = curate(_themes(), [*EDITS, EDITS[1]])  # a merge logged twice applies once
+    assert twice.merged == {"T0002": "T0001"} and len(twice.themes) == len(view.themes)
+
+
+def test_a_refit_proposes_instead_of_overwriting() -> None:
+    events = pd.DataFrame(
+        {
+            "event": ["split", "split", "kept", "retired"],
+            "theme_id": ["T0001", "T0020", "T0003", "T0004"],
+            "related_ids": [("T0020",), ("T0001",), (), ()],
+        }
+    )
+    labels = {"T0001": "Refund not showing", "T0004": "Hello / Thanks"}
+    proposals = {p.theme_id: p for p in review_after_refit(EDITS, events, labels)}
+    assert set(proposals) == {"T0001", "T0004"}
+    assert "now splits into T0001, T0020" in proposals["T0001"].message
+    assert "rca taxonomy merge T0001 T0020" in proposals["T0001"].message
+    assert proposals["T0004"].kind == "retired"
+    # after the refit the merge still holds where its themes live on, and T0004's edit waits
+    refit = _themes().loc[lambda t: t["theme_id"] != "T0004"]
+    view = curate(refit, EDITS)
+    assert view.merged == {"T0002": "T0001"} and not view.hidden_ids
+
+
+# -- on the fitted demo ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def curated(fitted_demo: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A copy of the demo with a rename, a merge and a hide applied through `rca.jobs.curate`."""
+    from rca.jobs import curate as jobs
+    from rca.store import Store
+    from rca.store.themes import require_champion, theme_volumes
+
+    settings = copy_home(fitted_demo, tmp_path_factory.mktemp("taxonomy") / "home")
+    listing = jobs.taxonomy_listing(settings)
+    biggest = [t["theme_id"] for t in sorted(listing["themes"], key=lambda t: -t["contacts"])]
+    keep, gone, hidden, split = biggest[:4]
+    with Store(settings.store_path).read() as con:
+        before = theme_volumes(con, require_champion(con), EVER[0], EVER[1], EVER[0])
+    jobs.apply_edit(settings, "rename", keep, params={"label": "Refund not showing"},
+                    actor="ann", reason="clearer")  # fmt: skip
+    jobs.apply_edit(settings, "merge", keep, params={"sources": [gone]}, actor="ann")
+    jobs.apply_edit(settings, "hide", hidden, actor="bob", reason="small talk")
+    return {"settings": settings, "keep": keep, "gone": gone, "hidden": hidden,
+            "split": split, "before": before.set_index("theme_id")}  # fmt: skip
+
+
+def _volumes(settings: Settings) -> pd.DataFrame:
+    from rca.store import Store
+    from rca.store.themes import require_champion, theme_volumes
+
+    with Store(settings.store_path).read() as con:
+        return theme_volumes(con, require_champion(con), EVER[0], EVER[1], EVER[0])
+
+
+def test_every_report_reads_the_curated_view(curated: dict) -> None:
+    from rca.queries.repeat_drivers import drivers_payload, load_repeat_analysis
+    from rca.queries.spike_report import detect_spikes
+
+    settings, keep, gone, hidden = (curated[k] for k in ("settings", "keep", "gone", "hidden"))
+    before = curated["before"]
+    now = _volumes(settings).set_index("theme_id", drop=False)
+    assert now.loc[keep, "label"] == "Refund not showing" and now.loc[keep, "pinned"]
+    assert gone not in now.index  # merged: one theme, holding both themes' contacts
+    assert now.loc[keep, "volume"] == before.loc[keep, "volume"] + before.loc[gone, "volume"]
+    assert now.loc[hidden, "hidden"] and now["volume"].sum() == before["volume"].sum()
+
+    analysis = load_repeat_analysis(settings)
+    assert gone not in set(analysis.marked["theme_id"].dropna())
+    assert analysis.themes.set_index("theme_id").loc[keep, "label"] == "Refund not showing"
+    ranked = drivers_payload(settings, period="latest", top=100, analysis=analysis)
+    assert hidden not in {d["theme_id"] for d in ranked["drivers"]}
+    assert ranked["totals"]["hidden_themes"] == 1
+    report = detect_spikes(settings, "latest")
+    assert hidden not in {s["theme_id"] for s in report.spikes}
+    assert all(s["label"] == "Refund not showing" for s in report.spikes if s["theme_id"] == keep)
+
+
+def test_a_split_preview_changes_nothing_until_accepted(curated: dict) -> None:
+    from rca.jobs import curate as jobs
+
+    settings, split = curated["settings"], curated["split"]
+    before = _volumes(settings)
+    preview = jobs.preview_split(settings, split, parts=2, actor="cat")
+    assert len(preview["children"]) == 2
+    assert (
+        sum(c["size"] for c in preview["children"])
+        == before.set_index("theme_id").loc[split, "volume"]
+    )
+    pd.testing.assert_frame_equal(_volumes(settings), before)  # a preview alone: no change
+
+    accepted = jobs.accept_split(settings, preview["preview_id"], actor="cat")
+    children = [t["theme_id"] for t in accepted["themes"]]
+    after = _volumes(settings).set_index("theme_id")
+    assert split not in after.index and set(children) <= set(after.index)
+    assert after.loc[children, "volume"].sum() == before.set_index("theme_id").loc[split, "volume"]
+    again = jobs.accept_split(settings, preview["preview_id"])  # idempotent
+    assert again["changed"] is False and again["edit"] is None
+    history = jobs.taxonomy_history(settings)
+    assert [e["action"] for e in history] == ["rename", "merge", "hide", "split", "accept"]
+    assert history[0]["by"] == "ann" and history[0]["why"] == "clearer"
+    assert history[-1]["new_ids"] == children
+    # and in the model's history: the champion's MLflow run carries the last edit
+    from rca.jobs.tracking import _mlflow
+    from rca.store import Store
+    from rca.store.themes import find_model
+
+    with Store(settings.store_path).read() as con:
+        run_id = find_model(con).run_id
+    tags = _mlflow(settings).MlflowClient().get_run(run_id).data.tags
+    assert tags["rca.taxonomy.edits"] == "5"
+    assert tags["rca.taxonomy.last_edit"] == f"{history[-1]['edit_id']} accept {split} by cat"
+
+
+def test_cli_errors_are_one_line_and_json_lists_the_curated_themes(curated: dict) -> None:
+    home = curated["settings"].home
+    same = run_cli("taxonomy", "merge", curated["keep"], curated["keep"], home=home)
+    assert same.returncode == 1 and "Traceback" not in same.stderr
+    assert "cannot merge theme" in same.stderr and "with itself" in same.stderr
+    listed = run_cli("taxonomy", "list", "--format", "json", home=home)
+    payload = json.loads(listed.stdout)
+    assert payload["command"] == "taxonomy list" and payload["hidden"] == [curated["hidden"]]
+    assert payload["merged"] == {curated["gone"]: curated["keep"]}
+
+
+def test_names_merges_and_hidden_themes_survive_a_reseeded_refit(
+    curated: dict, tmp_path: Path
+) -> None:
+    from rca.jobs.curate import taxonomy_listing
+    from rca.jobs.fit import fit_themes
+
+    home = tmp_path / "refit"
+    shutil.copytree(curated["settings"].home, home)
+    settings = curated["settings"].model_copy(update={"home": home})
+    result = fit_themes(settings, seed=7, promote="auto")
+    assert result.promoted and result.checks["id_stability_value"] >= 0.9
+    listing = taxonomy_listing(settings)
+    assert listing["model_version"] == result.catalog.model_version
+    themes = {t["theme_id"]: t for t in listing["themes"]}
+    keep, gone, hidden = curated["keep"], curated["gone"], curated["hidden"]
+    assert themes[keep]["label"] == "Refund not showing" and themes[keep]["pinned"]
+    assert gone not in themes and listing["merged"][gone] == keep
+    assert themes[hidden]["hidden"] and hidden in listing["hidden"]
+    assert _volumes(settings).set_index("theme_id").loc[keep, "label"] == "Refund not showing"
+    # what the refit did to curated themes is proposed, and stored with the new model
+    assert all(p["model_version"] == result.catalog.model_version for p in listing["proposals"])
+    assert {"taxonomy_edits", "taxonomy_proposals"} <= set(result.metrics)
+
+
+def test_the_email_leaves_hidden_themes_out(curated: dict, tmp_path: Path) -> None:
+    from rca.jobs.curate import apply_edit
+    from rca.report.gather import gather_report
+
+    home = tmp_path / "email"
+    shutil.copytree(curated["settings"].home, home)
+    settings = curated["settings"].model_copy(update={"home": home, "report_cases": 0})
+    now = datetime.now(UTC)
+    before = gather_report(settings, "latest", now=now)
+    listed = [s["theme_id"] for s in before.spikes_payload["spikes"]]
+    listed += [d["theme_id"] for d in before.drivers]
+    assert listed, "the demo plants spikes and repeat drivers"
+    apply_edit(settings, "hide", listed[0], actor="ann", reason="spam")
+    after = gather_report(settings, "latest", now=now)
+    assert listed[0] not in {s["theme_id"] for s in after.spikes_payload["spikes"]}
+    assert listed[0] not in {d["theme_id"] for d in after.drivers}
+    hidden_before = before.spikes_payload["hidden_spikes"]
+    was_spike = listed[0] in {s["theme_id"] for s in before.spikes_payload["spikes"]}
+    assert after.spikes_payload["hidden_spikes"] == hidden_before + int(was_spike)  # counted
+
+
+def test_a_theme_created_from_examples_takes_similar_contacts(
+    curated: dict, tmp_path: Path
+) -> None:
+    from rca.errors import NotFoundError
+    from rca.jobs.curate import create_theme
+    from rca.store import Store
+
+    home = tmp_path / "create"
+    shutil.copytree(curated["settings"].home, home)
+    settings = curated["settings"].model_copy(update={"home": home})
+    with Store(settings.store_path).read() as con:
+        examples = [r[0] for r in con.execute(
+            "SELECT contact_id FROM assignments WHERE theme_id = ? ORDER BY similarity DESC "
+            "LIMIT 3", [curated["hidden"]]).fetchall()]  # fmt: skip
+    with pytest.raises(NotFoundError, match="no contact C-missing"):
+        create_theme(settings, "Greetings", examples=["C-missing"])
+    made = create_theme(settings, "Greetings", examples=examples, threshold=0.6, actor="eve")
+    assert made["changed"] and made["contacts"] >= len(examples)
+    volumes = _volumes(settings).set_index("theme_id")
+    created = made["edit"]["theme_id"]
+    assert volumes.loc[created, "label"] == "Greetings" and volumes.loc[created, "pinned"]
+    assert volumes.loc[created, "volume"] == made["contacts"]
+    assert volumes["volume"].sum() == curated["before"]["volume"].sum()  # moved, not added

@@ -1,0 +1,123 @@
+"""The dashboard's Taxonomy page in a real browser (headless Chromium via Playwright, as in
+tests/test_dashboard_e2e.py) against `rca serve` on a copy of the fitted demo: a writer renames
+a theme, merges two, previews a split (nothing changes), accepts it, and every step shows on
+the page and in the history; a reader is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+from conftest import copy_home
+
+from rca.api.auth import hash_key, new_key
+from rca.api.server import serving
+from rca.settings import Settings
+
+pytestmark = pytest.mark.slow
+CHROMIUM = os.environ.get("RCA_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]  # fmt: skip
+WRITER, READER = new_key(), new_key()
+
+if not shutil.which(CHROMIUM):
+    if os.environ.get("RCA_REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"{CHROMIUM} is required (apt-get install chromium)")
+    pytest.skip(f"no {CHROMIUM}", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def base(fitted_demo: Settings, tmp_path_factory: pytest.TempPathFactory):
+    settings = copy_home(fitted_demo, tmp_path_factory.mktemp("taxonomy-e2e") / "home")
+    keys = f'["writer:{hash_key(WRITER)}:dana", "reader:{hash_key(READER)}:pm"]'
+    env = {"RCA_UI_SECRET": "e2e-secret", "RCA_API_KEYS": keys}
+    with serving(settings.home, env=env, timeout_s=120) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def _log_in(browser, base: str, key: str):
+    page = browser.new_context().new_page()
+    page.goto(f"{base}/ui/taxonomy")
+    page.fill("#api_key", key)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/ui/taxonomy")
+    return page
+
+
+def _options(page, select: str) -> list[str]:
+    return page.eval_on_selector_all(f"{select} option", "els => els.map(e => e.value)")
+
+
+def _row(page, theme_id: str):
+    return page.locator(f"#taxonomy-themes tr[data-theme='{theme_id}']")
+
+
+def test_rename_merge_split_preview_and_accept(base: str, browser) -> None:
+    page = _log_in(browser, base, WRITER)
+    assert page.locator("h1").inner_text() == "Taxonomy"
+    ids = _options(page, "#rename-theme")
+    first, second, third = ids[0], ids[1], ids[2]
+
+    page.select_option("#rename-theme", first)
+    page.fill("#rename-label", "Refund not showing")
+    page.fill("#rename-why", "clearer for managers")
+    page.click("section[aria-label=Rename] button")
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    assert "Renamed" in page.locator("p.done").inner_text()
+    assert "Refund not showing" in _row(page, first).inner_text()
+    assert "pinned" in _row(page, first).inner_text()
+
+    page.select_option("#merge-target", first)
+    page.select_option("#merge-source", second)
+    page.click("section[aria-label=Merge] button")
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    assert _row(page, second).count() == 0  # merged: one theme now
+    assert f"{second} → {first}" in page.locator("section[aria-label=Themes]").inner_text()
+
+    contacts_before = _row(page, third).locator("td").nth(2).inner_text()
+    page.select_option("#split-theme", third)
+    page.click("section[aria-label=Split] button")
+    page.wait_for_url(re.compile(r".*preview=E\d+.*"))
+    preview = page.locator("#split-preview")
+    assert "Nothing has changed yet" in preview.inner_text()
+    assert preview.locator("tbody tr").count() == 2
+    assert _row(page, third).locator("td").nth(2).inner_text() == contacts_before
+
+    preview.locator("button").click()  # accept
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    assert "Split accepted" in page.locator("p.done").inner_text()
+    assert _row(page, third).count() == 0
+    split_rows = page.locator("#taxonomy-themes tr", has_text="split")
+    assert split_rows.count() == 2
+    history = page.locator("section[aria-label=History]").inner_text()
+    for action in ("rename", "merge", "split", "accept"):
+        assert action in history
+    assert "dana" in history and "clearer for managers" in history
+
+    page.goto(f"{base}/ui/")  # the week page reads the curated names
+    page.goto(f"{base}/ui/themes/{first}")
+    assert "Refund not showing" in page.locator("h1").inner_text()
+    page.context.close()
+
+
+def test_a_reader_cannot_edit(base: str, browser) -> None:
+    page = _log_in(browser, base, READER)
+    theme = _options(page, "#hide-theme")[0]
+    page.select_option("#hide-theme", theme)
+    page.click("section[aria-label='Move, hide'] form[action$=hide] button")
+    assert "needs a writer key" in page.locator("p.error").inner_text()
+    page.context.close()
