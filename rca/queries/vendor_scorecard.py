@@ -19,7 +19,9 @@ import pandas as pd
 from rca.errors import InvalidInputError
 from rca.queries.repeat_drivers import RepeatAnalysis, choose_period, load_repeat_analysis
 from rca.settings import Settings
+from rca.trends.spikes import SpikeConfig
 from rca.vendors.scorecard import LEVELS, scorecard, shortfalls
+from rca.vendors.tracking import track
 
 #: Handler x theme cells listed under "where it falls short".
 SHORTFALLS_SHOWN = 10
@@ -62,9 +64,7 @@ def vendors_payload(
         raise InvalidInputError(f"--level must be one of {', '.join(LEVELS)}")
     analysis = analysis or load_repeat_analysis(settings)
     chosen = choose_period(analysis, period, settings)
-    marked = analysis.marked
-    if level == "agent_id" and "agent_id" in marked:
-        marked = marked.assign(agent_id=pseudonymise(marked["agent_id"], pseudonym_key(settings)))
+    marked = _shown(analysis.marked, level, settings)
     start, end = pd.Timestamp(chosen.start), pd.Timestamp(chosen.end)
     card = scorecard(marked, level, start=start, end=end)
     cells = shortfalls(marked, level, start=start, end=end) if len(card) else pd.DataFrame()
@@ -96,6 +96,74 @@ def vendors_payload(
         "handlers": _records(card),
         "shortfalls": _records(cells.head(SHORTFALLS_SHOWN)),
     }
+
+
+#: Periods of a handler's series shown with its alerts: the baseline a period is judged by.
+SERIES_SHOWN = {"week": 13, "day": 57}
+TRACKING_METHOD = (
+    "each handler against its own history: contacts and returns per closed resolution with the "
+    "themes' spike scoring (quasi-Poisson GLM + EWMA), mean log handle time with a robust t "
+    "(median and MAD of earlier periods); alpha per handler-period as for themes"
+)
+
+
+def vendor_alerts_payload(
+    settings: Settings,
+    *,
+    period: str = "latest",
+    level: str = "site",
+    handler: str | None = None,
+    analysis: RepeatAnalysis | None = None,
+) -> dict[str, Any]:
+    """`rca vendors --alerts`: the handlers whose contacts, handle time or repeat rate jumped
+    in the period (a day or a week, as the period is named), and with `handler` its series."""
+    if level not in LEVELS:
+        raise InvalidInputError(f"--level must be one of {', '.join(LEVELS)}")
+    analysis = analysis or load_repeat_analysis(settings)
+    chosen = choose_period(analysis, period, settings)
+    marked = _shown(analysis.marked, level, settings)
+    config = SpikeConfig.from_settings(settings, kind=chosen.kind)
+    series, scores = track(marked, level, chosen, settings.tz, config)
+    notes = []
+    if series is None:
+        notes.append(f"no contacts with a {level}: map the {level} field (docs/mapping.md)")
+    elif not len(scores):
+        notes.append(f"no contacts in {chosen.name}")
+    repeat_scored = scores.loc[scores["metric"] == "repeat_rate"] if len(scores) else scores
+    if len(repeat_scored) and not repeat_scored["basis"].fillna(0).gt(0).any():
+        notes.append(
+            f"no repeat window of {chosen.name} has closed yet: its repeat rate is scored once "
+            "the customers have had time to come back"
+        )
+    rows = scores.loc[scores["alert"].astype(bool)] if len(scores) else scores
+    if handler is not None and len(scores):
+        rows = rows.loc[rows[level].astype(str) == handler]
+    answer: dict[str, Any] = {
+        "period": chosen.name,
+        "period_start": chosen.start,
+        "period_end": chosen.end,
+        "granularity": chosen.kind,
+        "level": level,
+        "method": TRACKING_METHOD,
+        "notes": notes,
+        "scored": int(len(scores)),
+        "alerts": _records(rows.drop(columns=["basis"], errors="ignore")),
+    }
+    if handler is not None:
+        shown = (
+            series.long(handler).tail(SERIES_SHOWN[chosen.kind])
+            if (series is not None and handler in series.handlers)
+            else pd.DataFrame()
+        )
+        answer["series"] = _records(shown)
+    return answer
+
+
+def _shown(marked: pd.DataFrame, level: str, settings: Settings) -> pd.DataFrame:
+    """The frame as people may see it: at the agent level, agent ids as keyed hashes."""
+    if level == "agent_id" and "agent_id" in marked:
+        return marked.assign(agent_id=pseudonymise(marked["agent_id"], pseudonym_key(settings)))
+    return marked
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
