@@ -346,3 +346,20 @@ class VendorsResponse(PeriodInfo):
     notes: list[str] = Field(default_factory=list)
     handlers: list[dict[str, Any]]
     shortfalls: list[dict[str, Any]] = Field(default_factory=list)
+    alerts: list[dict[str, Any]] = Field(
+        default_factory=list, description="One handler's jumps in the period (by name only)."
+    )
+    series: list[dict[str, Any]] = Field(
+        default_factory=list, description="One handler's series up to the period (by name only)."
+    )
+
+
+class VendorAlertsResponse(PeriodInfo):
+    """`rca vendors --alerts`: handler-periods whose contacts, AHT or repeat rate jumped."""
+
+    granularity: str
+    level: str
+    method: str
+    notes: list[str] = Field(default_factory=list)
+    scored: int
+    alerts: list[dict[str, Any]]

@@ -118,19 +118,43 @@ VENDOR_COLUMNS = [
 ]  # fmt: skip
 
 
+ALERT_COLUMNS = ["metric", "observed", "expected", "ratio", "q_value", "severity", "method"]
+
+
 @app.command()
 def vendors(
     period: Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")] = (
         "latest"
     ),
     level: Annotated[str, typer.Option(help="vendor | site | team | agent_id")] = "vendor",
+    alerts: Annotated[
+        bool,
+        typer.Option(
+            "--alerts",
+            help="Daily/weekly tracking instead: handlers whose contacts, AHT or repeat rate "
+            "jumped in the period (a day's name scores days).",
+        ),
+    ] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     home: HomeOption = None,
 ) -> None:
     """Scorecard per vendor, site, team or agent: repeats charged to the handler whose
     resolution failed, compared with what its mix of problems predicts (O/E, 95 % interval)."""
-    from rca.queries.vendor_scorecard import vendors_payload
+    from rca.queries.vendor_scorecard import vendor_alerts_payload, vendors_payload
 
+    if alerts:
+        tracked = vendor_alerts_payload(settings_for(home), period=period, level=level)
+        emit(
+            {"command": "vendors", **tracked},
+            tracked["alerts"],
+            fmt,
+            title=f"{level} alerts, {tracked['period']} ({tracked['scored']} scored)",
+            columns=[level, *ALERT_COLUMNS],
+        )
+        if fmt is Format.table:
+            for note in tracked["notes"]:
+                stderr(note)
+        return
     payload = vendors_payload(settings_for(home), period=period, level=level)
     rows = payload["handlers"]
     emit(

@@ -18,7 +18,9 @@ import pandas as pd
 
 from rca.errors import InvalidInputError
 from rca.queries.repeat_drivers import RepeatAnalysis, choose_period, load_repeat_analysis
+from rca.repeats.examples import case_records, example_cases
 from rca.settings import Settings
+from rca.text.audience import RedactionPolicy
 from rca.trends.spikes import SpikeConfig
 from rca.vendors.scorecard import LEVELS, scorecard, shortfalls
 from rca.vendors.tracking import track
@@ -157,6 +159,29 @@ def vendor_alerts_payload(
         )
         answer["series"] = _records(shown)
     return answer
+
+
+def handler_chains(
+    settings: Settings,
+    analysis: RepeatAnalysis,
+    level: str,
+    handler: str,
+    theme_id: str,
+    n: int = 2,
+) -> list[dict[str, Any]]:
+    """Up to `n` repeat chains of `theme_id` in which `handler` resolved a contact the customer
+    came back after, redacted for people: what to read with the vendor in a deep dive."""
+    marked = _shown(analysis.marked, level, settings).reset_index(drop=True)
+    if level not in marked:
+        return []
+    failed = marked["contact_id"].isin(set(marked["repeat_of"].dropna()))
+    mine = failed & (marked[level].astype(str) == handler)
+    chains = set(marked.loc[mine & (marked["problem_theme_id"] == theme_id), "chain_id"].dropna())
+    if not chains:
+        return []
+    subset = marked.loc[marked["chain_id"].isin(chains)]
+    policy = RedactionPolicy.from_settings(settings, "people")
+    return case_records(example_cases(subset, theme_id, kind="repeat", n=n, policy=policy))
 
 
 def _shown(marked: pd.DataFrame, level: str, settings: Settings) -> pd.DataFrame:
