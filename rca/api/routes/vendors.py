@@ -31,7 +31,7 @@ def _level_allowed(request: Request, level: str) -> None:
         require(AGENT_ROLE)(request)
 
 
-def _alerts(
+def alerts_answer(
     snapshot: Any, settings: Any, period: str, level: str, handler: str | None = None
 ) -> dict[str, Any]:
     chosen = snapshot.period(period)
@@ -49,7 +49,7 @@ def _alerts(
     )
 
 
-def _answer(snapshot: Any, settings: Any, period: str, level: str) -> dict[str, Any]:
+def scorecard_answer(snapshot: Any, settings: Any, period: str, level: str) -> dict[str, Any]:
     chosen = snapshot.period(period)
     return snapshot.memo(
         ("vendors", chosen.name, level),
@@ -70,7 +70,7 @@ def vendors(
     """One row per handler: contacts, AHT, escalations, repeats charged to the handler whose
     resolution the customer came back after, each against what its mix of problems predicts."""
     _level_allowed(request, level)
-    return VendorsResponse(**_answer(snapshot, settings, period, level))
+    return VendorsResponse(**scorecard_answer(snapshot, settings, period, level))
 
 
 @router.get(
@@ -89,13 +89,13 @@ def vendor(
     """One handler's row, the themes it falls short on (the start of a deep dive), its jumps
     in the period and its series (day or week, as the period is named) up to it."""
     _level_allowed(request, level)
-    answer = dict(_answer(snapshot, settings, period, level))
+    answer = dict(scorecard_answer(snapshot, settings, period, level))
     rows = [h for h in answer["handlers"] if str(h.get(level)) == name]
     if not rows:
         raise NotFoundError(f"no {level} {name!r} in {answer['period']}")
     answer["handlers"] = rows
     answer["shortfalls"] = [c for c in answer["shortfalls"] if str(c.get(level)) == name]
-    tracked = _alerts(snapshot, settings, period, level, name)
+    tracked = alerts_answer(snapshot, settings, period, level, name)
     answer["alerts"], answer["series"] = tracked["alerts"], tracked.get("series", [])
     return VendorsResponse(**answer)
 
@@ -111,4 +111,4 @@ def vendor_alerts(
     """Handlers whose contacts, handle time or repeat rate jumped in the period (a day or a
     week, as it is named) against their own history."""
     _level_allowed(request, level)
-    return VendorAlertsResponse(**_alerts(snapshot, settings, period, level))
+    return VendorAlertsResponse(**alerts_answer(snapshot, settings, period, level))

@@ -281,6 +281,9 @@ def install(app: FastAPI, codec: SessionCodec) -> None:
     app.state.ui_codec = codec
     app.state.html_error = _error_page
     app.include_router(router)
+    from rca.api.web.vendor_pages import router as vendor_router  # imports this module
+
+    app.include_router(vendor_router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
 
     @app.exception_handler(LoginRequired)
