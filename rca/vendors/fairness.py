@@ -83,34 +83,52 @@ def _expected_and_support(
     (hierarchical, empirical-Bayes style): a theme the other handlers saw 9 times without a
     return is not a 0 % theme (against 0.1 expected, 6 returns looked 54 times too many).
     """
-    values = frame[outcome].astype(float)
-    own = frame[handler].astype(str) if handler else None
-    expected = pd.Series(np.nan, index=frame.index)
-    support = pd.Series(0.0, index=frame.index)
+    values = frame[outcome].astype(float).to_numpy()
+    index = frame.index
+    # every key as integer codes once (a missing value its own code, as a stratum of its own):
+    # grouping by codes with bincount is ~10x faster than pandas' groupby on string keys,
+    # which the 1M-contact benchmark spent most of its time in (experiments/bench_vendors.py)
+    codes = [_codes(frame[k]) for k in strata]
+    own = _codes(frame[handler].astype(str)) if handler else None
+    expected = pd.Series(np.nan, index=index)
+    support = pd.Series(0.0, index=index)
     for depth in range(len(strata) + 1):
-        keys = [frame[k].fillna("∅").astype(str) for k in strata[:depth]]
+        keys = codes[:depth]
         total_sum, total_n = _group_sums(values, keys)
         if own is not None:
             own_sum, own_n = _group_sums(values, [*keys, own])
             total_sum, total_n = total_sum - own_sum, total_n - own_n
         if depth == 0:
             with np.errstate(divide="ignore", invalid="ignore"):
-                expected = (total_sum / total_n).where(total_n >= max(min_stratum, 1))
-            support = total_n
+                expected = pd.Series(
+                    np.where(total_n >= max(min_stratum, 1), total_sum / total_n, np.nan),
+                    index=index,
+                )
+            support = pd.Series(total_n, index=index)
         else:
             prior = PRIOR_ROWS
             expected = (total_sum + prior * expected) / (total_n + prior)
-            support = total_n + prior
+            support = pd.Series(total_n + prior, index=index)
     return expected, support
 
 
-def _group_sums(values: pd.Series, keys: list[pd.Series]) -> tuple[pd.Series, pd.Series]:
-    """Per row: the sum and count of `values` in its group (everything when no keys)."""
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a key column; a missing value is a code of its own."""
+    return pd.factorize(values, use_na_sentinel=False)[0].astype(np.int64)
+
+
+def _group_sums(values: np.ndarray, keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the sum of `values` (NaN skipped) and the count of rows in its group
+    (everything when no keys)."""
+    finite = np.where(np.isnan(values), 0.0, values)
     if not keys:
-        return (pd.Series(values.sum(), index=values.index),
-                pd.Series(float(len(values)), index=values.index))  # fmt: skip
-    grouped = values.groupby(keys)
-    return grouped.transform("sum"), grouped.transform("size").astype(float)
+        return np.full(len(values), finite.sum()), np.full(len(values), float(len(values)))
+    group = keys[0]
+    for key in keys[1:]:
+        group = pd.factorize(group * (int(key.max()) + 1) + key)[0]
+    sums = np.bincount(group, weights=finite)
+    counts = np.bincount(group).astype(float)
+    return sums[group], counts[group]
 
 
 def poisson_ratio_table(
