@@ -175,7 +175,13 @@ def poisson_ratio_table(
     table = table.drop(columns=["expected_sq", "expected_var"])
     table["p_value"] = p_value
     table["q_value"] = holm(table["p_value"].to_numpy())
-    table["flag"] = np.where(table["q_value"] <= alpha, np.where(o > e, "high", "low"), "")
+    # a flag needs its own interval to exclude 1 too: where E rests on a handful of reference
+    # rows the interval is (0, inf) and "4 returns against 0.15 expected" says nothing (the
+    # demo flagged such a 12-resolution cell before this)
+    significant = table["q_value"].to_numpy() <= alpha
+    high_flag = significant & (o > e) & (np.asarray(low) > 1)
+    low_flag = significant & (o < e) & (np.asarray(high) < 1)
+    table["flag"] = np.where(high_flag, "high", np.where(low_flag, "low", ""))
     table["shrunk_ratio"] = shrink(o, e)
     return RatioTable(table.reset_index().rename(columns={"handler": handler}), outcome)
 
