@@ -342,6 +342,7 @@ class VendorsResponse(PeriodInfo):
 
     model_version: str
     level: str
+    span: int = Field(default=1, description="Periods covered, ending with the period named.")
     method: str
     notes: list[str] = Field(default_factory=list)
     handlers: list[dict[str, Any]]

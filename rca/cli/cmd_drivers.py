@@ -113,8 +113,8 @@ def _present(value: object) -> bool:
 
 VENDOR_COLUMNS = [
     "contacts", "aht_s", "escalation_rate", "resolutions", "window_open", "repeat_rate",
-    "repeat_ratio", "repeat_ratio_low", "repeat_ratio_high", "repeat_flag", "repeat_shrunk_ratio",
-    "aht_ratio", "aht_flag", "escalation_ratio", "escalation_flag",
+    "repeat_raw_flag", "repeat_ratio", "repeat_ratio_low", "repeat_ratio_high", "repeat_flag",
+    "repeat_shrunk_ratio", "aht_ratio", "aht_flag", "escalation_ratio", "escalation_flag",
 ]  # fmt: skip
 
 
@@ -127,6 +127,9 @@ def vendors(
         "latest"
     ),
     level: Annotated[str, typer.Option(help="vendor | site | team | agent_id")] = "vendor",
+    span: Annotated[
+        int, typer.Option(min=1, help="Periods covered, ending with --period (13: a quarter).")
+    ] = 1,
     alerts: Annotated[
         bool,
         typer.Option(
@@ -155,7 +158,7 @@ def vendors(
             for note in tracked["notes"]:
                 stderr(note)
         return
-    payload = vendors_payload(settings_for(home), period=period, level=level)
+    payload = vendors_payload(settings_for(home), period=period, level=level, span=span)
     rows = payload["handlers"]
     emit(
         {"command": "vendors", **payload},

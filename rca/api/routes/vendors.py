@@ -22,6 +22,11 @@ from rca.vendors.scorecard import LEVELS
 
 router = APIRouter(prefix="/v1", tags=["vendors"], dependencies=[Reader])
 LevelQuery = Annotated[str, Query(pattern="^(" + "|".join(LEVELS) + ")$")]
+#: Periods a scorecard may cover, ending with `period` (two years of weeks at most).
+MAX_SPAN = 104
+SpanQuery = Annotated[
+    int, Query(ge=1, le=MAX_SPAN, description="Periods covered, ending with `period`.")
+]
 #: The agent level is shown to this role and above.
 AGENT_ROLE = "writer"
 
@@ -49,12 +54,16 @@ def alerts_answer(
     )
 
 
-def scorecard_answer(snapshot: Any, settings: Any, period: str, level: str) -> dict[str, Any]:
+def scorecard_answer(
+    snapshot: Any, settings: Any, period: str, level: str, span: int = 1
+) -> dict[str, Any]:
     chosen = snapshot.period(period)
     return snapshot.memo(
-        ("vendors", chosen.name, level),
+        ("vendors", chosen.name, level, span),
         lambda: clean(
-            vendors_payload(settings, period=chosen.name, level=level, analysis=snapshot.analysis)
+            vendors_payload(
+                settings, period=chosen.name, level=level, span=span, analysis=snapshot.analysis
+            )
         ),
     )
 
@@ -66,11 +75,12 @@ def vendors(
     settings: SettingsDep,
     period: PeriodQuery = "latest",
     level: LevelQuery = "vendor",
+    span: SpanQuery = 1,
 ) -> VendorsResponse:
     """One row per handler: contacts, AHT, escalations, repeats charged to the handler whose
     resolution the customer came back after, each against what its mix of problems predicts."""
     _level_allowed(request, level)
-    return VendorsResponse(**scorecard_answer(snapshot, settings, period, level))
+    return VendorsResponse(**scorecard_answer(snapshot, settings, period, level, span))
 
 
 @router.get(
@@ -85,11 +95,12 @@ def vendor(
     settings: SettingsDep,
     period: PeriodQuery = "latest",
     level: LevelQuery = "vendor",
+    span: SpanQuery = 1,
 ) -> VendorsResponse:
     """One handler's row, the themes it falls short on (the start of a deep dive), its jumps
     in the period and its series (day or week, as the period is named) up to it."""
     _level_allowed(request, level)
-    answer = dict(scorecard_answer(snapshot, settings, period, level))
+    answer = dict(scorecard_answer(snapshot, settings, period, level, span))
     rows = [h for h in answer["handlers"] if str(h.get(level)) == name]
     if not rows:
         raise NotFoundError(f"no {level} {name!r} in {answer['period']}")
