@@ -89,7 +89,7 @@ def _expected_and_support(
     # grouping by codes with bincount is ~10x faster than pandas' groupby on string keys,
     # which the 1M-contact benchmark spent most of its time in (experiments/bench_vendors.py)
     codes = [_codes(frame[k]) for k in strata]
-    own = _codes(frame[handler].astype(str)) if handler else None
+    own = _codes(frame[handler]) if handler else None
     expected = pd.Series(np.nan, index=index)
     support = pd.Series(0.0, index=index)
     for depth in range(len(strata) + 1):
@@ -210,7 +210,8 @@ def mean_ratio_table(
     table = data.groupby("handler")[["observed", "expected"]].sum()
     table["contacts"] = data.groupby("handler").size()
     ratio = table["observed"] / table["expected"].where(table["expected"] > 0)
-    data["residual"] = data["observed"] - data["handler"].map(ratio) * data["expected"]
+    per_row = data["handler"].map(ratio).astype(float)  # categories map once each
+    data["residual"] = data["observed"] - per_row * data["expected"]
     spread = data.groupby("handler")["residual"].apply(lambda r: float((r**2).sum()))
     n = table["contacts"].to_numpy(dtype=float)
     se = np.sqrt(spread.reindex(table.index).to_numpy() * n / np.maximum(n - 1, 1))

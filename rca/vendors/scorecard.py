@@ -81,6 +81,7 @@ def scorecard(
         raise ValueError(f"level must be one of {LEVELS}")
     if level not in marked or marked[level].notna().sum() == 0:
         return pd.DataFrame(columns=[level, "contacts"])
+    dtype = marked[level].dtype
     marked = _slim(marked, level, strata)
     window = _in_window(marked, start, end)
     frame = marked.loc[window & marked[level].notna()]
@@ -118,19 +119,24 @@ def scorecard(
     if frame["handle_time_s"].notna().any():
         aht = mean_ratio_table(frame, level, "handle_time_s", strata, alpha=alpha).frame
         out = out.merge(_prefixed(aht, level, "aht"), on=level, how="left")
+    out[level] = out[level].astype(dtype)  # the caller's dtype back, not the categories
     return out.sort_values("contacts", ascending=False, kind="stable").reset_index(drop=True)
 
 
 #: What the scorecard reads of the analysis frame (besides the level and the strata).
 READS = ("contact_id", "created_at", "handle_time_s", "is_escalation", "csat", "repeat_status",
-         "repeat_of", "window_closed", "problem_theme_id")  # fmt: skip
+         "repeat_of", "window_closed", "problem_theme_id", "channel")  # fmt: skip
 
 
 def _slim(marked: pd.DataFrame, level: str, strata: Sequence[str]) -> pd.DataFrame:
     """Only the columns read: every row selection below then copies a few columns, not the
     whole wide frame (texts, dimensions), which at 1M contacts cost seconds."""
     keep = dict.fromkeys([*READS, level, *strata])
-    return marked[[c for c in keep if c in marked]]
+    slim = marked[[c for c in keep if c in marked]]
+    # the keys every table groups by, as categories: grouping then hashes small integer codes,
+    # not a million strings per groupby (Arrow-backed strings factorize on every call)
+    keys = {c: slim[c].astype("category") for c in (level, *strata) if c in slim}
+    return slim.assign(**keys)
 
 
 def _in_window(
@@ -166,7 +172,9 @@ def shortfalls(
     compared with the other handlers' rate *on the same theme* (and channel), and flagged after
     Holm's correction over every cell, largest excess first.
     """
-    attempts = resolution_attempts(marked)
+    if level not in marked:
+        return pd.DataFrame(columns=[level, "problem_theme_id", "resolutions", "returned"])
+    attempts = resolution_attempts(_slim(marked, level, ()))
     keep = (
         attempts[BROUGHT_BACK].notna() & attempts[level].notna() & _in_window(attempts, start, end)
     )
@@ -175,11 +183,16 @@ def shortfalls(
                "ratio_low", "ratio_high", "q_value", "flag"]  # fmt: skip
     if closed.empty:
         return pd.DataFrame(columns=columns)
-    cell = closed[level].astype(str) + "\x1f" + closed["problem_theme_id"].astype(str)
-    strata = [s for s in ("problem_theme_id", "channel") if closed[s].notna().any()]
+    # one integer per handler x theme cell (joining a million strings cost seconds)
+    handlers, handler_names = pd.factorize(closed[level])
+    themes, theme_names = pd.factorize(closed["problem_theme_id"])
+    cell = handlers.astype(np.int64) * len(theme_names) + themes
+    strata = [s for s in ("problem_theme_id", "channel") if s in closed and closed[s].notna().any()]
     table = poisson_ratio_table(closed.assign(cell=cell), "cell", BROUGHT_BACK, strata,
                                 alpha=alpha).frame  # fmt: skip
-    table[[level, "problem_theme_id"]] = table["cell"].str.split("\x1f", n=1, expand=True)
+    cells = table["cell"].to_numpy(dtype=np.int64)
+    table[level] = np.asarray(handler_names, dtype=object)[cells // len(theme_names)]
+    table["problem_theme_id"] = np.asarray(theme_names, dtype=object)[cells % len(theme_names)]
     table = table.rename(columns={"contacts": "resolutions", "observed": "returned"})
     table["excess"] = table["returned"] - table["expected"]
     flagged = table.loc[table["flag"] == "high"].sort_values("excess", ascending=False)

@@ -101,6 +101,9 @@ def handler_series(
     when no contact has a handler at `level`."""
     if level not in marked or marked[level].notna().sum() == 0:
         return None
+    reads = ["contact_id", "created_at", level, "handle_time_s", "repeat_status", "repeat_of",
+             "window_closed"]  # fmt: skip
+    marked = marked[[c for c in reads if c in marked]]  # row selections copy these only
     created = marked["created_at"]
     frame = marked if through is None else marked.loc[created < through.end]
     if frame.empty:
@@ -112,9 +115,11 @@ def handler_series(
     names = [p.name for p in periods]
     frame = frame.assign(period=period_names(frame["created_at"], kind, tz).to_numpy())
     total = frame.groupby("period").size().reindex(names, fill_value=0).astype(float)
+    frame = frame.assign(**{level: frame[level].astype(str).where(frame[level].notna())})
+    frame = frame.assign(**{level: frame[level].astype("category")})  # group by codes
     handled = frame.loc[frame[level].notna()]
-    handlers = sorted(handled[level].astype(str).unique())
-    keys = [handled[level].astype(str), handled["period"]]
+    handlers = sorted(str(h) for h in handled[level].unique())
+    keys = [handled[level], handled["period"]]
 
     def wide(values: pd.Series, fill: float | None = 0.0) -> pd.DataFrame:
         out = values.unstack("period").reindex(index=handlers, columns=names)
@@ -124,7 +129,7 @@ def handler_series(
     log_time = np.log(seconds.where(seconds > 0))
     attempts = resolution_attempts(frame)
     closed = attempts.loc[attempts[level].notna() & attempts["window_closed"].astype(bool)]
-    closed_keys = [closed[level].astype(str), closed["period"]]
+    closed_keys = [closed[level], closed["period"]]
     return HandlerSeries(
         level=level,
         kind=kind,
