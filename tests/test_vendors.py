@@ -148,6 +148,12 @@ def test_rca_vendors_on_a_fitted_store(tmp_path) -> None:
     assert {h["agent_id"] for h in again} == shown  # stable within a home
     bad = runner.invoke(app, [*args, "--level", "region"])
     assert bad.exit_code != 0
+    tracked = json.loads(runner.invoke(app, [*args, "--level", "site", "--alerts"]).stdout)
+    assert tracked["command"] == "vendors" and tracked["granularity"] == "week"
+    assert tracked["scored"] == 4 * 3 and isinstance(tracked["alerts"], list)
+    quarter = json.loads(runner.invoke(app, [*args, "--level", "site", "--span", "13"]).stdout)
+    assert quarter["span"] == 13 and ".." in quarter["period"]
+    assert sum(h["contacts"] for h in quarter["handlers"]) == 300  # 70 days: all of them
 
 
 def test_a_site_weak_on_one_theme_is_found_in_that_cell() -> None:
@@ -235,3 +241,21 @@ def test_a_repeat_rate_is_not_scored_before_its_windows_close() -> None:
     last = series.long().groupby("period")["resolved"].sum()
     assert last.iloc[-1] == 0  # the newest week's windows are open: nothing is counted yet
     assert last.iloc[0] > 0
+
+
+def test_a_vendor_with_a_handful_of_contacts_is_shrunk_not_flagged_in_the_scorecard() -> None:
+    rng = np.random.default_rng(8)
+    rows, n = [], 0
+    for vendor, count, rate in (("Big1", 600, 0.1), ("Big2", 600, 0.1), ("Tiny", 4, 1.0)):
+        for _ in range(count):
+            n += 1
+            rows.append((f"C{n:05d}", f"U{n:05d}", n * 0.05, "T1", vendor, vendor, "a"))
+            if rng.random() < rate:  # every one of Tiny's customers comes back
+                rows.append((f"R{n:05d}", f"U{n:05d}", n * 0.05 + 30, "T1", "Big1", "Big1", "b"))
+    rows.append(("Z", "UZ", 24 * 60, "T1", "Big2", "Big2", "b"))
+    card = scorecard(detect_repeats(contacts(rows)), "vendor").set_index("vendor")
+    tiny = card.loc["Tiny"]
+    assert tiny["repeat_rate"] == 1.0 and tiny["repeat_ratio"] > 5  # 4 of 4 against ~0.4
+    assert tiny["repeat_flag"] == ""  # 4 of 4 is an anecdote: shown, shrunk, never flagged
+    assert tiny["repeat_shrunk_ratio"] < tiny["repeat_ratio"] / 4  # mostly noise: pulled in
+    assert list(card.index)[-1] == "Tiny"  # the table is by volume, not ranked by ratio

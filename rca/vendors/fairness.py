@@ -15,12 +15,12 @@ variance (and the variance of E itself, estimated from the other handlers), and 
 r = 1 the larger p of its score test and the exact Poisson test (the score test alone is
 anti-conservative with a few expected returns); for counts, Garwood's exact Poisson interval
 and the exact Poisson test. A handler is flagged only when Holm's correction over all
-handlers compared keeps it below `alpha` (a scorecard of 30 sites would otherwise flag one by
+handlers compared keeps it below `alpha` and its own interval excludes 1 (a scorecard of 30 sites would otherwise flag one by
 chance every time).
 Small volumes are shrunk, not ranked: the reported `shrunk_ratio` is the gamma-Poisson
 empirical-Bayes estimate (O + k·m) / (E + k), with m the mean ratio and k = m / (the
 between-handler variance of the true ratios, by moments), so a site with 4 contacts and 2
-returns does not top the table. Continuous outcomes (handle time) use the same expected-by-mix
+returns does not top the table, and fewer than MIN_FLAG_ROWS rows are never flagged. Continuous outcomes (handle time) use the same expected-by-mix
 idea with a ratio of sums and a delta-method interval.
 
 `experiments/vendor_sim.py` checks coverage, the false-flag rate and power by simulation.
@@ -37,6 +37,10 @@ from scipy import stats
 
 #: Level of the per-handler interval and of the Holm-corrected flag.
 DEFAULT_ALPHA = 0.05
+#: Fewer rows than this (resolutions, contacts) are shown and shrunk but never flagged: four
+#: returns out of four resolutions is an anecdote to read, not a finding about a vendor
+#: ("small volumes are shrunk, not ranked"); the simulation's volumes (100+) are unaffected.
+MIN_FLAG_ROWS = 20
 #: Pseudo-rows by which a stratum's rate leans on the coarser one (a thin stratum's own 0/9
 #: is not a rate; 10 rows of prior lets a stratum with ~100 rows speak for itself).
 PRIOR_ROWS = 10.0
@@ -178,7 +182,9 @@ def poisson_ratio_table(
     # a flag needs its own interval to exclude 1 too: where E rests on a handful of reference
     # rows the interval is (0, inf) and "4 returns against 0.15 expected" says nothing (the
     # demo flagged such a 12-resolution cell before this)
-    significant = table["q_value"].to_numpy() <= alpha
+    significant = (table["q_value"].to_numpy() <= alpha) & (
+        table["contacts"].to_numpy() >= MIN_FLAG_ROWS
+    )
     high_flag = significant & (o > e) & (np.asarray(low) > 1)
     low_flag = significant & (o < e) & (np.asarray(high) < 1)
     table["flag"] = np.where(high_flag, "high", np.where(low_flag, "low", ""))
@@ -225,7 +231,8 @@ def mean_ratio_table(
     with np.errstate(divide="ignore", invalid="ignore"):
         table["p_value"] = np.where(se > 0, 2 * stats.norm.sf(np.abs(ratio - 1) / se), 1.0)
     table["q_value"] = holm(table["p_value"].to_numpy())
-    table["flag"] = np.where(table["q_value"] <= alpha, np.where(ratio > 1, "high", "low"), "")
+    significant = (table["q_value"] <= alpha) & (table["contacts"] >= MIN_FLAG_ROWS)
+    table["flag"] = np.where(significant, np.where(ratio > 1, "high", "low"), "")
     return RatioTable(table.reset_index().rename(columns={"handler": handler}), outcome)
 
 

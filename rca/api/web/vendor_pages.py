@@ -117,19 +117,23 @@ def vendor_page(
         )
 
     series = tracked.get("series", [])
-    periods = [p["period"] for p in series]
     alerted = {(a["metric"], chosen.name) for a in tracked["alerts"]}
-    charts = [
-        series_svg(
-            periods,
-            [float(p[key]) if p[key] is not None else 0.0 for p in series],
-            flagged=[(ALERT_METRIC[key], label) in alerted for label in periods],
-            title=f"{name}: {title} per {tracked['granularity']}",
-            ident=f"chart-{key}",
-            fmt=fmt,
+    charts = []
+    for key, title, fmt in METRIC_CHARTS:
+        # a period with no value (no timed contact, no closed repeat window yet) is left out,
+        # not drawn as a zero
+        known = [p for p in series if p[key] is not None]
+        labels = [p["period"] for p in known]
+        charts.append(
+            series_svg(
+                labels,
+                [float(p[key]) for p in known],
+                flagged=[(ALERT_METRIC[key], label) in alerted for label in labels],
+                title=f"{name}: {title} per {tracked['granularity']}",
+                ident=f"chart-{key}",
+                fmt=fmt,
+            )
         )
-        for key, title, fmt in METRIC_CHARTS
-    ]
     ctx |= {
         "active": "vendors",
         "level": level,
