@@ -15,13 +15,14 @@ variance (and the variance of E itself, estimated from the other handlers), and 
 r = 1 the larger p of its score test and the exact Poisson test (the score test alone is
 anti-conservative with a few expected returns); for counts, Garwood's exact Poisson interval
 and the exact Poisson test. A handler is flagged only when Holm's correction over all
-handlers compared keeps it below `alpha` and its own interval excludes 1 (a scorecard of 30 sites would otherwise flag one by
-chance every time).
+handlers compared keeps it below `alpha` (a scorecard of 30 sites would otherwise flag one by
+chance every time) and its own interval excludes 1.
 Small volumes are shrunk, not ranked: the reported `shrunk_ratio` is the gamma-Poisson
 empirical-Bayes estimate (O + k·m) / (E + k), with m the mean ratio and k = m / (the
 between-handler variance of the true ratios, by moments), so a site with 4 contacts and 2
-returns does not top the table, and fewer than MIN_FLAG_ROWS rows are never flagged. Continuous outcomes (handle time) use the same expected-by-mix
-idea with a ratio of sums and a delta-method interval.
+returns does not top the table, and fewer than MIN_FLAG_ROWS rows are never flagged.
+Continuous outcomes (handle time) use the same expected-by-mix idea with a ratio of sums and
+a delta-method interval.
 
 `experiments/vendor_sim.py` checks coverage, the false-flag rate and power by simulation.
 """
