@@ -120,6 +120,9 @@ def scorecard(
         aht = mean_ratio_table(frame, level, "handle_time_s", strata, alpha=alpha).frame
         out = out.merge(_prefixed(aht, level, "aht"), on=level, how="left")
     out[level] = out[level].astype(dtype)  # the caller's dtype back, not the categories
+    for column in OUTCOME_COLUMNS:  # every column every time: a stable shape for pages and JSON
+        if column not in out:
+            out[column] = "" if column.endswith("flag") else np.nan
     return out.sort_values("contacts", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -152,8 +155,17 @@ def _in_window(
     return keep
 
 
+RATIO_COLUMNS = ("expected", "ratio", "ratio_low", "ratio_high", "q_value", "flag", "shrunk_ratio")
+#: The outcome columns a scorecard always has (NaN / "" when there is nothing to compare yet,
+#: e.g. a week whose repeat windows are all open).
+OUTCOME_COLUMNS = (
+    *(f"repeat_{c}" for c in RATIO_COLUMNS), "repeat_raw_ratio", "repeat_raw_flag",
+    *(f"{o}_{c}" for o in ("escalation", "aht") for c in RATIO_COLUMNS if c != "shrunk_ratio"),
+)  # fmt: skip
+
+
 def _prefixed(table: pd.DataFrame, level: str, name: str) -> pd.DataFrame:
-    keep = ["expected", "ratio", "ratio_low", "ratio_high", "q_value", "flag", "shrunk_ratio"]
+    keep = RATIO_COLUMNS
     cols = [c for c in keep if c in table]
     return table[[level, *cols]].rename(columns={c: f"{name}_{c}" for c in cols})
 

@@ -21,6 +21,11 @@ from rca.vendors.scorecard import LEVELS
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 LEVEL_NAMES = {"vendor": "Vendors", "site": "Sites", "team": "Teams", "agent_id": "Agents"}
+#: Periods a page's scorecard may cover, ending with the period picked. Four by default: the
+#: newest week alone has most repeat windows still open, and a month is the usual review.
+SPANS = (1, 4, 13)
+DEFAULT_SPAN = 4
+SpanParam = Annotated[int, Query(ge=1, le=104)]
 #: Shortfall themes shown on a drill-down, and redacted chains read under each.
 SHORTFALL_THEMES = 3
 CHAINS_PER_THEME = 2
@@ -56,16 +61,19 @@ def vendors_page(
     settings: SettingsDep,
     period: Annotated[str, Query(max_length=32)] = "latest",
     level: Annotated[str, Query(max_length=16)] = "vendor",
+    span: SpanParam = DEFAULT_SPAN,
 ) -> HTMLResponse:
     if (refused := _refused(request, session, level)) is not None:
         return refused
     ctx = _common(snapshot, session, period)
     chosen = ctx["period"]
-    card = scorecard_answer(snapshot, settings, chosen.name, level)
+    card = scorecard_answer(snapshot, settings, chosen.name, level, span)
     tracked = alerts_answer(snapshot, settings, chosen.name, level)
     handlers = card["handlers"]
     ctx |= {
         "active": "vendors",
+        "span": span,
+        "spans": sorted({*SPANS, span}),
         "level": level,
         "level_name": LEVEL_NAMES[level],
         "levels": [(lv, LEVEL_NAMES[lv]) for lv in _levels(session)],
@@ -95,12 +103,13 @@ def vendor_page(
     snapshot: SnapshotDep,
     settings: SettingsDep,
     period: Annotated[str, Query(max_length=32)] = "latest",
+    span: SpanParam = DEFAULT_SPAN,
 ) -> HTMLResponse:
     if (refused := _refused(request, session, level)) is not None:
         return refused
     ctx = _common(snapshot, session, period)
     chosen = ctx["period"]
-    card = scorecard_answer(snapshot, settings, chosen.name, level)
+    card = scorecard_answer(snapshot, settings, chosen.name, level, span)
     rows = [h for h in card["handlers"] if str(h.get(level)) == name]
     if not rows:
         detail = f"No {level} {name!r} in {chosen.name}."
@@ -136,6 +145,8 @@ def vendor_page(
         )
     ctx |= {
         "active": "vendors",
+        "span": span,
+        "spans": sorted({*SPANS, span}),
         "level": level,
         "level_name": LEVEL_NAMES[level],
         "name": name,
