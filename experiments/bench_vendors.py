@@ -7,7 +7,7 @@ within the repeat window for ~12 %), marks repeats with `rca.repeats.detect.dete
 (what `load_repeat_analysis` does once per snapshot; timed separately) and then times, on the
 marked frame, what `rca vendors` computes: the scorecard at each level for the newest week and
 for the whole range, the shortfalls (handler x theme cells), and the daily/weekly tracking
-(`rca.vendors.tracking.track`). Issue 20's target: the scorecard <= 10 s at 1M contacts.
+(`rca.vendors.jumps.track`). Issue 20's target: the scorecard <= 10 s at 1M contacts.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import pandas as pd
 from rca.periods import period_of
 from rca.repeats.detect import detect_repeats
 from rca.trends.spikes import SpikeConfig
+from rca.vendors.jumps import track
 from rca.vendors.scorecard import LEVELS, scorecard, shortfalls
-from rca.vendors.tracking import track
 
 DEFAULT_N = 1_000_000
 WEEKS = 20

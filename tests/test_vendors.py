@@ -205,7 +205,7 @@ def test_a_site_whose_aht_or_repeat_rate_jumps_in_a_week_is_an_alert_and_others_
 
     from rca.periods import period_of
     from rca.trends.spikes import SpikeConfig
-    from rca.vendors.tracking import handler_series, score_handlers
+    from rca.vendors.jumps import handler_series, score_handlers
 
     tz = ZoneInfo("UTC")
     marked = _tracked_sites(aht_jump=("S2", 11), repeat_jump=("S3", 9))
@@ -231,7 +231,7 @@ def test_a_site_whose_aht_or_repeat_rate_jumps_in_a_week_is_an_alert_and_others_
 def test_a_repeat_rate_is_not_scored_before_its_windows_close() -> None:
     from zoneinfo import ZoneInfo
 
-    from rca.vendors.tracking import handler_series
+    from rca.vendors.jumps import handler_series
 
     marked = _tracked_sites(aht_jump=("S2", 11), repeat_jump=("S3", 9))
     marked = detect_repeats(marked.loc[marked["contact_id"] != "Z"].drop(

@@ -24,8 +24,8 @@ from rca.repeats.examples import case_records, example_cases
 from rca.settings import Settings
 from rca.text.audience import RedactionPolicy
 from rca.trends.spikes import SpikeConfig
+from rca.vendors.jumps import track
 from rca.vendors.scorecard import LEVELS, scorecard, shortfalls
-from rca.vendors.tracking import track
 
 #: Handler x theme cells listed under "where it falls short".
 SHORTFALLS_SHOWN = 10
