@@ -35,14 +35,16 @@ def series_svg(
     height: int = 220,
     ident: str = "chart",
     fmt: str = ".0f",
+    band: bool = True,
 ) -> str:
     """`ident` prefixes the title's and description's ids (several charts on one page); `fmt`
-    formats the values (".0f" counts and seconds, ".2f" rates)."""
+    formats the values (".0f" counts and seconds, ".2f" rates); `band` draws the usual range,
+    whose Poisson floor fits counts only (a rate of 0.1 would get a band of ±0.6)."""
     n = len(values)
     if n == 0:
         return ""
     flagged = list(flagged or [False] * n)
-    bands = [usual_range(values, i) for i in range(n)]
+    bands = [usual_range(values, i) if band else None for i in range(n)]
     top = max([*values, *(b[1] for b in bands if b)], default=1.0) or 1.0
     left, right, upper, lower = 44, 12, 14, 34
     plot_w, plot_h = width - left - right, height - upper - lower

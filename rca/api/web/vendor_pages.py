@@ -133,16 +133,17 @@ def vendor_page(
         # not drawn as a zero
         known = [p for p in series if p[key] is not None]
         labels = [p["period"] for p in known]
-        charts.append(
-            series_svg(
-                labels,
-                [float(p[key]) for p in known],
-                flagged=[(ALERT_METRIC[key], label) in alerted for label in labels],
-                title=f"{name}: {title} per {tracked['granularity']}",
-                ident=f"chart-{key}",
-                fmt=fmt,
-            )
+        svg = series_svg(
+            labels,
+            [float(p[key]) for p in known],
+            flagged=[(ALERT_METRIC[key], label) in alerted for label in labels],
+            title=f"{name}: {title} per {tracked['granularity']}",
+            ident=f"chart-{key}",
+            fmt=fmt,
+            band=key == "contacts",
         )
+        if svg:
+            charts.append((title, svg))
     ctx |= {
         "active": "vendors",
         "span": span,
@@ -154,7 +155,7 @@ def vendor_page(
         "card": card,
         "shortfalls": [{**c, "chains": chains(c["problem_theme_id"])} for c in cells],
         "tracked": tracked,
-        "charts": [c for c in charts if c],
+        "charts": charts,
         "series": series,
     }
     return _render(request, "vendor.html", ctx)
