@@ -411,6 +411,43 @@ def test_vendor_scorecard_by_role(client: TestClient) -> None:
     is_problem(client.get("/v1/vendors", params={"level": "region"}, headers=auth("reader")), 422)
 
 
+def test_the_demo_aht_jump_is_alerted_in_its_week_by_api_and_e_mail(
+    client: TestClient, fitted_demo: Settings
+) -> None:
+    from datetime import datetime
+
+    from rca.periods import period_of
+    from rca.queries.repeat_drivers import load_repeat_analysis
+    from rca.report.gather import _vendor_lines
+
+    manifest = json.loads((fitted_demo.home.parent / "demo" / "manifest.json").read_text())
+    jump = manifest["vendors"]["aht_jump"]
+    noon = datetime.fromisoformat(jump["week"]["start"]).replace(hour=12, tzinfo=fitted_demo.tz)
+    week = period_of(noon, "week", fitted_demo.tz).name
+    params = {"level": "site", "period": week}
+    alerts = client.get("/v1/vendor-alerts", params=params, headers=auth("reader"))
+    assert alerts.status_code == 200, alerts.text
+    body = alerts.json()
+    assert body["granularity"] == "week" and body["scored"] >= 7 * 3
+    hits = [(a["site"], a["metric"]) for a in body["alerts"]]
+    assert (jump["site"], "aht") in hits
+    assert len(hits) <= 2  # the planted jump, and at most one other at alpha 0.008 x 21 scores
+    detail = client.get(f"/v1/vendors/{jump['site']}", params=params, headers=auth("reader"))
+    assert detail.status_code == 200
+    got = detail.json()
+    assert [a["metric"] for a in got["alerts"]] == ["aht"]
+    assert got["series"][-1]["period"] == week and got["series"][-1]["aht_s"] > 0
+    one_week_before = client.get(
+        "/v1/vendor-alerts", params={**params, "period": got["series"][-2]["period"]},
+        headers=auth("reader"),
+    ).json()  # fmt: skip
+    assert (jump["site"], "aht") not in [
+        (a["site"], a["metric"]) for a in one_week_before["alerts"]
+    ]
+    lines = _vendor_lines(fitted_demo, week, load_repeat_analysis(fitted_demo))
+    assert any(line.startswith(f"{jump['site']}: handle time ×") for line in lines), lines
+
+
 def test_a_post_with_thousands_of_dimension_keys_is_refused_with_a_reason(
     fitted_demo: Settings, tmp_path: Path
 ) -> None:

@@ -26,6 +26,8 @@ PAGES = [
     "/ui/model",
     "/ui/classify",
     "/ui/themes/{theme}/examples.csv",
+    "/ui/vendors",
+    "/ui/vendors/vendor/Keystone",
 ]
 
 
@@ -102,6 +104,35 @@ def test_pages_render_for_a_reader(client: TestClient, theme: str) -> None:
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.content.decode("utf-8").startswith('\ufeff"kind"')
     assert "Recent fits (MLflow)" in client.get("/ui/model").text
+
+
+def test_the_vendors_page_shows_the_scorecard_chart_and_drill_down(client: TestClient) -> None:
+    login(client, READER)
+    page = client.get("/ui/vendors")
+    assert page.status_code == 200, page.text[:300]
+    html = page.text
+    assert 'aria-current="page">Vendors' in html
+    for vendor in ("Northwind", "Meridian", "Keystone"):
+        assert f'href="/ui/vendors/vendor/{vendor}?period=' in html
+    assert 'aria-labelledby="oe-title oe-desc"' in html  # the O/E chart with intervals
+    assert "level=agent_id" not in html  # the agent level is not offered to a reader
+    sites = client.get("/ui/vendors", params={"level": "site"}).text
+    assert "Keystone-Porto" in sites and "Where they fall short" in sites
+    detail = client.get("/ui/vendors/site/Keystone-Porto")
+    assert detail.status_code == 200
+    assert "Where it falls short" in detail.text and "Per week" in detail.text
+    assert detail.text.count('class="chart"') == 3  # contacts, AHT, repeat rate
+    assert client.get("/ui/vendors", params={"level": "agent_id"}).status_code == 403
+    assert client.get("/ui/vendors/site/Nowhere").status_code == 404
+    assert client.get("/ui/vendors", params={"level": "region"}).status_code == 422
+
+
+def test_the_agent_level_is_for_writers_and_shows_keyed_hashes(client: TestClient) -> None:
+    login(client, WRITER)
+    page = client.get("/ui/vendors", params={"level": "agent_id"})
+    assert page.status_code == 200
+    assert re.search(r"/ui/vendors/agent_id/agent-[0-9a-f]{8}\?", page.text)
+    assert not re.search(r">(CEB|POR|LIS|MAN|DAV|PUN|HYD)\d\d<", page.text)  # raw agent ids
 
 
 def test_errors_are_html_pages_on_the_dashboard(client: TestClient) -> None:

@@ -82,6 +82,27 @@ def test_log_in_follow_a_driver_download_and_log_out(base: str, browser, tmp_pat
     context.close()
 
 
+def test_open_the_vendors_page_and_drill_into_a_site(base: str, browser) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base}/ui/vendors")
+    page.fill("#api_key", KEY)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/ui/vendors")
+    assert page.locator("h1").inner_text().startswith("Vendors")
+    page.click("nav[aria-label=Levels] a:text('Sites')")
+    page.wait_for_url("**level=site**")
+    assert page.locator("svg.chart[aria-labelledby='oe-title oe-desc']").count() == 1
+    site = page.locator("section[aria-labelledby=sc] tbody a").first
+    name = site.inner_text()
+    site.click()
+    page.wait_for_url(f"{base}/ui/vendors/site/**")
+    assert page.locator("h1").inner_text().startswith(name)
+    assert page.locator("section[aria-labelledby=tr] svg.chart").count() == 3
+    assert page.locator("a[aria-current=page]").inner_text() == "Vendors"
+    context.close()
+
+
 def test_pages_are_keyboard_reachable_and_labelled(base: str, browser) -> None:
     page = browser.new_page()
     page.goto(f"{base}/ui/login")

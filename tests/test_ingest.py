@@ -431,3 +431,23 @@ def test_json_objects_lists_and_booleans_are_not_taken_for_text(
 
 
 NOON = "2026-11-02T12:00:00Z"
+
+
+def test_the_zendesk_preset_fills_team_and_agent(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "zendesk.csv"
+    path.write_text(
+        "Id,Requester id,Group,Assignee,Subject,Description,Priority,Via,Ticket type,Created at\n"
+        "2001,9001,Billing Tier 1,Ana Reyes,Refund,Where is my refund?,normal,Email,Problem,"
+        "2026-11-02 09:14:03\n"
+        "2002,9002,Payments,Ben Cruz,Payout,Payout missing,high,Web Widget,Question,"
+        "2026-11-02 10:00:00\n"
+        "2003,9003,,,Login,Cannot log in,low,Email,Question,2026-11-02 11:00:00\n"
+    )
+    summary = ingest_paths([str(path)], settings, mapping_spec="zendesk")
+    assert summary.totals()["inserted"] == 3
+    rows = _query(settings, "SELECT contact_id, team, agent_id FROM contacts ORDER BY 1")
+    assert rows == [
+        ("2001", "Billing Tier 1", "Ana Reyes"),
+        ("2002", "Payments", "Ben Cruz"),
+        ("2003", None, None),  # empty is null, not ''
+    ]

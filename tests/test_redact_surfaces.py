@@ -105,3 +105,20 @@ def test_email_report_content(planted: Settings) -> None:
     html = render_html(gathered.model, {})
     assert_redacted(text)
     assert PLANTED_NAME not in html
+
+
+def test_vendor_drill_down_chains(planted: Settings) -> None:
+    """The repeat chains a vendor page shows under "where it falls short"."""
+    from rca.queries.repeat_drivers import load_repeat_analysis
+    from rca.queries.vendor_scorecard import handler_chains
+
+    analysis = load_repeat_analysis(planted)
+    marked = analysis.marked
+    failed = marked.loc[
+        marked["contact_id"].isin(set(marked["repeat_of"].dropna()))
+        & marked["site"].notna()
+        & marked["problem_theme_id"].notna()
+    ].iloc[0]
+    chains = handler_chains(planted, analysis, "site", failed["site"], failed["problem_theme_id"])
+    assert len(chains) >= 2  # the chain holds the failed resolution and the return
+    assert_redacted(json.dumps(chains, default=str))

@@ -148,6 +148,12 @@ def test_rca_vendors_on_a_fitted_store(tmp_path) -> None:
     assert {h["agent_id"] for h in again} == shown  # stable within a home
     bad = runner.invoke(app, [*args, "--level", "region"])
     assert bad.exit_code != 0
+    tracked = json.loads(runner.invoke(app, [*args, "--level", "site", "--alerts"]).stdout)
+    assert tracked["command"] == "vendors" and tracked["granularity"] == "week"
+    assert tracked["scored"] == 4 * 3 and isinstance(tracked["alerts"], list)
+    quarter = json.loads(runner.invoke(app, [*args, "--level", "site", "--span", "13"]).stdout)
+    assert quarter["span"] == 13 and ".." in quarter["period"]
+    assert sum(h["contacts"] for h in quarter["handlers"]) == 300  # 70 days: all of them
 
 
 def test_a_site_weak_on_one_theme_is_found_in_that_cell() -> None:
@@ -167,3 +173,89 @@ def test_a_site_weak_on_one_theme_is_found_in_that_cell() -> None:
     found = shortfalls(marked, "site")
     assert list(zip(found["site"], found["problem_theme_id"], strict=True))[:1] == [("S2", "T1")]
     assert len(found) == 1
+
+
+def _tracked_sites(aht_jump: tuple[str, int], repeat_jump: tuple[str, int]) -> pd.DataFrame:
+    """14 weeks of 4 sites (120 first contacts a week each, 10 % come back), one site's
+    handle time x1.8 in one week and another's returns x4 in another."""
+    rng = np.random.default_rng(11)
+    rows, seconds, n = [], [], 0
+    for week in range(14):
+        for site in ("S1", "S2", "S3", "S4"):
+            rate = 0.4 if (site, week) == repeat_jump else 0.1
+            scale = 1.8 if (site, week) == aht_jump else 1.0
+            for _ in range(120):
+                n += 1
+                hours = week * 168 + rng.uniform(0, 160)
+                theme = "T1" if rng.random() < 0.5 else "T2"
+                rows.append((f"C{n:05d}", f"U{n:05d}", hours, theme, "V", site, "a"))
+                seconds.append(scale * rng.lognormal(6.0, 0.5))
+                if rng.random() < rate:
+                    rows.append((f"R{n:05d}", f"U{n:05d}", hours + 30, theme, "W", "S9", "b"))
+                    seconds.append(rng.lognormal(6.0, 0.5))
+    rows.append(("Z", "UZ", 14 * 168 + 24 * 9, "T2", "W", "S9", "b"))  # closes every window
+    seconds.append(400.0)
+    frame = contacts(rows)
+    frame["handle_time_s"] = seconds
+    return detect_repeats(frame)
+
+
+def test_a_site_whose_aht_or_repeat_rate_jumps_in_a_week_is_an_alert_and_others_are_not() -> None:
+    from zoneinfo import ZoneInfo
+
+    from rca.periods import period_of
+    from rca.trends.spikes import SpikeConfig
+    from rca.vendors.jumps import handler_series, score_handlers
+
+    tz = ZoneInfo("UTC")
+    marked = _tracked_sites(aht_jump=("S2", 11), repeat_jump=("S3", 9))
+    series = handler_series(marked, "site", "week", tz)
+    assert series is not None and series.handlers == ["S1", "S2", "S3", "S4", "S9"]
+    weeks = series.names
+    config = SpikeConfig()
+    alerts = set()
+    for week in weeks[6:14]:
+        scores = score_handlers(series, week, config)
+        alerts |= {(r.site, r.metric, week) for r in scores.itertuples() if r.alert}
+    jump = period_of(T0.to_pydatetime() + pd.Timedelta(weeks=11), "week", tz).name
+    back = period_of(T0.to_pydatetime() + pd.Timedelta(weeks=9), "week", tz).name
+    assert ("S2", "aht", jump) in alerts
+    assert ("S3", "repeat_rate", back) in alerts
+    # the returns S3 caused are contacts at S9 that week: a true jump in S9's work too
+    others = alerts - {("S2", "aht", jump), ("S3", "repeat_rate", back), ("S9", "contacts", back)}
+    assert len(others) <= 1, others  # 5 handlers x 3 metrics x 8 weeks at alpha 0.008
+    row = score_handlers(series, jump, config).set_index(["site", "metric"]).loc[("S2", "aht")]
+    assert 1.5 < row["ratio"] < 2.2 and row["observed"] > 1.5 * row["expected"]
+
+
+def test_a_repeat_rate_is_not_scored_before_its_windows_close() -> None:
+    from zoneinfo import ZoneInfo
+
+    from rca.vendors.jumps import handler_series
+
+    marked = _tracked_sites(aht_jump=("S2", 11), repeat_jump=("S3", 9))
+    marked = detect_repeats(marked.loc[marked["contact_id"] != "Z"].drop(
+        columns=[c for c in marked if c not in contacts([]).columns]))  # fmt: skip
+    series = handler_series(marked, "site", "week", ZoneInfo("UTC"))
+    assert series is not None
+    last = series.long().groupby("period")["resolved"].sum()
+    assert last.iloc[-1] == 0  # the newest week's windows are open: nothing is counted yet
+    assert last.iloc[0] > 0
+
+
+def test_a_vendor_with_a_handful_of_contacts_is_shrunk_not_flagged_in_the_scorecard() -> None:
+    rng = np.random.default_rng(8)
+    rows, n = [], 0
+    for vendor, count, rate in (("Big1", 600, 0.1), ("Big2", 600, 0.1), ("Tiny", 4, 1.0)):
+        for _ in range(count):
+            n += 1
+            rows.append((f"C{n:05d}", f"U{n:05d}", n * 0.05, "T1", vendor, vendor, "a"))
+            if rng.random() < rate:  # every one of Tiny's customers comes back
+                rows.append((f"R{n:05d}", f"U{n:05d}", n * 0.05 + 30, "T1", "Big1", "Big1", "b"))
+    rows.append(("Z", "UZ", 24 * 60, "T1", "Big2", "Big2", "b"))
+    card = scorecard(detect_repeats(contacts(rows)), "vendor").set_index("vendor")
+    tiny = card.loc["Tiny"]
+    assert tiny["repeat_rate"] == 1.0 and tiny["repeat_ratio"] > 5  # 4 of 4 against ~0.4
+    assert tiny["repeat_flag"] == ""  # 4 of 4 is an anecdote: shown, shrunk, never flagged
+    assert tiny["repeat_shrunk_ratio"] < tiny["repeat_ratio"] / 4  # mostly noise: pulled in
+    assert list(card.index)[-1] == "Tiny"  # the table is by volume, not ranked by ratio

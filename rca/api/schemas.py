@@ -350,6 +350,7 @@ class VendorsResponse(PeriodInfo):
 
     model_version: str
     level: str
+    span: int = Field(default=1, description="Periods covered, ending with the period named.")
     method: str
     notes: list[str] = Field(default_factory=list)
     handlers: list[dict[str, Any]]
@@ -628,3 +629,21 @@ class CreateIn(EditNote):
     examples: list[str] = Field(default=[], max_length=200, description="Contact ids.")
     threshold: float = Field(default=0.5, gt=0, le=1)
     parent_group: str | None = Field(default=None, max_length=120)
+
+    alerts: list[dict[str, Any]] = Field(
+        default_factory=list, description="One handler's jumps in the period (by name only)."
+    )
+    series: list[dict[str, Any]] = Field(
+        default_factory=list, description="One handler's series up to the period (by name only)."
+    )
+
+
+class VendorAlertsResponse(PeriodInfo):
+    """`rca vendors --alerts`: handler-periods whose contacts, AHT or repeat rate jumped."""
+
+    granularity: str
+    level: str
+    method: str
+    notes: list[str] = Field(default_factory=list)
+    scored: int
+    alerts: list[dict[str, Any]]

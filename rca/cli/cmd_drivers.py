@@ -113,9 +113,12 @@ def _present(value: object) -> bool:
 
 VENDOR_COLUMNS = [
     "contacts", "aht_s", "escalation_rate", "resolutions", "window_open", "repeat_rate",
-    "repeat_ratio", "repeat_ratio_low", "repeat_ratio_high", "repeat_flag", "repeat_shrunk_ratio",
-    "aht_ratio", "aht_flag", "escalation_ratio", "escalation_flag",
+    "repeat_raw_flag", "repeat_ratio", "repeat_ratio_low", "repeat_ratio_high", "repeat_flag",
+    "repeat_shrunk_ratio", "aht_ratio", "aht_flag", "escalation_ratio", "escalation_flag",
 ]  # fmt: skip
+
+
+ALERT_COLUMNS = ["metric", "observed", "expected", "ratio", "q_value", "severity", "method"]
 
 
 @app.command()
@@ -124,14 +127,38 @@ def vendors(
         "latest"
     ),
     level: Annotated[str, typer.Option(help="vendor | site | team | agent_id")] = "vendor",
+    span: Annotated[
+        int, typer.Option(min=1, help="Periods covered, ending with --period (13: a quarter).")
+    ] = 1,
+    alerts: Annotated[
+        bool,
+        typer.Option(
+            "--alerts",
+            help="Daily/weekly tracking instead: handlers whose contacts, AHT or repeat rate "
+            "jumped in the period (a day's name scores days).",
+        ),
+    ] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     home: HomeOption = None,
 ) -> None:
     """Scorecard per vendor, site, team or agent: repeats charged to the handler whose
     resolution failed, compared with what its mix of problems predicts (O/E, 95 % interval)."""
-    from rca.queries.vendor_scorecard import vendors_payload
+    from rca.queries.vendor_scorecard import vendor_alerts_payload, vendors_payload
 
-    payload = vendors_payload(settings_for(home), period=period, level=level)
+    if alerts:
+        tracked = vendor_alerts_payload(settings_for(home), period=period, level=level)
+        emit(
+            {"command": "vendors", **tracked},
+            tracked["alerts"],
+            fmt,
+            title=f"{level} alerts, {tracked['period']} ({tracked['scored']} scored)",
+            columns=[level, *ALERT_COLUMNS],
+        )
+        if fmt is Format.table:
+            for note in tracked["notes"]:
+                stderr(note)
+        return
+    payload = vendors_payload(settings_for(home), period=period, level=level, span=span)
     rows = payload["handlers"]
     emit(
         {"command": "vendors", **payload},

@@ -121,9 +121,10 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
 
 
 def _vendor_lines(settings: Settings, period: str, analysis: Any) -> tuple[str, ...]:
-    """Sites whose repeats are significantly above what their mix predicts, and the themes
-    they fall short on; nothing when handlers are not mapped or none stands out."""
-    from rca.queries.vendor_scorecard import vendors_payload
+    """Sites whose repeats are significantly above what their mix predicts, the themes they
+    fall short on, and sites whose handle time, repeat rate or contacts jumped in the week
+    against their own history; nothing when handlers are not mapped or none stands out."""
+    from rca.queries.vendor_scorecard import vendor_alerts_payload, vendors_payload
 
     answer = vendors_payload(settings, period=period, level="site", analysis=analysis)
     lines = [
@@ -138,6 +139,8 @@ def _vendor_lines(settings: Settings, period: str, analysis: Any) -> tuple[str, 
         f"against {c['expected']:.1f} expected (×{c['ratio']:.2f})"
         for c in answer["shortfalls"][:VENDOR_LINES]
     ]
+    tracked = vendor_alerts_payload(settings, period=period, level="site", analysis=analysis)
+    lines += [_jump_line(a, period) for a in tracked["alerts"]]
     return tuple(lines[:VENDOR_LINES])
 
 
@@ -152,3 +155,17 @@ def _sop_lines(settings: Settings, period: Any, analysis: Any) -> tuple[list[str
     digest = sop_digest(analysis, changes, edges, period, settings,
                         weeks=settings.sop_revision_weeks)  # fmt: skip
     return sop_lines(digest)
+
+
+def _jump_line(alert: dict[str, Any], period: str) -> str:
+    """'Keystone-Porto: handle time ×1.82 its usual in 2026-W45 (1408 s against 759 s)'."""
+    unit = {"aht": " s", "contacts": "", "repeat_rate": ""}[alert["metric"]]
+    scale = 100.0 if alert["metric"] == "repeat_rate" else 1.0
+    fmt = "{:.1f}%" if alert["metric"] == "repeat_rate" else "{:.0f}"
+    what = {"aht": "handle time", "contacts": "contacts", "repeat_rate": "repeat rate"}
+    observed = fmt.format(alert["observed"] * scale) + unit
+    usual = fmt.format(alert["expected"] * scale) + unit
+    return (
+        f"{alert['site']}: {what[alert['metric']]} ×{alert['ratio']:.2f} its usual in {period} "
+        f"({observed} against {usual})"
+    )

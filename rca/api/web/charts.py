@@ -34,13 +34,21 @@ def series_svg(
     marks: Sequence[tuple[float, str]] = (),
     width: int = 640,
     height: int = 220,
+    ident: str = "chart",
+    fmt: str = ".0f",
+    band: bool = True,
 ) -> str:
+    """`ident` prefixes the title's and description's ids (several charts on one page); `fmt`
+    formats the values (".0f" counts and seconds, ".2f" rates); `band` draws the usual range,
+    whose Poisson floor fits counts only (a rate of 0.1 would get a band of ±0.6)."""
     n = len(values)
     if n == 0:
         return ""
     flagged = list(flagged or [False] * n)
-    marked = "".join(f" Marked: {text}." for _at, text in marks)
-    bands = [usual_range(values, i) for i in range(n)]
+    described = _describe(labels, values, flagged, fmt) + "".join(
+        f" Marked: {text}." for _at, text in marks
+    )
+    bands = [usual_range(values, i) if band else None for i in range(n)]
     top = max([*values, *(b[1] for b in bands if b)], default=1.0) or 1.0
     left, right, upper, lower = 44, 12, 14, 34
     plot_w, plot_h = width - left - right, height - upper - lower
@@ -52,13 +60,14 @@ def series_svg(
         return upper + plot_h * (1 - v / top)
 
     parts = [
-        f'<svg viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title chart-desc"'
+        f'<svg viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="{ident}-title {ident}-desc"'
         ' class="chart" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="chart-title">{escape(title)}</title>',
-        f'<desc id="chart-desc">{escape(_describe(labels, values, flagged) + marked)}</desc>',
+        f'<title id="{ident}-title">{escape(title)}</title>',
+        f'<desc id="{ident}-desc">{escape(described)}</desc>',
         f'<line x1="{left}" y1="{y(0):.1f}" x2="{width - right}" y2="{y(0):.1f}" class="axis"/>',
         f'<text x="{left - 6}" y="{y(top) + 4:.1f}" class="tick" text-anchor="end">'
-        f"{top:.0f}</text>",
+        f"{top:{fmt}}</text>",
         f'<text x="{left - 6}" y="{y(0) + 4:.1f}" class="tick" text-anchor="end">0</text>',
     ]
     banded = [(i, b) for i, b in enumerate(bands) if b]
@@ -79,7 +88,7 @@ def series_svg(
         note = " — spike" if flagged[i] else ""
         parts.append(
             f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="{5 if flagged[i] else 3}" '
-            f'class="{cls}"><title>{escape(label)}: {value:.0f}{note}</title></circle>'
+            f'class="{cls}"><title>{escape(label)}: {value:{fmt}}{note}</title></circle>'
         )
     for i in sorted({0, n - 1}):
         anchor = "end" if i == n - 1 and n > 1 else "start"  # never clipped at the edges
@@ -91,7 +100,73 @@ def series_svg(
     return "".join(parts)
 
 
-def _describe(labels: Sequence[str], values: Sequence[float], flagged: Sequence[bool]) -> str:
+def _describe(
+    labels: Sequence[str], values: Sequence[float], flagged: Sequence[bool], fmt: str = ".0f"
+) -> str:
     spikes = [label for label, f in zip(labels, flagged, strict=True) if f]
-    text = ", ".join(f"{label}: {v:.0f}" for label, v in zip(labels, values, strict=True))
+    text = ", ".join(f"{label}: {v:{fmt}}" for label, v in zip(labels, values, strict=True))
     return text + (f". Spikes in {', '.join(spikes)}." if spikes else ".")
+
+
+def ratio_svg(
+    labels: Sequence[str],
+    ratios: Sequence[float | None],
+    lows: Sequence[float | None],
+    highs: Sequence[float | None],
+    *,
+    flagged: Sequence[str] | None = None,
+    title: str,
+    width: int = 640,
+) -> str:
+    """Observed / expected per handler with its interval (a forest plot), the line at 1 being
+    "as its mix predicts"; high flags red, low flags green. Rows without a ratio are skipped."""
+    rows = [
+        (label, r, lo if lo is not None else r, hi if hi is not None else r, f)
+        for label, r, lo, hi, f in zip(
+            labels, ratios, lows, highs, flagged or [""] * len(labels), strict=True
+        )
+        if r is not None and math.isfinite(r)
+    ]
+    if not rows:
+        return ""
+    step, upper, lower, left, right = 22, 10, 30, 170, 16
+    height = upper + lower + step * len(rows)
+    top = max(2.0, *(hi for *_, hi, _ in rows if math.isfinite(hi)))
+    top = min(top, 5.0)  # a handful of contacts' 40x interval would flatten every other row
+    plot_w = width - left - right
+
+    def x(v: float) -> float:
+        return left + plot_w * min(max(v, 0.0), top) / top
+
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-labelledby="oe-title oe-desc"'
+        ' class="chart" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="oe-title">{escape(title)}</title>',
+        '<desc id="oe-desc">'
+        + escape(
+            "; ".join(
+                f"{label}: {r:.2f} ({lo:.2f}-{hi:.2f}){' ' + f if f else ''}"
+                for label, r, lo, hi, f in rows
+            )  # fmt: skip
+        )
+        + "</desc>",
+        f'<line x1="{x(1):.1f}" y1="{upper}" x2="{x(1):.1f}" y2="{height - lower}" class="axis"/>',
+    ]
+    for tick in (0.0, 1.0, top):
+        parts.append(
+            f'<text x="{x(tick):.1f}" y="{height - 10}" class="tick" text-anchor="middle">'
+            f"{tick:.1f}</text>"
+        )
+    for i, (label, r, lo, hi, f) in enumerate(rows):
+        cy = upper + step * i + step / 2
+        cls = "point spike" if f == "high" else ("point good" if f == "low" else "point")
+        parts.append(
+            f'<text x="{left - 8}" y="{cy + 4:.1f}" class="tick" text-anchor="end">'
+            f"{escape(str(label))[:24]}</text>"
+            f'<line x1="{x(lo):.1f}" y1="{cy:.1f}" x2="{x(hi):.1f}" y2="{cy:.1f}" class="line"/>'
+            f'<circle cx="{x(r):.1f}" cy="{cy:.1f}" r="4" class="{cls}"><title>'
+            f"{escape(str(label))}: {r:.2f} (95% {lo:.2f}-{hi:.2f}){' ' + f if f else ''}"
+            "</title></circle>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)

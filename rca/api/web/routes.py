@@ -291,6 +291,9 @@ def install(app: FastAPI, codec: SessionCodec) -> None:
     from rca.api.web import taxonomy_pages  # its pages import this module's helpers
 
     app.include_router(taxonomy_pages.router)
+    from rca.api.web.vendor_pages import router as vendor_router  # imports this module
+
+    app.include_router(vendor_router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
 
     @app.exception_handler(LoginRequired)
