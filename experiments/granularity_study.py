@@ -1,0 +1,238 @@
+"""Granularity study: does the number of themes generalise across labelled sets?
+
+    python -m experiments.granularity_study [--sets a,b] [--methods m1,m2] [--labels]
+
+One protocol on every set: the same all-MiniLM-L6-v2 vectors; ThemeModel (today's n/150 size
+rule, and the candidate that picks the minimum theme size by the themes' silhouette in the UMAP
+space), KMeans told the true k (UMAP and raw vectors), EVoC and BERTopic defaults. Unassigned
+rows count as wrong for accuracy. Each row is appended to ``results/granularity.jsonl`` as soon
+as it is measured (the machine is shared and slow), and ``results/granularity.md`` is rendered
+from every row there. ``--labels`` scores theme names (``label_score``) instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+
+from experiments.datasets import banking77, bitext, cfpb, embed_cached, hwu64
+from rca.cluster.hierarchy import parent_groups
+from rca.cluster.model import ThemeModel, _unit_rows
+from rca.cluster.quality import cluster_scores
+from rca.cluster.reduce import reduce
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+ROWS_PATH = RESULTS_DIR / "granularity.jsonl"
+COORDS_DIR = Path("/tmp/rca-emb/coords")
+SEED = 42
+PER_CLASS = 30
+# Candidate minimum theme sizes for the silhouette-chosen granularity.
+SIZE_GRID = (8, 10, 15, 20, 30, 45, 60, 90, 135)
+SILHOUETTE_SAMPLE = 3000
+
+
+def _per_class_rows(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    keep: list[int] = []
+    for label in sorted(np.unique(labels).tolist()):
+        idx = np.flatnonzero(labels == label)
+        if len(idx) >= n:
+            keep.extend(rng.choice(idx, n, replace=False).tolist())
+    return np.sort(np.asarray(keep))
+
+
+def load_set(name: str) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    """Texts, vectors and the label levels of one evaluation set (first level = fine)."""
+    if name == "banking77-test":
+        ds = banking77("test")
+        return ds.texts, embed_cached(ds.texts), {"intent": ds.labels}
+    if name == "banking77-all":
+        ds = banking77("all")
+        return ds.texts, embed_cached(ds.texts), {"intent": ds.labels}
+    if name == "bitext":
+        ds, cat = bitext("all", "intent"), bitext("all", "category")
+        return ds.texts, embed_cached(ds.texts), {"intent": ds.labels, "category": cat.labels}
+    if name == "hwu64":
+        ds, sc = hwu64("intent"), hwu64("scenario")
+        return ds.texts, embed_cached(ds.texts), {"intent": ds.labels, "scenario": sc.labels}
+    if name == "cfpb":
+        ds = cfpb("Issue")
+        return ds.texts, embed_cached(ds.texts), {"issue": ds.labels}
+    if name.endswith(f"-{PER_CLASS}pc"):
+        base = name.removesuffix(f"-{PER_CLASS}pc")
+        if base == "banking77+hwu64":  # 141 intents x 30: the shape of a 150 x 30 intent set
+            parts = [load_set("banking77-all"), load_set("hwu64")]
+        else:
+            parts = [load_set(base)]
+        texts: list[str] = []
+        vecs, fine = [], []
+        for t, X, levels in parts:
+            y = next(iter(levels.values()))
+            rows = _per_class_rows(y, PER_CLASS)
+            texts += [t[i] for i in rows]
+            vecs.append(X[rows])
+            fine.append(y[rows])
+        return texts, np.vstack(vecs), {"intent": np.concatenate(fine)}
+    raise ValueError(f"unknown set {name!r}")
+
+
+SETS = (
+    "banking77-test",
+    "bitext",
+    "hwu64",
+    "banking77-all-30pc",
+    "hwu64-30pc",
+    "banking77+hwu64-30pc",
+    "banking77-all",
+    "cfpb",
+)
+
+
+def _coords(name: str, X: np.ndarray, seed: int = SEED) -> np.ndarray:
+    """UMAP coordinates with ThemeModel's settings, cached (the slowest step on this machine)."""
+    COORDS_DIR.mkdir(parents=True, exist_ok=True)
+    path = COORDS_DIR / f"{name}-{len(X)}-{seed}.npy"
+    if path.exists():
+        return np.load(path)
+    d = ThemeModel()
+    coords = reduce(_unit_rows(X).astype(np.float32), d.n_neighbors, d.n_components, seed)
+    np.save(path, coords)
+    return coords
+
+
+def _fit_on_coords(X: np.ndarray, coords: np.ndarray, **params: Any) -> ThemeModel:
+    """ThemeModel.fit with the UMAP step replaced by the cached coordinates."""
+    import rca.cluster.model as model_module
+
+    original = model_module.reduce
+    model_module.reduce = lambda *_a, **_k: coords
+    try:
+        return ThemeModel(random_state=SEED, **params).fit(X)
+    finally:
+        model_module.reduce = original
+
+
+def silhouette_chosen(X: np.ndarray, coords: np.ndarray) -> tuple[ThemeModel, int]:
+    """The candidate: the minimum size on SIZE_GRID whose themes have the best silhouette in
+    the UMAP space (where density was judged), labels never seen."""
+    rng = np.random.default_rng(0)
+    best: tuple[float, ThemeModel, int] | None = None
+    for size in SIZE_GRID:
+        if size * 2 > len(X):
+            break
+        model = _fit_on_coords(X, coords, min_cluster_size=size)
+        ok = np.flatnonzero(model.labels_ >= 0)
+        if len(np.unique(model.labels_[ok])) < 2:
+            continue
+        pick = rng.choice(ok, min(SILHOUETTE_SAMPLE, len(ok)), replace=False)
+        score = float(silhouette_score(coords[pick], model.labels_[pick]))
+        if best is None or score > best[0]:
+            best = (score, model, size)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _evoc(X: np.ndarray) -> np.ndarray:
+    import evoc
+
+    return np.asarray(evoc.EVoC(random_state=SEED).fit_predict(X), dtype=np.int64)
+
+
+def _bertopic(texts: list[str], X: np.ndarray) -> np.ndarray:
+    from bertopic import BERTopic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        topics, _ = BERTopic(embedding_model=None).fit_transform(texts, embeddings=X)
+    return np.asarray(topics, dtype=np.int64)
+
+
+def _record(row: dict[str, Any]) -> None:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    with ROWS_PATH.open("a") as fh:
+        fh.write(json.dumps(row, default=float) + "\n")
+    print(
+        f"{row['set']:24s} {row['level']:9s} {row['method']:34s} k={row['n_themes']:4d}/"
+        f"{row['true_k']:3d} un={row['unassigned_fraction']:.3f} acc={row['accuracy']:.3f}",
+        flush=True,
+    )
+
+
+def _rows(
+    name: str, method: str, labels: np.ndarray, levels: dict[str, np.ndarray], seconds: float
+) -> None:
+    for level, y in levels.items():
+        s = cluster_scores(y, labels)
+        _record(
+            {
+                "set": name,
+                "level": level,
+                "method": method,
+                "true_k": int(len(np.unique(y))),
+                "n": len(y),
+                "seconds": round(seconds, 1),
+                **s,
+            }
+        )
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def run_set(name: str, methods: set[str]) -> None:
+    texts, X, levels = load_set(name)
+    fine = next(iter(levels.values()))
+    k = int(len(np.unique(fine)))
+    coords, _ = _timed(lambda: _coords(name, X))
+    if "themes" in methods:
+        model, s = _timed(lambda: _fit_on_coords(X, coords))
+        _rows(name, "ThemeModel n/150 (today)", model.labels_, {**levels}, s)
+        coarse = {lv: y for lv, y in levels.items() if lv in ("category", "scenario")}
+        if coarse:
+            groups = parent_groups(model.centroids_, model.sizes_)
+            parent = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)
+            _rows(name, "ThemeModel n/150 parents (sqrt k)", parent, coarse, 0.0)
+    if "silhouette" in methods:
+        (model, size), s = _timed(lambda: silhouette_chosen(X, coords))
+        _rows(name, f"ThemeModel silhouette size ({size})", model.labels_, levels, s)
+    if "kmeans" in methods:
+        for lv, y in levels.items():
+            kk = int(len(np.unique(y)))
+            for space, V in (("UMAP", coords), ("raw", X)):
+                lab, s = _timed(
+                    lambda V=V, kk=kk: KMeans(kk, n_init=10, random_state=SEED).fit_predict(V)
+                )
+                _rows(name, f"KMeans true k ({space})", lab, {lv: y}, s)
+    if "evoc" in methods:
+        lab, s = _timed(lambda: _evoc(X))
+        _rows(name, "EVoC defaults", lab, levels, s)
+    if "bertopic" in methods:
+        lab, s = _timed(lambda: _bertopic(texts, X))
+        _rows(name, "BERTopic defaults", lab, levels, s)
+    del k
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--methods", default="themes,kmeans,silhouette,evoc,bertopic")
+    args = parser.parse_args()
+    methods = set(args.methods.split(","))
+    for name in args.sets.split(","):
+        run_set(name, methods)
+
+
+if __name__ == "__main__":
+    main()
