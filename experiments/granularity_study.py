@@ -224,11 +224,55 @@ def run_set(name: str, methods: set[str]) -> None:
     del k
 
 
+def _encode(texts: list[str]) -> np.ndarray:
+    from experiments.datasets import _model
+
+    return np.asarray(_model().encode(texts, batch_size=64, normalize_embeddings=True))
+
+
+def label_set(name: str) -> None:
+    """Label score of today's c-TF-IDF labels and of the problem names, on the same themes."""
+    from rca.cluster.labels import label_themes, problem_names, theme_descriptions, theme_keywords
+    from rca.cluster.quality import label_score
+
+    texts, X, levels = load_set(name)
+    model = _fit_on_coords(X, _coords(name, X))
+    labels = model.labels_
+    old = label_themes(texts, labels).set_index("theme")["label"].to_dict()
+    start = time.perf_counter()
+    keywords = theme_keywords(texts, labels)
+    new = problem_names(texts, labels, X, model.centroids_, keywords=keywords, embed=_encode)
+    seconds = time.perf_counter() - start
+    notes = theme_descriptions(texts, labels)
+    for level, y in levels.items():
+        row = {
+            "set": name,
+            "level": level,
+            "kind": "label_score",
+            "n_themes": model.n_themes_,
+            "old": label_score(old, y, labels, _encode),
+            "new": label_score(new, y, labels, _encode),
+            "name_seconds": round(seconds, 1),
+            "described": len(notes),
+            "examples": [[old[t], new[t]] for t in range(min(8, model.n_themes_))],
+        }
+        with (RESULTS_DIR / "granularity_labels.jsonl").open("a") as fh:
+            fh.write(json.dumps(row) + "\n")
+        print(f"{name} {level}: label score old {row['old']:.3f} new {row['new']:.3f}", flush=True)
+        for pair in row["examples"]:
+            print("   ", pair)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--methods", default="themes,kmeans,silhouette,evoc,bertopic")
+    parser.add_argument("--labels", action="store_true", help="score theme names instead")
     args = parser.parse_args()
+    if args.labels:
+        for name in args.sets.split(","):
+            label_set(name)
+        return
     methods = set(args.methods.split(","))
     for name in args.sets.split(","):
         run_set(name, methods)
