@@ -23,7 +23,7 @@ import pandas as pd
 
 from rca.cluster.catalog import ThemeCatalog
 from rca.cluster.hierarchy import group_labels, parent_groups
-from rca.cluster.labels import label_themes
+from rca.cluster.labels import label_themes, problem_names
 from rca.cluster.lineage import match_themes
 from rca.cluster.model import ThemeModel
 from rca.cluster.representatives import representatives_for_all
@@ -218,7 +218,16 @@ def fit_themes(
     named = label_themes(texts, labels).set_index("theme")
     sizes = np.bincount(labels[labels >= 0], minlength=k)
     keyword_lists = [list(named.loc[t, "keywords"]) if t in named.index else [] for t in range(k)]
-    label_list = [str(named.loc[t, "label"]) if t in named.index else "" for t in range(k)]
+    # Names say the problem in customers' words; c-TF-IDF keywords stay beside them.
+    names = problem_names(
+        texts,
+        labels,
+        X,
+        final.centroids,
+        keywords=dict(enumerate(keyword_lists)),
+        embed=encoder.encode,
+    )
+    label_list = [names.get(t, "") for t in range(k)]
     groups = parent_groups(final.centroids, sizes)
     group_names = group_labels(groups, dict(enumerate(keyword_lists)), sizes)
     has_resolution = contacts["resolution"].notna().to_numpy()
