@@ -141,6 +141,30 @@ def silhouette_chosen(X: np.ndarray, coords: np.ndarray) -> tuple[ThemeModel, in
     return best[1], best[2]
 
 
+def silhouette_parents(model: ThemeModel, X: np.ndarray, how: str) -> np.ndarray:
+    """Parent groups cut where the average-linkage tree of the theme centroids gives the best
+    cosine silhouette: of the centroids themselves, or of a sample of contacts."""
+    k = model.n_themes_
+    best: tuple[float, np.ndarray] | None = None
+    unit = _unit_rows(X)
+    rng = np.random.default_rng(0)
+    ok = np.flatnonzero(model.labels_ >= 0)
+    pick = rng.choice(ok, min(2000, len(ok)), replace=False)
+    for g in range(2, min(k - 1, 40) + 1):
+        groups = parent_groups(model.centroids_, model.sizes_, n_groups=g)
+        if len(np.unique(groups)) < 2:
+            continue
+        if how == "centroid silhouette":
+            score = silhouette_score(model.centroids_, groups, metric="cosine")
+        else:
+            lab = groups[model.labels_[pick]]
+            score = silhouette_score(unit[pick], lab, metric="cosine")
+        if best is None or score > best[0]:
+            best = (float(score), groups)
+    assert best is not None
+    return best[1]
+
+
 def _evoc(X: np.ndarray) -> np.ndarray:
     import evoc
 
@@ -204,6 +228,10 @@ def run_set(name: str, methods: set[str]) -> None:
             groups = parent_groups(model.centroids_, model.sizes_)
             parent = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)
             _rows(name, "ThemeModel n/150 parents (sqrt k)", parent, coarse, 0.0)
+            for how in ("centroid silhouette", "contact silhouette"):
+                groups = silhouette_parents(model, X, how)
+                parent = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)
+                _rows(name, f"ThemeModel n/150 parents ({how})", parent, coarse, 0.0)
     if "silhouette" in methods:
         (model, size), s = _timed(lambda: silhouette_chosen(X, coords))
         _rows(name, f"ThemeModel silhouette size ({size})", model.labels_, levels, s)
