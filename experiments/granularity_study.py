@@ -25,7 +25,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
 from experiments.datasets import banking77, bitext, cfpb, embed_cached, hwu64
-from rca.cluster.hierarchy import parent_groups
+from rca.cluster.hierarchy import auto_n_groups, parent_groups
 from rca.cluster.model import ThemeModel, _unit_rows
 from rca.cluster.quality import cluster_scores
 from rca.cluster.reduce import reduce
@@ -225,7 +225,8 @@ def run_set(name: str, methods: set[str]) -> None:
         _rows(name, "ThemeModel n/150 (today)", model.labels_, {**levels}, s)
         coarse = {lv: y for lv, y in levels.items() if lv in ("category", "scenario")}
         if coarse:
-            groups = parent_groups(model.centroids_, model.sizes_)
+            k_sqrt = auto_n_groups(model.n_themes_)
+            groups = parent_groups(model.centroids_, model.sizes_, n_groups=k_sqrt)
             parent = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)
             _rows(name, "ThemeModel n/150 parents (sqrt k)", parent, coarse, 0.0)
             for how in ("centroid silhouette", "contact silhouette"):
@@ -291,12 +292,59 @@ def label_set(name: str) -> None:
             print("   ", pair)
 
 
+def render() -> str:
+    """granularity.md from every measured row (the last measurement of a row wins)."""
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for line in ROWS_PATH.read_text().splitlines():
+        r = json.loads(line)
+        rows[(r["set"], r["level"], r["method"])] = r
+    out = [
+        "| set | level | method | themes / true | unassigned | NMI | ARI | accuracy | vs KMeans"
+        " best | seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (name, level, method), r in rows.items():
+        kms = [
+            v["accuracy"]
+            for (n2, l2, m2), v in rows.items()
+            if n2 == name and l2 == level and m2.startswith("KMeans")
+        ]
+        ratio = f"{r['accuracy'] / max(kms):.2f}" if kms else "–"
+        out.append(
+            f"| {name} | {level} | {method} | {r['n_themes']} / {r['true_k']} | "
+            f"{r['unassigned_fraction']:.1%} | {r['nmi']:.3f} | {r['ari']:.3f} | "
+            f"{r['accuracy']:.3f} | {ratio} | {r['seconds']} |"
+        )
+    labels_path = RESULTS_DIR / "granularity_labels.jsonl"
+    if labels_path.exists():
+        out += [
+            "",
+            "| set | gold level | themes | label score, c-TF-IDF labels | label score, problem"
+            " names | naming seconds |",
+            "|---|---|---|---|---|---|",
+        ]
+        seen: dict[tuple[str, str], dict[str, Any]] = {}
+        for line in labels_path.read_text().splitlines():
+            r = json.loads(line)
+            seen[(r["set"], r["level"])] = r
+        for r in seen.values():
+            out.append(
+                f"| {r['set']} | {r['level']} | {r['n_themes']} | {r['old']:.3f} | "
+                f"{r['new']:.3f} | {r['name_seconds']} |"
+            )
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--methods", default="themes,kmeans,silhouette,evoc,bertopic")
     parser.add_argument("--labels", action="store_true", help="score theme names instead")
+    parser.add_argument("--render", action="store_true", help="print the tables of all rows")
     args = parser.parse_args()
+    if args.render:
+        print(render())
+        return
     if args.labels:
         for name in args.sets.split(","):
             label_set(name)
