@@ -144,6 +144,8 @@ def silhouette_chosen(X: np.ndarray, coords: np.ndarray) -> tuple[ThemeModel, in
 def silhouette_parents(model: ThemeModel, X: np.ndarray, how: str) -> np.ndarray:
     """Parent groups cut where the average-linkage tree of the theme centroids gives the best
     cosine silhouette: of the centroids themselves, or of a sample of contacts."""
+    if how == "centroid silhouette":  # the product's default (rca.cluster.hierarchy)
+        return parent_groups(model.centroids_, model.sizes_)
     k = model.n_themes_
     best: tuple[float, np.ndarray] | None = None
     unit = _unit_rows(X)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from rca.cluster.catalog import ThemeCatalog
 from rca.cluster.hierarchy import group_labels, parent_groups
-from rca.cluster.labels import label_themes, problem_names
+from rca.cluster.labels import label_themes, problem_names, theme_descriptions
 from rca.cluster.lineage import match_themes
 from rca.cluster.model import ThemeModel
 from rca.cluster.representatives import representatives_for_all
@@ -228,6 +228,7 @@ def fit_themes(
         embed=encoder.encode,
     )
     label_list = [names.get(t, "") for t in range(k)]
+    notes = theme_descriptions(texts, labels)  # template campaigns, one-company themes
     groups = parent_groups(final.centroids, sizes)
     group_names = group_labels(groups, dict(enumerate(keyword_lists)), sizes)
     has_resolution = contacts["resolution"].notna().to_numpy()
@@ -302,7 +303,17 @@ def fit_themes(
         catalog=catalog,
         params=params,
         metrics=metrics,
-        artifacts={"themes": catalog.table(), "lineage": events},
+        artifacts={
+            "themes": catalog.table(),
+            "lineage": events,
+            "theme_notes": pd.DataFrame(
+                {
+                    "theme_id": [catalog.theme_ids[t] for t in notes],
+                    "label": [label_list[t] for t in notes],
+                    "note": list(notes.values()),
+                }
+            ),
+        },
     )
     seconds["track"] = time.perf_counter() - started
     promoted = promote == "always" or (promote == "auto" and all(checks.values()))
