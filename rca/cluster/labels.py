@@ -773,9 +773,16 @@ def _normalised_wording(text: str) -> str:
 
 
 def _proper_names(text: str) -> set[str]:
-    """Capitalised words and @handles, leaving out sentence-initial words ("Please", "My")."""
+    """Capitalised words and @handles, leaving out sentence-initial words ("Please", "My") and
+    short all-capital acronyms."""
     starts = {m.start(1) for m in _SENTENCE_START_RE.finditer(text)}
-    return {m.group(0).lower() for m in _NAME_TOKEN_RE.finditer(text) if m.start() not in starts}
+    found = set()
+    for m in _NAME_TOKEN_RE.finditer(text):
+        word = m.group(0)
+        if m.start() in starts or word.lower() in ACRONYMS or (word.isupper() and len(word) <= 4):
+            continue  # "ATM", "PIN", "SMS": terms of the trade, not a company
+        found.add(word.lower())
+    return found
 
 
 def theme_descriptions(texts: Sequence[str], labels: Sequence[int] | np.ndarray) -> dict[int, str]:
