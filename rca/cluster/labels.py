@@ -631,6 +631,7 @@ NAME_PRESCORE_WEIGHT = 0.05
 TEMPLATE_SHARE = 0.5
 COMPANY_SHARE = 0.6
 COMPANY_MAX_ELSEWHERE = 0.2
+NOTE_SAMPLE = 500
 _NAME_TOKEN_RE = re.compile(r"(?<![\w@])(?:@\w+|[A-Z][\w&'-]+)")
 _SENTENCE_START_RE = re.compile(r"(?:^|[.!?]\s+|\n)\s*(\S+)")
 
@@ -790,6 +791,12 @@ def theme_descriptions(texts: Sequence[str], labels: Sequence[int] | np.ndarray)
     wording holds most of the texts) or a theme about one company (one name or handle in most of
     its texts and rare elsewhere). Themes with nothing to say are left out."""
     labels_arr = np.asarray(labels, dtype=np.int64).ravel()
+    # Shares are read on at most NOTE_SAMPLE texts per theme, evenly spaced (cost flat in n).
+    sampled = np.full(len(labels_arr), UNASSIGNED, dtype=np.int64)
+    for t in np.unique(labels_arr[labels_arr != UNASSIGNED]):
+        members = np.flatnonzero(labels_arr == t)
+        sampled[members[np.unique(np.linspace(0, len(members) - 1, NOTE_SAMPLE).astype(int))]] = t
+    labels_arr = sampled
     raw = [_as_text(t) for t in texts]
     assigned = np.flatnonzero(labels_arr != UNASSIGNED)
     names_per_text = {int(i): _proper_names(raw[i]) for i in assigned}
