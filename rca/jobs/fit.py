@@ -230,7 +230,9 @@ def fit_themes(
     label_list = [names.get(t, "") for t in range(k)]
     notes = theme_descriptions(texts, labels)  # template campaigns, one-company themes
     groups = parent_groups(final.centroids, sizes)
-    group_names = group_labels(groups, dict(enumerate(keyword_lists)), sizes)
+    group_names = group_labels(
+        groups, dict(enumerate(keyword_lists)), sizes, theme_names=label_list
+    )
     has_resolution = contacts["resolution"].notna().to_numpy()
     reps = representatives_for_all(
         X, labels, final.centroids, n=REPRESENTATIVES, texts=texts, prefer=has_resolution
