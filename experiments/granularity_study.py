@@ -238,6 +238,10 @@ def run_set(name: str, methods: set[str]) -> None:
     if "silhouette" in methods:
         (model, size), s = _timed(lambda: silhouette_chosen(X, coords))
         _rows(name, f"ThemeModel silhouette size ({size})", model.labels_, levels, s)
+    if "persistence" in methods:
+        model, s = _timed(lambda: _fit_on_coords(X, coords, min_cluster_size="persistence"))
+        label = f"ThemeModel persistence size ({model.min_cluster_size_})"
+        _rows(name, label, model.labels_, levels, s)
     if "kmeans" in methods:
         for lv, y in levels.items():
             kk = int(len(np.unique(y)))
