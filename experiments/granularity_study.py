@@ -309,7 +309,10 @@ def render() -> str:
         " best | seconds |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (name, level, method), r in rows.items():
+    order = {name: i for i, name in enumerate(SETS)}
+    for (name, level, method), r in sorted(
+        rows.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1], kv[0][2])
+    ):
         kms = [
             v["accuracy"]
             for (n2, l2, m2), v in rows.items()
