@@ -315,8 +315,8 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
 
     out = [
         "| set | level | product level: themes / true | unassigned | accuracy | 0.95 x KMeans"
-        " best | BERTopic | EVoC | bar met |",
-        "|---|---|---|---|---|---|---|---|---|",
+        " best | BERTopic | EVoC | bar met | persistence size: themes, accuracy |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     order = {name: i for i, name in enumerate(SETS)}
     keys = sorted({(n, lv) for n, lv, _ in rows}, key=lambda k: (order.get(k[0], 99), k[1]))
@@ -332,6 +332,10 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
         if r is None or km is None:
             continue
         bt, ev = acc(name, level, "BERTopic"), acc(name, level, "EVoC")
+        pers = [
+            v for (n, lv, m), v in rows.items() if (n, lv) == (name, level) and "persistence" in m
+        ]
+        cand = "–" if coarse or not pers else f"{pers[0]['n_themes']}, {pers[0]['accuracy']:.3f}"
         met = (
             r["accuracy"] >= BAR * km
             and (bt is None or r["accuracy"] >= bt)
@@ -342,7 +346,7 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
             f"| {name} | {level}{' (parents)' if coarse else ''} | {r['n_themes']} / "
             f"{r['true_k']} | {r['unassigned_fraction']:.1%} | {r['accuracy']:.3f} | "
             f"{BAR * km:.3f} | {'–' if bt is None else f'{bt:.3f}'} | "
-            f"{'–' if ev is None else f'{ev:.3f}'} | {'yes' if met else 'no'} |"
+            f"{'–' if ev is None else f'{ev:.3f}'} | {'yes' if met else 'no'} | {cand} |"
         )
     return out
 
