@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+# Labelled sets kept outside the repository (HWU64, CFPB), shared by every worktree.
+SHARED_DATA_DIR = Path(
+    os.environ.get(
+        "RCA_SHARED_DATA", Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    )
+)
 CACHE_DIR = Path(os.environ.get("RCA_EMB_CACHE", "/tmp/rca-emb"))
 MODEL_NAME = "all-MiniLM-L6-v2"
 BATCH_SIZE = 64
@@ -63,6 +69,48 @@ def bitext(split: str = "all", level: str = "intent") -> LabelledSet:
         raise ValueError(f"level must be 'intent' or 'category', got {level!r}")
     df = _bitext(split)
     return LabelledSet(f"bitext-{split}-{level}", df["utterance"].tolist(), df[level].to_numpy())
+
+
+def hwu64(level: str = "intent") -> LabelledSet:
+    """HWU64 (10,020 texts): ``level`` ``intent`` (64, uneven sizes) or ``scenario`` (18)."""
+    if level not in ("intent", "scenario"):
+        raise ValueError(f"level must be 'intent' or 'scenario', got {level!r}")
+    df = pd.read_csv(SHARED_DATA_DIR / "hwu64" / "hwu64.csv")
+    return LabelledSet(f"hwu64-{level}", df["text"].tolist(), df[level].to_numpy())
+
+
+def cfpb(label: str = "Issue") -> LabelledSet:
+    """CFPB payday-loan complaints (2,827 long narratives), redacted and normalised as
+    ``rca evaluate`` does (the export's XXXX masks become placeholders); ``label`` is a column
+    (``Issue``: 24 values, ``Sub-product``: 5)."""
+    from rca.text.normalise import normalise_series
+    from rca.text.redact import redact_series
+
+    df = pd.read_csv(SHARED_DATA_DIR / "cfpb" / "payday_loan_complaints_2023.csv", dtype=str)
+    df = df[df["Consumer complaint narrative"].fillna("").str.strip() != ""]
+    texts = normalise_series(redact_series(df["Consumer complaint narrative"])).tolist()
+    name = "cfpb-" + label.lower().replace(" ", "-")
+    return LabelledSet(name, texts, df[label].to_numpy())
+
+
+def per_class(ds: LabelledSet, n: int, seed: int = 0) -> LabelledSet:
+    """``n`` texts of every class with at least ``n`` (a balanced 30-per-class set, like the
+    150-intent set of 4,500 texts the product is also judged on); smaller classes dropped."""
+    rng = np.random.default_rng(seed)
+    keep: list[int] = []
+    for label in sorted(np.unique(ds.labels).tolist()):
+        idx = np.flatnonzero(ds.labels == label)
+        if len(idx) >= n:
+            keep.extend(sorted(rng.choice(idx, n, replace=False).tolist()))
+    keep.sort()
+    return LabelledSet(f"{ds.name}-{n}pc", [ds.texts[i] for i in keep], ds.labels[np.asarray(keep)])
+
+
+def subsample(ds: LabelledSet, frac: float, seed: int = 0) -> LabelledSet:
+    """A random ``frac`` of the rows (a small version of the set)."""
+    rng = np.random.default_rng(seed)
+    keep = np.sort(rng.choice(len(ds.texts), round(frac * len(ds.texts)), replace=False))
+    return LabelledSet(f"{ds.name}-{frac:g}", [ds.texts[i] for i in keep], ds.labels[keep])
 
 
 @cache

@@ -106,3 +106,13 @@ def test_group_labels_accept_plain_lists_and_theme_names() -> None:
 def test_group_labels_deduplicate_names() -> None:
     names = group_labels([0, 1], [["refund"], ["refund"]])
     assert names == {0: "Refund", 1: "Refund (2)"}
+
+
+def test_auto_groups_follow_the_tree_not_the_theme_count() -> None:
+    """Parent groups are cut where the centroid tree branches: 6 real groups of 3 themes give 6
+    parents (the sqrt rule would say 4), 3 of 8 give 3 (the sqrt rule would say 5)."""
+    for n_groups, per_group in ((6, 3), (3, 8)):
+        centroids, truth = _grouped_centroids(n_groups, per_group, seed=n_groups)
+        groups = parent_groups(centroids, np.ones(len(truth)))
+        assert _same_partition(groups, truth)
+        assert auto_n_groups(len(truth)) != n_groups

@@ -216,6 +216,10 @@ def evaluate(
     input_file: Annotated[str, typer.Option("--input", "-i", help="Labelled CSV/JSONL/Parquet.")],
     text_col: Annotated[str, typer.Option(help="Column with the contact text.")] = "text",
     label_col: Annotated[str, typer.Option(help="Column with the contact reason.")] = "label",
+    parent_label_col: Annotated[
+        str | None,
+        typer.Option(help="Optional coarser reason column: scores the parent groups against it."),
+    ] = None,
     granularity: Annotated[float, typer.Option(help="> 1 finer, < 1 coarser.")] = 1.0,
     seed: Annotated[int, typer.Option()] = 42,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
@@ -231,6 +235,7 @@ def evaluate(
         Path(input_file),
         text_col=text_col,
         label_col=label_col,
+        parent_label_col=parent_label_col,
         granularity=granularity,
         seed=seed,
     )

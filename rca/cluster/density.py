@@ -21,6 +21,37 @@ def default_min_cluster_size(n_rows: int, granularity: float = 1.0) -> int:
     return int(np.clip(size, MIN_CLUSTER_SIZE_FLOOR, MIN_CLUSTER_SIZE_CEILING))
 
 
+# Candidate minimum theme sizes when the size is chosen by the hierarchy's own stability.
+PERSISTENCE_SIZE_GRID = (8, 10, 15, 20, 30, 45, 60, 90, 135)
+
+
+def size_by_persistence(
+    coords: np.ndarray, min_samples: int | None, grid: tuple[int, ...] = PERSISTENCE_SIZE_GRID
+) -> int:
+    """The minimum theme size whose HDBSCAN selection holds the most total persistence.
+
+    For each size, HDBSCAN's excess-of-mass selection reports how long each chosen cluster
+    persists in the condensed tree; the sum over clusters is the stability of that flat cut.
+    Too small a size cuts real themes into short-lived pockets, too large merges them into few
+    clusters: the total peaks in between, wherever the data put it (measured against a fixed
+    n/150 in experiments/results/granularity.md). Ties go to the smaller size.
+    """
+    import hdbscan
+
+    n = len(coords)
+    sizes = [s for s in grid if 2 * s <= n] or [max(2, n // 2)]
+    ms = None if min_samples is None else max(1, min(min_samples, n - 1))
+    best_size, best_total = sizes[0], -1.0
+    for size in sizes:
+        clusterer = hdbscan.HDBSCAN(
+            min_cluster_size=size, min_samples=ms, cluster_selection_method="eom"
+        ).fit(coords)
+        total = float(np.sum(clusterer.cluster_persistence_))
+        if total > best_total + 1e-12:
+            best_size, best_total = size, total
+    return best_size
+
+
 def density_clusters(
     coords: np.ndarray, min_cluster_size: int, min_samples: int | None
 ) -> np.ndarray:

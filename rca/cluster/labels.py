@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 
 import numpy as np
@@ -29,6 +29,9 @@ UNASSIGNED = -1
 # removed *before* tokenising: lowercasing would turn "[EMAIL]" into the real word "email" and the
 # redactor's choices would surface as keywords.
 PLACEHOLDER_RE = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
+# Social handles (@brand) and an export's own masks (XXXX, XX/XX/XXXX) are never name material.
+HANDLE_RE = re.compile(r"(?<![\w.])@\w+")
+MASK_RE = re.compile(r"\b[xX]{2,}\b")
 
 # Negation carries the meaning of most complaints ("card not arrived", "no refund"), so contracted
 # and apostrophe-less negations are rewritten to "not" before tokenising.
@@ -226,7 +229,8 @@ def preprocess(text: str) -> str:
 
     A placeholder becomes a clause break so no phrase is built across it.
     """
-    text = PLACEHOLDER_RE.sub("\n", text).lower()
+    text = PLACEHOLDER_RE.sub("\n", text)
+    text = MASK_RE.sub("\n", HANDLE_RE.sub("\n", text)).lower()
     text = _NEGATION_CONTRACTION_RE.sub(" not ", text)
     return _CLITIC_RE.sub("", text)
 
@@ -602,3 +606,221 @@ def label_themes(
 def keywords_as_text(keywords: Mapping[int, Sequence[KeywordLike]]) -> dict[int, list[str]]:
     """Drop scores: ``{theme: ["card payment", ...]}``."""
     return {t: [_keyword_text(k) for k in kws] for t, kws in keywords.items()}
+
+
+# --- names that state the problem ----------------------------------------------------------
+# A name is a phrase customers themselves wrote ("card payment not recognised"), picked KeyBERT-
+# style: candidate phrases of NAME_MIN_WORDS..NAME_MAX_WORDS adjacent words inside one clause of
+# the theme's most central texts, found in at least NAME_MIN_SUPPORT of them, holding one of the
+# theme's distinctive (c-TF-IDF) words; the NAME_CANDIDATES best by support x keyword weight are
+# embedded and the one closest to the theme's centroid wins (support breaks near-ties). Central
+# texts, not all members: they say what the theme is about; 40 keeps the cost flat in n.
+NAME_CENTRAL_TEXTS = 40
+NAME_MIN_WORDS = 2
+NAME_MAX_WORDS = 6
+NAME_MIN_SUPPORT = 2
+NAME_CANDIDATES = 12
+# Keywords whose words make a candidate distinctive; weight of keyword rank r is 1 / (1 + r).
+NAME_KEYWORDS = 5
+# Weight of the support/keyword pre-score beside the centroid similarity (a tie-breaker: the
+# similarities of good candidates differ by ~0.05-0.2, the pre-score is scaled to [0, 1]).
+NAME_PRESCORE_WEIGHT = 0.05
+# A theme is a template campaign when this share of its texts is one wording (digits aside),
+# and about one company when one capitalised name or @handle is in this share of its texts
+# while in at most COMPANY_MAX_ELSEWHERE of the other themes' texts.
+TEMPLATE_SHARE = 0.5
+COMPANY_SHARE = 0.6
+COMPANY_MAX_ELSEWHERE = 0.2
+NOTE_SAMPLE = 500
+_NAME_TOKEN_RE = re.compile(r"(?<![\w@])(?:@\w+|[A-Z][\w&'-]+)")
+_SENTENCE_START_RE = re.compile(r"(?:^|[.!?]\s+|\n)\s*(\S+)")
+
+# Words that may sit inside a name but never open one: the request around the problem ("tell
+# me why my transfer failed", "[how] long does it take").
+NAME_NOT_FIRST = frozenset(
+    {
+        "also",
+        "explain",
+        "give",
+        "long",
+        "many",
+        "much",
+        "please",
+        "possible",
+        "show",
+        "still",
+        "sure",
+        "tell",
+        "way",
+    }
+)
+
+Embedder = Callable[[list[str]], np.ndarray]
+
+
+def _candidate_phrases(texts: Sequence[str]) -> Counter[str]:
+    """Phrases of 2-6 adjacent words within one clause, counted once per text."""
+    support: Counter[str] = Counter()
+    for text in texts:
+        grams = phrase_ngrams(text, ngram_range=(NAME_MIN_WORDS, NAME_MAX_WORDS))
+        support.update(set(grams))
+    return support
+
+
+def _format_name(phrase: str) -> str:
+    text = " ".join(_format_word(w) for w in phrase.split())
+    return text[:1].upper() + text[1:]
+
+
+def _ranked_candidates(
+    central: Sequence[str], keywords: Sequence[KeywordLike]
+) -> list[tuple[str, float]]:
+    """``(phrase, pre-score)`` best first: support share x weight of the keyword words held."""
+    weights: dict[str, float] = {}
+    for rank, kw in enumerate(keywords[:NAME_KEYWORDS]):
+        for word in _keyword_text(kw).split():
+            if word not in PHRASE_ONLY_WORDS:
+                weights.setdefault(stem(word), 1.0 / (1.0 + rank))
+    out: list[tuple[str, float]] = []
+    for phrase, count in _candidate_phrases(central).items():
+        if count < min(NAME_MIN_SUPPORT, len(central)):
+            continue
+        if phrase.split()[0] in NAME_NOT_FIRST:
+            continue
+        held = {stem(w) for w in phrase.split()}
+        weight = sum(weights.get(s, 0.0) for s in held)
+        if weight <= 0:
+            continue  # no distinctive word: a greeting, a company alone, boilerplate
+        out.append((phrase, weight * count / len(central)))
+    out.sort(key=lambda pc: (-pc[1], len(pc[0].split()), pc[0]))
+    return out
+
+
+def problem_names(
+    texts: Sequence[str],
+    labels: Sequence[int] | np.ndarray,
+    vectors: np.ndarray,
+    centroids: np.ndarray,
+    *,
+    keywords: Mapping[int, Sequence[KeywordLike]] | None = None,
+    embed: Embedder | None = None,
+) -> dict[int, str]:
+    """``{theme: name}``: the phrase customers wrote that says the theme's problem best.
+
+    ``vectors`` are the texts' embeddings and ``centroids`` the themes' (same space) to find each
+    theme's central texts; ``embed`` (texts -> vectors in that space) ranks candidates by their
+    similarity to the centroid; without it the support/keyword pre-score decides. A theme with
+    no candidate (too few texts, nothing but stop words) keeps its c-TF-IDF label. Deterministic:
+    ties break by support, then shorter, then alphabetical. Names are unique: a theme whose best
+    phrase is taken by a closer theme takes its next one.
+    """
+    labels_arr = np.asarray(labels, dtype=np.int64).ravel()
+    kw = keywords if keywords is not None else theme_keywords(texts, labels_arr)
+    unit = np.asarray(vectors, dtype=np.float64)
+    unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+    cents = np.asarray(centroids, dtype=np.float64)
+    cents = cents / np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
+    themes = sorted(int(t) for t in np.unique(labels_arr) if t != UNASSIGNED)
+    ranked: dict[int, list[tuple[str, float]]] = {}
+    for t in themes:
+        members = np.flatnonzero(labels_arr == t)
+        sims = unit[members] @ cents[t]
+        order = members[np.lexsort((members, -sims))][:NAME_CENTRAL_TEXTS]
+        cands = _ranked_candidates([_as_text(texts[i]) for i in order], kw.get(t, []))
+        ranked[t] = cands[:NAME_CANDIDATES]
+    scored: dict[int, list[tuple[float, str]]] = {}
+    flat = [(t, p) for t in themes for p, _ in ranked[t]]
+    sims_to_centroid = (
+        np.zeros(len(flat)) if embed is None or not flat else _phrase_similarity(embed, flat, cents)
+    )
+    at = 0
+    for t in themes:
+        top = max((pre for _, pre in ranked[t]), default=1.0) or 1.0
+        rows = []
+        for phrase, pre in ranked[t]:
+            score = float(sims_to_centroid[at]) + NAME_PRESCORE_WEIGHT * pre / top
+            rows.append((score, phrase))
+            at += 1
+        rows.sort(key=lambda sp_: (-round(sp_[0], 6), len(sp_[1].split()), sp_[1]))
+        scored[t] = rows
+    names: dict[int, str] = {}
+    taken: set[str] = set()
+    # Themes with the most convincing best phrase choose first.
+    for t in sorted(themes, key=lambda t: (-(scored[t][0][0] if scored[t] else -9.0), t)):
+        pick = next((p for _, p in scored[t] if _format_name(p) not in taken), None)
+        if pick is None:
+            name = theme_label(kw.get(t, []), fallback=f"{FALLBACK_LABEL} {t}")
+            name = name if name not in taken else f"{name} (theme {t})"
+        else:
+            name = _format_name(pick)
+        taken.add(name)
+        names[t] = name
+    return names
+
+
+def _phrase_similarity(
+    embed: Embedder, flat: Sequence[tuple[int, str]], centroids: np.ndarray
+) -> np.ndarray:
+    """Cosine of each ``(theme, phrase)`` to that theme's centroid (each phrase embedded once)."""
+    phrases = sorted({p for _, p in flat})
+    vecs = np.asarray(embed(phrases), dtype=np.float64)
+    vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    at = {p: i for i, p in enumerate(phrases)}
+    return np.array([float(vecs[at[p]] @ centroids[t]) for t, p in flat])
+
+
+def _normalised_wording(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(TOKEN_RE.findall(preprocess(text))))
+
+
+def _proper_names(text: str) -> set[str]:
+    """Capitalised words and @handles, leaving out sentence-initial words ("Please", "My") and
+    short all-capital acronyms."""
+    starts = {m.start(1) for m in _SENTENCE_START_RE.finditer(text)}
+    found = set()
+    for m in _NAME_TOKEN_RE.finditer(text):
+        word = m.group(0)
+        if m.start() in starts or word.lower() in ACRONYMS or (word.isupper() and len(word) <= 4):
+            continue  # "ATM", "PIN", "SMS": terms of the trade, not a company
+        found.add(word.lower())
+    return found
+
+
+def theme_descriptions(texts: Sequence[str], labels: Sequence[int] | np.ndarray) -> dict[int, str]:
+    """``{theme: note}`` for themes a manager should read differently: a template campaign (one
+    wording holds most of the texts) or a theme about one company (one name or handle in most of
+    its texts and rare elsewhere). Themes with nothing to say are left out."""
+    labels_arr = np.asarray(labels, dtype=np.int64).ravel()
+    # Shares are read on at most NOTE_SAMPLE texts per theme, evenly spaced (cost flat in n).
+    sampled = np.full(len(labels_arr), UNASSIGNED, dtype=np.int64)
+    for t in np.unique(labels_arr[labels_arr != UNASSIGNED]):
+        members = np.flatnonzero(labels_arr == t)
+        sampled[members[np.unique(np.linspace(0, len(members) - 1, NOTE_SAMPLE).astype(int))]] = t
+    labels_arr = sampled
+    raw = [_as_text(t) for t in texts]
+    assigned = np.flatnonzero(labels_arr != UNASSIGNED)
+    names_per_text = {int(i): _proper_names(raw[i]) for i in assigned}
+    overall: Counter[str] = Counter()
+    for found in names_per_text.values():
+        overall.update(found)
+    notes: dict[int, str] = {}
+    for t in sorted(int(x) for x in np.unique(labels_arr[assigned])):
+        members = np.flatnonzero(labels_arr == t)
+        parts: list[str] = []
+        wording, count = Counter(_normalised_wording(raw[i]) for i in members).most_common(1)[0]
+        if wording and count >= TEMPLATE_SHARE * len(members) and len(members) > 1:
+            parts.append(
+                f"template campaign: {count / len(members):.0%} of its texts share one wording"
+            )
+        inside: Counter[str] = Counter()
+        for i in members:
+            inside.update(names_per_text.get(int(i), set()))
+        others = len(assigned) - len(members)
+        for name, n_in in inside.most_common(3):
+            elsewhere = (overall[name] - n_in) / others if others else 0.0
+            if n_in >= COMPANY_SHARE * len(members) and elsewhere <= COMPANY_MAX_ELSEWHERE:
+                parts.append(f"about one company: {name} in {n_in / len(members):.0%} of its texts")
+                break
+        if parts:
+            notes[t] = "; ".join(parts)
+    return notes

@@ -17,7 +17,11 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.metrics import silhouette_score
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from rca.cluster.density import default_min_cluster_size, density_clusters
+from rca.cluster.density import (
+    default_min_cluster_size,
+    density_clusters,
+    size_by_persistence,
+)
 from rca.cluster.merge import merge_groups, merge_threshold
 from rca.cluster.reduce import reduce
 from rca.cluster.sample import stratified_sample
@@ -89,7 +93,9 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         measured no better, see experiments/tuning.md).
     min_cluster_size:
         Smallest theme HDBSCAN may report; ``None`` = ``n / (150 * granularity)`` within
-        [10, 1000], so 3k and 100k contacts both give a readable number of themes.
+        [10, 1000], so 3k and 100k contacts both give a readable number of themes;
+        ``"persistence"`` = the size whose clusters persist longest in HDBSCAN's condensed tree
+        (``density.size_by_persistence``; opt-in, see experiments/results/granularity.md).
     min_samples:
         HDBSCAN density smoothing. Small values leave fewer contacts as noise; ``None`` uses
         ``min_cluster_size`` (HDBSCAN's default).
@@ -123,7 +129,7 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         self,
         n_neighbors: int = 15,
         n_components: int = 5,
-        min_cluster_size: int | None = None,
+        min_cluster_size: int | str | None = None,
         min_samples: int | None = 5,
         granularity: float = 1.0,
         assign_threshold: float | None = None,
@@ -149,6 +155,8 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         """Find themes in ``X`` (one embedding per contact). ``texts`` is accepted for the
         labelling step that runs after fitting and is not used here; ``strata`` (e.g. each
         contact's week) spreads the fit sample over time when ``max_fit_samples`` applies."""
+        if isinstance(self.min_cluster_size, str) and self.min_cluster_size != "persistence":
+            raise ValueError("min_cluster_size must be an int, None or 'persistence'")
         if not self.granularity > 0:
             raise ValueError(f"granularity must be > 0, got {self.granularity!r}")
         X = check_array(X, dtype=[np.float64, np.float32])
@@ -186,9 +194,12 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         )
         lap("reduce")
 
-        self.min_cluster_size_ = self.min_cluster_size or default_min_cluster_size(
-            len(X), self.granularity
-        )
+        if self.min_cluster_size == "persistence":
+            self.min_cluster_size_ = size_by_persistence(coords, self.min_samples)
+        else:
+            self.min_cluster_size_ = self.min_cluster_size or default_min_cluster_size(
+                len(X), self.granularity
+            )
         dense = density_clusters(coords, self.min_cluster_size_, self.min_samples)
         self.n_dense_clusters_ = int(dense.max() + 1)
         self.noise_fraction_ = float(np.mean(dense < 0))

@@ -6,7 +6,8 @@ for NMI/ARI, so a model cannot look better by refusing to assign hard contacts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -79,3 +80,43 @@ def theme_agreement(
         rows, cols = linear_sum_assignment(table, maximize=True)
         agree += int(table[rows, cols].sum())
     return agree / len(a)
+
+
+def class_name_words(label: object) -> str:
+    """A gold label id as words: ``card_payment_not_recognised`` -> "card payment not
+    recognised", ``getBalance`` -> "get balance"."""
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(label))
+    return re.sub(r"[_\-./]+", " ", text).strip().lower()
+
+
+def label_score(
+    names: Mapping[int, str],
+    y_true: Sequence[Any] | np.ndarray,
+    y_pred: Sequence[int] | np.ndarray,
+    embed: Callable[[list[str]], np.ndarray],
+) -> float:
+    """Share of named themes whose name is nearest (cosine, ``embed``) to the gold class name
+    that holds most of the theme's contacts, among all gold class names of the set.
+
+    Says whether a manager reading the name would think of the right reason code; a theme
+    without members or a name is left out. NaN when no theme is scored.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    classes = sorted({str(c) for c in y_true.tolist()})
+    themes = [t for t in sorted(names) if np.any(y_pred == t) and names[t]]
+    if not themes or not classes:
+        return float("nan")
+    vecs = np.asarray(
+        embed([class_name_words(c) for c in classes] + [names[t] for t in themes]),
+        dtype=np.float64,
+    )
+    vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    gold, named = vecs[: len(classes)], vecs[len(classes) :]
+    nearest = np.argmax(named @ gold.T, axis=1)
+    hits = 0
+    for row, t in enumerate(themes):
+        members = y_true[y_pred == t].astype(str)
+        values, counts = np.unique(members, return_counts=True)
+        majority = values[np.argmax(counts)]  # np.unique sorts: ties go to the first name
+        hits += int(classes[int(nearest[row])] == majority)
+    return hits / len(themes)

@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from rca.cluster.hierarchy import parent_groups
+from rca.cluster.labels import label_themes, problem_names
 from rca.cluster.model import ThemeModel
-from rca.cluster.quality import cluster_scores
+from rca.cluster.quality import cluster_scores, label_score
 from rca.embed.encoder import encoder_from_settings
 from rca.errors import RcaError
 from rca.ingest.read import read_file
@@ -46,16 +48,25 @@ def evaluate_file(
     *,
     text_col: str,
     label_col: str,
+    parent_label_col: str | None = None,
     granularity: float = 1.0,
     seed: int = 42,
     log: bool = True,
 ) -> dict[str, Any]:
-    """Fit on the file's texts with labels hidden; score the themes against the labels."""
+    """Fit on the file's texts with labels hidden; score the themes against the labels.
+
+    Beside NMI/ARI/accuracy: the number of themes at each level (fine themes, parent groups),
+    the label score of the theme names and of the c-TF-IDF labels (is a theme's name nearest to
+    the reason code of most of its contacts?), and with ``parent_label_col`` the parent groups
+    scored against a coarser label."""
     frame = read_file(Path(path)).frame
-    missing = [c for c in (text_col, label_col) if c not in frame.columns]
+    wanted = [text_col, label_col] + ([parent_label_col] if parent_label_col else [])
+    missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise RcaError(f"{path}: no column(s) {missing}; columns are {list(frame.columns)}")
     usable = frame[(frame[text_col].str.strip() != "") & (frame[label_col].str.strip() != "")]
+    if parent_label_col:
+        usable = usable[usable[parent_label_col].str.strip() != ""]
     if len(usable) < 50:
         raise RcaError(f"{path}: only {len(usable)} labelled texts; need at least 50")
     texts = normalise_series(
@@ -70,13 +81,34 @@ def evaluate_file(
         max_fit_samples=settings.fit_max_samples,
     ).fit(X, texts)
     fit_seconds = time.perf_counter() - started
-    scores = cluster_scores(usable[label_col].to_numpy(), model.labels_)
+    y = usable[label_col].to_numpy()
+    scores = cluster_scores(y, model.labels_)
+    encoder = encoder_from_settings(settings)
+    named = label_themes(texts, model.labels_).set_index("theme")
+    keywords = {int(t): list(v) for t, v in named["keywords"].items()}
+    names = problem_names(
+        texts, model.labels_, X, model.centroids_, keywords=keywords, embed=encoder.encode
+    )
+    groups = parent_groups(model.centroids_, model.sizes_)
+    parents = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)
+    levels: dict[str, Any] = {
+        "n_parent_groups": int(len(np.unique(groups))),
+        "label_score": label_score(names, y, model.labels_, encoder.encode),
+        "label_score_keywords": label_score(
+            named["label"].to_dict(), y, model.labels_, encoder.encode
+        ),
+    }
+    if parent_label_col:
+        coarse = cluster_scores(usable[parent_label_col].to_numpy(), parents)
+        levels |= {f"parent_{k}": v for k, v in coarse.items()}
+        levels["parent_labels"] = int(usable[parent_label_col].nunique())
     result: dict[str, Any] = {
         "input": str(path),
         "texts": len(usable),
         "skipped_rows": len(frame) - len(usable),
         "labels": int(usable[label_col].nunique()),
         **scores,
+        **levels,
         "fit_seconds": round(fit_seconds, 3),
         "embed_seconds": round(embed_seconds, 3),
         "granularity": granularity,
@@ -93,6 +125,7 @@ def evaluate_file(
                 "seed": seed,
                 **{f"model_{k}": v for k, v in model.get_params().items()},
             },
-            metrics={k: float(v) for k, v in scores.items()} | {"fit_seconds": fit_seconds},
+            metrics={k: float(v) for k, v in (scores | levels).items()}
+            | {"fit_seconds": fit_seconds},
         )
     return result

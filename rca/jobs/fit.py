@@ -23,7 +23,7 @@ import pandas as pd
 
 from rca.cluster.catalog import ThemeCatalog
 from rca.cluster.hierarchy import group_labels, parent_groups
-from rca.cluster.labels import label_themes
+from rca.cluster.labels import label_themes, problem_names, theme_descriptions
 from rca.cluster.lineage import match_themes
 from rca.cluster.model import ThemeModel
 from rca.cluster.representatives import representatives_for_all
@@ -243,9 +243,21 @@ def fit_themes(
     named = label_themes(texts, labels).set_index("theme")
     sizes = np.bincount(labels[labels >= 0], minlength=k)
     keyword_lists = [list(named.loc[t, "keywords"]) if t in named.index else [] for t in range(k)]
-    label_list = [str(named.loc[t, "label"]) if t in named.index else "" for t in range(k)]
+    # Names say the problem in customers' words; c-TF-IDF keywords stay beside them.
+    names = problem_names(
+        texts,
+        labels,
+        X,
+        final.centroids,
+        keywords=dict(enumerate(keyword_lists)),
+        embed=encoder.encode,
+    )
+    label_list = [names.get(t, "") for t in range(k)]
+    notes = theme_descriptions(texts, labels)  # template campaigns, one-company themes
     groups = parent_groups(final.centroids, sizes)
-    group_names = group_labels(groups, dict(enumerate(keyword_lists)), sizes)
+    group_names = group_labels(
+        groups, dict(enumerate(keyword_lists)), sizes, theme_names=label_list
+    )
     has_resolution = contacts["resolution"].notna().to_numpy()
     reps = representatives_for_all(
         X, labels, final.centroids, n=REPRESENTATIVES, texts=texts, prefer=has_resolution
@@ -320,7 +332,17 @@ def fit_themes(
     members, proposals = carry_edits(edits, fitted, events, previous_labels, assignments, X)
     for proposal in proposals:
         say(f"taxonomy: {proposal.message}")
-    artifacts = {"themes": catalog.table(), "lineage": events}
+    artifacts = {
+        "themes": catalog.table(),
+        "lineage": events,
+        "theme_notes": pd.DataFrame(
+            {
+                "theme_id": [catalog.theme_ids[t] for t in notes],
+                "label": [label_list[t] for t in notes],
+                "note": list(notes.values()),
+            }
+        ),
+    }
     if edits:
         metrics["taxonomy_edits"] = float(len(edits))
         metrics["taxonomy_proposals"] = float(len(proposals))

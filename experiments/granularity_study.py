@@ -1,0 +1,421 @@
+"""Granularity study: does the number of themes generalise across labelled sets?
+
+    python -m experiments.granularity_study [--sets a,b] [--methods m1,m2] [--labels]
+
+One protocol on every set: the same all-MiniLM-L6-v2 vectors; ThemeModel (today's n/150 size
+rule, and the candidate that picks the minimum theme size by the themes' silhouette in the UMAP
+space), KMeans told the true k (UMAP and raw vectors), EVoC and BERTopic defaults. Unassigned
+rows count as wrong for accuracy. Each row is appended to ``results/granularity.jsonl`` as soon
+as it is measured (the machine is shared and slow), and ``results/granularity.md`` is rendered
+from every row there. ``--labels`` scores theme names (``label_score``) instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+
+from experiments.datasets import banking77, bitext, cfpb, embed_cached, hwu64
+from rca.cluster.hierarchy import auto_n_groups, parent_groups
+from rca.cluster.model import ThemeModel, _unit_rows
+from rca.cluster.quality import cluster_scores
+from rca.cluster.reduce import reduce
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+ROWS_PATH = RESULTS_DIR / "granularity.jsonl"
+COORDS_DIR = Path("/tmp/rca-emb/coords")
+SEED = 42
+PER_CLASS = 30
+# Candidate minimum theme sizes for the silhouette-chosen granularity.
+SIZE_GRID = (8, 10, 15, 20, 30, 45, 60, 90, 135)
+SILHOUETTE_SAMPLE = 3000
+
+
+def _per_class_rows(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    keep: list[int] = []
+    for label in sorted(np.unique(labels).tolist()):
+        idx = np.flatnonzero(labels == label)
+        if len(idx) >= n:
+            keep.extend(rng.choice(idx, n, replace=False).tolist())
+    return np.sort(np.asarray(keep))
+
+
+def load_set(name: str) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    """Texts, vectors and the label levels of one evaluation set (first level = fine)."""
+    if name == "banking77-test":
+        ds = banking77("test")
+        return ds.texts, embed_cached(ds.texts), {"intent": ds.labels}
+    if name == "banking77-all":
+        ds = banking77("all")
+        return ds.texts, embed_cached(ds.texts), {"intent": ds.labels}
+    if name == "bitext":
+        ds, cat = bitext("all", "intent"), bitext("all", "category")
+        return ds.texts, embed_cached(ds.texts), {"intent": ds.labels, "category": cat.labels}
+    if name == "hwu64":
+        ds, sc = hwu64("intent"), hwu64("scenario")
+        return ds.texts, embed_cached(ds.texts), {"intent": ds.labels, "scenario": sc.labels}
+    if name == "cfpb":
+        ds = cfpb("Issue")
+        return ds.texts, embed_cached(ds.texts), {"issue": ds.labels}
+    if name.endswith(f"-{PER_CLASS}pc"):
+        base = name.removesuffix(f"-{PER_CLASS}pc")
+        if base == "banking77+hwu64":  # 141 intents x 30: the shape of a 150 x 30 intent set
+            parts = [load_set("banking77-all"), load_set("hwu64")]
+        else:
+            parts = [load_set(base)]
+        texts: list[str] = []
+        vecs, fine = [], []
+        for t, X, levels in parts:
+            y = next(iter(levels.values()))
+            rows = _per_class_rows(y, PER_CLASS)
+            texts += [t[i] for i in rows]
+            vecs.append(X[rows])
+            fine.append(y[rows])
+        return texts, np.vstack(vecs), {"intent": np.concatenate(fine)}
+    raise ValueError(f"unknown set {name!r}")
+
+
+SETS = (
+    "banking77-test",
+    "bitext",
+    "hwu64",
+    "banking77-all-30pc",
+    "hwu64-30pc",
+    "banking77+hwu64-30pc",
+    "banking77-all",
+    "cfpb",
+)
+
+
+def _coords(name: str, X: np.ndarray, seed: int = SEED) -> np.ndarray:
+    """UMAP coordinates with ThemeModel's settings, cached (the slowest step on this machine)."""
+    COORDS_DIR.mkdir(parents=True, exist_ok=True)
+    path = COORDS_DIR / f"{name}-{len(X)}-{seed}.npy"
+    if path.exists():
+        return np.load(path)
+    d = ThemeModel()
+    coords = reduce(_unit_rows(X).astype(np.float32), d.n_neighbors, d.n_components, seed)
+    np.save(path, coords)
+    return coords
+
+
+def _fit_on_coords(X: np.ndarray, coords: np.ndarray, **params: Any) -> ThemeModel:
+    """ThemeModel.fit with the UMAP step replaced by the cached coordinates."""
+    import rca.cluster.model as model_module
+
+    original = model_module.reduce
+    model_module.reduce = lambda *_a, **_k: coords
+    try:
+        return ThemeModel(random_state=SEED, **params).fit(X)
+    finally:
+        model_module.reduce = original
+
+
+def silhouette_chosen(X: np.ndarray, coords: np.ndarray) -> tuple[ThemeModel, int]:
+    """The candidate: the minimum size on SIZE_GRID whose themes have the best silhouette in
+    the UMAP space (where density was judged), labels never seen."""
+    rng = np.random.default_rng(0)
+    best: tuple[float, ThemeModel, int] | None = None
+    for size in SIZE_GRID:
+        if size * 2 > len(X):
+            break
+        model = _fit_on_coords(X, coords, min_cluster_size=size)
+        ok = np.flatnonzero(model.labels_ >= 0)
+        if len(np.unique(model.labels_[ok])) < 2:
+            continue
+        pick = rng.choice(ok, min(SILHOUETTE_SAMPLE, len(ok)), replace=False)
+        score = float(silhouette_score(coords[pick], model.labels_[pick]))
+        if best is None or score > best[0]:
+            best = (score, model, size)
+    assert best is not None
+    return best[1], best[2]
+
+
+def silhouette_parents(model: ThemeModel, X: np.ndarray, how: str) -> np.ndarray:
+    """Parent groups cut where the average-linkage tree of the theme centroids gives the best
+    cosine silhouette: of the centroids themselves, or of a sample of contacts."""
+    if how == "centroid silhouette":  # the product's default (rca.cluster.hierarchy)
+        return parent_groups(model.centroids_, model.sizes_)
+    k = model.n_themes_
+    best: tuple[float, np.ndarray] | None = None
+    unit = _unit_rows(X)
+    rng = np.random.default_rng(0)
+    ok = np.flatnonzero(model.labels_ >= 0)
+    pick = rng.choice(ok, min(2000, len(ok)), replace=False)
+    for g in range(2, min(k - 1, 40) + 1):
+        groups = parent_groups(model.centroids_, model.sizes_, n_groups=g)
+        if len(np.unique(groups)) < 2:
+            continue
+        if how == "centroid silhouette":
+            score = silhouette_score(model.centroids_, groups, metric="cosine")
+        else:
+            lab = groups[model.labels_[pick]]
+            score = silhouette_score(unit[pick], lab, metric="cosine")
+        if best is None or score > best[0]:
+            best = (float(score), groups)
+    assert best is not None
+    return best[1]
+
+
+def _evoc(X: np.ndarray) -> np.ndarray:
+    import evoc
+
+    return np.asarray(evoc.EVoC(random_state=SEED).fit_predict(X), dtype=np.int64)
+
+
+def _bertopic(texts: list[str], X: np.ndarray) -> np.ndarray:
+    from bertopic import BERTopic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        topics, _ = BERTopic(embedding_model=None).fit_transform(texts, embeddings=X)
+    return np.asarray(topics, dtype=np.int64)
+
+
+def _record(row: dict[str, Any]) -> None:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    with ROWS_PATH.open("a") as fh:
+        fh.write(json.dumps(row, default=float) + "\n")
+    print(
+        f"{row['set']:24s} {row['level']:9s} {row['method']:34s} k={row['n_themes']:4d}/"
+        f"{row['true_k']:3d} un={row['unassigned_fraction']:.3f} acc={row['accuracy']:.3f}",
+        flush=True,
+    )
+
+
+def _rows(
+    name: str, method: str, labels: np.ndarray, levels: dict[str, np.ndarray], seconds: float
+) -> None:
+    for level, y in levels.items():
+        s = cluster_scores(y, labels)
+        _record(
+            {
+                "set": name,
+                "level": level,
+                "method": method,
+                "true_k": int(len(np.unique(y))),
+                "n": len(y),
+                "seconds": round(seconds, 1),
+                **s,
+            }
+        )
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def run_set(name: str, methods: set[str]) -> None:
+    texts, X, levels = load_set(name)
+    fine = next(iter(levels.values()))
+    k = int(len(np.unique(fine)))
+    coords, _ = _timed(lambda: _coords(name, X))
+    if "themes" in methods:
+        model, s = _timed(lambda: _fit_on_coords(X, coords))
+        _rows(name, "ThemeModel n/150 (today)", model.labels_, {**levels}, s)
+        coarse = {lv: y for lv, y in levels.items() if lv in ("category", "scenario")}
+        if coarse:
+            k_sqrt = auto_n_groups(model.n_themes_)
+            groups = parent_groups(model.centroids_, model.sizes_, n_groups=k_sqrt)
+            parent = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)
+            _rows(name, "ThemeModel n/150 parents (sqrt k)", parent, coarse, 0.0)
+            for how in ("centroid silhouette", "contact silhouette"):
+                groups = silhouette_parents(model, X, how)
+                parent = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)
+                _rows(name, f"ThemeModel n/150 parents ({how})", parent, coarse, 0.0)
+    if "silhouette" in methods:
+        (model, size), s = _timed(lambda: silhouette_chosen(X, coords))
+        _rows(name, f"ThemeModel silhouette size ({size})", model.labels_, levels, s)
+    if "persistence" in methods:
+        model, s = _timed(lambda: _fit_on_coords(X, coords, min_cluster_size="persistence"))
+        label = f"ThemeModel persistence size ({model.min_cluster_size_})"
+        _rows(name, label, model.labels_, levels, s)
+    if "kmeans" in methods:
+        for lv, y in levels.items():
+            kk = int(len(np.unique(y)))
+            for space, V in (("UMAP", coords), ("raw", X)):
+                lab, s = _timed(
+                    lambda V=V, kk=kk: KMeans(kk, n_init=10, random_state=SEED).fit_predict(V)
+                )
+                _rows(name, f"KMeans true k ({space})", lab, {lv: y}, s)
+    if "evoc" in methods:
+        lab, s = _timed(lambda: _evoc(X))
+        _rows(name, "EVoC defaults", lab, levels, s)
+    if "bertopic" in methods:
+        lab, s = _timed(lambda: _bertopic(texts, X))
+        _rows(name, "BERTopic defaults", lab, levels, s)
+    del k
+
+
+def _encode(texts: list[str]) -> np.ndarray:
+    from experiments.datasets import _model
+
+    return np.asarray(_model().encode(texts, batch_size=64, normalize_embeddings=True))
+
+
+def label_set(name: str) -> None:
+    """Label score of today's c-TF-IDF labels and of the problem names, on the same themes."""
+    from rca.cluster.labels import label_themes, problem_names, theme_descriptions, theme_keywords
+    from rca.cluster.quality import label_score
+
+    texts, X, levels = load_set(name)
+    model = _fit_on_coords(X, _coords(name, X))
+    labels = model.labels_
+    old = label_themes(texts, labels).set_index("theme")["label"].to_dict()
+    start = time.perf_counter()
+    keywords = theme_keywords(texts, labels)
+    new = problem_names(texts, labels, X, model.centroids_, keywords=keywords, embed=_encode)
+    seconds = time.perf_counter() - start
+    notes = theme_descriptions(texts, labels)
+    for level, y in levels.items():
+        row = {
+            "set": name,
+            "level": level,
+            "kind": "label_score",
+            "n_themes": model.n_themes_,
+            "old": label_score(old, y, labels, _encode),
+            "new": label_score(new, y, labels, _encode),
+            "name_seconds": round(seconds, 1),
+            "described": len(notes),
+            "examples": [[old[t], new[t]] for t in range(min(8, model.n_themes_))],
+        }
+        with (RESULTS_DIR / "granularity_labels.jsonl").open("a") as fh:
+            fh.write(json.dumps(row) + "\n")
+        print(f"{name} {level}: label score old {row['old']:.3f} new {row['new']:.3f}", flush=True)
+        for pair in row["examples"]:
+            print("   ", pair)
+
+
+BAR = 0.95  # the issue's bar: accuracy >= 0.95 x KMeans told the true k (best of raw, UMAP)
+MAX_UNASSIGNED = 0.05
+
+
+def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
+    """One line per set and level: the product's level against the issue's bar."""
+
+    def acc(name: str, level: str, prefix: str) -> float | None:
+        found = [
+            v["accuracy"]
+            for (n, lv, m), v in rows.items()
+            if (n, lv) == (name, level) and m.startswith(prefix)
+        ]
+        return max(found) if found else None
+
+    out = [
+        "| set | level | product level: themes / true | unassigned | accuracy | 0.95 x KMeans"
+        " best | BERTopic | EVoC | bar met | persistence size: themes, accuracy |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    order = {name: i for i, name in enumerate(SETS)}
+    keys = sorted({(n, lv) for n, lv, _ in rows}, key=lambda k: (order.get(k[0], 99), k[1]))
+    for name, level in keys:
+        coarse = level in ("category", "scenario")
+        method = (
+            "ThemeModel n/150 parents (centroid silhouette)"
+            if coarse
+            else "ThemeModel n/150 (today)"
+        )
+        r = rows.get((name, level, method))
+        km = acc(name, level, "KMeans")
+        if r is None or km is None:
+            continue
+        bt, ev = acc(name, level, "BERTopic"), acc(name, level, "EVoC")
+        pers = [
+            v for (n, lv, m), v in rows.items() if (n, lv) == (name, level) and "persistence" in m
+        ]
+        cand = "–" if coarse or not pers else f"{pers[0]['n_themes']}, {pers[0]['accuracy']:.3f}"
+        met = (
+            r["accuracy"] >= BAR * km
+            and (bt is None or r["accuracy"] >= bt)
+            and (ev is None or r["accuracy"] >= ev)
+            and r["unassigned_fraction"] <= MAX_UNASSIGNED
+        )
+        out.append(
+            f"| {name} | {level}{' (parents)' if coarse else ''} | {r['n_themes']} / "
+            f"{r['true_k']} | {r['unassigned_fraction']:.1%} | {r['accuracy']:.3f} | "
+            f"{BAR * km:.3f} | {'–' if bt is None else f'{bt:.3f}'} | "
+            f"{'–' if ev is None else f'{ev:.3f}'} | {'yes' if met else 'no'} | {cand} |"
+        )
+    return out
+
+
+def render() -> str:
+    """granularity.md from every measured row (the last measurement of a row wins)."""
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for line in ROWS_PATH.read_text().splitlines():
+        r = json.loads(line)
+        rows[(r["set"], r["level"], r["method"])] = r
+    out = _bar_table(rows) + [
+        "",
+        "| set | level | method | themes / true | unassigned | NMI | ARI | accuracy | vs KMeans"
+        " best | seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    order = {name: i for i, name in enumerate(SETS)}
+    for (name, level, method), r in sorted(
+        rows.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1], kv[0][2])
+    ):
+        kms = [
+            v["accuracy"]
+            for (n2, l2, m2), v in rows.items()
+            if n2 == name and l2 == level and m2.startswith("KMeans")
+        ]
+        ratio = f"{r['accuracy'] / max(kms):.2f}" if kms else "–"
+        out.append(
+            f"| {name} | {level} | {method} | {r['n_themes']} / {r['true_k']} | "
+            f"{r['unassigned_fraction']:.1%} | {r['nmi']:.3f} | {r['ari']:.3f} | "
+            f"{r['accuracy']:.3f} | {ratio} | {r['seconds']} |"
+        )
+    labels_path = RESULTS_DIR / "granularity_labels.jsonl"
+    if labels_path.exists():
+        out += [
+            "",
+            "| set | gold level | themes | label score, c-TF-IDF labels | label score, problem"
+            " names | naming seconds |",
+            "|---|---|---|---|---|---|",
+        ]
+        seen: dict[tuple[str, str], dict[str, Any]] = {}
+        for line in labels_path.read_text().splitlines():
+            r = json.loads(line)
+            seen[(r["set"], r["level"])] = r
+        for r in seen.values():
+            out.append(
+                f"| {r['set']} | {r['level']} | {r['n_themes']} | {r['old']:.3f} | "
+                f"{r['new']:.3f} | {r['name_seconds']} |"
+            )
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--methods", default="themes,kmeans,silhouette,evoc,bertopic")
+    parser.add_argument("--labels", action="store_true", help="score theme names instead")
+    parser.add_argument("--render", action="store_true", help="print the tables of all rows")
+    args = parser.parse_args()
+    if args.render:
+        print(render())
+        return
+    if args.labels:
+        for name in args.sets.split(","):
+            label_set(name)
+        return
+    methods = set(args.methods.split(","))
+    for name in args.sets.split(","):
+        run_set(name, methods)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Theme names that state the problem, the notes beside them, and the label score."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rca.cluster.labels import problem_names, theme_descriptions, theme_keywords
+from rca.cluster.quality import class_name_words, label_score
+from rca.embed.encoder import encoder_from_settings
+from rca.settings import Settings
+from tests.test_theme_labels import CARD_NOT_ARRIVED, PASSWORD_RESET, REFUND_STATUS
+
+# Noise an export or a social feed puts in every theme: masks, handles, greetings, a company.
+NOISY_PAYDAY = [
+    f"Hello, XXXX loan company charged me fees I did not expect on XX/XX/XXXX, @lender{i}"
+    for i in range(3)
+] + [
+    "Hi there, I was charged fees I did not expect on my payday loan from XXXX.",
+    "Good morning. The lender charged fees I did not expect, XXXX XXXX.",
+    "@lenderco hi, unexpected fees charged on my loan again",
+    "Thanks. I was charged fees I did not expect, interest went up, XXXX.",
+    "Hello, hidden fees were charged on my payday loan, account XXXX",
+    "They charged fees I did not expect when I repaid the loan early.",
+    "Hi, fees I did not expect were added to the loan balance by XXXX.",
+]
+GREETINGS = {"hi", "hello", "hey", "thanks", "thank", "morning", "good", "there", "dear"}
+
+
+@pytest.fixture(scope="module")
+def encode(tmp_path_factory: pytest.TempPathFactory):
+    encoder = encoder_from_settings(Settings(home=tmp_path_factory.mktemp("names-home")))
+    return encoder.encode
+
+
+def _themes(encode, groups: list[list[str]]):
+    texts = [t for g in groups for t in g]
+    labels = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+    X = np.asarray(encode(texts), dtype=np.float64)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    centroids = np.stack([X[labels == k].mean(axis=0) for k in range(len(groups))])
+    return texts, labels, X, centroids
+
+
+def test_names_state_the_problem_without_masks_handles_or_greetings(encode) -> None:
+    groups = [CARD_NOT_ARRIVED, REFUND_STATUS, PASSWORD_RESET, NOISY_PAYDAY]
+    texts, labels, X, centroids = _themes(encode, groups)
+    names = problem_names(texts, labels, X, centroids, embed=encode)
+    again = problem_names(texts, labels, X, centroids, embed=encode)
+    assert names == again  # deterministic
+    assert len(set(names.values())) == len(groups)
+    for name in names.values():
+        words = re.findall(r"[\w@]+", name.lower())
+        assert 2 <= len(words) <= 6, name
+        assert not any(re.fullmatch(r"x{2,}", w) for w in words), name
+        assert "@" not in name and "lender0" not in words, name
+        assert not set(words) <= GREETINGS, name
+    assert "card" in names[0].lower() and "arrived" in names[0].lower()
+    assert "refund" in names[1].lower()
+    assert "password" in names[2].lower()
+    assert "fee" in names[3].lower()
+
+
+def test_names_beat_keyword_labels_on_the_label_score(encode) -> None:
+    groups = [CARD_NOT_ARRIVED, REFUND_STATUS, PASSWORD_RESET]
+    texts, labels, X, centroids = _themes(encode, groups)
+    gold = np.array(["card_not_arrived", "refund_status", "password_reset"])[labels]
+    names = problem_names(texts, labels, X, centroids, embed=encode)
+    assert label_score(names, gold, labels, encode) == 1.0
+    # The same names on the wrong themes score 0: the score reads the majority class.
+    rotated = {t: names[(t + 1) % 3] for t in names}
+    assert label_score(rotated, gold, labels, encode) == 0.0
+    assert np.isnan(label_score({}, gold, labels, encode))
+
+
+def test_class_name_words() -> None:
+    assert class_name_words("card_payment_not_recognised") == "card payment not recognised"
+    assert class_name_words("getBalance") == "get balance"
+    assert class_name_words("alarm-query") == "alarm query"
+
+
+def test_descriptions_flag_templates_and_one_company() -> None:
+    template = ["Your parcel 12345 is delayed, reply STOP to opt out"] * 8 + [
+        "my parcel is late",
+        "parcel delayed again",
+    ]
+    company = [f"My internet from Comcast is down again, day {i}" for i in range(8)] + [
+        "internet down since morning",
+        "no internet at home",
+    ]
+    plain = [t for t in REFUND_STATUS[:10]]
+    texts = template + company + plain
+    labels = np.repeat([0, 1, 2], 10)
+    notes = theme_descriptions(texts, labels)
+    assert "template campaign" in notes[0]
+    assert "comcast" in notes[1] and "one company" in notes[1]
+    assert 2 not in notes
+
+
+def test_keywords_never_hold_masks_or_handles() -> None:
+    texts = NOISY_PAYDAY + CARD_NOT_ARRIVED
+    labels = np.repeat([0, 1], [len(NOISY_PAYDAY), len(CARD_NOT_ARRIVED)])
+    for kws in theme_keywords(texts, labels).values():
+        for term, _ in kws:
+            assert not re.search(r"\bx{2,}\b|lender\d|lenderco", term), term
+
+
+def test_evaluate_reports_levels_and_label_score(home: Path) -> None:
+    """`rca evaluate` beside NMI/ARI/accuracy: themes at each level, both label scores, and the
+    parent groups against a coarser label."""
+    from rca.jobs.evaluate import evaluate_file
+
+    rows = []
+    for intent, texts in (
+        ("card_not_arrived", CARD_NOT_ARRIVED),
+        ("refund_status", REFUND_STATUS),
+        ("password_reset", PASSWORD_RESET),
+    ):
+        coarse = "account" if intent == "password_reset" else "orders"
+        rows += [(t.replace(",", " "), intent, coarse) for t in texts * 2]
+    path = home.parent / "labelled.csv"
+    home.mkdir(parents=True, exist_ok=True)
+    path.write_text("text,label,group\n" + "\n".join(",".join(r) for r in rows) + "\n")
+    result = evaluate_file(
+        Settings(home=home),
+        path,
+        text_col="text",
+        label_col="label",
+        parent_label_col="group",
+        log=False,
+    )
+    for key in ("n_themes", "n_parent_groups", "label_score", "label_score_keywords"):
+        assert key in result
+    assert 1 <= result["n_parent_groups"] <= result["n_themes"]
+    assert 0.0 <= result["label_score"] <= 1.0
+    assert result["parent_labels"] == 2 and "parent_accuracy" in result
