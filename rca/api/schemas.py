@@ -355,6 +355,12 @@ class VendorsResponse(PeriodInfo):
     notes: list[str] = Field(default_factory=list)
     handlers: list[dict[str, Any]]
     shortfalls: list[dict[str, Any]] = Field(default_factory=list)
+    alerts: list[dict[str, Any]] = Field(
+        default_factory=list, description="One handler's jumps in the period (by name only)."
+    )
+    series: list[dict[str, Any]] = Field(
+        default_factory=list, description="One handler's series up to the period (by name only)."
+    )
 
 
 # -- SOP changes and escalations (issue 21)
@@ -629,13 +635,6 @@ class CreateIn(EditNote):
     examples: list[str] = Field(default=[], max_length=200, description="Contact ids.")
     threshold: float = Field(default=0.5, gt=0, le=1)
     parent_group: str | None = Field(default=None, max_length=120)
-
-    alerts: list[dict[str, Any]] = Field(
-        default_factory=list, description="One handler's jumps in the period (by name only)."
-    )
-    series: list[dict[str, Any]] = Field(
-        default_factory=list, description="One handler's series up to the period (by name only)."
-    )
 
 
 class VendorAlertsResponse(PeriodInfo):
