@@ -18,7 +18,7 @@ from pathlib import Path
 from rca.queries.repeat_drivers import load_repeat_analysis
 from rca.queries.sop_effects import load_changes, measure
 from rca.settings import Settings
-from rca.sop.follow import covered_themes
+from rca.sop.follow import covered_by
 
 
 def _pts(x: float | None) -> str:
@@ -46,7 +46,7 @@ def run(home: Path) -> str:
         p = planted.get(change.title)
         if p is None:
             continue
-        covered = covered_themes(change.theme_id, edges, analysis.themes["theme_id"])
+        covered = covered_by(change.theme_ids, edges, analysis.themes["theme_id"])
         effects = measure(analysis, change, settings, covered=covered)["effects"]
         scope = p["scope"] or "all"
         out.append(f"### {p['kind']}: {change.title}\n\n{p['intent']} → theme "
