@@ -182,7 +182,7 @@ def list_changes(
             row[9],
             tuple(row[10] or ()),
             row[11],
-        )  # fmt: skip
+        )
         for row in rows
     ]
 
