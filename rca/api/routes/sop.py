@@ -40,7 +40,8 @@ def record_change(settings: Settings, body: SopChangeIn, author: str | None) -> 
     with Store(settings.store_path).write() as con:
         themes = resolve_themes(con, [body.theme_id or "", *body.theme_ids], body.group)
         change = add_change(
-            con, theme_ids=themes, group=body.group, effective_at=effective, title=body.title,
+            con, theme_ids=themes, group=(body.group or "").strip() or None,
+            effective_at=effective, title=body.title,
             now=datetime.now(UTC), description=body.description or None,
             link=body.link or None, author=body.author or author, scope=scope,
         )  # fmt: skip
