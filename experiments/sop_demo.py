@@ -15,10 +15,12 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
+
 from rca.queries.repeat_drivers import load_repeat_analysis
 from rca.queries.sop_effects import load_changes, measure
 from rca.settings import Settings
-from rca.sop.follow import covered_themes
+from rca.sop.follow import covered_by
 
 
 def _pts(x: float | None) -> str:
@@ -42,15 +44,21 @@ def run(home: Path) -> str:
     header = ("| metric | verdict | change (pts) | 95 % interval (pts) | rate before → after | "
               "periods before/after | contacts after |\n|---|---|---|---|---|---|---|")  # fmt: skip
     verdicts = {}
+    truth = pd.read_csv(home / "demo" / "truth.csv", dtype=str, keep_default_na=False)
+    intent_of = analysis.marked[["contact_id", "theme_id"]].merge(truth, on="contact_id")
     for change in changes:
         p = planted.get(change.title)
         if p is None:
             continue
-        covered = covered_themes(change.theme_id, edges, analysis.themes["theme_id"])
+        covered = covered_by(change.theme_ids, edges, analysis.themes["theme_id"])
         effects = measure(analysis, change, settings, covered=covered)["effects"]
         scope = p["scope"] or "all"
-        out.append(f"### {p['kind']}: {change.title}\n\n{p['intent']} → theme "
-                   f"{change.theme_id}, effective {p['effective']}, scope {scope}\n")  # fmt: skip
+        out.append(f"### {p['kind']}: {change.title}\n\n{p['intent']} → themes "
+                   f"{', '.join(change.theme_ids)} (measured on {', '.join(covered)} "
+                   f"together), effective {p['effective']}, scope {scope}\n")  # fmt: skip
+        spread = intent_of.loc[intent_of["intent"] == p["intent"], "theme_id"].value_counts()
+        out.append(f"The intent's {int(spread.sum())} contacts by theme: " + ", ".join(
+            f"{t} {n}" for t, n in spread.head(6).items()) + "\n")  # fmt: skip
         out += [header] + [_line(m, e) for m, e in effects.items()] + [""]
         if p["kind"] == "effective":
             truth = p["truth_repeat_rate_after"]
@@ -105,8 +113,6 @@ def _deep_dive(settings: Settings, analysis, home: Path, verdicts: dict) -> list
     """The deep dive of the newest planted repeat escalation (the second or later contact of
     a generated repeat chain): its chain, what over-explains its theme's escalations, and
     similar earlier escalations with resolution notes."""
-    import pandas as pd
-
     from rca.queries.escalation import deep_dive
 
     truth = pd.read_csv(home / "demo" / "truth.csv", dtype=str, keep_default_na=False)

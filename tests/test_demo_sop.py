@@ -17,6 +17,7 @@ from rca.demo.planted_sop import (
     MARKET_INTENT,
     effective_day,
     themes_for_intents,
+    themes_holding_intents,
 )
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -70,4 +71,14 @@ def test_each_intent_goes_to_the_theme_holding_most_of_it() -> None:
                                 "theme_id": ["T1", "T2", "T2", np.nan]})  # fmt: skip
     assert themes_for_intents(truth, assignments, ["x", "y", "z"]) == {
         "x": "T2", "y": None, "z": None,
+    }  # fmt: skip
+
+
+def test_a_change_goes_to_every_theme_holding_a_real_share_of_its_intent() -> None:
+    truth = pd.DataFrame({"contact_id": [f"c{i}" for i in range(20)],
+                          "intent": ["x"] * 19 + ["y"]})  # fmt: skip
+    themes = ["T1"] * 9 + ["T2"] * 8 + ["T3"] + [np.nan] + ["T4"]  # T3: 1 of 18, noise
+    assignments = pd.DataFrame({"contact_id": truth["contact_id"], "theme_id": themes})
+    assert themes_holding_intents(truth, assignments, ["x", "y", "z"]) == {
+        "x": ["T1", "T2"], "y": ["T4"], "z": [],
     }  # fmt: skip

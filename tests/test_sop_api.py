@@ -25,7 +25,7 @@ from rca.cli import (
 )
 from rca.cluster.lineage import match_themes
 from rca.queries.repeat_drivers import load_repeat_analysis
-from rca.queries.sop_effects import change_effects, changes_on_theme
+from rca.queries.sop_effects import change_effects, changes_on_theme, load_changes
 from rca.settings import Settings
 from rca.sop.follow import covered_themes, lineage_edges
 from rca.store import Store
@@ -147,8 +147,6 @@ def test_a_change_on_a_merged_theme_is_measured_and_shown_on_the_theme_it_became
     detail = client.get(f"/v1/sop-changes/{change.change_id}", headers=R).json()
     assert detail["covered_themes"] == [busiest]
     assert detail["effects"]["escalation rate"]["contacts_after"] > 0
-    from rca.queries.sop_effects import load_changes
-
     changes, edges = load_changes(home)
     assert change.change_id in {c.change_id for c in changes_on_theme(changes, edges, busiest)}
 
@@ -229,3 +227,80 @@ def test_the_weekly_email_lists_effects_that_became_significant_and_flat_changes
         "SOP CHANGES", "SOP changes"
     )
     assert "Digest probe" in rendered.text and "Digest probe" in rendered.html
+
+
+def test_a_change_on_several_themes_is_measured_on_their_union(
+    home: Settings, client: TestClient
+) -> None:
+    """`theme_ids` over HTTP and `--theme T1,T2 --theme T3` on the CLI: one change, kept with
+    every id, measured on the union (its contacts are the themes' together; the comparison
+    is every other theme)."""
+    items = client.get("/v1/themes", params={"limit": 3}, headers=R).json()["items"]
+    first, second, third = (t["theme_id"] for t in items)
+    body = {"theme_ids": [first, second], "effective_at": "2026-10-12", "title": "Both themes"}
+    made = client.post("/v1/sop-changes", json=body, headers=W)
+    assert made.status_code == 201, made.text
+    change = made.json()
+    assert change["theme_ids"] == [first, second] and change["theme_id"] == first
+    detail = client.get(f"/v1/sop-changes/{change['change_id']}", headers=R).json()
+    assert detail["covered_themes"] == sorted([first, second], key=lambda t: (len(t), t))
+    singles = [
+        client.post("/v1/sop-changes", json={**body, "theme_id": t, "theme_ids": []}, headers=W)
+        .json()["change_id"]
+        for t in (first, second)
+    ]  # fmt: skip
+    alone = [client.get(f"/v1/sop-changes/{s}", headers=R).json()["effects"] for s in singles]
+    for metric, effect in detail["effects"].items():
+        for count in ("contacts_before", "contacts_after"):
+            assert effect[count] == alone[0][metric][count] + alone[1][metric][count] > 0
+    one = client.get(f"/v1/sop-changes/{singles[0]}", headers=R).json()["change"]
+    assert one["theme_ids"] == [first]  # the one-theme form still works: a list of one
+    analysis = load_repeat_analysis(home)
+    changes, edges = load_changes(home)
+    both = next(c for c in changes if c.change_id == change["change_id"])
+    assert both in changes_on_theme(changes, edges, second)
+    nothing = client.post("/v1/sop-changes", json={**body, "theme_ids": []}, headers=W)
+    assert nothing.status_code == 422  # no theme named at all
+    bad = client.post("/v1/sop-changes", json={**body, "theme_ids": [first, "T9999"]}, headers=W)
+    assert bad.status_code == 400 and "T9999" in bad.json()["detail"]
+
+    runner = CliRunner()
+    args = ["--home", str(home.home), "--format", "json"]
+    added = runner.invoke(cli, ["sop", "add", "--theme", f"{first},{second}", "--theme", third,
+                                "--theme", first, "--effective", "2026-10-12", "--title",
+                                "Three themes", *args])  # fmt: skip
+    assert added.exit_code == 0, added.output
+    row = json.loads(added.stdout)
+    assert row["theme_ids"] == [first, second, third]
+    shown = json.loads(runner.invoke(cli, ["sop", "show", row["change_id"], *args]).stdout)
+    assert shown["covered_themes"] == sorted([first, second, third], key=lambda t: (len(t), t))
+    union = change_effects(analysis, both, home, covered=[first, second, third])
+    three = shown["effects"]["escalation rate"]["contacts_after"]
+    assert three == union["escalation rate"]["contacts_after"]
+    assert three > detail["effects"]["escalation rate"]["contacts_after"]
+    none = runner.invoke(cli, ["sop", "add", "--effective", "2026-10-12", "--title", "x", *args])
+    assert none.exit_code != 0
+
+
+def test_a_change_on_a_parent_group_covers_all_its_themes(
+    home: Settings, client: TestClient
+) -> None:
+    themes = client.get("/v1/themes", params={"limit": 200}, headers=R).json()["items"]
+    groups = pd.Series([t["parent_group"] for t in themes]).dropna().value_counts()
+    group = groups.index[0]  # the group with most themes
+    members = [t["theme_id"] for t in themes if t["parent_group"] == group]
+    body = {"group": group.upper(), "effective_at": "2026-10-12", "title": "The whole group"}
+    made = client.post("/v1/sop-changes", json=body, headers=W)
+    assert made.status_code == 201, made.text
+    assert sorted(made.json()["theme_ids"]) == sorted(members)
+    assert made.json()["group"] == group.upper()
+    detail = client.get(f"/v1/sop-changes/{made.json()['change_id']}", headers=R).json()
+    assert set(detail["covered_themes"]) == set(members)
+    runner = CliRunner()
+    args = ["--home", str(home.home), "--format", "json"]
+    added = runner.invoke(cli, ["sop", "add", "--group", group, "--effective", "2026-10-12",
+                                "--title", "Group by CLI", *args])  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert sorted(json.loads(added.stdout)["theme_ids"]) == sorted(members)
+    nope = client.post("/v1/sop-changes", json={**body, "group": "No such group"}, headers=W)
+    assert nope.status_code == 400 and "no parent group" in nope.json()["detail"]

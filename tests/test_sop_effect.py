@@ -100,3 +100,34 @@ def test_rca_sop_records_lists_shows_and_retires(tmp_path) -> None:
     unknown = runner.invoke(app, ["sop", "add", "--theme", "T9999", "--effective", "2026-10-12",
                                   "--title", "x", *home])  # fmt: skip
     assert unknown.exit_code != 0
+
+
+def test_a_change_recorded_before_changes_named_several_themes_reads_as_one(tmp_path) -> None:
+    """A store at schema 6 holds a one-theme row; migrating it reads the row with
+    `theme_ids == (theme_id,)`, and a new change keeps all of its ids (found by any)."""
+    from datetime import UTC, datetime
+
+    import duckdb
+
+    from rca.store.db import migrate
+    from rca.store.schema import MIGRATIONS
+    from rca.store.sop import add_change, list_changes
+
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)")
+    for number, statements in enumerate(MIGRATIONS[:6], 1):
+        for statement in statements:
+            con.execute(statement)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [number])
+    at = datetime(2026, 10, 5, tzinfo=UTC)
+    con.execute("INSERT INTO sop_changes VALUES ('SOP-old', 'T0003', ?, 'Old macro', NULL, NULL, "
+                "NULL, '{}', 'active', ?)", [at, at])  # fmt: skip
+    assert migrate(con) == len(MIGRATIONS)
+    (old,) = list_changes(con)
+    assert old.theme_ids == ("T0003",) and old.as_dict()["theme_ids"] == ["T0003"]
+    new = add_change(con, theme_ids=["T0007", "T0002,T0007"], effective_at=at, title="Both",
+                     now=at)  # fmt: skip
+    assert new.theme_id == "T0007" and new.theme_ids == ("T0007", "T0002")
+    assert [c.change_id for c in list_changes(con, theme_id="T0002")] == [new.change_id]
+    ids = {c.change_id: c.theme_ids for c in list_changes(con)}
+    assert ids == {"SOP-old": ("T0003",), new.change_id: ("T0007", "T0002")}

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 def clean(value: Any) -> Any:
@@ -375,9 +375,20 @@ class SopScope(BaseModel):
 
 
 class SopChangeIn(BaseModel):
+    """Name the themes by `theme_ids`, `theme_id` (one; kept for older clients) or a parent
+    `group` (all its themes in today's model); at least one of them."""
+
     model_config = ConfigDict(extra="forbid")
 
-    theme_id: str = Field(max_length=64, description="Stable theme id, e.g. T0004.")
+    theme_id: str | None = Field(default=None, max_length=64, description="One stable theme id.")
+    theme_ids: list[str] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Stable theme ids, e.g. [T0004, T0011]: measured on their union.",
+    )
+    group: str | None = Field(
+        default=None, max_length=120, description="A parent group's name: all its themes."
+    )
     effective_at: datetime = Field(description="When it took effect; naive = RCA_TIMEZONE.")
     title: str = Field(min_length=1, max_length=300)
     description: str | None = Field(default=None, max_length=10_000)
@@ -393,10 +404,25 @@ class SopChangeIn(BaseModel):
             raise ValueError("effective_at must fall in the years 1970-2199")
         return value
 
+    @field_validator("theme_ids")
+    @classmethod
+    def _short_ids(cls, value: list[str]) -> list[str]:
+        if any(len(v) > 64 for v in value):
+            raise ValueError("a theme id is at most 64 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _some_theme(self) -> SopChangeIn:
+        if not (self.theme_id or self.theme_ids or self.group):
+            raise ValueError("name the change's themes: theme_ids, theme_id or group")
+        return self
+
 
 class SopChange(BaseModel):
     change_id: str
-    theme_id: str
+    theme_id: str = Field(description="The first of `theme_ids`.")
+    theme_ids: list[str] = Field(description="Every theme it covers; measured on their union.")
+    group: str | None = Field(default=None, description="The parent group it was recorded on.")
     effective_at: datetime
     title: str
     description: str | None = None

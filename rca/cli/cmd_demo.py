@@ -106,15 +106,15 @@ def demo(
 
 
 def _record_sop_changes(settings: Settings, truth_csv: Path, manifest: Path) -> list[str]:
-    """Record the demo's planted SOP changes (`rca.demo.planted_sop`) on the themes holding their
-    intents, as an SOP author would; returns their ids."""
+    """Record the demo's planted SOP changes (`rca.demo.planted_sop`) on all the themes holding
+    their intents, as an SOP author would; returns their ids."""
     import json
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
     import pandas as pd
 
-    from rca.demo.planted_sop import themes_for_intents
+    from rca.demo.planted_sop import themes_holding_intents
     from rca.store import Store
     from rca.store.sop import add_change
 
@@ -129,12 +129,12 @@ def _record_sop_changes(settings: Settings, truth_csv: Path, manifest: Path) -> 
             "SELECT a.contact_id, a.theme_id FROM assignments a "
             "JOIN models m USING (model_version) WHERE m.is_champion"
         ).df()
-        themes = themes_for_intents(truth, assignments, [p["intent"] for p in planted])
+        themes = themes_holding_intents(truth, assignments, [p["intent"] for p in planted])
         for p in planted:
-            if themes[p["intent"]] is None:
+            if not themes[p["intent"]]:
                 continue
             change = add_change(
-                con, theme_id=themes[p["intent"]], title=p["title"], now=datetime.now(UTC),
+                con, theme_ids=themes[p["intent"]], title=p["title"], now=datetime.now(UTC),
                 effective_at=datetime.fromisoformat(p["effective"]).replace(tzinfo=tz),
                 description=f"planted in the demo ({p['kind']}): see manifest.json",
                 author="demo", scope=p["scope"],

@@ -14,7 +14,7 @@ from rca.settings import Settings
 
 sop_app = typer.Typer(help="SOP changes: record one, list them, show what each did.")
 app.add_typer(sop_app, name="sop")
-LIST_COLUMNS = ["change_id", "theme_id", "effective_at", "title", "author", "status"]
+LIST_COLUMNS = ["change_id", "theme_ids", "effective_at", "title", "author", "status"]
 
 
 def _moment(value: str, settings: Settings) -> datetime:
@@ -27,9 +27,15 @@ def _moment(value: str, settings: Settings) -> datetime:
 
 @sop_app.command("add")
 def sop_add(
-    theme: Annotated[str, typer.Option("--theme", help="Stable theme id, e.g. T0004.")],
     effective: Annotated[str, typer.Option(help="When it took effect: 2026-10-05 or ISO time.")],
     title: Annotated[str, typer.Option(help="What changed, in a line.")],
+    theme: Annotated[
+        list[str] | None,
+        typer.Option("--theme", help="Stable theme id, e.g. T0004; repeat or T1,T2 for several."),
+    ] = None,
+    group: Annotated[
+        str, typer.Option(help="A parent group's name (`rca themes`): all its themes today.")
+    ] = "",
     description: Annotated[str, typer.Option(help="The change in words.")] = "",
     link: Annotated[str, typer.Option(help="Where the procedure lives.")] = "",
     author: Annotated[str, typer.Option(help="Who made the change.")] = "",
@@ -39,20 +45,20 @@ def sop_add(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     home: HomeOption = None,
 ) -> None:
-    """Record an SOP change on a theme (kept with an audit trail; survives refits)."""
+    """Record an SOP change on one or more themes or a parent group (kept with an audit trail;
+    survives refits; measured on the union of its themes against the others)."""
     from rca.store import Store
-    from rca.store.sop import add_change
+    from rca.store.sop import add_change, resolve_themes
 
     settings = settings_for(home)
     scope = {k: v for k, v in (("market", market), ("channel", channel), ("vendor", vendor)) if v}
     with Store(settings.store_path).write() as con:
-        known = con.execute("SELECT 1 FROM themes WHERE theme_id = ? LIMIT 1", [theme]).fetchone()
-        if known is None:
-            raise InvalidInputError(f"no theme {theme!r} in any model: see `rca themes`")
+        themes = resolve_themes(con, theme or [], group or None)
         change = add_change(
-            con, theme_id=theme, effective_at=_moment(effective, settings), title=title,
-            now=datetime.now(UTC), description=description or None, link=link or None,
-            author=author or None, scope=scope,
+            con, theme_ids=themes, group=group.strip() or None,
+            effective_at=_moment(effective, settings), title=title, now=datetime.now(UTC),
+            description=description or None, link=link or None, author=author or None,
+            scope=scope,
         )  # fmt: skip
     row = change.as_dict()
     emit({"command": "sop add", **row}, [row], fmt, title="SOP change", columns=LIST_COLUMNS)

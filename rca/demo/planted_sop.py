@@ -28,6 +28,8 @@ MARKET_INTENT = "b77:Refund_not_showing_up"
 MARKET = "UK"
 REPEAT_FACTOR = 0.5
 MARKET_FACTOR = 0.3
+#: `rca demo` records a change on every theme holding at least this share of its intent.
+MIN_INTENT_SHARE = 0.1
 #: The changes take effect on the Monday this many weeks before the stream's last week ends.
 WEEKS_BEFORE_END = 8
 STOPPED_CUSTOMER_PREFIX = "V"  # customers of the follow-ups a working SOP prevented
@@ -156,4 +158,23 @@ def themes_for_intents(
     for intent in intents:
         mine = joined.loc[joined["intent"] == intent, "theme_id"]
         out[intent] = str(mine.value_counts().index[0]) if len(mine) else None
+    return out
+
+
+def themes_holding_intents(
+    truth: pd.DataFrame,
+    assignments: pd.DataFrame,
+    intents: list[str],
+    *,
+    min_share: float = MIN_INTENT_SHARE,
+) -> dict[str, list[str]]:
+    """Every theme holding at least `min_share` of each intent's contacts, most first: where
+    `rca demo` records the change, as an SOP author naming all the themes the clustering spread
+    the problem over would (the odd contact elsewhere is clustering noise, not the problem)."""
+    joined = truth.merge(assignments, on="contact_id").dropna(subset=["theme_id"])
+    out: dict[str, list[str]] = {}
+    for intent in intents:
+        counts = joined.loc[joined["intent"] == intent, "theme_id"].value_counts()
+        shares = counts / counts.sum() if len(counts) else counts
+        out[intent] = [str(t) for t, share in shares.items() if share >= min_share]
     return out

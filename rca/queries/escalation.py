@@ -18,7 +18,7 @@ from rca.periods import Period
 from rca.queries.repeat_drivers import RepeatAnalysis, cached_vectors, load_repeat_analysis
 from rca.repeats.detect import REPEAT
 from rca.settings import Settings
-from rca.sop.follow import covered_themes, lineage_edges
+from rca.sop.follow import covered_by, lineage_edges
 from rca.store import Store
 from rca.store.analysis import dimension_columns
 from rca.store.sop import lineage_rows, list_changes
@@ -77,7 +77,7 @@ def deep_dive(
     in_force = [
         c.as_dict()
         for c in changes
-        if theme in covered_themes(c.theme_id, edges) and c.effective_at <= row["created_at"]
+        if theme in covered_by(c.theme_ids, edges) and c.effective_at <= row["created_at"]
     ]
     return {
         "contact": {

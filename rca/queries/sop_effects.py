@@ -1,4 +1,4 @@
-"""Did an SOP change work? Its theme's repeat and escalation rates against the other themes.
+"""Did an SOP change work? Its themes' repeat and escalation rates against the other themes.
 
 Per period (the store's `RCA_PERIOD`), from the repeat analysis every command shares: the
 theme's resolutions and the returns they brought (charged as in `rca drivers`), and its
@@ -6,7 +6,9 @@ contacts and escalations, beside the same counts for every other theme. The peri
 the effective moment is neither before nor after and is left out. A change scoped to a market,
 channel or vendor is measured inside that scope only, for the theme and its comparison alike.
 A change recorded on a theme that a later refit merged or split is measured on what that theme
-became (`rca.sop.follow`).
+became (`rca.sop.follow`). A change recorded on several themes (or a parent group) is measured
+on their union: the treated group is every contact of any of them (each followed through
+refits), the comparison every other theme.
 
 Also here: the SOP review queue (themes with high repeat or escalation rates and no change in
 the last weeks, ranked by the repeat cost they carry) and the weekly e-mail's SOP digest.
@@ -25,7 +27,7 @@ from rca.queries.repeat_drivers import RepeatAnalysis, load_repeat_analysis
 from rca.repeats.detect import REPEAT
 from rca.settings import Settings
 from rca.sop.effect import did_effect
-from rca.sop.follow import covered_themes, lineage_edges
+from rca.sop.follow import covered_by, lineage_edges
 from rca.store import Store
 from rca.store.sop import SopChange, audit_trail, get_change, lineage_rows, list_changes
 from rca.trends.series import period_names
@@ -63,7 +65,7 @@ def change_payload(
     edges: dict[str, set[str]],
     settings: Settings,
 ) -> dict[str, Any]:
-    covered = covered_themes(change.theme_id, edges, analysis.themes["theme_id"])
+    covered = covered_by(change.theme_ids, edges, analysis.themes["theme_id"])
     measured = measure(analysis, change, settings, covered=covered)
     return {
         "change": change.as_dict(),
@@ -96,7 +98,7 @@ def measure(
     until: pd.Timestamp | None = None,
 ) -> dict[str, Any]:
     """The effects and the per-period series behind them (theme vs other themes)."""
-    themes = set(covered if covered is not None else [change.theme_id])
+    themes = set(covered if covered is not None else change.theme_ids)
     marked = _in_scope(analysis.marked, change.scope)
     kind, tz = settings.period, settings.tz
     coverage = analysis.coverage
@@ -150,8 +152,9 @@ def measure(
 def changes_on_theme(
     changes: list[SopChange], edges: dict[str, set[str]], theme_id: str
 ) -> list[SopChange]:
-    """The changes that cover `theme_id` today: recorded on it, or on a theme that became it."""
-    return [c for c in changes if theme_id in covered_themes(c.theme_id, edges)]
+    """The changes that cover `theme_id` today: recorded on it (alone or with others), or on a
+    theme that became it."""
+    return [c for c in changes if theme_id in covered_by(c.theme_ids, edges)]
 
 
 def review_queue(
@@ -198,7 +201,7 @@ def review_queue(
     recent: dict[str, SopChange] = {}
     for change in changes:
         if start <= pd.Timestamp(change.effective_at) < end:
-            for theme in covered_themes(change.theme_id, edges):
+            for theme in covered_by(change.theme_ids, edges):
                 recent[theme] = change
     labels = dict(zip(analysis.themes["theme_id"], analysis.themes["label"], strict=True))
     rows = []
@@ -257,7 +260,7 @@ def sop_digest(
         effective = pd.Timestamp(change.effective_at)
         if effective >= end:
             continue
-        covered = covered_themes(change.theme_id, edges, current)
+        covered = covered_by(change.theme_ids, edges, current)
         now = change_effects(analysis, change, settings, covered=covered, until=end)
         before = change_effects(analysis, change, settings, covered=covered,
                                 until=pd.Timestamp(period.start))  # fmt: skip

@@ -4,7 +4,8 @@ A refit keeps ids stable, but merges and splits move contacts between ids
 (`rca.cluster.lineage`). A change recorded on theme A covers whatever A's problem became:
 merged into K, it is measured on K; split into A and C, on both (the procedure still applies
 to every part of the problem it was written for). The closure follows every fit's events, and
-ids are never reused, so no ordering of the fits is needed.
+ids are never reused, so no ordering of the fits is needed. A change recorded on several themes
+(or a parent group) covers the union of what each became (`covered_by`).
 """
 
 from __future__ import annotations
@@ -49,3 +50,15 @@ def covered_themes(
     if current is not None:
         seen &= set(current)
     return sorted(seen, key=_order)
+
+
+def covered_by(
+    theme_ids: Iterable[str], edges: dict[str, set[str]], current: Iterable[str] | None = None
+) -> list[str]:
+    """Today's themes a change recorded on several themes covers: the union of what each of
+    them became (`covered_themes`), sorted."""
+    wanted = None if current is None else list(current)
+    union: set[str] = set()
+    for theme_id in theme_ids:
+        union |= set(covered_themes(theme_id, edges, wanted))
+    return sorted(union, key=_order)

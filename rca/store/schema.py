@@ -216,6 +216,13 @@ MIGRATIONS: list[list[str]] = [
             created_at    TIMESTAMPTZ NOT NULL
         )""",
     ],
+    # 7: an SOP change covers several themes or a parent group (issue 21). `theme_id` stays
+    # the first (primary) one; rows from before read `theme_ids` as [theme_id].
+    [
+        "ALTER TABLE sop_changes ADD COLUMN theme_ids VARCHAR[]",
+        "ALTER TABLE sop_changes ADD COLUMN theme_group VARCHAR",  # the parent group it named
+        "UPDATE sop_changes SET theme_ids = [theme_id] WHERE theme_ids IS NULL",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -19,32 +19,29 @@ from rca.api.routes.common import READ_ERRORS, WRITE_ERRORS, check_max, problems
 from rca.api.routes.themes import PeriodQuery
 from rca.api.schemas import SopChange, SopChangeDetail, SopChangeIn, SopChangeList, SopReview, clean
 from rca.api.snapshot import Snapshot
-from rca.errors import InvalidInputError
 from rca.queries.sop_effects import load_changes, measure, review_queue
 from rca.settings import Settings
-from rca.sop.follow import covered_themes
+from rca.sop.follow import covered_by
 
 router = APIRouter(prefix="/v1", tags=["sop"], dependencies=[Reader])
 ChangeIdPath = Annotated[str, Path(max_length=64, description="SOP-… (see GET /v1/sop-changes).")]
 
 
 def record_change(settings: Settings, body: SopChangeIn, author: str | None) -> dict[str, Any]:
-    """Store a change (the dashboard's form calls this too): the theme must exist in a model."""
+    """Store a change (the dashboard's form calls this too): its themes must exist in a model;
+    a parent group stands for all of its themes in today's model."""
     from rca.store import Store
-    from rca.store.sop import add_change
+    from rca.store.sop import add_change, resolve_themes
 
     effective = body.effective_at
     if effective.tzinfo is None:
         effective = effective.replace(tzinfo=settings.tz)
     scope = {k: v.strip() for k, v in body.scope.model_dump().items() if v and v.strip()}
     with Store(settings.store_path).write() as con:
-        known = con.execute(
-            "SELECT 1 FROM themes WHERE theme_id = ? LIMIT 1", [body.theme_id]
-        ).fetchone()
-        if known is None:
-            raise InvalidInputError(f"no theme {body.theme_id!r} in any model")
+        themes = resolve_themes(con, [body.theme_id or "", *body.theme_ids], body.group)
         change = add_change(
-            con, theme_id=body.theme_id, effective_at=effective, title=body.title,
+            con, theme_ids=themes, group=(body.group or "").strip() or None,
+            effective_at=effective, title=body.title,
             now=datetime.now(UTC), description=body.description or None,
             link=body.link or None, author=body.author or author, scope=scope,
         )  # fmt: skip
@@ -61,7 +58,7 @@ def change_detail(snapshot: Snapshot, change_id: str) -> dict[str, Any]:
         change = get_change(con, change_id)
         audit = audit_trail(con, change_id)
         edges = lineage_edges(lineage_rows(con))
-    covered = covered_themes(change.theme_id, edges, snapshot.themes.index)
+    covered = covered_by(change.theme_ids, edges, snapshot.themes.index)
 
     def compute() -> dict[str, Any]:
         return clean(measure(snapshot.analysis, change, snapshot.settings, covered=covered))
@@ -81,7 +78,8 @@ def change_detail(snapshot: Snapshot, change_id: str) -> dict[str, Any]:
 async def post_sop_change(
     body: SopChangeIn, request: Request, state: StateDep, settings: SettingsDep
 ) -> SopChange:
-    """Record an SOP change on a theme (writer role); kept with an audit trail."""
+    """Record an SOP change on one or more themes or a parent group (writer role); kept with an
+    audit trail, and measured on the union of its themes."""
     author = getattr(request.state, "api_key_name", None)
     row = await run_in_threadpool(record_change, settings, body, author)
     return SopChange(**row)
