@@ -117,11 +117,7 @@ def ingest_records(
         zip(plan.contacts["source_line"].astype(int), plan.contacts["contact_id"], strict=True)
     )
     context = dict(
-        zip(
-            plan.context.get("source_line", pd.Series(dtype=int)).astype(int),
-            plan.context.get("message_id", pd.Series(dtype=str)),
-            strict=True,
-        )
+        zip(plan.context["source_line"].astype(int), plan.context["message_id"], strict=True)
     )
     outcome = RecordsOutcome(ingest_id)
     for number, record in enumerate(records, start=1):

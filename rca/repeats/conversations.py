@@ -133,13 +133,12 @@ def through_context(in_reply_to: pd.Series, context: pd.DataFrame) -> pd.Series:
     parent = dict(
         zip(context["message_id"].astype(str), context["in_reply_to"].astype(str), strict=True)
     )
-    values = in_reply_to.astype(object).to_numpy(copy=True)
+    values = pd.Series(in_reply_to.astype(object).to_numpy(copy=True), index=in_reply_to.index,
+                       name=in_reply_to.name, dtype=object)  # fmt: skip
     for _ in range(MAX_CONTEXT_HOPS):
-        moved = False
-        for i, target in enumerate(values):
-            if isinstance(target, str) and target in parent:
-                values[i] = parent[target]
-                moved = True
-        if not moved:
+        hop = values.map(parent)  # NaN where the target is no outbound message
+        moved = hop.notna().to_numpy(dtype=bool)
+        if not moved.any():
             break
-    return pd.Series(values, index=in_reply_to.index, name=in_reply_to.name, dtype=object)
+        values[moved] = hop[moved]
+    return values

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,10 @@ SECONDS_PER_DAY = 86_400.0
 REQUIRED_COLUMNS = ("contact_id", "created_at", "customer_id", "theme_id")
 
 
+def _default(name: str) -> Any:
+    return Settings.model_fields[name].default
+
+
 @dataclass(frozen=True)
 class RepeatRules:
     """The knobs of repeat detection (see Settings `repeat_*` and `messaging_channels`)."""
@@ -64,10 +69,11 @@ class RepeatRules:
     window: timedelta
     continuation: timedelta
     similarity_threshold: float
-    session_gap: timedelta = timedelta(hours=8)
+    # defaulted (from Settings' own defaults) so rules built by hand need only the first three
+    session_gap: timedelta = timedelta(minutes=_default("repeat_session_gap_minutes"))
     messaging_channels: frozenset[str] = frozenset(MESSAGING_CHANNELS)
-    max_conversations_per_week: int = 20
-    max_messages_per_week: int = 50
+    max_conversations_per_week: int = _default("repeat_max_conversations_per_week")
+    max_messages_per_week: int = _default("repeat_max_messages_per_week")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RepeatRules:
