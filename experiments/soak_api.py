@@ -38,8 +38,10 @@ class Sample:
     latency_s: float
 
 
-def server_rss_mb(port: int) -> float | None:
-    """Resident memory of the `rca serve` process listening on `port` (Linux /proc)."""
+def server_rss_mb(port: int) -> tuple[float | None, float]:
+    """Resident memory of the `rca serve` process listening on `port`, and of its forked
+    cold-computation children at this moment (Linux /proc), in MB."""
+    found: dict[int, tuple[int, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -47,12 +49,20 @@ def server_rss_mb(port: int) -> float | None:
             command = (entry / "cmdline").read_bytes().split(b"\0")
             if b"serve" not in command or str(port).encode() not in command:
                 continue
-            for line in (entry / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
+            fields = dict(
+                line.split(":", 1) for line in (entry / "status").read_text().splitlines()
+            )
+            found[int(entry.name)] = (
+                int(fields["PPid"].strip()),
+                int(fields["VmRSS"].split()[0]) / 1024,
+            )
+        except (OSError, KeyError, ValueError):
             continue
-    return None
+    parents = [pid for pid, (ppid, _) in found.items() if ppid not in found]
+    if not parents:
+        return None, 0.0
+    children = sum(rss for ppid, rss in found.values() if ppid == parents[0])
+    return found[parents[0]][1], children
 
 
 def cold_periods(newest: date, rng: np.random.Generator, n: int) -> list[str]:
@@ -113,10 +123,12 @@ async def soak(base: str, key: str, args: argparse.Namespace) -> tuple[list[Samp
         return samples, time.perf_counter() - start
 
 
-def summary(samples: list[Sample], elapsed: float, rss: tuple[float | None, float | None]) -> str:
+def summary(samples: list[Sample], elapsed: float, rss: list[tuple[float | None, float]]) -> str:
+    (before, _), (after, children) = rss
     lines = [
         f"{len(samples)} requests in {elapsed:.0f} s ({len(samples) / elapsed:.0f}/s); "
-        f"server RSS {rss[0]:.0f} MB at start, {rss[1]:.0f} MB at the end",
+        f"server RSS {before:.0f} MB at start, {after:.0f} MB at the end "
+        f"(+ {children:.0f} MB in cold-computation children running at the end)",
         "",
         "| kind | requests | p50 ms | p99 ms | max ms | statuses |",
         "|---|---|---|---|---|---|",
@@ -145,16 +157,29 @@ def main() -> None:
     parser.add_argument("--cold-share", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=22)
     parser.add_argument("--log", type=Path, default=None, help="the server's log (info level)")
+    parser.add_argument(
+        "--env", action="append", default=[], help="NAME=VALUE for the server (repeatable)"
+    )
     args = parser.parse_args()
     key = new_key()
     env = {"RCA_API_KEYS": f'["reader:{hash_key(key)}:soak"]'}
+    env |= dict(item.split("=", 1) for item in args.env)
     with serving(args.home, env=env, timeout_s=300, log_path=args.log, log_level="info") as base:
         port = int(base.rsplit(":", 1)[1])
-        time.sleep(5)  # let the background warm-up finish before the clock starts
+        wait_for_warm_up(base)
         before = server_rss_mb(port)
         samples, elapsed = asyncio.run(soak(base, key, args))
         after = server_rss_mb(port)
-    print(summary(samples, elapsed, (before, after)))
+    print(summary(samples, elapsed, [before, after]))
+
+
+def wait_for_warm_up(base: str, limit_s: float = 600) -> None:
+    """The service precomputes every theme's page after it starts: time the steady state."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if httpx.get(f"{base}/readyz", timeout=10).json().get("detail") is None:
+            return
+        time.sleep(1)
 
 
 if __name__ == "__main__":

@@ -321,6 +321,26 @@ class Settings(BaseSettings):
         description="Answers computed at once (not yet cached); more: 503 "
         "with Retry-After at once, rather than a queue of CPU-bound work.",
     )
+    api_cold_process: bool = Field(
+        default=True,
+        description="Compute cold answers in a forked child process at a lower CPU priority, "
+        "so that they never hold the server's interpreter lock (off: on threads).",
+    )
+    api_cold_nice: int = Field(
+        default=10, ge=0, le=19, description="How much lower the cold computations' priority is."
+    )
+    api_cold_timeout_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="A cold computation still running after this is killed (the next request "
+        "for it tries afresh).",
+    )
+    api_memo_mb: int = Field(
+        default=128,
+        ge=1,
+        description="Answers kept per snapshot, in MB of their pickles (least recently used "
+        "go first), so that memory stays flat however many periods are asked.",
+    )
     api_shutdown_s: float = Field(
         default=5.0,
         ge=0,

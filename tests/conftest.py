@@ -14,6 +14,10 @@ import pytest
 from rca.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Cold API answers compute on threads in the suite: forking this multi-GB process costs 50-100 ms
+# per answer and the period fuzzers ask for thousands. The forked path (the service's default)
+# has its own tests (tests/test_api_hardening.py, `forking`) and the SIGTERM test's server.
+os.environ.setdefault("RCA_API_COLD_PROCESS", "false")
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 

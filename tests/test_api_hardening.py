@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import multiprocessing
+import os
 import re
 import threading
 import time
@@ -25,11 +26,14 @@ from conftest import run_cli
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from rca.api import isolation
 from rca.api.app import create_app
 from rca.api.auth import KeyRing, add_key, hash_key, new_key, remove_key
 from rca.api.budget import TooBusyError
+from rca.api.isolation import ChildFailedError
 from rca.api.web.routes import num
 from rca.api.web.session import COOKIE
+from rca.errors import NotFoundError, RcaError
 from rca.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -227,7 +231,10 @@ def test_cursor_fuzzer_forged_cursors_are_400(client: TestClient) -> None:
 
 # -- bounded computations ---------------------------------------------------------------------
 def hold_a_slot(snapshot, key: tuple) -> threading.Event:
-    """Start a computation that runs until the returned event is set (takes one slot)."""
+    """Start a computation that runs until the returned event is set (takes one slot).
+
+    The events live in this process: the snapshot must compute on threads
+    (`api_cold_process=False`); the slot logic is the same for forked computations."""
     release, started = threading.Event(), threading.Event()
 
     def slow() -> None:
@@ -244,7 +251,9 @@ def hold_a_slot(snapshot, key: tuple) -> threading.Event:
 
 
 def test_cold_computations_over_the_limit_are_503_at_once(fitted_demo: Settings) -> None:
-    app = create_app(hardened(fitted_demo, api_max_cold=1), background=False)
+    app = create_app(
+        hardened(fitted_demo, api_max_cold=1, api_cold_process=False), background=False
+    )
     with TestClient(app, raise_server_exceptions=False) as c:
         warm = c.get("/v1/themes", headers=HEADERS)
         assert warm.status_code == 200
@@ -268,7 +277,9 @@ def test_cold_computations_over_the_limit_are_503_at_once(fitted_demo: Settings)
 
 
 def test_a_request_waits_at_most_its_budget(fitted_demo: Settings) -> None:
-    app = create_app(hardened(fitted_demo, api_request_budget_s=0.3), background=False)
+    app = create_app(
+        hardened(fitted_demo, api_request_budget_s=0.3, api_cold_process=False), background=False
+    )
     with TestClient(app, raise_server_exceptions=False) as c:
         snapshot = app.state.service.current()
         period = snapshot.period("2026-W41")
@@ -299,6 +310,79 @@ def test_failed_computations_leave_nothing_behind(client: TestClient) -> None:
 
 
 # -- dashboard sessions and CSRF --------------------------------------------------------------
+@pytest.fixture
+def forking(client: TestClient):
+    """The module's snapshot computing cold answers in forked children, as the service does
+    by default (the suite computes on threads: see conftest)."""
+    snapshot = client.app.state.service.current()
+    assert isolation.available()
+    snapshot.isolate = True
+    yield snapshot
+    snapshot.isolate = False
+
+
+def test_cold_answers_are_computed_in_another_process(forking) -> None:
+    """A cold computation on a thread held the interpreter lock and stalled warm requests."""
+    snapshot = forking
+    assert snapshot.memo(("test", "pid"), os.getpid) != os.getpid()
+    assert snapshot.memo(("test", "pid"), os.getpid) != os.getpid()  # kept, not recomputed
+
+
+def test_answers_found_in_the_child_come_back_with_it(forking) -> None:
+    snapshot = forking
+    period = snapshot.period("2026-W30")
+    with snapshot._guard:  # as if never asked (other tests of this module may have)
+        for kind in ("spikes", "themes"):
+            snapshot._memo.pop((kind, period.name), None)
+    n = snapshot.memo(("test", "nested"), lambda: len(snapshot.theme_rows(period)))
+    assert n == len(snapshot.themes)
+    # what theme_rows needed on the way (the spike report) is kept too: no second computation
+    assert ("spikes", period.name) in snapshot._memo
+    assert ("themes", period.name) in snapshot._memo
+
+
+def test_child_errors_arrive_as_they_were_raised(forking) -> None:
+    snapshot = forking
+
+    def not_found() -> None:
+        raise NotFoundError("no such theme")
+
+    def unpicklable() -> None:
+        raise ValueError(threading.Lock())  # an argument that cannot be pickled
+
+    with pytest.raises(NotFoundError, match="no such theme"):
+        snapshot.memo(("test", "not-found"), not_found)
+    with pytest.raises(RcaError, match="ValueError"):
+        snapshot.memo(("test", "unpicklable-error"), unpicklable)
+    # a value that cannot be sent back is computed here instead
+    lock = snapshot.memo(("test", "unpicklable-value"), threading.Lock)
+    assert lock.acquire(blocking=False)
+    assert snapshot.pending == 0
+
+
+def test_a_runaway_computation_is_killed(fitted_demo: Settings) -> None:
+    app = create_app(
+        hardened(fitted_demo, api_cold_process=True, api_cold_timeout_s=0.5), background=False
+    )
+    with TestClient(app, raise_server_exceptions=False):
+        snapshot = app.state.service.current()
+        started = time.monotonic()
+        with pytest.raises(ChildFailedError, match="longer than"):
+            snapshot.memo(("test", "runaway"), lambda: time.sleep(60))
+        assert time.monotonic() - started < 5
+        assert snapshot.pending == 0 and not isolation._children  # killed and reaped
+
+
+def test_kept_answers_are_bounded_by_bytes(fitted_demo: Settings) -> None:
+    app = create_app(hardened(fitted_demo, api_memo_mb=1), background=False)
+    with TestClient(app, raise_server_exceptions=False):
+        snapshot = app.state.service.current()
+        for i in range(12):
+            snapshot.memo(("test", "big", i), lambda: b"x" * 200_000, cheap=True)
+        assert snapshot.memo_bytes <= 1_048_576
+        assert ("test", "big", 11) in snapshot._memo and ("test", "big", 0) not in snapshot._memo
+
+
 def test_non_ascii_csrf_tokens_are_400_not_500(client: TestClient) -> None:
     client.get("/ui/login")
     bad = {"api_key": READER, "csrf": "jeton-é-ü-中", "next": "/ui/"}
@@ -439,8 +523,7 @@ def test_cli_tables_print_customer_text_as_written(capsys) -> None:
 # -- shutdown ---------------------------------------------------------------------------------
 def test_sigterm_stops_the_service_promptly_under_load(fitted_demo: Settings, tmp_path: Path):
     """SIGTERM once waited minutes for a computation in flight; now requests get
-    RCA_API_SHUTDOWN_S and computations run on daemon threads that do not hold the exit."""
-    import os
+    RCA_API_SHUTDOWN_S, and the forked children computing cold answers are killed with it."""
     import signal
     import subprocess
     import sys
@@ -452,7 +535,8 @@ def test_sigterm_stops_the_service_promptly_under_load(fitted_demo: Settings, tm
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     keys = f'["reader:{hash_key(READER)}:r"]'
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RCA_API_SHUTDOWN_S": "1", "RCA_API_KEYS": keys}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RCA_API_SHUTDOWN_S": "1", "RCA_API_KEYS": keys,
+           "RCA_API_COLD_PROCESS": "true"}  # fmt: skip
     command = [sys.executable, "-m", "rca", "serve", "--home", str(fitted_demo.home),
                "--port", str(port), "--log-level", "warning"]  # fmt: skip
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -479,10 +563,26 @@ def test_sigterm_stops_the_service_promptly_under_load(fitted_demo: Settings, tm
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         assert time.monotonic() - started < 10
+        time.sleep(0.5)  # children share the server's command line: none may be left running
+        assert not _serving_on(port), "cold computations outlived the service"
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _serving_on(port: int) -> list[int]:
+    """Live processes (not zombies) whose command line is `rca serve … --port PORT`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if b"serve" in command and str(port).encode() in command and state != "Z":
+            found.append(int(entry.name))
+    return found
 
 
 #: Hostile values for the taxonomy's writes (issue 19): blanks, unknown and malformed ids,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -24,6 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from rca.api import isolation
 from rca.api.budget import ComputeGate, TooBusyError, running_inline
 from rca.cluster.catalog import ThemeCatalog
 from rca.cluster.taxonomy import CuratedView, curate
@@ -48,6 +51,7 @@ from rca.text.audience import RedactionPolicy
 from rca.trends.rootcause import RootCauseConfig, explain
 
 T = TypeVar("T")
+log = logging.getLogger("rca.api")
 MEMO_ENTRIES = 1_024
 SERIES_PERIODS = 12
 DRIVER_CASES = 2  # cases shown with each driver, whatever the period (warmed per theme)
@@ -111,17 +115,22 @@ class Snapshot:
         self.curation = curation or curate(analysis.themes, [])
         self.gate = gate
         self._memo: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._sizes: dict[tuple[Any, ...], int] = {}  # pickled bytes of each memo entry
+        self._bytes = 0
+        self._max_bytes = settings.api_memo_mb * 1_048_576
         self._pending: dict[tuple[Any, ...], Future[Any]] = {}
         self._guard = threading.Lock()
+        self.isolate = settings.api_cold_process and isolation.available()
 
     # -- memoisation ------------------------------------------------------------------------
     def memo(self, key: tuple[Any, ...], compute: Callable[[], T], *, cheap: bool = False) -> T:
         """`compute()` once per key, even when many requests ask at the same moment.
 
-        A request's cold computation takes one of the gate's slots and runs on its own thread
-        while the request waits within its budget (`rca.api.budget`); `cheap` ones (parsing a
-        period name) and those asked on the refresh or a compute thread run where they are
-        asked. A failed computation leaves nothing behind: the next request tries afresh.
+        A request's cold computation takes one of the gate's slots and runs in a forked child
+        process (`rca.api.isolation`; a thread when `RCA_API_COLD_PROCESS` is off) while the
+        request waits within its budget (`rca.api.budget`); `cheap` ones (parsing a period
+        name) and those asked on the refresh thread run where they are asked. A failed
+        computation leaves nothing behind: the next request tries afresh.
         """
         with self._guard:
             if key in self._memo:
@@ -134,7 +143,9 @@ class Snapshot:
         if owner:
             if cheap or self.gate is None or running_inline():
                 self._fill(key, pending, compute)
-            elif not self.gate.start(lambda: self._fill(key, pending, compute)):
+            elif not self.gate.start(
+                lambda: self._fill(key, pending, compute, isolated=self.isolate)
+            ):
                 error = TooBusyError(
                     f"{self.gate.max_cold} answers are being computed; retry in a few seconds"
                 )
@@ -148,13 +159,48 @@ class Snapshot:
                 "the answer is still being computed; retry in a few seconds"
             ) from None
 
-    def _fill(self, key: tuple[Any, ...], pending: Future[Any], compute: Callable[[], Any]) -> None:
+    def _fill(
+        self,
+        key: tuple[Any, ...],
+        pending: Future[Any],
+        compute: Callable[[], Any],
+        *,
+        isolated: bool = False,
+    ) -> None:
+        extra: dict[tuple[Any, ...], tuple[Any, int]] = {}
         try:
-            value = compute()
+            if isolated:
+                try:
+                    (value, extra), size = isolation.run_forked(
+                        lambda: self._in_child(compute),
+                        timeout_s=self.settings.api_cold_timeout_s,
+                        nice=self.settings.api_cold_nice,
+                    )
+                    size -= sum(n for _, n in extra.values())
+                except isolation.NotPicklableError as exc:
+                    log.warning("answer %s computed on a thread: %s", key[:2], exc)
+                    value, size = compute(), None
+            else:
+                value, size = compute(), None
         except BaseException as exc:  # handed to every waiter; the thread itself ends quietly
             self._settle(key, pending, error=exc)
             return
-        self._settle(key, pending, value=value)
+        self._settle(key, pending, value=value, size=size, extra=extra)
+
+    def _in_child(
+        self, compute: Callable[[], Any]
+    ) -> tuple[Any, dict[tuple[Any, ...], tuple[Any, int]]]:
+        """In the forked child: compute, and hand back the answers found on the way too.
+
+        Locks and pending futures belong to the parent's threads, which do not exist here: a
+        lock one of them held at the fork would never be released, a future never resolved.
+        """
+        self._guard = threading.Lock()
+        self._pending = {}
+        before = set(self._memo)
+        value = compute()
+        extra = {k: (v, self._sizes.get(k, 0)) for k, v in self._memo.items() if k not in before}
+        return value, extra
 
     def _settle(
         self,
@@ -163,17 +209,39 @@ class Snapshot:
         *,
         value: Any = None,
         error: BaseException | None = None,
+        size: int | None = None,
+        extra: dict[tuple[Any, ...], tuple[Any, int]] | None = None,
     ) -> None:
+        if error is None and size is None:
+            size = _pickled_size(value)
         with self._guard:
             self._pending.pop(key, None)
             if error is None:
-                self._memo[key] = value
-                while len(self._memo) > MEMO_ENTRIES:
-                    self._memo.popitem(last=False)
+                for other, (other_value, other_size) in (extra or {}).items():
+                    if other not in self._memo:
+                        self._remember(other, other_value, other_size)
+                self._remember(key, value, size or 0)
         if error is None:
             pending.set_result(value)
         else:
             pending.set_exception(error)
+
+    def _remember(self, key: tuple[Any, ...], value: Any, size: int) -> None:
+        """Keep an answer, evicting the least recently used past the entry or byte bound."""
+        self._bytes += size - self._sizes.get(key, 0)
+        self._memo[key] = value
+        self._memo.move_to_end(key)
+        self._sizes[key] = size
+        while len(self._memo) > 1 and (
+            len(self._memo) > MEMO_ENTRIES or self._bytes > self._max_bytes
+        ):
+            old, _ = self._memo.popitem(last=False)
+            self._bytes -= self._sizes.pop(old, 0)
+
+    @property
+    def memo_bytes(self) -> int:
+        """Pickled size of the kept answers (what `RCA_API_MEMO_MB` bounds)."""
+        return self._bytes
 
     @property
     def pending(self) -> int:
@@ -464,6 +532,14 @@ def _ids(value: Any) -> list[str]:
 def _id_order(theme_id: str) -> tuple[int, str]:
     """T0009 < T0010 < T10000: counter order, whatever the width."""
     return (len(theme_id), theme_id)
+
+
+def _pickled_size(value: Any) -> int:
+    """Bytes an answer takes, as its pickle (0 when it does not pickle: it is kept anyway)."""
+    try:
+        return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # noqa: BLE001 - a size estimate must never fail an answer
+        return 0
 
 
 def _plain(value: Any) -> Any:

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections import deque
 
+from rca.api import isolation
 from rca.api.auth import KeyRing, env_keys
 from rca.api.budget import ComputeGate, computing_inline
 from rca.api.snapshot import (
@@ -58,6 +59,7 @@ class ServiceState:
 
     def stop(self) -> None:
         self._stop.set()
+        isolation.kill_children()  # a cold computation must not outlive the service
         if self._thread is not None:
             self._thread.join(timeout=self.settings.api_shutdown_s)
 
