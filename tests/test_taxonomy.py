@@ -21,12 +21,14 @@ from conftest import copy_home, run_cli
 from rca.cluster.taxonomy import (
     Edit,
     TaxonomyError,
+    UnknownEditError,
     UnknownThemeError,
     curate,
     is_noop,
     review_after_refit,
     route,
     validate,
+    validate_undo,
 )
 from rca.settings import Settings
 
@@ -133,6 +135,29 @@ def test_repeating_an_edit_changes_nothing() -> None:
     assert not is_noop(Edit("x", "rename", "T0003", {"label": "Card"}), view)  # not pinned yet
     twice = curate(_themes(), [*EDITS, EDITS[1]])  # a merge logged twice applies once
     assert twice.merged == {"T0002": "T0001"} and len(twice.themes) == len(view.themes)
+
+
+def test_an_undone_edit_is_replayed_out_of_the_view() -> None:
+    undo = Edit("E0005", "undo", "T0001", {"edit_id": "E0002"}, "ann", "not the same problem")
+    view = curate(_themes(), [*EDITS, undo])
+    rows = view.themes.set_index("theme_id")
+    assert "T0002" in rows.index and not view.merged and not view.routing
+    assert rows.loc["T0001", "size"] == 10 and rows.loc["T0001", "label"] == "Refund not showing"
+    assert view.hidden_ids == {"T0004"}  # the other edits still hold
+    checked, done = validate_undo(Edit("E0006", "undo", "", {"edit_id": "E0002"}), [*EDITS, undo])
+    assert checked.theme_id == "T0001" and checked.params["undone_action"] == "merge" and done
+    with pytest.raises(UnknownEditError, match="no edit 'E0999'"):
+        validate_undo(Edit("E0006", "undo", "", {"edit_id": "E0999"}), EDITS)
+    with pytest.raises(TaxonomyError, match="is an undo"):
+        validate_undo(Edit("E0006", "undo", "", {"edit_id": "E0005"}), [*EDITS, undo])
+    # an edit a later one builds on: the strict replay says which theme is missing
+    accept = Edit(
+        "E0005", "accept", "T0003", {"preview_id": "E0004", "child_ids": ["T0010", "T0011"]}
+    )
+    rename = Edit("E0006", "rename", "T0010", {"label": "Card lost abroad"})
+    undo_accept = Edit("E0007", "undo", "T0003", {"edit_id": "E0005"})
+    with pytest.raises(UnknownThemeError, match="T0010"):
+        curate(_themes(), [*EDITS, accept, rename, undo_accept], strict=True)
 
 
 def test_a_refit_proposes_instead_of_overwriting() -> None:
@@ -242,6 +267,28 @@ def test_a_split_preview_changes_nothing_until_accepted(curated: dict) -> None:
     tags = _mlflow(settings).MlflowClient().get_run(run_id).data.tags
     assert tags["rca.taxonomy.edits"] == "5"
     assert tags["rca.taxonomy.last_edit"] == f"{history[-1]['edit_id']} accept {split} by cat"
+
+
+def test_an_undone_merge_gives_both_themes_their_contacts_back(
+    fitted_demo: Settings, tmp_path: Path
+) -> None:
+    from rca.jobs import curate as jobs
+
+    settings = copy_home(fitted_demo, tmp_path / "home")
+    before = _volumes(settings).set_index("theme_id")
+    keep, gone = before.sort_values("volume").index[-2:]
+    merged = jobs.apply_edit(settings, "merge", keep, params={"sources": [gone]}, actor="ann")
+    undone = jobs.apply_edit(settings, "undo", "", params={"edit_id": merged["edit"]["edit_id"]},
+                             actor="bob", reason="two problems after all")  # fmt: skip
+    assert undone["changed"] and undone["edit"]["theme_id"] == keep
+    after = _volumes(settings).set_index("theme_id")
+    pd.testing.assert_series_equal(after["volume"], before["volume"])
+    again = jobs.apply_edit(settings, "undo", "", params={"edit_id": merged["edit"]["edit_id"]})
+    assert again["changed"] is False  # undoing twice changes nothing
+    history = jobs.taxonomy_history(settings)
+    assert history[0]["undone_by"] == history[1]["edit_id"] and history[1]["by"] == "bob"
+    cli = run_cli("taxonomy", "undo", "E9999", home=settings.home)
+    assert cli.returncode == 1 and "no edit 'E9999'" in cli.stderr and "Traceback" not in cli.stderr
 
 
 def test_cli_errors_are_one_line_and_json_lists_the_curated_themes(curated: dict) -> None:

@@ -66,7 +66,7 @@ def _row(page, theme_id: str):
     return page.locator(f"#taxonomy-themes tr[data-theme='{theme_id}']")
 
 
-def test_rename_merge_split_preview_and_accept(base: str, browser) -> None:
+def test_rename_merge_split_preview_accept_and_undo(base: str, browser) -> None:
     page = _log_in(browser, base, WRITER)
     assert page.locator("h1").inner_text() == "Taxonomy"
     ids = _options(page, "#rename-theme")
@@ -107,6 +107,13 @@ def test_rename_merge_split_preview_and_accept(base: str, browser) -> None:
     for action in ("rename", "merge", "split", "accept"):
         assert action in history
     assert "dana" in history and "clearer for managers" in history
+
+    merge_row = page.locator("section[aria-label=History] tr", has_text=f"from {second}")
+    merge_row.get_by_role("button", name=re.compile("Undo")).click()  # take the merge back
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    assert "Took back" in page.locator("p.done").inner_text()
+    assert _row(page, second).count() == 1  # two themes again
+    assert "undone by" in page.locator("section[aria-label=History]").inner_text()
 
     page.goto(f"{base}/ui/")  # the week page reads the curated names
     page.goto(f"{base}/ui/themes/{first}")

@@ -572,6 +572,7 @@ class TaxonomyEditOut(BaseModel):
     why: str | None = None
     at: datetime | None = None
     model_version: str | None = None
+    undone_by: str | None = Field(default=None, description="The undo that took it back.")
 
 
 class SplitChild(BaseModel):
@@ -653,6 +654,10 @@ class MoveIn(EditNote):
 
 class ThemeIn(EditNote):
     theme_id: str = ThemeId
+
+
+class UndoIn(EditNote):
+    edit_id: str = Field(min_length=1, max_length=40, description="The edit to take back.")
 
 
 class CreateIn(EditNote):

@@ -1,4 +1,5 @@
-"""`rca taxonomy`: correct the themes (rename, merge, split, move, hide, create) and see the log.
+"""`rca taxonomy`: correct the themes (rename, merge, split, move, hide, create, undo) and see
+the log.
 
 Every edit is stored with who (`--by`), when and why (`--why`), applies to every report at
 once, and survives refits (docs/taxonomy.md).
@@ -174,6 +175,18 @@ def taxonomy_unhide(
     _edit_output("unhide", _apply("unhide", theme_id, {}, by, why, home), fmt)
 
 
+@taxonomy_app.command("undo")
+def taxonomy_undo(
+    edit_id: Annotated[str, typer.Argument(help="The edit to take back (E0007; see history).")],
+    by: By = "",
+    why: Why = "",
+    fmt: Fmt = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Take back an edit (a merge, an accepted split, a created theme...); kept in the log."""
+    _edit_output("undo", _apply("undo", "", {"edit_id": edit_id}, by, why, home), fmt)
+
+
 @taxonomy_app.command("create")
 def taxonomy_create(
     label: Annotated[str, typer.Argument(help="The new theme's name.")],
@@ -226,4 +239,6 @@ def _details(edit: dict[str, Any]) -> str:
         return " | ".join(c.get("label", "") for c in p.get("children", []))
     if edit["action"] == "accept":
         return f"{p.get('preview_id')} → {', '.join(edit.get('new_ids') or [])}"
+    if edit["action"] == "undo":
+        return f"takes back {p.get('edit_id')} ({p.get('undone_action')})"
     return ""

@@ -15,6 +15,10 @@ Two kinds of edits:
   at least `threshold` cosine-similar to the new theme's centroid: the mean of example
   contacts, or the embedding of a name + description such as a team's reason code).
 A `split` by itself is only a preview: until it is accepted it changes nothing.
+
+`undo` takes back an earlier edit: the log stays append-only (the undo is an entry of its own,
+with who, when and why), and the curated view is replayed without the undone edit. An edit a
+later one builds on (renaming a part of an accepted split) cannot be undone before that one.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import pandas as pd
 from rca.cluster.model import cosine_to_centroids
 from rca.errors import InvalidInputError, NotFoundError
 
-ACTIONS = ("rename", "merge", "split", "accept", "move", "hide", "unhide", "create")
+ACTIONS = ("rename", "merge", "split", "accept", "move", "hide", "unhide", "create", "undo")
 MEMBERSHIP_ACTIONS = ("merge", "accept", "create")
 MAX_LABEL_CHARS = 120
 THEME_COLUMNS = ["theme_id", "label", "keywords", "parent_group", "size", "centroid"]
@@ -41,6 +45,10 @@ class TaxonomyError(InvalidInputError):
 
 class UnknownThemeError(TaxonomyError, NotFoundError):
     """An edit names a theme the curated view does not hold: HTTP 404."""
+
+
+class UnknownEditError(TaxonomyError, NotFoundError):
+    """An undo names an edit the log does not hold: HTTP 404."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +164,28 @@ def validate(edit: Edit, view: CuratedView, previews: dict[str, Edit] | None = N
                 edit.created_at)  # fmt: skip
 
 
+def in_force(edits: Sequence[Edit]) -> list[Edit]:
+    """The log as it applies: without the edits undone, and without the undos themselves."""
+    undone = {str(e.params.get("edit_id")) for e in edits if e.action == "undo"}
+    return [e for e in edits if e.action != "undo" and e.edit_id not in undone]
+
+
+def validate_undo(edit: Edit, edits: Sequence[Edit]) -> tuple[Edit, bool]:
+    """The undo, naming the undone edit's theme; and whether that edit is undone already."""
+    target_id = str(edit.params.get("edit_id") or "").strip()
+    target = next((e for e in edits if e.edit_id == target_id), None)
+    if target is None:
+        raise UnknownEditError(f"no edit {target_id!r} in the log: see `rca taxonomy history`")
+    if target.action == "undo":
+        raise TaxonomyError(f"{target_id} is an undo: to redo the edit, make it again")
+    done = any(e.action == "undo" and e.params.get("edit_id") == target_id for e in edits)
+    params = {"edit_id": target_id, "undone_action": target.action}
+    undo = Edit(
+        edit.edit_id, "undo", target.theme_id, params, edit.actor, edit.reason, edit.created_at
+    )
+    return undo, done
+
+
 def _empty_flags(themes: pd.DataFrame) -> pd.DataFrame:
     out = themes.copy()
     for column in THEME_COLUMNS:
@@ -173,8 +203,10 @@ def curate(themes: pd.DataFrame, edits: Sequence[Edit], *, strict: bool = False)
     """Apply the log, oldest first, to a fit's themes (theme_id, label, keywords, ...).
 
     An edit that no longer applies (its theme retired in a refit) is skipped, or raised when
-    `strict`; `review_after_refit` says which, so nothing is skipped silently.
+    `strict`; `review_after_refit` says which, so nothing is skipped silently. Undone edits
+    and the undos themselves are left out (`in_force`).
     """
+    edits = in_force(edits)
     previews = {e.edit_id: e for e in edits if e.action == "split"}
     view = CuratedView(_empty_flags(themes), previews=previews)
     for edit in edits:
@@ -371,9 +403,10 @@ class Proposal:
 
 
 def curated_ids(edits: Sequence[Edit]) -> set[str]:
-    """Fitted theme ids some edit names (created and split-off children are not fitted)."""
+    """Fitted theme ids some edit in force names (created and split-off children are not
+    fitted)."""
     named: set[str] = set()
-    for e in edits:
+    for e in in_force(edits):
         if e.action in ("create", "split"):
             continue
         named.add(e.theme_id)
@@ -391,7 +424,7 @@ def review_after_refit(
     carry on.
     """
     named = curated_ids(edits)
-    split_by_people = {e.theme_id for e in edits if e.action == "accept"}
+    split_by_people = {e.theme_id for e in in_force(edits) if e.action == "accept"}
     proposals = []
     for row in events.itertuples(index=False):
         theme_id, related = str(row.theme_id), tuple(str(r) for r in row.related_ids)

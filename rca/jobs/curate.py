@@ -31,6 +31,7 @@ from rca.cluster.taxonomy import (
     route,
     split_children,
     validate,
+    validate_undo,
 )
 from rca.embed.cache import read_vectors
 from rca.errors import NotFoundError
@@ -73,7 +74,8 @@ def _model_id(con: Any, version: str) -> str:
 def rebuild_members(con: Any, version: str) -> int:
     """Rewrite a model's curated members from the log (inside the caller's write)."""
     view = curated_view(con, version)
-    if not view.routing:
+    if not view.routing:  # nothing moves contacts (any more: the last merge was undone)
+        write_members(con, version, pd.DataFrame({"contact_id": [], "theme_id": []}))
         return 0
     fitted = fitted_assignments(con, version)
     X = None
@@ -135,9 +137,14 @@ def apply_edit(
             _text(reason),
             now or datetime.now(UTC),
         )
-        if is_noop(edit, view):
+        if action == "undo":
+            edit, done = validate_undo(edit, edits)
+            if done:
+                return {"edit": None, "changed": False, "theme": _view_row(view, edit.theme_id)}
+        elif is_noop(edit, view):
             return {"edit": None, "changed": False, "theme": _view_row(view, edit.theme_id)}
-        edit = validate(edit, view, view.previews)
+        else:
+            edit = validate(edit, view, view.previews)
         new_ids: list[str] = []
         # new stable ids are issued inside the write, so two edits never take the same one
         if action == "accept":
@@ -148,10 +155,18 @@ def apply_edit(
         elif action == "create":
             edit = replace(edit, theme_id=format_theme_id(next_theme_number(con)))
             new_ids = [edit.theme_id]
-        after = curate(fitted_themes(con, version), [*edits, edit], strict=True)
+        try:
+            after = curate(fitted_themes(con, version), [*edits, edit], strict=True)
+        except TaxonomyError as exc:
+            if action != "undo":
+                raise
+            raise TaxonomyError(
+                f"cannot undo {edit.params['edit_id']}: a later edit builds on it ({exc}); "
+                "undo that one first"
+            ) from exc
         append_edit(con, edit, new_ids=new_ids, model_version=version)
         joined = None
-        if action in MEMBERSHIP_ACTIONS:
+        if action in MEMBERSHIP_ACTIONS or action == "undo":
             rebuild_members(con, version)
         if action == "create":
             (joined,) = first_row(
@@ -399,6 +414,11 @@ def taxonomy_listing(settings: Settings) -> dict[str, Any]:
 def taxonomy_history(settings: Settings) -> list[dict[str, Any]]:
     with Store(settings.store_path).read() as con:
         frame = history(con)
+    undone_by = {
+        str((r["params"] or {}).get("edit_id")): r["edit_id"]
+        for r in frame.to_dict(orient="records")
+        if r["action"] == "undo"
+    }
     return [
         {
             "edit_id": r["edit_id"],
@@ -410,6 +430,7 @@ def taxonomy_history(settings: Settings) -> list[dict[str, Any]]:
             "why": r["reason"] if isinstance(r["reason"], str) else None,
             "at": r["created_at"],
             "model_version": r["model_version"],
+            "undone_by": undone_by.get(r["edit_id"]),
         }
         for r in frame.to_dict(orient="records")
     ]

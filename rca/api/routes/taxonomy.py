@@ -27,6 +27,7 @@ from rca.api.schemas import (
     TaxonomyHistoryOut,
     TaxonomyOut,
     ThemeIn,
+    UndoIn,
     clean,
 )
 from rca.api.state import ServiceState
@@ -102,6 +103,12 @@ async def hide(body: ThemeIn, state: StateDep, key: WriterKey) -> TaxonomyChange
 async def unhide(body: ThemeIn, state: StateDep, key: WriterKey) -> TaxonomyChangeOut:
     """Show a hidden theme again."""
     return await _edit(state, "unhide", body.theme_id, {}, _who(body, key))
+
+
+@router.post("/undo", response_model=TaxonomyChangeOut, responses=EDIT_ERRORS)
+async def undo(body: UndoIn, state: StateDep, key: WriterKey) -> TaxonomyChangeOut:
+    """Take back an earlier edit (kept in the history); 400 when a later edit builds on it."""
+    return await _edit(state, "undo", "", {"edit_id": body.edit_id}, _who(body, key))
 
 
 @router.post("/split", response_model=SplitPreviewOut, responses=EDIT_ERRORS)

@@ -187,6 +187,25 @@ async def accept(
     return await _act(request, session, snapshot, state, csrf, work)
 
 
+@router.post("/undo")
+async def undo(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    state: StateDep,
+    edit_id: Name = "",
+    why: Text = "",
+    csrf: Csrf = "",
+) -> Response:
+    def work(by: str) -> dict[str, Any]:
+        result = curate.apply_edit(
+            state.settings, "undo", "", params={"edit_id": edit_id}, actor=by, reason=why
+        )
+        return _said(result, f"Took back {edit_id}")
+
+    return await _act(request, session, snapshot, state, csrf, work)
+
+
 @router.post("/move")
 async def move(
     request: Request,
