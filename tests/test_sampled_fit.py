@@ -68,18 +68,3 @@ def test_small_sets_are_fitted_exactly_as_before(
     capped = ThemeModel(random_state=42, max_fit_samples=N_ROWS).fit(X, strata=weeks)
     assert np.array_equal(plain.labels_, capped.labels_)
     assert np.array_equal(plain.centroids_, capped.centroids_)
-
-
-def test_themes_are_learnt_only_from_the_rows_asked_for(
-    blobs: tuple[np.ndarray, np.ndarray, np.ndarray],
-) -> None:
-    # as a conversation's later turns ("still waiting") are left out of what themes learn from
-    X, y = blobs[0][::2], blobs[1][::2]  # half the rows: enough for six blobs, and faster
-    learn = y != 5
-    model = ThemeModel(random_state=42).fit(X, learn_from=learn)
-    assert np.array_equal(model.fit_rows_, np.flatnonzero(learn))
-    assert len(model.labels_) == len(X)
-    # no theme is made of the left-out rows; they get exactly what predict gives them
-    for theme in range(model.n_themes_):
-        assert np.mean(y[model.labels_ == theme] == 5) < 0.5
-    assert np.array_equal(model.predict(X[~learn]), model.labels_[~learn])

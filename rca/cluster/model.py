@@ -151,15 +151,10 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         texts: Sequence[str] | None = None,
         *,
         strata: Sequence[object] | np.ndarray | None = None,
-        learn_from: np.ndarray | None = None,
     ) -> ThemeModel:
         """Find themes in ``X`` (one embedding per contact). ``texts`` is accepted for the
         labelling step that runs after fitting and is not used here; ``strata`` (e.g. each
-        contact's week) spreads the fit sample over time when ``max_fit_samples`` applies.
-        ``learn_from`` (booleans, one per row) limits the rows themes are learnt from, as a
-        sample does (e.g. the messages that open a conversation, so that "still waiting"
-        turns do not become a theme); the others are put in themes by the ``predict`` rule.
-        Ignored when fewer than the minimum rows would be left."""
+        contact's week) spreads the fit sample over time when ``max_fit_samples`` applies."""
         if isinstance(self.min_cluster_size, str) and self.min_cluster_size != "persistence":
             raise ValueError("min_cluster_size must be an int, None or 'persistence'")
         if not self.granularity > 0:
@@ -177,23 +172,14 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         seconds: dict[str, float] = {}
         start = clock = perf_counter()
         full = X
-        candidates = np.arange(len(X))
-        if learn_from is not None:
-            if len(learn_from) != len(X):
-                raise ValueError("learn_from must have one entry per row of X")
-            if int(np.sum(learn_from)) >= MIN_FIT_ROWS:
-                candidates = np.flatnonzero(np.asarray(learn_from, dtype=bool))
         limit = self.max_fit_samples
-        if limit is not None and len(candidates) > limit:
-            groups = None if strata is None else np.asarray(strata)[candidates]
-            rows = candidates[
-                stratified_sample(groups, len(candidates), int(limit), self.random_state)
-            ]
-        else:
-            rows = candidates
-        sampled = len(rows) < len(X)
-        if sampled:
+        sampled = limit is not None and len(X) > limit
+        if limit is not None and sampled:
+            groups = None if strata is None else np.asarray(strata)
+            rows = stratified_sample(groups, len(X), int(limit), self.random_state)
             X = X[rows]
+        else:
+            rows = np.arange(len(X))
         self.fit_rows_ = rows
         unit = _unit_rows(X)
 

@@ -40,11 +40,8 @@ from rca.jobs.tracking import (
     registry_uri,
     set_champion,
 )
-from rca.repeats.conversations import through_context
-from rca.repeats.detect import CONTINUATION, RepeatRules, detect_repeats
 from rca.settings import Settings
 from rca.store import Store
-from rca.store.contacts import context_links
 from rca.store.curation import (
     curated_themes,
     fitted_themes,
@@ -139,20 +136,6 @@ def _own_similarity(X: np.ndarray, labels: np.ndarray, centroids: np.ndarray) ->
     return out
 
 
-def opens_conversation(
-    contacts: pd.DataFrame, links: pd.DataFrame, rules: RepeatRules
-) -> np.ndarray:
-    """Per contact: does it open a conversation (not a later turn of one)? The repeat rules'
-    conversations (`rca.repeats.conversations`): thread ids, replies, the session gap."""
-    columns = ["contact_id", "created_at", "customer_id", "channel", "conversation_id",
-               "in_reply_to"]  # fmt: skip
-    frame = contacts.reindex(columns=columns).assign(theme_id=None)
-    if not links.empty:
-        frame["in_reply_to"] = through_context(frame["in_reply_to"], links)
-    status = detect_repeats(frame, rules=rules)["repeat_status"]
-    return (status != CONTINUATION).to_numpy(dtype=bool)
-
-
 def count_long_contacts(encoder: Encoder, contacts: pd.DataFrame) -> int:
     """Contacts whose text is longer than the encoder's window (each distinct text once)."""
     distinct = contacts.drop_duplicates("text_hash")
@@ -176,7 +159,6 @@ def fit_themes(
     seconds: dict[str, float] = {}
     with store.read() as con:
         contacts = load_contacts(con, since=since, until=until)
-        links = context_links(con)
         prev = champion_fit(con)
         next_number = next_theme_number(con)
         stored_runs = {r[0] for r in con.execute("SELECT mlflow_run_id FROM models").fetchall()}
@@ -196,14 +178,6 @@ def fit_themes(
         contacts = contacts.loc[~chatter].reset_index(drop=True)
     if len(contacts) < MIN_CONTACTS:
         raise RcaError(f"only {len(contacts)} contacts in the window; need {MIN_CONTACTS}")
-    # themes are problems: learnt from the messages that open a conversation; later turns
-    # ("still waiting", "DM sent") join the theme they resemble or stay unassigned
-    opens = opens_conversation(contacts, links, RepeatRules.from_settings(settings))
-    if not opens.all():
-        say(
-            f"learning themes from the {int(opens.sum())} messages that open a conversation; "
-            f"its {int((~opens).sum())} later turns are put in the theme they resemble"
-        )
 
     for line in clean_interrupted_fits(settings, stored_runs):
         say(line)
@@ -233,7 +207,7 @@ def fit_themes(
     texts = contacts["text"].tolist()
     # Large windows fit on a sample spread evenly over the weeks (ThemeModel.max_fit_samples).
     weeks = contacts["created_at"].dt.tz_convert(settings.tz).dt.strftime("%G-W%V").to_numpy()
-    model.fit(X, texts, strata=weeks, learn_from=opens)
+    model.fit(X, texts, strata=weeks)
     seconds["cluster"] = time.perf_counter() - started
     say(f"found {model.n_themes_} themes in {seconds['cluster']:.1f} s")
 

@@ -17,10 +17,7 @@ from rca.errors import NotReadyError
 from rca.store.curation import curated_themes, issued_ids
 from rca.store.db import first_row, window_clauses
 
-FIT_COLUMNS = (
-    "contact_id, created_at, text, text_norm, text_hash, resolution, customer_id, channel, "
-    "conversation_id, in_reply_to"
-)
+FIT_COLUMNS = "contact_id, created_at, text, text_norm, text_hash, resolution, customer_id"
 
 
 def load_contacts(
