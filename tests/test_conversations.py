@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from rca.repeats.conversations import through_context
@@ -151,6 +152,40 @@ def test_an_account_with_implausible_volume_is_flagged_and_out_of_repeats() -> N
     assert marked.set_index("contact_id").loc["C2", "repeat_status"] == REPEAT
     figures = theme_period_figures(marked, weeks_of(marked))
     assert "T9" not in set(figures["theme_id"])  # kept out of every repeat rate
+
+
+def unit(*xs: float) -> np.ndarray:
+    v = np.array(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_the_same_problem_is_judged_on_whole_conversations() -> None:
+    frame = social([
+        # U1 states a problem twice; two days later opens again in other words, twice
+        ("A1", "U1", 0, "T1", "@Bank my transfer has not arrived", "social"),
+        ("A2", "U1", 1, "T1", "@Bank the money never reached the account", "social"),
+        ("A3", "U1", 48, "T2", "@Bank where are my funds", "social"),
+        ("A4", "U1", 49, "T2", "@Bank still no money on my account", "social"),
+        # U2 follows up on one problem, then opens another two days later
+        ("B1", "U2", 0, "T3", "@Bank how do I freeze my card", "social"),
+        ("B2", "U2", 1, "T9", "@Bank still not working", "social"),
+        ("B3", "U2", 48, "T4", "@Bank my card is not working at shops", "social"),
+    ])  # fmt: skip
+    vectors = np.stack([
+        unit(1, 0, 0, 0), unit(0, 1, 0, 0),            # A1, A2: one problem, two wordings
+        unit(0.3, 0.3, 0.906, 0), unit(0.5, 0.5, 0.707, 0),  # A3 is 0.3 from A1 and from A2
+        unit(1, 0, 0, 0), unit(0, 0, 0.6, 0.8),        # B2: a short follow-up ...
+        unit(0, 0, 0.6, 0.8) * 0.6 + unit(0, 1, 0, 0) * 0.8,  # ... worded like B3's new problem
+    ])  # fmt: skip
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    threshold = detect_repeats(frame).attrs["repeat_rules"].similarity_threshold
+    assert (vectors[2] @ vectors[:2].T < threshold).all()  # no one message of A1/A2 is close
+    assert vectors[6] @ vectors[5] >= threshold  # a message-by-message test says repeat
+    marked = detect_repeats(frame, vectors).set_index("contact_id")["repeat_status"]
+    # A3..A4 are the same problem as A1..A2: compared as conversations, they are close
+    assert marked["A3"] == REPEAT
+    # B3 is another problem: the follow-up B2 is about B1's problem, not a problem of its own
+    assert marked["B3"] == FIRST
 
 
 def test_replies_to_the_companys_messages_point_at_what_those_answered() -> None:

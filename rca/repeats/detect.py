@@ -122,6 +122,58 @@ def _same_problem(
     return same
 
 
+def _problems(
+    conversation: np.ndarray,
+    status: np.ndarray,
+    theme: np.ndarray,
+    vectors: np.ndarray | None,
+    small_talk: np.ndarray,
+    threshold: float,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per row, the theme and vector its same-problem test uses: its conversation's problem.
+
+    A conversation states its problem in its opener (the row still `first` here) and often
+    restates it in later turns ("my transfer still says pending"): a turn is a restatement when
+    it is the same problem as the opener (same theme, or cosine >= threshold). The
+    conversation's vector is the mean of the opener's and the restatements' vectors, so a
+    customer who comes back is compared on everything they said about the problem, not on the
+    wording of one message; a paraphrase the embedding puts far from one message is often near
+    the mean of three. The opener, its restatements and the turns no theme took ("any news?")
+    carry the conversation's theme and vector. Any other turn is a follow-up filed under a
+    theme of its own ("still waiting", "not working") or another problem ("also, my card was
+    stolen"): it keeps its theme, so a later conversation about that theme repeats it, but no
+    vector (a zero row), because a short follow-up's wording near a new problem's is no
+    evidence that the customer is back about it (measured on the messaging channel:
+    experiments/results/messaging_eval.md).
+    """
+    n = len(status)
+    heads = np.flatnonzero(status == FIRST)
+    keys, codes = np.unique(conversation, return_inverse=True)
+    head = np.full(len(keys), NO_ROW)
+    head[codes[heads]] = heads
+    head = head[codes]  # per row: its conversation's opener (NO_ROW: none states a problem)
+    turns = np.flatnonzero((status == CONTINUATION) & (head != NO_ROW))
+    restates = np.zeros(n, bool)
+    restates[heads] = True
+    restates[turns] = ~small_talk[turns] & _same_problem(
+        theme, vectors, turns, head[turns], threshold
+    )
+    about = restates.copy()
+    about[turns] |= theme[turns] == ""
+    p_theme = np.where(about, theme[np.maximum(head, 0)], theme)
+    if vectors is None:
+        return p_theme, None
+    summed = np.zeros((len(keys), vectors.shape[1]), np.float64)
+    np.add.at(summed, codes[restates], vectors[restates])
+    norms = np.linalg.norm(summed, axis=1, keepdims=True)
+    mean = np.divide(summed, norms, out=np.zeros_like(summed), where=norms > 0)
+    p_vectors = np.zeros(vectors.shape, np.float64)
+    p_vectors[about] = mean[codes[about]]
+    others = (status != CONTINUATION) & ~about  # no conversation of their own to speak of
+    p_vectors[others] = vectors[others]
+    return p_theme, p_vectors
+
+
 def _roots(parent: np.ndarray) -> np.ndarray:
     """Follow parent pointers (always to an earlier row) to each row's chain root."""
     root = np.where(parent == NO_ROW, np.arange(len(parent)), parent)
@@ -215,6 +267,10 @@ def detect_repeats(
     continuation_matches[flagged] = False
     # neither side of a repeat: no problem stated, or an account whose volume is no customer's
     comparable = ~small_talk & ~flagged
+    # what each contact is about, judged on its whole conversation (see `_problems`)
+    p_theme, p_vectors = _problems(
+        conversation, status, theme, vectors, small_talk, rules.similarity_threshold
+    )
 
     # lags 1..K: the most recent earlier contact of the same problem within the window
     for lag in range(1, min(MAX_LOOKBACK, len(order) - 1) + 1):
@@ -228,7 +284,7 @@ def detect_repeats(
             in_window & (status[later] == FIRST) & (repeat_of[later] == NO_ROW) & comparable[before]
         )
         rows, earlier = later[todo], before[todo]
-        match = _same_problem(theme, vectors, rows, earlier, rules.similarity_threshold)
+        match = _same_problem(p_theme, p_vectors, rows, earlier, rules.similarity_threshold)
         repeat_of[rows[match]] = earlier[match]
     status[repeat_of != NO_ROW] = REPEAT
 
