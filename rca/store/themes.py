@@ -105,8 +105,10 @@ def write_fit(
     con.register("new_events", ev)
     try:
         con.execute(
-            "INSERT INTO themes SELECT model_version, theme_id, label, keywords, parent_label, "
-            "size, centroid::FLOAT[], representatives FROM new_themes"
+            "INSERT INTO themes (model_version, theme_id, label, keywords, parent_group, size, "
+            "centroid, representatives, description) SELECT model_version, theme_id, label, "
+            "keywords, nullif(parent_label, ''), size, centroid::FLOAT[], representatives, "
+            "description FROM new_themes"
         )
         con.execute(
             "INSERT INTO theme_events SELECT model_version, event, theme_id, related_ids, "
