@@ -36,7 +36,7 @@ from rca.queries.repeat_drivers import (
     examples_frame,
 )
 from rca.queries.spike_report import BASE_ATTRIBUTES, SpikeReport, analyse
-from rca.queries.theme_figures import theme_series, theme_table
+from rca.queries.theme_figures import group_table, has_parent_groups, theme_series, theme_table
 from rca.repeats.drivers import period_index, theme_period_figures
 from rca.repeats.examples import KINDS, case_records
 from rca.settings import Settings
@@ -231,6 +231,17 @@ class Snapshot:
                 spike_status=self.spike_status(period),
             ),
         )
+
+    def group_rows(self, period: Period) -> pd.DataFrame:
+        """The parent level of `theme_rows`: each group the sum of its visible themes."""
+        return self.memo(
+            ("groups", period.name),
+            lambda: group_table(self.theme_rows(period), self.analysis.themes),
+        )
+
+    @property
+    def has_parent_groups(self) -> bool:
+        return has_parent_groups(self.analysis.themes)
 
     def theme_figures(self, theme_id: str, period: Period) -> dict[str, Any]:
         """One theme's row of `theme_rows`."""

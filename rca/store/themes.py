@@ -241,8 +241,9 @@ def theme_volumes(
     ).df()
     themes = curated_themes(con, model_version)
     themes = themes.rename(columns={"size": "fit_size"})[
-        ["theme_id", "label", "keywords", "parent_group", "fit_size", "hidden", "pinned"]
-    ]
+        ["theme_id", "label", "keywords", "parent_group", "fit_size", "hidden", "pinned",
+         "description"]
+    ]  # fmt: skip
     frame = themes.merge(counts, on="theme_id", how="left")
     unassigned = counts.loc[counts["theme_id"].isna()].assign(
         label="unassigned",
@@ -251,6 +252,7 @@ def theme_volumes(
         fit_size=None,
         hidden=False,
         pinned=False,
+        description=None,
     )
     if not unassigned.empty:
         frame = pd.concat([frame, unassigned], ignore_index=True)
