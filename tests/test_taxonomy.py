@@ -384,8 +384,8 @@ def test_the_parent_level_sums_the_visible_themes_alike_in_cli_api_and_spikes(
         page = client.get("/v1/themes", params={"granularity": "parent", "limit": 200},
                           headers=headers).json()  # fmt: skip
         assert page["granularity"] == "parent" and page["items"] == []
-        assert {g["label"]: g["volume"] for g in page["groups"]} == {
-            name: g["volume"] for name, g in groups.items()
+        assert {g["label"]: (g["volume"], g["spike_status"]) for g in page["groups"]} == {
+            name: (g["volume"], g["spike_status"]) for name, g in groups.items()
         }
         assert page["total_groups"] == len(groups)
         listed = client.get("/v1/themes", params={"limit": 200}, headers=headers).json()

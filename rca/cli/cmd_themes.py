@@ -16,7 +16,15 @@ from rca.store.db import first_row
 THEME_COLUMNS = [
     "theme_id", "label", "volume", "share", "growth", "parent_group", "keywords", "description",
 ]  # fmt: skip
-GROUP_TABLE_COLUMNS = ["label", "volume", "share", "growth", "repeat_rate", "themes"]
+GROUP_TABLE_COLUMNS = [
+    "label",
+    "volume",
+    "share",
+    "growth",
+    "repeat_rate",
+    "spike_status",
+    "themes",
+]
 
 
 def _day(value: str | None, settings: Settings) -> datetime | None:
@@ -210,6 +218,7 @@ def _parent_themes(settings: Settings, period: str, top: int, fmt: Format) -> No
     """`rca themes --granularity parent`: the figures of the API's and the dashboard's parent
     level (`rca.queries.theme_figures.group_table`), each group with its fine themes."""
     from rca.queries.repeat_drivers import choose_period, load_repeat_analysis
+    from rca.queries.spike_report import analyse_parents
     from rca.queries.theme_figures import (
         group_table,
         has_parent_groups,
@@ -220,7 +229,13 @@ def _parent_themes(settings: Settings, period: str, top: int, fmt: Format) -> No
     analysis = load_repeat_analysis(settings)
     chosen = choose_period(analysis, period, settings)
     fine = theme_table(analysis.marked, analysis.themes, analysis.periods, chosen)
-    groups = group_table(fine, analysis.themes)
+    try:  # the groups' own spikes, scored as `rca spikes --granularity parent` scores them
+        spikes = analyse_parents(analysis.marked, analysis.themes, chosen, settings,
+                                 coverage=analysis.coverage).driver_context()  # fmt: skip
+    except RcaError:
+        spikes = {}
+    status = {key: s["spike_status"] for key, s in spikes.items()}
+    groups = group_table(fine, analysis.themes, spike_status=status)
     hidden = fine["hidden"]
     note = (
         ""

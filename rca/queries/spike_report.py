@@ -135,33 +135,52 @@ def detect_spikes(
     hidden = set(names.loc[names["hidden"], "theme_id"])
     if frame.empty:
         raise RcaError("the store has no contacts")
-    members: dict[str, list[str]] = {}
-    if granularity == "parent":
-        keys, labels = parent_keys(names)
-        for theme, key in keys.items():
-            members.setdefault(key, []).append(theme)
-        frame = frame.assign(theme_id=frame["theme_id"].map(keys))
-        parents, hidden = {}, set()
-    elif granularity != "fine":
+    if granularity not in ("fine", "parent"):
         raise RcaError("granularity must be fine or parent")
     latest = frame["created_at"].max().to_pydatetime()
     chosen = parse_period(
         period, kind=settings.period, tz=settings.tz, now=now or datetime.now(UTC), latest=latest
     )
-    report = analyse(
-        frame,
-        chosen,
-        settings,
-        labels=labels,
-        parents=parents,
-        min_severity=min_severity,
-        hidden=hidden,
-    )
-    report.model_version = version
     if granularity == "parent":
-        report.granularity = "parent"
-        for spike in report.spikes:
-            spike["theme_ids"] = sorted(members.get(spike["theme_id"], []))
+        report = analyse_parents(frame, names, chosen, settings, min_severity=min_severity)
+    else:
+        report = analyse(
+            frame,
+            chosen,
+            settings,
+            labels=labels,
+            parents=parents,
+            min_severity=min_severity,
+            hidden=hidden,
+        )
+    report.model_version = version
+    return report
+
+
+def analyse_parents(
+    frame: pd.DataFrame,
+    themes: pd.DataFrame,
+    period: Period,
+    settings: Settings,
+    *,
+    min_severity: str = "low",
+    coverage: Coverage | None = None,
+) -> SpikeReport:
+    """`analyse` on the parent groups' series: each contact counts under its theme's group
+    (`rca.queries.theme_figures.parent_keys`, curated `themes`; a hidden theme's contacts under
+    none), scored by the same scorer. A spike's `theme_id` is the group's key (its name),
+    `theme_ids` the group's themes."""
+    keys, labels = parent_keys(themes)
+    members: dict[str, list[str]] = {}
+    for theme, key in keys.items():
+        members.setdefault(key, []).append(theme)
+    grouped = frame.assign(theme_id=frame["theme_id"].map(keys))
+    report = analyse(
+        grouped, period, settings, labels=labels, min_severity=min_severity, coverage=coverage
+    )
+    report.granularity = "parent"
+    for spike in report.spikes:
+        spike["theme_ids"] = sorted(members.get(spike["theme_id"], []))
     return report
 
 
