@@ -389,9 +389,12 @@ def test_the_parent_level_sums_the_visible_themes_alike_in_cli_api_and_spikes(
         }
         assert page["total_groups"] == len(groups)
         listed = client.get("/v1/themes", params={"limit": 200}, headers=headers).json()
-        assert {t["theme_id"]: t["volume"] for t in listed["items"] if not t["hidden"]} == {
+        shown = {t["theme_id"]: t for t in listed["items"] if not t["hidden"]}
+        assert {t: r["volume"] for t, r in shown.items()} == {
             t: r["volume"] for t, r in fine.items()
         }
+        for theme, row in fine.items():  # growth means the same in the CLI and the API
+            assert shown[theme]["growth"] == pytest.approx(row["growth"])
         detail = client.get(f"/v1/themes/{keep}", headers=headers).json()
         assert detail["description"] == note
 

@@ -260,6 +260,7 @@ def theme_volumes(
         frame[column] = frame[column].fillna(0).astype(np.int64)
     total = frame["volume"].sum()
     frame["share"] = frame["volume"] / total if total else 0.0
-    prev = frame["previous_volume"].replace(0, np.nan)
-    frame["growth"] = frame["volume"] / prev
+    # growth is a ratio everywhere (docs/json.md): +1 on both sides, as the API and the
+    # dashboard compute it, so a theme new this period has a finite growth
+    frame["growth"] = (frame["volume"] + 1) / (frame["previous_volume"] + 1)
     return frame.sort_values(["volume", "theme_id"], ascending=[False, True]).reset_index(drop=True)
