@@ -397,8 +397,13 @@ def test_the_parent_level_sums_the_visible_themes_alike_in_cli_api_and_spikes(
             assert shown[theme]["growth"] == pytest.approx(row["growth"])
         detail = client.get(f"/v1/themes/{keep}", headers=headers).json()
         assert detail["description"] == note
+        api_spikes = client.get("/v1/spikes", params={"granularity": "parent"}, headers=headers)
+        assert api_spikes.json()["granularity"] == "parent"
 
     spikes = detect_spikes(settings, "latest", granularity="parent")
     assert spikes.payload()["granularity"] == "parent"
+    assert [(s["theme_id"], s["theme_ids"]) for s in api_spikes.json()["spikes"]] == [
+        (s["theme_id"], s["theme_ids"]) for s in spikes.spikes
+    ]  # the CLI's and the API's parent-level spikes are the same
     for spike in spikes.spikes:
         assert hidden not in spike["theme_ids"] and spike["theme_ids"]

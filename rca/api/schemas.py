@@ -282,6 +282,9 @@ class Spike(BaseModel):
     first_seen: datetime | str | None = None
     root_cause: RootCause
     links: dict[str, str]
+    theme_ids: list[str] | None = Field(
+        default=None, description="At granularity=parent: the group's themes."
+    )
 
 
 class SpikesResponse(PeriodInfo):
@@ -294,6 +297,7 @@ class SpikesResponse(PeriodInfo):
     note: str
     total: dict[str, Any]
     spikes: list[Spike]
+    granularity: Granularity = Granularity.fine
 
 
 # -- writes
