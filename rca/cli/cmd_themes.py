@@ -189,6 +189,7 @@ def themes(
     emit(
         {
             "command": "themes",
+            "granularity": "fine",
             "model_version": version,
             "period": chosen.name,
             "period_start": chosen.start,
