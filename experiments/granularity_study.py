@@ -25,6 +25,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
 from experiments.datasets import banking77, bitext, cfpb, embed_cached, hwu64
+from rca.cluster import hierarchy
 from rca.cluster.hierarchy import auto_n_groups, parent_groups
 from rca.cluster.model import ThemeModel, _unit_rows
 from rca.cluster.quality import cluster_scores
@@ -38,6 +39,8 @@ PER_CLASS = 30
 # Candidate minimum theme sizes for the silhouette-chosen granularity.
 SIZE_GRID = (8, 10, 15, 20, 30, 45, 60, 90, 135)
 SILHOUETTE_SAMPLE = 3000
+#: Label levels the parent groups are scored against (coarser than the first, fine level).
+COARSE = ("category", "scenario", "sub-product")
 
 
 def _per_class_rows(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
@@ -64,9 +67,9 @@ def load_set(name: str) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
     if name == "hwu64":
         ds, sc = hwu64("intent"), hwu64("scenario")
         return ds.texts, embed_cached(ds.texts), {"intent": ds.labels, "scenario": sc.labels}
-    if name == "cfpb":
-        ds = cfpb("Issue")
-        return ds.texts, embed_cached(ds.texts), {"issue": ds.labels}
+    if name == "cfpb":  # 24 issues; 5 sub-products as the coarse level (not a tree of issues)
+        ds, sub = cfpb("Issue"), cfpb("Sub-product")
+        return ds.texts, embed_cached(ds.texts), {"issue": ds.labels, "sub-product": sub.labels}
     if name.endswith(f"-{PER_CLASS}pc"):
         base = name.removesuffix(f"-{PER_CLASS}pc")
         if base == "banking77+hwu64":  # 141 intents x 30: the shape of a 150 x 30 intent set
@@ -225,7 +228,7 @@ def run_set(name: str, methods: set[str]) -> None:
     if "themes" in methods:
         model, s = _timed(lambda: _fit_on_coords(X, coords))
         _rows(name, "ThemeModel n/150 (today)", model.labels_, {**levels}, s)
-        coarse = {lv: y for lv, y in levels.items() if lv in ("category", "scenario")}
+        coarse = {lv: y for lv, y in levels.items() if lv in COARSE}
         if coarse:
             k_sqrt = auto_n_groups(model.n_themes_)
             groups = parent_groups(model.centroids_, model.sizes_, n_groups=k_sqrt)
@@ -235,6 +238,16 @@ def run_set(name: str, methods: set[str]) -> None:
                 groups = silhouette_parents(model, X, how)
                 parent = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)
                 _rows(name, f"ThemeModel n/150 parents ({how})", parent, coarse, 0.0)
+            # before the share bound (issue 19): the best silhouette whatever a group holds
+            bound = hierarchy.MAX_GROUP_SHARE
+            hierarchy.MAX_GROUP_SHARE = 1.0
+            try:
+                groups = parent_groups(model.centroids_, model.sizes_)
+            finally:
+                hierarchy.MAX_GROUP_SHARE = bound
+            parent = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)
+            _rows(name, "ThemeModel n/150 parents (centroid silhouette, no share bound)", parent,
+                  coarse, 0.0)  # fmt: skip
     if "silhouette" in methods:
         (model, size), s = _timed(lambda: silhouette_chosen(X, coords))
         _rows(name, f"ThemeModel silhouette size ({size})", model.labels_, levels, s)
@@ -321,7 +334,7 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
     order = {name: i for i, name in enumerate(SETS)}
     keys = sorted({(n, lv) for n, lv, _ in rows}, key=lambda k: (order.get(k[0], 99), k[1]))
     for name, level in keys:
-        coarse = level in ("category", "scenario")
+        coarse = level in COARSE
         method = (
             "ThemeModel n/150 parents (centroid silhouette)"
             if coarse

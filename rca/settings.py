@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(default="Europe/London", description="Zone for naive timestamps.")
     period: Literal["day", "week"] = Field(default="week", description="Reporting period.")
+    granularity: Literal["fine", "parent"] = Field(
+        default="fine", description="Level `rca themes` and `rca spikes` report: themes or groups."
+    )
 
     datasets_dir: Path = Field(
         default=Path(__file__).resolve().parent.parent / "data",

@@ -10,6 +10,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from pydantic import SecretStr
 
 from rca.api.app import create_app
@@ -23,6 +24,7 @@ READER, WRITER = new_key(), new_key()
 PAGES = [
     "/ui/",
     "/ui/themes/{theme}",
+    "/ui/themes?granularity=parent",
     "/ui/model",
     "/ui/classify",
     "/ui/themes/{theme}/examples.csv",
@@ -104,6 +106,33 @@ def test_pages_render_for_a_reader(client: TestClient, theme: str) -> None:
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.content.decode("utf-8").startswith('\ufeff"kind"')
     assert "Recent fits (MLflow)" in client.get("/ui/model").text
+
+
+def test_the_themes_page_switches_to_parent_groups_with_the_apis_figures(
+    client: TestClient, app
+) -> None:
+    """The Themes page at both levels shows the figures of GET /v1/themes?granularity=…: a
+    group's contacts are the sum of its themes', and each theme is listed under its group."""
+    login(client, READER)
+    snapshot = app.state.service.current()
+    period = snapshot.period("latest")
+    groups = snapshot.group_rows(period)
+    fine = snapshot.theme_rows(period).set_index("theme_id")
+    page = client.get("/ui/themes", params={"granularity": "parent"})
+    assert page.status_code == 200 and 'aria-current="true">Parent groups' in page.text
+    for group in groups.itertuples():
+        assert group.volume == fine.loc[group.theme_ids, "volume"].sum()
+        shown = re.escape(str(escape(group.label)))  # as Jinja writes it
+        row = re.search(rf'<tr data-row="{shown}">(.*?)</tr>', page.text, re.S)
+        assert row and f'data-label="Contacts">{group.volume}<' in row.group(1)
+        for theme_id in group.theme_ids:
+            assert f"/ui/themes/{theme_id}?" in row.group(1)
+    if not snapshot.has_parent_groups:
+        assert "no useful parent level" in page.text
+    themes = client.get("/ui/themes", params={"granularity": "fine"}).text
+    visible = fine.loc[~fine["hidden"]]
+    assert themes.count("<tr data-row=") == len(visible)
+    assert 'aria-current="true">Themes' in themes
 
 
 def test_the_vendors_page_shows_the_scorecard_chart_and_drill_down(client: TestClient) -> None:

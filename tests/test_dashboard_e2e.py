@@ -110,3 +110,29 @@ def test_pages_are_keyboard_reachable_and_labelled(base: str, browser) -> None:
     assert page.evaluate("document.activeElement.className") == "skip"
     assert page.locator("label[for=api_key]").count() == 1
     page.close()
+
+
+def test_switch_the_themes_page_to_parent_groups_and_open_a_theme(base: str, browser) -> None:
+    """Themes from the navigation, the Parent groups switch (the period picker keeps it), and
+    a theme listed under its group opens its page."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base}/ui/")
+    page.fill("#api_key", KEY)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/ui/")
+    page.click("nav a[href='/ui/themes']")
+    page.wait_for_url(f"{base}/ui/themes")
+    assert page.locator("h1").inner_text().startswith("Themes")
+    page.click("nav[aria-label=Granularity] a:text('Parent groups')")
+    page.wait_for_url("**granularity=parent**")
+    assert page.locator("thead th").first.inner_text() == "Group"
+    assert page.locator("h1").inner_text().startswith("Parent groups")
+    picker = page.locator("form.picker input[name=granularity]")  # another period keeps it
+    assert picker.get_attribute("value") == "parent"
+    member = page.locator("ul.members a").first
+    name = member.inner_text()
+    member.click()
+    page.wait_for_url(f"{base}/ui/themes/**")
+    assert name in page.locator("h1").inner_text()
+    context.close()

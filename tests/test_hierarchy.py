@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rca.cluster.hierarchy import auto_n_groups, group_labels, parent_groups
+from rca.cluster.hierarchy import (
+    MAX_GROUP_SHARE,
+    auto_n_groups,
+    group_labels,
+    has_parent_level,
+    parent_groups,
+)
 
 
 def _unit(a: np.ndarray) -> np.ndarray:
@@ -116,3 +122,31 @@ def test_auto_groups_follow_the_tree_not_the_theme_count() -> None:
         groups = parent_groups(centroids, np.ones(len(truth)))
         assert _same_partition(groups, truth)
         assert auto_n_groups(len(truth)) != n_groups
+
+
+def test_parent_cut_refuses_one_heading_over_most_themes() -> None:
+    """Two sub-families of four themes plus one far-off theme: the best silhouette alone peels
+    the odd theme off (8 of 9 under one heading, as on the real CFPB export); the cut keeps no
+    group over half of the themes or contacts, so the sub-families are the parents."""
+    rng = np.random.default_rng(7)
+    family, other, odd = _unit(rng.normal(size=(3, 32)))
+    near = _unit(np.atleast_2d(family + 0.9 * other))[0]  # the second sub-family, near the first
+    anchors = np.vstack([np.repeat([family], 4, 0), np.repeat([near], 4, 0), [odd * 4]])
+    centroids = _unit(anchors + 0.08 * rng.normal(size=anchors.shape))
+    truth = np.array([0] * 4 + [1] * 4 + [2])
+    sizes = np.full(9, 10)
+    groups = parent_groups(centroids, sizes)
+    assert _same_partition(groups, truth)
+    assert has_parent_level(groups)
+    shares = np.bincount(groups) / len(groups)
+    assert shares.max() <= MAX_GROUP_SHARE
+
+
+def test_no_useful_parent_level_when_every_cut_has_one_heading_over_half() -> None:
+    """Two clear pairs of themes, but one theme holds most contacts: the only cut puts over half
+    of the contacts under one heading, so there is no parent level (each theme its own group)."""
+    centroids, _ = _grouped_centroids(2, 2, seed=5)
+    groups = parent_groups(centroids, [900, 10, 20, 30])
+    assert sorted(groups.tolist()) == [0, 1, 2, 3] and not has_parent_level(groups)
+    assert has_parent_level(parent_groups(centroids, [40, 10, 20, 30]))
+    assert not has_parent_level(parent_groups(centroids[:3], [1, 1, 1]))  # 3 themes: no cut

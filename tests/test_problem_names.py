@@ -95,8 +95,8 @@ def test_descriptions_flag_templates_and_one_company() -> None:
     texts = template + company + plain
     labels = np.repeat([0, 1, 2], 10)
     notes = theme_descriptions(texts, labels)
-    assert "template campaign" in notes[0]
-    assert "comcast" in notes[1] and "one company" in notes[1]
+    assert "Template campaign" in notes[0]
+    assert "Mostly one company: Comcast" in notes[1]
     assert 2 not in notes
 
 

@@ -370,3 +370,87 @@ def test_a_theme_created_from_examples_takes_similar_contacts(
     assert volumes.loc[created, "label"] == "Greetings" and volumes.loc[created, "pinned"]
     assert volumes.loc[created, "volume"] == made["contacts"]
     assert volumes["volume"].sum() == curated["before"]["volume"].sum()  # moved, not added
+
+
+def test_the_parent_level_sums_the_visible_themes_alike_in_cli_api_and_spikes(
+    curated: dict, tmp_path: Path
+) -> None:
+    """`--granularity parent` / `?granularity=parent`: a group's contacts are the sum of its
+    themes' (merged ones inside, hidden ones in no group), the same in the CLI and the API; a
+    theme moved into a group counts there; the theme's note shows beside it everywhere."""
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from rca.api.app import create_app
+    from rca.api.auth import hash_key, new_key
+    from rca.cli import app, commands  # noqa: F401
+    from rca.jobs.curate import apply_edit, taxonomy_listing
+    from rca.queries.spike_report import detect_spikes
+    from rca.store import Store
+
+    keep, gone, hidden = curated["keep"], curated["gone"], curated["hidden"]
+    key = new_key()
+    settings = copy_home(
+        curated["settings"], tmp_path / "home", api_keys=[f"reader:{hash_key(key)}:pm"]
+    )
+    other = next(t["theme_id"] for t in taxonomy_listing(settings)["themes"]
+                 if t["theme_id"] not in (keep, hidden))  # fmt: skip
+    for theme in (keep, other):
+        apply_edit(settings, "move", theme, params={"parent_group": "Billing"}, actor="ann")
+    note = "Template campaign: 90% of its texts share one wording"
+    with Store(settings.store_path).write() as con:
+        con.execute("UPDATE themes SET description = ? WHERE theme_id = ?", [note, keep])
+
+    def cli(*args: str) -> dict:
+        out = CliRunner().invoke(app, ["themes", "--format", "json", "--top", "1000",
+                                       "--home", str(settings.home), *args])  # fmt: skip
+        assert out.exit_code == 0, out.output
+        return json.loads(out.stdout)
+
+    listing = cli()  # hidden themes are counted, not listed
+    fine = {t["theme_id"]: t for t in listing["themes"] if t["theme_id"]}  # not "unassigned"
+    parent = cli("--granularity", "parent")
+    groups = {g["label"]: g for g in parent["groups"]}
+    assert parent["granularity"] == "parent" and fine[keep]["description"] == note
+    members = [t for g in groups.values() for t in g["theme_ids"]]
+    assert sorted(members) == sorted(fine)
+    assert hidden not in members and gone not in members and len(set(members)) == len(members)
+    for group in groups.values():
+        assert group["volume"] == sum(fine[t]["volume"] for t in group["theme_ids"])
+        assert [t["volume"] for t in group["themes"]] == sorted(
+            (t["volume"] for t in group["themes"]), reverse=True
+        )
+    assert set(groups["Billing"]["theme_ids"]) == {keep, other}
+    assert parent["hidden_themes"] == listing["hidden_themes"] == [hidden]
+    assert parent["hidden_volume"] == listing["hidden_volume"]
+    billing = {t["theme_id"]: t for t in groups["Billing"]["themes"]}
+    assert billing[keep]["description"] == note
+
+    with TestClient(create_app(settings, background=False)) as client:
+        headers = {"X-API-Key": key}
+        page = client.get("/v1/themes", params={"granularity": "parent", "limit": 200},
+                          headers=headers).json()  # fmt: skip
+        assert page["granularity"] == "parent" and page["items"] == []
+        assert {g["label"]: (g["volume"], g["spike_status"]) for g in page["groups"]} == {
+            name: (g["volume"], g["spike_status"]) for name, g in groups.items()
+        }
+        assert page["total_groups"] == len(groups)
+        listed = client.get("/v1/themes", params={"limit": 200}, headers=headers).json()
+        shown = {t["theme_id"]: t for t in listed["items"] if not t["hidden"]}
+        assert {t: r["volume"] for t, r in shown.items()} == {
+            t: r["volume"] for t, r in fine.items()
+        }
+        for theme, row in fine.items():  # growth means the same in the CLI and the API
+            assert shown[theme]["growth"] == pytest.approx(row["growth"])
+        detail = client.get(f"/v1/themes/{keep}", headers=headers).json()
+        assert detail["description"] == note
+        api_spikes = client.get("/v1/spikes", params={"granularity": "parent"}, headers=headers)
+        assert api_spikes.json()["granularity"] == "parent"
+
+    spikes = detect_spikes(settings, "latest", granularity="parent")
+    assert spikes.payload()["granularity"] == "parent"
+    assert [(s["theme_id"], s["theme_ids"]) for s in api_spikes.json()["spikes"]] == [
+        (s["theme_id"], s["theme_ids"]) for s in spikes.spikes
+    ]  # the CLI's and the API's parent-level spikes are the same
+    for spike in spikes.spikes:
+        assert hidden not in spike["theme_ids"] and spike["theme_ids"]

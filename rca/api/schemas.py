@@ -40,9 +40,17 @@ class ThemeSort(StrEnum):
     growth = "growth"
 
 
+class Granularity(StrEnum):
+    fine = "fine"
+    parent = "parent"
+
+
 class ThemeSummary(BaseModel):
     theme_id: str
     label: str
+    description: str | None = Field(
+        default=None, description="A note: template campaign, one company, or a person's words."
+    )
     keywords: list[str]
     parent_group: str | None = None
     volume: int = Field(description="Contacts of the period assigned to this theme.")
@@ -66,12 +74,46 @@ class PeriodInfo(BaseModel):
     period_end: datetime
 
 
+class GroupTheme(BaseModel):
+    """A fine theme as listed under its parent group."""
+
+    theme_id: str
+    label: str
+    description: str | None = None
+    volume: int
+    share: float
+    growth: float
+    repeat_rate: float | None = None
+
+
+class ThemeGroup(BaseModel):
+    """A parent group: every figure is the sum over its visible themes (rates from the sums)."""
+
+    parent_group: str | None = Field(description="None: a theme with no parent group.")
+    label: str
+    theme_ids: list[str]
+    volume: int
+    share: float
+    previous_volume: int
+    growth: float = Field(description="(volume + 1) / (previous_volume + 1).")
+    repeat_contacts: int
+    repeat_rate: float | None = None
+    escalated: int
+    escalation_rate: float | None = None
+    spike_status: str | None = None
+    themes: list[GroupTheme]
+
+
 class ThemePage(PeriodInfo):
     model_version: str
     sort: ThemeSort
+    granularity: Granularity = Granularity.fine
     total_themes: int
+    total_groups: int | None = Field(default=None, description="At granularity=parent.")
     total_volume: int
-    items: list[ThemeSummary]
+    items: list[ThemeSummary] = Field(description="The themes (empty at granularity=parent).")
+    groups: list[ThemeGroup] = Field(default=[], description="At granularity=parent.")
+    note: str | None = None
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page.")
 
 
@@ -131,6 +173,7 @@ class ThemeDetail(PeriodInfo):
     model_version: str
     theme_id: str
     label: str
+    description: str | None = None
     keywords: list[str]
     parent_group: str | None = None
     fit_size: int
@@ -239,6 +282,9 @@ class Spike(BaseModel):
     first_seen: datetime | str | None = None
     root_cause: RootCause
     links: dict[str, str]
+    theme_ids: list[str] | None = Field(
+        default=None, description="At granularity=parent: the group's themes."
+    )
 
 
 class SpikesResponse(PeriodInfo):
@@ -251,6 +297,7 @@ class SpikesResponse(PeriodInfo):
     note: str
     total: dict[str, Any]
     spikes: list[Spike]
+    granularity: Granularity = Granularity.fine
 
 
 # -- writes

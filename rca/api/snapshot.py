@@ -38,8 +38,8 @@ from rca.queries.repeat_drivers import (
     drivers_payload,
     examples_frame,
 )
-from rca.queries.spike_report import BASE_ATTRIBUTES, SpikeReport, analyse
-from rca.queries.theme_figures import theme_series, theme_table
+from rca.queries.spike_report import BASE_ATTRIBUTES, SpikeReport, analyse, analyse_parents
+from rca.queries.theme_figures import group_table, has_parent_groups, theme_series, theme_table
 from rca.repeats.drivers import period_index, theme_period_figures
 from rca.repeats.examples import KINDS, case_records
 from rca.settings import Settings
@@ -299,6 +299,40 @@ class Snapshot:
                 spike_status=self.spike_status(period),
             ),
         )
+
+    def group_spikes(self, period: Period) -> SpikeReport | None:
+        """The spike report of the parent groups' series (None: no history to score)."""
+
+        def compute() -> SpikeReport | None:
+            try:
+                report = analyse_parents(
+                    self.analysis.marked, self.analysis.themes, period, self.settings,
+                    coverage=self.analysis.coverage,
+                )  # fmt: skip
+            except RcaError:
+                return None
+            report.model_version = self.model.model_version
+            return report
+
+        return self.memo(("group_spikes", period.name), compute)
+
+    def group_rows(self, period: Period) -> pd.DataFrame:
+        """The parent level of `theme_rows`: each group the sum of its visible themes."""
+
+        def compute() -> pd.DataFrame:
+            report = self.group_spikes(period)
+            status = report.driver_context() if report is not None else {}
+            return group_table(
+                self.theme_rows(period),
+                self.analysis.themes,
+                spike_status={k: v["spike_status"] for k, v in status.items()},
+            )
+
+        return self.memo(("groups", period.name), compute)
+
+    @property
+    def has_parent_groups(self) -> bool:
+        return has_parent_groups(self.analysis.themes)
 
     def theme_figures(self, theme_id: str, period: Period) -> dict[str, Any]:
         """One theme's row of `theme_rows`."""

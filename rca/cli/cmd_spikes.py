@@ -31,18 +31,30 @@ def spikes(
     min_severity: Annotated[
         str, typer.Option("--min-severity", help="low | medium | high: hide milder spikes.")
     ] = "low",
+    granularity: Annotated[
+        str | None,
+        typer.Option(
+            help="fine: spikes of themes; parent: of parent groups (the sum of their themes' "
+            "contacts, scored the same way; default RCA_GRANULARITY, fine)."
+        ),
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     home: HomeOption = None,
 ) -> None:
     """Emerging spikes and new themes in a period, each with its root cause."""
     from rca.queries.spike_report import detect_spikes
 
-    report = detect_spikes(settings_for(home), period, min_severity=min_severity)
+    settings = settings_for(home)
+    level = granularity or settings.granularity
+    if level not in ("fine", "parent"):
+        raise typer.BadParameter("--granularity must be fine or parent")
+    report = detect_spikes(settings, period, min_severity=min_severity, granularity=level)
     emit(
         report.payload(),
         report.rows(),
         fmt,
-        title=f"spikes, {report.period.name} (model {report.model_version})",
+        title=f"{'parent-group ' if level == 'parent' else ''}spikes, {report.period.name} "
+        f"(model {report.model_version})",
         columns=SPIKE_COLUMNS,
     )
     if fmt is Format.table:

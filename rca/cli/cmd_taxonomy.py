@@ -20,7 +20,7 @@ app.add_typer(taxonomy_app, name="taxonomy")
 By = Annotated[str, typer.Option("--by", help="Who makes the edit.")]
 Why = Annotated[str, typer.Option("--why", help="Why (kept in the history).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f")]
-THEME_COLUMNS = ["theme_id", "label", "contacts", "parent_group", "flags"]
+THEME_COLUMNS = ["theme_id", "label", "contacts", "parent_group", "flags", "description"]
 HISTORY_COLUMNS = ["edit_id", "at", "action", "theme_id", "details", "by", "why"]
 
 

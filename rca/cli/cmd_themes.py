@@ -13,7 +13,18 @@ from rca.errors import RcaError
 from rca.settings import Settings
 from rca.store.db import first_row
 
-THEME_COLUMNS = ["theme_id", "label", "volume", "share", "growth", "parent_group", "keywords"]
+THEME_COLUMNS = [
+    "theme_id", "label", "volume", "share", "growth", "parent_group", "keywords", "description",
+]  # fmt: skip
+GROUP_TABLE_COLUMNS = [
+    "label",
+    "volume",
+    "share",
+    "growth",
+    "repeat_rate",
+    "spike_status",
+    "themes",
+]
 
 
 def _day(value: str | None, settings: Settings) -> datetime | None:
@@ -136,17 +147,30 @@ def themes(
     period: Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")] = (
         "latest"
     ),
-    top: Annotated[int, typer.Option(help="How many themes to list.")] = 20,
+    top: Annotated[int, typer.Option(help="How many themes (or groups) to list.")] = 20,
+    granularity: Annotated[
+        str | None,
+        typer.Option(
+            help="fine: the themes; parent: their parent groups, each with its themes "
+            "(default RCA_GRANULARITY, fine)."
+        ),
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     home: HomeOption = None,
 ) -> None:
-    """The champion's themes with their volume, share and growth in a period."""
+    """The champion's themes (or parent groups) with their volume, share and growth."""
     from rca.periods import parse_period
     from rca.store import Store
     from rca.store.curation import read_proposals
     from rca.store.themes import require_champion, theme_volumes
 
     settings = settings_for(home)
+    level = granularity or settings.granularity
+    if level not in ("fine", "parent"):
+        raise typer.BadParameter("--granularity must be fine or parent")
+    if level == "parent":
+        _parent_themes(settings, period, top, fmt)
+        return
     with Store(settings.store_path).read() as con:
         version = require_champion(con)
         (latest,) = first_row(con, "SELECT max(created_at) FROM contacts") or (None,)
@@ -165,6 +189,7 @@ def themes(
     emit(
         {
             "command": "themes",
+            "granularity": "fine",
             "model_version": version,
             "period": chosen.name,
             "period_start": chosen.start,
@@ -188,6 +213,58 @@ def themes(
     if fmt is Format.table:
         for proposal in proposals:
             stderr(f"taxonomy proposal: {proposal['message']}")
+
+
+def _parent_themes(settings: Settings, period: str, top: int, fmt: Format) -> None:
+    """`rca themes --granularity parent`: the figures of the API's and the dashboard's parent
+    level (`rca.queries.theme_figures.group_table`), each group with its fine themes."""
+    from rca.queries.repeat_drivers import choose_period, load_repeat_analysis
+    from rca.queries.spike_report import analyse_parents
+    from rca.queries.theme_figures import (
+        group_table,
+        has_parent_groups,
+        period_volume,
+        theme_table,
+    )
+
+    analysis = load_repeat_analysis(settings)
+    chosen = choose_period(analysis, period, settings)
+    fine = theme_table(analysis.marked, analysis.themes, analysis.periods, chosen)
+    try:  # the groups' own spikes, scored as `rca spikes --granularity parent` scores them
+        spikes = analyse_parents(analysis.marked, analysis.themes, chosen, settings,
+                                 coverage=analysis.coverage).driver_context()  # fmt: skip
+    except RcaError:
+        spikes = {}
+    status = {key: s["spike_status"] for key, s in spikes.items()}
+    groups = group_table(fine, analysis.themes, spike_status=status)
+    hidden = fine["hidden"]
+    note = (
+        ""
+        if has_parent_groups(analysis.themes)
+        else "no useful parent level in this model: each theme is its own group"
+    )
+    rows = groups.head(top).to_dict(orient="records")
+    emit(
+        {
+            "command": "themes",
+            "granularity": "parent",
+            "model_version": analysis.model_version,
+            "period": chosen.name,
+            "period_start": chosen.start,
+            "period_end": chosen.end,
+            "total_volume": period_volume(analysis.marked, chosen),
+            "hidden_volume": int(fine.loc[hidden, "volume"].sum()),
+            "hidden_themes": fine.loc[hidden, "theme_id"].tolist(),
+            "note": note,
+            "groups": rows,
+        },
+        [{**r, "themes": [f"{t['label']} ({t['volume']})" for t in r["themes"]]} for r in rows],
+        fmt,
+        title=f"top parent groups, {chosen.name} (model {analysis.model_version})",
+        columns=GROUP_TABLE_COLUMNS,
+    )
+    if fmt is Format.table and note:
+        stderr(note)
 
 
 @app.command()

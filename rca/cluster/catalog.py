@@ -54,6 +54,9 @@ class ThemeCatalog:
     sizes: list[int]
     centroids: np.ndarray = field(repr=False)
     metrics: dict[str, float] = field(default_factory=dict)
+    # what a manager should know before reading a theme (template campaign, one company):
+    # `rca.cluster.labels.theme_descriptions`, by theme id
+    descriptions: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.centroids = np.asarray(self.centroids, dtype=np.float32)
@@ -78,6 +81,7 @@ class ThemeCatalog:
                 "parent_id": self.parent_ids,
                 "parent_label": [self.parent_labels.get(p, "") for p in self.parent_ids],
                 "size": self.sizes,
+                "description": [self.descriptions.get(t) for t in self.theme_ids],
             }
         )
 

@@ -29,14 +29,22 @@ from rca.cluster.labels import (
 # Automatic group count: the cut of the average-linkage tree whose groups have the best cosine
 # silhouette of the theme centroids, so the data say where the tree has real branches. Measured
 # against coarse labels (experiments/results/granularity.md): Bitext categories 0.808 accuracy
-# (16 groups for 11 categories) against 0.622 for the sqrt(k) rule below, which is kept as the
-# fallback when there are too few themes for a silhouette (fewer than SILHOUETTE_MIN_THEMES).
-# A group holds two themes on average at most (no more than k / 2 groups): a parent level with
+# (16 groups for 11 categories) against 0.622 for the sqrt(k) rule below.
+# A group holds two themes on average at least (no more than k / 2 groups): a parent level with
 # as many headings as themes is no second level.
 SILHOUETTE_MIN_THEMES = 4
 MAX_SILHOUETTE_GROUPS = 40
-# Fallback group count: about sqrt(k) groups of about sqrt(k) themes each balances the two
-# levels (50 themes -> 7 groups of ~7), which is what a reader can scan on one screen. A fixed
+# A cut is a parent level only when no group holds more than half of the themes or more than
+# half of the contacts, and its silhouette is positive (themes closer to their own group than to
+# the next). The best silhouette alone peels one odd theme off the rest: on the real CFPB export
+# it put 14 of 15 themes and 99 % of the contacts under one heading. Both bounds are shares, so
+# they hold at any number of themes and any embedding model. When no cut passes, there is no
+# useful parent level: every theme is its own group (`has_parent_level` is False) and reports
+# say so instead of printing one heading over everything.
+MAX_GROUP_SHARE = 0.5
+MIN_GROUP_SILHOUETTE = 0.0
+# The sqrt(k) rule (`auto_n_groups`, kept for comparison in experiments/): about sqrt(k) groups
+# of about sqrt(k) themes each balances the two levels (50 themes -> 7 groups of ~7). A fixed
 # cosine-distance threshold was rejected: the scale of distances depends on the embedding model
 # and on how finely the themes were cut, so one threshold gives 1 group on one data set and 40 on
 # another. At least 2 groups (one group is no hierarchy), at most 12 (more headings than that is
@@ -90,8 +98,9 @@ def parent_groups(
 
     Average-linkage clustering of the centroids under cosine distance, cut into ``n_groups``
     groups (fewer if merge heights tie); ``None`` cuts where the centroid silhouette is best
-    (:func:`auto_n_groups` below SILHOUETTE_MIN_THEMES themes). ``sizes`` (contacts per theme)
-    only orders the group ids, so the same grouping always gets the same numbers.
+    among the cuts that are a parent level (see MAX_GROUP_SHARE), or gives every theme its own
+    group when none is. ``sizes`` (contacts per theme) bound the largest group's share of
+    contacts and order the group ids, so the same grouping always gets the same numbers.
     """
     centroids = np.atleast_2d(np.asarray(centroids))
     k = 0 if centroids.size == 0 else centroids.shape[0]
@@ -103,8 +112,10 @@ def parent_groups(
     if n_groups is not None and int(n_groups) < 1:
         raise ValueError(f"n_groups must be >= 1, got {n_groups}")
     dist = _cosine_distances(centroids)
-    if n_groups is None and k >= SILHOUETTE_MIN_THEMES:
-        return _number_by_size(_silhouette_cut(dist), sizes_arr)
+    if n_groups is None:
+        if k < SILHOUETTE_MIN_THEMES:  # no cut of 2 or 3 themes keeps every group to half
+            return _number_by_size(np.arange(k), sizes_arr)
+        return _number_by_size(_silhouette_cut(dist, sizes_arr), sizes_arr)
     g = auto_n_groups(k) if n_groups is None else int(n_groups)
     if g >= k:
         raw = np.arange(k)
@@ -116,21 +127,43 @@ def parent_groups(
     return _number_by_size(np.asarray(raw), sizes_arr)
 
 
-def _silhouette_cut(dist: np.ndarray) -> np.ndarray:
-    """Groups of the tree cut (2 .. k/2 groups) with the best centroid silhouette; ties go to
-    fewer groups. ``dist`` is the themes' cosine distance matrix."""
+def has_parent_level(groups: Sequence[int] | np.ndarray) -> bool:
+    """Whether ``groups`` (from :func:`parent_groups`) is a second level: some group holds two
+    or more themes, and there is more than one group."""
+    groups_arr = np.asarray(groups).ravel()
+    return 1 < len(np.unique(groups_arr)) < len(groups_arr)
+
+
+def is_parent_level(raw: np.ndarray, sizes: np.ndarray) -> bool:
+    """No group holds more than MAX_GROUP_SHARE of the themes or of the contacts."""
+    uniq = np.unique(raw)
+    if not 1 < len(uniq) < len(raw):
+        return False
+    themes = max(int((raw == g).sum()) for g in uniq) / len(raw)
+    total = float(sizes.sum())
+    contacts = max(float(sizes[raw == g].sum()) for g in uniq) / total if total > 0 else 0.0
+    return themes <= MAX_GROUP_SHARE and contacts <= MAX_GROUP_SHARE
+
+
+def _silhouette_cut(dist: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Groups of the tree cut (2 .. k/2 groups) with the best centroid silhouette among the cuts
+    that are a parent level (:func:`is_parent_level`, silhouette above MIN_GROUP_SILHOUETTE);
+    ties go to fewer groups. None passes: every theme its own group. ``dist`` is the themes'
+    cosine distance matrix, ``sizes`` their contacts."""
     k = len(dist)
     tree = linkage(squareform(dist, checks=False), method="average")
     best: tuple[float, np.ndarray] | None = None
     for g in range(MIN_AUTO_GROUPS, min(k // 2, MAX_SILHOUETTE_GROUPS) + 1):
         raw = fcluster(tree, t=g, criterion="maxclust")
-        if not 1 < len(np.unique(raw)) < k:
+        if not is_parent_level(raw, sizes):
             continue
         score = float(silhouette_score(dist, raw, metric="precomputed"))
+        if score <= MIN_GROUP_SILHOUETTE:
+            continue
         if best is None or score > best[0] + 1e-12:
             best = (score, raw)
     if best is None:
-        return np.asarray(fcluster(tree, t=auto_n_groups(k), criterion="maxclust"))
+        return np.arange(k)
     return np.asarray(best[1])
 
 

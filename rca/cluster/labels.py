@@ -810,7 +810,7 @@ def theme_descriptions(texts: Sequence[str], labels: Sequence[int] | np.ndarray)
         wording, count = Counter(_normalised_wording(raw[i]) for i in members).most_common(1)[0]
         if wording and count >= TEMPLATE_SHARE * len(members) and len(members) > 1:
             parts.append(
-                f"template campaign: {count / len(members):.0%} of its texts share one wording"
+                f"Template campaign: {count / len(members):.0%} of its texts share one wording"
             )
         inside: Counter[str] = Counter()
         for i in members:
@@ -819,7 +819,10 @@ def theme_descriptions(texts: Sequence[str], labels: Sequence[int] | np.ndarray)
         for name, n_in in inside.most_common(3):
             elsewhere = (overall[name] - n_in) / others if others else 0.0
             if n_in >= COMPANY_SHARE * len(members) and elsewhere <= COMPANY_MAX_ELSEWHERE:
-                parts.append(f"about one company: {name} in {n_in / len(members):.0%} of its texts")
+                shown = name if name.startswith("@") else name.title()
+                parts.append(
+                    f"Mostly one company: {shown} ({n_in / len(members):.0%} of its texts)"
+                )
                 break
         if parts:
             notes[t] = "; ".join(parts)

@@ -195,7 +195,8 @@ def _empty_flags(themes: pd.DataFrame) -> pd.DataFrame:
     out["pinned"] = False
     out["origin"] = "fit"
     out["curated"] = False
-    out["description"] = None
+    if "description" not in out.columns:  # the fit's note (template campaign, one company)
+        out["description"] = None
     return out.reset_index(drop=True)
 
 

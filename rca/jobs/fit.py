@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from rca.cluster.catalog import ThemeCatalog
-from rca.cluster.hierarchy import group_labels, parent_groups
+from rca.cluster.hierarchy import group_labels, has_parent_level, parent_groups
 from rca.cluster.labels import label_themes, problem_names, theme_descriptions
 from rca.cluster.lineage import match_themes
 from rca.cluster.model import ThemeModel
@@ -255,9 +255,15 @@ def fit_themes(
     label_list = [names.get(t, "") for t in range(k)]
     notes = theme_descriptions(texts, labels)  # template campaigns, one-company themes
     groups = parent_groups(final.centroids, sizes)
-    group_names = group_labels(
-        groups, dict(enumerate(keyword_lists)), sizes, theme_names=label_list
+    # no cut of the theme tree is a useful second level: no parent groups, and reports say so
+    group_names = (
+        group_labels(groups, dict(enumerate(keyword_lists)), sizes, theme_names=label_list)
+        if has_parent_level(groups)
+        else {}
     )
+    if k and not group_names:
+        say("no useful parent level: every cut of the theme tree puts over half of the themes or "
+            "contacts under one heading, so the themes have no parent groups")  # fmt: skip
     has_resolution = contacts["resolution"].notna().to_numpy()
     reps = representatives_for_all(
         X, labels, final.centroids, n=REPRESENTATIVES, texts=texts, prefer=has_resolution
@@ -266,7 +272,7 @@ def fit_themes(
 
     trained_at = datetime.now(UTC)
     version = trained_at.strftime("m%Y%m%dT%H%M%S")
-    parent_ids = [f"G{g + 1:02d}" for g in groups]
+    parent_ids = [f"G{g + 1:02d}" if group_names else "" for g in groups]
     catalog = ThemeCatalog(
         model_version=version,
         encoder_id=encoder.model_id,
@@ -277,6 +283,7 @@ def fit_themes(
         keywords=keyword_lists,
         parent_ids=parent_ids,
         parent_labels={f"G{g + 1:02d}": name for g, name in group_names.items()},
+        descriptions={final.theme_ids[t]: note for t, note in notes.items()},
         sizes=[int(s) for s in sizes],
         centroids=final.centroids,
     )
@@ -287,6 +294,7 @@ def fit_themes(
         "n_contacts": float(len(contacts)),
         "n_themes": float(k),
         "n_themes_before_reconcile": float(model.n_themes_),
+        "n_parent_groups": float(len(group_names)),
         "contacts_kept_by_hysteresis": float(final.moved_back),
         "themes_restored": float(len(final.restored)),
         "assigned_fraction": assigned,

@@ -17,6 +17,7 @@ import pandas as pd
 
 from rca.errors import RcaError
 from rca.periods import Period, parse_period
+from rca.queries.theme_figures import parent_keys
 from rca.settings import Settings
 from rca.store.analysis import dimension_columns
 from rca.trends.coverage import Coverage, coverage_of
@@ -61,6 +62,7 @@ class SpikeReport:
     spikes: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
     hidden_spikes: int = 0  # alerts on themes a person hid (small talk, spam): counted, not listed
+    granularity: str = "fine"  # "parent": each spike is a parent group (theme_ids: its themes)
 
     def rows(self) -> list[dict[str, Any]]:
         return [
@@ -97,6 +99,7 @@ class SpikeReport:
             "total": self.total,
             "spikes": self.spikes,
             "hidden_spikes": self.hidden_spikes,
+            "granularity": self.granularity,
         }
 
 
@@ -106,8 +109,14 @@ def detect_spikes(
     *,
     min_severity: str = "low",
     now: datetime | None = None,
+    granularity: str = "fine",
 ) -> SpikeReport:
-    """Load the champion's analysis frame from the store and score `period`."""
+    """Load the champion's analysis frame from the store and score `period`.
+
+    `granularity="parent"` scores the parent groups' series with the same scorer: each
+    contact counts under its theme's group (`rca.queries.theme_figures.parent_keys`; hidden
+    themes under none), and a spike's `theme_id` is the group's key, `theme_ids` its themes.
+    """
     from rca.store import Store
     from rca.store.analysis import load_analysis_frame
     from rca.store.curation import curated_themes
@@ -126,20 +135,52 @@ def detect_spikes(
     hidden = set(names.loc[names["hidden"], "theme_id"])
     if frame.empty:
         raise RcaError("the store has no contacts")
+    if granularity not in ("fine", "parent"):
+        raise RcaError("granularity must be fine or parent")
     latest = frame["created_at"].max().to_pydatetime()
     chosen = parse_period(
         period, kind=settings.period, tz=settings.tz, now=now or datetime.now(UTC), latest=latest
     )
-    report = analyse(
-        frame,
-        chosen,
-        settings,
-        labels=labels,
-        parents=parents,
-        min_severity=min_severity,
-        hidden=hidden,
-    )
+    if granularity == "parent":
+        report = analyse_parents(frame, names, chosen, settings, min_severity=min_severity)
+    else:
+        report = analyse(
+            frame,
+            chosen,
+            settings,
+            labels=labels,
+            parents=parents,
+            min_severity=min_severity,
+            hidden=hidden,
+        )
     report.model_version = version
+    return report
+
+
+def analyse_parents(
+    frame: pd.DataFrame,
+    themes: pd.DataFrame,
+    period: Period,
+    settings: Settings,
+    *,
+    min_severity: str = "low",
+    coverage: Coverage | None = None,
+) -> SpikeReport:
+    """`analyse` on the parent groups' series: each contact counts under its theme's group
+    (`rca.queries.theme_figures.parent_keys`, curated `themes`; a hidden theme's contacts under
+    none), scored by the same scorer. A spike's `theme_id` is the group's key (its name),
+    `theme_ids` the group's themes."""
+    keys, labels = parent_keys(themes)
+    members: dict[str, list[str]] = {}
+    for theme, key in keys.items():
+        members.setdefault(key, []).append(theme)
+    grouped = frame.assign(theme_id=frame["theme_id"].map(keys))
+    report = analyse(
+        grouped, period, settings, labels=labels, min_severity=min_severity, coverage=coverage
+    )
+    report.granularity = "parent"
+    for spike in report.spikes:
+        spike["theme_ids"] = sorted(members.get(spike["theme_id"], []))
     return report
 
 

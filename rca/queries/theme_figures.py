@@ -22,6 +22,7 @@ from rca.repeats.drivers import period_index
 TABLE_COLUMNS = [
     "theme_id",
     "label",
+    "description",
     "keywords",
     "parent_group",
     "volume",
@@ -68,9 +69,10 @@ def theme_table(
 ) -> pd.DataFrame:
     """Every theme of the model (zero-volume ones too) with its figures for `period`.
 
-    `themes` has theme_id, label, keywords, parent_group; `periods` is the store's period list
-    (the chosen period may lie outside it: then every volume is 0). Share is of all contacts in
-    the period, unassigned included, so shares of a busy week with many unassigned sum below 1.
+    `themes` has theme_id, label, keywords, parent_group (and description); `periods` is the
+    store's period list (the chosen period may lie outside it: then every volume is 0). Share is
+    of all contacts in the period, unassigned included, so shares of a busy week with many
+    unassigned sum below 1.
     """
     names = [p.name for p in periods]
     idx = names.index(period.name) if period.name in names else -1
@@ -81,6 +83,12 @@ def theme_table(
     in_period = (created >= pd.Timestamp(period.start)) & (created < pd.Timestamp(period.end))
     total = int(in_period.sum())
     table = themes[["theme_id", "label", "keywords", "parent_group"]].copy()
+    # the fit's note (template campaign, one company) or a person's description, else None
+    table["description"] = (
+        themes["description"].where(themes["description"].notna(), None).to_numpy()
+        if "description" in themes
+        else None
+    )
     ids = table["theme_id"]
 
     def pick(frame: pd.DataFrame | None, column: str) -> np.ndarray:
@@ -111,6 +119,14 @@ def theme_table(
     return table[TABLE_COLUMNS].reset_index(drop=True)
 
 
+def period_volume(marked: pd.DataFrame, period: Period) -> int:
+    """Every contact of `period`, unassigned included: the denominator of every share."""
+    created = pd.to_datetime(marked["created_at"], utc=True)
+    return int(
+        ((created >= pd.Timestamp(period.start)) & (created < pd.Timestamp(period.end))).sum()
+    )
+
+
 def theme_series(
     marked: pd.DataFrame, periods: Sequence[Period], theme_id: str, *, last: int
 ) -> list[dict[str, object]]:
@@ -130,3 +146,111 @@ def theme_series(
             }
         )
     return out
+
+
+# -- the parent level: groups of themes (rca.cluster.hierarchy), as people curated them
+GROUP_COLUMNS = [
+    "parent_group",
+    "label",
+    "theme_ids",
+    "volume",
+    "share",
+    "previous_volume",
+    "growth",
+    "repeat_contacts",
+    "repeat_rate",
+    "escalated",
+    "escalation_rate",
+    "spike_status",
+    "themes",
+]
+#: What each fine theme listed under its group shows.
+MEMBER_COLUMNS = ["theme_id", "label", "description", "volume", "share", "growth", "repeat_rate"]
+
+
+def parent_keys(themes: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """(visible theme id → its group's key, key → the group's name).
+
+    The key is the parent group's name (a `move` edit names groups by name); a theme with no
+    group (a model with no useful parent level, a created theme) is a group of its own, keyed
+    by its id and named by its label. Hidden themes belong to no group.
+    """
+    hidden = themes["hidden"].fillna(False).astype(bool) if "hidden" in themes else False
+    keys: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for row in themes.loc[~hidden].itertuples(index=False):
+        group = row.parent_group if isinstance(row.parent_group, str) else ""
+        group = group.strip()
+        key = group or str(row.theme_id)
+        keys[str(row.theme_id)] = key
+        names[key] = group or str(row.label)
+    return keys, names
+
+
+def has_parent_groups(themes: pd.DataFrame) -> bool:
+    """Whether any visible group holds two or more themes: else the parent level is the fine
+    level (the fit found no useful cut, `rca.cluster.hierarchy.has_parent_level`)."""
+    keys, _ = parent_keys(themes)
+    return len(set(keys.values())) < len(keys)
+
+
+def group_table(
+    table: pd.DataFrame,
+    themes: pd.DataFrame,
+    *,
+    spike_status: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """One row per parent group from the fine `theme_table`: each figure is the sum over its
+    visible themes (share too, so it has the fine table's denominator: every contact of the
+    period), rates and growth recomputed from those sums; the themes listed largest first.
+
+    `themes` (the curated themes) says which group each theme is in; hidden themes are in none,
+    so a group's contacts are those of the themes a person sees under it. `spike_status` is
+    keyed by group key (`parent_keys`). Largest group first, ties by name.
+    """
+    keys, names = parent_keys(themes)
+    fine = table.loc[table["theme_id"].isin(keys)].copy()
+    fine["_key"] = fine["theme_id"].map(keys)
+    fine = fine.sort_values(["volume", "theme_id"], ascending=[False, True])
+    rows = []
+    for key, members in fine.groupby("_key", sort=False):
+        volume = int(members["volume"].sum())
+        previous = int(members["previous_volume"].sum())
+        repeats = int(members["repeat_contacts"].sum())
+        escalated = int(members["escalated"].sum())
+        grouped = key not in set(members["theme_id"])  # else a theme with no group
+        rows.append(
+            {
+                "parent_group": names[key] if grouped else None,
+                "label": names[key],
+                "theme_ids": members["theme_id"].tolist(),
+                "volume": volume,
+                "share": float(members["share"].sum()),
+                "previous_volume": previous,
+                # growth is a ratio everywhere (docs/json.md), +1 on both sides as for themes
+                "growth": (volume + 1) / (previous + 1),
+                "repeat_contacts": repeats,
+                "repeat_rate": repeats / volume if volume else None,
+                "escalated": escalated,
+                "escalation_rate": escalated / volume if volume else None,
+                "spike_status": (spike_status or {}).get(str(key)),
+                "themes": [
+                    {c: _scalar(r.get(c)) for c in MEMBER_COLUMNS}
+                    for r in members.to_dict(orient="records")
+                ],
+            }
+        )
+    out = pd.DataFrame(rows, columns=GROUP_COLUMNS)
+    if out.empty:
+        return out
+    order = np.lexsort((out["label"].to_numpy(str), -out["volume"].to_numpy(np.int64)))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def _scalar(value: object) -> object:
+    """numpy scalars to Python, NaN to None: member rows travel as JSON."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value

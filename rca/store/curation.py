@@ -75,7 +75,7 @@ def issued_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def fitted_themes(con: duckdb.DuckDBPyConnection, model_version: str) -> pd.DataFrame:
     return con.execute(
-        "SELECT theme_id, label, keywords, parent_group, size, centroid FROM themes "
+        "SELECT theme_id, label, keywords, parent_group, size, centroid, description FROM themes "
         "WHERE model_version = ? ORDER BY theme_id",
         [model_version],
     ).df()

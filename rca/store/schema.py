@@ -223,6 +223,9 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE sop_changes ADD COLUMN theme_group VARCHAR",  # the parent group it named
         "UPDATE sop_changes SET theme_ids = [theme_id] WHERE theme_ids IS NULL",
     ],
+    # 8: a theme's note from the fit (a template campaign, one company: issue 19), shown where
+    # a manager reads the theme; NULL for themes with nothing to say and for older fits.
+    ["ALTER TABLE themes ADD COLUMN description VARCHAR"],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -105,8 +105,10 @@ def write_fit(
     con.register("new_events", ev)
     try:
         con.execute(
-            "INSERT INTO themes SELECT model_version, theme_id, label, keywords, parent_label, "
-            "size, centroid::FLOAT[], representatives FROM new_themes"
+            "INSERT INTO themes (model_version, theme_id, label, keywords, parent_group, size, "
+            "centroid, representatives, description) SELECT model_version, theme_id, label, "
+            "keywords, nullif(parent_label, ''), size, centroid::FLOAT[], representatives, "
+            "description FROM new_themes"
         )
         con.execute(
             "INSERT INTO theme_events SELECT model_version, event, theme_id, related_ids, "
@@ -239,8 +241,9 @@ def theme_volumes(
     ).df()
     themes = curated_themes(con, model_version)
     themes = themes.rename(columns={"size": "fit_size"})[
-        ["theme_id", "label", "keywords", "parent_group", "fit_size", "hidden", "pinned"]
-    ]
+        ["theme_id", "label", "keywords", "parent_group", "fit_size", "hidden", "pinned",
+         "description"]
+    ]  # fmt: skip
     frame = themes.merge(counts, on="theme_id", how="left")
     unassigned = counts.loc[counts["theme_id"].isna()].assign(
         label="unassigned",
@@ -249,6 +252,7 @@ def theme_volumes(
         fit_size=None,
         hidden=False,
         pinned=False,
+        description=None,
     )
     if not unassigned.empty:
         frame = pd.concat([frame, unassigned], ignore_index=True)
@@ -256,6 +260,7 @@ def theme_volumes(
         frame[column] = frame[column].fillna(0).astype(np.int64)
     total = frame["volume"].sum()
     frame["share"] = frame["volume"] / total if total else 0.0
-    prev = frame["previous_volume"].replace(0, np.nan)
-    frame["growth"] = frame["volume"] / prev
+    # growth is a ratio everywhere (docs/json.md): +1 on both sides, as the API and the
+    # dashboard compute it, so a theme new this period has a finite growth
+    frame["growth"] = (frame["volume"] + 1) / (frame["previous_volume"] + 1)
     return frame.sort_values(["volume", "theme_id"], ascending=[False, True]).reset_index(drop=True)

@@ -10,7 +10,7 @@ from rca.api.auth import Reader
 from rca.api.deps import SettingsDep, SnapshotDep
 from rca.api.routes.common import READ_ERRORS, cached_json, check_max
 from rca.api.routes.themes import PeriodQuery
-from rca.api.schemas import DriversResponse, Severity, SpikesResponse, clean
+from rca.api.schemas import DriversResponse, Granularity, Severity, SpikesResponse, clean
 from rca.trends.spikes import SEVERITIES
 
 router = APIRouter(prefix="/v1", tags=["insights"], dependencies=[Reader])
@@ -38,12 +38,21 @@ def drivers(
 @router.get("/spikes", response_model=SpikesResponse, responses=READ_ERRORS)
 def spikes(
     snapshot: SnapshotDep,
+    settings: SettingsDep,
     period: PeriodQuery = "latest",
     min_severity: Severity = Severity.low,
+    granularity: Annotated[
+        Granularity | None,
+        Query(
+            description="parent: spikes of the parent groups' series (`theme_id` is the "
+            "group's name, `theme_ids` its themes). Default RCA_GRANULARITY."
+        ),
+    ] = None,  # fmt: skip
 ) -> SpikesResponse:
     """Emerging spikes and new themes of a period with their root-cause attribution."""
     chosen = snapshot.period(period)
-    report = snapshot.spikes(chosen)
+    parent = (granularity or Granularity(settings.granularity)) is Granularity.parent
+    report = snapshot.group_spikes(chosen) if parent else snapshot.spikes(chosen)
     keep = SEVERITIES[SEVERITIES.index(min_severity.value) :]
     if report is None:
         return SpikesResponse(
@@ -59,7 +68,9 @@ def spikes(
             "links": {
                 "theme": f"/v1/themes/{s['theme_id']}",
                 "examples": f"/v1/themes/{s['theme_id']}/examples",
-            },
+            }
+            if not parent
+            else {"group": f"/v1/themes?granularity=parent&period={chosen.name}"},
         }  # fmt: skip
         for s in payload["spikes"]
         if s["severity"] in keep

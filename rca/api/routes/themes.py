@@ -15,7 +15,9 @@ from rca.api.schemas import (
     CaseFormat,
     ExampleKind,
     ExamplesResponse,
+    Granularity,
     ThemeDetail,
+    ThemeGroup,
     ThemePage,
     ThemeSort,
     ThemeSummary,
@@ -39,8 +41,12 @@ PeriodQuery = Annotated[
 ThemeIdPath = Annotated[str, Path(max_length=64, description="A theme id such as T0007.")]
 
 
+NO_PARENT_LEVEL = "no useful parent level in this model: each theme is its own group"
+
+
 def _sorted(rows: pd.DataFrame, sort: ThemeSort) -> pd.DataFrame:
-    """Largest first; ties by theme id so the order is total and pages are stable."""
+    """Largest first; ties by theme id (a group's name) so the order is total and pages are
+    stable."""
     column = SORT_COLUMN[sort]
     return rows.assign(_key=-rows[column].astype(float)).sort_values(
         ["_key", "theme_id"], kind="stable"
@@ -56,20 +62,35 @@ def list_themes(
     sort: ThemeSort = ThemeSort.volume,
     limit: Annotated[int, Query(ge=1, description="Page size (at most RCA_API_MAX_PAGE).")] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
+    granularity: Annotated[
+        Granularity | None,
+        Query(
+            description="fine: themes (`items`); parent: parent groups (`groups`), each the "
+            "sum of its visible themes. Default RCA_GRANULARITY."
+        ),
+    ] = None,  # fmt: skip
 ) -> Response:
-    """Themes of a period with volume, share, repeats, escalations, growth and spike status."""
+    """Themes (or parent groups) of a period with volume, share, repeats, escalations, growth
+    and spike status."""
     check_max("query", "limit", limit, settings.api_max_page)
+    level = granularity or Granularity(settings.granularity)
     chosen = snapshot.period(period)
     position = decode_cursor(cursor) if cursor else None
+    order = sort.value if level is Granularity.fine else f"{sort.value}:parent"
     pinned = None
     if position is not None:
-        if (position.period, position.sort) != (chosen.name, sort.value):
-            raise InvalidInputError("cursor belongs to another period or sort order")
+        if (position.period, position.sort) != (chosen.name, order):
+            raise InvalidInputError("cursor belongs to another period, sort order or granularity")
         pinned = state.by_id(position.snapshot)
     source = pinned or snapshot
 
     def build() -> ThemePage:
-        rows = _sorted(source.theme_rows(source.period(chosen.name)), sort)
+        listed = source.period(chosen.name)
+        if level is Granularity.fine:
+            rows = _sorted(source.theme_rows(listed), sort)
+        else:  # a group's name is its id for ties and cursors
+            groups = source.group_rows(listed)
+            rows = _sorted(groups.assign(theme_id=groups["label"]), sort)
         start = 0
         if pinned is not None:
             start = position.offset
@@ -85,25 +106,32 @@ def list_themes(
                 Cursor(
                     snapshot=source.id,
                     period=chosen.name,
-                    sort=sort.value,
+                    sort=order,
                     offset=start + limit,
                     last_value=float(-last["_key"]),
                     last_id=str(last["theme_id"]),
                 )
             )
+        records = page.drop(columns=["_key"]).to_dict("records")
+        fine = level is Granularity.fine
         return ThemePage(
             period=chosen.name,
             period_start=chosen.start,
             period_end=chosen.end,
             model_version=source.model.model_version,
             sort=sort,
-            total_themes=len(rows),
+            granularity=level,
+            total_themes=len(rows) if fine else int(rows["theme_ids"].map(len).sum()),
+            total_groups=None if fine else len(rows),
             total_volume=source.period_volume(chosen),
-            items=[ThemeSummary(**clean(r)) for r in page.drop(columns="_key").to_dict("records")],
+            items=[ThemeSummary(**clean(r)) for r in records] if fine else [],
+            groups=[] if fine else [ThemeGroup(**clean(r)) for r in records],
+            note=None if fine or source.has_parent_groups else NO_PARENT_LEVEL,
             next_cursor=next_cursor,
         )
 
-    return cached_json(source, ("themes", chosen.name, sort.value, limit, cursor or ""), build)
+    key = ("themes", chosen.name, order, limit, cursor or "")
+    return cached_json(source, key, build)
 
 
 def _links(theme_id: str) -> dict[str, str]:
@@ -130,6 +158,7 @@ def theme_detail(
             model_version=snapshot.model.model_version,
             theme_id=theme_id,
             label=str(theme["label"]),
+            description=clean(theme.get("description")),
             keywords=list(theme["keywords"] if theme["keywords"] is not None else []),
             parent_group=clean(theme["parent_group"]),
             fit_size=_fit_size(snapshot, theme_id),

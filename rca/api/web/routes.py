@@ -294,6 +294,9 @@ def install(app: FastAPI, codec: SessionCodec) -> None:
     from rca.api.web.vendor_pages import router as vendor_router  # imports this module
 
     app.include_router(vendor_router)
+    from rca.api.web.theme_pages import router as themes_router  # imports this module
+
+    app.include_router(themes_router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
 
     @app.exception_handler(LoginRequired)
