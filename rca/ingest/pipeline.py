@@ -484,6 +484,7 @@ class FileScan:
     columns: list[str]
     typed_kinds: dict[str, set[str]]
     dates: DateEvidence
+    nullable_ints: set[str]
     rows: int  # records read, rejects included
     chunks: int
     whole: RawTable | None = None
@@ -518,6 +519,7 @@ def scan_file(path: Path, mapping: Mapping | None, chunk_rows: int) -> FileScan:
         reader.columns,
         reader.typed_kinds,
         dates,
+        reader.nullable_ints,
         rows,
         chunks,
         first,
@@ -669,7 +671,9 @@ def _ingest_chunks(
     exact = set(set_aside) | set(unfit)
     totals = _FileTotals()
     columns = scan.columns if scan.path.suffix.lower() in JSONL_SUFFIXES else None
-    reader = FileReader(scan.path, settings.ingest_chunk_rows, columns=columns)
+    reader = FileReader(
+        scan.path, settings.ingest_chunk_rows, columns=columns, nullable_ints=scan.nullable_ints
+    )
     plan: _Planned | None = None
     for chunk in reader.chunks():
         chunk.sha256 = scan.sha256

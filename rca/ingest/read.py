@@ -204,13 +204,18 @@ class FileReader:
 
     Each chunk is a RawTable of its records, rejects and typed values (its `sha256`,
     `encoding` and `notes` are empty); once the chunks are read, `sha256`, `encoding`, `notes`,
-    `columns` and `typed_kinds` describe the whole file. `columns` given (from an earlier pass
-    over a JSON Lines file, whose records need not share their keys) gives every chunk the
-    file's columns, so a chunk is the rows the whole file's table would hold.
+    `columns`, `typed_kinds` and `nullable_ints` describe the whole file. `columns` given (from
+    a first pass over a JSON Lines file, whose records need not share their keys) gives every
+    chunk the file's columns, and `nullable_ints` (from a first pass over a Parquet file) its
+    column types, so a chunk is the rows the whole file's table would hold.
     """
 
     def __init__(
-        self, path: Path, chunk_rows: int | None = None, columns: list[str] | None = None
+        self,
+        path: Path,
+        chunk_rows: int | None = None,
+        columns: list[str] | None = None,
+        nullable_ints: set[str] | None = None,
     ) -> None:
         self.path = Path(path)
         self.chunk_rows = chunk_rows
@@ -221,8 +226,9 @@ class FileReader:
         self.columns: list[str] = list(columns or [])
         #: column -> the kinds of structured value it holds somewhere in the file
         self.typed_kinds: dict[str, set[str]] = {}
-        #: Parquet integer columns with a null somewhere (pandas reads them as floats)
-        self.nullable_ints: set[str] = set()
+        #: Parquet integer columns with a null somewhere: pandas reads the whole file's as
+        #: floats, so every chunk's are (given from the first pass, or found so far)
+        self.nullable_ints: set[str] = set(nullable_ints or ())
 
     def _full(self, n: int) -> bool:
         return self.chunk_rows is not None and n >= self.chunk_rows
