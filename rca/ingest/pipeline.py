@@ -601,31 +601,26 @@ def _file_state_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _earlier_ids(con: duckdb.DuckDBPyConnection) -> Callable[[pd.DataFrame], pd.Series]:
-    def earlier(firsts: pd.DataFrame) -> pd.Series:
-        con.register("chunk_ids", firsts)
-        try:
-            found = con.execute(
-                f"SELECT s.contact_id, s.line FROM {SEEN} s JOIN chunk_ids USING (contact_id)"
-            ).df()
-            con.execute(
-                f"INSERT INTO {SEEN} SELECT contact_id, line FROM chunk_ids "
-                f"WHERE contact_id NOT IN (SELECT contact_id FROM {SEEN})"
-            )
-        finally:
-            con.unregister("chunk_ids")
+    """Per chunk: its contact ids an earlier chunk held (-> first line); records its own.
+
+    Frames are read by variable name, not `con.register`ed: see `rca.store.contacts`."""
+
+    def earlier(chunk_ids: pd.DataFrame) -> pd.Series:
+        found = con.execute(
+            f"SELECT s.contact_id, s.line FROM {SEEN} s JOIN chunk_ids USING (contact_id)"
+        ).df()
+        con.execute(
+            f"INSERT INTO {SEEN} SELECT contact_id, line FROM chunk_ids "
+            f"WHERE contact_id NOT IN (SELECT contact_id FROM {SEEN})"
+        )
         return pd.Series(found["line"].to_numpy(), index=found["contact_id"].to_numpy())
 
     return earlier
 
 
-def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    if frame.empty:
-        return
-    con.register("chunk_rows", frame)
-    try:
+def _append(con: duckdb.DuckDBPyConnection, table: str, chunk_rows: pd.DataFrame) -> None:
+    if not chunk_rows.empty:
         con.execute(f"INSERT INTO {table} SELECT * FROM chunk_rows")
-    finally:
-        con.unregister("chunk_rows")
 
 
 def _addressed_rows(
