@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     )
     min_year: int = Field(default=2000, description="Timestamps before this are impossible.")
     max_future_days: int = Field(default=1, description="Timestamps this far ahead are rejected.")
+    ingest_chunk_rows: int = Field(
+        default=50_000,
+        ge=1,
+        description="Rows read, validated and written at a time: bounds ingest memory (issue 22).",
+    )
 
     # Dimensions (issue 22): which extra columns root causes may be explained by.
     dimension_max_count: int = Field(

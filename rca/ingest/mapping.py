@@ -173,23 +173,59 @@ def _apply_values(values: pd.Series, source: FieldSource) -> pd.Series:
     return values
 
 
-def apply_mapping(raw: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The canonical frame (fields, `dim:` columns, LINE) and per-field strptime formats.
-
-    Raises RcaError, before anything is written, when a mapping names absent columns or a
-    required field has no source.
-    """
-    columns = [c for c in raw.columns if c != LINE]
-    present = set(columns)
+def _sources(mapping: Mapping, present: set[str]) -> dict[str, FieldSource]:
+    """Each field's source in a file with these columns (optional columns it lacks dropped)."""
     sources = {
         name: replace(src, columns=tuple(c for c in src.columns if c in present))
         if src.optional
         else src
         for name, src in mapping.fields.items()
     }
-    sources = {
-        name: src for name, src in sources.items() if src.columns or src.constant is not None
-    }
+    return {name: src for name, src in sources.items() if src.columns or src.constant is not None}
+
+
+def _field_text(raw: pd.DataFrame, name: str, source: FieldSource) -> pd.Series:
+    """One field's strings, combined from its columns as the mapping says."""
+    parts = [raw[c].astype(str) for c in source.columns]
+    if name == "created_at":
+        values = parts[0].str.strip()
+        for part in parts[1:]:
+            values = (values + " " + part.str.strip()).str.strip()
+    elif len(parts) == 1:
+        values = parts[0]
+    else:
+        values = pd.Series(
+            [TEXT_JOINER.join(p for p in row if p.strip()) for row in zip(*parts, strict=True)],
+            index=raw.index,
+            dtype=object,
+        )
+    return _apply_values(values, source)
+
+
+def created_at_text(raw: pd.DataFrame, mapping: Mapping) -> pd.Series | None:
+    """created_at's strings as `apply_mapping` builds them, a column the chunk lacks read as
+    empty (a JSON Lines record without the key); None when a format or a constant fixes it,
+    or nothing maps to it: no day/month order to decide."""
+    columns = [c for c in raw.columns if c != LINE]
+    source = _sources(mapping, set(columns)).get("created_at")
+    if source is not None and source.constant is not None:
+        return pd.Series(source.constant, index=raw.index, dtype=object).str.strip()
+    if source is None or source.fmt:
+        return None
+    absent = [c for c in source.columns if c not in raw.columns]
+    if absent:
+        raw = raw.assign(**dict.fromkeys(absent, ""))
+    return _field_text(raw, "created_at", source).astype(str).str.strip()
+
+
+def check_mapping(columns: list[str], mapping: Mapping) -> tuple[dict[str, FieldSource], list[str]]:
+    """The fields' sources and the columns the mapping names, for a file with `columns`.
+
+    Raises RcaError, before anything is written, when a mapping names absent columns or a
+    required field has no source.
+    """
+    present = set(columns)
+    sources = _sources(mapping, present)
     named = [c for s in sources.values() for c in s.columns] + list(mapping.dimensions.values())
     absent = sorted({c for c in named if c not in present})
     if absent:
@@ -200,6 +236,17 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, di
             f"no column for required field(s) {missing}; file has {columns}: "
             "rename them or pass --mapping FILE"
         )
+    return sources, named
+
+
+def apply_mapping(raw: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The canonical frame (fields, `dim:` columns, LINE) and per-field strptime formats.
+
+    Raises RcaError, before anything is written, when a mapping names absent columns or a
+    required field has no source.
+    """
+    columns = [c for c in raw.columns if c != LINE]
+    sources, named = check_mapping(columns, mapping)
     out = pd.DataFrame({LINE: raw[LINE].to_numpy()}, index=raw.index)
     formats: dict[str, str] = {}
     for name in FIELDS:
@@ -210,20 +257,7 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, di
         if source.constant is not None:
             out[name] = source.constant
             continue
-        parts = [raw[c].astype(str) for c in source.columns]
-        if name == "created_at":
-            values = parts[0].str.strip()
-            for part in parts[1:]:
-                values = (values + " " + part.str.strip()).str.strip()
-        elif len(parts) == 1:
-            values = parts[0]
-        else:
-            values = pd.Series(
-                [TEXT_JOINER.join(p for p in row if p.strip()) for row in zip(*parts, strict=True)],
-                index=raw.index,
-                dtype=object,
-            )
-        out[name] = _apply_values(values, source)
+        out[name] = _field_text(raw, name, source)
         if source.fmt:
             formats[name] = source.fmt
     used = set(named) | set(mapping.drop)

@@ -1,8 +1,15 @@
-"""`rca ingest`: read, map, validate and prepare every file in memory, then write once.
+"""`rca ingest`: read, map, validate, prepare and write every file, a chunk at a time.
 
-File-level problems (missing file, unreadable format, a mapping naming absent columns) raise
-before the store is opened, so they write nothing. Row-level problems go to the quarantine.
-All files of one command are written in a single transaction.
+A first pass over each file (`scan_file`) reads it chunk by chunk for what only the whole
+file can tell: its hash, encoding, columns, structured values and the evidence for its
+day/month order; file-level problems (missing file, unreadable format, a mapping naming
+absent columns) raise there, before the store is opened, so they write nothing. Then every
+file is read again `RCA_INGEST_CHUNK_ROWS` rows at a time and each chunk validated, redacted
+and upserted inside ONE transaction for the whole command (a killed ingest leaves the store as
+it was); what spans chunks (contact ids already seen, brand handles, conversation ids shared by
+customers) is kept in temporary tables of that transaction, not in Python memory, and the
+file's dimensions are chosen once its last chunk is written. A file that fits in one chunk is
+read once. Row-level problems go to the quarantine.
 """
 
 from __future__ import annotations
@@ -26,15 +33,23 @@ from rca.ingest.dimensions import (
     dimension_stats,
 )
 from rca.ingest.mapping import (
+    DIM_PREFIX,
     Mapping,
     apply_mapping,
+    check_mapping,
+    created_at_text,
     default_mapping,
     load_mapping,
     normalise_name,
 )
-from rca.ingest.prepare import prepare_context, prepare_rows
-from rca.ingest.read import LINE, RawTable, expand_paths, read_file
-from rca.ingest.validate import Rules, validate
+from rca.ingest.prepare import (
+    addressed_handles,
+    brand_handles,
+    prepare_context,
+    prepare_rows,
+)
+from rca.ingest.read import JSONL_SUFFIXES, LINE, FileReader, RawTable, expand_paths
+from rca.ingest.validate import DateEvidence, DateOrder, Rules, date_evidence, validate
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.contacts import (
@@ -103,6 +118,24 @@ class _Planned:
     explicit_dims: frozenset[str] = frozenset()  # named by the mapping: first to be kept
     unfit_dims: dict[str, str] = field(default_factory=dict)  # JSON objects/lists: set aside
     context: pd.DataFrame = field(default_factory=pd.DataFrame)  # outbound messages
+    #: a chunk's share of what the pipeline decides for the whole file (None: a whole file)
+    handles: pd.DataFrame | None = None  # contact_id, handle, author: for `addressed_to`
+    pairs: pd.DataFrame | None = None  # conversation_id, customer_id: for the reuse note
+    dim_order: list[str] = field(default_factory=list)  # the file's dimension columns
+    naive_timestamps: int = 0
+    date_order: DateOrder | None = None
+
+
+@dataclass(frozen=True)
+class WholeFile:
+    """What a chunk of a larger file needs to know of the whole file to be planned as the
+    whole file would be: its date evidence, its structured columns, and (a callback onto
+    the command's transaction) where its contact ids first appeared in earlier chunks."""
+
+    dates: DateEvidence
+    typed_kinds: dict[str, set[str]]
+    #: (contact_id, line) of a chunk's first occurrences -> line of those an earlier chunk held
+    earlier: Callable[[pd.DataFrame], pd.Series]
 
 
 def _raw_json(frame: pd.DataFrame, index: pd.Index, *, keep_raw: bool, digits: int) -> list[str]:
@@ -112,9 +145,15 @@ def _raw_json(frame: pd.DataFrame, index: pd.Index, *, keep_raw: bool, digits: i
 
 
 def plan_file(
-    raw: RawTable, mapping: Mapping | None, settings: Settings, now: datetime
+    raw: RawTable,
+    mapping: Mapping | None,
+    settings: Settings,
+    now: datetime,
+    *,
+    whole: WholeFile | None = None,
 ) -> _Planned:
-    """Everything about one file except the write: pure apart from reading settings."""
+    """Everything about one file (or, with `whole`, one chunk of it) except the write: pure
+    apart from reading settings and the `whole.earlier` callback."""
     active = mapping or default_mapping(list(raw.frame.columns))
     canonical, formats = apply_mapping(raw.frame, active)
     rules = Rules(
@@ -125,8 +164,25 @@ def plan_file(
         max_future_days=settings.max_future_days,
         date_order=active.date_order,
     )
-    checked = validate(canonical, formats, rules)
-    typed_rows, unfit_dims = structured_values(raw, active)
+    earlier = None
+    if whole is not None:
+        ids = canonical["contact_id"].astype(str).str.strip()
+        firsts = pd.DataFrame({"contact_id": ids, "line": canonical[LINE].astype("int64")})
+        earlier = whole.earlier(firsts.loc[ids != ""].drop_duplicates("contact_id"))
+    checked = validate(
+        canonical,
+        formats,
+        rules,
+        file_dates=whole.dates if whole is not None else None,
+        earlier=earlier,
+    )
+    kinds = (
+        whole.typed_kinds
+        if whole is not None
+        else {column: set(lines.values()) for column, lines in raw.typed.items()}
+    )
+    typed_rows = structured_rows(raw, active)
+    unfit_dims = unfit_dimensions(kinds, active)
     if typed_rows:
         moved = checked.valid[LINE].isin(typed_rows)
         extra = pd.DataFrame(
@@ -147,6 +203,7 @@ def plan_file(
         checked.valid,
         policy=RedactionPolicy.from_settings(settings, "ingest"),
         keep_raw_text=settings.keep_raw_text,
+        address=whole is None,
     )
     contacts["source_file"] = str(raw.path)
     keep_raw, digits = settings.keep_raw_text, settings.redact_min_digit_run
@@ -165,27 +222,16 @@ def plan_file(
         columns=["line", "raw", "reason"],
     )
     rejects = pd.concat([parse_rejects, row_rejects], ignore_index=True).sort_values("line")
-    notes = list(raw.notes)
-    if mapping is not None:
-        notes.append(f"mapping {mapping.name}")
-    if checked.naive_timestamps:
-        notes.append(
-            f"{checked.naive_timestamps} timestamps without zone read as {settings.timezone}"
-        )
-    if checked.date_order:
-        notes.append(checked.date_order.note())
-    if len(context):
-        notes.append(
-            f"{len(context)} company/agent messages (direction outbound) kept as conversation "
-            "context, not counted as contacts"
-        )
-    if reused := reused_conversation_ids(checked.valid):
-        notes.append(
-            f"{reused} conversation ids are used by more than one customer: each customer's "
-            "messages are kept as a conversation of their own"
-        )
-    if checked.truncated:
-        notes.append(f"{checked.truncated} texts over {settings.max_text_chars} chars truncated")
+    notes = file_notes(
+        raw.notes,
+        mapping,
+        settings,
+        naive_timestamps=checked.naive_timestamps,
+        date_order=checked.date_order,
+        context_messages=len(context),
+        reused=reused_conversation_ids(checked.valid) if whole is None else 0,
+        truncated=checked.truncated,
+    )
     summary = FileSummary(
         file=str(raw.path),
         encoding=raw.encoding,
@@ -205,7 +251,53 @@ def plan_file(
     )
     explicit = frozenset(mapping.dimensions) if mapping is not None else frozenset()
     summary.context_messages = len(context)
-    return _Planned(raw, contacts, dims, rejects, summary, limits, explicit, unfit_dims, context)
+    planned = _Planned(raw, contacts, dims, rejects, summary, limits, explicit, unfit_dims, context)
+    planned.naive_timestamps, planned.date_order = checked.naive_timestamps, checked.date_order
+    planned.dim_order = [
+        c.removeprefix(DIM_PREFIX) for c in canonical.columns if c.startswith(DIM_PREFIX)
+    ]
+    if whole is not None:
+        planned.handles = addressed_handles(checked.valid)
+        pairs = checked.valid.loc[
+            checked.valid["conversation_id"].notna() & checked.valid["customer_id"].notna(),
+            ["conversation_id", "customer_id"],
+        ]
+        planned.pairs = pairs.drop_duplicates()
+    return planned
+
+
+def file_notes(
+    raw_notes: list[str],
+    mapping: Mapping | None,
+    settings: Settings,
+    *,
+    naive_timestamps: int,
+    date_order: DateOrder | None,
+    context_messages: int,
+    reused: int,
+    truncated: int,
+) -> list[str]:
+    """What the ingest summary says about a file, in a fixed order."""
+    notes = list(raw_notes)
+    if mapping is not None:
+        notes.append(f"mapping {mapping.name}")
+    if naive_timestamps:
+        notes.append(f"{naive_timestamps} timestamps without zone read as {settings.timezone}")
+    if date_order:
+        notes.append(date_order.note())
+    if context_messages:
+        notes.append(
+            f"{context_messages} company/agent messages (direction outbound) kept as "
+            "conversation context, not counted as contacts"
+        )
+    if reused:
+        notes.append(
+            f"{reused} conversation ids are used by more than one customer: each customer's "
+            "messages are kept as a conversation of their own"
+        )
+    if truncated:
+        notes.append(f"{truncated} texts over {settings.max_text_chars} chars truncated")
+    return notes
 
 
 def reused_conversation_ids(valid: pd.DataFrame) -> int:
@@ -221,36 +313,44 @@ def reused_conversation_ids(valid: pd.DataFrame) -> int:
 TEXT_FIELDS = ("contact_id", "created_at", "text", "customer_id", "channel", "resolution")
 
 
-def structured_values(
-    raw: RawTable, mapping: Mapping
-) -> tuple[dict[int, list[str]], dict[str, str]]:
-    """Rows whose text fields hold JSON objects, lists or booleans (line -> reasons), and
-    dimensions holding objects or lists (name -> reason): never silently turned into text."""
+def structured_rows(raw: RawTable, mapping: Mapping) -> dict[int, list[str]]:
+    """Rows whose text fields hold JSON objects, lists or booleans (line -> reasons): never
+    silently turned into text."""
     rows: dict[int, list[str]] = {}
     for name in TEXT_FIELDS:
         source = mapping.fields.get(name)
         for column in source.columns if source else ():
             for line, kind in raw.typed.get(column, {}).items():
                 rows.setdefault(line, []).append(f"{name} is a JSON {kind}, not text")
+    return rows
+
+
+def unfit_dimensions(kinds: dict[str, set[str]], mapping: Mapping) -> dict[str, str]:
+    """Dimensions whose column holds JSON objects or lists somewhere in the file (name ->
+    reason), from each column's kinds of structured value."""
     fields = {c for s in mapping.fields.values() for c in s.columns}
     named = {column: dim for dim, column in mapping.dimensions.items()}
     unfit: dict[str, str] = {}
-    for column, kinds in raw.typed.items():
-        nested = sorted({k for k in kinds.values() if k != "boolean"})
+    for column, found in kinds.items():
+        nested = sorted({k for k in found if k != "boolean"})
         if nested and (column in named or column not in fields):
             dim = named.get(column, normalise_name(column))
             unfit[dim] = f"holds JSON {' and '.join(k + 's' for k in nested)}, not values"
-    return rows, unfit
+    return unfit
 
 
-def _choose_in_store(con: duckdb.DuckDBPyConnection, plan: _Planned) -> DimensionChoice:
+def _choose_in_store(
+    con: duckdb.DuckDBPyConnection,
+    in_file: list[str],
+    file_stats: dict[str, DimensionStats],
+    plan: _Planned,
+) -> DimensionChoice:
     """Judge the file's dimensions on all their stored values (this file's just written), and
     any the store holds undecided from before decisions were recorded (they came first)."""
     known = dimension_decisions(con)
-    in_file = list(dict.fromkeys(plan.dims["name"].astype(str)))
     names = [n for n in undecided_dimensions(con) if n not in in_file] + in_file
     open_names = [n for n in names if known.get(n) is None]
-    stats = dimension_stats(plan.dims)  # what the store no longer holds: the file's own
+    stats = dict(file_stats)  # what the store no longer holds: the file's own
     for row in dimension_value_stats(con, open_names).itertuples(index=False):
         stats[row.name] = DimensionStats(
             int(row.rows), int(row.distinct_values), float(row.mean_chars)
@@ -268,19 +368,43 @@ def _dimension_note(aside: dict[str, str]) -> str | None:
     return f"{len(aside)} column(s) set aside, not dimensions ({listed})"
 
 
-def write_plan(
-    con: duckdb.DuckDBPyConnection, plan: _Planned, *, ingest_id: str, now: datetime
+def write_rows(
+    con: duckdb.DuckDBPyConnection,
+    plan: _Planned,
+    *,
+    set_aside: list[str],
+    ingest_id: str,
+    now: datetime,
 ) -> UpsertCounts:
-    """Upsert one planned file's contacts, quarantine its rejects, log it; fills its summary.
-
-    The caller owns the transaction (files of one `rca ingest` and an API batch alike).
-    """
-    known = dimension_decisions(con)
-    set_aside_before = [n for n, why in known.items() if why is not None]
-    dims = plan.dims.loc[~plan.dims["name"].isin([*set_aside_before, *plan.unfit_dims])]
+    """Upsert a planned file's (or chunk's) contacts and context, quarantine its rejects."""
+    dims = plan.dims.loc[~plan.dims["name"].isin([*set_aside, *plan.unfit_dims])]
     counts = upsert_contacts(con, plan.contacts, dims, ingest_id=ingest_id, now=now)
     upsert_context(con, plan.context, ingest_id=ingest_id, now=now)
-    choice = _choose_in_store(con, plan)
+    quarantine_rows(
+        con,
+        plan.rejects,
+        file=str(plan.raw.path),
+        file_sha256=plan.raw.sha256,
+        ingest_id=ingest_id,
+        now=now,
+    )
+    return counts
+
+
+def finish_file(
+    con: duckdb.DuckDBPyConnection,
+    plan: _Planned,
+    *,
+    in_file: list[str],
+    file_stats: dict[str, DimensionStats],
+    set_aside_before: list[str],
+    ingest_id: str,
+    now: datetime,
+) -> None:
+    """Once a file's rows are written: choose its dimensions, record them, log the file.
+
+    `plan` carries the file's summary, sha, limits and explicit and unfit dimensions."""
+    choice = _choose_in_store(con, in_file, file_stats, plan)
     decided = [d for d in choice.decisions.values() if d.name not in set_aside_before]
     record_dimension_decisions(
         con,
@@ -296,18 +420,7 @@ def write_plan(
         ),
         now=now,
     )
-    quarantine_rows(
-        con,
-        plan.rejects,
-        file=str(plan.raw.path),
-        file_sha256=plan.raw.sha256,
-        ingest_id=ingest_id,
-        now=now,
-    )
     summary = plan.summary
-    summary.inserted, summary.updated = counts.inserted, counts.updated
-    summary.unchanged = counts.unchanged
-    in_file = set(plan.dims["name"].astype(str))
     summary.dimensions = [n for n in choice.kept if n in in_file]
     summary.set_aside = {n: why for n, why in choice.set_aside.items() if n in in_file}
     if note := _dimension_note(summary.set_aside):
@@ -329,7 +442,296 @@ def write_plan(
             "notes": "; ".join(summary.notes),
         },
     )
+
+
+def _set_aside_before(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [n for n, why in dimension_decisions(con).items() if why is not None]
+
+
+def write_plan(
+    con: duckdb.DuckDBPyConnection, plan: _Planned, *, ingest_id: str, now: datetime
+) -> UpsertCounts:
+    """Upsert one planned file's contacts, quarantine its rejects, log it; fills its summary.
+
+    The caller owns the transaction (files of one `rca ingest` and an API batch alike).
+    """
+    set_aside = _set_aside_before(con)
+    counts = write_rows(con, plan, set_aside=set_aside, ingest_id=ingest_id, now=now)
+    summary = plan.summary
+    summary.inserted, summary.updated = counts.inserted, counts.updated
+    summary.unchanged = counts.unchanged
+    finish_file(
+        con,
+        plan,
+        in_file=list(dict.fromkeys(plan.dims["name"].astype(str))),
+        file_stats=dimension_stats(plan.dims),
+        set_aside_before=set_aside,
+        ingest_id=ingest_id,
+        now=now,
+    )
     return counts
+
+
+@dataclass
+class FileScan:
+    """The first pass over a file: what only the whole file tells, and the file itself when
+    it fits in one chunk (then it is read once)."""
+
+    path: Path
+    sha256: str
+    encoding: str
+    notes: list[str]
+    columns: list[str]
+    typed_kinds: dict[str, set[str]]
+    dates: DateEvidence
+    nullable_ints: set[str]
+    rows: int  # records read, rejects included
+    chunks: int
+    whole: RawTable | None = None
+
+
+def scan_file(path: Path, mapping: Mapping | None, chunk_rows: int) -> FileScan:
+    """Read a file chunk by chunk for its file-level facts; raises its file-level errors.
+
+    The columns are checked against the mapping on the first chunk (CSV and Parquet: every
+    chunk has the same) and again on the whole file's (JSON Lines records may add keys)."""
+    reader = FileReader(path, chunk_rows)
+    dates = DateEvidence()
+    rows = chunks = 0
+    first: RawTable | None = None
+    for chunk in reader.chunks():
+        active = mapping or default_mapping(reader.columns)
+        if chunks == 0 and path.suffix.lower() not in JSONL_SUFFIXES:
+            check_mapping(reader.columns, active)
+        if (text := created_at_text(chunk.frame, active)) is not None:
+            dates += date_evidence(text)
+        rows += len(chunk.frame) + len(chunk.rejects)
+        first = chunk if chunks == 0 else None
+        chunks += 1
+    check_mapping(reader.columns, mapping or default_mapping(reader.columns))
+    if first is not None:
+        first.sha256, first.encoding, first.notes = reader.sha256, reader.encoding, reader.notes
+    return FileScan(
+        Path(path),
+        reader.sha256,
+        reader.encoding,
+        reader.notes,
+        reader.columns,
+        reader.typed_kinds,
+        dates,
+        reader.nullable_ints,
+        rows,
+        chunks,
+        first,
+    )
+
+
+@dataclass
+class _FileTotals:
+    """A file's counts and dimension statistics, added up over its chunks."""
+
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    truncated: int = 0
+    naive_timestamps: int = 0
+    context_messages: int = 0
+    date_order: DateOrder | None = None
+    dim_order: list[str] = field(default_factory=list)
+    dim_rows: dict[str, int] = field(default_factory=dict)
+    dim_chars: dict[str, int] = field(default_factory=dict)
+    dim_distinct: dict[str, int] = field(default_factory=dict)  # summed per chunk
+    #: exact distinct values of the dimensions the store will not hold (set aside or unfit)
+    dim_values: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, plan: _Planned, counts: UpsertCounts, exact: set[str]) -> None:
+        s = plan.summary
+        self.read += s.read
+        self.quarantined += s.quarantined
+        self.truncated += s.truncated
+        self.naive_timestamps += s.naive_timestamps
+        self.context_messages += s.context_messages
+        self.inserted += counts.inserted
+        self.updated += counts.updated
+        self.unchanged += counts.unchanged
+        self.date_order = self.date_order or plan.date_order
+        self.dim_order = self.dim_order or plan.dim_order
+        if plan.dims.empty:
+            return
+        values = plan.dims["value"].astype(str)
+        grouped = (
+            plan.dims.assign(chars=values.str.len())
+            .groupby("name", sort=False)
+            .agg(rows=("value", "size"), distinct=("value", "nunique"), chars=("chars", "sum"))
+        )
+        for r in grouped.itertuples():
+            name = str(r.Index)
+            self.dim_rows[name] = self.dim_rows.get(name, 0) + int(r.rows)
+            self.dim_chars[name] = self.dim_chars.get(name, 0) + int(r.chars)
+            self.dim_distinct[name] = self.dim_distinct.get(name, 0) + int(r.distinct)
+        for name in exact & set(grouped.index):
+            self.dim_values.setdefault(name, set()).update(values[plan.dims["name"] == name])
+
+    def stats(self) -> dict[str, DimensionStats]:
+        return {
+            name: DimensionStats(
+                rows,
+                len(self.dim_values[name]) if name in self.dim_values else self.dim_distinct[name],
+                self.dim_chars[name] / rows,
+            )
+            for name, rows in self.dim_rows.items()
+        }
+
+
+SEEN, HANDLES, PAIRS = "ingest_seen_ids", "ingest_handles", "ingest_pairs"
+
+
+def _file_state_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Per-file state that spans chunks, held by DuckDB (which spills it) for this command."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {SEEN} (contact_id VARCHAR, line BIGINT)")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {HANDLES} "
+        "(contact_id VARCHAR, handle VARCHAR, author VARCHAR, written BOOLEAN)"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {PAIRS} (conversation_id VARCHAR, customer_id VARCHAR)"
+    )
+
+
+def _earlier_ids(con: duckdb.DuckDBPyConnection) -> Callable[[pd.DataFrame], pd.Series]:
+    """Per chunk: its contact ids an earlier chunk held (-> first line); records its own.
+
+    Frames are read by variable name, not `con.register`ed: see `rca.store.contacts`."""
+
+    def earlier(chunk_ids: pd.DataFrame) -> pd.Series:
+        found = con.execute(
+            f"SELECT s.contact_id, s.line FROM {SEEN} s JOIN chunk_ids USING (contact_id)"
+        ).df()
+        con.execute(
+            f"INSERT INTO {SEEN} SELECT contact_id, line FROM chunk_ids "
+            f"WHERE contact_id NOT IN (SELECT contact_id FROM {SEEN})"
+        )
+        return pd.Series(found["line"].to_numpy(), index=found["contact_id"].to_numpy())
+
+    return earlier
+
+
+def _append(con: duckdb.DuckDBPyConnection, table: str, chunk_rows: pd.DataFrame) -> None:
+    if not chunk_rows.empty:
+        con.execute(f"INSERT INTO {table} SELECT * FROM chunk_rows")
+
+
+def _addressed_rows(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The file's `addressed_to` dimension rows (contact_id, name, value), and those of
+    them to write (their contact was inserted or updated), brands judged on the whole file."""
+    reach = con.execute(
+        f"SELECT handle, count(DISTINCT author) AS n FROM {HANDLES} GROUP BY handle"
+    ).df()
+    policy = RedactionPolicy.from_settings(settings, "ingest")
+    brands = brand_handles(reach.set_index("handle")["n"], policy.keep_handles)
+    con.register("brand_names", pd.DataFrame({"handle": sorted(brands)}, dtype=object))
+    try:
+        rows = con.execute(
+            f"SELECT contact_id, handle, written FROM {HANDLES} "
+            "WHERE handle IN (SELECT handle FROM brand_names)"
+        ).df()
+    finally:
+        con.unregister("brand_names")
+    unique = rows["handle"].drop_duplicates()
+    shown = dict(zip(unique, policy.redact_series(unique), strict=True))
+    values = rows["handle"].map(shown)
+    dims = pd.DataFrame({"contact_id": rows["contact_id"], "name": "addressed_to", "value": values})
+    return dims, dims.loc[rows["written"].astype(bool).to_numpy()]
+
+
+def _ingest_chunks(
+    con: duckdb.DuckDBPyConnection,
+    scan: FileScan,
+    mapping: Mapping | None,
+    settings: Settings,
+    *,
+    ingest_id: str,
+    now: datetime,
+    say: Callable[[str], None],
+) -> FileSummary:
+    """Ingest a file larger than one chunk, chunk by chunk, as `write_plan` would whole."""
+    set_aside = _set_aside_before(con)
+    _file_state_tables(con)
+    whole = WholeFile(scan.dates, scan.typed_kinds, _earlier_ids(con))
+    unfit = unfit_dimensions(scan.typed_kinds, mapping or default_mapping(scan.columns))
+    exact = set(set_aside) | set(unfit)
+    totals = _FileTotals()
+    columns = scan.columns if scan.path.suffix.lower() in JSONL_SUFFIXES else None
+    reader = FileReader(
+        scan.path, settings.ingest_chunk_rows, columns=columns, nullable_ints=scan.nullable_ints
+    )
+    plan: _Planned | None = None
+    for chunk in reader.chunks():
+        chunk.sha256 = scan.sha256
+        plan = plan_file(chunk, mapping, settings, now, whole=whole)
+        counts = write_rows(con, plan, set_aside=set_aside, ingest_id=ingest_id, now=now)
+        totals.add(plan, counts, exact)
+        if plan.handles is not None and not plan.handles.empty:
+            written = plan.handles["contact_id"].map(counts.statuses) != "unchanged"
+            _append(con, HANDLES, plan.handles.assign(written=written))
+        if plan.pairs is not None:
+            _append(con, PAIRS, plan.pairs)
+        say(f"  {scan.path.name}: {totals.read:,} of {scan.rows:,} rows written")
+    assert plan is not None  # a file yields at least one chunk
+    in_file = [n for n in totals.dim_order if n in totals.dim_rows]
+    file_stats = totals.stats()
+    if con.execute(f"SELECT count(*) FROM {HANDLES}").fetchall()[0][0]:
+        addressed, to_write = _addressed_rows(con, settings)
+        if not addressed.empty:
+            in_file.append("addressed_to")
+            file_stats["addressed_to"] = dimension_stats(addressed)["addressed_to"]
+            if "addressed_to" not in exact:
+                _append(con, "contact_dimensions", to_write)
+    reused = con.execute(
+        f"SELECT count(*) FROM (SELECT conversation_id FROM {PAIRS} GROUP BY conversation_id "
+        "HAVING count(DISTINCT customer_id) > 1)"
+    ).fetchall()[0][0]
+    summary = FileSummary(
+        file=str(scan.path),
+        encoding=scan.encoding,
+        read=totals.read,
+        inserted=totals.inserted,
+        updated=totals.updated,
+        unchanged=totals.unchanged,
+        quarantined=totals.quarantined,
+        truncated=totals.truncated,
+        naive_timestamps=totals.naive_timestamps,
+        notes=file_notes(
+            scan.notes,
+            mapping,
+            settings,
+            naive_timestamps=totals.naive_timestamps,
+            date_order=totals.date_order,
+            context_messages=totals.context_messages,
+            reused=int(reused),
+            truncated=totals.truncated,
+        ),
+        date_order=totals.date_order.order if totals.date_order else None,
+        context_messages=totals.context_messages,
+    )
+    plan.summary = summary
+    plan.raw = RawTable(scan.path, scan.sha256, scan.encoding, pd.DataFrame())
+    finish_file(
+        con,
+        plan,
+        in_file=in_file,
+        file_stats=file_stats,
+        set_aside_before=set_aside,
+        ingest_id=ingest_id,
+        now=now,
+    )
+    for table in (SEEN, HANDLES, PAIRS):
+        con.execute(f"DROP TABLE {table}")
+    return summary
 
 
 def ingest_paths(
@@ -340,19 +742,44 @@ def ingest_paths(
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> IngestSummary:
-    """Ingest files, folders or globs into the store in one transaction."""
+    """Ingest files, folders or globs into the store in one transaction, a chunk at a time.
+
+    Files that fit in one chunk are kept from the first pass while their rows add up to
+    one chunk at most; the others are read again when written."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     say = progress or (lambda _msg: None)
     mapping = load_mapping(mapping_spec) if mapping_spec else None
-    planned = []
+    chunk_rows = settings.ingest_chunk_rows
+    scans = []
+    kept = 0
     for path in expand_paths(specs):
         say(f"reading {path}")
-        planned.append(plan_file(read_file(Path(path)), mapping, settings, now))
+        scan = scan_file(Path(path), mapping, chunk_rows)
+        if scan.whole is not None and kept + len(scan.whole.frame) > chunk_rows:
+            scan.whole = None
+        kept += len(scan.whole.frame) if scan.whole is not None else 0
+        scans.append(scan)
     ingest_id = uuid.uuid4().hex[:12]
-    total_rows = sum(len(p.contacts) for p in planned)
+    total_rows = sum(s.rows for s in scans)
     say(f"writing {total_rows} rows to {settings.store_path}")
+    summaries = []
     with Store(settings.store_path).write() as con:
-        for plan in planned:
+        for scan in scans:
+            if scan.chunks > 1:
+                summaries.append(
+                    _ingest_chunks(
+                        con, scan, mapping, settings, ingest_id=ingest_id, now=now, say=say
+                    )
+                )
+                continue
+            raw = scan.whole
+            if raw is None:  # read again: one chunk
+                reader = FileReader(scan.path, chunk_rows)
+                (raw,) = reader.chunks()
+                raw.sha256, raw.encoding, raw.notes = reader.sha256, reader.encoding, reader.notes
+            scan.whole = None
+            plan = plan_file(raw, mapping, settings, now)
             write_plan(con, plan, ingest_id=ingest_id, now=now)
-    return IngestSummary(ingest_id, [p.summary for p in planned], time.perf_counter() - started)
+            summaries.append(plan.summary)
+    return IngestSummary(ingest_id, summaries, time.perf_counter() - started)

@@ -46,6 +46,27 @@ def content_hashes(valid: pd.DataFrame, dim_columns: list[str]) -> pd.Series:
 BRAND_MIN_AUTHORS = 5
 
 
+def addressed_handles(valid: pd.DataFrame) -> pd.DataFrame:
+    """contact_id, handle and author (the customer, else the contact) of each message that
+    opens by addressing a handle: what `brand_handles` counts over a whole file."""
+    handles = valid["text"].map(addressed_to)
+    found = handles.notna()
+    authors = valid["customer_id"].where(valid["customer_id"].notna(), valid["contact_id"])
+    return pd.DataFrame(
+        {
+            "contact_id": valid.loc[found, "contact_id"],
+            "handle": handles[found],
+            "author": authors[found],
+        }
+    )
+
+
+def brand_handles(reach: pd.Series, keep_handles: tuple[str, ...]) -> set[str]:
+    """Handles that are an organisation's, from each handle's number of distinct authors."""
+    known = {h.lstrip("@").casefold() for h in keep_handles}
+    return set(reach[reach >= BRAND_MIN_AUTHORS].index) | known
+
+
 def addressed_dimension(valid: pd.DataFrame, keep_handles: tuple[str, ...]) -> pd.Series | None:
     """Whom each message opens by addressing, when that is a brand (None: no such column).
 
@@ -58,17 +79,18 @@ def addressed_dimension(valid: pd.DataFrame, keep_handles: tuple[str, ...]) -> p
         return None
     authors = valid["customer_id"].where(valid["customer_id"].notna(), valid["contact_id"])
     reach = authors.groupby(handles).nunique()
-    known = {h.lstrip("@").casefold() for h in keep_handles}
-    brands = set(reach[reach >= BRAND_MIN_AUTHORS].index) | known
-    kept = handles.where(handles.isin(brands))
+    kept = handles.where(handles.isin(brand_handles(reach, keep_handles)))
     return kept if kept.notna().any() else None
 
 
 def prepare_rows(
-    valid: pd.DataFrame, *, policy: RedactionPolicy, keep_raw_text: bool
+    valid: pd.DataFrame, *, policy: RedactionPolicy, keep_raw_text: bool, address: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Store-ready contact rows and long-format dimension rows, redacted at `policy`'s level
-    (`RCA_REDACT_INGEST_LEVEL`; the person-facing level is applied again on the way out)."""
+    (`RCA_REDACT_INGEST_LEVEL`; the person-facing level is applied again on the way out).
+
+    `address=False` leaves out the `addressed_to` dimension, which only a whole file can
+    decide (a chunk of a larger file: the pipeline adds it once the file is read)."""
     dim_columns = [c for c in valid.columns if c.startswith(DIM_PREFIX)]
     contacts = valid.drop(columns=[*dim_columns, "inbound"], errors="ignore").copy()
     contacts["content_hash"] = content_hashes(valid, dim_columns)
@@ -78,7 +100,7 @@ def prepare_rows(
     contacts["text_norm"] = normalise_series(contacts["text"])
     contacts["text_hash"] = contacts["text_norm"].map(text_hash)
     contacts = contacts.rename(columns={LINE: "source_line"})
-    addressed = addressed_dimension(valid, policy.keep_handles)
+    addressed = addressed_dimension(valid, policy.keep_handles) if address else None
     if addressed is not None:
         valid = valid.assign(**{f"{DIM_PREFIX}addressed_to": addressed})
         dim_columns = [*dim_columns, f"{DIM_PREFIX}addressed_to"]

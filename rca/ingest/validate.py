@@ -82,17 +82,41 @@ def zone_date_order(tz: ZoneInfo) -> str:
     return MONTH_FIRST if str(tz.key).startswith(MONTH_FIRST_ZONE_PREFIXES) else DAY_FIRST
 
 
-def decide_date_order(text: pd.Series, rules: Rules) -> DateOrder | None:
-    """One order for the whole file: from values that disambiguate it, else the mapping's
-    option, else the zone's locale. None when the file has no numeric dates at all."""
+@dataclass(frozen=True)
+class DateEvidence:
+    """What a file's numeric dates say about their order; adds up over a file's chunks."""
+
+    found: bool = False  # any numeric date at all
+    day_first_only: int = 0
+    month_first_only: int = 0
+
+    def __add__(self, other: DateEvidence) -> DateEvidence:
+        return DateEvidence(
+            self.found or other.found,
+            self.day_first_only + other.day_first_only,
+            self.month_first_only + other.month_first_only,
+        )
+
+
+def date_evidence(text: pd.Series) -> DateEvidence:
+    """How many numeric dates are valid only day first, or only month first."""
     parts = text.str.extract(NUMERIC_DATE)
     found = parts[0].notna()
     if not found.any():
-        return None
+        return DateEvidence()
     first = parts.loc[found, 0].astype(int)
     second = parts.loc[found, 2].astype(int)
     day_only = int(((first > 12) & (second <= 12)).sum())
     month_only = int(((second > 12) & (first <= 12)).sum())
+    return DateEvidence(True, day_only, month_only)
+
+
+def order_from_evidence(evidence: DateEvidence, rules: Rules) -> DateOrder | None:
+    """One order for the whole file: from values that disambiguate it, else the mapping's
+    option, else the zone's locale. None when the file has no numeric dates at all."""
+    if not evidence.found:
+        return None
+    day_only, month_only = evidence.day_first_only, evidence.month_first_only
     if rules.date_order is not None:
         return DateOrder(rules.date_order, "the mapping", day_only, month_only)
     if day_only or month_only:
@@ -100,6 +124,11 @@ def decide_date_order(text: pd.Series, rules: Rules) -> DateOrder | None:
         return DateOrder(order, "its values", day_only, month_only)
     zone = zone_date_order(rules.tz)
     return DateOrder(zone, f"RCA_TIMEZONE {rules.tz.key}", 0, 0)
+
+
+def decide_date_order(text: pd.Series, rules: Rules) -> DateOrder | None:
+    """The order of a file whose dates are all in `text`."""
+    return order_from_evidence(date_evidence(text), rules)
 
 
 def against_order(text: pd.Series, order: str) -> pd.Series:
@@ -193,8 +222,20 @@ def _parse_number(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     return value.where(~bad), bad
 
 
-def validate(frame: pd.DataFrame, formats: dict[str, str], rules: Rules) -> Validated:
-    """Split a canonical frame into typed valid rows and (line, reason) rejects."""
+def validate(
+    frame: pd.DataFrame,
+    formats: dict[str, str],
+    rules: Rules,
+    *,
+    file_dates: DateEvidence | None = None,
+    earlier: pd.Series | None = None,
+) -> Validated:
+    """Split a canonical frame into typed valid rows and (line, reason) rejects.
+
+    A chunk of a larger file passes what only the whole file knows: `file_dates`, the date
+    evidence of all its rows (the order is the file's, not the chunk's), and `earlier`, the
+    first line of each of its contact ids that an earlier chunk already held.
+    """
     reasons: dict[int, list[str]] = {}
 
     def flag(mask: pd.Series, reason: str | pd.Series) -> None:
@@ -206,6 +247,11 @@ def validate(frame: pd.DataFrame, formats: dict[str, str], rules: Rules) -> Vali
     flag(contact_id == "", "missing contact_id")
     first_line = frame[LINE].groupby(contact_id).transform("first")
     dup = contact_id.duplicated(keep="first") & (contact_id != "")
+    if earlier is not None and len(earlier):
+        before = contact_id.map(earlier)
+        seen = before.notna() & (contact_id != "")
+        first_line = first_line.where(~seen, before.fillna(0).astype("int64"))
+        dup = dup | seen
     flag(dup, "duplicate contact_id: first at line " + first_line.astype(str))
 
     text = frame["text"].astype(str).str.strip()
@@ -215,7 +261,10 @@ def validate(frame: pd.DataFrame, formats: dict[str, str], rules: Rules) -> Vali
 
     raw_ts = frame["created_at"].astype(str).str.strip()
     fmt = formats.get("created_at")
-    date_order = None if fmt else decide_date_order(raw_ts, rules)
+    date_order = None
+    if not fmt:
+        evidence = date_evidence(raw_ts) if file_dates is None else file_dates
+        date_order = order_from_evidence(evidence, rules)
     ordered = to_iso_order(raw_ts, date_order.order) if date_order else raw_ts
     created, naive_count = _parse_timestamps(ordered, fmt, rules.tz)
     flag(raw_ts == "", "missing created_at")

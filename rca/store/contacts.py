@@ -2,6 +2,11 @@
 
 All functions take an open connection; the caller owns the transaction (see `Store.write`),
 which is what makes a whole `rca ingest` all-or-nothing.
+
+The writers that `rca ingest` calls once per chunk read their frames by variable name (a
+DuckDB replacement scan), not through `con.register`: a registered view, even unregistered,
+keeps its frame alive until the transaction ends, so a large ingest would hold every chunk it
+wrote (issue 22).
 """
 
 from __future__ import annotations
@@ -68,49 +73,41 @@ def upsert_contacts(
     stage["ingested_at"] = now
     stage["updated_at"] = now
     stage = stage[list(CONTACT_COLUMNS)]
-    con.register("stage_contacts", stage)
-    con.register("stage_dims", dims)
-    try:
-        existing = con.execute(
-            "SELECT c.contact_id, c.content_hash FROM contacts c "
-            "JOIN stage_contacts s USING (contact_id)"
-        ).df()
-        known = dict(zip(existing["contact_id"], existing["content_hash"], strict=True))
-        is_known = stage["contact_id"].isin(known)
-        changed_mask = is_known & (stage["contact_id"].map(known) != stage["content_hash"])
-        changed = stage.loc[changed_mask, ["contact_id"]]
-        written = stage.loc[changed_mask | ~is_known, ["contact_id"]]
-        con.register("changed_ids", changed)
-        con.register("written_ids", written)
-        con.execute(
-            """INSERT INTO contact_history
-               SELECT c.contact_id, ?, ?, c.content_hash, s.content_hash, to_json(c)
-               FROM contacts c JOIN stage_contacts s USING (contact_id)
-               JOIN changed_ids USING (contact_id)""",
-            [now, ingest_id],
-        )
-        assignments = ", ".join(f"{c} = s.{c}" for c in UPDATABLE)
-        con.execute(
-            f"UPDATE contacts SET {assignments} FROM stage_contacts s "
-            "WHERE contacts.contact_id = s.contact_id "
-            "AND contacts.contact_id IN (SELECT contact_id FROM changed_ids)"
-        )
-        con.execute(
-            "DELETE FROM contact_dimensions "
-            "WHERE contact_id IN (SELECT contact_id FROM changed_ids)"
-        )
-        columns = ", ".join(CONTACT_COLUMNS)
-        con.execute(
-            f"INSERT INTO contacts ({columns}) SELECT {columns} FROM stage_contacts "
-            "WHERE contact_id NOT IN (SELECT contact_id FROM contacts)"
-        )
-        con.execute(
-            "INSERT INTO contact_dimensions SELECT d.contact_id, d.name, d.value FROM stage_dims d "
-            "WHERE d.contact_id IN (SELECT contact_id FROM written_ids)"
-        )
-    finally:
-        for view in ("stage_contacts", "stage_dims", "changed_ids", "written_ids"):
-            con.unregister(view)
+    stage_contacts, stage_dims = stage, dims  # noqa: F841 (read by name in the SQL below)
+    existing = con.execute(
+        "SELECT c.contact_id, c.content_hash FROM contacts c "
+        "JOIN stage_contacts s USING (contact_id)"
+    ).df()
+    known = dict(zip(existing["contact_id"], existing["content_hash"], strict=True))
+    is_known = stage["contact_id"].isin(known)
+    changed_mask = is_known & (stage["contact_id"].map(known) != stage["content_hash"])
+    changed_ids = stage.loc[changed_mask, ["contact_id"]]  # noqa: F841 (read by name)
+    written_ids = stage.loc[changed_mask | ~is_known, ["contact_id"]]  # noqa: F841
+    con.execute(
+        """INSERT INTO contact_history
+           SELECT c.contact_id, ?, ?, c.content_hash, s.content_hash, to_json(c)
+           FROM contacts c JOIN stage_contacts s USING (contact_id)
+           JOIN changed_ids USING (contact_id)""",
+        [now, ingest_id],
+    )
+    assignments = ", ".join(f"{c} = s.{c}" for c in UPDATABLE)
+    con.execute(
+        f"UPDATE contacts SET {assignments} FROM stage_contacts s "
+        "WHERE contacts.contact_id = s.contact_id "
+        "AND contacts.contact_id IN (SELECT contact_id FROM changed_ids)"
+    )
+    con.execute(
+        "DELETE FROM contact_dimensions WHERE contact_id IN (SELECT contact_id FROM changed_ids)"
+    )
+    columns = ", ".join(CONTACT_COLUMNS)
+    con.execute(
+        f"INSERT INTO contacts ({columns}) SELECT {columns} FROM stage_contacts "
+        "WHERE contact_id NOT IN (SELECT contact_id FROM contacts)"
+    )
+    con.execute(
+        "INSERT INTO contact_dimensions SELECT d.contact_id, d.name, d.value FROM stage_dims d "
+        "WHERE d.contact_id IN (SELECT contact_id FROM written_ids)"
+    )
     n_changed = int(changed_mask.sum())
     status = np.where(~is_known, "inserted", np.where(changed_mask, "updated", "unchanged"))
     return UpsertCounts(
@@ -133,18 +130,13 @@ def upsert_context(
     """Write outbound messages, replacing any earlier copy of the same message id."""
     if context.empty:
         return 0
-    stage = context.assign(ingest_id=ingest_id, ingested_at=now)[list(CONTEXT_COLUMNS)]
-    con.register("stage_context", stage)
-    try:
-        con.execute(
-            "DELETE FROM context_messages WHERE message_id IN "
-            "(SELECT message_id FROM stage_context)"
-        )
-        columns = ", ".join(CONTEXT_COLUMNS)
-        con.execute(f"INSERT INTO context_messages ({columns}) SELECT {columns} FROM stage_context")
-    finally:
-        con.unregister("stage_context")
-    return len(stage)
+    stage_context = context.assign(ingest_id=ingest_id, ingested_at=now)[list(CONTEXT_COLUMNS)]
+    con.execute(
+        "DELETE FROM context_messages WHERE message_id IN (SELECT message_id FROM stage_context)"
+    )
+    columns = ", ".join(CONTEXT_COLUMNS)
+    con.execute(f"INSERT INTO context_messages ({columns}) SELECT {columns} FROM stage_context")
+    return len(stage_context)
 
 
 def context_links(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -166,7 +158,7 @@ def quarantine_rows(
     """Record bad rows once per (file content, line): re-ingesting adds nothing new."""
     if rows.empty:
         return 0
-    stage = pd.DataFrame(
+    stage_quarantine = pd.DataFrame(
         {
             "file_sha256": file_sha256,
             "line": rows["line"].astype("int64"),
@@ -177,12 +169,8 @@ def quarantine_rows(
             "quarantined_at": now,
         }
     )
-    con.register("stage_quarantine", stage)
-    try:
-        con.execute("INSERT INTO quarantine SELECT * FROM stage_quarantine ON CONFLICT DO NOTHING")
-    finally:
-        con.unregister("stage_quarantine")
-    return len(stage)
+    con.execute("INSERT INTO quarantine SELECT * FROM stage_quarantine ON CONFLICT DO NOTHING")
+    return len(stage_quarantine)
 
 
 def log_ingest(con: duckdb.DuckDBPyConnection, record: dict[str, object]) -> None:
