@@ -389,6 +389,9 @@ def _grid_table(bars: dict[str, float]) -> list[str]:
         rows[(r["set"], r["size"])] = r
     heads = ["best size on the grid (labels)", "nearest n/150", *GRID_CRITERIA]
     out = [
+        "Criteria over the size grid (`--grid`), fine level; each cell: minimum size: themes,"
+        " accuracy, bar met.",
+        "",
         "| set | n / true | " + " | ".join(heads) + " |",
         "|---|---|" + "---|" * len(heads),
     ]
