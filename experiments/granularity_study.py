@@ -263,6 +263,9 @@ def run_set(name: str, methods: set[str]) -> None:
         model, s = _timed(lambda: _fit_on_coords(X, coords, min_cluster_size="persistence"))
         label = f"ThemeModel persistence size ({model.min_cluster_size_})"
         _rows(name, label, model.labels_, levels, s)
+    if "layers" in methods:
+        model, s = _timed(lambda: _fit_on_coords(X, coords, min_cluster_size="layers"))
+        _rows(name, "ThemeModel layers (EVoC, coarser while over-split)", model.labels_, levels, s)
     if "evoclayer" in methods:
         (model, layer, n_layers), s = _timed(lambda: evoc_layer_themes(X))
         label = f"ThemeModel EVoC layer (most persistent: {layer} of {n_layers})"
