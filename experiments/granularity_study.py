@@ -442,8 +442,9 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
     out = [
         "| set | level | product level: themes / true | unassigned | accuracy | 0.95 x KMeans"
         " best | BERTopic | EVoC | bar met | persistence size: themes, accuracy | EVoC layer +"
-        " product assignment: themes, accuracy, bar met |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        " product assignment: themes, accuracy, bar met | `layers` (coarser while over-split):"
+        " themes, accuracy, bar met |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     order = {name: i for i, name in enumerate(SETS)}
     keys = sorted({(n, lv) for n, lv, _ in rows}, key=lambda k: (order.get(k[0], 99), k[1]))
@@ -463,20 +464,23 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
             v for (n, lv, m), v in rows.items() if (n, lv) == (name, level) and "persistence" in m
         ]
         cand = "–" if coarse or not pers else f"{pers[0]['n_themes']}, {pers[0]['accuracy']:.3f}"
-        layer = [
-            v for (n, lv, m), v in rows.items() if (n, lv) == (name, level) and "EVoC layer" in m
-        ]
-        if coarse or not layer:
-            lay = "–"
-        else:
-            lr = layer[0]
+        cells = []
+        for marker in ("EVoC layer", "ThemeModel layers"):
+            found = [
+                v for (n, lv, m), v in rows.items() if (n, lv) == (name, level) and marker in m
+            ]
+            if coarse or not found:
+                cells.append("–")
+                continue
+            lr = found[0]
             lay_met = (
                 lr["accuracy"] >= BAR * km
                 and (bt is None or lr["accuracy"] >= bt)
                 and (ev is None or lr["accuracy"] >= ev)
                 and lr["unassigned_fraction"] <= MAX_UNASSIGNED
             )
-            lay = f"{lr['n_themes']}, {lr['accuracy']:.3f}, {'yes' if lay_met else 'no'}"
+            cells.append(f"{lr['n_themes']}, {lr['accuracy']:.3f}, {'yes' if lay_met else 'no'}")
+        lay = " | ".join(cells)
         met = (
             r["accuracy"] >= BAR * km
             and (bt is None or r["accuracy"] >= bt)
