@@ -2,9 +2,10 @@
 
 The size rule ``n / 150`` stays the default after measuring data-chosen sizes on seven labelled
 sets (experiments/results/granularity.md): the best size follows the class size, which the data
-do not reveal, and no label-free criterion (persistence, DBCV, silhouettes, agreement between
-sizes, over-split then merge, EVoC's layers) met issue #19's bar on more sets without losing on
-another.
+do not reveal, and no label-free size criterion (persistence, DBCV, silhouettes, agreement
+between sizes, over-split then merge) met issue #19's bar on more sets without losing on another.
+EVoC's layers (``layer_clusters``) do, but refits with another seed keep too few theme ids, so
+they are opt-in.
 """
 
 from __future__ import annotations
