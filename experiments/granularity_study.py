@@ -3,11 +3,16 @@
     python -m experiments.granularity_study [--sets a,b] [--methods m1,m2] [--labels]
 
 One protocol on every set: the same all-MiniLM-L6-v2 vectors; ThemeModel (today's n/150 size
-rule, and the candidate that picks the minimum theme size by the themes' silhouette in the UMAP
-space), KMeans told the true k (UMAP and raw vectors), EVoC and BERTopic defaults. Unassigned
-rows count as wrong for accuracy. Each row is appended to ``results/granularity.jsonl`` as soon
-as it is measured (the machine is shared and slow), and ``results/granularity.md`` is rendered
-from every row there. ``--labels`` scores theme names (``label_score``) instead.
+rule; candidates that pick the minimum theme size by the themes' silhouette in the UMAP space or
+by the condensed tree's persistence; ``evoclayer``: EVoC's most persistent cluster layer with
+ThemeModel's merge and noise assignment on top), KMeans told the true k (UMAP and raw vectors),
+EVoC and BERTopic defaults. Unassigned rows count as wrong for accuracy. Each row is appended to
+``results/granularity.jsonl`` as soon as it is measured (the machine is shared and slow), and
+``results/granularity.md`` is rendered from every row there. ``--labels`` scores theme names
+(``label_score``) instead. ``--grid`` fits every size of ``GRID_SIZES`` on each set and records
+the label-free criteria a size could be chosen by beside the accuracy each size reaches
+(``results/granularity_grid.jsonl``), to see whether any criterion picks the right size on
+every set, and how far the best size on the grid (chosen with the labels) gets.
 """
 
 from __future__ import annotations
@@ -170,6 +175,22 @@ def silhouette_parents(model: ThemeModel, X: np.ndarray, how: str) -> np.ndarray
     return best[1]
 
 
+def evoc_layer_themes(X: np.ndarray) -> tuple[ThemeModel, int, int]:
+    """Candidate: EVoC's cluster layers (its own persistence-layered cut of the hierarchy), the
+    layer with the largest persistence score, then ThemeModel's merge and noise assignment on
+    it (so unassigned stays within the product's rule). Returns the model, layer and layer count."""
+    import evoc
+
+    ev = evoc.EVoC(random_state=SEED)
+    ev.fit(np.asarray(X, dtype=np.float32))
+    layer = int(np.argmax(ev.persistence_scores_))
+    dense = np.asarray(ev.cluster_layers_[layer], dtype=np.int64)
+    model = ThemeModel(random_state=SEED)
+    unit = _unit_rows(X)
+    model._assign(unit, model._merge(unit, dense))
+    return model, layer, len(ev.cluster_layers_)
+
+
 def _evoc(X: np.ndarray) -> np.ndarray:
     import evoc
 
@@ -255,6 +276,13 @@ def run_set(name: str, methods: set[str]) -> None:
         model, s = _timed(lambda: _fit_on_coords(X, coords, min_cluster_size="persistence"))
         label = f"ThemeModel persistence size ({model.min_cluster_size_})"
         _rows(name, label, model.labels_, levels, s)
+    if "layers" in methods:
+        model, s = _timed(lambda: _fit_on_coords(X, coords, min_cluster_size="layers"))
+        _rows(name, "ThemeModel layers (EVoC, coarser while over-split)", model.labels_, levels, s)
+    if "evoclayer" in methods:
+        (model, layer, n_layers), s = _timed(lambda: evoc_layer_themes(X))
+        label = f"ThemeModel EVoC layer (most persistent: {layer} of {n_layers})"
+        _rows(name, label, model.labels_, levels, s)
     if "kmeans" in methods:
         for lv, y in levels.items():
             kk = int(len(np.unique(y)))
@@ -311,6 +339,104 @@ def label_set(name: str) -> None:
             print("   ", pair)
 
 
+GRID_SIZES = (8, 11, 15, 21, 30, 42, 60, 85, 120, 170, 240)
+GRID_PATH = RESULTS_DIR / "granularity_grid.jsonl"
+# Label-free criteria read over the grid (largest wins, ties to the larger size).
+GRID_CRITERIA = {
+    "total persistence": "persistence",
+    "relative validity (DBCV)": "dbcv",
+    "silhouette, UMAP space": "silhouette_umap",
+    "silhouette, original space (final themes)": "silhouette_raw",
+}
+
+
+def grid_set(name: str) -> None:
+    """Every minimum size of GRID_SIZES on one set: themes, accuracy and label-free criteria."""
+    import hdbscan
+
+    _, X, levels = load_set(name)
+    y = next(iter(levels.values()))
+    coords = _coords(name, X)
+    unit = _unit_rows(X)
+    rng = np.random.default_rng(0)
+    for size in GRID_SIZES:
+        if 2 * size > len(X):
+            break
+        start = time.perf_counter()
+        clusterer = hdbscan.HDBSCAN(
+            min_cluster_size=size,
+            min_samples=ThemeModel().min_samples,
+            cluster_selection_method="eom",
+            gen_min_span_tree=True,
+        ).fit(coords)
+        dense = np.asarray(clusterer.labels_, dtype=np.int64)
+        model = ThemeModel(random_state=SEED)
+        model._assign(unit, model._merge(unit, dense))
+        ok = np.flatnonzero(dense >= 0)
+        pick = rng.choice(ok, min(SILHOUETTE_SAMPLE, len(ok)), replace=False)
+        s = cluster_scores(y, model.labels_)
+        row = {
+            "set": name,
+            "size": size,
+            "n": len(X),
+            "true_k": int(len(np.unique(y))),
+            "n_dense": int(dense.max() + 1),
+            "persistence": float(np.sum(clusterer.cluster_persistence_)),
+            "dbcv": float(clusterer.relative_validity_),
+            "silhouette_umap": float(silhouette_score(coords[pick], dense[pick]))
+            if dense.max() > 0
+            else float("nan"),
+            "silhouette_raw": model._silhouette(unit),
+            "seconds": round(time.perf_counter() - start, 1),
+            **s,
+        }
+        with GRID_PATH.open("a") as fh:
+            fh.write(json.dumps(row) + "\n")
+        print(name, size, s["n_themes"], f"{s['accuracy']:.3f}", flush=True)
+
+
+def _grid_table(bars: dict[str, float]) -> list[str]:
+    """Per set: the size each criterion picks (themes, accuracy, bar met) and the best size."""
+    if not GRID_PATH.exists():
+        return []
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    for line in GRID_PATH.read_text().splitlines():
+        r = json.loads(line)
+        rows[(r["set"], r["size"])] = r
+    heads = ["best size on the grid (labels)", "nearest n/150", *GRID_CRITERIA]
+    out = [
+        "Criteria over the size grid (`--grid`), fine level; each cell: minimum size: themes,"
+        " accuracy, bar met.",
+        "",
+        "| set | n / true | " + " | ".join(heads) + " |",
+        "|---|---|" + "---|" * len(heads),
+    ]
+    order = {name: i for i, name in enumerate(SETS)}
+    for name in sorted({n for n, _ in rows}, key=lambda n: order.get(n, 99)):
+        rs = [
+            r
+            for (n, _), r in rows.items()
+            if n == name and r["silhouette_raw"] == r["silhouette_raw"]
+        ]
+        n = rs[0]["n"]
+        picks = [
+            max(rs, key=lambda r: (r["accuracy"], r["size"])),
+            min(rs, key=lambda r: abs(r["size"] - n / 150)),
+            *(max(rs, key=lambda r, k=k: (r[k], r["size"])) for k in GRID_CRITERIA.values()),
+        ]
+        cells = []
+        for r in picks:
+            met = (
+                r["accuracy"] >= bars.get(name, np.inf)
+                and r["unassigned_fraction"] <= MAX_UNASSIGNED
+            )
+            cells.append(
+                f"{r['size']}: {r['n_themes']}, {r['accuracy']:.3f}, {'yes' if met else 'no'}"
+            )
+        out.append(f"| {name} | {n} / {rs[0]['true_k']} | " + " | ".join(cells) + " |")
+    return out
+
+
 BAR = 0.95  # the issue's bar: accuracy >= 0.95 x KMeans told the true k (best of raw, UMAP)
 MAX_UNASSIGNED = 0.05
 
@@ -328,8 +454,10 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
 
     out = [
         "| set | level | product level: themes / true | unassigned | accuracy | 0.95 x KMeans"
-        " best | BERTopic | EVoC | bar met | persistence size: themes, accuracy |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        " best | BERTopic | EVoC | bar met | persistence size: themes, accuracy | EVoC layer +"
+        " product assignment: themes, accuracy, bar met | `layers` (coarser while over-split):"
+        " themes, accuracy, bar met |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     order = {name: i for i, name in enumerate(SETS)}
     keys = sorted({(n, lv) for n, lv, _ in rows}, key=lambda k: (order.get(k[0], 99), k[1]))
@@ -349,6 +477,23 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
             v for (n, lv, m), v in rows.items() if (n, lv) == (name, level) and "persistence" in m
         ]
         cand = "–" if coarse or not pers else f"{pers[0]['n_themes']}, {pers[0]['accuracy']:.3f}"
+        cells = []
+        for marker in ("EVoC layer", "ThemeModel layers"):
+            found = [
+                v for (n, lv, m), v in rows.items() if (n, lv) == (name, level) and marker in m
+            ]
+            if coarse or not found:
+                cells.append("–")
+                continue
+            lr = found[0]
+            lay_met = (
+                lr["accuracy"] >= BAR * km
+                and (bt is None or lr["accuracy"] >= bt)
+                and (ev is None or lr["accuracy"] >= ev)
+                and lr["unassigned_fraction"] <= MAX_UNASSIGNED
+            )
+            cells.append(f"{lr['n_themes']}, {lr['accuracy']:.3f}, {'yes' if lay_met else 'no'}")
+        lay = " | ".join(cells)
         met = (
             r["accuracy"] >= BAR * km
             and (bt is None or r["accuracy"] >= bt)
@@ -359,7 +504,7 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
             f"| {name} | {level}{' (parents)' if coarse else ''} | {r['n_themes']} / "
             f"{r['true_k']} | {r['unassigned_fraction']:.1%} | {r['accuracy']:.3f} | "
             f"{BAR * km:.3f} | {'–' if bt is None else f'{bt:.3f}'} | "
-            f"{'–' if ev is None else f'{ev:.3f}'} | {'yes' if met else 'no'} | {cand} |"
+            f"{'–' if ev is None else f'{ev:.3f}'} | {'yes' if met else 'no'} | {cand} | {lay} |"
         )
     return out
 
@@ -370,6 +515,13 @@ def render() -> str:
     for line in ROWS_PATH.read_text().splitlines():
         r = json.loads(line)
         rows[(r["set"], r["level"], r["method"])] = r
+    bars: dict[str, float] = {}
+    for (n, lv, m), v in rows.items():
+        if lv in ("category", "scenario"):  # the fine level only
+            continue
+        need = BAR * v["accuracy"] if m.startswith("KMeans") else v["accuracy"]
+        if m.startswith(("KMeans", "BERTopic", "EVoC defaults")):
+            bars[n] = max(bars.get(n, 0.0), need)
     out = _bar_table(rows) + [
         "",
         "| set | level | method | themes / true | unassigned | NMI | ARI | accuracy | vs KMeans"
@@ -391,6 +543,9 @@ def render() -> str:
             f"{r['unassigned_fraction']:.1%} | {r['nmi']:.3f} | {r['ari']:.3f} | "
             f"{r['accuracy']:.3f} | {ratio} | {r['seconds']} |"
         )
+    grid = _grid_table(bars)
+    if grid:
+        out += ["", *grid]
     labels_path = RESULTS_DIR / "granularity_labels.jsonl"
     if labels_path.exists():
         out += [
@@ -417,6 +572,7 @@ def main() -> None:
     parser.add_argument("--methods", default="themes,kmeans,silhouette,evoc,bertopic")
     parser.add_argument("--labels", action="store_true", help="score theme names instead")
     parser.add_argument("--render", action="store_true", help="print the tables of all rows")
+    parser.add_argument("--grid", action="store_true", help="criteria over GRID_SIZES instead")
     args = parser.parse_args()
     if args.render:
         print(render())
@@ -424,6 +580,10 @@ def main() -> None:
     if args.labels:
         for name in args.sets.split(","):
             label_set(name)
+        return
+    if args.grid:
+        for name in args.sets.split(","):
+            grid_set(name)
         return
     methods = set(args.methods.split(","))
     for name in args.sets.split(","):

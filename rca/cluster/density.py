@@ -1,4 +1,12 @@
-"""Density clustering (HDBSCAN) of the reduced coordinates, with a minimum theme size from n."""
+"""Density clustering (HDBSCAN) of the reduced coordinates, with a minimum theme size from n.
+
+The size rule ``n / 150`` stays the default after measuring data-chosen sizes on seven labelled
+sets (experiments/results/granularity.md): the best size follows the class size, which the data
+do not reveal, and no label-free size criterion (persistence, DBCV, silhouettes, agreement
+between sizes, over-split then merge) met issue #19's bar on more sets without losing on another.
+EVoC's layers (``layer_clusters``) do, but refits with another seed keep too few theme ids, so
+they are opt-in.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +58,46 @@ def size_by_persistence(
         if total > best_total + 1e-12:
             best_size, best_total = size, total
     return best_size
+
+
+# A layer is over-split when the centroid merge would still join more than this share of its
+# clusters; the next coarser layer is then taken (EVoC layers, ``layer_clusters``).
+LAYER_OVERSPLIT_SHARE = 0.10
+
+
+def layer_clusters(unit: np.ndarray, random_state: int, merge_similarity: float) -> np.ndarray:
+    """Dense clusters from EVoC's persistence layers of the (unit) embeddings; -1 = noise.
+
+    EVoC builds a hierarchy of cluster layers and scores each by its persistence; the most
+    persistent layer is taken, then coarser ones while the centroid merge (at
+    ``merge_similarity``) would join more than ``LAYER_OVERSPLIT_SHARE`` of a layer's clusters,
+    i.e. while the layer still cuts themes into pockets of one wording. Measured on seven
+    labelled sets and three seeds in experiments/results/granularity.md; opt-in (needs the
+    ``evoc`` package).
+    """
+    import evoc  # optional; only for min_cluster_size="layers"
+
+    from rca.cluster.merge import merge_groups
+
+    ev = evoc.EVoC(random_state=random_state)
+    ev.fit(np.asarray(unit, dtype=np.float32))
+    layers = [np.asarray(layer, dtype=np.int64) for layer in ev.cluster_layers_]
+    if not layers:
+        return np.full(len(unit), -1, dtype=np.int64)
+    index = int(np.argmax(ev.persistence_scores_))
+    while index + 1 < len(layers):
+        labels = layers[index]
+        k = int(labels.max() + 1)
+        if k < 2:
+            break
+        sums = np.zeros((k, unit.shape[1]))
+        np.add.at(sums, labels[labels >= 0], unit[labels >= 0])
+        centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        merged = int(merge_groups(centroids, merge_similarity).max() + 1)
+        if (k - merged) / k <= LAYER_OVERSPLIT_SHARE:
+            break
+        index += 1
+    return layers[index]
 
 
 def density_clusters(

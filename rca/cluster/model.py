@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from rca.cluster.density import (
     default_min_cluster_size,
     density_clusters,
+    layer_clusters,
     size_by_persistence,
 )
 from rca.cluster.merge import merge_groups, merge_threshold
@@ -95,7 +96,11 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         Smallest theme HDBSCAN may report; ``None`` = ``n / (150 * granularity)`` within
         [10, 1000], so 3k and 100k contacts both give a readable number of themes;
         ``"persistence"`` = the size whose clusters persist longest in HDBSCAN's condensed tree
-        (``density.size_by_persistence``; opt-in, see experiments/results/granularity.md).
+        (``density.size_by_persistence``; opt-in, see experiments/results/granularity.md);
+        ``"layers"`` = no size at all: EVoC's most persistent cluster layer of the embeddings
+        (coarser while still over-split, ``density.layer_clusters``) replaces UMAP + HDBSCAN,
+        then the same merge and assignment (opt-in, needs ``evoc``; ``min_cluster_size_`` is
+        then the smallest dense cluster found).
     min_samples:
         HDBSCAN density smoothing. Small values leave fewer contacts as noise; ``None`` uses
         ``min_cluster_size`` (HDBSCAN's default).
@@ -155,8 +160,11 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         """Find themes in ``X`` (one embedding per contact). ``texts`` is accepted for the
         labelling step that runs after fitting and is not used here; ``strata`` (e.g. each
         contact's week) spreads the fit sample over time when ``max_fit_samples`` applies."""
-        if isinstance(self.min_cluster_size, str) and self.min_cluster_size != "persistence":
-            raise ValueError("min_cluster_size must be an int, None or 'persistence'")
+        if isinstance(self.min_cluster_size, str) and self.min_cluster_size not in (
+            "persistence",
+            "layers",
+        ):
+            raise ValueError("min_cluster_size must be an int, None, 'persistence' or 'layers'")
         if not self.granularity > 0:
             raise ValueError(f"granularity must be > 0, got {self.granularity!r}")
         X = check_array(X, dtype=[np.float64, np.float32])
@@ -189,18 +197,24 @@ class ThemeModel(BaseEstimator, ClusterMixin):
             seconds[stage] = now - clock
             clock = now
 
-        coords = reduce(
-            unit.astype(np.float32), self.n_neighbors, self.n_components, self.random_state
-        )
-        lap("reduce")
-
-        if self.min_cluster_size == "persistence":
-            self.min_cluster_size_ = size_by_persistence(coords, self.min_samples)
+        if self.min_cluster_size == "layers":
+            lap("reduce")
+            dense = layer_clusters(unit, self.random_state, merge_threshold(self.granularity))
+            core_sizes = np.bincount(dense[dense >= 0], minlength=1)
+            found = core_sizes[core_sizes > 0]
+            self.min_cluster_size_ = int(found.min()) if len(found) else 0
         else:
-            self.min_cluster_size_ = self.min_cluster_size or default_min_cluster_size(
-                len(X), self.granularity
+            coords = reduce(
+                unit.astype(np.float32), self.n_neighbors, self.n_components, self.random_state
             )
-        dense = density_clusters(coords, self.min_cluster_size_, self.min_samples)
+            lap("reduce")
+            if self.min_cluster_size == "persistence":
+                self.min_cluster_size_ = size_by_persistence(coords, self.min_samples)
+            else:
+                self.min_cluster_size_ = self.min_cluster_size or default_min_cluster_size(
+                    len(X), self.granularity
+                )
+            dense = density_clusters(coords, self.min_cluster_size_, self.min_samples)
         self.n_dense_clusters_ = int(dense.max() + 1)
         self.noise_fraction_ = float(np.mean(dense < 0))
         lap("density")
