@@ -36,6 +36,7 @@ class Sample:
     kind: str
     status: int
     latency_s: float
+    lag_s: float = 0.0  # how late the client sent it (its own event loop behind the schedule)
 
 
 def server_rss_mb(port: int) -> tuple[float | None, float]:
@@ -112,12 +113,13 @@ async def soak(base: str, key: str, args: argparse.Namespace) -> tuple[list[Samp
         async def fire(i: int, kind: str, path: str, params: dict) -> None:
             scheduled = start + i / args.rate
             await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+            lag = time.perf_counter() - scheduled
             try:
                 status = (await client.get(path, params=params)).status_code
             except httpx.HTTPError as exc:  # no answer: say which failure, in the summary
                 status = 0
                 FAILURES[type(exc).__name__] += 1
-            samples.append(Sample(kind, status, time.perf_counter() - scheduled))
+            samples.append(Sample(kind, status, time.perf_counter() - scheduled, lag))
 
         await asyncio.gather(*(fire(i, *step) for i, step in enumerate(plan)))
         return samples, time.perf_counter() - start
@@ -143,6 +145,10 @@ def summary(samples: list[Sample], elapsed: float, rss: list[tuple[float | None,
             f"| {kind} | {len(mine)} | {np.percentile(ms, 50):.1f} | {np.percentile(ms, 99):.1f}"
             f" | {ms.max():.0f} | {dict(sorted(statuses.items()))} |"
         )
+    lag = np.array([s.lag_s for s in samples]) * 1000
+    lines += ["", f"client send lag (the load generator behind its own schedule): p50 "
+              f"{np.percentile(lag, 50):.1f} ms, p99 {np.percentile(lag, 99):.1f} ms, "
+              f"max {lag.max():.0f} ms"]  # fmt: skip
     errors = sum(1 for s in samples if s.status == 0 or s.status >= 500 and s.status != 503)
     lines += ["", f"errors (5xx other than 503, or no answer): {errors}; "
               f"no answer by kind: {dict(FAILURES)}"]  # fmt: skip
@@ -170,7 +176,33 @@ def main() -> None:
         before = server_rss_mb(port)
         samples, elapsed = asyncio.run(soak(base, key, args))
         after = server_rss_mb(port)
+        metrics = httpx.get(f"{base}/metrics", timeout=30).text
     print(summary(samples, elapsed, [before, after]))
+    print("\n" + server_side(metrics))
+
+
+def server_side(metrics: str) -> str:
+    """The server's own latency histogram (arrival to response end), warm and cold together:
+    what share of each route's requests took at most 50 ms, 250 ms and 1 s."""
+    buckets: dict[str, dict[float, float]] = {}
+    for line in metrics.splitlines():
+        if not line.startswith("rca_http_request_duration_seconds_bucket"):
+            continue
+        labels, value = line.rsplit(" ", 1)
+        route = labels.split('route="', 1)[1].split('"', 1)[0]
+        le = labels.split('le="', 1)[1].split('"', 1)[0]
+        buckets.setdefault(route, {})[float("inf") if le == "+Inf" else float(le)] = float(value)
+    lines = [
+        "| route (server side) | requests | ≤ 50 ms | ≤ 250 ms | ≤ 1 s |",
+        "|---|---|---|---|---|",
+    ]
+    for route, counts in sorted(buckets.items()):
+        total = counts[float("inf")]
+        if total < 100:
+            continue
+        share = [counts.get(b, 0) / total for b in (0.05, 0.25, 1.0)]
+        lines.append(f"| {route} | {total:.0f} | " + " | ".join(f"{x:.2%}" for x in share) + " |")
+    return "\n".join(lines)
 
 
 def wait_for_warm_up(base: str, limit_s: float = 600) -> None:

@@ -135,7 +135,7 @@ class Snapshot:
         with self._guard:
             if key in self._memo:
                 self._memo.move_to_end(key)
-                return self._memo[key]
+                return _unpacked(self._memo[key])
             pending = self._pending.get(key)
             owner = pending is None
             if pending is None:
@@ -167,30 +167,29 @@ class Snapshot:
         *,
         isolated: bool = False,
     ) -> None:
-        extra: dict[tuple[Any, ...], tuple[Any, int]] = {}
+        extra: dict[tuple[Any, ...], Any] = {}
         try:
             if isolated:
                 try:
-                    (value, extra), size = isolation.run_forked(
+                    (kept, extra), _ = isolation.run_forked(
                         lambda: self._in_child(compute),
                         timeout_s=self.settings.api_cold_timeout_s,
                         nice=self.settings.api_cold_nice,
                     )
-                    size -= sum(n for _, n in extra.values())
+                    value = _unpacked(kept)
                 except isolation.NotPicklableError as exc:
                     log.warning("answer %s computed on a thread: %s", key[:2], exc)
-                    value, size = compute(), None
+                    value = kept = compute()
             else:
-                value, size = compute(), None
+                value = kept = compute()
         except BaseException as exc:  # handed to every waiter; the thread itself ends quietly
             self._settle(key, pending, error=exc)
             return
-        self._settle(key, pending, value=value, size=size, extra=extra)
+        self._settle(key, pending, value=value, kept=kept, extra=extra)
 
-    def _in_child(
-        self, compute: Callable[[], Any]
-    ) -> tuple[Any, dict[tuple[Any, ...], tuple[Any, int]]]:
-        """In the forked child: compute, and hand back the answers found on the way too.
+    def _in_child(self, compute: Callable[[], Any]) -> tuple[Any, dict[tuple[Any, ...], Any]]:
+        """In the forked child: compute, and hand back the answers found on the way too, each
+        packed (`_Packed`) unless it is bytes already.
 
         Locks and pending futures belong to the parent's threads, which do not exist here: a
         lock one of them held at the fork would never be released, a future never resolved.
@@ -199,8 +198,8 @@ class Snapshot:
         self._pending = {}
         before = set(self._memo)
         value = compute()
-        extra = {k: (v, self._sizes.get(k, 0)) for k, v in self._memo.items() if k not in before}
-        return value, extra
+        extra = {k: _packed(v) for k, v in self._memo.items() if k not in before}
+        return _packed(value), extra
 
     def _settle(
         self,
@@ -208,19 +207,21 @@ class Snapshot:
         pending: Future[Any],
         *,
         value: Any = None,
+        kept: Any = None,
         error: BaseException | None = None,
-        size: int | None = None,
-        extra: dict[tuple[Any, ...], tuple[Any, int]] | None = None,
+        extra: dict[tuple[Any, ...], Any] | None = None,
     ) -> None:
-        if error is None and size is None:
-            size = _pickled_size(value)
+        """Hand `value` to the waiters and keep `kept` (the value, or its `_Packed` form)."""
+        if error is None:
+            kept = value if kept is None else kept
+            size = _size_of(kept)
         with self._guard:
             self._pending.pop(key, None)
             if error is None:
-                for other, (other_value, other_size) in (extra or {}).items():
+                for other, other_kept in (extra or {}).items():
                     if other not in self._memo:
-                        self._remember(other, other_value, other_size)
-                self._remember(key, value, size or 0)
+                        self._remember(other, other_kept, _size_of(other_kept))
+                self._remember(key, kept, size)
         if error is None:
             pending.set_result(value)
         else:
@@ -568,10 +569,44 @@ def _id_order(theme_id: str) -> tuple[int, str]:
     return (len(theme_id), theme_id)
 
 
-def _pickled_size(value: Any) -> int:
-    """Bytes an answer takes, as its pickle (0 when it does not pickle: it is kept anyway)."""
+class _Packed:
+    """An answer computed in a child, kept as its pickle until it is read.
+
+    Unpickled, a spike report or a page of cases is thousands of small objects; kept that way
+    by the hundred, they made every full garbage collection of the serving process scan them
+    (pauses grew to 0.6 s within three minutes of a soak). Bytes are not scanned. Warm
+    requests read the routes' JSON bytes, which are kept as they are; a packed answer is
+    unpickled only by a computation that needs it (in a child) or a page that shows it.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+def _packed(value: Any) -> Any:
+    """Bytes as they are; anything else pickled (itself, when it does not pickle)."""
+    if isinstance(value, bytes | _Packed):
+        return value
     try:
-        return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        return _Packed(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # noqa: BLE001 - such a value is kept, and sent, as it is
+        return value
+
+
+def _unpacked(kept: Any) -> Any:
+    return pickle.loads(kept.data) if isinstance(kept, _Packed) else kept
+
+
+def _size_of(kept: Any) -> int:
+    """Bytes an answer takes: its pickle (0 when it does not pickle: it is kept anyway)."""
+    if isinstance(kept, bytes):
+        return len(kept)
+    if isinstance(kept, _Packed):
+        return len(kept.data)
+    try:
+        return len(pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
     except Exception:  # noqa: BLE001 - a size estimate must never fail an answer
         return 0
 
