@@ -50,8 +50,8 @@ class NotPicklableError(Exception):
     """The child computed an answer that cannot be sent back; the caller computes it itself."""
 
 
-def run_forked(fn: Callable[[], Any], *, timeout_s: float, nice: int = 10) -> tuple[Any, int]:
-    """`fn()` evaluated in a forked child: (its value, the size of its pickle in bytes).
+def run_forked(fn: Callable[[], Any], *, timeout_s: float, nice: int = 10) -> Any:
+    """`fn()` evaluated in a forked child.
 
     The child's exception is raised here (an exception that does not pickle arrives as an
     `RcaError` with its text; a value that does not pickle as `NotPicklableError`). The
@@ -89,7 +89,7 @@ def run_forked(fn: Callable[[], Any], *, timeout_s: float, nice: int = 10) -> tu
         raise NotPicklableError(value)
     if not ok:
         raise value
-    return value, len(data)
+    return value
 
 
 def kill_children() -> None:

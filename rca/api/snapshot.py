@@ -171,7 +171,7 @@ class Snapshot:
         try:
             if isolated:
                 try:
-                    (kept, extra), _ = isolation.run_forked(
+                    kept, extra = isolation.run_forked(
                         lambda: self._in_child(compute),
                         timeout_s=self.settings.api_cold_timeout_s,
                         nice=self.settings.api_cold_nice,
