@@ -331,8 +331,14 @@ class Settings(BaseSettings):
     )
     api_cold_process: bool = Field(
         default=True,
-        description="Compute cold answers in a forked child process at a lower CPU priority, "
+        description="Compute cold answers in forked worker processes at a lower CPU priority, "
         "so that they never hold the server's interpreter lock (off: on threads).",
+    )
+    api_cold_worker_answers: int = Field(
+        default=500,
+        ge=1,
+        description="Answers a cold-computation worker gives before it is replaced by a fresh "
+        "fork (its heap only grows); workers are also replaced at each data change.",
     )
     api_cold_nice: int = Field(
         default=10, ge=0, le=19, description="How much lower the cold computations' priority is."

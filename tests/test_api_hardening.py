@@ -310,15 +310,70 @@ def test_failed_computations_leave_nothing_behind(client: TestClient) -> None:
 
 
 # -- dashboard sessions and CSRF --------------------------------------------------------------
-@pytest.fixture
-def forking(client: TestClient):
-    """The module's snapshot computing cold answers in forked children, as the service does
-    by default (the suite computes on threads: see conftest)."""
-    snapshot = client.app.state.service.current()
+def _isolating(client: TestClient, *, pool: bool):
+    """The module's snapshot computing cold answers in the service's long-lived workers, as it
+    does by default (`pool`), or in a child forked per answer (a question that does not
+    pickle); the suite otherwise computes on threads (see conftest)."""
+    service = client.app.state.service
+    snapshot = service.current()
     assert isolation.available()
     snapshot.isolate = True
+    with snapshot._guard:  # each variant computes its own answers
+        for key in [k for k in snapshot._memo if k[0] == "test"]:
+            del snapshot._memo[key]
+    if pool:
+        snapshot.workers = service.workers
+        service.workers.share(f"snapshot:test:{id(snapshot)}", snapshot)
     yield snapshot
     snapshot.isolate = False
+    snapshot.workers = None
+    service.workers.close()
+
+
+@pytest.fixture(params=["worker", "child"])
+def forking(client: TestClient, request: pytest.FixtureRequest):
+    yield from _isolating(client, pool=request.param == "worker")
+
+
+@pytest.fixture
+def pooled(client: TestClient):
+    yield from _isolating(client, pool=True)
+
+
+def test_workers_are_reused_not_forked_per_answer(pooled) -> None:
+    """A fork per answer stalled the server 20-40 ms each time (page tables of ~800 MB)."""
+    snapshot = pooled
+    first = snapshot.memo(("test", "worker-pid", 1), os.getpid)
+    assert first != os.getpid()
+    assert snapshot.memo(("test", "worker-pid", 2), os.getpid) == first
+
+
+def test_a_question_that_does_not_pickle_gets_a_child_of_its_own(pooled) -> None:
+    snapshot = pooled
+    worker = snapshot.memo(("test", "worker-pid", 3), os.getpid)
+    lock = threading.Lock()
+    own = snapshot.memo(("test", "lock-in-question"), lambda: os.getpid() if lock else 0)
+    assert own not in (os.getpid(), worker)
+
+
+def test_workers_are_replaced_after_their_answers_a_crash_and_a_data_change(pooled) -> None:
+    snapshot = pooled
+    pool = snapshot.workers
+    pool.max_answers = 2
+    try:
+        a = snapshot.memo(("test", "turn", 1), os.getpid)
+        assert snapshot.memo(("test", "turn", 2), os.getpid) == a
+        b = snapshot.memo(("test", "turn", 3), os.getpid)  # a answered twice: replaced
+        assert b != a
+        with pytest.raises(ChildFailedError, match="ended"):
+            snapshot.memo(("test", "crash"), lambda: os._exit(3))
+        c = snapshot.memo(("test", "turn", 4), os.getpid)
+        assert c not in (a, b)
+        pool.renew()  # the data changed: workers holding the old pages go
+        assert snapshot.memo(("test", "turn", 5), os.getpid) not in (a, b, c)
+        assert snapshot.pending == 0
+    finally:
+        pool.max_answers = 500
 
 
 def test_cold_answers_are_computed_in_another_process(forking) -> None:
@@ -334,6 +389,7 @@ def test_answers_found_in_the_child_come_back_with_it(forking) -> None:
     with snapshot._guard:  # as if never asked (other tests of this module may have)
         for kind in ("spikes", "themes"):
             snapshot._memo.pop((kind, period.name), None)
+        snapshot._memo.pop(("test", "nested"), None)
     n = snapshot.memo(("test", "nested"), lambda: len(snapshot.theme_rows(period)))
     assert n == len(snapshot.themes)
     # what theme_rows needed on the way (the spike report) is kept too: no second computation
@@ -371,6 +427,7 @@ def test_a_runaway_computation_is_killed(fitted_demo: Settings) -> None:
             snapshot.memo(("test", "runaway"), lambda: time.sleep(60))
         assert time.monotonic() - started < 5
         assert snapshot.pending == 0 and not isolation._children  # killed and reaped
+        assert snapshot.memo(("test", "after"), os.getpid) != os.getpid()  # a new worker
 
 
 def test_kept_answers_are_bounded_by_bytes(fitted_demo: Settings) -> None:

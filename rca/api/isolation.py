@@ -1,4 +1,4 @@
-"""Cold answers computed in a forked child process, at a lower CPU priority.
+"""Cold answers computed in forked child processes, at a lower CPU priority.
 
 A cold answer (a period nobody asked before) is seconds of pandas and statsmodels work. On a
 thread of the serving process it holds the interpreter lock in long stretches, so warm
@@ -13,21 +13,36 @@ installed (so SIGTERM and SIGINT kill it), dies with its parent (`PR_SET_PDEATHS
 never runs the parent's exit handlers (`os._exit`), and is killed when it runs past its time
 limit (a lock held by another thread at the moment of the fork can never be released in the
 child; the limit bounds what such a hang can cost to one answer).
+
+Forking is not free: the kernel copies the page tables of an 800 MB server in 20-40 ms, during
+which no thread of the server runs, and every page the server then writes is copied again. At
+a few cold answers a second that alone put warm requests over 50 ms. So a `WorkerPool` forks
+its children once (after each data change) and sends them questions: a closure pickled by
+value (cloudpickle), in which large shared objects such as the snapshot are named by a token
+(`share`) instead of copied; the worker, forked after they existed, has them already.
+`run_forked` (a child per answer) remains for questions that do not pickle.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
 import logging
 import os
 import pickle
+import queue
 import select
 import signal
+import struct
 import threading
 import time
+import weakref
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
+
+import cloudpickle
 
 from rca.errors import RcaError
 
@@ -165,3 +180,298 @@ def _describe(status: int) -> str:
     if os.WIFSIGNALED(status):
         return f"killed by signal {os.WTERMSIG(status)}"
     return f"exit status {os.waitstatus_to_exitcode(status)}"
+
+
+class QuestionNotPicklableError(NotPicklableError):
+    """The question itself cannot be sent to a worker (it holds a lock, a file, ...)."""
+
+
+class WorkerGoneError(Exception):
+    """The worker cannot take the question (it did not exist when a shared object did)."""
+
+
+class _Worker:
+    """A forked child evaluating the questions written to it, one at a time, until its pipe
+    closes; `known` are the shared tokens that existed when it was forked."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self.known = frozenset(pool.shared_tokens())
+        self.generation = pool.generation
+        self.answers = 0
+        to_child, self._write = os.pipe()
+        self._read, from_child = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child never returns from here
+            code = 0
+            try:
+                os.close(self._write)
+                os.close(self._read)
+                _become_worker(pool.nice)
+                pool.serve(to_child, from_child)
+            except BaseException:  # noqa: BLE001 - nothing may escape a forked child
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(to_child)
+        os.close(from_child)
+        self.pid = pid
+        with _children_lock:
+            _children.add(pid)
+
+    def ask(self, question: bytes, timeout_s: float) -> bytes:
+        """The worker's answer (pickled outcome); ChildFailedError when it ends or runs over
+        its time (it is killed then)."""
+        try:
+            _write_frame(self._write, question)
+            data = _read_frame(self._read, time.monotonic() + timeout_s)
+        except OSError:
+            data = b""
+        if data is None:
+            self.close()
+            raise ChildFailedError(
+                f"the answer took longer than {timeout_s:.0f} s and was abandoned"
+            )
+        if not data:
+            status = self.close()
+            raise ChildFailedError(f"the process computing the answer ended ({status})")
+        self.answers += 1
+        return data
+
+    def close(self) -> str:
+        """End the worker; how it ended. It is killed, not asked to leave: workers forked later
+        hold copies of its pipe, so closing ours would not reach it."""
+        for fd in (self._write, self._read):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        try:
+            return _describe(_reap(self.pid, kill=True))
+        except ChildProcessError:  # reaped already
+            return "ended"
+
+
+class WorkerPool:
+    """Up to `size` long-lived forked workers for cold answers (see the module docstring).
+
+    Workers are forked on demand (or by `prefork`) and reused; one is replaced after
+    `max_answers` answers (its heap only grows), after a time-out or a crash, and once a new
+    generation starts (`renew`, at each data change: it holds the old data's pages).
+    """
+
+    def __init__(self, size: int, *, nice: int = 10, max_answers: int = 500) -> None:
+        self.size = size
+        self.nice = nice
+        self.max_answers = max_answers
+        self.generation = 0
+        self._shared: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+        self._tokens: dict[int, str] = {}
+        self._idle: list[_Worker] = []
+        self._busy = 0
+        self._lock = threading.Lock()
+        self._forker: tuple[threading.Thread, queue.SimpleQueue[Future[_Worker] | None]] | None
+        self._forker = None
+
+    def _fork(self) -> _Worker:
+        """A new worker, forked by the pool's own thread: Linux sends PDEATHSIG when the
+        *thread* that forked a child ends, and the compute threads end after each answer."""
+        with self._lock:
+            if self._forker is None or not self._forker[0].is_alive():
+                requests: queue.SimpleQueue[Future[_Worker] | None] = queue.SimpleQueue()
+                thread = threading.Thread(
+                    target=self._fork_loop, args=(requests,), name="rca-fork", daemon=True
+                )
+                thread.start()
+                self._forker = (thread, requests)
+            requests = self._forker[1]
+        forked: Future[_Worker] = Future()
+        requests.put(forked)
+        return forked.result()
+
+    def _fork_loop(self, requests: queue.SimpleQueue[Future[_Worker] | None]) -> None:
+        while (forked := requests.get()) is not None:
+            try:
+                forked.set_result(_Worker(self))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                forked.set_exception(exc)
+
+    # -- what questions may name ------------------------------------------------------------
+    def share(self, token: str, obj: Any) -> None:
+        """Let questions name `obj` by `token` instead of carrying a copy of it."""
+        with self._lock:
+            self._shared[token] = obj
+            self._tokens[id(obj)] = token
+        weakref.finalize(obj, self._forget, id(obj))
+
+    def _forget(self, key: int) -> None:
+        with self._lock:
+            self._tokens.pop(key, None)
+
+    def shared_tokens(self) -> list[str]:
+        return list(self._shared.keys())
+
+    # -- asking ----------------------------------------------------------------------------
+    def run(self, fn: Callable[[], Any], *, timeout_s: float) -> Any:
+        """`fn()` evaluated by a worker: its value, or its exception raised here.
+
+        QuestionNotPicklableError when `fn` does not pickle, NotPicklableError when its value
+        does not (the caller computes it some other way). The calling thread waits in
+        `select`, not holding the GIL.
+        """
+        question, tokens = self._dumps(fn)
+        for _ in range(2):  # a worker that lost a race with a new shared object: once more
+            worker = self._take(tokens)
+            try:
+                data = worker.ask(question, timeout_s)
+            except ChildFailedError:
+                self._gone(worker)
+                raise
+            except BaseException:
+                self._gone(worker, close=True)
+                raise
+            self._give_back(worker)
+            ok, value = pickle.loads(data)
+            if ok is None and value == _UNKNOWN_TOKEN:
+                continue
+            if ok is None:
+                raise NotPicklableError(value)
+            if not ok:
+                raise value
+            return value
+        raise ChildFailedError("no worker could take the question")
+
+    def _dumps(self, fn: Callable[[], Any]) -> tuple[bytes, set[str]]:
+        named: set[str] = set()
+        tokens = self._tokens
+
+        class Pickler(cloudpickle.Pickler):
+            def persistent_id(self, obj: Any) -> str | None:  # type: ignore[override]
+                token = tokens.get(id(obj))
+                if token is not None:
+                    named.add(token)
+                return token
+
+        buffer = io.BytesIO()
+        try:
+            Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(fn)
+        except Exception as exc:  # noqa: BLE001 - e.g. a lock or an open file in the closure
+            raise QuestionNotPicklableError(f"{type(exc).__name__}: {exc}") from exc
+        return buffer.getvalue(), named
+
+    def _take(self, tokens: set[str]) -> _Worker:
+        """An idle worker that knows `tokens`, or a newly forked one (a caller holds one of
+        the compute gate's slots, so there are never more than `size` busy)."""
+        stale: list[_Worker] = []
+        chosen = None
+        with self._lock:
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.generation == self.generation and tokens <= worker.known:
+                    chosen = worker
+                    break
+                stale.append(worker)
+            self._busy += 1
+        for worker in stale:
+            worker.close()
+        return chosen or self._fork()
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            self._busy -= 1
+            keep = (
+                worker.generation == self.generation
+                and worker.answers < self.max_answers
+                and len(self._idle) < self.size
+            )
+            if keep:
+                self._idle.append(worker)
+        if not keep:
+            worker.close()
+
+    def _gone(self, worker: _Worker, *, close: bool = False) -> None:
+        with self._lock:
+            self._busy -= 1
+        if close:
+            with contextlib.suppress(OSError):
+                worker.close()
+
+    def prefork(self) -> None:
+        """Fork the idle workers now (after a data change), not on the first cold request."""
+        with self._lock:
+            missing = self.size - len(self._idle) - self._busy
+        for _ in range(max(0, missing)):
+            worker = self._fork()
+            with self._lock:
+                self._idle.append(worker)
+
+    def renew(self) -> None:
+        """A new generation (the data changed): idle workers end now, busy ones when done."""
+        with self._lock:
+            self.generation += 1
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.close()
+
+    def close(self) -> None:
+        """End the idle workers and the forking thread (busy workers die with it)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            forker, self._forker = self._forker, None
+        for worker in idle:
+            worker.close()
+        if forker is not None:
+            forker[1].put(None)
+
+    # -- in the worker ---------------------------------------------------------------------
+    def serve(self, read_fd: int, write_fd: int) -> None:
+        """The worker's loop: read a question, write its outcome, until the pipe closes."""
+        shared = self._shared
+
+        class Unpickler(pickle.Unpickler):
+            def persistent_load(self, token: Any) -> Any:
+                try:
+                    return shared[token]
+                except KeyError:
+                    raise WorkerGoneError(token) from None
+
+        while True:
+            question = _read_frame(read_fd, None)
+            if not question:
+                return
+            try:
+                fn = Unpickler(io.BytesIO(question)).load()
+            except WorkerGoneError:
+                _write_frame(write_fd, pickle.dumps((None, _UNKNOWN_TOKEN)))
+                continue
+            _write_frame(write_fd, _outcome(fn))
+
+
+_UNKNOWN_TOKEN = "the worker predates an object the question names"
+_FRAME = struct.Struct(">Q")
+
+
+def _write_frame(fd: int, data: bytes) -> None:
+    view = memoryview(_FRAME.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_frame(fd: int, deadline: float | None) -> bytes | None:
+    """One length-prefixed message; b"" at end of file, None when `deadline` passes first."""
+    head = _read_exactly(fd, _FRAME.size, deadline)
+    if not head:
+        return head
+    return _read_exactly(fd, _FRAME.unpack(head)[0], deadline)
+
+
+def _read_exactly(fd: int, n: int, deadline: float | None) -> bytes | None:
+    chunks: list[bytes] = []
+    while n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            return b""
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from rca.api import isolation
-from rca.api.budget import ComputeGate, TooBusyError, running_inline
+from rca.api.budget import ComputeGate, TooBusyError, computing_inline, running_inline
 from rca.cluster.catalog import ThemeCatalog
 from rca.cluster.taxonomy import CuratedView, curate
 from rca.errors import NotFoundError, NotReadyError, RcaError
@@ -102,6 +102,7 @@ class Snapshot:
         events: pd.DataFrame,
         gate: ComputeGate | None = None,
         curation: CuratedView | None = None,
+        workers: isolation.WorkerPool | None = None,
     ) -> None:
         self.settings = settings
         self.id = fingerprint
@@ -121,6 +122,9 @@ class Snapshot:
         self._pending: dict[tuple[Any, ...], Future[Any]] = {}
         self._guard = threading.Lock()
         self.isolate = settings.api_cold_process and isolation.available()
+        self.workers = workers if self.isolate else None
+        if self.workers is not None:  # questions name the snapshot; workers have it already
+            self.workers.share(f"snapshot:{fingerprint}:{id(self)}", self)
 
     # -- memoisation ------------------------------------------------------------------------
     def memo(self, key: tuple[Any, ...], compute: Callable[[], T], *, cheap: bool = False) -> T:
@@ -171,11 +175,7 @@ class Snapshot:
         try:
             if isolated:
                 try:
-                    kept, extra = isolation.run_forked(
-                        lambda: self._in_child(compute),
-                        timeout_s=self.settings.api_cold_timeout_s,
-                        nice=self.settings.api_cold_nice,
-                    )
+                    kept, extra = self._in_worker(compute)
                     value = _unpacked(kept)
                 except isolation.NotPicklableError as exc:
                     log.warning("answer %s computed on a thread: %s", key[:2], exc)
@@ -187,6 +187,19 @@ class Snapshot:
             return
         self._settle(key, pending, value=value, kept=kept, extra=extra)
 
+    def _in_worker(self, compute: Callable[[], Any]) -> tuple[Any, dict[tuple[Any, ...], Any]]:
+        """`_in_child(compute)` in one of the pool's long-lived workers, or in a child forked
+        for it when the question does not pickle (or there is no pool)."""
+        timeout_s = self.settings.api_cold_timeout_s
+        if self.workers is not None:
+            try:
+                return self.workers.run(lambda: self._in_child(compute), timeout_s=timeout_s)
+            except isolation.QuestionNotPicklableError as exc:
+                log.info("question computed in a child of its own: %s", exc)
+        return isolation.run_forked(
+            lambda: self._in_child(compute), timeout_s=timeout_s, nice=self.settings.api_cold_nice
+        )
+
     def _in_child(self, compute: Callable[[], Any]) -> tuple[Any, dict[tuple[Any, ...], Any]]:
         """In the forked child: compute, and hand back the answers found on the way too, each
         packed (`_Packed`) unless it is bytes already.
@@ -197,7 +210,8 @@ class Snapshot:
         self._guard = threading.Lock()
         self._pending = {}
         before = set(self._memo)
-        value = compute()
+        with computing_inline():  # nested answers are computed here, not handed to a slot
+            value = compute()
         extra = {k: _packed(v) for k, v in self._memo.items() if k not in before}
         return _packed(value), extra
 
@@ -618,7 +632,10 @@ def _plain(value: Any) -> Any:
 
 
 def load_snapshot(
-    settings: Settings, fingerprint: str, gate: ComputeGate | None = None
+    settings: Settings,
+    fingerprint: str,
+    gate: ComputeGate | None = None,
+    workers: isolation.WorkerPool | None = None,
 ) -> Snapshot:
     """Read everything a snapshot needs: the analysis, the champion's record and catalog."""
     from rca.jobs.tracking import load_store_model
@@ -642,4 +659,6 @@ def load_snapshot(
     metrics = json.loads(row[6]) if isinstance(row[6], str) else (row[6] or {})
     model = ModelInfo(row[0], row[1], row[2], row[3], int(row[4]), row[5], metrics)
     catalog = load_store_model(settings, model.model_version)
-    return Snapshot(settings, fingerprint, analysis, model, catalog, events, gate, curation)
+    return Snapshot(
+        settings, fingerprint, analysis, model, catalog, events, gate, curation, workers
+    )

@@ -43,6 +43,13 @@ class ServiceState:
         self._recent: deque[Snapshot] = deque(maxlen=KEPT_SNAPSHOTS)
         self._error: str | None = "not loaded yet"
         self.gate = ComputeGate(settings.api_max_cold, settings.api_request_budget_s)
+        # one long-lived worker per compute slot (forked after each data change), so that a
+        # cold answer costs the server no fork of its own (`rca.api.isolation`)
+        self.workers = isolation.WorkerPool(
+            settings.api_max_cold,
+            nice=settings.api_cold_nice,
+            max_answers=settings.api_cold_worker_answers,
+        )
         self._keyring = KeyRing(dict(env_keys(settings)))
         self._keys_lock = threading.Lock()
         self.keyring()
@@ -60,17 +67,28 @@ class ServiceState:
 
     def stop(self) -> None:
         self._stop.set()
+        self.workers.close()
         isolation.kill_children()  # a cold computation must not outlive the service
         if self._thread is not None:
             self._thread.join(timeout=self.settings.api_shutdown_s)
 
     def _loop(self) -> None:
         self.warm_pages()
-        _settle_heap()
+        self._settle()
         while not self._stop.wait(self.settings.api_refresh_s):
             if self.refresh():
                 self.warm_pages()
-                _settle_heap()
+                self._settle()
+
+    def _settle(self) -> None:
+        """After a data change and its warm-up: freeze the heap, then fork the workers (so
+        they share the frozen heap and the warm answers, and no request pays for the fork)."""
+        _settle_heap()
+        if self.settings.api_cold_process and isolation.available() and not self._stop.is_set():
+            try:
+                self.workers.prefork()
+            except OSError:  # e.g. out of processes: workers are forked on demand instead
+                log.exception("forking the cold-computation workers failed")
 
     def warm_pages(self) -> None:
         """Off the request path: every theme's page of the latest period, and the example
@@ -110,7 +128,7 @@ class ServiceState:
                 current = self._current
                 if current is not None and current.id == fingerprint and not force:
                     return False
-                snapshot = load_snapshot(self.settings, fingerprint, self.gate)
+                snapshot = load_snapshot(self.settings, fingerprint, self.gate, self.workers)
                 self._warm(snapshot)
             except RcaError as exc:
                 self._error = str(exc)
@@ -122,6 +140,7 @@ class ServiceState:
                 return False
             self._current = snapshot
             self._recent.append(snapshot)
+            self.workers.renew()  # workers forked before hold the old data's pages
             self._error = None
             log.info("serving model %s, snapshot %s", snapshot.model.model_version, snapshot.id)
             return True
