@@ -145,7 +145,12 @@ def test_every_route_and_page_answers_every_period(stores: dict, store: str) -> 
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
         client.post("/ui/login", data={"api_key": KEY, "csrf": csrf, "next": "/ui/"})
         failures = []
-        for period in sweep_periods(stores[store]):
+        periods = sweep_periods(stores[store])
+        if store == "demo":  # its middle days are ordinary (no gap, no date-only rule): edges
+            days = [p for p in periods if "-W" not in p]  # and every third day, every week
+            keep = set(days[:5] + days[-5:] + days[::3])
+            periods = [p for p in periods if "-W" in p or p in keep]
+        for period in periods:
             for url in (
                 "/v1/spikes",
                 "/v1/drivers",
