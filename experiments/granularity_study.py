@@ -36,6 +36,8 @@ from rca.cluster.model import ThemeModel, _unit_rows
 from rca.cluster.quality import cluster_scores
 from rca.cluster.reduce import reduce
 
+#: ThemeModel(min_cluster_size="plscan"): PLSCAN's layers of the same UMAP coordinates.
+PLSCAN_METHOD = "ThemeModel plscan (PLSCAN layers of UMAP, finest not over-split)"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 ROWS_PATH = RESULTS_DIR / "granularity.jsonl"
 COORDS_DIR = Path("/tmp/rca-emb/coords")
@@ -279,6 +281,9 @@ def run_set(name: str, methods: set[str]) -> None:
     if "layers" in methods:
         model, s = _timed(lambda: _fit_on_coords(X, coords, min_cluster_size="layers"))
         _rows(name, "ThemeModel layers (EVoC, coarser while over-split)", model.labels_, levels, s)
+    if "plscan" in methods:
+        model, s = _timed(lambda: _fit_on_coords(X, coords, min_cluster_size="plscan"))
+        _rows(name, PLSCAN_METHOD, model.labels_, levels, s)
     if "evoclayer" in methods:
         (model, layer, n_layers), s = _timed(lambda: evoc_layer_themes(X))
         label = f"ThemeModel EVoC layer (most persistent: {layer} of {n_layers})"
@@ -456,8 +461,9 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
         "| set | level | product level: themes / true | unassigned | accuracy | 0.95 x KMeans"
         " best | BERTopic | EVoC | bar met | persistence size: themes, accuracy | EVoC layer +"
         " product assignment: themes, accuracy, bar met | `layers` (coarser while over-split):"
+        " themes, accuracy, bar met | `plscan` (PLSCAN layers of the UMAP coordinates):"
         " themes, accuracy, bar met |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     order = {name: i for i, name in enumerate(SETS)}
     keys = sorted({(n, lv) for n, lv, _ in rows}, key=lambda k: (order.get(k[0], 99), k[1]))
@@ -478,7 +484,7 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
         ]
         cand = "–" if coarse or not pers else f"{pers[0]['n_themes']}, {pers[0]['accuracy']:.3f}"
         cells = []
-        for marker in ("EVoC layer", "ThemeModel layers"):
+        for marker in ("EVoC layer", "ThemeModel layers", "ThemeModel plscan"):
             found = [
                 v for (n, lv, m), v in rows.items() if (n, lv) == (name, level) and marker in m
             ]

@@ -77,8 +77,6 @@ def layer_clusters(unit: np.ndarray, random_state: int, merge_similarity: float)
     """
     import evoc  # optional; only for min_cluster_size="layers"
 
-    from rca.cluster.merge import merge_groups
-
     ev = evoc.EVoC(random_state=random_state)
     ev.fit(np.asarray(unit, dtype=np.float32))
     layers = [np.asarray(layer, dtype=np.int64) for layer in ev.cluster_layers_]
@@ -86,16 +84,56 @@ def layer_clusters(unit: np.ndarray, random_state: int, merge_similarity: float)
         return np.full(len(unit), -1, dtype=np.int64)
     index = int(np.argmax(ev.persistence_scores_))
     while index + 1 < len(layers):
-        labels = layers[index]
-        k = int(labels.max() + 1)
-        if k < 2:
+        if oversplit_share(unit, layers[index], merge_similarity) <= LAYER_OVERSPLIT_SHARE:
             break
-        sums = np.zeros((k, unit.shape[1]))
-        np.add.at(sums, labels[labels >= 0], unit[labels >= 0])
-        centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-        merged = int(merge_groups(centroids, merge_similarity).max() + 1)
-        if (k - merged) / k <= LAYER_OVERSPLIT_SHARE:
-            break
+        index += 1
+    return layers[index]
+
+
+def oversplit_share(unit: np.ndarray, labels: np.ndarray, merge_similarity: float) -> float:
+    """Share of a layer's clusters the centroid merge (at ``merge_similarity``) would join into
+    another: high when the layer cuts themes into pockets of one wording. 0 for < 2 clusters."""
+    from rca.cluster.merge import merge_groups
+
+    k = int(labels.max() + 1)
+    if k < 2:
+        return 0.0
+    sums = np.zeros((k, unit.shape[1]))
+    np.add.at(sums, labels[labels >= 0], unit[labels >= 0])
+    centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    return (k - int(merge_groups(centroids, merge_similarity).max() + 1)) / k
+
+
+def plscan_clusters(
+    coords: np.ndarray, unit: np.ndarray, min_samples: int | None, merge_similarity: float
+) -> np.ndarray:
+    """Dense clusters from PLSCAN's persistence layers of the UMAP coordinates; -1 = noise.
+
+    fast_hdbscan's PLSCAN builds HDBSCAN's hierarchy of ``coords`` once and keeps the minimum
+    cluster sizes where the clusters' total persistence peaks (its layers, finest first), plus
+    the leaves at the product's floor size. The finest layer is taken, then coarser ones while
+    the centroid merge would join more than ``LAYER_OVERSPLIT_SHARE`` of a layer's clusters and
+    the coarser layer is less over-split (coarsening that does not reduce the over-split is not
+    resolving wording pockets). Deterministic given the coordinates (``reproducible=True``);
+    measured against n/150 in experiments/results/granularity.md; opt-in (needs
+    ``fast_hdbscan``).
+    """
+    import fast_hdbscan  # optional; only for min_cluster_size="plscan"
+
+    n = len(coords)
+    floor = max(2, min(MIN_CLUSTER_SIZE_FLOOR, n // 2))
+    samples = floor if min_samples is None else max(1, min(min_samples, n - 1))
+    clusterer = fast_hdbscan.PLSCAN(
+        min_samples=int(samples), base_min_cluster_size=int(floor), reproducible=True
+    ).fit(np.asarray(coords, dtype=np.float64))
+    layers = [np.asarray(layer, dtype=np.int64) for layer in clusterer.cluster_layers_]
+    shares = [oversplit_share(unit, layer, merge_similarity) for layer in layers]
+    index = 0
+    while (
+        index + 1 < len(layers)
+        and shares[index] > LAYER_OVERSPLIT_SHARE
+        and shares[index + 1] < shares[index]
+    ):
         index += 1
     return layers[index]
 
