@@ -32,12 +32,14 @@ from sklearn.metrics import silhouette_score
 from experiments.datasets import banking77, bitext, cfpb, embed_cached, hwu64
 from rca.cluster import hierarchy
 from rca.cluster.hierarchy import auto_n_groups, parent_groups
+from rca.cluster.merge import merge_threshold
 from rca.cluster.model import ThemeModel, _unit_rows
 from rca.cluster.quality import cluster_scores
 from rca.cluster.reduce import reduce
 
 #: ThemeModel(min_cluster_size="plscan"): PLSCAN's layers of the same UMAP coordinates.
-PLSCAN_METHOD = "ThemeModel plscan (PLSCAN layers of UMAP, finest not over-split)"
+PLSCAN_METHOD = "ThemeModel plscan (PLSCAN persistent layers of UMAP, finest not over-split)"
+PLSCAN_BASE_METHOD = "ThemeModel plscan + base layer (PLSCAN layers of UMAP, finest not over-split)"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 ROWS_PATH = RESULTS_DIR / "granularity.jsonl"
 COORDS_DIR = Path("/tmp/rca-emb/coords")
@@ -193,6 +195,20 @@ def evoc_layer_themes(X: np.ndarray) -> tuple[ThemeModel, int, int]:
     return model, layer, len(ev.cluster_layers_)
 
 
+def plscan_base_themes(X: np.ndarray, coords: np.ndarray) -> ThemeModel:
+    """``min_cluster_size="plscan"`` with PLSCAN's base layer (the leaves at the floor size)
+    kept as the finest candidate layer: the rule's first version."""
+    from rca.cluster.density import plscan_clusters
+
+    unit = _unit_rows(X)
+    model = ThemeModel(random_state=SEED)
+    dense = plscan_clusters(
+        coords, unit, model.min_samples, merge_threshold(model.granularity), with_base=True
+    )
+    model._assign(unit, model._merge(unit, dense))
+    return model
+
+
 def _evoc(X: np.ndarray) -> np.ndarray:
     import evoc
 
@@ -284,6 +300,9 @@ def run_set(name: str, methods: set[str]) -> None:
     if "plscan" in methods:
         model, s = _timed(lambda: _fit_on_coords(X, coords, min_cluster_size="plscan"))
         _rows(name, PLSCAN_METHOD, model.labels_, levels, s)
+    if "plscanbase" in methods:  # the first version: PLSCAN's base layer a candidate too
+        model, s = _timed(lambda: plscan_base_themes(X, coords))
+        _rows(name, PLSCAN_BASE_METHOD, model.labels_, levels, s)
     if "evoclayer" in methods:
         (model, layer, n_layers), s = _timed(lambda: evoc_layer_themes(X))
         label = f"ThemeModel EVoC layer (most persistent: {layer} of {n_layers})"

@@ -105,18 +105,25 @@ def oversplit_share(unit: np.ndarray, labels: np.ndarray, merge_similarity: floa
 
 
 def plscan_clusters(
-    coords: np.ndarray, unit: np.ndarray, min_samples: int | None, merge_similarity: float
+    coords: np.ndarray,
+    unit: np.ndarray,
+    min_samples: int | None,
+    merge_similarity: float,
+    *,
+    with_base: bool = False,
 ) -> np.ndarray:
     """Dense clusters from PLSCAN's persistence layers of the UMAP coordinates; -1 = noise.
 
-    fast_hdbscan's PLSCAN builds HDBSCAN's hierarchy of ``coords`` once and keeps the minimum
-    cluster sizes where the clusters' total persistence peaks (its layers, finest first), plus
-    the leaves at the product's floor size. The finest layer is taken, then coarser ones while
-    the centroid merge would join more than ``LAYER_OVERSPLIT_SHARE`` of a layer's clusters and
-    the coarser layer is less over-split (coarsening that does not reduce the over-split is not
-    resolving wording pockets). Deterministic given the coordinates (``reproducible=True``);
-    measured against n/150 in experiments/results/granularity.md; opt-in (needs
-    ``fast_hdbscan``).
+    fast_hdbscan's PLSCAN builds HDBSCAN's hierarchy of ``coords`` once and keeps, as layers,
+    the minimum cluster sizes where the clusters' total persistence peaks (finest first). The
+    finest persistent layer is taken, then coarser ones while the centroid merge would join
+    more than ``LAYER_OVERSPLIT_SHARE`` of a layer's clusters and the coarser layer is less
+    over-split (coarsening that does not reduce the over-split is not resolving wording
+    pockets). PLSCAN's base layer (the leaves at the floor size, no persistence peak) is left
+    out unless ``with_base``: with it, the rule sat on the 10 % edge between the base and the
+    next layer on Banking77-test and flipped under a reseeded UMAP. Deterministic given the
+    coordinates (``reproducible=True``); measured against n/150 in
+    experiments/results/granularity.md; opt-in (needs ``fast_hdbscan``).
     """
     import fast_hdbscan  # optional; only for min_cluster_size="plscan"
 
@@ -126,7 +133,13 @@ def plscan_clusters(
     clusterer = fast_hdbscan.PLSCAN(
         min_samples=int(samples), base_min_cluster_size=int(floor), reproducible=True
     ).fit(np.asarray(coords, dtype=np.float64))
-    layers = [np.asarray(layer, dtype=np.int64) for layer in clusterer.cluster_layers_]
+    layers = [
+        np.asarray(layer, dtype=np.int64)
+        for layer, score in zip(
+            clusterer.cluster_layers_, clusterer.layer_persistence_scores_, strict=True
+        )
+        if with_base or score > 0
+    ] or [np.asarray(clusterer.cluster_layers_[0], dtype=np.int64)]
     shares = [oversplit_share(unit, layer, merge_similarity) for layer in layers]
     index = 0
     while (
