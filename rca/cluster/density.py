@@ -122,17 +122,26 @@ def plscan_clusters(
     pockets). PLSCAN's base layer (the leaves at the floor size, no persistence peak) is left
     out unless ``with_base``: with it, the rule sat on the 10 % edge between the base and the
     next layer on Banking77-test and flipped under a reseeded UMAP. Deterministic given the
-    coordinates (``reproducible=True``); measured against n/150 in
+    coordinates (one thread, see below); measured against n/150 in
     experiments/results/granularity.md; opt-in (needs ``fast_hdbscan``).
     """
     import fast_hdbscan  # optional; only for min_cluster_size="plscan"
+    import numba
 
     n = len(coords)
     floor = max(2, min(MIN_CLUSTER_SIZE_FLOOR, n // 2))
     samples = floor if min_samples is None else max(1, min(min_samples, n - 1))
-    clusterer = fast_hdbscan.PLSCAN(
-        min_samples=int(samples), base_min_cluster_size=int(floor), reproducible=True
-    ).fit(np.asarray(coords, dtype=np.float64))
+    # One numba thread: PLSCAN's parallel Boruvka races between threads unless it runs its
+    # "reproducible" variant, which took 23-87 s on the 100,000-contact fit's 25,000 rows
+    # against 1.3-1.7 s for one thread (same layers; experiments/fine_level_bench.py).
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        clusterer = fast_hdbscan.PLSCAN(
+            min_samples=int(samples), base_min_cluster_size=int(floor)
+        ).fit(np.asarray(coords, dtype=np.float64))
+    finally:
+        numba.set_num_threads(threads)
     layers = [
         np.asarray(layer, dtype=np.int64)
         for layer, score in zip(
@@ -140,14 +149,12 @@ def plscan_clusters(
         )
         if with_base or score > 0
     ] or [np.asarray(clusterer.cluster_layers_[0], dtype=np.int64)]
-    shares = [oversplit_share(unit, layer, merge_similarity) for layer in layers]
-    index = 0
-    while (
-        index + 1 < len(layers)
-        and shares[index] > LAYER_OVERSPLIT_SHARE
-        and shares[index + 1] < shares[index]
-    ):
-        index += 1
+    index, share = 0, oversplit_share(unit, layers[0], merge_similarity)
+    while index + 1 < len(layers) and share > LAYER_OVERSPLIT_SHARE:
+        coarser = oversplit_share(unit, layers[index + 1], merge_similarity)
+        if coarser >= share:
+            break
+        index, share = index + 1, coarser
     return layers[index]
 
 
