@@ -9,7 +9,8 @@ the 100,000-contact demo stream (same seed as ``rca demo``), embeds it with the 
 (cached), reduces it with ThemeModel's UMAP settings (seed 42, cached), then times each density
 step in a fresh process, alternating, so each run pays what a fresh ``rca fit`` pays (the
 library import and numba's on-disk compiled cache included) under the same machine load.
-Prints one row per run and the median per method.
+Prints one row per run and the median per method. "n/150, 4 jobs (before)" is the density
+step as it was before ``density.CORE_DIST_JOBS``: HDBSCAN's default ``core_dist_n_jobs=4``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 CONTACTS = 100_000
 COORDS = Path("/tmp/rca-emb/coords") / f"demo-{CONTACTS}-fitsample-42.npy"
 UNIT = COORDS.with_name(f"demo-{CONTACTS}-fitsample-unit.npy")
-METHODS = ("n/150", "plscan")
+METHODS = ("n/150, 4 jobs (before)", "n/150", "plscan")
 
 
 def build() -> None:
@@ -74,7 +75,7 @@ def one(method: str) -> dict[str, float]:
 
         def step() -> np.ndarray:
             return plscan_clusters(coords, unit, 5, MERGE_SIMILARITY)
-    else:
+    elif method == "n/150":
         import hdbscan  # noqa: F401
 
         from rca.cluster.density import density_clusters
@@ -83,6 +84,16 @@ def one(method: str) -> dict[str, float]:
 
         def step() -> np.ndarray:
             return density_clusters(coords, size, 5)
+    else:  # before CORE_DIST_JOBS: hdbscan's default core_dist_n_jobs (joblib workers)
+        import hdbscan
+
+        size = default_min_cluster_size(len(coords))
+
+        def step() -> np.ndarray:
+            clusterer = hdbscan.HDBSCAN(
+                min_cluster_size=size, min_samples=5, cluster_selection_method="eom"
+            )
+            return np.asarray(clusterer.fit_predict(coords), dtype=np.int64)
 
     imported = time.perf_counter()
     dense = step()

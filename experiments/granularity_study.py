@@ -503,7 +503,7 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
         ]
         cand = "–" if coarse or not pers else f"{pers[0]['n_themes']}, {pers[0]['accuracy']:.3f}"
         cells = []
-        for marker in ("EVoC layer", "ThemeModel layers", "ThemeModel plscan"):
+        for marker in ("EVoC layer", "ThemeModel layers", "ThemeModel plscan ("):
             found = [
                 v for (n, lv, m), v in rows.items() if (n, lv) == (name, level) and marker in m
             ]
@@ -542,7 +542,7 @@ def render() -> str:
         rows[(r["set"], r["level"], r["method"])] = r
     bars: dict[str, float] = {}
     for (n, lv, m), v in rows.items():
-        if lv in ("category", "scenario"):  # the fine level only
+        if lv in COARSE:  # the fine level only (CFPB's sub-products were counted before)
             continue
         need = BAR * v["accuracy"] if m.startswith("KMeans") else v["accuracy"]
         if m.startswith(("KMeans", "BERTopic", "EVoC defaults")):

@@ -4,8 +4,9 @@ The size rule ``n / 150`` stays the default after measuring data-chosen sizes on
 sets (experiments/results/granularity.md): the best size follows the class size, which the data
 do not reveal, and no label-free size criterion (persistence, DBCV, silhouettes, agreement
 between sizes, over-split then merge) met issue #19's bar on more sets without losing on another.
-EVoC's layers (``layer_clusters``) do, but refits with another seed keep too few theme ids, so
-they are opt-in.
+EVoC's layers (``layer_clusters``) and PLSCAN's layers of the UMAP coordinates
+(``plscan_clusters``) do, but refits with another seed keep too few theme ids (their persistence
+peaks are shallow, so the seed moves them), so they are opt-in.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ def default_min_cluster_size(n_rows: int, granularity: float = 1.0) -> int:
     size = round(n_rows / (MIN_SIZE_DIVISOR * granularity))
     return int(np.clip(size, MIN_CLUSTER_SIZE_FLOOR, MIN_CLUSTER_SIZE_CEILING))
 
+
+# HDBSCAN's core distances in this process: its default (4 jobs) starts joblib workers on a
+# fit's first call, 8-12 s on this busy 2-core machine for the 100,000-contact fit's 25,000
+# rows against 0.5 s in process, with identical labels on all eight coordinate sets measured
+# (experiments/fine_level_bench.py).
+CORE_DIST_JOBS = 1
 
 # Candidate minimum theme sizes when the size is chosen by the hierarchy's own stability.
 PERSISTENCE_SIZE_GRID = (8, 10, 15, 20, 30, 45, 60, 90, 135)
@@ -52,7 +59,10 @@ def size_by_persistence(
     best_size, best_total = sizes[0], -1.0
     for size in sizes:
         clusterer = hdbscan.HDBSCAN(
-            min_cluster_size=size, min_samples=ms, cluster_selection_method="eom"
+            min_cluster_size=size,
+            min_samples=ms,
+            cluster_selection_method="eom",
+            core_dist_n_jobs=CORE_DIST_JOBS,
         ).fit(coords)
         total = float(np.sum(clusterer.cluster_persistence_))
         if total > best_total + 1e-12:
@@ -121,7 +131,8 @@ def plscan_clusters(
     over-split (coarsening that does not reduce the over-split is not resolving wording
     pockets). PLSCAN's base layer (the leaves at the floor size, no persistence peak) is left
     out unless ``with_base``: with it, the rule sat on the 10 % edge between the base and the
-    next layer on Banking77-test and flipped under a reseeded UMAP. Deterministic given the
+    next layer on Banking77-test and flipped under a reseeded UMAP (without it Bitext's layers
+    still move with the UMAP seed: 0.712 of ids kept on refit). Deterministic given the
     coordinates (one thread, see below); measured against n/150 in
     experiments/results/granularity.md; opt-in (needs ``fast_hdbscan``).
     """
@@ -169,5 +180,6 @@ def density_clusters(
         min_cluster_size=max(2, min(min_cluster_size, len(coords))),
         min_samples=min_samples,
         cluster_selection_method="eom",
+        core_dist_n_jobs=CORE_DIST_JOBS,
     )
     return np.asarray(clusterer.fit_predict(coords), dtype=np.int64)
