@@ -5,7 +5,9 @@
 One protocol on every set: the same all-MiniLM-L6-v2 vectors; ThemeModel (today's n/150 size
 rule; candidates that pick the minimum theme size by the themes' silhouette in the UMAP space or
 by the condensed tree's persistence; ``evoclayer``: EVoC's most persistent cluster layer with
-ThemeModel's merge and noise assignment on top), KMeans told the true k (UMAP and raw vectors),
+ThemeModel's merge and noise assignment on top; ``plscan``: PLSCAN's persistent layers of the
+same UMAP coordinates, finest not over-split, ``plscanbase`` with PLSCAN's base layer a candidate
+too), KMeans told the true k (UMAP and raw vectors),
 EVoC and BERTopic defaults. Unassigned rows count as wrong for accuracy. Each row is appended to
 ``results/granularity.jsonl`` as soon as it is measured (the machine is shared and slow), and
 ``results/granularity.md`` is rendered from every row there. ``--labels`` scores theme names
