@@ -5,7 +5,9 @@
 One protocol on every set: the same all-MiniLM-L6-v2 vectors; ThemeModel (today's n/150 size
 rule; candidates that pick the minimum theme size by the themes' silhouette in the UMAP space or
 by the condensed tree's persistence; ``evoclayer``: EVoC's most persistent cluster layer with
-ThemeModel's merge and noise assignment on top), KMeans told the true k (UMAP and raw vectors),
+ThemeModel's merge and noise assignment on top; ``plscan``: PLSCAN's persistent layers of the
+same UMAP coordinates, finest not over-split, ``plscanbase`` with PLSCAN's base layer a candidate
+too), KMeans told the true k (UMAP and raw vectors),
 EVoC and BERTopic defaults. Unassigned rows count as wrong for accuracy. Each row is appended to
 ``results/granularity.jsonl`` as soon as it is measured (the machine is shared and slow), and
 ``results/granularity.md`` is rendered from every row there. ``--labels`` scores theme names
@@ -32,10 +34,14 @@ from sklearn.metrics import silhouette_score
 from experiments.datasets import banking77, bitext, cfpb, embed_cached, hwu64
 from rca.cluster import hierarchy
 from rca.cluster.hierarchy import auto_n_groups, parent_groups
+from rca.cluster.merge import merge_threshold
 from rca.cluster.model import ThemeModel, _unit_rows
 from rca.cluster.quality import cluster_scores
 from rca.cluster.reduce import reduce
 
+#: ThemeModel(min_cluster_size="plscan"): PLSCAN's layers of the same UMAP coordinates.
+PLSCAN_METHOD = "ThemeModel plscan (PLSCAN persistent layers of UMAP, finest not over-split)"
+PLSCAN_BASE_METHOD = "ThemeModel plscan + base layer (PLSCAN layers of UMAP, finest not over-split)"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 ROWS_PATH = RESULTS_DIR / "granularity.jsonl"
 COORDS_DIR = Path("/tmp/rca-emb/coords")
@@ -191,6 +197,20 @@ def evoc_layer_themes(X: np.ndarray) -> tuple[ThemeModel, int, int]:
     return model, layer, len(ev.cluster_layers_)
 
 
+def plscan_base_themes(X: np.ndarray, coords: np.ndarray) -> ThemeModel:
+    """``min_cluster_size="plscan"`` with PLSCAN's base layer (the leaves at the floor size)
+    kept as the finest candidate layer: the rule's first version."""
+    from rca.cluster.density import plscan_clusters
+
+    unit = _unit_rows(X)
+    model = ThemeModel(random_state=SEED)
+    dense = plscan_clusters(
+        coords, unit, model.min_samples, merge_threshold(model.granularity), with_base=True
+    )
+    model._assign(unit, model._merge(unit, dense))
+    return model
+
+
 def _evoc(X: np.ndarray) -> np.ndarray:
     import evoc
 
@@ -279,6 +299,12 @@ def run_set(name: str, methods: set[str]) -> None:
     if "layers" in methods:
         model, s = _timed(lambda: _fit_on_coords(X, coords, min_cluster_size="layers"))
         _rows(name, "ThemeModel layers (EVoC, coarser while over-split)", model.labels_, levels, s)
+    if "plscan" in methods:
+        model, s = _timed(lambda: _fit_on_coords(X, coords, min_cluster_size="plscan"))
+        _rows(name, PLSCAN_METHOD, model.labels_, levels, s)
+    if "plscanbase" in methods:  # the first version: PLSCAN's base layer a candidate too
+        model, s = _timed(lambda: plscan_base_themes(X, coords))
+        _rows(name, PLSCAN_BASE_METHOD, model.labels_, levels, s)
     if "evoclayer" in methods:
         (model, layer, n_layers), s = _timed(lambda: evoc_layer_themes(X))
         label = f"ThemeModel EVoC layer (most persistent: {layer} of {n_layers})"
@@ -456,8 +482,9 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
         "| set | level | product level: themes / true | unassigned | accuracy | 0.95 x KMeans"
         " best | BERTopic | EVoC | bar met | persistence size: themes, accuracy | EVoC layer +"
         " product assignment: themes, accuracy, bar met | `layers` (coarser while over-split):"
+        " themes, accuracy, bar met | `plscan` (PLSCAN layers of the UMAP coordinates):"
         " themes, accuracy, bar met |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     order = {name: i for i, name in enumerate(SETS)}
     keys = sorted({(n, lv) for n, lv, _ in rows}, key=lambda k: (order.get(k[0], 99), k[1]))
@@ -478,7 +505,7 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
         ]
         cand = "–" if coarse or not pers else f"{pers[0]['n_themes']}, {pers[0]['accuracy']:.3f}"
         cells = []
-        for marker in ("EVoC layer", "ThemeModel layers"):
+        for marker in ("EVoC layer", "ThemeModel layers", "ThemeModel plscan ("):
             found = [
                 v for (n, lv, m), v in rows.items() if (n, lv) == (name, level) and marker in m
             ]
@@ -517,7 +544,7 @@ def render() -> str:
         rows[(r["set"], r["level"], r["method"])] = r
     bars: dict[str, float] = {}
     for (n, lv, m), v in rows.items():
-        if lv in ("category", "scenario"):  # the fine level only
+        if lv in COARSE:  # the fine level only (CFPB's sub-products were counted before)
             continue
         need = BAR * v["accuracy"] if m.startswith("KMeans") else v["accuracy"]
         if m.startswith(("KMeans", "BERTopic", "EVoC defaults")):

@@ -56,7 +56,11 @@ def main() -> None:
     import sys
 
     # ``--layers``: the opt-in fine level from EVoC's layers (min_cluster_size="layers").
-    params = {"min_cluster_size": "layers"} if "--layers" in sys.argv else {}
+    # ``--plscan``: PLSCAN's layers of the UMAP coordinates (min_cluster_size="plscan").
+    params: dict[str, object] = {}
+    for option in ("layers", "plscan"):
+        if f"--{option}" in sys.argv:
+            params = {"min_cluster_size": option}
     sets = {
         "banking77-test": banking77("test"),
         "banking77-all": banking77("all"),

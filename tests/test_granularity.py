@@ -36,3 +36,39 @@ def test_persistence_size_is_deterministic_and_validated() -> None:
     assert default_min_cluster_size(400) == 10
     with pytest.raises(ValueError, match="persistence"):
         ThemeModel(min_cluster_size="largest").fit(np.eye(30))
+
+
+def _themes_in_unit_space(truth: np.ndarray, dim: int = 32, seed: int = 0) -> np.ndarray:
+    """Unit embeddings, one distinct direction per true theme (no two themes merge)."""
+    rng = np.random.default_rng(seed)
+    unit = rng.normal(size=(truth.max() + 1, dim))[truth]
+    unit += rng.normal(scale=0.05, size=unit.shape)
+    return unit / np.linalg.norm(unit, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize(("n_blobs", "per_blob"), [(40, 30), (6, 200)])
+def test_plscan_layers_follow_the_data_and_are_deterministic(n_blobs: int, per_blob: int) -> None:
+    """PLSCAN's layers of the coordinates find 40 small themes and 6 large ones with the same
+    rule (no size given), and the same coordinates always give the same themes."""
+    pytest.importorskip("fast_hdbscan")
+    from rca.cluster.density import plscan_clusters
+
+    coords, truth = _blobs(n_blobs, per_blob)
+    unit = _themes_in_unit_space(truth)
+    labels = plscan_clusters(coords, unit, 5, 0.85)
+    assert len(np.unique(labels[labels >= 0])) == n_blobs
+    assert clustering_accuracy(truth, labels) >= 0.95
+    assert np.array_equal(labels, plscan_clusters(coords.copy(), unit, 5, 0.85))
+
+
+def test_oversplit_share_counts_the_clusters_the_merge_would_join() -> None:
+    from rca.cluster.density import oversplit_share
+
+    truth = np.repeat(np.arange(4), 20)
+    unit = _themes_in_unit_space(truth)
+    assert oversplit_share(unit, truth, 0.85) == 0.0
+    pockets = np.where(truth == 3, 3 + np.arange(len(truth)) % 2, truth)  # theme 3 cut in two
+    assert oversplit_share(unit, pockets, 0.85) == pytest.approx(1 / 5)
+    assert oversplit_share(unit, np.zeros(len(truth), dtype=np.int64), 0.85) == 0.0
+    with pytest.raises(ValueError, match="plscan"):
+        ThemeModel(min_cluster_size="leaves").fit(np.eye(30))

@@ -4,8 +4,9 @@ The size rule ``n / 150`` stays the default after measuring data-chosen sizes on
 sets (experiments/results/granularity.md): the best size follows the class size, which the data
 do not reveal, and no label-free size criterion (persistence, DBCV, silhouettes, agreement
 between sizes, over-split then merge) met issue #19's bar on more sets without losing on another.
-EVoC's layers (``layer_clusters``) do, but refits with another seed keep too few theme ids, so
-they are opt-in.
+EVoC's layers (``layer_clusters``) and PLSCAN's layers of the UMAP coordinates
+(``plscan_clusters``) do, but refits with another seed keep too few theme ids (their persistence
+peaks are shallow, so the seed moves them), so they are opt-in.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ def default_min_cluster_size(n_rows: int, granularity: float = 1.0) -> int:
     size = round(n_rows / (MIN_SIZE_DIVISOR * granularity))
     return int(np.clip(size, MIN_CLUSTER_SIZE_FLOOR, MIN_CLUSTER_SIZE_CEILING))
 
+
+# HDBSCAN's core distances in this process: its default (4 jobs) starts joblib workers on a
+# fit's first call, 8-12 s on this busy 2-core machine for the 100,000-contact fit's 25,000
+# rows against 0.5 s in process, with identical labels on all eight coordinate sets measured
+# (experiments/fine_level_bench.py).
+CORE_DIST_JOBS = 1
 
 # Candidate minimum theme sizes when the size is chosen by the hierarchy's own stability.
 PERSISTENCE_SIZE_GRID = (8, 10, 15, 20, 30, 45, 60, 90, 135)
@@ -52,7 +59,10 @@ def size_by_persistence(
     best_size, best_total = sizes[0], -1.0
     for size in sizes:
         clusterer = hdbscan.HDBSCAN(
-            min_cluster_size=size, min_samples=ms, cluster_selection_method="eom"
+            min_cluster_size=size,
+            min_samples=ms,
+            cluster_selection_method="eom",
+            core_dist_n_jobs=CORE_DIST_JOBS,
         ).fit(coords)
         total = float(np.sum(clusterer.cluster_persistence_))
         if total > best_total + 1e-12:
@@ -77,8 +87,6 @@ def layer_clusters(unit: np.ndarray, random_state: int, merge_similarity: float)
     """
     import evoc  # optional; only for min_cluster_size="layers"
 
-    from rca.cluster.merge import merge_groups
-
     ev = evoc.EVoC(random_state=random_state)
     ev.fit(np.asarray(unit, dtype=np.float32))
     layers = [np.asarray(layer, dtype=np.int64) for layer in ev.cluster_layers_]
@@ -86,17 +94,78 @@ def layer_clusters(unit: np.ndarray, random_state: int, merge_similarity: float)
         return np.full(len(unit), -1, dtype=np.int64)
     index = int(np.argmax(ev.persistence_scores_))
     while index + 1 < len(layers):
-        labels = layers[index]
-        k = int(labels.max() + 1)
-        if k < 2:
-            break
-        sums = np.zeros((k, unit.shape[1]))
-        np.add.at(sums, labels[labels >= 0], unit[labels >= 0])
-        centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-        merged = int(merge_groups(centroids, merge_similarity).max() + 1)
-        if (k - merged) / k <= LAYER_OVERSPLIT_SHARE:
+        if oversplit_share(unit, layers[index], merge_similarity) <= LAYER_OVERSPLIT_SHARE:
             break
         index += 1
+    return layers[index]
+
+
+def oversplit_share(unit: np.ndarray, labels: np.ndarray, merge_similarity: float) -> float:
+    """Share of a layer's clusters the centroid merge (at ``merge_similarity``) would join into
+    another: high when the layer cuts themes into pockets of one wording. 0 for < 2 clusters."""
+    from rca.cluster.merge import merge_groups
+
+    k = int(labels.max() + 1)
+    if k < 2:
+        return 0.0
+    sums = np.zeros((k, unit.shape[1]))
+    np.add.at(sums, labels[labels >= 0], unit[labels >= 0])
+    centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    return (k - int(merge_groups(centroids, merge_similarity).max() + 1)) / k
+
+
+def plscan_clusters(
+    coords: np.ndarray,
+    unit: np.ndarray,
+    min_samples: int | None,
+    merge_similarity: float,
+    *,
+    with_base: bool = False,
+) -> np.ndarray:
+    """Dense clusters from PLSCAN's persistence layers of the UMAP coordinates; -1 = noise.
+
+    fast_hdbscan's PLSCAN builds HDBSCAN's hierarchy of ``coords`` once and keeps, as layers,
+    the minimum cluster sizes where the clusters' total persistence peaks (finest first). The
+    finest persistent layer is taken, then coarser ones while the centroid merge would join
+    more than ``LAYER_OVERSPLIT_SHARE`` of a layer's clusters and the coarser layer is less
+    over-split (coarsening that does not reduce the over-split is not resolving wording
+    pockets). PLSCAN's base layer (the leaves at the floor size, no persistence peak) is left
+    out unless ``with_base``: with it, the rule sat on the 10 % edge between the base and the
+    next layer on Banking77-test and flipped under a reseeded UMAP (without it Bitext's layers
+    still move with the UMAP seed: 0.712 of ids kept on refit). Deterministic given the
+    coordinates (one thread, see below); measured against n/150 in
+    experiments/results/granularity.md; opt-in (needs ``fast_hdbscan``).
+    """
+    import fast_hdbscan  # optional; only for min_cluster_size="plscan"
+    import numba
+
+    n = len(coords)
+    floor = max(2, min(MIN_CLUSTER_SIZE_FLOOR, n // 2))
+    samples = floor if min_samples is None else max(1, min(min_samples, n - 1))
+    # One numba thread: PLSCAN's parallel Boruvka races between threads unless it runs its
+    # "reproducible" variant, which took 23-87 s on the 100,000-contact fit's 25,000 rows
+    # against 1.3-1.7 s for one thread (same layers; experiments/fine_level_bench.py).
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        clusterer = fast_hdbscan.PLSCAN(
+            min_samples=int(samples), base_min_cluster_size=int(floor)
+        ).fit(np.asarray(coords, dtype=np.float64))
+    finally:
+        numba.set_num_threads(threads)
+    layers = [
+        np.asarray(layer, dtype=np.int64)
+        for layer, score in zip(
+            clusterer.cluster_layers_, clusterer.layer_persistence_scores_, strict=True
+        )
+        if with_base or score > 0
+    ] or [np.asarray(clusterer.cluster_layers_[0], dtype=np.int64)]
+    index, share = 0, oversplit_share(unit, layers[0], merge_similarity)
+    while index + 1 < len(layers) and share > LAYER_OVERSPLIT_SHARE:
+        coarser = oversplit_share(unit, layers[index + 1], merge_similarity)
+        if coarser >= share:
+            break
+        index, share = index + 1, coarser
     return layers[index]
 
 
@@ -111,5 +180,6 @@ def density_clusters(
         min_cluster_size=max(2, min(min_cluster_size, len(coords))),
         min_samples=min_samples,
         cluster_selection_method="eom",
+        core_dist_n_jobs=CORE_DIST_JOBS,
     )
     return np.asarray(clusterer.fit_predict(coords), dtype=np.int64)

@@ -21,6 +21,7 @@ from rca.cluster.density import (
     default_min_cluster_size,
     density_clusters,
     layer_clusters,
+    plscan_clusters,
     size_by_persistence,
 )
 from rca.cluster.merge import merge_groups, merge_threshold
@@ -100,7 +101,9 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         ``"layers"`` = no size at all: EVoC's most persistent cluster layer of the embeddings
         (coarser while still over-split, ``density.layer_clusters``) replaces UMAP + HDBSCAN,
         then the same merge and assignment (opt-in, needs ``evoc``; ``min_cluster_size_`` is
-        then the smallest dense cluster found).
+        then the smallest dense cluster found); ``"plscan"`` = the same layered rule on
+        PLSCAN's persistence layers of the UMAP coordinates (``density.plscan_clusters``,
+        deterministic given them; opt-in, needs ``fast_hdbscan``).
     min_samples:
         HDBSCAN density smoothing. Small values leave fewer contacts as noise; ``None`` uses
         ``min_cluster_size`` (HDBSCAN's default).
@@ -163,8 +166,11 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         if isinstance(self.min_cluster_size, str) and self.min_cluster_size not in (
             "persistence",
             "layers",
+            "plscan",
         ):
-            raise ValueError("min_cluster_size must be an int, None, 'persistence' or 'layers'")
+            raise ValueError(
+                "min_cluster_size must be an int, None, 'persistence', 'layers' or 'plscan'"
+            )
         if not self.granularity > 0:
             raise ValueError(f"granularity must be > 0, got {self.granularity!r}")
         X = check_array(X, dtype=[np.float64, np.float32])
@@ -208,13 +214,20 @@ class ThemeModel(BaseEstimator, ClusterMixin):
                 unit.astype(np.float32), self.n_neighbors, self.n_components, self.random_state
             )
             lap("reduce")
-            if self.min_cluster_size == "persistence":
+            if self.min_cluster_size == "plscan":
+                dense = plscan_clusters(
+                    coords, unit, self.min_samples, merge_threshold(self.granularity)
+                )
+                found = np.bincount(dense[dense >= 0], minlength=1)
+                self.min_cluster_size_ = int(found[found > 0].min()) if dense.max() >= 0 else 0
+            elif self.min_cluster_size == "persistence":
                 self.min_cluster_size_ = size_by_persistence(coords, self.min_samples)
             else:
                 self.min_cluster_size_ = self.min_cluster_size or default_min_cluster_size(
                     len(X), self.granularity
                 )
-            dense = density_clusters(coords, self.min_cluster_size_, self.min_samples)
+            if self.min_cluster_size != "plscan":
+                dense = density_clusters(coords, self.min_cluster_size_, self.min_samples)
         self.n_dense_clusters_ = int(dense.max() + 1)
         self.noise_fraction_ = float(np.mean(dense < 0))
         lap("density")
