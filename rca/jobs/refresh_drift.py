@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from rca.cluster.density import CORE_DIST_JOBS
 from rca.cluster.labels import label_themes
 from rca.cluster.model import FENCE_IQRS
 
@@ -138,6 +139,7 @@ def dense_regions(
         min_cluster_size=max(2, int(np.ceil(min_size / scale))),
         cluster_selection_method="eom",
         allow_single_cluster=True,
+        core_dist_n_jobs=CORE_DIST_JOBS,  # joblib workers cost seconds to start (density.py)
     ).fit_predict(np.asarray(X, dtype=np.float64)[rows])
     labels = _extend_to_noise(np.asarray(labels, dtype=np.int64), np.asarray(X)[rows])
     if (labels < 0).all():
