@@ -35,8 +35,8 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 MAX_FIT_ROWS = 20_000
 #: Contacts whose different-theme pairs set the threshold, at most (about 2 million pairs).
 PAIR_ROWS = 2_000
-#: Rows projected at a time.
-BLOCK = 65_536
+#: Rows projected at a time (float32: about 25 MiB of 384-dimensional embeddings).
+BLOCK = 16_384
 #: Fewer themes than this and there is no space to learn (two themes make it a line).
 MIN_THEMES = 3
 
@@ -59,9 +59,10 @@ class ThemeMetric:
         vectors = np.asarray(vectors)
         out = np.zeros((len(vectors), self.scalings.shape[1]), np.float32)
         has = np.flatnonzero(_has_vector(vectors))
+        scalings = self.scalings.astype(np.float32)
         for start in range(0, len(has), BLOCK):  # bounded temporaries on a million rows
             block = has[start : start + BLOCK]
-            out[block] = _unit(vectors[block].astype(np.float64, copy=False) @ self.scalings)
+            out[block] = _unit(vectors[block].astype(np.float32, copy=False) @ scalings)
         return out
 
     def same(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
