@@ -77,6 +77,9 @@ def test_no_vector_no_theme_and_too_few_themes() -> None:
     assert metric.same(vectors[:1], vectors[:1]).tolist() == [False]
     two_themes = np.isin(themes, ["T0", "T1"])
     assert fit_theme_metric(vectors[two_themes], themes[two_themes], RAW) is None
+    one_text_each = np.repeat(np.eye(4, DIMS), 3, axis=0)  # no spread within any theme
+    labels = np.repeat(np.array(["T0", "T1", "T2", "T3"], object), 3)
+    assert fit_theme_metric(one_text_each, labels, RAW) is None
 
 
 def test_detect_repeats_judges_new_conversations_in_the_learnt_space() -> None:

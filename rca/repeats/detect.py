@@ -3,7 +3,9 @@
 A contact is a *repeat* when the same customer contacted before, within the repeat window
 (default 7 days), about the same problem: the same theme, or texts whose embeddings are close
 (cosine >= threshold) even when the theme model put them apart, because a customer who comes
-back rephrases ("Still waiting on my refund" vs "the refund never reached my card"). A contact
+back rephrases ("Still waiting on my refund" vs "the refund never reached my card"); with a
+`ThemeMetric` (`rca.repeats.metric`), that cosine is taken in a space learnt from the fit's
+own themes, where related-but-different problems are further apart. A contact
 closer than the continuation interval (default 15 minutes) to the customer's previous one is a
 transfer or reconnect, a *continuation*, never a repeat. When the export says which messages
 belong together (`conversation_id`, `in_reply_to`: chat, messaging, social), every turn after

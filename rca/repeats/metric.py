@@ -77,7 +77,8 @@ def fit_theme_metric(
     """Learn the metric from the rows that have a vector and a theme ("" for none: noise).
 
     None when there is nothing to learn from: fewer than `MIN_THEMES` themes with two such
-    rows each. The caller then judges by raw cosine at `raw_threshold`.
+    rows each, or no spread within them. The caller then judges by raw cosine at
+    `raw_threshold`.
     """
     theme = np.asarray(theme).astype(str)
     rows = np.flatnonzero(_has_vector(vectors) & (theme != ""))
@@ -87,7 +88,10 @@ def fit_theme_metric(
         return None
     rows = rows[np.isin(theme[rows], labels[counts >= 2])]
     x, y = vectors[rows].astype(np.float64), theme[rows]
-    lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto").fit(x, y)
+    try:
+        lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto").fit(x, y)
+    except np.linalg.LinAlgError:  # no spread within any theme (each one text, repeated)
+        return None
     k = len(lda.classes_) - 1
     metric = ThemeMetric(np.ascontiguousarray(lda.scalings_[:, :k]), 0.0, 0.0, len(lda.classes_))
     pairs = rows[_spread(len(rows), PAIR_ROWS)]
