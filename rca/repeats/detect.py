@@ -333,7 +333,8 @@ def detect_repeats(
     out["window_closed"] = seconds + window_s <= end if n else np.zeros(0, bool)
     out.attrs.update(frame.attrs)
     out.attrs["repeat_rules"] = rules
-    out.attrs["repeat_metric"] = metric
+    # plain values: pandas compares attrs when frames are combined (arrays would not compare)
+    out.attrs["repeat_metric"] = metric.summary() if metric is not None else None
     out.attrs["flagged_accounts"] = sorted(set(customer[flagged].tolist()))
     out.attrs["as_of"] = (
         pd.Timestamp(end, unit="s", tz="UTC") if n else (pd.Timestamp(as_of) if as_of else None)

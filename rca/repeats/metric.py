@@ -41,7 +41,7 @@ BLOCK = 16_384
 MIN_THEMES = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ThemeMetric:
     """A projection of embeddings where the fit's themes are apart, and its same-problem cosine.
 
@@ -64,6 +64,14 @@ class ThemeMetric:
             block = has[start : start + BLOCK]
             out[block] = _unit(vectors[block].astype(np.float32, copy=False) @ scalings)
         return out
+
+    def summary(self) -> dict[str, float | int]:
+        """What a reader of the analysis needs to know of it (plain values)."""
+        return {
+            "threshold": self.threshold,
+            "accepted_share": self.accepted_share,
+            "themes": self.themes,
+        }
 
     def same(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Row by row: are `a` and `b` (raw embeddings) the same problem? Zero rows never are."""
