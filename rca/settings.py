@@ -230,6 +230,13 @@ class Settings(BaseSettings):
         description="Embedding cosine that makes two contacts of one customer the same problem "
         "even when their themes differ (chosen on the demo's paraphrased follow-ups).",
     )
+    repeat_similarity_metric: Literal["themes", "cosine"] = Field(
+        default="themes",
+        description="Where two conversations are compared across themes: 'themes', a space "
+        "learnt from the fit's own themes (its threshold accepts the same share of different-"
+        "theme pairs as the similarity threshold does on raw cosine: docs/repeats.md), or "
+        "'cosine', raw embedding cosine at the similarity threshold.",
+    )
     driver_weight_volume: float = Field(default=0.35, ge=0, description="Weight: repeat contacts.")
     driver_weight_rate: float = Field(default=0.25, ge=0, description="Weight: repeat rate.")
     driver_weight_escalation: float = Field(

@@ -28,6 +28,7 @@ from rca.repeats.drivers import (
     unassigned_repeats,
 )
 from rca.repeats.examples import example_cases
+from rca.repeats.metric import ThemeMetric, fit_theme_metric
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.analysis import load_analysis_frame
@@ -78,6 +79,16 @@ def _vectors_for(
     return vectors
 
 
+def _theme_metric(
+    frame: pd.DataFrame, vectors: np.ndarray | None, settings: Settings
+) -> ThemeMetric | None:
+    """The same-problem space learnt from this snapshot's themes (None: judge by raw cosine)."""
+    if vectors is None or settings.repeat_similarity_metric != "themes":
+        return None
+    theme = frame["theme_id"].astype("string").fillna("").to_numpy(dtype=object)
+    return fit_theme_metric(vectors, theme, settings.repeat_similarity_threshold)
+
+
 def _linkable_rows(frame: pd.DataFrame) -> np.ndarray:
     """Rows of customers with two or more contacts: the only ones a repeat test compares."""
     customer = frame["customer_id"].astype("string")
@@ -99,7 +110,8 @@ def load_repeat_analysis(settings: Settings) -> RepeatAnalysis:
         raise RcaError("the store has no contacts")
     rules = RepeatRules.from_settings(settings)
     coverage = coverage_of(frame["created_at"], settings.tz)
-    marked = detect_repeats(frame, vectors, rules=rules, as_of=coverage.through)
+    metric = _theme_metric(frame, vectors, settings)
+    marked = detect_repeats(frame, vectors, rules=rules, as_of=coverage.through, metric=metric)
     periods = periods_between(coverage.first, coverage.newest, settings.period, settings.tz)
     return RepeatAnalysis(marked, version, model_id, themes, periods, rules, coverage)
 
@@ -169,6 +181,7 @@ def drivers_payload(
             "repeat_window_days": settings.repeat_window_days,
             "repeat_continuation_minutes": settings.repeat_continuation_minutes,
             "repeat_similarity_threshold": settings.repeat_similarity_threshold,
+            "repeat_similarity_metric": settings.repeat_similarity_metric,
             "weights": weights.as_dict(),
             "rate_prior_contacts": weights.rate_prior_contacts,
         },

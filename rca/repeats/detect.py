@@ -3,7 +3,9 @@
 A contact is a *repeat* when the same customer contacted before, within the repeat window
 (default 7 days), about the same problem: the same theme, or texts whose embeddings are close
 (cosine >= threshold) even when the theme model put them apart, because a customer who comes
-back rephrases ("Still waiting on my refund" vs "the refund never reached my card"). A contact
+back rephrases ("Still waiting on my refund" vs "the refund never reached my card"); with a
+`ThemeMetric` (`rca.repeats.metric`), that cosine is taken in a space learnt from the fit's
+own themes, where related-but-different problems are further apart. A contact
 closer than the continuation interval (default 15 minutes) to the customer's previous one is a
 transfer or reconnect, a *continuation*, never a repeat. When the export says which messages
 belong together (`conversation_id`, `in_reply_to`: chat, messaging, social), every turn after
@@ -42,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from rca.repeats.conversations import conversation_keys, has_threads
+from rca.repeats.metric import ThemeMetric
 from rca.settings import MESSAGING_CHANNELS, Settings
 from rca.text.smalltalk import is_small_talk
 
@@ -114,11 +117,12 @@ def _same_problem(
     earlier: np.ndarray,
     threshold: float,
 ) -> np.ndarray:
-    """Same theme (both assigned), or cosine of their embeddings >= threshold."""
+    """Same theme (both assigned), or cosine of their embeddings >= threshold (a zero row, no
+    vector, matches by theme only)."""
     same = (theme[rows] == theme[earlier]) & (theme[rows] != "")
     if vectors is not None and len(rows):
         cosine = np.einsum("ij,ij->i", vectors[rows], vectors[earlier])
-        same |= cosine >= threshold
+        same |= (cosine >= threshold) & (cosine != 0.0)
     return same
 
 
@@ -190,6 +194,7 @@ def detect_repeats(
     *,
     rules: RepeatRules | None = None,
     as_of: datetime | None = None,
+    metric: ThemeMetric | None = None,
 ) -> pd.DataFrame:
     """`frame` with each contact's repeat status and chain, in the frame's row order.
 
@@ -200,6 +205,11 @@ def detect_repeats(
     every contact of a chain that has at least one repeat), `chain_pos` (1 = first), and
     `problem_theme_id`, `window_closed` (its repeat window ended by `as_of`, default: the newest
     contact).
+
+    `metric` (optional, `rca.repeats.metric.fit_theme_metric`) judges whether a new
+    conversation is about an earlier one's problem across themes by cosine in a space learnt
+    from the fit's themes, at its own threshold, instead of raw cosine at the rules' threshold.
+    Turns of one conversation are always compared by raw cosine.
     """
     rules = rules or default_rules()
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -272,6 +282,11 @@ def detect_repeats(
         conversation, status, theme, vectors, small_talk, rules.similarity_threshold
     )
 
+    # a new conversation against earlier ones: in the learnt space when there is one
+    judged, judge_threshold = p_vectors, rules.similarity_threshold
+    if metric is not None and p_vectors is not None:
+        judged, judge_threshold = metric.transform(p_vectors), metric.threshold
+
     # lags 1..K: the most recent earlier contact of the same problem within the window
     for lag in range(1, min(MAX_LOOKBACK, len(order) - 1) + 1):
         later, before = order[lag:], order[:-lag]
@@ -284,7 +299,7 @@ def detect_repeats(
             in_window & (status[later] == FIRST) & (repeat_of[later] == NO_ROW) & comparable[before]
         )
         rows, earlier = later[todo], before[todo]
-        match = _same_problem(p_theme, p_vectors, rows, earlier, rules.similarity_threshold)
+        match = _same_problem(p_theme, judged, rows, earlier, judge_threshold)
         repeat_of[rows[match]] = earlier[match]
     status[repeat_of != NO_ROW] = REPEAT
 
@@ -318,6 +333,8 @@ def detect_repeats(
     out["window_closed"] = seconds + window_s <= end if n else np.zeros(0, bool)
     out.attrs.update(frame.attrs)
     out.attrs["repeat_rules"] = rules
+    # plain values: pandas compares attrs when frames are combined (arrays would not compare)
+    out.attrs["repeat_metric"] = metric.summary() if metric is not None else None
     out.attrs["flagged_accounts"] = sorted(set(customer[flagged].tolist()))
     out.attrs["as_of"] = (
         pd.Timestamp(end, unit="s", tz="UTC") if n else (pd.Timestamp(as_of) if as_of else None)
