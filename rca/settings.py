@@ -390,6 +390,13 @@ class Settings(BaseSettings):
         "guard: half (bf16) on a CPU with native bf16, else onnx (see "
         "experiments/results/embed_guard.md); half (fp16) on a GPU.",
     )
+    fit_theme_size: Literal["size", "persistence", "layers", "plscan"] = Field(
+        default="size",
+        description="How a fit picks its finest themes: `size` = a minimum theme size of n/150 "
+        "(measured most stable under refits); `persistence`, `layers` (EVoC, `rca[layers]`) and "
+        "`plscan` (fast_hdbscan, `rca[plscan]`) = chosen by the data's cluster hierarchy "
+        "(more accurate on most labelled sets, less stable: experiments/results/granularity.md).",
+    )
     fit_max_samples: int | None = Field(
         default=25_000,
         ge=1_000,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
 from rca.cluster import ThemeModel
 from rca.cluster.density import default_min_cluster_size, density_clusters, size_by_persistence
 from rca.cluster.quality import clustering_accuracy
+from rca.errors import RcaError
+from rca.jobs.fit import THEME_SIZE_EXTRAS, theme_size_rule
+from rca.settings import Settings
 
 
 def _blobs(n_blobs: int, per_blob: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -72,3 +77,16 @@ def test_oversplit_share_counts_the_clusters_the_merge_would_join() -> None:
     assert oversplit_share(unit, np.zeros(len(truth), dtype=np.int64), 0.85) == 0.0
     with pytest.raises(ValueError, match="plscan"):
         ThemeModel(min_cluster_size="leaves").fit(np.eye(30))
+
+
+@pytest.mark.parametrize("rule", ["size", "persistence", "layers", "plscan"])
+def test_theme_size_setting_picks_the_rule_or_names_the_missing_extra(rule: str) -> None:
+    """RCA_FIT_THEME_SIZE reaches the model; a rule whose package is missing is one clear
+    error before any embedding, not an ImportError at the end of it."""
+    settings = Settings(fit_theme_size=rule)
+    module = THEME_SIZE_EXTRAS.get(rule, (None, None))[0]
+    if module is not None and importlib.util.find_spec(module) is None:
+        with pytest.raises(RcaError, match=rf"pip install 'rca\[{rule}\]'"):
+            theme_size_rule(settings)
+    else:
+        assert theme_size_rule(settings) == (None if rule == "size" else rule)

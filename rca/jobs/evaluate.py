@@ -22,6 +22,7 @@ from rca.cluster.quality import cluster_scores, label_score
 from rca.embed.encoder import encoder_from_settings
 from rca.errors import RcaError
 from rca.ingest.read import read_file
+from rca.jobs.fit import theme_size_rule
 from rca.settings import Settings
 from rca.text.normalise import normalise_series
 from rca.text.redact import redact_series
@@ -59,6 +60,7 @@ def evaluate_file(
     the label score of the theme names and of the c-TF-IDF labels (is a theme's name nearest to
     the reason code of most of its contacts?), and with ``parent_label_col`` the parent groups
     scored against a coarser label."""
+    size_rule = theme_size_rule(settings)  # a missing optional package fails before any work
     frame = read_file(Path(path)).frame
     wanted = [text_col, label_col] + ([parent_label_col] if parent_label_col else [])
     missing = [c for c in wanted if c not in frame.columns]
@@ -75,6 +77,7 @@ def evaluate_file(
     X, embed_seconds = embed_with_file_cache(settings, texts)
     started = time.perf_counter()
     model = ThemeModel(
+        min_cluster_size=size_rule,
         granularity=granularity,
         assign_threshold=settings.assign_threshold,
         random_state=seed,

@@ -12,6 +12,7 @@ A fit that fails is still registered; `rca promote VERSION` can promote it by ha
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -155,6 +156,7 @@ def fit_themes(
     promote: str = "auto",  # auto | always | never
     say: Callable[[str], None] = lambda _m: None,
 ) -> FitResult:
+    size_rule = theme_size_rule(settings)  # a missing optional package fails before any work
     store = Store(settings.store_path)
     seconds: dict[str, float] = {}
     with store.read() as con:
@@ -199,6 +201,7 @@ def fit_themes(
 
     started = time.perf_counter()
     model = ThemeModel(
+        min_cluster_size=size_rule,
         granularity=granularity,
         assign_threshold=settings.assign_threshold,
         random_state=seed,
@@ -411,3 +414,25 @@ def fit_themes(
         seconds=seconds,
         proposals=proposals,
     )
+
+
+#: The optional package (and the extra that installs it) each data-chosen size rule needs.
+THEME_SIZE_EXTRAS = {"layers": ("evoc", "layers"), "plscan": ("fast_hdbscan", "plscan")}
+
+
+def theme_size_rule(settings: Settings) -> str | None:
+    """`ThemeModel.min_cluster_size` for `RCA_FIT_THEME_SIZE` (None: the n/150 size rule).
+
+    Checked before any work, so a missing optional package is one clear line, not an
+    ImportError at the end of a long embedding step.
+    """
+    rule = settings.fit_theme_size
+    if rule == "size":
+        return None
+    module, extra = THEME_SIZE_EXTRAS.get(rule, (None, None))
+    if module is not None and importlib.util.find_spec(module) is None:
+        raise RcaError(
+            f"RCA_FIT_THEME_SIZE={rule} needs the optional package {module}: "
+            f"pip install 'rca[{extra}]' (or use the default, size)"
+        )
+    return rule
