@@ -99,6 +99,12 @@ def run_forked(fn: Callable[[], Any], *, timeout_s: float, nice: int = 10) -> An
         raise ChildFailedError(f"the answer took longer than {timeout_s:.0f} s and was abandoned")
     if not data:
         raise ChildFailedError(f"the process computing the answer ended ({_describe(status)})")
+    return _result(data)
+
+
+def _result(data: bytes) -> Any:
+    """The value `_outcome` packed, or its exception raised (NotPicklableError for a value
+    that could not be sent)."""
     ok, value = pickle.loads(data)
     if ok is None:
         raise NotPicklableError(value)
@@ -184,10 +190,6 @@ def _describe(status: int) -> str:
 
 class QuestionNotPicklableError(NotPicklableError):
     """The question itself cannot be sent to a worker (it holds a lock, a file, ...)."""
-
-
-class WorkerGoneError(Exception):
-    """The worker cannot take the question (it did not exist when a shared object did)."""
 
 
 class _Worker:
@@ -317,26 +319,17 @@ class WorkerPool:
         `select`, not holding the GIL.
         """
         question, tokens = self._dumps(fn)
-        for _ in range(2):  # a worker that lost a race with a new shared object: once more
-            worker = self._take(tokens)
-            try:
-                data = worker.ask(question, timeout_s)
-            except ChildFailedError:
-                self._gone(worker)
-                raise
-            except BaseException:
-                self._gone(worker, close=True)
-                raise
-            self._give_back(worker)
-            ok, value = pickle.loads(data)
-            if ok is None and value == _UNKNOWN_TOKEN:
-                continue
-            if ok is None:
-                raise NotPicklableError(value)
-            if not ok:
-                raise value
-            return value
-        raise ChildFailedError("no worker could take the question")
+        worker = self._take(tokens)
+        try:
+            data = worker.ask(question, timeout_s)
+        except ChildFailedError:
+            self._gone(worker)
+            raise
+        except BaseException:
+            self._gone(worker, close=True)
+            raise
+        self._give_back(worker)
+        return _result(data)
 
     def _dumps(self, fn: Callable[[], Any]) -> tuple[bytes, set[str]]:
         named: set[str] = set()
@@ -427,24 +420,16 @@ class WorkerPool:
 
         class Unpickler(pickle.Unpickler):
             def persistent_load(self, token: Any) -> Any:
-                try:
-                    return shared[token]
-                except KeyError:
-                    raise WorkerGoneError(token) from None
+                return shared[token]  # `_take` sends only what this worker was forked with
 
         while True:
             question = _read_frame(read_fd, None)
             if not question:
                 return
-            try:
-                fn = Unpickler(io.BytesIO(question)).load()
-            except WorkerGoneError:
-                _write_frame(write_fd, pickle.dumps((None, _UNKNOWN_TOKEN)))
-                continue
-            _write_frame(write_fd, _outcome(fn))
+            # a question that fails to load is an error for its caller, not the worker's end
+            _write_frame(write_fd, _outcome(lambda q=question: Unpickler(io.BytesIO(q)).load()()))
 
 
-_UNKNOWN_TOKEN = "the worker predates an object the question names"
 _FRAME = struct.Struct(">Q")
 
 
