@@ -85,6 +85,14 @@ def _centroids(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return _unit_rows(sums)
 
 
+def _smallest_cluster(dense: np.ndarray) -> int:
+    """Size of the smallest dense cluster (0 when all is noise): what a layered rule, which
+    sets no minimum size, reports as ``min_cluster_size_``."""
+    sizes = np.bincount(dense[dense >= 0], minlength=1)
+    found = sizes[sizes > 0]
+    return int(found.min()) if len(found) else 0
+
+
 class ThemeModel(BaseEstimator, ClusterMixin):
     """Clusters contact embeddings into themes; the number of themes is found automatically.
 
@@ -206,9 +214,7 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         if self.min_cluster_size == "layers":
             lap("reduce")
             dense = layer_clusters(unit, self.random_state, merge_threshold(self.granularity))
-            core_sizes = np.bincount(dense[dense >= 0], minlength=1)
-            found = core_sizes[core_sizes > 0]
-            self.min_cluster_size_ = int(found.min()) if len(found) else 0
+            self.min_cluster_size_ = _smallest_cluster(dense)
         else:
             coords = reduce(
                 unit.astype(np.float32), self.n_neighbors, self.n_components, self.random_state
@@ -218,15 +224,14 @@ class ThemeModel(BaseEstimator, ClusterMixin):
                 dense = plscan_clusters(
                     coords, unit, self.min_samples, merge_threshold(self.granularity)
                 )
-                found = np.bincount(dense[dense >= 0], minlength=1)
-                self.min_cluster_size_ = int(found[found > 0].min()) if dense.max() >= 0 else 0
-            elif self.min_cluster_size == "persistence":
-                self.min_cluster_size_ = size_by_persistence(coords, self.min_samples)
+                self.min_cluster_size_ = _smallest_cluster(dense)
             else:
-                self.min_cluster_size_ = self.min_cluster_size or default_min_cluster_size(
-                    len(X), self.granularity
-                )
-            if self.min_cluster_size != "plscan":
+                if self.min_cluster_size == "persistence":
+                    self.min_cluster_size_ = size_by_persistence(coords, self.min_samples)
+                else:
+                    self.min_cluster_size_ = self.min_cluster_size or default_min_cluster_size(
+                        len(X), self.granularity
+                    )
                 dense = density_clusters(coords, self.min_cluster_size_, self.min_samples)
         self.n_dense_clusters_ = int(dense.max() + 1)
         self.noise_fraction_ = float(np.mean(dense < 0))
