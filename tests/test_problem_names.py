@@ -100,6 +100,21 @@ def test_descriptions_flag_templates_and_one_company() -> None:
     assert 2 not in notes
 
 
+def test_one_company_note_shows_the_whole_name() -> None:
+    """Found by single words, shown as written: not "Fargo" for Wells Fargo (real CFPB export)."""
+    company = [
+        "Wells Fargo charged me a late fee again.",
+        "I called Wells Fargo about the loan payment.",
+        "The Wells Fargo loan payment was taken twice.",
+        "My loan with Wells Fargo Bank was sold.",
+        "Wells Fargo never answered my letters about the loan.",
+        "Why did Wells Fargo raise the payment?",
+    ]
+    plain = [t for t in REFUND_STATUS[:6]]
+    notes = theme_descriptions(company + plain, np.repeat([0, 1], 6))
+    assert "Mostly one company: Wells Fargo (" in notes[0]
+
+
 def test_keywords_never_hold_masks_or_handles() -> None:
     texts = NOISY_PAYDAY + CARD_NOT_ARRIVED
     labels = np.repeat([0, 1], [len(NOISY_PAYDAY), len(CARD_NOT_ARRIVED)])

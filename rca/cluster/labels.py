@@ -634,6 +634,9 @@ COMPANY_MAX_ELSEWHERE = 0.2
 NOTE_SAMPLE = 500
 _NAME_TOKEN_RE = re.compile(r"(?<![\w@])(?:@\w+|[A-Z][\w&'-]+)")
 _SENTENCE_START_RE = re.compile(r"(?:^|[.!?]\s+|\n)\s*(\S+)")
+# A run of capitalised words ("Wells Fargo", "Credit One Bank"): how a company a theme is about
+# is shown, though it is found by single words (a run's length varies from text to text).
+_NAME_RUN_RE = re.compile(r"[A-Z][\w&'-]+(?:[ \t]+[A-Z][\w&'-]+)*")
 
 # Words that may sit inside a name but never open one: the request around the problem ("tell
 # me why my transfer failed", "[how] long does it take").
@@ -786,6 +789,22 @@ def _proper_names(text: str) -> set[str]:
     return found
 
 
+def _full_name(word: str, texts: Sequence[str]) -> str:
+    """The company name ``word`` belongs to, as these texts most often write it: "Fargo" is
+    shown as "Wells Fargo" (ties: the shorter run, then alphabetical)."""
+    runs: Counter[str] = Counter()
+    for text in texts:
+        for m in _NAME_RUN_RE.finditer(text):
+            words = m.group(0).split()
+            while len(words) > 1 and words[0].lower() in ENGLISH_STOP_WORDS:
+                words = words[1:]  # "The Wells Fargo" at a sentence's start
+            if word in (w.lower() for w in words):
+                runs[" ".join(words)] += 1
+    if not runs:
+        return word.title()
+    return min(runs.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0]
+
+
 def theme_descriptions(texts: Sequence[str], labels: Sequence[int] | np.ndarray) -> dict[int, str]:
     """``{theme: note}`` for themes a manager should read differently: a template campaign (one
     wording holds most of the texts) or a theme about one company (one name or handle in most of
@@ -819,7 +838,7 @@ def theme_descriptions(texts: Sequence[str], labels: Sequence[int] | np.ndarray)
         for name, n_in in inside.most_common(3):
             elsewhere = (overall[name] - n_in) / others if others else 0.0
             if n_in >= COMPANY_SHARE * len(members) and elsewhere <= COMPANY_MAX_ELSEWHERE:
-                shown = name if name.startswith("@") else name.title()
+                shown = name if name.startswith("@") else _full_name(name, [raw[i] for i in members])
                 parts.append(
                     f"Mostly one company: {shown} ({n_in / len(members):.0%} of its texts)"
                 )
