@@ -838,7 +838,8 @@ def theme_descriptions(texts: Sequence[str], labels: Sequence[int] | np.ndarray)
         for name, n_in in inside.most_common(3):
             elsewhere = (overall[name] - n_in) / others if others else 0.0
             if n_in >= COMPANY_SHARE * len(members) and elsewhere <= COMPANY_MAX_ELSEWHERE:
-                shown = name if name.startswith("@") else _full_name(name, [raw[i] for i in members])
+                written = [raw[i] for i in members]
+                shown = name if name.startswith("@") else _full_name(name, written)
                 parts.append(
                     f"Mostly one company: {shown} ({n_in / len(members):.0%} of its texts)"
                 )
