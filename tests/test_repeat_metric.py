@@ -113,3 +113,41 @@ def test_detect_repeats_judges_new_conversations_in_the_learnt_space() -> None:
     assert (status["A2"], status["B2"]) == (FIRST, REPEAT)  # learnt: the problem decides
     assert learnt.attrs["repeat_metric"] == metric.summary()
     pd.concat([learnt, learnt.copy()])  # frames carrying the summary still combine
+
+
+def test_the_judge_is_kept_per_distinct_input_and_refitted_when_it_changes(tmp_path) -> None:
+    """`rca.queries.metric_cache`: the same inputs read the kept judge (identical to a fit), other
+    themes fit a new one, and a damaged or foreign file is refitted rather than trusted."""
+    from rca.queries.metric_cache import KEEP_FILES, cache_dir, cached_theme_metric
+
+    vectors, themes = population()
+    fitted = fit_theme_metric(vectors, themes, RAW)
+    first = cached_theme_metric(tmp_path, vectors, themes, RAW)
+    files = sorted(cache_dir(tmp_path).glob("*.npz"))
+    assert len(files) == 1
+    kept = cached_theme_metric(tmp_path, vectors, themes, RAW)
+    for metric in (first, kept):
+        assert np.array_equal(metric.scalings, fitted.scalings)
+        assert metric.summary() == fitted.summary()
+    # another theme for a few texts is another input: a second file, a different judge
+    moved = themes.copy()
+    moved[:20] = "T1"
+    other = cached_theme_metric(tmp_path, vectors, moved, RAW)
+    assert len(list(cache_dir(tmp_path).glob("*.npz"))) == 2
+    assert not np.array_equal(other.scalings, fitted.scalings)
+    # "no judge" (too few themes) is kept as such
+    two = np.isin(themes, ["T0", "T1"])
+    assert cached_theme_metric(tmp_path, vectors[two], themes[two], RAW) is None
+    assert cached_theme_metric(tmp_path, vectors[two], themes[two], RAW) is None
+    # a damaged file is refitted, and rewritten whole
+    files[0].write_bytes(b"not a judge")
+    again = cached_theme_metric(tmp_path, vectors, themes, RAW)
+    assert np.array_equal(again.scalings, fitted.scalings)
+    assert cached_theme_metric(tmp_path, vectors, themes, RAW).threshold == fitted.threshold
+    # at most KEEP_FILES judges stay
+    for i in range(KEEP_FILES + 3):
+        shifted = themes.copy()
+        shifted[i] = "T5" if themes[i] != "T5" else "T4"
+        cached_theme_metric(tmp_path, vectors, shifted, RAW)
+    assert len(list(cache_dir(tmp_path).glob("*.npz"))) == KEEP_FILES
+    assert not list(cache_dir(tmp_path).glob(".tmp-*"))

@@ -19,6 +19,7 @@ import pandas as pd
 from rca.embed.cache import missing_hashes, read_vectors
 from rca.errors import NotFoundError, RcaError
 from rca.periods import Period, parse_period, periods_between
+from rca.queries.metric_cache import cached_theme_metric
 from rca.repeats.detect import RepeatRules, detect_repeats, repeat_summary
 from rca.repeats.drivers import (
     DriverWeights,
@@ -28,7 +29,7 @@ from rca.repeats.drivers import (
     unassigned_repeats,
 )
 from rca.repeats.examples import example_cases
-from rca.repeats.metric import ThemeMetric, fit_theme_metric
+from rca.repeats.metric import ThemeMetric
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.analysis import load_analysis_frame
@@ -82,11 +83,12 @@ def _vectors_for(
 def _theme_metric(
     frame: pd.DataFrame, vectors: np.ndarray | None, settings: Settings
 ) -> ThemeMetric | None:
-    """The same-problem space learnt from this snapshot's themes (None: judge by raw cosine)."""
+    """The same-problem space learnt from this snapshot's themes (None: judge by raw cosine);
+    fitted once per distinct snapshot (`rca.queries.metric_cache`)."""
     if vectors is None or settings.repeat_similarity_metric != "themes":
         return None
     theme = frame["theme_id"].astype("string").fillna("").to_numpy(dtype=object)
-    return fit_theme_metric(vectors, theme, settings.repeat_similarity_threshold)
+    return cached_theme_metric(settings.home, vectors, theme, settings.repeat_similarity_threshold)
 
 
 def _linkable_rows(frame: pd.DataFrame) -> np.ndarray:
