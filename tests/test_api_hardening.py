@@ -147,6 +147,7 @@ def test_period_fuzzer_no_server_error_and_none_slow(client: TestClient, theme: 
     periods = fuzz_periods(newest_contact(client))
     assert len(periods) >= 500
     failures, slowest, outside = [], (0.0, ""), (0.0, "")
+    spent = {"inside": 0.0, "outside": 0.0}
     for route in PERIOD_ROUTES:
         url = route.format(theme=theme)
         # the later routes (SOP review, escalations) on every other period: same parser,
@@ -161,10 +162,11 @@ def test_period_fuzzer_no_server_error_and_none_slow(client: TestClient, theme: 
             limit = budget if inside_data(client, period) else SLOWEST_S
             if limit == SLOWEST_S:
                 outside = max(outside, (took, f"{url}?period={period!r}"))
+            spent["outside" if limit == SLOWEST_S else "inside"] += took
             if response.status_code >= 500 or took > limit:
                 failures.append(f"{url}?period={period!r}: {response.status_code} in {took:.1f} s")
     print(f"\n{len(periods)} periods x {len(PERIOD_ROUTES)} routes; slowest {slowest}, "
-          f"slowest outside the data {outside}")  # fmt: skip
+          f"slowest outside the data {outside}; seconds spent {spent}")  # fmt: skip
     assert not failures, "\n".join(failures[:40])
 
 
