@@ -100,6 +100,32 @@ def test_descriptions_flag_templates_and_one_company() -> None:
     assert 2 not in notes
 
 
+def test_copied_letters_are_template_text_though_no_two_are_alike() -> None:
+    """Credit-repair letters (real CFPB export): names, dates and accounts differ, a quoted
+    passage does not. Texts that merely share a common phrase get no note."""
+    letters = [
+        f"Dear Sir, my name is {name} and on {day}/03/2023 I disputed account {acct}. "
+        "Under the law a consumer reporting agency can not furnish a report with this "
+        f"account. Please delete it within {days} days."
+        for name, day, acct, days in zip(
+            ["Ann", "Bo", "Cy", "Di", "Ed", "Flo"], range(1, 7), range(700, 706), (30, 15) * 3,
+            strict=True,
+        )
+    ]
+    everyday = [
+        "I took out a title loan and they keep calling me",
+        "They repossessed my car after I took out a title loan",
+        "I took out a loan and the interest is much higher than promised",
+        "The title loan payment was taken twice this month",
+        "I paid the title loan in full and still get letters",
+        "Why is my title loan balance going up every month",
+    ]
+    notes = theme_descriptions(letters + everyday, np.repeat([0, 1], 6))
+    assert "Template text: 100% of its texts quote the passage" in notes[0]
+    assert "consumer reporting agency can not furnish" in notes[0]
+    assert 1 not in notes
+
+
 def test_one_company_note_shows_the_whole_name() -> None:
     """Found by single words, shown as written: not "Fargo" for Wells Fargo (real CFPB export)."""
     company = [
