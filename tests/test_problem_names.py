@@ -108,7 +108,10 @@ def test_copied_letters_are_template_text_though_no_two_are_alike() -> None:
         "Under the law a consumer reporting agency can not furnish a report with this "
         f"account. Please delete it within {days} days."
         for name, day, acct, days in zip(
-            ["Ann", "Bo", "Cy", "Di", "Ed", "Flo"], range(1, 7), range(700, 706), (30, 15) * 3,
+            ["Ann", "Bo", "Cy", "Di", "Ed", "Flo"],
+            range(1, 7),
+            range(700, 706),
+            (30, 15) * 3,
             strict=True,
         )
     ]
