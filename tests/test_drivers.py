@@ -15,9 +15,13 @@ from rca.cli.output import to_json
 from rca.periods import periods_between
 from rca.repeats.detect import detect_repeats
 from rca.repeats.drivers import (
+    OPTIONAL_COMPONENTS,
     UNASSIGNED,
+    _summary,
+    basis_heading,
     default_weights,
     driver_records,
+    measured_components,
     period_index,
     rank_drivers,
     theme_period_figures,
@@ -25,6 +29,7 @@ from rca.repeats.drivers import (
 )
 
 TZ = ZoneInfo("Europe/London")
+MEASURED = tuple(OPTIONAL_COMPONENTS)
 W1 = pd.Timestamp("2026-11-02 10:00", tz="UTC")  # Monday of 2026-W45
 
 
@@ -190,6 +195,35 @@ def test_trend_and_explanation(marked: pd.DataFrame) -> None:
                                "spike_status", "root_cause", "summary"}  # fmt: skip
 
 
+def test_an_export_without_escalations_or_handle_time_neither_scores_nor_mentions_them(
+    marked: pd.DataFrame,
+) -> None:
+    """A missing field is not a zero (the CFPB export has neither): "0 escalated; 0.0 h of
+    handle time" was printed for every theme, and both still weighed in the score."""
+    bare = marked.assign(is_escalation=None, handle_time_s=np.nan)
+    assert measured_components(bare) == frozenset()
+    assert measured_components(marked) == frozenset(MEASURED)
+    figures = theme_period_figures(bare, weeks(bare))
+    for basis in ("repeats", "contacts"):
+        ranked = rank_drivers(figures, "2026-W45", basis=basis, measured=())
+        for record in driver_records(ranked):
+            assert "escalat" not in record["summary"] and "handle time" not in record["summary"]
+            assert record["components"]["escalation"] == record["components"]["handle_time"] == 0
+            assert sum(record["components"].values()) == pytest.approx(record["score"], abs=1e-3)
+        full = rank_drivers(figures, "2026-W45", basis=basis)
+        assert "escalated" in full["summary"].iloc[0]
+        # the weight left by the absent components goes to the measured ones, not nowhere
+        assert ranked["score"].iloc[0] > full["score"].iloc[0]
+    # without customer ids the trend follows contacts (repeats are all zero there)
+    contacts = rank_drivers(figures, "2026-W46", basis="contacts", measured=(), trend_periods=2)
+    ta = contacts.set_index("theme_id").loc["TA"]
+    assert [t["contacts"] for t in ta["trend"]] == [23, 13] and ta["trend_direction"] == "falling"
+    assert basis_heading("contacts", ()) == "themes by contacts"
+    assert basis_heading("contacts", ("handle_time",)) == "themes by contacts and handle time"
+    assert basis_heading("contacts") == "themes by contacts, escalations and handle time"
+    assert basis_heading("repeats", ()) == "repeat-complaint drivers"
+
+
 def test_unknown_period_gives_an_empty_ranking(marked: pd.DataFrame) -> None:
     figures = theme_period_figures(marked, weeks(marked))
     assert rank_drivers(figures, "2020-W01").empty
@@ -243,8 +277,6 @@ def test_demo_worst_repeat_offender_is_the_top_driver(tmp_path: Path) -> None:
 
 
 def test_summary_without_spike_context_says_nothing_about_spikes() -> None:
-    from rca.repeats.drivers import _summary
-
     row = {
         "repeat_contacts": 3,
         "repeat_rate": 0.2,
@@ -259,7 +291,7 @@ def test_summary_without_spike_context_says_nothing_about_spikes() -> None:
         "root_cause": float("nan"),
         "incomplete": False,
     }
-    text = _summary(row)
+    text = _summary(row, MEASURED)
     assert "nan" not in text and "spike" not in text
     row |= {"spike_status": "burst (high)", "root_cause": "90% of the excess comes from market=DE."}
-    assert "spike: burst (high); 90% of the excess comes from market=DE." in _summary(row)
+    assert "spike: burst (high); 90% of the excess comes from market=DE." in _summary(row, MEASURED)

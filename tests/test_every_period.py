@@ -54,8 +54,9 @@ def stores(tmp_path_factory: pytest.TempPathFactory, fitted_demo: Settings) -> d
     # a full ISO week with no contacts in the middle of the data
     gap = (created >= "2026-09-28") & (created < "2026-10-05")
     gappy = base.loc[~gap]
-    # a date-only export with no customer ids and a channel column that is always empty
-    dates = base.drop(columns=["customer_id"]).assign(
+    # a date-only export with no customer ids, no escalation flag, no handle time (as the
+    # CFPB export) and a channel column that is always empty
+    dates = base.drop(columns=["customer_id", "is_escalation", "handle_time_s"]).assign(
         created_at=created.dt.strftime("%Y-%m-%d"), channel=""
     )
     return {
@@ -199,3 +200,44 @@ def test_a_gap_week_is_complete_and_zero(stores: dict) -> None:
     payload = json.loads(out)
     assert payload["total"]["observed"] == 0 and not payload["partial"]
     assert payload["coverage"] == 1.0
+
+
+def test_a_store_without_customers_escalations_or_handle_time_says_only_what_it_has(
+    stores: dict, tmp_path: Path
+) -> None:
+    """Absent is not zero: the CFPB export has no customer ids, escalation flag or handle
+    time, and every theme read "0 escalated; 0.0 h of handle time" with repeat columns of 0."""
+    settings = stores["dates_only"]
+    code, out, _ = _cli(settings, "drivers", "--period", "latest", "--format", "json")
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["basis"] == "contacts" and payload["measured"] == []
+    assert payload["heading"] == "themes by contacts"
+    assert "ranked by contacts and growth" in payload["note"]
+    assert "carry no escalation flag and no handle time" in payload["note"]
+    for driver in payload["drivers"]:
+        assert "escalat" not in driver["summary"] and "handle time" not in driver["summary"]
+    code, table, _ = _cli(settings, "drivers", "--period", "latest")
+    assert code == 0 and "top themes by contacts, " in table
+    assert "repeat_contacts" not in table and "escalated" not in table and "handle_h" not in table
+    code, _, err = _cli(
+        settings, "report", "--period", "latest", "--dry-run", "--out", str(tmp_path)
+    )
+    assert code == 0, err
+    text = (tmp_path / "report.txt").read_text()
+    assert "THEMES BY CONTACTS" in text and "ESCALATIONS" not in text
+    assert "0 escalated" not in text and "h of handle time" not in text
+    app = create_app(
+        settings.model_copy(
+            update={"api_keys": [f"reader:{hash_key(KEY)}:pm"], "ui_secret": SecretStr("s")}
+        ),
+        background=False,
+    )
+    with TestClient(app, follow_redirects=False) as client:
+        theme = app.state.service.current().themes["theme_id"].iloc[0]
+        page = client.get("/ui/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        client.post("/ui/login", data={"api_key": KEY, "csrf": csrf, "next": "/ui/"})
+        html = client.get(f"/ui/themes/{theme}").text
+        assert "No customer ids in this store" in html
+        assert "Repeat rate" not in html and "Escalated repeats" not in html

@@ -254,6 +254,15 @@ class DriversResponse(PeriodInfo):
         default="repeats",
         description="repeats, or contacts when the store has no customer ids to see repeats by",
     )
+    heading: str = Field(
+        default="repeat-complaint drivers",
+        description="what is ranked, in words, less what the contacts do not carry",
+    )
+    measured: list[str] = Field(
+        default_factory=lambda: ["escalation", "handle_time"],
+        description="optional components the contacts carry (escalation, handle_time): the "
+        "others are not scored and their zero figures mean 'not in the export'",
+    )
     note: str = ""
     totals: dict[str, Any]
     settings: dict[str, Any]

@@ -40,7 +40,7 @@ from rca.queries.repeat_drivers import (
 )
 from rca.queries.spike_report import BASE_ATTRIBUTES, SpikeReport, analyse, analyse_parents
 from rca.queries.theme_figures import group_table, has_parent_groups, theme_series, theme_table
-from rca.repeats.drivers import period_index, theme_period_figures
+from rca.repeats.drivers import measured_components, period_index, theme_period_figures
 from rca.repeats.examples import KINDS, case_records
 from rca.settings import Settings
 from rca.store import Store
@@ -443,6 +443,20 @@ class Snapshot:
         return self.memo(
             ("series", theme_id, period.name),
             lambda: theme_series(self.analysis.marked, periods, theme_id, last=SERIES_PERIODS),
+        )
+
+    def measures(self) -> dict[str, Any]:
+        """What the contacts carry: customer ids (can repeats be seen at all?) and the optional
+        driver components (escalation flag, handle time). Absent is not zero: pages leave out
+        what the export never had."""
+        marked = self.analysis.marked
+        return self.memo(
+            ("measures",),
+            lambda: {
+                "has_customers": bool(marked["customer_id"].notna().any()),
+                "measured": sorted(measured_components(marked)),
+            },
+            cheap=True,
         )
 
     def repeat_figures(self, theme_id: str, period: Period) -> dict[str, Any]:

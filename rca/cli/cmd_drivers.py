@@ -22,6 +22,22 @@ DRIVER_COLUMNS = [
     "repeat_handle_h",
     "trend_direction",
 ]
+#: The same for a store without customer ids: what the contacts themselves show.
+CONTACT_DRIVER_COLUMNS = [
+    "rank",
+    "theme_id",
+    "label",
+    "score",
+    "contacts",
+    "escalated",
+    "handle_h",
+    "trend_direction",
+]
+#: Columns of a component the store does not measure (`rca.repeats.drivers.OPTIONAL_COMPONENTS`).
+UNMEASURED_COLUMNS = {
+    "escalation": {"escalated_repeats", "escalated"},
+    "handle_time": {"repeat_handle_h", "handle_h"},
+}
 EXAMPLE_TABLE_COLUMNS = ["rank", "contact_id", "channel", "is_escalation", "resolution", "text"]
 CHAIN_TABLE_COLUMNS = ["chain_id", "chain_pos", "contact_id", "days_since_previous", "text"]
 #: Characters of text shown per case in the table view (JSON and CSV carry it whole).
@@ -36,6 +52,7 @@ def _flat(driver: dict[str, object]) -> dict[str, object]:
         **{k: v for k, v in driver.items() if k not in ("figures", "components", "trend")},
         **figures,
         "repeat_handle_h": figures["repeat_handle_time_s"] / SECONDS_PER_HOUR,
+        "handle_h": figures["handle_time_s_total"] / SECONDS_PER_HOUR,
     }
 
 
@@ -53,12 +70,15 @@ def drivers(
 
     payload = drivers_payload(settings_for(home), period=period, top=top)
     rows = [_flat(d) for d in payload["drivers"]]
-    title = f"top repeat-complaint drivers, {payload['period']}"
-    if payload["basis"] == "contacts":
-        title = f"top themes by contacts, escalations and handle time, {payload['period']}"
+    title = f"top {payload['heading']}, {payload['period']}"
     if payload["incomplete"]:
         title += " (last repeat window still open: one-and-done rates are partial)"
-    emit({"command": "drivers", **payload}, rows, fmt, title=title, columns=DRIVER_COLUMNS)
+    columns = DRIVER_COLUMNS if payload["basis"] == "repeats" else CONTACT_DRIVER_COLUMNS
+    unmeasured = set().union(
+        *(cols for c, cols in UNMEASURED_COLUMNS.items() if c not in payload["measured"])
+    )
+    columns = [c for c in columns if c not in unmeasured]
+    emit({"command": "drivers", **payload}, rows, fmt, title=title, columns=columns)
     if fmt is Format.table:
         if payload["note"]:
             stderr(payload["note"])

@@ -7,7 +7,7 @@ connection; everything after it runs in memory.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +22,11 @@ from rca.periods import Period, parse_period, periods_between
 from rca.queries.metric_cache import cached_theme_metric
 from rca.repeats.detect import RepeatRules, detect_repeats, repeat_summary
 from rca.repeats.drivers import (
+    OPTIONAL_COMPONENTS,
     DriverWeights,
+    basis_heading,
     driver_records,
+    measured_components,
     rank_drivers,
     theme_period_figures,
     unassigned_repeats,
@@ -150,6 +153,7 @@ def drivers_payload(
     weights = DriverWeights.from_settings(settings)
     has_customers = bool(analysis.marked["customer_id"].notna().any())
     basis = "repeats" if has_customers else "contacts"
+    measured = measured_components(analysis.marked)
     ranked = rank_drivers(
         figures,
         chosen.name,
@@ -158,6 +162,7 @@ def drivers_payload(
         themes=analysis.themes,
         context=context,
         basis=basis,
+        measured=measured,
     )
     hidden = set(analysis.themes.loc[analysis.themes["hidden"], "theme_id"])
     hidden_drivers = int(ranked["theme_id"].isin(hidden).sum())
@@ -178,7 +183,9 @@ def drivers_payload(
         "as_of": marked.attrs.get("as_of"),
         "incomplete": bool(in_period["incomplete"].any()) if len(in_period) else False,
         "basis": basis,
-        "note": drivers_note(analysis, chosen, contacts, has_customers),
+        "heading": basis_heading(basis, measured),
+        "measured": sorted(measured),
+        "note": drivers_note(analysis, chosen, contacts, has_customers, measured),
         "settings": {
             "repeat_window_days": settings.repeat_window_days,
             "repeat_continuation_minutes": settings.repeat_continuation_minutes,
@@ -198,18 +205,30 @@ def drivers_payload(
 
 
 def drivers_note(
-    analysis: RepeatAnalysis, period: Period, contacts: int, has_customers: bool
+    analysis: RepeatAnalysis,
+    period: Period,
+    contacts: int,
+    has_customers: bool,
+    measured: Collection[str] = tuple(OPTIONAL_COMPONENTS),
 ) -> str:
     """What a reader must know before reading the ranking ('' when nothing)."""
     if not contacts:
         return analysis.coverage.empty_note(period) or f"no contacts in {period.name}"
+    absent = [
+        words
+        for c, words in (("escalation", "escalation flag"), ("handle_time", "handle time"))
+        if c not in measured
+    ]
+    scored = "neither is scored" if len(absent) > 1 else "it is not scored"
+    missing = f"; the contacts carry no {' and no '.join(absent)}, so {scored}" if absent else ""
     if not has_customers:
+        ranked_by = basis_heading("contacts", measured).removeprefix("themes by ")
         return (
             "no customer ids in this store: repeat complaints cannot be detected, so themes "
-            "are ranked by contacts, escalations, handle time and growth (map a customer_id "
-            "field to see repeats)"
+            f"are ranked by {ranked_by} and growth (map a customer_id field to see repeats)"
+            f"{missing}"
         )
-    return ""
+    return missing.removeprefix("; ")
 
 
 def theme_centroid(analysis: RepeatAnalysis, theme_id: str) -> np.ndarray | None:

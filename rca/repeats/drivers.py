@@ -30,7 +30,7 @@ Pure: frames in, frames and dicts out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,10 @@ BASIS_COLUMNS = {
         "handle_time": "handle_time_s_total",
     },
 }
+#: Components whose fields an export may lack: a store without them (no escalation flag, no
+#: handle time, as in the CFPB export) neither scores nor reports them, rather than counting
+#: every theme's zero. See `measured_components`.
+OPTIONAL_COMPONENTS = {"escalation": "is_escalation", "handle_time": "handle_time_s"}
 #: Repeat contacts this far (relative) above / below the earlier periods' mean: rising / falling.
 TREND_BAND = 0.15
 SECONDS_PER_HOUR = 3600.0
@@ -232,6 +236,28 @@ def _trend_direction(history: Sequence[int]) -> str:
     return "rising" if change > TREND_BAND else "falling" if change < -TREND_BAND else "steady"
 
 
+def measured_components(marked: pd.DataFrame) -> frozenset[str]:
+    """The optional components the contacts carry a value for (OPTIONAL_COMPONENTS)."""
+    return frozenset(
+        c for c, col in OPTIONAL_COMPONENTS.items() if col in marked and marked[col].notna().any()
+    )
+
+
+def basis_heading(basis: str, measured: Collection[str] = tuple(OPTIONAL_COMPONENTS)) -> str:
+    """What the ranking ranks, in words: "repeat-complaint drivers", or "themes by contacts,
+    escalations and handle time" less what the store does not measure."""
+    if basis == "repeats":
+        return "repeat-complaint drivers"
+    parts = ["contacts"] + [
+        words
+        for c, words in (("escalation", "escalations"), ("handle_time", "handle time"))
+        if c in measured
+    ]
+    return "themes by " + (
+        parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    )
+
+
 def rank_drivers(
     figures: pd.DataFrame,
     period: str,
@@ -241,10 +267,13 @@ def rank_drivers(
     themes: pd.DataFrame | None = None,
     context: Mapping[str, Mapping[str, Any]] | None = None,
     basis: str = "repeats",
+    measured: Collection[str] = tuple(OPTIONAL_COMPONENTS),
 ) -> pd.DataFrame:
     """Themes of `period` ranked by driver score (module docstring), best to fix first.
 
     `basis` is "repeats", or "contacts" for a store without customer ids (`BASIS_COLUMNS`).
+    `measured` names the OPTIONAL_COMPONENTS the store has values for: the others get no
+    weight and no words in the summary (a missing field is not a zero).
 
     `themes` (theme_id, label, parent_group, keywords) names them; `context` maps theme_id to
     what the spike module knows (`spike_status`, `root_cause`, `root_causes`), passed through.
@@ -289,7 +318,11 @@ def rank_drivers(
         "handle_time": _relative(ranked[columns["handle_time"]].astype(float)),
         "growth": _relative(growth.clip(lower=0)),
     }
-    used = {c: getattr(weights, c) for c in COMPONENTS if basis == "repeats" or c != "rate"}
+    used = {
+        c: getattr(weights, c)
+        for c in COMPONENTS
+        if (basis == "repeats" or c != "rate") and (c not in OPTIONAL_COMPONENTS or c in measured)
+    }
     total_weight = sum(used.values()) or 1.0
     contributions = pd.DataFrame(
         {c: raw[c] * used.get(c, 0.0) / total_weight for c in COMPONENTS}, index=ranked.index
@@ -300,8 +333,9 @@ def rank_drivers(
     ]
     history = span.loc[span["theme_id"] != UNASSIGNED]
     ranked["trend"] = [_history(history, theme, idx, trend_periods) for theme in ranked.index]
+    trend_key = "repeat_contacts" if basis == "repeats" else "contacts"
     ranked["trend_direction"] = [
-        _trend_direction([h["repeat_contacts"] for h in trend]) for trend in ranked["trend"]
+        _trend_direction([h[trend_key] for h in trend]) for trend in ranked["trend"]
     ]
     ranked = ranked.reset_index()
     ranked = _with_theme_names(ranked, themes)
@@ -314,7 +348,7 @@ def rank_drivers(
     ).reset_index(drop=True)
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
     say = _summary if basis == "repeats" else _contact_summary
-    ranked["summary"] = [say(row) for row in ranked.to_dict(orient="records")]
+    ranked["summary"] = [say(row, measured) for row in ranked.to_dict(orient="records")]
     return ranked
 
 
@@ -363,14 +397,17 @@ def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and np.isnan(value)) and value != ""
 
 
-def _summary(row: Mapping[str, Any]) -> str:
+def _summary(row: Mapping[str, Any], measured: Collection[str]) -> str:
     """One sentence a program manager can read aloud: the figures behind the score."""
     parts = [
         f"{row['repeat_contacts']} repeat contacts ({row['repeat_rate']:.0%} of {row['contacts']})",
         f"{row['customers_2plus_repeats']} customers came back twice or more",
-        f"{row['escalated_repeats']} repeats escalated",
-        f"{row['repeat_handle_time_s'] / SECONDS_PER_HOUR:.1f} h of handle time on repeats",
     ]
+    if "escalation" in measured:
+        parts.append(f"{row['escalated_repeats']} repeats escalated")
+    if "handle_time" in measured:
+        hours = row["repeat_handle_time_s"] / SECONDS_PER_HOUR
+        parts.append(f"{hours:.1f} h of handle time on repeats")
     if pd.notna(row.get("one_and_done_rate")):
         parts.append(f"{row['one_and_done_rate']:.0%} one-and-done")
     sentence = "; ".join(parts)
@@ -387,13 +424,13 @@ def _summary(row: Mapping[str, Any]) -> str:
     return sentence + "."
 
 
-def _contact_summary(row: Mapping[str, Any]) -> str:
+def _contact_summary(row: Mapping[str, Any], measured: Collection[str]) -> str:
     """The sentence for a store without customer ids: what the contacts themselves show."""
-    parts = [
-        f"{row['contacts']} contacts",
-        f"{row['escalated']} escalated",
-        f"{row['handle_time_s_total'] / SECONDS_PER_HOUR:.1f} h of handle time",
-    ]
+    parts = [f"{row['contacts']} contact{'' if row['contacts'] == 1 else 's'}"]
+    if "escalation" in measured:
+        parts.append(f"{row['escalated']} escalated")
+    if "handle_time" in measured:
+        parts.append(f"{row['handle_time_s_total'] / SECONDS_PER_HOUR:.1f} h of handle time")
     if _present(row.get("spike_status")):
         parts.append(f"spike: {row['spike_status']}")
     if _present(row.get("root_cause")):

@@ -109,6 +109,7 @@ class ReportModel:
     partial: bool = False
     surge: str = ""  # the volume-wide surge, when all contacts rose: it leads the message
     drivers_basis: str = "repeats"  # or "contacts": a store without customer ids
+    drivers_heading: str = "repeat-complaint drivers"  # what is ranked, less what is unmeasured
     drivers_note: str = ""
     vendor_lines: tuple[str, ...] = ()  # sites whose repeats stand out, given their mix
     sop_significant: tuple[str, ...] = ()  # SOP changes whose effect became significant
@@ -318,6 +319,7 @@ def build_report(
     cases: Mapping[str, Sequence[Case]] | None = None,
     driver_cases: Mapping[str, Sequence[Case]] | None = None,
     drivers_basis: str = "repeats",
+    drivers_heading: str = "repeat-complaint drivers",
     drivers_note: str = "",
     vendor_lines: Sequence[str] = (),
     sop_significant: Sequence[str] = (),
@@ -348,6 +350,7 @@ def build_report(
         partial=bool(spikes_payload.get("partial")),
         surge=surge_sentence(spikes_payload.get("total") or {}),
         drivers_basis=drivers_basis,
+        drivers_heading=drivers_heading,
         drivers_note=drivers_note,
         vendor_lines=tuple(vendor_lines),
         sop_significant=tuple(sop_significant),

@@ -92,13 +92,13 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
 
     drivers: list[dict[str, Any]] = []
     driver_cases: dict[str, tuple[Case, ...]] = {}
-    basis, drivers_note = "repeats", ""
+    basis, heading, drivers_note = "repeats", "repeat-complaint drivers", ""
     if settings.report_top_drivers:
         answer = drivers_payload(
             settings, period=chosen.name, top=settings.report_top_drivers,
             context=spikes.driver_context(), analysis=analysis,
         )  # fmt: skip
-        basis, drivers_note = answer["basis"], answer["note"]
+        basis, heading, drivers_note = answer["basis"], answer["heading"], answer["note"]
         # a period with no contacts has nothing to rank: the section is left out
         drivers = [d for d in answer["drivers"] if (d.get("figures") or {}).get("contacts")]
         if settings.report_cases:
@@ -114,6 +114,7 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
     model = build_report(
         payload, drivers, base_url=settings.report_base_url, generated_at=now,
         charts=charts, cases=cases, driver_cases=driver_cases, drivers_basis=basis,
+        drivers_heading=heading,
         drivers_note=drivers_note if drivers else "", vendor_lines=vendor_lines,
         sop_significant=significant, sop_no_effect=flat,
     )  # fmt: skip

@@ -215,6 +215,7 @@ def theme_page(
         ),
         "root_cause": snapshot.root_cause(theme_id, chosen),
         "repeats": snapshot.repeat_figures(theme_id, chosen),
+        "measures": snapshot.measures(),
         "chains": snapshot.cases(theme_id, "repeat", 3),
         "kind": kind,
         "kinds": KINDS,
