@@ -18,6 +18,7 @@ import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -562,6 +563,29 @@ def test_pages_never_show_nan(client: TestClient, theme: str) -> None:
         text = re.sub(r"<[^>]+>", " ", page.text)
         assert not re.search(r"\bnan\b", text, re.IGNORECASE), url
     client.cookies.clear()
+
+
+def test_a_theme_without_a_note_has_none_when_others_have_one() -> None:
+    """pandas 3 keeps NaN in a string column where None is asked for: every theme page without
+    a note printed "nan" once one theme of the model had a note (caught in CI)."""
+    from rca.periods import periods_between
+    from rca.queries.theme_figures import theme_table
+
+    tz = ZoneInfo("Europe/London")
+    created = pd.Timestamp("2026-11-02 10:00", tz="UTC")
+    marked = pd.DataFrame(
+        {"contact_id": ["c1", "c2"], "created_at": [created, created], "customer_id": [None, None],
+         "theme_id": ["T1", "T2"], "repeat_status": ["first", "first"],
+         "is_escalation": [False, False], "handle_time_s": [60.0, 60.0]}
+    )  # fmt: skip
+    themes = pd.DataFrame(
+        {"theme_id": ["T1", "T2"], "label": ["a", "b"], "keywords": [["a"], ["b"]],
+         "parent_group": ["G", "G"],
+         "description": pd.array(["Template text: 80% …", None], dtype="str")}
+    )  # fmt: skip
+    periods = periods_between(created, created, "week", tz)
+    table = theme_table(marked, themes, periods, periods[0])
+    assert table["description"].tolist() == ["Template text: 80% …", None]
 
 
 # -- terminal output --------------------------------------------------------------------------

@@ -84,10 +84,11 @@ def theme_table(
     total = int(in_period.sum())
     table = themes[["theme_id", "label", "keywords", "parent_group"]].copy()
     # the fit's note (template campaign, one company) or a person's description, else None
-    table["description"] = (
-        themes["description"].where(themes["description"].notna(), None).to_numpy()
-        if "description" in themes
-        else None
+    # (built as plain objects: pandas 3's string columns keep NaN where None is asked for, and
+    # a page printed "nan" for every theme without a note once one theme had one)
+    notes = themes["description"].tolist() if "description" in themes else [None] * len(themes)
+    table["description"] = pd.Series(
+        [n if isinstance(n, str) and n else None for n in notes], index=table.index, dtype=object
     )
     ids = table["theme_id"]
 
