@@ -123,10 +123,15 @@ def test_copied_letters_are_template_text_though_no_two_are_alike() -> None:
         "I paid the title loan in full and still get letters",
         "Why is my title loan balance going up every month",
     ]
-    notes = theme_descriptions(letters + everyday, np.repeat([0, 1], 6))
+    # short messages open alike by the dozen: a whole question is not a quoted passage
+    asking = [
+        f"How soon can I expect my {thing}?"
+        for thing in ("refund", "parcel", "new card", "order", "money back", "delivery")
+    ]
+    notes = theme_descriptions(letters + everyday + asking, np.repeat([0, 1, 2], 6))
     assert "Template text: 100% of its texts quote the passage" in notes[0]
     assert "consumer reporting agency can not furnish" in notes[0]
-    assert 1 not in notes
+    assert 1 not in notes and 2 not in notes
 
 
 def test_one_company_note_shows_the_whole_name() -> None:

@@ -629,13 +629,18 @@ NAME_PRESCORE_WEIGHT = 0.05
 # and about one company when one capitalised name or @handle is in this share of its texts
 # while in at most COMPANY_MAX_ELSEWHERE of the other themes' texts.
 TEMPLATE_SHARE = 0.5
-# ... or when that share of its texts quote one passage of PASSAGE_WORDS words in order: copied
+# ... or when that share of its texts quote one passage of PASSAGE_WORDS words in order (texts
+# of at least PASSAGE_TEXT_FACTOR times that length; shorter ones count as not quoting): copied
 # letters and legal boilerplate differ in their names, dates and masks, so no whole wording
 # repeats. Six words in the same order is longer than the phrases customers share by chance
 # ("took out a title loan", "i took out a loan" are five). On the real CFPB export the theme of
 # credit-repair letters quotes "consumer reporting agency can not furnish" in 57 % of its texts;
 # no other theme's most quoted six words reach 9 %.
 PASSAGE_WORDS = 6
+# Only a text at least this many times the passage's length quotes it: a six-word question
+# ("how soon can i expect my refund") is a whole message, not a quotation, and short chat
+# messages share openings like that by the dozen (rca demo's delivery theme: 64 %).
+PASSAGE_TEXT_FACTOR = 3
 PASSAGE_SHOWN = 12
 # Capitalised mid-sentence but never a company: forms of address ("Dear Sir or Madam").
 # every word and number, contractions whole, so a passage reads as written
@@ -798,6 +803,8 @@ def _shared_passage(texts: Sequence[str]) -> tuple[float, str]:
     for text in texts:
         plain = MASK_RE.sub("\n", HANDLE_RE.sub("\n", PLACEHOLDER_RE.sub("\n", text))).lower()
         segments = [_WORD_RE.findall(seg) for seg in plain.split("\n")]
+        if sum(map(len, segments)) < PASSAGE_TEXT_FACTOR * n:
+            segments = []  # too short to quote anything (still counted in the share's base)
         segments_of.append(segments)
         quoted.update({tuple(w[i : i + n]) for w in segments for i in range(len(w) - n + 1)})
     if not quoted:
