@@ -218,6 +218,7 @@ def test_an_export_without_escalations_or_handle_time_neither_scores_nor_mention
     contacts = rank_drivers(figures, "2026-W46", basis="contacts", measured=(), trend_periods=2)
     ta = contacts.set_index("theme_id").loc["TA"]
     assert [t["contacts"] for t in ta["trend"]] == [23, 13] and ta["trend_direction"] == "falling"
+    assert ta["summary"].startswith("13 contacts (23 the period before)")  # growth's basis
     assert basis_heading("contacts", ()) == "themes by contacts"
     assert basis_heading("contacts", ("handle_time",)) == "themes by contacts and handle time"
     assert basis_heading("contacts") == "themes by contacts, escalations and handle time"

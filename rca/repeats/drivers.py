@@ -296,6 +296,7 @@ def rank_drivers(
         before["repeat_contacts"].reindex(ranked.index).fillna(0).astype(np.int64)
     )
     previous_volume = before[columns["volume"]].reindex(ranked.index).fillna(0)
+    ranked["previous_volume"] = previous_volume.astype(np.int64)  # what growth is scored on
     # the rate is a property of the problem: estimated over the trend window, not one period
     span = figures.loc[figures["period_idx"].between(idx - trend_periods + 1, idx)]
     overall = span["repeat_contacts"].sum() / max(span["contacts"].sum(), 1)
@@ -426,7 +427,10 @@ def _summary(row: Mapping[str, Any], measured: Collection[str]) -> str:
 
 def _contact_summary(row: Mapping[str, Any], measured: Collection[str]) -> str:
     """The sentence for a store without customer ids: what the contacts themselves show."""
-    parts = [f"{row['contacts']} contact{'' if row['contacts'] == 1 else 's'}"]
+    parts = [
+        f"{row['contacts']} contact{'' if row['contacts'] == 1 else 's'} "
+        f"({row.get('previous_volume', 0)} the period before)"
+    ]
     if "escalation" in measured:
         parts.append(f"{row['escalated']} escalated")
     if "handle_time" in measured:
