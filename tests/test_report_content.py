@@ -180,6 +180,21 @@ def test_drivers_without_customer_ids_do_not_claim_zero_repeats() -> None:
     for part in (rendered.text, rendered.html):
         assert "repeat contacts" not in part and "no customer ids in this store" in part
     assert "REPEAT-COMPLAINT" not in rendered.text
+    assert "THEMES BY CONTACTS, ESCALATIONS AND HANDLE TIME" in rendered.text
+
+
+def test_a_driver_s_theme_note_is_beside_it_in_both_parts() -> None:
+    note = "Template text: 57% of its texts quote the passage “consumer reporting agency …”"
+    noted = _driver(1) | {"description": note}
+    plain = _driver(2) | {"description": float("nan")}
+    model = build_report(_payload([]), [noted, plain], base_url="https://rca.example.com/",
+                         generated_at=NOW, drivers_basis="contacts",
+                         drivers_heading="themes by contacts")  # fmt: skip
+    rendered = render_report(model)
+    assert "THEMES BY CONTACTS\n" in rendered.text
+    for part in (rendered.text, rendered.html.replace("&#34;", '"')):
+        assert part.count("consumer reporting agency") == 1
+        assert not re.search(r"\bnan\b", part, re.IGNORECASE)
 
 
 def test_vendor_sites_to_look_at_appear_in_both_parts_only_when_there_are_some() -> None:

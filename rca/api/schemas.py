@@ -235,6 +235,9 @@ class Driver(BaseModel):
     label: str | None = None
     parent_group: str | None = None
     keywords: list[str] | None = None
+    description: str | None = Field(
+        default=None, description="the theme's note (template text, one company), or null"
+    )
     score: float
     summary: str
     figures: dict[str, Any]

@@ -381,6 +381,7 @@ def _with_theme_names(ranked: pd.DataFrame, themes: pd.DataFrame | None) -> pd.D
         ranked["label"] = ranked["theme_id"]
         ranked["parent_group"] = None
         ranked["keywords"] = [[] for _ in range(len(ranked))]
+        ranked["description"] = None
         return ranked
     info = themes.drop_duplicates("theme_id").set_index("theme_id")
     ranked["label"] = ranked["theme_id"].map(info["label"]).fillna(ranked["theme_id"])
@@ -389,6 +390,11 @@ def _with_theme_names(ranked: pd.DataFrame, themes: pd.DataFrame | None) -> pd.D
     ranked["keywords"] = [
         list(keywords.get(t, []) if isinstance(keywords.get(t), list | np.ndarray) else [])
         for t in ranked["theme_id"]
+    ]
+    # the theme's note (template text, one company): a reader should see it beside the rank
+    notes = info["description"] if "description" in info else pd.Series(dtype=object)
+    ranked["description"] = [
+        n if isinstance(n := notes.get(t), str) and n else None for t in ranked["theme_id"]
     ]
     return ranked
 
@@ -463,6 +469,7 @@ def driver_records(ranked: pd.DataFrame) -> list[dict[str, Any]]:
             "label": row["label"],
             "parent_group": row["parent_group"],
             "keywords": row["keywords"],
+            "description": row.get("description"),
             "score": round(float(row["score"]), 4),
             "summary": row["summary"],
             "figures": {k: row[k] for k in figure_keys},

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rca.repeats.drivers import basis_heading
 from rca.text.redact import redact
 
 #: Most severe first; within a severity the smallest q-value (the surest alert) first.
@@ -89,6 +90,7 @@ class DriverItem:
     spike_status: str | None
     link: str
     cases: tuple[Case, ...] = ()
+    note: str | None = None  # the theme's description: template text, one company
 
 
 @dataclass(frozen=True)
@@ -306,6 +308,7 @@ def driver_item(
         else str(status).replace("_", " "),
         link=theme_link(base_url, str(driver["theme_id"])),
         cases=tuple(cases),
+        note=None if _missing(note := driver.get("description")) or not note else str(note),
     )
 
 
@@ -319,7 +322,7 @@ def build_report(
     cases: Mapping[str, Sequence[Case]] | None = None,
     driver_cases: Mapping[str, Sequence[Case]] | None = None,
     drivers_basis: str = "repeats",
-    drivers_heading: str = "repeat-complaint drivers",
+    drivers_heading: str | None = None,
     drivers_note: str = "",
     vendor_lines: Sequence[str] = (),
     sop_significant: Sequence[str] = (),
@@ -350,7 +353,7 @@ def build_report(
         partial=bool(spikes_payload.get("partial")),
         surge=surge_sentence(spikes_payload.get("total") or {}),
         drivers_basis=drivers_basis,
-        drivers_heading=drivers_heading,
+        drivers_heading=drivers_heading or basis_heading(drivers_basis),
         drivers_note=drivers_note,
         vendor_lines=tuple(vendor_lines),
         sop_significant=tuple(sop_significant),
