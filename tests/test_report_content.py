@@ -183,6 +183,17 @@ def test_drivers_without_customer_ids_do_not_claim_zero_repeats() -> None:
     assert "THEMES BY CONTACTS, ESCALATIONS AND HANDLE TIME" in rendered.text
 
 
+def test_a_spiking_theme_s_note_is_beside_it_in_both_parts() -> None:
+    note = "Mostly one company: Wells Fargo (86% of its texts)"
+    model = build_report(_payload([_spike("A", "high", 1e-6), _spike("B", "low", 1e-3)]), [],
+                         base_url="https://rca.example.com/", generated_at=NOW,
+                         notes={"A": note, "B": float("nan")})  # fmt: skip
+    rendered = render_report(model)
+    for part in (rendered.text, rendered.html):
+        assert part.count("Wells Fargo") == 1
+        assert not re.search(r"\bnan\b", part, re.IGNORECASE)
+
+
 def test_a_driver_s_theme_note_is_beside_it_in_both_parts() -> None:
     note = "Template text: 57% of its texts quote the passage “consumer reporting agency …”"
     noted = _driver(1) | {"description": note}

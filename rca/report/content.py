@@ -67,6 +67,7 @@ class SpikeItem:
     examples_link: str
     chart: Chart | None = None
     cases: tuple[Case, ...] = ()
+    note: str | None = None  # the theme's description: template text, one company
 
     @property
     def kind_words(self) -> str:
@@ -269,6 +270,7 @@ def spike_item(
     *,
     chart: Chart | None = None,
     cases: Sequence[Case] = (),
+    note: object = None,
 ) -> SpikeItem:
     theme_id = str(spike["theme_id"])
     cause = spike.get("root_cause") or {}
@@ -287,7 +289,13 @@ def spike_item(
         examples_link=theme_link(base_url, theme_id, examples=True),
         chart=chart,
         cases=tuple(cases),
+        note=_note(note),
     )
+
+
+def _note(value: object) -> str | None:
+    """A theme's description as text, or None (missing, NaN, empty)."""
+    return None if _missing(value) or not value else str(value)
 
 
 def driver_item(
@@ -308,7 +316,7 @@ def driver_item(
         else str(status).replace("_", " "),
         link=theme_link(base_url, str(driver["theme_id"])),
         cases=tuple(cases),
-        note=None if _missing(note := driver.get("description")) or not note else str(note),
+        note=_note(driver.get("description")),
     )
 
 
@@ -327,12 +335,22 @@ def build_report(
     vendor_lines: Sequence[str] = (),
     sop_significant: Sequence[str] = (),
     sop_no_effect: Sequence[str] = (),
+    notes: Mapping[str, object] | None = None,
 ) -> ReportModel:
-    """The report for one period: spikes by severity, then new themes, then drivers."""
-    charts, cases, driver_cases = charts or {}, cases or {}, driver_cases or {}
+    """The report for one period: spikes by severity, then new themes, then drivers.
+
+    `notes` maps theme ids to their descriptions (template text, one company), shown beside
+    each spike."""
+    charts, cases, driver_cases, notes = charts or {}, cases or {}, driver_cases or {}, notes or {}
     ordered = spike_order(spikes_payload.get("spikes") or [])
     items = [
-        spike_item(s, base_url, chart=charts.get(s["theme_id"]), cases=cases.get(s["theme_id"], ()))
+        spike_item(
+            s,
+            base_url,
+            chart=charts.get(s["theme_id"]),
+            cases=cases.get(s["theme_id"], ()),
+            note=notes.get(s["theme_id"]),
+        )  # fmt: skip
         for s in ordered
     ]
     return ReportModel(

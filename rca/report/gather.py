@@ -111,8 +111,10 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
 
     vendor_lines = _vendor_lines(settings, chosen.name, analysis)
     significant, flat = _sop_lines(settings, chosen, analysis)
+    themes = analysis.themes
+    notes = dict(zip(themes["theme_id"], themes["description"], strict=True))
     model = build_report(
-        payload, drivers, base_url=settings.report_base_url, generated_at=now,
+        payload, drivers, base_url=settings.report_base_url, generated_at=now, notes=notes,
         charts=charts, cases=cases, driver_cases=driver_cases, drivers_basis=basis,
         drivers_heading=heading,
         drivers_note=drivers_note if drivers else "", vendor_lines=vendor_lines,
