@@ -241,3 +241,9 @@ def test_a_store_without_customers_escalations_or_handle_time_says_only_what_it_
         html = client.get(f"/ui/themes/{theme}").text
         assert "No customer ids in this store" in html
         assert "Repeat rate" not in html and "Escalated repeats" not in html
+        week = client.get("/ui/").text
+        assert "Top themes by contacts</h2>" in week and "Repeat rate" not in week
+        assert 'data-label="Contacts"' in week
+        for part in ("rate", "escalation", "handle time"):  # not scored: no bar
+            assert f'class="bar-label">{part}<' not in week
+        assert 'class="bar-label">volume<' in week

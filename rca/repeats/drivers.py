@@ -243,6 +243,18 @@ def measured_components(marked: pd.DataFrame) -> frozenset[str]:
     )
 
 
+def scored_components(
+    basis: str, measured: Collection[str] = tuple(OPTIONAL_COMPONENTS)
+) -> list[str]:
+    """The COMPONENTS that weigh in the score: no repeat rate without customer ids, no
+    optional component the store does not measure."""
+    return [
+        c
+        for c in COMPONENTS
+        if (basis == "repeats" or c != "rate") and (c not in OPTIONAL_COMPONENTS or c in measured)
+    ]
+
+
 def basis_heading(basis: str, measured: Collection[str] = tuple(OPTIONAL_COMPONENTS)) -> str:
     """What the ranking ranks, in words: "repeat-complaint drivers", or "themes by contacts,
     escalations and handle time" less what the store does not measure."""
@@ -319,11 +331,7 @@ def rank_drivers(
         "handle_time": _relative(ranked[columns["handle_time"]].astype(float)),
         "growth": _relative(growth.clip(lower=0)),
     }
-    used = {
-        c: getattr(weights, c)
-        for c in COMPONENTS
-        if (basis == "repeats" or c != "rate") and (c not in OPTIONAL_COMPONENTS or c in measured)
-    }
+    used = {c: getattr(weights, c) for c in scored_components(basis, measured)}
     total_weight = sum(used.values()) or 1.0
     contributions = pd.DataFrame(
         {c: raw[c] * used.get(c, 0.0) / total_weight for c in COMPONENTS}, index=ranked.index
