@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
+from itertools import groupby
 
 import numpy as np
 import pandas as pd
@@ -229,10 +230,14 @@ def preprocess(text: str) -> str:
 
     A placeholder becomes a clause break so no phrase is built across it.
     """
-    text = PLACEHOLDER_RE.sub("\n", text)
-    text = MASK_RE.sub("\n", HANDLE_RE.sub("\n", text)).lower()
+    text = _breaks_at_masks(text)
     text = _NEGATION_CONTRACTION_RE.sub(" not ", text)
     return _CLITIC_RE.sub("", text)
+
+
+def _breaks_at_masks(text: str) -> str:
+    """Lower-cased, with placeholders, masks and handles turned into line breaks."""
+    return MASK_RE.sub("\n", HANDLE_RE.sub("\n", PLACEHOLDER_RE.sub("\n", text))).lower()
 
 
 def stem(word: str) -> str:
@@ -642,9 +647,9 @@ PASSAGE_WORDS = 6
 # messages share openings like that by the dozen (rca demo's delivery theme: 64 %).
 PASSAGE_TEXT_FACTOR = 3
 PASSAGE_SHOWN = 12
-# Capitalised mid-sentence but never a company: forms of address ("Dear Sir or Madam").
 # every word and number, contractions whole, so a passage reads as written
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# Capitalised mid-sentence but never a company: forms of address ("Dear Sir or Madam").
 NOT_COMPANY = frozenset({"sir", "madam", "mr", "mrs", "ms", "miss", "dr", "dear"})
 COMPANY_SHARE = 0.6
 COMPANY_MAX_ELSEWHERE = 0.2
@@ -801,8 +806,7 @@ def _shared_passage(texts: Sequence[str]) -> tuple[float, str]:
     segments_of: list[list[list[str]]] = []
     quoted: Counter[tuple[str, ...]] = Counter()
     for text in texts:
-        plain = MASK_RE.sub("\n", HANDLE_RE.sub("\n", PLACEHOLDER_RE.sub("\n", text))).lower()
-        segments = [_WORD_RE.findall(seg) for seg in plain.split("\n")]
+        segments = [_WORD_RE.findall(seg) for seg in _breaks_at_masks(text).split("\n")]
         if sum(map(len, segments)) < PASSAGE_TEXT_FACTOR * n:
             segments = []  # too short to quote anything (still counted in the share's base)
         segments_of.append(segments)
@@ -813,18 +817,14 @@ def _shared_passage(texts: Sequence[str]) -> tuple[float, str]:
     best: list[str] = []
     for segments in segments_of:  # the first text that quotes a most-quoted run
         for words in segments:
-            at = [quoted[tuple(words[i : i + n])] == top for i in range(len(words) - n + 1)]
-            start = 0
-            while start < len(at):
-                if not at[start]:
-                    start += 1
-                    continue
-                end = start
-                while end + 1 < len(at) and at[end + 1]:
-                    end += 1
-                if end - start + n > len(best):
-                    best = words[start : end + n]
-                start = end + 1
+            at = 0  # consecutive most-quoted runs overlap into one stretch of words
+            for hit, group in groupby(
+                quoted[tuple(words[i : i + n])] == top for i in range(len(words) - n + 1)
+            ):
+                runs = len(list(group))
+                if hit and runs + n - 1 > len(best):
+                    best = words[at : at + runs + n - 1]
+                at += runs
         if best:
             break
     shown = " ".join(best[:PASSAGE_SHOWN])
