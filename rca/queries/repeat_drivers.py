@@ -25,6 +25,7 @@ from rca.repeats.drivers import (
     OPTIONAL_COMPONENTS,
     DriverWeights,
     basis_heading,
+    contact_measures,
     driver_records,
     measured_components,
     rank_drivers,
@@ -222,10 +223,10 @@ def drivers_note(
     scored = "neither is scored" if len(absent) > 1 else "it is not scored"
     missing = f"; the contacts carry no {' and no '.join(absent)}, so {scored}" if absent else ""
     if not has_customers:
-        ranked_by = basis_heading("contacts", measured).removeprefix("themes by ")
         return (
-            "no customer ids in this store: repeat complaints cannot be detected, so themes "
-            f"are ranked by {ranked_by} and growth (map a customer_id field to see repeats)"
+            "no customer ids in this store: repeat complaints cannot be detected, so themes are "
+            f"ranked by {contact_measures(measured)} and growth (map a customer_id field to see "
+            "repeats)"
             f"{missing}"
         )
     return missing.removeprefix("; ")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from rca.periods import Period
 from rca.repeats.detect import REPEAT
-from rca.repeats.drivers import period_index
+from rca.repeats.drivers import period_index, theme_note
 
 TABLE_COLUMNS = [
     "theme_id",
@@ -84,12 +84,9 @@ def theme_table(
     total = int(in_period.sum())
     table = themes[["theme_id", "label", "keywords", "parent_group"]].copy()
     # the fit's note (template campaign, one company) or a person's description, else None
-    # (built as plain objects: pandas 3's string columns keep NaN where None is asked for, and
-    # a page printed "nan" for every theme without a note once one theme had one)
+    # (as plain objects: a page printed "nan" for every theme without a note once one had one)
     notes = themes["description"].tolist() if "description" in themes else [None] * len(themes)
-    table["description"] = pd.Series(
-        [n if isinstance(n, str) and n else None for n in notes], index=table.index, dtype=object
-    )
+    table["description"] = pd.Series(map(theme_note, notes), index=table.index, dtype=object)
     ids = table["theme_id"]
 
     def pick(frame: pd.DataFrame | None, column: str) -> np.ndarray:

@@ -255,19 +255,31 @@ def scored_components(
     ]
 
 
-def basis_heading(basis: str, measured: Collection[str] = tuple(OPTIONAL_COMPONENTS)) -> str:
-    """What the ranking ranks, in words: "repeat-complaint drivers", or "themes by contacts,
-    escalations and handle time" less what the store does not measure."""
-    if basis == "repeats":
-        return "repeat-complaint drivers"
+def contact_measures(measured: Collection[str] = tuple(OPTIONAL_COMPONENTS)) -> str:
+    """ "contacts, escalations and handle time", less what the store does not measure: what a
+    ranking without customer ids is by (growth aside)."""
     parts = ["contacts"] + [
         words
         for c, words in (("escalation", "escalations"), ("handle_time", "handle time"))
         if c in measured
     ]
-    return "themes by " + (
-        parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def basis_heading(basis: str, measured: Collection[str] = tuple(OPTIONAL_COMPONENTS)) -> str:
+    """What the ranking ranks, in words: "repeat-complaint drivers", or "themes by " and
+    `contact_measures`."""
+    return (
+        "repeat-complaint drivers"
+        if basis == "repeats"
+        else f"themes by {contact_measures(measured)}"
     )
+
+
+def theme_note(value: Any) -> str | None:
+    """A theme's description as text, or None: pandas 3 string columns hold NaN, not None, for
+    a theme without one, and a page or e-mail must not print "nan"."""
+    return value if isinstance(value, str) and value else None
 
 
 def rank_drivers(
@@ -401,9 +413,7 @@ def _with_theme_names(ranked: pd.DataFrame, themes: pd.DataFrame | None) -> pd.D
     ]
     # the theme's note (template text, one company): a reader should see it beside the rank
     notes = info["description"] if "description" in info else pd.Series(dtype=object)
-    ranked["description"] = [
-        n if isinstance(n := notes.get(t), str) and n else None for t in ranked["theme_id"]
-    ]
+    ranked["description"] = [theme_note(notes.get(t)) for t in ranked["theme_id"]]
     return ranked
 
 

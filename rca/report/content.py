@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rca.repeats.drivers import basis_heading
+from rca.repeats.drivers import basis_heading, theme_note
 from rca.text.redact import redact
 
 #: Most severe first; within a severity the smallest q-value (the surest alert) first.
@@ -289,13 +289,8 @@ def spike_item(
         examples_link=theme_link(base_url, theme_id, examples=True),
         chart=chart,
         cases=tuple(cases),
-        note=_note(note),
+        note=theme_note(note),
     )
-
-
-def _note(value: object) -> str | None:
-    """A theme's description as text, or None (missing, NaN, empty)."""
-    return None if _missing(value) or not value else str(value)
 
 
 def driver_item(
@@ -316,7 +311,7 @@ def driver_item(
         else str(status).replace("_", " "),
         link=theme_link(base_url, str(driver["theme_id"])),
         cases=tuple(cases),
-        note=_note(driver.get("description")),
+        note=theme_note(driver.get("description")),
     )
 
 

@@ -22,7 +22,7 @@ from rca.api.routes.common import cases_csv
 from rca.api.snapshot import Snapshot
 from rca.api.web.charts import series_svg
 from rca.api.web.session import COOKIE, LOGIN_CSRF_COOKIE, Session, SessionCodec, same_token
-from rca.repeats.drivers import OPTIONAL_COMPONENTS, scored_components
+from rca.repeats.drivers import scored_components
 from rca.repeats.examples import KINDS
 
 HERE = Path(__file__).resolve().parent
@@ -169,11 +169,9 @@ def this_week(
     drivers = snapshot.drivers(chosen, 10)
     ctx |= {
         "drivers": drivers["drivers"],
-        "drivers_basis": drivers.get("basis", "repeats"),
-        "drivers_heading": drivers.get("heading", "repeat-complaint drivers"),
-        "scored": scored_components(
-            drivers.get("basis", "repeats"), drivers.get("measured", OPTIONAL_COMPONENTS)
-        ),
+        "drivers_basis": drivers["basis"],
+        "drivers_heading": drivers["heading"],
+        "scored": scored_components(drivers["basis"], drivers["measured"]),
         "weights": drivers["settings"]["weights"],
         "spikes": [s for s in spikes if s["kind"] != "new_theme"],
         "new_themes": [s for s in spikes if s["kind"] == "new_theme"],
