@@ -104,12 +104,12 @@ def oversplit_share(unit: np.ndarray, labels: np.ndarray, merge_similarity: floa
     """Share of a layer's clusters the centroid merge (at ``merge_similarity``) would join into
     another: high when the layer cuts themes into pockets of one wording. 0 for < 2 clusters."""
     from rca.cluster.merge import merge_groups
+    from rca.cluster.model import label_sums
 
     k = int(labels.max() + 1)
     if k < 2:
         return 0.0
-    sums = np.zeros((k, unit.shape[1]))
-    np.add.at(sums, labels[labels >= 0], unit[labels >= 0])
+    sums = label_sums(unit, labels, k)
     centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
     return (k - int(merge_groups(centroids, merge_similarity).max() + 1)) / k
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rca.cluster.model import cosine_to_centroids
+from rca.cluster.model import cosine_to_centroids, label_sums
 
 NO_THEME = ""
 
@@ -35,9 +35,7 @@ class Reconciled:
 
 
 def _unit_means(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    sums = np.zeros((k, X.shape[1]), dtype=np.float64)
-    members = labels >= 0
-    np.add.at(sums, labels[members], X[members])
+    sums = label_sums(X, labels, k)
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return sums / np.where(norms > 0, norms, 1.0)
 
