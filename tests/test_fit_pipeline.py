@@ -103,3 +103,30 @@ def test_cli_themes_and_promote(fitted) -> None:
     assert bad.returncode == 1 and "no fitted model" in bad.stderr
     malformed = run_cli("themes", "--period", "2026-W99", home=settings.home)
     assert malformed.returncode == 1 and "no such ISO week" in malformed.stderr
+
+
+def test_refits_keep_the_granularity_the_data_chose(fitted) -> None:
+    """Under RCA_FIT_THEME_SIZE=plscan the first fit chooses, stores the choice, and a refit
+    with another seed keeps it (it says so) until a person asks for a new choice."""
+    pytest.importorskip("fast_hdbscan")
+    settings, _root, _first = fitted
+    plscan = settings.model_copy(update={"fit_theme_size": "plscan"})
+    chosen = fit_themes(plscan, promote="always")  # the champion's rule was n/150: a choice
+    assert chosen.granularity is not None and not chosen.granularity.kept
+    assert chosen.granularity.chosen_on == chosen.catalog.model_version
+    said: list[str] = []
+    kept = fit_themes(plscan, seed=7, promote="always", say=said.append)
+    assert kept.granularity is not None and kept.granularity.kept
+    assert kept.granularity.chosen_on == chosen.catalog.model_version
+    assert any("kept the granularity plscan chose on" in line for line in said)
+    assert kept.checks["id_stability_value"] >= 0.80
+    again = fit_themes(plscan, seed=7, promote="never", rechoose_granularity=True)
+    assert again.granularity is not None and not again.granularity.kept
+    with Store(settings.store_path).read() as con:
+        stored = con.execute(
+            "SELECT granularity FROM models WHERE model_version = ?",
+            [kept.catalog.model_version],
+        ).fetchone()[0]
+    assert json.loads(stored)["chosen_on"] == chosen.catalog.model_version
+    out = run_cli("fit", "--help", home=settings.home)
+    assert "--rechoose-granularity" in out.stdout

@@ -90,3 +90,49 @@ def test_theme_size_setting_picks_the_rule_or_names_the_missing_extra(rule: str)
             theme_size_rule(settings)
     else:
         assert theme_size_rule(settings) == (None if rule == "size" else rule)
+
+
+def test_a_data_chosen_granularity_is_kept_by_refits_of_the_same_rule() -> None:
+    """The champion's choice is inherited (scaled to the refit's rows and the asked
+    granularity) only under the same data-chosen rule and unless a person asks again."""
+    from rca.cluster.granularity import Granularity, decision, inherits, model_params
+
+    chosen = Granularity("plscan", theme_size=23, fit_rows=3_000, chosen_on="m1")
+    assert model_params("plscan", chosen, 3_300, 1.0) == {
+        "min_cluster_size": 25,
+        "cluster_selection": "leaf",
+    }
+    assert model_params("plscan", chosen, 3_000, 2.0)["min_cluster_size"] == 12
+    assert model_params("plscan", chosen, 300, 1.0)["min_cluster_size"] == 10  # the floor
+    assert model_params("plscan", chosen, 3_000, 1.0, rechoose=True) == {
+        "min_cluster_size": "plscan"
+    }
+    assert model_params("persistence", chosen, 3_000, 1.0) == {"min_cluster_size": "persistence"}
+    assert model_params("size", chosen, 3_000, 1.0) == {"min_cluster_size": None}
+    assert not inherits("plscan", None, rechoose=False)
+    kept = decision("plscan", chosen, chosen_size=25, fit_rows=3_300, granularity=1.0,
+                    version="m2", kept=True)  # fmt: skip
+    assert (kept.chosen_on, kept.theme_size, kept.fit_rows, kept.kept) == ("m1", 23, 3_000, True)
+    fresh = decision("plscan", chosen, chosen_size=30, fit_rows=3_300, granularity=0.5,
+                     version="m3", kept=False)  # fmt: skip
+    assert (fresh.chosen_on, fresh.theme_size, fresh.kept) == ("m3", 15, False)
+    assert Granularity.from_json(kept.to_json()) == kept
+    for broken in (None, "", "{", '{"rule": "plscan"}', "[1]"):
+        assert Granularity.from_json(broken) is None
+
+
+def test_leaf_selection_reproduces_a_plscan_layer_at_its_smallest_size() -> None:
+    """What a kept granularity relies on: HDBSCAN's leaves at the layer's smallest theme size
+    give the layer's themes again."""
+    pytest.importorskip("fast_hdbscan")
+    from rca.cluster.density import plscan_clusters
+
+    truth = np.repeat(np.arange(12), 40)
+    coords, _ = _blobs(12, 40, seed=5)
+    unit = _themes_in_unit_space(truth, seed=5)
+    layer = plscan_clusters(coords, unit, 5, 0.85)
+    smallest = int(np.bincount(layer[layer >= 0]).min())
+    leaves = density_clusters(coords, smallest, 5, selection="leaf")
+    assert clustering_accuracy(layer, leaves) >= 0.95
+    with pytest.raises(ValueError, match="cluster_selection"):
+        ThemeModel(cluster_selection="middle").fit(np.eye(30))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
@@ -51,6 +52,14 @@ def fit(
     promote: Annotated[
         str, typer.Option(help="auto (if the checks pass) | always | never")
     ] = "auto",
+    rechoose_granularity: Annotated[
+        bool,
+        typer.Option(
+            "--rechoose-granularity",
+            help="Let the data choose the number of themes again instead of keeping the "
+            "champion's choice (RCA_FIT_THEME_SIZE=plscan or persistence).",
+        ),
+    ] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     home: HomeOption = None,
 ) -> None:
@@ -74,6 +83,7 @@ def fit(
         seed=seed,
         promote=promote,
         say=stderr if fmt is Format.table else (lambda _m: None),
+        rechoose_granularity=rechoose_granularity,
     )
     table = result.catalog.table().sort_values("size", ascending=False)
     payload = {
@@ -84,6 +94,7 @@ def fit(
         "promoted": result.promoted,
         "checks": result.checks,
         "metrics": result.metrics,
+        "granularity": asdict(result.granularity) if result.granularity else None,
         "themes": table.to_dict(orient="records"),
         "lineage": result.events.to_dict(orient="records"),
     }

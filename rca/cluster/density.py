@@ -170,16 +170,21 @@ def plscan_clusters(
 
 
 def density_clusters(
-    coords: np.ndarray, min_cluster_size: int, min_samples: int | None
+    coords: np.ndarray, min_cluster_size: int, min_samples: int | None, selection: str = "eom"
 ) -> np.ndarray:
-    """HDBSCAN (excess-of-mass) labels of ``coords``; ``-1`` marks points in no dense region."""
+    """HDBSCAN labels of ``coords``; ``-1`` marks points in no dense region.
+
+    ``selection="eom"`` (excess of mass) for a size rule; ``"leaf"`` for a refit that keeps a
+    layered rule's granularity: the condensed tree's leaves at the layer's smallest theme size
+    reproduce a PLSCAN layer (experiments/results/granularity.md).
+    """
     import hdbscan  # heavy import; only needed when fitting
 
     min_samples = None if min_samples is None else max(1, min(min_samples, len(coords) - 1))
     clusterer = hdbscan.HDBSCAN(
         min_cluster_size=max(2, min(min_cluster_size, len(coords))),
         min_samples=min_samples,
-        cluster_selection_method="eom",
+        cluster_selection_method=selection,
         core_dist_n_jobs=CORE_DIST_JOBS,
     )
     return np.asarray(clusterer.fit_predict(coords), dtype=np.int64)

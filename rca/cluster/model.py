@@ -142,6 +142,10 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         ``None`` learns it from the fit (a robust lower fence of core members' similarity).
     random_state:
         UMAP seed (and the sample's); a fixed seed makes fits reproducible.
+    cluster_selection:
+        How HDBSCAN picks its flat clusters at a given size: ``"eom"`` (excess of mass, the
+        size rule's) or ``"leaf"`` (the condensed tree's leaves: what a refit uses to keep the
+        granularity a PLSCAN layer chose, at that layer's smallest theme size).
     max_fit_samples:
         Fit UMAP and HDBSCAN on at most this many rows, sampled in proportion to ``strata``
         (periods), and put the other rows in the themes with the ``predict`` rule. ``None``
@@ -170,6 +174,7 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         assign_threshold: float | None = None,
         random_state: int = 42,
         max_fit_samples: int | None = None,
+        cluster_selection: str = "eom",
     ) -> None:
         self.n_neighbors = n_neighbors
         self.n_components = n_components
@@ -179,6 +184,7 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         self.assign_threshold = assign_threshold
         self.random_state = random_state
         self.max_fit_samples = max_fit_samples
+        self.cluster_selection = cluster_selection
 
     def fit(
         self,
@@ -197,6 +203,10 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         ):
             raise ValueError(
                 "min_cluster_size must be an int, None, 'persistence', 'layers' or 'plscan'"
+            )
+        if self.cluster_selection not in ("eom", "leaf"):
+            raise ValueError(
+                f"cluster_selection must be 'eom' or 'leaf', got {self.cluster_selection!r}"
             )
         if not self.granularity > 0:
             raise ValueError(f"granularity must be > 0, got {self.granularity!r}")
@@ -251,7 +261,9 @@ class ThemeModel(BaseEstimator, ClusterMixin):
                     self.min_cluster_size_ = self.min_cluster_size or default_min_cluster_size(
                         len(X), self.granularity
                     )
-                dense = density_clusters(coords, self.min_cluster_size_, self.min_samples)
+                dense = density_clusters(
+                    coords, self.min_cluster_size_, self.min_samples, self.cluster_selection
+                )
         self.n_dense_clusters_ = int(dense.max() + 1)
         self.noise_fraction_ = float(np.mean(dense < 0))
         lap("density")

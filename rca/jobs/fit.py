@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rca.cluster import granularity as grain
 from rca.cluster.catalog import ThemeCatalog
 from rca.cluster.hierarchy import group_labels, has_parent_level, parent_groups
 from rca.cluster.labels import label_themes, problem_names, theme_descriptions
@@ -77,6 +78,7 @@ class FitResult:
     representatives: dict[str, list[str]]  # theme id -> contact ids
     seconds: dict[str, float] = field(default_factory=dict)
     proposals: list[Proposal] = field(default_factory=list)  # curated themes to review
+    granularity: grain.Granularity | None = None  # the decision this fit used
 
 
 def _lineage_inputs(
@@ -155,8 +157,9 @@ def fit_themes(
     seed: int = 42,
     promote: str = "auto",  # auto | always | never
     say: Callable[[str], None] = lambda _m: None,
+    rechoose_granularity: bool = False,
 ) -> FitResult:
-    size_rule = theme_size_rule(settings)  # a missing optional package fails before any work
+    theme_size_rule(settings)  # a missing optional package fails before any work
     store = Store(settings.store_path)
     seconds: dict[str, float] = {}
     with store.read() as con:
@@ -200,8 +203,22 @@ def fit_themes(
         )
 
     started = time.perf_counter()
+    # A data-chosen granularity is kept from the champion, not re-derived (rca.cluster.granularity)
+    rule = settings.fit_theme_size
+    fit_rows = min(len(contacts), settings.fit_max_samples or len(contacts))
+    previous_grain = prev.granularity if prev else None
+    kept_grain = grain.inherits(rule, previous_grain, rechoose_granularity)
+    size_params = grain.model_params(
+        rule, previous_grain, fit_rows, granularity, rechoose_granularity
+    )
+    if kept_grain and previous_grain is not None:
+        say(
+            f"kept the granularity {rule} chose on {previous_grain.chosen_on} (smallest theme "
+            f"{size_params['min_cluster_size']} of {fit_rows} contacts); "
+            "rca fit --rechoose-granularity chooses again"
+        )
     model = ThemeModel(
-        min_cluster_size=size_rule,
+        **size_params,  # type: ignore[arg-type]
         granularity=granularity,
         assign_threshold=settings.assign_threshold,
         random_state=seed,
@@ -275,6 +292,15 @@ def fit_themes(
 
     trained_at = datetime.now(UTC)
     version = trained_at.strftime("m%Y%m%dT%H%M%S")
+    decision = grain.decision(
+        rule,
+        previous_grain,
+        chosen_size=int(model.min_cluster_size_),
+        fit_rows=fit_rows,
+        granularity=granularity,
+        version=version,
+        kept=kept_grain,
+    )
     parent_ids = [f"G{g + 1:02d}" if group_names else "" for g in groups]
     catalog = ThemeCatalog(
         model_version=version,
@@ -300,6 +326,7 @@ def fit_themes(
         "n_parent_groups": float(len(group_names)),
         "contacts_kept_by_hysteresis": float(final.moved_back),
         "themes_restored": float(len(final.restored)),
+        "min_theme_size": float(model.min_cluster_size_),
         "assigned_fraction": assigned,
         "unassigned_fraction": 1.0 - assigned,
         "validity": float(getattr(model, "validity_", float("nan"))),
@@ -327,6 +354,9 @@ def fit_themes(
         "model_path": settings.resolved_model_path,
         "seed": seed,
         "granularity": granularity,
+        "granularity_rule": decision.rule,
+        "granularity_chosen_on": decision.chosen_on,
+        "granularity_kept": decision.kept,
         "window_since": contacts["created_at"].min(),
         "window_until": contacts["created_at"].max(),
         **{f"model_{k}": v for k, v in model.get_params().items()},
@@ -391,6 +421,7 @@ def fit_themes(
                     "trained_at": trained_at,
                     "n_themes": model.n_themes_,
                     "metrics": metrics,
+                    "granularity": decision.to_json(),
                 },
             )
             write_members(con, version, members)
@@ -413,6 +444,7 @@ def fit_themes(
         representatives=representatives,
         seconds=seconds,
         proposals=proposals,
+        granularity=decision,
     )
 
 

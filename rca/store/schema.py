@@ -226,6 +226,9 @@ MIGRATIONS: list[list[str]] = [
     # 8: a theme's note from the fit (a template campaign, one company: issue 19), shown where
     # a manager reads the theme; NULL for themes with nothing to say and for older fits.
     ["ALTER TABLE themes ADD COLUMN description VARCHAR"],
+    # 9: the granularity decision a fit used (rca.cluster.granularity: rule, smallest theme
+    # size, rows, the version that chose it), so a refit can keep it; NULL for older fits.
+    ["ALTER TABLE models ADD COLUMN granularity JSON"],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

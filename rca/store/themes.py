@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from rca.cluster.catalog import ThemeCatalog
+from rca.cluster.granularity import Granularity
 from rca.cluster.lineage import parse_theme_id
 from rca.errors import NotReadyError
 from rca.store.curation import curated_themes, issued_ids
@@ -50,11 +51,14 @@ class PreviousFit:
     theme_ids: list[str]
     centroids: np.ndarray
     assignments: pd.DataFrame  # contact_id, theme_id
+    granularity: Granularity | None = None  # what its rule chose (None before it was stored)
 
 
 def champion_fit(con: duckdb.DuckDBPyConnection) -> PreviousFit | None:
     row = first_row(
-        con, "SELECT model_version FROM models WHERE is_champion ORDER BY trained_at DESC LIMIT 1"
+        con,
+        "SELECT model_version, granularity FROM models WHERE is_champion "
+        "ORDER BY trained_at DESC LIMIT 1",
     )
     if row is None:
         return None
@@ -71,6 +75,7 @@ def champion_fit(con: duckdb.DuckDBPyConnection) -> PreviousFit | None:
         theme_ids=[t[0] for t in themes],
         centroids=np.array([t[1] for t in themes], dtype=np.float32),
         assignments=assignments,
+        granularity=Granularity.from_json(row[1]),
     )
 
 
