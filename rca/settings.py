@@ -391,11 +391,12 @@ class Settings(BaseSettings):
         "experiments/results/embed_guard.md); half (fp16) on a GPU.",
     )
     fit_theme_size: Literal["size", "persistence", "layers", "plscan"] = Field(
-        default="size",
-        description="How a fit picks its finest themes: `size` = a minimum theme size of n/150 "
-        "(measured most stable under refits); `persistence`, `layers` (EVoC, `rca[layers]`) and "
-        "`plscan` (fast_hdbscan, `rca[plscan]`) = chosen by the data's cluster hierarchy "
-        "(more accurate on most labelled sets, less stable: experiments/results/granularity.md).",
+        default="plscan",
+        description="How a fit picks its finest themes: `plscan` = PLSCAN's persistence layers "
+        "of the UMAP coordinates, chosen once by the data and kept by later refits "
+        "(`rca fit --rechoose-granularity` chooses again); `size` = a minimum theme size of "
+        "n/150; `persistence` and `layers` (EVoC, `rca[layers]`) = other data-chosen rules "
+        "(experiments/results/granularity.md).",
     )
     fit_max_samples: int | None = Field(
         default=25_000,

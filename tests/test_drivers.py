@@ -258,9 +258,12 @@ def test_demo_worst_repeat_offender_is_the_top_driver(tmp_path: Path) -> None:
     assert not found[marked["planted"] == "continuation"].any()
 
     worst = json.loads(manifest_json.read_text())["worst_repeat_intent"]
-    worst_theme = marked.loc[marked["intent"] == worst, "theme_id"].mode().iloc[0]
     payload = drivers_payload(settings, period="latest", top=5, analysis=analysis)
-    assert payload["drivers"][0]["theme_id"] == worst_theme
+    top_theme = payload["drivers"][0]["theme_id"]
+    # the top driver is the worst intent's theme: an intent the fit splits over two themes
+    # (a refund intent's "not showing" and its generic wording) is found in either
+    assert marked.loc[marked["theme_id"] == top_theme, "intent"].mode().iloc[0] == worst
+    worst_theme = top_theme
     cases = examples_frame(settings, worst_theme, kind="repeat", n=2, analysis=analysis)
     assert cases["chain_id"].nunique() == 2 and (cases["chain_pos"] >= 1).all()
     assert np.isin(cases["contact_id"], marked["contact_id"]).all()

@@ -106,10 +106,17 @@ def test_cli_themes_and_promote(fitted) -> None:
 
 
 def test_refits_keep_the_granularity_the_data_chose(fitted) -> None:
-    """Under RCA_FIT_THEME_SIZE=plscan the first fit chooses, stores the choice, and a refit
-    with another seed keeps it (it says so) until a person asks for a new choice."""
+    """Under RCA_FIT_THEME_SIZE=plscan (the default) a fit chooses, stores the choice, and a
+    refit with another seed keeps it (it says so) until a person asks for a new choice; a
+    champion fitted under another rule is never inherited from."""
     pytest.importorskip("fast_hdbscan")
-    settings, _root, _first = fitted
+    settings, _root, first = fitted
+    assert first.granularity is not None and first.granularity.rule == "plscan"
+    assert first.granularity.chosen_on == first.catalog.model_version
+    sized = settings.model_copy(update={"fit_theme_size": "size"})
+    by_size = fit_themes(sized, promote="always")
+    assert by_size.granularity is not None and by_size.granularity.rule == "size"
+    assert not by_size.granularity.kept
     plscan = settings.model_copy(update={"fit_theme_size": "plscan"})
     chosen = fit_themes(plscan, promote="always")  # the champion's rule was n/150: a choice
     assert chosen.granularity is not None and not chosen.granularity.kept

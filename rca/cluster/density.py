@@ -1,12 +1,14 @@
-"""Density clustering (HDBSCAN) of the reduced coordinates, with a minimum theme size from n.
+"""Density clustering of the reduced coordinates: how many themes, and which.
 
-The size rule ``n / 150`` stays the default after measuring data-chosen sizes on seven labelled
-sets (experiments/results/granularity.md): the best size follows the class size, which the data
-do not reveal, and no label-free size criterion (persistence, DBCV, silhouettes, agreement
-between sizes, over-split then merge) met issue #19's bar on more sets without losing on another.
-EVoC's layers (``layer_clusters``) and PLSCAN's layers of the UMAP coordinates
-(``plscan_clusters``) do, but refits with another seed keep too few theme ids (their persistence
-peaks are shallow, so the seed moves them), so they are opt-in.
+The default (``RCA_FIT_THEME_SIZE=plscan``, ``plscan_clusters``) reads PLSCAN's persistence
+layers of the UMAP coordinates and keeps the finest one the centroid merge would not still
+over-split. Measured on eight labelled sets at three UMAP seeds against the old size rule
+(``default_min_cluster_size``, n/150, still ``ThemeModel``'s own default and ``size``): at least
+as accurate on 22 of 24 set-and-seed pairs (experiments/results/granularity.md). Its choice moves
+with the seed (shallow persistence peaks), so ``rca fit`` stores it and refits keep it
+(``rca.cluster.granularity``: HDBSCAN's leaves at the chosen smallest size,
+``density_clusters(selection="leaf")``). EVoC's layers (``layer_clusters``) and the persistence
+size (``size_by_persistence``) stay opt-in.
 """
 
 from __future__ import annotations
@@ -134,9 +136,9 @@ def plscan_clusters(
     next layer on Banking77-test and flipped under a reseeded UMAP (without it Bitext's layers
     still move with the UMAP seed: 0.712 of ids kept on refit). Deterministic given the
     coordinates (one thread, see below); measured against n/150 in
-    experiments/results/granularity.md; opt-in (needs ``fast_hdbscan``).
+    experiments/results/granularity.md; the default fit's rule (``RCA_FIT_THEME_SIZE``).
     """
-    import fast_hdbscan  # optional; only for min_cluster_size="plscan"
+    import fast_hdbscan  # imported here: numba compiles on first use
     import numba
 
     n = len(coords)

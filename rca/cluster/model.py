@@ -130,7 +130,7 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         then the same merge and assignment (opt-in, needs ``evoc``; ``min_cluster_size_`` is
         then the smallest dense cluster found); ``"plscan"`` = the same layered rule on
         PLSCAN's persistence layers of the UMAP coordinates (``density.plscan_clusters``,
-        deterministic given them; opt-in, needs ``fast_hdbscan``).
+        deterministic given them; what ``rca fit`` uses by default, see ``RCA_FIT_THEME_SIZE``).
     min_samples:
         HDBSCAN density smoothing. Small values leave fewer contacts as noise; ``None`` uses
         ``min_cluster_size`` (HDBSCAN's default).
