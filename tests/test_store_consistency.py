@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import REPO, make_contacts, run_cli
 
 from rca.ingest.pipeline import ingest_paths
@@ -120,6 +121,29 @@ def test_schema_is_migrated_on_open(tmp_path: Path) -> None:
         rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         tables = {r[0] for r in rows}
     assert {"contacts", "quarantine", "embeddings", "schema_version"} <= tables
+
+
+def test_a_store_one_migration_behind_is_upgraded_by_a_writing_command(tmp_path: Path) -> None:
+    """`rca fit` and `rca assign` read before they write: after an upgrade of rca they migrate
+    the store first instead of stopping at "run a writing command"."""
+    from rca.errors import RcaError
+    from rca.store.schema import SCHEMA_VERSION
+
+    store = Store(tmp_path / "rca.duckdb")
+    with store.write():
+        pass
+    con = duckdb.connect(str(store.path))
+    con.execute("ALTER TABLE models DROP COLUMN granularity")
+    con.execute("DELETE FROM schema_version WHERE version = ?", [SCHEMA_VERSION])
+    con.close()
+    with pytest.raises(RcaError, match="run any writing command"), store.read():
+        pass
+    store.upgrade()
+    with store.read() as con:
+        columns = {r[0] for r in con.execute("DESCRIBE models").fetchall()}
+    assert "granularity" in columns
+    Store(tmp_path / "absent.duckdb").upgrade()  # nothing to upgrade: no file is made
+    assert not (tmp_path / "absent.duckdb").exists()
 
 
 def test_ingest_into_a_truncated_store_fails_clearly_and_writes_nothing(

@@ -51,8 +51,9 @@ def encoder_for(settings: Settings, catalog: ThemeCatalog) -> Encoder:
 
 
 def assign_contacts(settings: Settings, *, reassign_all: bool = False) -> AssignResult:
-    catalog = load_store_model(settings)
     store = Store(settings.store_path)
+    store.upgrade()  # a store from an older rca: migrate before the first read
+    catalog = load_store_model(settings)
     with store.read() as con:
         done = con.execute(
             "SELECT contact_id FROM assignments WHERE model_version = ?", [catalog.model_version]

@@ -161,6 +161,7 @@ def fit_themes(
 ) -> FitResult:
     theme_size_rule(settings)  # a missing optional package fails before any work
     store = Store(settings.store_path)
+    store.upgrade()  # a store from an older rca: migrate before the first read
     seconds: dict[str, float] = {}
     with store.read() as con:
         contacts = load_contacts(con, since=since, until=until)

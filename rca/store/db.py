@@ -205,6 +205,14 @@ class Store:
         finally:
             con.close()
 
+    def upgrade(self) -> None:
+        """Apply the migrations an older store lacks: the first step of a writing command that
+        reads before it writes (`rca fit`, `rca assign`), which would otherwise stop at `read`'s
+        "run a writing command" after a user upgraded rca."""
+        if self.exists:
+            with self.write():
+                pass
+
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection; a missing or un-migrated store is a clear error."""
