@@ -255,3 +255,13 @@ def test_label_themes_never_repeats_a_label() -> None:
 
 def test_keywords_are_deterministic() -> None:
     assert theme_keywords(TEXTS, LABELS) == theme_keywords(list(TEXTS), LABELS.copy())
+
+
+def test_keyword_min_df_counts_contacts_when_texts_repeat() -> None:
+    """A phrase in one text sent twice passes min_df=2; each distinct text is tokenised once."""
+    texts = ["parcel stuck in customs"] * 2 + ["refund never arrived", "card declined at till"]
+    kws = theme_keywords(texts, [0, 0, 1, 1], min_df=2)
+    assert "customs" in {term for term, _ in kws[0]}
+    assert kws[1] == []  # each of theme 1's phrases is in one contact only
+    share = theme_keywords(texts, [0, 0, 1, 1], min_df=0.5)
+    assert share == kws

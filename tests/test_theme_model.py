@@ -148,3 +148,20 @@ def test_metrics_count_unassigned_as_wrong() -> None:
     assert scores["unassigned_fraction"] == pytest.approx(1 / 6)
     assert theme_agreement([0, 0, 1, -1], [1, 1, 0, -1]) == 1.0
     assert theme_agreement([0, 0, 1, 1], [0, 0, 1, -1]) == 0.75
+
+
+def test_exact_knn_matches_a_full_sort_with_ties_by_row_index() -> None:
+    """The blocked top-k (torch when installed) equals sorting every row's similarities."""
+    from rca.cluster import reduce as reduce_mod
+
+    rng = np.random.default_rng(3)
+    X = _unit(rng.normal(size=(2500, 16))).astype(np.float32)
+    X[10] = X[2000]  # an exact duplicate: a tie that must resolve to the lower index
+    k = 7
+    idx, dist = reduce_mod.exact_cosine_knn(X, k)
+    sims = X @ X.T
+    for row in (0, 10, 1023, 1024, 2000, 2499):
+        expected = np.lexsort((np.arange(len(X)), -sims[row]))[:k]
+        assert idx[row].tolist() == expected.tolist()
+        np.testing.assert_allclose(dist[row], 1.0 - sims[row, expected], atol=1e-5)
+    assert idx[2000][:2].tolist() == [10, 2000]

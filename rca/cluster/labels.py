@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from itertools import groupby
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -382,6 +383,37 @@ def _as_text(value: object) -> str:
     return "" if value is None or pd.isna(value) else str(value)
 
 
+def _contact_term_counts(
+    texts: Sequence[str],
+    ngram_range: tuple[int, int],
+    min_df: int | float,
+    extra_stop_words: Iterable[str],
+) -> tuple[sp.csr_matrix | None, np.ndarray]:
+    """(contacts x terms) phrase counts and the sorted terms; ``None`` when no term survives.
+
+    Each distinct text is tokenised once and its row repeated for every contact that carries it:
+    real exports repeat texts (templates, copied messages), and the Python analyzer is the cost.
+    ``min_df`` still counts contacts, as ``CountVectorizer`` would on the full list.
+    """
+    stop = STOP_WORDS | {w.lower() for w in extra_stop_words}
+    codes, uniques = pd.factorize(pd.Series([_as_text(t) for t in texts], dtype=object))
+    vectorizer = CountVectorizer(
+        analyzer=partial(phrase_ngrams, ngram_range=ngram_range, stop_words=stop)
+    )
+    try:
+        unique_terms = sp.csr_matrix(vectorizer.fit_transform(list(uniques)))
+    except ValueError:  # nothing but stop words
+        return None, np.array([], dtype=object)
+    doc_term = sp.csr_matrix(unique_terms[codes])
+    n_docs = doc_term.shape[0]
+    floor = int(min_df) if isinstance(min_df, Integral) else int(np.ceil(min_df * n_docs))
+    doc_freq = np.bincount(doc_term.indices, minlength=doc_term.shape[1])
+    keep = np.flatnonzero(doc_freq >= max(floor, 1))
+    if keep.size == 0:  # too few texts for min_df
+        return None, np.array([], dtype=object)
+    return sp.csr_matrix(doc_term[:, keep]), vectorizer.get_feature_names_out()[keep]
+
+
 def theme_keywords(
     texts: Sequence[str],
     labels: Sequence[int] | np.ndarray,
@@ -411,16 +443,9 @@ def theme_keywords(
     if not themes:
         return result
 
-    stop = STOP_WORDS | {w.lower() for w in extra_stop_words}
-    vectorizer = CountVectorizer(
-        analyzer=partial(phrase_ngrams, ngram_range=ngram_range, stop_words=stop),
-        min_df=min_df,
-    )
-    try:
-        doc_term = vectorizer.fit_transform([_as_text(t) for t in texts])
-    except ValueError:  # empty vocabulary: too few texts for min_df, or nothing but stop words
+    doc_term, terms = _contact_term_counts(texts, ngram_range, min_df, extra_stop_words)
+    if doc_term is None:
         return result
-    terms = vectorizer.get_feature_names_out()
 
     # Class indicator (classes x docs): one row per theme, plus the background class at the end.
     rows = np.searchsorted(np.asarray(themes, dtype=np.int64), labels_arr)

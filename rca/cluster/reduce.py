@@ -26,21 +26,51 @@ BLOCK_ROWS = 1024
 def exact_cosine_knn(X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices and cosine distances of each row's ``k`` nearest rows (itself included).
 
-    ``X`` must be L2-normalised. Ties are broken by the lower row index so results are stable.
+    ``X`` must be L2-normalised. Within a row, equal similarities are ordered by the lower row
+    index so results are stable. The block product and the top-k run in torch when it is
+    installed (it is, with sentence-transformers): its ``topk`` is multi-threaded, where numpy's
+    ``argpartition`` over a 1024 x 25k block took 40% of a 100k-contact fit.
     """
     n = len(X)
     indices = np.empty((n, k), dtype=np.int64)
     distances = np.empty((n, k), dtype=np.float32)
+    top = _torch_topk(X, k) if _has_torch() else None
     for start in range(0, n, BLOCK_ROWS):
-        sims = X[start : start + BLOCK_ROWS] @ X.T
-        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        part.sort(axis=1)  # index order first, so the stable sort below breaks ties by index
-        part_sims = np.take_along_axis(sims, part, axis=1)
-        order = np.argsort(-part_sims, axis=1, kind="stable")
+        if top is not None:
+            part_sims, part = top(start)
+        else:
+            sims = X[start : start + BLOCK_ROWS] @ X.T
+            part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            part_sims = np.take_along_axis(sims, part, axis=1)
+        # similarity descending, then row index ascending
+        order = np.lexsort((part, -part_sims), axis=1) if part.size else part
         indices[start : start + BLOCK_ROWS] = np.take_along_axis(part, order, axis=1)
         best = np.take_along_axis(part_sims, order, axis=1)
         distances[start : start + BLOCK_ROWS] = np.clip(1.0 - best, 0.0, 2.0)
     return indices, distances
+
+
+def _has_torch() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:  # a lean install without the embedding extra still clusters
+        return False
+    return True
+
+
+def _torch_topk(X: np.ndarray, k: int):
+    """A function from a block's first row to that block's (similarities, indices) top-k."""
+    import torch
+
+    full = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+
+    def block(start: int) -> tuple[np.ndarray, np.ndarray]:
+        with torch.no_grad():
+            sims = full[start : start + BLOCK_ROWS] @ full.T
+            values, idx = torch.topk(sims, k, dim=1, largest=True, sorted=False)
+        return values.numpy(), idx.numpy()
+
+    return block
 
 
 def reduce(X: np.ndarray, n_neighbors: int, n_components: int, random_state: int) -> np.ndarray:

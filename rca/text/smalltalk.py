@@ -56,4 +56,9 @@ def is_small_talk_text(text: object) -> bool:
 def is_small_talk(texts: pd.Series | list[str]) -> np.ndarray:
     """`is_small_talk_text` over many texts, as a boolean array aligned with them."""
     values = texts.tolist() if isinstance(texts, pd.Series) else list(texts)
-    return np.fromiter((is_small_talk_text(t) for t in values), dtype=bool, count=len(values))
+    if not values:
+        return np.zeros(0, dtype=bool)
+    # Exports repeat texts (templates, "thanks", a copied message): judge each distinct text once.
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    verdicts = np.fromiter((is_small_talk_text(t) for t in uniques), dtype=bool, count=len(uniques))
+    return verdicts[codes]
