@@ -1,6 +1,7 @@
 """Which PLSCAN layer should the fine level take? Every layer's figures, so rules can be compared.
 
     python -m experiments.layer_rule_probe [--sets a,b] [--seeds 42,7,0]
+    python -m experiments.layer_rule_probe --evaluate
 
 For each labelled set of the granularity study (and a 5,000-contact demo stream with its 104
 intents) and each UMAP seed, PLSCAN's persistent layers of ThemeModel's coordinates are listed
@@ -8,7 +9,10 @@ with their number of clusters, over-split share (``rca.cluster.density.oversplit
 number of themes after ThemeModel's merge and noise assignment, and that fit's accuracy against
 the fine labels. A layer rule is a function of the label-free columns; the accuracy column says
 what each rule would have scored, so candidates are compared on every set and seed at once
-without refitting. Rows are appended to ``results/layer_rule_probe.jsonl``.
+without refitting. Rows are appended to ``results/layer_rule_probe.jsonl``. ``--evaluate`` reads
+them and prints, for the product's rule at a grid of over-split thresholds, each set's mean
+accuracy over the seeds, the layer chosen with the labels (the ceiling of any layer rule), and a
+leave-one-set-out choice of the threshold (chosen on the other sets, scored on the held-out one).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import silhouette_score
 
 from experiments.granularity_study import SETS, _coords, load_set
 from rca.cluster.density import MIN_CLUSTER_SIZE_FLOOR, oversplit_share
@@ -29,21 +34,25 @@ from rca.cluster.quality import cluster_scores
 
 ROWS = Path(__file__).resolve().parent / "results" / "layer_rule_probe.jsonl"
 DEMO = "demo-5000"
+SAMPLE = 3000
+#: Merge similarities looser than the product's 0.85, for the over-split share at each.
+LOOSER_MERGES = (0.70, 0.75, 0.78, 0.80, 0.82)
 
 
 def demo_set() -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
     """The demo stream's texts and true intents (5,000 contacts, as in granularity.md)."""
     from experiments.datasets import embed_cached
     from rca.demo import DemoConfig, write_demo
+    from rca.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
-        contacts, truth, _ = write_demo(Path(tmp), Path(tmp) / "datasets", DemoConfig(5000))
+        contacts, truth, _ = write_demo(Path(tmp), Settings().datasets_dir, DemoConfig(5000))
         frame = pd.read_csv(contacts).merge(pd.read_csv(truth), on="contact_id")
     texts = frame["text"].astype(str).tolist()
     return texts, embed_cached(texts), {"intent": frame["intent"].to_numpy()}
 
 
-def layers_of(coords: np.ndarray) -> list[np.ndarray]:
+def layers_of(coords: np.ndarray) -> list[tuple[np.ndarray, float]]:
     """PLSCAN's persistent layers, finest first, exactly as ``plscan_clusters`` sees them."""
     import fast_hdbscan
     import numba
@@ -56,19 +65,124 @@ def layers_of(coords: np.ndarray) -> list[np.ndarray]:
         np.asarray(coords, dtype=np.float64)
     )
     return [
-        np.asarray(layer, dtype=np.int64)
+        (np.asarray(layer, dtype=np.int64), float(score))
         for layer, score in zip(
             clusterer.cluster_layers_, clusterer.layer_persistence_scores_, strict=True
         )
         if score > 0
-    ] or [np.asarray(clusterer.cluster_layers_[0], dtype=np.int64)]
+    ] or [(np.asarray(clusterer.cluster_layers_[0], dtype=np.int64), 0.0)]
+
+
+def nearest_centroid_similarity(unit: np.ndarray, dense: np.ndarray) -> float:
+    """Median cosine similarity of each cluster's centroid to its nearest other centroid."""
+    from rca.cluster.model import label_sums
+
+    k = int(dense.max() + 1)
+    if k < 2:
+        return float("nan")
+    sums = label_sums(unit, dense, k)
+    cent = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    sims = cent @ cent.T
+    np.fill_diagonal(sims, -1.0)
+    return float(np.median(sims.max(axis=1)))
+
+
+def silhouettes(unit: np.ndarray, coords: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Silhouette of the assigned rows' themes in the UMAP space and in cosine (3,000 rows)."""
+    ok = np.flatnonzero(labels >= 0)
+    if len(np.unique(labels[ok])) < 2:
+        return float("nan"), float("nan")
+    pick = np.random.default_rng(0).choice(ok, min(SAMPLE, len(ok)), replace=False)
+    return (
+        float(silhouette_score(coords[pick], labels[pick])),
+        float(silhouette_score(unit[pick], labels[pick], metric="cosine")),
+    )
+
+
+def pick_layer(layers: list[dict], threshold: float, with_validity: bool = False) -> int:
+    """``plscan_clusters``'s rule on probe rows: coarsen while over-split and improving, or
+    (``with_validity``, the product since stop 30) while the coarser layer's validity is higher."""
+
+    def validity(i: int) -> float:
+        value = layers[i].get("validity", float("nan"))
+        return value if with_validity and np.isfinite(value) else -np.inf
+
+    index = 0
+    while index + 1 < len(layers):
+        share, coarser = layers[index]["share"], layers[index + 1]["share"]
+        oversplit = share > threshold and coarser < share
+        if not (oversplit or validity(index + 1) > validity(index)):
+            break
+        index += 1
+    return index
+
+
+def evaluate() -> None:
+    """Mean accuracy of the rule per set and threshold, the label ceiling, leave-one-set-out."""
+    frame = pd.read_json(ROWS, lines=True).sort_values(["set", "seed", "layer"])
+    runs = {key: group.to_dict("records") for key, group in frame.groupby(["set", "seed"])}
+    sets = sorted(frame["set"].unique())
+    grid = [round(0.03 + 0.01 * i, 2) for i in range(14)]
+
+    def chosen(name: str, threshold: float | None, with_validity: bool = False) -> list[dict]:
+        picks = []
+        for (set_name, _), layers in runs.items():
+            if set_name != name:
+                continue
+            if threshold is None:  # the best layer, chosen with the labels
+                picks.append(max(layers, key=lambda layer: layer["accuracy"]))
+            else:
+                picks.append(layers[pick_layer(layers, threshold, with_validity)])
+        return picks
+
+    def mean_accuracy(name: str, threshold: float | None, with_validity: bool = False) -> float:
+        return float(np.mean([p["accuracy"] for p in chosen(name, threshold, with_validity)]))
+
+    def cell(name: str, threshold: float | None, with_validity: bool = False) -> str:
+        picks = chosen(name, threshold, with_validity)
+        counts = "/".join(str(p["themes"]) for p in picks)
+        accs = " / ".join(f"{p['accuracy']:.3f}" for p in picks)
+        return f"{counts}: {accs} (mean {np.mean([p['accuracy'] for p in picks]):.3f})"
+
+    print("| set | seeds | share only (stop 28) | share or validity (stop 30, the product) |")
+    print("|---|---|---|---|")
+    for name in sets:
+        seeds = "/".join(str(s) for (n, s) in runs if n == name)
+        print(f"| {name} | {seeds} | {cell(name, 0.10)} | {cell(name, 0.10, True)} |")
+    print("\nThemes: accuracy per seed. The best layer chosen with the labels:\n")
+    print("| set | best layer |")
+    print("|---|---|")
+    for name in sets:
+        print(f"| {name} | {cell(name, None)} |")
+    print()
+
+    print("| set | " + " | ".join(f"T={t:.2f}" for t in grid) + " | best layer (labels) |")
+    print("|---" * (len(grid) + 2) + "|")
+    for name in sets:
+        cells = [f"{mean_accuracy(name, t):.3f}" for t in grid]
+        print(f"| {name} | " + " | ".join(cells) + f" | {mean_accuracy(name, None):.3f} |")
+    print("\n| held-out set | threshold chosen on the others | held-out accuracy | at 0.10 |")
+    print("|---|---|---|---|")
+    for held in sets:
+        others = [s for s in sets if s != held]
+        best = max(
+            grid, key=lambda t: (np.mean([mean_accuracy(s, t) for s in others]), -abs(t - 0.10))
+        )
+        print(
+            f"| {held} | {best:.2f} | {mean_accuracy(held, best):.3f} | "
+            f"{mean_accuracy(held, 0.10):.3f} |"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join((*SETS, DEMO)))
     parser.add_argument("--seeds", default="42,7,0")
+    parser.add_argument("--evaluate", action="store_true", help="score layer rules on the rows")
     args = parser.parse_args()
+    if args.evaluate:
+        evaluate()
+        return
     threshold = merge_threshold(1.0)
     for name in args.sets.split(","):
         texts, X, levels = demo_set() if name == DEMO else load_set(name)
@@ -76,18 +190,28 @@ def main() -> None:
         unit = _unit_rows(X)
         for seed in (int(s) for s in args.seeds.split(",")):
             coords = _coords(name, X, seed)
-            for index, dense in enumerate(layers_of(coords)):
+            for index, (dense, persistence) in enumerate(layers_of(coords)):
                 model = ThemeModel(random_state=seed)
                 model._assign(unit, model._merge(unit, dense))
                 scores = cluster_scores(y, model.labels_)
+                sil_umap, sil_cos = silhouettes(unit, coords, model.labels_)
                 row = {
                     "set": name,
                     "seed": seed,
                     "layer": index,
                     "true_k": int(len(np.unique(y))),
                     "clusters": int(dense.max() + 1),
+                    "persistence": persistence,
+                    "smallest": int(np.bincount(dense[dense >= 0]).min())
+                    if dense.max() >= 0
+                    else 0,
+                    "sil_umap": sil_umap,
+                    "sil_cos": sil_cos,
+                    "validity": float(model._silhouette(unit)),
                     "noise": float(np.mean(dense < 0)),
                     "share": oversplit_share(unit, dense, threshold),
+                    **{f"share_{t:.2f}": oversplit_share(unit, dense, t) for t in LOOSER_MERGES},
+                    "nn_similarity": nearest_centroid_similarity(unit, dense),
                     "themes": int(model.n_themes_),
                     "accuracy": float(scores["accuracy"]),
                     "unassigned": float(np.mean(model.labels_ < 0)),

@@ -13,6 +13,8 @@ size (``size_by_persistence``) stay opt-in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 # A theme must hold at least 1/MIN_SIZE_DIVISOR of the contacts (at granularity 1). Scaling with n
@@ -123,6 +125,7 @@ def plscan_clusters(
     merge_similarity: float,
     *,
     with_base: bool = False,
+    validity: Callable[[np.ndarray], float] | None = None,
 ) -> np.ndarray:
     """Dense clusters from PLSCAN's persistence layers of the UMAP coordinates; -1 = noise.
 
@@ -131,7 +134,13 @@ def plscan_clusters(
     finest persistent layer is taken, then coarser ones while the centroid merge would join
     more than ``LAYER_OVERSPLIT_SHARE`` of a layer's clusters and the coarser layer is less
     over-split (coarsening that does not reduce the over-split is not resolving wording
-    pockets). PLSCAN's base layer (the leaves at the floor size, no persistence peak) is left
+    pockets), or while ``validity`` (the fit's score of a layer's final themes, higher better:
+    ThemeModel passes its cosine silhouette) is higher on the coarser layer. The second
+    condition catches layers that split themes into near-duplicates the centroid merge does
+    not join: HWU64's finest layer (92-119 themes for 64 intents, over-split share 0.05-0.09)
+    is less accurate (0.597) and less separated than the next one (0.649; measured on every
+    set in experiments/results/granularity.md, stop 30).
+    PLSCAN's base layer (the leaves at the floor size, no persistence peak) is left
     out unless ``with_base``: with it, the rule sat on the 10 % edge between the base and the
     next layer on Banking77-test and flipped under a reseeded UMAP (without it Bitext's layers
     still move with the UMAP seed: 0.712 of ids kept on refit). Deterministic given the
@@ -162,12 +171,23 @@ def plscan_clusters(
         )
         if with_base or score > 0
     ] or [np.asarray(clusterer.cluster_layers_[0], dtype=np.int64)]
-    index, share = 0, oversplit_share(unit, layers[0], merge_similarity)
-    while index + 1 < len(layers) and share > LAYER_OVERSPLIT_SHARE:
-        coarser = oversplit_share(unit, layers[index + 1], merge_similarity)
-        if coarser >= share:
+    shares = [oversplit_share(unit, layer, merge_similarity) for layer in layers]
+    scores: dict[int, float] = {}
+
+    def score(i: int) -> float:
+        if validity is None:
+            return -np.inf
+        if i not in scores:
+            value = float(validity(layers[i]))
+            scores[i] = value if np.isfinite(value) else -np.inf  # < 2 themes: no score
+        return scores[i]
+
+    index = 0
+    while index + 1 < len(layers):
+        oversplit = shares[index] > LAYER_OVERSPLIT_SHARE and shares[index + 1] < shares[index]
+        if not (oversplit or score(index + 1) > score(index)):
             break
-        index, share = index + 1, coarser
+        index += 1
     return layers[index]
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from time import perf_counter
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.base import BaseEstimator, ClusterMixin, clone
 from sklearn.metrics import silhouette_score
 from sklearn.utils.validation import check_array, check_is_fitted
 
@@ -251,7 +251,11 @@ class ThemeModel(BaseEstimator, ClusterMixin):
             lap("reduce")
             if self.min_cluster_size == "plscan":
                 dense = plscan_clusters(
-                    coords, unit, self.min_samples, merge_threshold(self.granularity)
+                    coords,
+                    unit,
+                    self.min_samples,
+                    merge_threshold(self.granularity),
+                    validity=lambda layer: self._layer_validity(unit, layer),
                 )
                 self.min_cluster_size_ = _smallest_cluster(dense)
             else:
@@ -343,6 +347,13 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         self.labels_ = labels
         self.scores_ = scores
         self.sizes_ = np.bincount(labels[labels >= 0], minlength=self.n_themes_)
+
+    def _layer_validity(self, unit: np.ndarray, dense: np.ndarray) -> float:
+        """``validity_`` the fit would have if it kept this layer: the layer's clusters merged
+        and assigned as ``fit`` does, on a throwaway copy (PLSCAN's layer choice compares it)."""
+        trial = clone(self)
+        trial._assign(unit, trial._merge(unit, dense))
+        return trial._silhouette(unit)
 
     def _silhouette(self, unit: np.ndarray) -> float:
         """Cosine silhouette of the assigned rows in the original space, on a fixed sample.
