@@ -136,3 +136,36 @@ def test_leaf_selection_reproduces_a_plscan_layer_at_its_smallest_size() -> None
     assert clustering_accuracy(layer, leaves) >= 0.95
     with pytest.raises(ValueError, match="cluster_selection"):
         ThemeModel(cluster_selection="middle").fit(np.eye(30))
+
+
+@pytest.mark.parametrize(
+    ("shares", "validity", "expected"),
+    [
+        # HWU64 at seed 42 (layer_rule_probe): not over-split at 10 %, but the next layer's themes
+        # are better separated (0.168 vs 0.134) and the one after is not (0.125): the middle one
+        ([0.092, 0.035, 0.0, 0.0], [0.134, 0.168, 0.125, 0.104], 1),
+        # Banking77-test: the finest layer is both not over-split and the best separated
+        ([0.068, 0.0], [0.227, 0.133], 0),
+        # Bitext: over-split twice (shares 0.28, 0.16) though separation falls: coarsen twice
+        ([0.284, 0.16, 0.0, 0.0], [0.325, 0.307, 0.266, 0.134], 2),
+        # a coarser layer that is no less over-split is not taken on the share alone
+        ([0.2, 0.2], [0.3, 0.1], 0),
+        # a layer that cannot be scored (one theme) never wins on validity
+        ([0.0, 0.0], [0.1, float("nan")], 0),
+        ([0.0], [0.5], 0),
+    ],
+)
+def test_layer_choice_coarsens_while_over_split_or_better_separated(
+    shares: list[float], validity: list[float], expected: int
+) -> None:
+    from rca.cluster.density import choose_layer
+
+    asked: list[int] = []
+
+    def score(i: int) -> float:
+        asked.append(i)
+        return validity[i]
+
+    assert choose_layer(shares, score) == expected
+    assert choose_layer(shares, lambda i: float("nan")) == choose_layer(shares, lambda i: 0.0)
+    assert max(asked, default=0) <= expected + 1  # layers past the chosen one's neighbour unread

@@ -13,7 +13,7 @@ size (``size_by_persistence``) stay opt-in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -178,17 +178,33 @@ def plscan_clusters(
         if validity is None:
             return -np.inf
         if i not in scores:
-            value = float(validity(layers[i]))
-            scores[i] = value if np.isfinite(value) else -np.inf  # < 2 themes: no score
+            scores[i] = float(validity(layers[i]))
         return scores[i]
 
+    return layers[choose_layer(shares, score)]
+
+
+def choose_layer(shares: Sequence[float], validity: Callable[[int], float]) -> int:
+    """Index of the layer ``plscan_clusters`` keeps, given each layer's over-split share (finest
+    first) and a validity score by index (higher better; NaN = cannot be scored).
+
+    Starting at the finest, move one layer coarser while the layer is over-split (share above
+    ``LAYER_OVERSPLIT_SHARE``) and the coarser one less so, or while the coarser layer scores
+    higher. ``validity`` is only called for the layers compared.
+    """
+
+    def score(i: int) -> float:
+        value = float(validity(i))
+        return value if np.isfinite(value) else -np.inf
+
     index = 0
-    while index + 1 < len(layers):
-        oversplit = shares[index] > LAYER_OVERSPLIT_SHARE and shares[index + 1] < shares[index]
+    while index + 1 < len(shares):
+        share, coarser = shares[index], shares[index + 1]
+        oversplit = share > LAYER_OVERSPLIT_SHARE and coarser < share
         if not (oversplit or score(index + 1) > score(index)):
             break
         index += 1
-    return layers[index]
+    return index
 
 
 def density_clusters(
