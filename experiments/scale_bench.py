@@ -53,6 +53,7 @@ def one(n: int, root: Path, backends: bool) -> dict[str, object]:
 
     settings = Settings(home=root / f"home-{n}")
     out: dict[str, object] = {"contacts": n, "load_start": os.getloadavg()[0]}
+    out["run"] = time.strftime("%Y-%m-%d")
     contacts_csv, _, _ = write_demo(root / f"demo-{n}", settings.datasets_dir, DemoConfig(n))
     started = time.perf_counter()
     ingest_paths([str(contacts_csv)], settings)
@@ -134,18 +135,22 @@ def write(rows: list[dict[str, object]]) -> None:
         "distinct texts would take proportionally longer, ~20 minutes at 800 texts/s). Fit "
         "after "
         "embedding: `rca fit` wall time minus reading the cached vectors; UMAP and HDBSCAN see "
-        "at most `RCA_FIT_MAX_SAMPLES` contacts (week-stratified), the rest is assigned.",
+        "at most `RCA_FIT_MAX_SAMPLES` contacts (week-stratified), the rest is assigned. "
+        "`--merge` keeps other sizes' rows from earlier runs: the run column dates each row, "
+        "and a row from an earlier run was measured with that day's code.",
         "",
-        "| contacts | load start/end | ingest s (rows/s) | distinct texts | embed s (texts/s) | "
+        "| contacts | run | load start/end | ingest s (rows/s) | distinct texts | "
+        "embed s (texts/s) | "
         "fit after embedding s | UMAP rows | themes | unassigned | assign contacts/s "
         "(centroids) | `rca assign --all` s (contacts/s) | peak RSS MB: ingest / embed / fit / "
         "all |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         n = float(r["contacts"])  # type: ignore[arg-type]
         lines.append(
-            f"| {int(n):,} | {f(r, 'load_start', '.1f')}/{f(r, 'load_end', '.1f')} | "
+            f"| {int(n):,} | {r.get('run', 'before 2026-12-02')} | "
+            f"{f(r, 'load_start', '.1f')}/{f(r, 'load_end', '.1f')} | "
             f"{f(r, 'ingest_s', '.1f')} ({n / float(r['ingest_s']):,.0f}) | "  # type: ignore[arg-type]
             f"{f(r, 'distinct_texts')} | {f(r, 'embed_s', '.1f')} "
             f"({f(r, 'embed_texts_per_s')}, {r.get('backend')}) | "
