@@ -20,7 +20,7 @@ import itertools
 
 import numpy as np
 
-from experiments.datasets import LabelledSet, banking77, bitext, embed_set
+from experiments.datasets import LabelledSet, banking77, bitext, embed_set, hwu64
 from rca.cluster import ThemeModel
 from rca.cluster.granularity import Granularity, model_params
 from rca.cluster.lineage import format_theme_id, match_themes
@@ -94,6 +94,7 @@ def main() -> None:
         "banking77-test": lambda: banking77("test"),
         "banking77-all": lambda: banking77("all"),
         "bitext-all": lambda: bitext("all"),
+        "hwu64": lambda: hwu64("intent"),
     }
     print(f"rule {args.rule}, refit {'keeps' if args.kept else 're-derives'} the granularity")
     print("| dataset | seeds | themes | same id, lineage only | same id, hysteresis | NMI refit "
