@@ -135,5 +135,16 @@ def test_refits_keep_the_granularity_the_data_chose(fitted) -> None:
             [kept.catalog.model_version],
         ).fetchone()[0]
     assert json.loads(stored)["chosen_on"] == chosen.catalog.model_version
+    # rca status says how each fit chose its number of themes, and counts what the catalog serves
+    status = json.loads(run_cli("status", "--format", "json", home=settings.home).stdout)
+    models = {m["model_version"]: m for m in status["models"]}
+    for fit in (chosen, kept, again):
+        assert models[fit.catalog.model_version]["n_themes"] == fit.catalog.n_themes
+    assert models[kept.catalog.model_version]["granularity"]["kept"] is True
+    assert models[kept.catalog.model_version]["granularity"]["chosen_on"] == (
+        chosen.catalog.model_version
+    )
+    table = run_cli("status", home=settings.home, env={"COLUMNS": "250"}).stdout
+    assert f"kept what plscan chose on {chosen.catalog.model_version}" in table
     out = run_cli("fit", "--help", home=settings.home)
     assert "--rechoose-granularity" in out.stdout

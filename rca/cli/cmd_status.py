@@ -24,6 +24,16 @@ SCALARS = (
 )
 
 
+def _granularity_text(grain: dict | None, version: str) -> str:
+    """How the fit chose its number of themes, in the words `rca fit` uses."""
+    if not grain:
+        return ""
+    size = f"smallest theme {grain['theme_size']:.0f} of {grain['fit_rows']:,} contacts"
+    if grain["chosen_on"] == version:
+        return f"; granularity: {grain['rule']} chose {size}"
+    return f"; granularity: kept what {grain['rule']} chose on {grain['chosen_on']} ({size})"
+
+
 @app.command()
 def status(
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
@@ -46,7 +56,9 @@ def status(
     rows += [
         {
             "item": f"model {m['model_version']}",
-            "value": f"{m['n_themes']} themes" + (" (champion)" if m["is_champion"] else ""),
+            "value": f"{m['n_themes']} themes"
+            + (" (champion)" if m["is_champion"] else "")
+            + _granularity_text(m["granularity"], m["model_version"]),
         }
         for m in info["models"]
     ]

@@ -420,7 +420,9 @@ def fit_themes(
                     "registry_version": registry_version,
                     "registry_uri": registry_uri(settings),
                     "trained_at": trained_at,
-                    "n_themes": model.n_themes_,
+                    # the themes the catalog serves (after the refit hysteresis restores any),
+                    # the count `rca fit` prints; the clusterer's own is in the metrics
+                    "n_themes": catalog.n_themes,
                     "metrics": metrics,
                     "granularity": decision.to_json(),
                 },

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import duckdb
 
+from rca.cluster.granularity import Granularity
 from rca.store.db import current_version, first_row
 
 
@@ -30,10 +32,15 @@ def store_status(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     ).df()
     models = con.execute(
         "SELECT model_version, model_id, trained_at, n_themes, is_champion, "
-        "TRY_CAST(json_extract_string(metrics, '$.long_texts') AS DOUBLE) AS long_texts "
-        "FROM models "
+        "TRY_CAST(json_extract_string(metrics, '$.long_texts') AS DOUBLE) AS long_texts, "
+        "granularity FROM models "
         "ORDER BY trained_at DESC LIMIT 10"
     ).df()
+    # how each fit chose its number of themes, or inherited the choice (rca.cluster.granularity)
+    models["granularity"] = [
+        asdict(g) if (g := Granularity.from_json(text)) else None
+        for text in models["granularity"].tolist()
+    ]
     # contacts longer than the encoder's window in the champion's fit (else the newest fit's);
     # they are embedded whole (issue 16), recorded by `rca fit`
     fits = models.sort_values("is_champion", ascending=False, kind="stable")["long_texts"]
