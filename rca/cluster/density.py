@@ -14,6 +14,7 @@ size (``size_by_persistence``) stay opt-in.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
 
 import numpy as np
 
@@ -172,15 +173,9 @@ def plscan_clusters(
         if with_base or score > 0
     ] or [np.asarray(clusterer.cluster_layers_[0], dtype=np.int64)]
     shares = [oversplit_share(unit, layer, merge_similarity) for layer in layers]
-    scores: dict[int, float] = {}
-
-    def score(i: int) -> float:
-        if validity is None:
-            return -np.inf
-        if i not in scores:
-            scores[i] = float(validity(layers[i]))
-        return scores[i]
-
+    if validity is None:
+        return layers[choose_layer(shares, lambda _: np.nan)]
+    score = cache(lambda i: validity(layers[i]))  # each layer's fit is scored once
     return layers[choose_layer(shares, score)]
 
 

@@ -7,6 +7,7 @@ first mapped to a handful of dimensions with UMAP, which keeps local neighbourho
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 
@@ -58,7 +59,7 @@ def _has_torch() -> bool:
     return True
 
 
-def _torch_topk(X: np.ndarray, k: int):
+def _torch_topk(X: np.ndarray, k: int) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
     """A function from a block's first row to that block's (similarities, indices) top-k."""
     import torch
 
