@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.metrics import silhouette_score
 
 from experiments.granularity_study import SETS, _coords, load_set
-from rca.cluster.density import MIN_CLUSTER_SIZE_FLOOR, oversplit_share
+from rca.cluster.density import MIN_CLUSTER_SIZE_FLOOR, choose_layer, oversplit_share
 from rca.cluster.merge import merge_threshold
 from rca.cluster.model import ThemeModel, _unit_rows
 from rca.cluster.quality import cluster_scores
@@ -100,21 +100,11 @@ def silhouettes(unit: np.ndarray, coords: np.ndarray, labels: np.ndarray) -> tup
 
 
 def pick_layer(layers: list[dict], threshold: float, with_validity: bool = False) -> int:
-    """``plscan_clusters``'s rule on probe rows: coarsen while over-split and improving, or
-    (``with_validity``, the product since stop 30) while the coarser layer's validity is higher."""
-
-    def validity(i: int) -> float:
-        value = layers[i].get("validity", float("nan"))
-        return value if with_validity and np.isfinite(value) else -np.inf
-
-    index = 0
-    while index + 1 < len(layers):
-        share, coarser = layers[index]["share"], layers[index + 1]["share"]
-        oversplit = share > threshold and coarser < share
-        if not (oversplit or validity(index + 1) > validity(index)):
-            break
-        index += 1
-    return index
+    """``density.choose_layer`` on probe rows at ``threshold``; ``with_validity`` adds the
+    separation test (the product since stop 30), otherwise the share alone decides."""
+    validity = (lambda i: layers[i].get("validity", np.nan)) if with_validity else None
+    shares = [layer["share"] for layer in layers]
+    return choose_layer(shares, validity or (lambda _: np.nan), threshold)
 
 
 def evaluate() -> None:

@@ -179,13 +179,18 @@ def plscan_clusters(
     return layers[choose_layer(shares, score)]
 
 
-def choose_layer(shares: Sequence[float], validity: Callable[[int], float]) -> int:
+def choose_layer(
+    shares: Sequence[float],
+    validity: Callable[[int], float],
+    threshold: float = LAYER_OVERSPLIT_SHARE,
+) -> int:
     """Index of the layer ``plscan_clusters`` keeps, given each layer's over-split share (finest
     first) and a validity score by index (higher better; NaN = cannot be scored).
 
     Starting at the finest, move one layer coarser while the layer is over-split (share above
-    ``LAYER_OVERSPLIT_SHARE``) and the coarser one less so, or while the coarser layer scores
-    higher. ``validity`` is only called for the layers compared.
+    ``threshold``, the product's ``LAYER_OVERSPLIT_SHARE``; experiments try others) and the
+    coarser one less so, or while the coarser layer scores higher. ``validity`` is only called
+    for the layers compared.
     """
 
     def score(i: int) -> float:
@@ -195,7 +200,7 @@ def choose_layer(shares: Sequence[float], validity: Callable[[int], float]) -> i
     index = 0
     while index + 1 < len(shares):
         share, coarser = shares[index], shares[index + 1]
-        oversplit = share > LAYER_OVERSPLIT_SHARE and coarser < share
+        oversplit = share > threshold and coarser < share
         if not (oversplit or score(index + 1) > score(index)):
             break
         index += 1
