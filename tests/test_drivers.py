@@ -14,6 +14,7 @@ import pytest
 from rca.cli.output import to_json
 from rca.periods import periods_between
 from rca.repeats.detect import detect_repeats
+from rca.repeats.drivers import FIGURE_COLUMNS as FIGURES
 from rca.repeats.drivers import (
     OPTIONAL_COMPONENTS,
     UNASSIGNED,
@@ -21,6 +22,7 @@ from rca.repeats.drivers import (
     basis_heading,
     default_weights,
     driver_records,
+    growth_lower_bound,
     measured_components,
     period_index,
     rank_drivers,
@@ -223,6 +225,33 @@ def test_an_export_without_escalations_or_handle_time_neither_scores_nor_mention
     assert basis_heading("contacts", ("handle_time",)) == "themes by contacts and handle time"
     assert basis_heading("contacts") == "themes by contacts, escalations and handle time"
     assert basis_heading("repeats", ()) == "repeat-complaint drivers"
+
+
+def test_growth_bound_rarely_sees_growth_in_noise_and_sees_a_real_tripling() -> None:
+    """Two periods at the same Poisson rate: growth is scored at most 10 % of the time (the
+    bound's confidence), at small and large volumes; a tripling of 30 contacts is seen."""
+    rng = np.random.default_rng(0)
+    for rate in (0.5, 2.0, 10.0, 60.0):
+        before, now = rng.poisson(rate, 20_000), rng.poisson(rate, 20_000)
+        false_alarms = np.mean(growth_lower_bound(now, before, 0.9) > 1.0)
+        assert false_alarms <= 0.10, (rate, false_alarms)
+    before, now = rng.poisson(30, 2_000), rng.poisson(90, 2_000)
+    assert np.mean(growth_lower_bound(now, before, 0.9) > 1.5) > 0.95
+    assert growth_lower_bound(np.array([0]), np.array([0]), 0.9)[0] == 0.0
+
+
+def test_a_theme_going_from_none_to_one_contact_does_not_outrank_on_growth() -> None:
+    """Seen on the CFPB export (2023-W20): a 1-contact theme, new that week, ranked above a
+    steady 8-contact theme because log2((1 + 1) / (0 + 1)) was the week's largest growth."""
+    rows = [(0, "2023-W19", "BIG", 38), (1, "2023-W20", "BIG", 40), (0, "2023-W19", "MID", 8),
+            (1, "2023-W20", "MID", 8), (1, "2023-W20", "NEW", 1)]  # fmt: skip
+    figures = pd.DataFrame(
+        [{"period_idx": i, "period": p, "theme_id": t, **dict.fromkeys(FIGURES, 0),
+          "contacts": n, "first_contacts": n, "incomplete": False} for i, p, t, n in rows]
+    )  # fmt: skip
+    ranked = rank_drivers(figures, "2023-W20", basis="contacts", measured=())
+    assert ranked["theme_id"].tolist() == ["BIG", "MID", "NEW"]
+    assert ranked.set_index("theme_id").loc["NEW", "components"]["growth"] == 0
 
 
 def test_unknown_period_gives_an_empty_ranking(marked: pd.DataFrame) -> None:

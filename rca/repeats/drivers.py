@@ -17,8 +17,11 @@ where, for each theme in the period, relative to the period's largest value over
   theme with 2 contacts and 1 repeat does not outrank a theme with 300 repeats,
 - E = escalated repeat contacts,
 - H = handle time spent on repeat contacts,
-- G = growth of repeat contacts on the previous period, log2((now + 1) / (before + 1)),
-  counted only when positive.
+- G = growth of repeat contacts on the previous period, as the log2 of the lower
+  `GROWTH_CONFIDENCE` (90 %) bound of the ratio now / before (`growth_lower_bound`), counted
+  only when positive: a theme going from 0 to 1 contact has not grown by any amount one can
+  tell (on the CFPB export such a theme outranked a 40-contact one on growth alone), while
+  20 -> 60 has.
 
 Weights default to 0.35 / 0.25 / 0.15 / 0.15 / 0.10 (Settings `driver_weight_*`). Repeats are
 counted against the theme of the chain's first contact (`problem_theme_id`), see
@@ -36,6 +39,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import beta
 
 from rca.periods import Period
 from rca.repeats.detect import CONTINUATION, EXCLUDED, FIRST, REPEAT
@@ -62,6 +66,9 @@ BASIS_COLUMNS = {
 #: handle time, as in the CFPB export) neither scores nor reports them, rather than counting
 #: every theme's zero. See `measured_components`.
 OPTIONAL_COMPONENTS = {"escalation": "is_escalation", "handle_time": "handle_time_s"}
+#: One-sided confidence of the growth term's lower bound. Two Poisson counts with the same rate
+#: score growth > 0 at most 10 % of the time (tests/test_drivers.py simulates it).
+GROWTH_CONFIDENCE = 0.90
 #: Repeat contacts this far (relative) above / below the earlier periods' mean: rising / falling.
 TREND_BAND = 0.15
 SECONDS_PER_HOUR = 3600.0
@@ -219,6 +226,21 @@ def theme_period_figures(
     return out[["period_idx", "period", "theme_id", *FIGURE_COLUMNS, "incomplete"]]
 
 
+def growth_lower_bound(now: np.ndarray, before: np.ndarray, confidence: float) -> np.ndarray:
+    """Lower `confidence` bound of the rate ratio now / before of two Poisson counts.
+
+    Conditional on the total n = now + before, now is binomial with p = ratio / (1 + ratio),
+    so the exact (Clopper-Pearson) lower bound of p gives the ratio's (the standard test for
+    comparing two Poisson rates; scipy's beta quantile). 0 when now is 0, and finite when
+    before is 0 (the bound then grows with now: 1 contact out of none tells little, 40 a lot).
+    """
+    now = np.asarray(now, dtype=np.float64)
+    before = np.asarray(before, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        p_low = np.where(now > 0, beta.ppf(1.0 - confidence, now, before + 1.0), 0.0)
+    return p_low / np.maximum(1.0 - p_low, 1e-12)
+
+
 def _relative(values: pd.Series) -> pd.Series:
     top = values.max()
     return values / top if top and top > 0 else values * 0.0
@@ -330,7 +352,12 @@ def rank_drivers(
     ranked["repeat_rate_trailing"] = (per_theme["repeat_contacts"] + k * overall) / (
         per_theme["contacts"] + k
     )
-    growth = np.log2((ranked[columns["volume"]] + 1) / (previous_volume + 1))
+    ratio_low = growth_lower_bound(
+        ranked[columns["volume"]].to_numpy(), previous_volume.to_numpy(), GROWTH_CONFIDENCE
+    )
+    growth = pd.Series(
+        np.log2(np.maximum(ratio_low, 1e-12)), index=ranked.index
+    )  # below 1 (no growth one can tell) is clipped to 0 below
     ranked["repeat_growth"] = np.where(
         ranked["previous_repeat_contacts"] > 0,
         ranked["repeat_contacts"] / ranked["previous_repeat_contacts"].replace(0, np.nan),
