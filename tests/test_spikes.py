@@ -224,6 +224,16 @@ def test_analyse_finds_the_burst_with_its_market() -> None:
     cause = report.spikes[0]["root_cause"]
     assert cause["explanations"][0]["attributes"] == {"market": "DE"}
     assert "market=DE" in cause["sentence"]
+    assert report.spikes[0]["description"] is None  # no note given
+
+
+def test_a_spiking_theme_carries_its_note() -> None:
+    """The themes list said "Template campaign: …" beside a theme; its spike did not."""
+    settings = Settings(timezone="Europe/London")
+    period = parse_period("2026-W48", kind="week", tz=LONDON, now=datetime.now(UTC))
+    notes = {"T1": "Template campaign: 80% of contacts share one passage.", "T2": "other"}
+    report = analyse(contacts(), period, settings, as_of=period.end, notes=notes)
+    assert [(s["theme_id"], s["description"]) for s in report.spikes] == [("T1", notes["T1"])]
 
 
 def test_partial_last_period_same_length_or_skipped() -> None:

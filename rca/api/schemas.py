@@ -283,6 +283,9 @@ class Spike(BaseModel):
 
     theme_id: str
     label: str | None = None
+    description: str | None = Field(
+        default=None, description="the theme's note (template text, one company), or null"
+    )
     kind: str
     severity: str
     observed: int

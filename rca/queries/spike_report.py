@@ -18,6 +18,7 @@ import pandas as pd
 from rca.errors import RcaError
 from rca.periods import Period, parse_period
 from rca.queries.theme_figures import parent_keys
+from rca.repeats.drivers import theme_note
 from rca.settings import Settings
 from rca.store.analysis import dimension_columns
 from rca.trends.coverage import Coverage, coverage_of
@@ -127,6 +128,11 @@ def detect_spikes(
         frame = load_analysis_frame(con, version)
         names = curated_themes(con, version)
     labels = dict(zip(names["theme_id"], names["label"], strict=True))
+    notes = {
+        t: note
+        for t, d in zip(names["theme_id"], names["description"], strict=True)
+        if (note := theme_note(d))
+    }
     parents = {
         t: p
         for t, p in zip(names["theme_id"], names["parent_group"], strict=True)
@@ -152,6 +158,7 @@ def detect_spikes(
             parents=parents,
             min_severity=min_severity,
             hidden=hidden,
+            notes=notes,
         )
     report.model_version = version
     return report
@@ -195,6 +202,7 @@ def analyse(
     coverage: Coverage | None = None,
     as_of: datetime | None = None,
     hidden: set[str] | None = None,
+    notes: dict[str, str] | None = None,
 ) -> SpikeReport:
     """Score `period` on an analysis frame (pure apart from reading `settings`).
 
@@ -203,7 +211,8 @@ def analyse(
     `as_of` overrides how far the data is complete (an export known to cover a period).
     A period the data does not reach answers with a note and zeros, never an error.
     `parents` (theme id → parent group) lets a volume surge be explained by a group of
-    themes when no single theme carries it.
+    themes when no single theme carries it. `notes` (theme id → the theme's note: template
+    campaign, one company) go into each spike's `description`, as in the themes list.
     """
     if min_severity not in SEVERITIES:
         raise RcaError(f"--min-severity must be one of {', '.join(SEVERITIES)}")
@@ -293,8 +302,11 @@ def analyse(
             rows, spike, period.name, baseline_names, attributes, describing, rc_config
         )
         spike["label"] = (labels or {}).get(spike["theme_id"])
+        spike["description"] = (notes or {}).get(spike["theme_id"])  # template, one company
         spike["root_cause"] = cause
-        report.spikes.append({k: spike.get(k) for k in (*SPIKE_FIELDS, "label", "root_cause")})
+        report.spikes.append(
+            {k: spike.get(k) for k in (*SPIKE_FIELDS, "label", "description", "root_cause")}
+        )
     return report
 
 
