@@ -186,3 +186,35 @@ def test_evaluate_reports_levels_and_label_score(home: Path) -> None:
     assert 1 <= result["n_parent_groups"] <= result["n_themes"]
     assert 0.0 <= result["label_score"] <= 1.0
     assert result["parent_labels"] == 2 and "parent_accuracy" in result
+
+
+def test_a_name_tells_its_theme_apart_from_the_nearest_one(monkeypatch) -> None:
+    """The most central phrase can be as central to a neighbour: on the CFPB export a theme of
+    unexpected interest charges was named "Pay off the loan" beside other loan themes. A phrase
+    only as close to the theme as to its neighbour loses to one only this theme is close to."""
+    import rca.cluster.labels as labels_module
+
+    shared, own = np.array([0.8, 0.6, 0.0]), np.array([0.7, 0.0, 0.714])
+
+    def embed(phrases: list[str]) -> np.ndarray:  # a fixed geometry, to make the point exact
+        return np.stack(
+            [own if "interest" in p else shared if "loan" in p else np.eye(3)[1] for p in phrases]
+        )
+
+    texts = [
+        "i want to pay off the loan",
+        "how do i pay off the loan",
+        "interest charged was too high",
+        "interest charged twice this month",
+        "payoff quote please",
+        "payoff quote for my account",
+    ]
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    vectors = np.array([shared, shared, own, own, np.eye(3)[1], np.eye(3)[1]])
+    centroids = np.eye(3)[:2]
+    keywords = {0: ["loan", "interest"], 1: ["payoff", "quote"]}
+    names = problem_names(texts, labels, vectors, centroids, keywords=keywords, embed=embed)
+    assert "interest" in names[0].lower(), names
+    monkeypatch.setattr(labels_module, "NAME_CONTRAST", 0.0)  # closeness alone: the shared one
+    names = problem_names(texts, labels, vectors, centroids, keywords=keywords, embed=embed)
+    assert "loan" in names[0].lower() and "interest" not in names[0].lower(), names
