@@ -332,35 +332,62 @@ def _encode(texts: list[str]) -> np.ndarray:
     return np.asarray(_model().encode(texts, batch_size=64, normalize_embeddings=True))
 
 
-def label_set(name: str) -> None:
-    """Label score of today's c-TF-IDF labels and of the problem names, on the same themes."""
+def label_set(name: str, seed: int = SEED, rule: str = "plscan") -> None:
+    """Label score of today's c-TF-IDF labels and of the problem names, on the same themes.
+
+    Coarse gold levels are scored twice: the fine themes' names against the coarse class names
+    (a theme "set an alarm" should be nearest to `alarm`), and the parent groups' names, built
+    as ``rca fit`` builds them, against the same names, each contact counted under its group
+    (what a manager reads at ``--granularity parent``).
+    """
     from rca.cluster.labels import label_themes, problem_names, theme_descriptions, theme_keywords
     from rca.cluster.quality import label_score
 
     texts, X, levels = load_set(name)
-    model = _fit_on_coords(X, _coords(name, X))
+    size: int | str | None = None if rule == "size" else rule  # ThemeModel's None is n/150
+    model = _fit_on_coords(X, _coords(name, X, seed), min_cluster_size=size)
     labels = model.labels_
-    old = label_themes(texts, labels).set_index("theme")["label"].to_dict()
+    k = model.n_themes_
+    named = label_themes(texts, labels).set_index("theme")
+    old = named["label"].to_dict()
     start = time.perf_counter()
     keywords = theme_keywords(texts, labels)
     new = problem_names(texts, labels, X, model.centroids_, keywords=keywords, embed=_encode)
     seconds = time.perf_counter() - start
     notes = theme_descriptions(texts, labels)
-    for level, y in levels.items():
+    sizes = np.bincount(labels[labels >= 0], minlength=k)
+    groups = parent_groups(model.centroids_, sizes)
+    keyword_lists = {
+        t: list(named.loc[t, "keywords"]) if t in named.index else [] for t in range(k)
+    }
+    parent = np.where(labels >= 0, groups[np.maximum(labels, 0)], -1)
+    group_names = {
+        kind: hierarchy.group_labels(groups, keyword_lists, sizes, theme_names=theme_names)
+        for kind, theme_names in (("old", [old.get(t, "") for t in range(k)]),
+                                  ("new", [new.get(t, "") for t in range(k)]))
+    } if hierarchy.has_parent_level(groups) else {}  # fmt: skip
+    scored = [(level, y, labels, old, new) for level, y in levels.items()]
+    if group_names:
+        scored += [(f"{level} (parent groups)", y, parent, group_names["old"], group_names["new"])
+                   for level, y in levels.items() if level in COARSE]  # fmt: skip
+    for level, y, pred, old_names, new_names in scored:
         row = {
             "set": name,
             "level": level,
+            "seed": seed,
+            "rule": rule,
             "kind": "label_score",
-            "n_themes": model.n_themes_,
-            "old": label_score(old, y, labels, _encode),
-            "new": label_score(new, y, labels, _encode),
+            "n_themes": int(len(np.unique(pred[pred >= 0]))),
+            "old": label_score(old_names, y, pred, _encode),
+            "new": label_score(new_names, y, pred, _encode),
             "name_seconds": round(seconds, 1),
             "described": len(notes),
-            "examples": [[old[t], new[t]] for t in range(min(8, model.n_themes_))],
+            "examples": [[old_names[t], new_names[t]] for t in sorted(new_names)[:8]],
         }
         with (RESULTS_DIR / "granularity_labels.jsonl").open("a") as fh:
             fh.write(json.dumps(row) + "\n")
-        print(f"{name} {level}: label score old {row['old']:.3f} new {row['new']:.3f}", flush=True)
+        print(f"{name} {level} seed {seed}: {row['n_themes']} themes, "
+              f"label score old {row['old']:.3f} new {row['new']:.3f}", flush=True)  # fmt: skip
         for pair in row["examples"]:
             print("   ", pair)
 
@@ -536,6 +563,49 @@ def _bar_table(rows: dict[tuple[str, str, str], dict[str, Any]]) -> list[str]:
     return out
 
 
+def _label_tables(rows: list[dict[str, Any]]) -> list[str]:
+    """The label-score tables: the n/150 rows (one seed, stop 27) and the PLSCAN rows (each
+    seed, and the mean), the last row of each set, level and seed kept."""
+    out = [
+        "| set | gold level | themes | label score, c-TF-IDF labels | label score, problem"
+        " names | naming seconds |",
+        "|---|---|---|---|---|---|",
+    ]
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        if "rule" not in r:
+            seen[(r["set"], r["level"])] = r
+    for r in seen.values():
+        out.append(
+            f"| {r['set']} | {r['level']} | {r['n_themes']} | {r['old']:.3f} | "
+            f"{r['new']:.3f} | {r['name_seconds']} |"
+        )
+    per_seed: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
+    for r in rows:
+        if r.get("rule") == "plscan":
+            per_seed.setdefault((r["set"], r["level"]), {})[r["seed"]] = r
+    if per_seed:
+        out += [
+            "",
+            "| set | gold level | themes (seeds 42 / 7 / 0) | c-TF-IDF labels | problem names |"
+            " mean, c-TF-IDF | mean, problem names | new beats old |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for (name, level), by_seed in per_seed.items():
+            rs = [by_seed[s] for s in (42, 7, 0) if s in by_seed]
+            old = np.mean([r["old"] for r in rs])
+            new = np.mean([r["new"] for r in rs])
+            verdict = "yes" if new > old else "tie" if new == old else "no"
+            themes = " / ".join(str(r["n_themes"]) for r in rs)
+            olds = " / ".join(format(r["old"], ".3f") for r in rs)
+            news = " / ".join(format(r["new"], ".3f") for r in rs)
+            out.append(
+                f"| {name} | {level} | {themes} | {olds} | {news} | {old:.3f} | {new:.3f} | "
+                f"{verdict} |"
+            )
+    return out
+
+
 def render() -> str:
     """granularity.md from every measured row (the last measurement of a row wins)."""
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -575,21 +645,7 @@ def render() -> str:
         out += ["", *grid]
     labels_path = RESULTS_DIR / "granularity_labels.jsonl"
     if labels_path.exists():
-        out += [
-            "",
-            "| set | gold level | themes | label score, c-TF-IDF labels | label score, problem"
-            " names | naming seconds |",
-            "|---|---|---|---|---|---|",
-        ]
-        seen: dict[tuple[str, str], dict[str, Any]] = {}
-        for line in labels_path.read_text().splitlines():
-            r = json.loads(line)
-            seen[(r["set"], r["level"])] = r
-        for r in seen.values():
-            out.append(
-                f"| {r['set']} | {r['level']} | {r['n_themes']} | {r['old']:.3f} | "
-                f"{r['new']:.3f} | {r['name_seconds']} |"
-            )
+        out += ["", *_label_tables([json.loads(x) for x in labels_path.read_text().splitlines()])]
     return "\n".join(out) + "\n"
 
 
@@ -600,13 +656,16 @@ def main() -> None:
     parser.add_argument("--labels", action="store_true", help="score theme names instead")
     parser.add_argument("--render", action="store_true", help="print the tables of all rows")
     parser.add_argument("--grid", action="store_true", help="criteria over GRID_SIZES instead")
+    parser.add_argument("--seeds", default=str(SEED), help="UMAP seeds for --labels")
+    parser.add_argument("--rule", default="plscan", help="fine level for --labels: plscan, size")
     args = parser.parse_args()
     if args.render:
         print(render())
         return
     if args.labels:
         for name in args.sets.split(","):
-            label_set(name)
+            for seed in (int(x) for x in args.seeds.split(",")):
+                label_set(name, seed, args.rule)
         return
     if args.grid:
         for name in args.sets.split(","):

@@ -663,8 +663,9 @@ NAME_PRESCORE_WEIGHT = 0.05
 # of them this is: c-TF-IDF's idea (distinctive, not just frequent) applied to whole phrases.
 # Measured at 0, 0.5 and 1 on seven labelled sets x three UMAP seeds (label score,
 # experiments/naming_probe.py, granularity.md "Names that tell themes apart"): 0.5 raised the
-# mean on Banking77-test (0.703 -> 0.747), HWU64 intents and CFPB issues (0.111 -> 0.215) and
-# cost at most 0.012 elsewhere; 1 cost Bitext's categories 0.065.
+# mean on Banking77-test (0.703 -> 0.746), HWU64 intents and CFPB issues (0.111 -> 0.215) and
+# cost at most 0.012 at the other fine levels (0.038 at CFPB's coarse sub-products); 1 cost
+# Bitext's categories 0.065 and HWU64's scenarios 0.047.
 NAME_CONTRAST = 0.5
 # A theme is a template campaign when this share of its texts is one wording (digits aside),
 # and about one company when one capitalised name or @handle is in this share of its texts
