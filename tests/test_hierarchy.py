@@ -8,6 +8,7 @@ import pytest
 from rca.cluster.hierarchy import (
     MAX_GROUP_SHARE,
     auto_n_groups,
+    finest_within_one_se,
     group_labels,
     has_parent_level,
     parent_groups,
@@ -122,6 +123,24 @@ def test_auto_groups_follow_the_tree_not_the_theme_count() -> None:
         groups = parent_groups(centroids, np.ones(len(truth)))
         assert _same_partition(groups, truth)
         assert auto_n_groups(len(truth)) != n_groups
+
+
+def test_the_finest_cut_the_silhouette_cannot_tell_from_the_best_is_taken() -> None:
+    """HWU64's centroid silhouette was 0.23 at 8 groups and 0.21-0.22 up to 25 (standard error
+    0.02): the maximum picked 8 groups for 18 scenarios. A clearly better coarse cut stays."""
+    rng = np.random.default_rng(0)
+
+    def cut(mean: float, spread: float, n: int = 51) -> np.ndarray:
+        values = rng.normal(size=n)
+        return mean + spread * (values - values.mean()) / values.std(ddof=1)
+
+    flat = [cut(0.229, 0.14), cut(0.222, 0.14), cut(0.221, 0.14), cut(0.204, 0.14)]
+    assert finest_within_one_se(flat) == 2  # 0.221 >= 0.229 - 0.14 / sqrt(51); 0.204 is not
+    clear = [cut(0.80, 0.05), cut(0.70, 0.05), cut(0.60, 0.05)]
+    assert finest_within_one_se(clear) == 0
+    tied = [cut(0.5, 0.0), cut(0.5, 0.0), cut(0.4, 0.0)]
+    assert finest_within_one_se(tied) == 1  # no spread: equal means only
+    assert finest_within_one_se([np.array([0.3])]) == 0
 
 
 def test_parent_cut_refuses_one_heading_over_most_themes() -> None:
