@@ -254,6 +254,23 @@ def test_a_theme_going_from_none_to_one_contact_does_not_outrank_on_growth() -> 
     assert ranked.set_index("theme_id").loc["NEW", "components"]["growth"] == 0
 
 
+def test_a_driver_without_a_note_has_none_when_another_has_one(marked: pd.DataFrame) -> None:
+    """pandas 3 turned the other themes' None into NaN once one theme had a note: the week page
+    printed "nan" under every other driver (seen on the CFPB export, whose Wells Fargo theme
+    has a note)."""
+    figures = theme_period_figures(marked, weeks(marked))
+    themes = pd.DataFrame(
+        {"theme_id": ["TA", "TB"], "label": ["Refund missing", "Late"],
+         "keywords": [["refund"], ["late"]], "parent_group": [None, None],
+         "description": pd.array(["Mostly one company: Acme (90% of its texts)", None],
+                                 dtype="str")}
+    )  # fmt: skip
+    records = driver_records(rank_drivers(figures, "2026-W45", themes=themes))
+    notes = {r["theme_id"]: r["description"] for r in records}
+    assert notes["TA"].startswith("Mostly one company")
+    assert all(note is None for t, note in notes.items() if t != "TA")
+
+
 def test_unknown_period_gives_an_empty_ranking(marked: pd.DataFrame) -> None:
     figures = theme_period_figures(marked, weeks(marked))
     assert rank_drivers(figures, "2020-W01").empty

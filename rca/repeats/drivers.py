@@ -514,7 +514,7 @@ def driver_records(ranked: pd.DataFrame) -> list[dict[str, Any]]:
             "label": row["label"],
             "parent_group": row["parent_group"],
             "keywords": row["keywords"],
-            "description": row.get("description"),
+            "description": theme_note(row.get("description")),
             "score": round(float(row["score"]), 4),
             "summary": row["summary"],
             "figures": {k: row[k] for k in figure_keys},
