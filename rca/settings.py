@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/London", description="Zone for naive timestamps.")
     period: Literal["day", "week"] = Field(default="week", description="Reporting period.")
     granularity: Literal["fine", "parent"] = Field(
-        default="fine", description="Level `rca themes` and `rca spikes` report: themes or groups."
+        default="fine",
+        description="Level `rca themes`, `rca spikes` and `rca drivers` report: themes or groups.",
     )
 
     datasets_dir: Path = Field(

@@ -263,6 +263,26 @@ def test_drivers_have_ranks_explanations_and_two_cases(client: TestClient) -> No
     assert [d["theme_id"] for d in more["drivers"][:3]] == [d["theme_id"] for d in drivers]
 
 
+def test_parent_drivers_rank_groups_with_their_themes_and_cases(client: TestClient) -> None:
+    top = 200  # every theme of the period: each group is checked against all its themes
+    fine = client.get("/v1/drivers", params={"top": top}, headers=auth("reader")).json()
+    assert len(fine["drivers"]) < top
+    response = client.get(
+        "/v1/drivers", params={"top": top, "granularity": "parent"}, headers=auth("reader")
+    )
+    assert response.status_code == 200, response.text
+    parent = response.json()
+    assert parent["granularity"] == "parent" and fine["granularity"] == "fine"
+    contacts = {d["theme_id"]: d["figures"]["contacts"] for d in fine["drivers"]}
+    assert len(parent["drivers"]) < len(fine["drivers"])  # the demo's fit has parent groups
+    for group in parent["drivers"]:
+        assert group["theme_ids"] and group["summary"]
+        assert group["figures"]["contacts"] == sum(contacts.get(t, 0) for t in group["theme_ids"])
+        assert 1 <= len(group["examples"]) <= 2
+    bad = client.get("/v1/drivers", params={"granularity": "weekly"}, headers=auth("reader"))
+    assert bad.status_code == 422
+
+
 def test_spikes_filter_by_severity(client: TestClient) -> None:
     everything = client.get("/v1/spikes", headers=auth("reader")).json()
     high = client.get("/v1/spikes", params={"min_severity": "high"}, headers=auth("reader"))

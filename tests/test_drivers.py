@@ -276,6 +276,36 @@ def test_unknown_period_gives_an_empty_ranking(marked: pd.DataFrame) -> None:
     assert rank_drivers(figures, "2020-W01").empty
 
 
+def test_parent_drivers_are_the_sums_of_their_themes(fitted_demo) -> None:
+    """`rca drivers --granularity parent`: each group's figures are its themes' sums, every
+    ranked theme is in one group, and the totals are the fine level's."""
+    from conftest import run_cli
+
+    from rca.errors import RcaError
+    from rca.queries.repeat_drivers import drivers_payload, load_repeat_analysis
+
+    analysis = load_repeat_analysis(fitted_demo)
+    kwargs = {"top": 1000, "analysis": analysis, "context": {}}
+    fine = drivers_payload(fitted_demo, **kwargs)
+    parent = drivers_payload(fitted_demo, granularity="parent", **kwargs)
+    by_theme = {d["theme_id"]: d["figures"] for d in fine["drivers"]}
+    covered: list[str] = []
+    for group in parent["drivers"]:
+        assert group["theme_ids"], group
+        for key in ("contacts", "repeat_contacts", "escalated", "escalated_repeats"):
+            total = sum(by_theme[t][key] for t in group["theme_ids"] if t in by_theme)
+            assert group["figures"][key] == total, (group["label"], key)
+        covered += group["theme_ids"]
+    assert len(covered) == len(set(covered)) and set(by_theme) - {"unassigned"} <= set(covered)
+    assert len(parent["drivers"]) < len(fine["drivers"])
+    assert parent["totals"] == fine["totals"]
+    with pytest.raises(RcaError, match="fine or parent"):
+        drivers_payload(fitted_demo, granularity="weekly", **kwargs)
+    done = run_cli("drivers", "--granularity", "parent", "-f", "json", home=fitted_demo.home)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["granularity"] == "parent"
+
+
 # --- the demo stream, end to end (slow: builds and fits its own small store) ---------------
 
 

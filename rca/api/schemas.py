@@ -247,10 +247,16 @@ class Driver(BaseModel):
     spike_status: str | None = None
     root_cause: str | None = None
     examples: list[Case]
+    theme_ids: list[str] | None = Field(
+        default=None, description="At granularity=parent: the group's themes."
+    )
 
 
 class DriversResponse(PeriodInfo):
     model_version: str
+    granularity: str = Field(
+        default="fine", description="fine: themes; parent: parent groups (`theme_id` its name)"
+    )
     as_of: datetime | None = None
     incomplete: bool
     basis: str = Field(

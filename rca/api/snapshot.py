@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Any, TypeVar
 
 import numpy as np
@@ -374,11 +375,13 @@ class Snapshot:
             lambda: examples_frame(self.settings, theme_id, kind=kind, n=n, analysis=self.analysis),
         )
 
-    def ranking(self, period: Period) -> dict[str, Any]:
-        """The full driver ranking of a period (no examples): computed once, sliced per `top`."""
+    def ranking(self, period: Period, granularity: str = "fine") -> dict[str, Any]:
+        """The full driver ranking of a period (no examples): computed once, sliced per `top`;
+        `granularity="parent"` ranks the parent groups."""
 
         def compute() -> dict[str, Any]:
-            report = self.spikes(period)
+            parent = granularity == "parent"
+            report = self.group_spikes(period) if parent else self.spikes(period)
             context = report.driver_context() if report is not None else {}
             return drivers_payload(
                 self.settings,
@@ -386,27 +389,34 @@ class Snapshot:
                 top=len(self.themes) + 1,
                 context=context,
                 analysis=self.analysis,
+                granularity=granularity,
             )
 
-        return self.memo(("ranking", period.name), compute)
+        return self.memo(("ranking", period.name, granularity), compute)
 
-    def drivers(self, period: Period, top: int, n_examples: int = DRIVER_CASES) -> dict[str, Any]:
-        """The top drivers, each with `n_examples` representative cases."""
+    def drivers(
+        self, period: Period, top: int, n_examples: int = DRIVER_CASES, granularity: str = "fine"
+    ) -> dict[str, Any]:
+        """The top drivers, each with `n_examples` representative cases (a parent group's from
+        its themes, largest first, taken in turn)."""
+
+        def examples_of(driver: dict[str, Any]) -> list[dict[str, Any]]:
+            themes = driver.get("theme_ids") or [driver["theme_id"]]
+            known = [t for t in themes if t in self.themes.index]
+            if not known:
+                return []
+            per_theme = [self.cases(t, "representative", n_examples) for t in known]
+            mixed = [c for round_ in zip_longest(*per_theme) for c in round_ if c is not None]
+            return mixed[:n_examples]
 
         def compute() -> dict[str, Any]:
-            payload = dict(self.ranking(period))
+            payload = dict(self.ranking(period, granularity))
             payload["drivers"] = [
-                {
-                    **driver,
-                    "examples": self.cases(driver["theme_id"], "representative", n_examples)
-                    if driver["theme_id"] in self.themes.index
-                    else [],
-                }
-                for driver in payload["drivers"][:top]
+                {**driver, "examples": examples_of(driver)} for driver in payload["drivers"][:top]
             ]
             return payload
 
-        return self.memo(("drivers", period.name, top, n_examples), compute)
+        return self.memo(("drivers", period.name, top, n_examples, granularity), compute)
 
     def cases(self, theme_id: str, kind: str, n: int) -> list[dict[str, Any]]:
         """`examples` as JSON-able records (what pages and the drivers list show)."""

@@ -62,15 +62,30 @@ def drivers(
         "latest"
     ),
     top: Annotated[int, typer.Option(min=1, help="How many drivers to list.")] = 10,
+    granularity: Annotated[
+        str | None,
+        typer.Option(
+            help="fine: themes; parent: their parent groups, each the sum of its themes "
+            "(default RCA_GRANULARITY, fine)."
+        ),
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     home: HomeOption = None,
 ) -> None:
     """Themes ranked by the repeat complaints they cause, with the figures behind each score."""
     from rca.queries.repeat_drivers import drivers_payload
 
-    payload = drivers_payload(settings_for(home), period=period, top=top)
+    settings = settings_for(home)
+    level = granularity or settings.granularity
+    if level not in ("fine", "parent"):
+        raise typer.BadParameter("--granularity must be fine or parent")
+    payload = drivers_payload(settings, period=period, top=top, granularity=level)
     rows = [_flat(d) for d in payload["drivers"]]
-    title = f"top {payload['heading']}, {payload['period']}"
+    if level == "parent":
+        for row in rows:
+            row["themes"] = ", ".join(row.get("theme_ids") or [])
+    heading = payload["heading"] + (" (parent groups)" if level == "parent" else "")
+    title = f"top {heading}, {payload['period']}"
     if payload["incomplete"]:
         title += " (last repeat window still open: one-and-done rates are partial)"
     columns = DRIVER_COLUMNS if payload["basis"] == "repeats" else CONTACT_DRIVER_COLUMNS
@@ -78,6 +93,8 @@ def drivers(
         *(cols for c, cols in UNMEASURED_COLUMNS.items() if c not in payload["measured"])
     )
     columns = [c for c in columns if c not in unmeasured]
+    if level == "parent":
+        columns = [*columns[:3], "themes", *columns[3:]]
     emit({"command": "drivers", **payload}, rows, fmt, title=title, columns=columns)
     if fmt is Format.table:
         if payload["note"]:

@@ -8,7 +8,7 @@ connection; everything after it runs in memory.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from rca.embed.cache import missing_hashes, read_vectors
 from rca.errors import NotFoundError, RcaError
 from rca.periods import Period, parse_period, periods_between
 from rca.queries.metric_cache import cached_theme_metric
+from rca.queries.theme_figures import has_parent_groups, parent_keys
 from rca.repeats.detect import RepeatRules, detect_repeats, repeat_summary
 from rca.repeats.drivers import (
     OPTIONAL_COMPONENTS,
@@ -29,6 +30,7 @@ from rca.repeats.drivers import (
     driver_records,
     measured_components,
     rank_drivers,
+    theme_note,
     theme_period_figures,
     unassigned_repeats,
 )
@@ -128,6 +130,46 @@ def choose_period(analysis: RepeatAnalysis, period: str, settings: Settings) -> 
                         latest=latest)  # fmt: skip
 
 
+def parent_view(analysis: RepeatAnalysis) -> tuple[RepeatAnalysis, dict[str, list[str]]]:
+    """The analysis with every contact under its theme's parent group, and each group's themes.
+
+    A group is keyed and named as in the parent level of `rca themes` and `rca spikes`
+    (`rca.queries.theme_figures.parent_keys`: its name; a theme with no group is its own,
+    keyed by its id). A repeat counts under the group of the chain's first contact, as it
+    counts under that contact's theme at the fine level. Hidden themes stay themselves (and
+    hidden), so they are counted and left out of the ranking as at the fine level.
+    """
+    keys, names = parent_keys(analysis.themes)
+    members: dict[str, list[str]] = {}
+    for theme, key in keys.items():
+        members.setdefault(key, []).append(theme)
+    themes = analysis.themes
+    hidden = themes.loc[themes["hidden"].fillna(False).astype(bool)]
+    mapping = {**{str(t): str(t) for t in hidden["theme_id"]}, **keys}
+    marked = analysis.marked.copy()  # keeps attrs (repeat rules, as_of)
+    for column in ("theme_id", "problem_theme_id"):
+        if column in marked:
+            marked[column] = marked[column].map(mapping).astype(object)
+    notes = dict(zip(themes["theme_id"], themes["description"], strict=True)) if (
+        "description" in themes
+    ) else {}  # fmt: skip
+    rows = [
+        {"theme_id": key, "label": names[key], "keywords": [], "parent_group": None,
+         # a one-theme group is that theme: its note (template text, one company) still holds
+         "description": theme_note(notes.get(ids[0])) if len(ids) == 1 else None,
+         "hidden": False}
+        for key, ids in members.items()
+    ] + [
+        {"theme_id": str(row.theme_id), "label": row.label, "keywords": [],
+         "parent_group": None, "description": None, "hidden": True}
+        for row in hidden.itertuples(index=False)
+    ]  # fmt: skip
+    grouped = pd.DataFrame(
+        rows, columns=["theme_id", "label", "keywords", "parent_group", "description", "hidden"]
+    )
+    return replace(analysis, marked=marked, themes=grouped), members
+
+
 def drivers_payload(
     settings: Settings,
     *,
@@ -135,16 +177,27 @@ def drivers_payload(
     top: int = 10,
     context: Mapping[str, Mapping[str, Any]] | None = None,
     analysis: RepeatAnalysis | None = None,
+    granularity: str = "fine",
 ) -> dict[str, Any]:
     """The `rca drivers` answer (without the `command` key): ranking, repeat totals, settings.
 
-    `context` maps theme ids to spike status / root-cause sentences when the spike module has
-    them (see `rca.repeats.drivers.rank_drivers`).
+    `context` maps theme ids (group keys at the parent level) to spike status / root-cause
+    sentences when the spike module has them (see `rca.repeats.drivers.rank_drivers`).
+    `granularity="parent"` ranks the parent groups (`parent_view`); each driver then lists its
+    themes in `theme_ids`.
     """
+    if granularity not in ("fine", "parent"):
+        raise RcaError("granularity must be fine or parent")
     analysis = analysis or load_repeat_analysis(settings)
     chosen = choose_period(analysis, period, settings)
+    members: dict[str, list[str]] = {}
+    level_note = ""
+    if granularity == "parent":
+        if not has_parent_groups(analysis.themes):
+            level_note = "no useful parent level in this model: each theme is its own group"
+        analysis, members = parent_view(analysis)
     if context is None:
-        context = spike_context(settings, chosen.name)
+        context = spike_context(settings, chosen.name, granularity=granularity)
     periods = [p for p in analysis.periods if p.start < chosen.end] or [chosen]
     if periods[-1].name != chosen.name:
         periods.append(chosen)
@@ -176,8 +229,14 @@ def drivers_payload(
     marked = analysis.marked
     created = pd.to_datetime(marked["created_at"], utc=True)
     window = (created >= pd.Timestamp(chosen.start)) & (created < pd.Timestamp(chosen.end))
+    records = driver_records(ranked.head(top))
+    if granularity == "parent":
+        for record in records:
+            record["theme_ids"] = sorted(members.get(str(record["theme_id"]), []))
+    note = drivers_note(analysis, chosen, contacts, has_customers, measured)
     return {
         "model_version": analysis.model_version,
+        "granularity": granularity,
         "period": chosen.name,
         "period_start": chosen.start,
         "period_end": chosen.end,
@@ -186,7 +245,7 @@ def drivers_payload(
         "basis": basis,
         "heading": basis_heading(basis, measured),
         "measured": sorted(measured),
-        "note": drivers_note(analysis, chosen, contacts, has_customers, measured),
+        "note": "; ".join(n for n in (level_note, note) if n),
         "settings": {
             "repeat_window_days": settings.repeat_window_days,
             "repeat_continuation_minutes": settings.repeat_continuation_minutes,
@@ -201,7 +260,7 @@ def drivers_payload(
             "unassigned_repeat_contacts": unassigned_repeats(figures, chosen.name),
             "hidden_themes": hidden_drivers,
         },
-        "drivers": driver_records(ranked.head(top)),
+        "drivers": records,
     }
 
 
@@ -284,8 +343,11 @@ def top_drivers_with_examples(
     return payload["drivers"]
 
 
-def spike_context(settings: Settings, period: str) -> dict[str, dict[str, Any]]:
-    """Spike status and root cause per theme for `period`, or {} when spikes cannot be scored.
+def spike_context(
+    settings: Settings, period: str, *, granularity: str = "fine"
+) -> dict[str, dict[str, Any]]:
+    """Spike status and root cause per theme (per parent group at `granularity="parent"`) for
+    `period`, or {} when spikes cannot be scored.
 
     Drivers still rank without spike information (e.g. a store with too little history), so a
     handled scoring error degrades to "no spike status" instead of failing the ranking.
@@ -293,6 +355,6 @@ def spike_context(settings: Settings, period: str) -> dict[str, dict[str, Any]]:
     from rca.queries.spike_report import detect_spikes
 
     try:
-        return detect_spikes(settings, period).driver_context()
+        return detect_spikes(settings, period, granularity=granularity).driver_context()
     except RcaError:
         return {}

@@ -24,14 +24,22 @@ def drivers(
     top: Annotated[
         int, Query(ge=1, description="How many drivers (at most RCA_API_MAX_PAGE).")
     ] = 10,
+    granularity: Annotated[
+        Granularity | None,
+        Query(
+            description="parent: the parent groups ranked, each the sum of its themes "
+            "(`theme_id` is the group's name, `theme_ids` its themes). Default RCA_GRANULARITY."
+        ),
+    ] = None,  # fmt: skip
 ) -> Response:
     """Repeat-complaint drivers ranked by score, each with its explanation and two cases."""
     check_max("query", "top", top, settings.api_max_page)
     chosen = snapshot.period(period)
+    level = (granularity or Granularity(settings.granularity)).value
     return cached_json(
         snapshot,
-        ("drivers", chosen.name, top),
-        lambda: DriversResponse(**clean(snapshot.drivers(chosen, top))),
+        ("drivers", chosen.name, top, level),
+        lambda: DriversResponse(**clean(snapshot.drivers(chosen, top, granularity=level))),
     )
 
 
