@@ -93,8 +93,9 @@ def drivers(
         *(cols for c, cols in UNMEASURED_COLUMNS.items() if c not in payload["measured"])
     )
     columns = [c for c in columns if c not in unmeasured]
-    if level == "parent":
-        columns = [*columns[:3], "themes", *columns[3:]]
+    if level == "parent":  # a group's key is its name: the label column says it once
+        columns = [c for c in columns if c != "theme_id"]
+        columns = [*columns[:2], "themes", *columns[2:]]
     emit({"command": "drivers", **payload}, rows, fmt, title=title, columns=columns)
     if fmt is Format.table:
         if payload["note"]:
