@@ -135,6 +135,29 @@ def test_the_themes_page_switches_to_parent_groups_with_the_apis_figures(
     assert 'aria-current="true">Themes' in themes
 
 
+def test_the_week_page_ranks_drivers_by_parent_group_with_their_themes(
+    client: TestClient, app
+) -> None:
+    """The week page's drivers switch to parent groups like `rca drivers --granularity parent`:
+    each group row names its themes, linked, in the ranking of GET /v1/drivers."""
+    login(client, READER)
+    snapshot = app.state.service.current()
+    period = snapshot.period("latest")
+    ranked = snapshot.drivers(period, 10, granularity="parent")["drivers"]
+    page = client.get("/ui/", params={"granularity": "parent"})
+    assert page.status_code == 200
+    assert 'aria-current="true">Parent groups' in page.text
+    assert "(parent groups)" in page.text
+    at = 0
+    for driver in ranked:
+        label = str(escape(driver["label"]))
+        at = page.text.index(label, at)  # in rank order
+        for theme_id in driver["theme_ids"]:
+            assert f"/ui/themes/{theme_id}?period={period.name}" in page.text
+    fine = client.get("/ui/", params={"granularity": "fine"}).text
+    assert 'aria-current="true">Themes' in fine and "(parent groups)" not in fine
+
+
 def test_the_vendors_page_shows_the_scorecard_chart_and_drill_down(client: TestClient) -> None:
     login(client, READER)
     page = client.get("/ui/vendors")

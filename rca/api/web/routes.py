@@ -17,8 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from rca.api.deps import SnapshotDep, StateDep
+from rca.api.deps import SettingsDep, SnapshotDep, StateDep
 from rca.api.routes.common import cases_csv
+from rca.api.schemas import Granularity
 from rca.api.snapshot import Snapshot
 from rca.api.web.charts import series_svg
 from rca.api.web.session import COOKIE, LOGIN_CSRF_COOKIE, Session, SessionCodec, same_token
@@ -157,17 +158,27 @@ def this_week(
     request: Request,
     session: SessionDep,
     snapshot: SnapshotDep,
+    settings: SettingsDep,
     period: Annotated[str, Query(max_length=32)] = "latest",
+    granularity: Granularity | None = None,
 ) -> HTMLResponse:
     ctx = _common(snapshot, session, period)
     chosen = ctx["period"]
+    level = (granularity or Granularity(settings.granularity)).value  # of the drivers
     report = snapshot.spikes(chosen)
     spikes = report.spikes if report is not None else []
     totals = snapshot.totals(chosen)
     labels = [t["period"] for t in totals]
     total_alert = bool(report and (report.total or {}).get("alert"))
-    drivers = snapshot.drivers(chosen, 10)
+    drivers = snapshot.drivers(chosen, 10, granularity=level)
+    names = dict(zip(snapshot.themes["theme_id"], snapshot.themes["label"], strict=True))
+    members = {  # a parent group's themes, named, for the drivers table
+        d["theme_id"]: [(t, names.get(t, t)) for t in d.get("theme_ids") or []]
+        for d in drivers["drivers"]
+    }
     ctx |= {
+        "drivers_granularity": level,
+        "driver_members": members,
         "drivers": drivers["drivers"],
         "drivers_basis": drivers["basis"],
         "drivers_heading": drivers["heading"],
