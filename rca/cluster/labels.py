@@ -836,13 +836,14 @@ def _phrase_similarity(
     vecs = np.asarray(embed(phrases), dtype=np.float64)
     vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
     at = {p: i for i, p in enumerate(phrases)}
-    sims = vecs @ centroids.T  # phrases x themes
-    out = np.empty(len(flat))
-    for row, (t, p) in enumerate(flat):
-        own = sims[at[p]]
-        nearest_other = np.max(np.delete(own, t)) if len(own) > 1 else 0.0
-        out[row] = own[t] - contrast * nearest_other
-    return out
+    theme = np.array([t for t, _ in flat])
+    sims = (vecs @ centroids.T)[[at[p] for _, p in flat]]  # one row per (theme, phrase)
+    rows = np.arange(len(flat))
+    own = sims[rows, theme]
+    if sims.shape[1] < 2:
+        return own
+    sims[rows, theme] = -np.inf  # the nearest *other* centroid
+    return own - contrast * sims.max(axis=1)
 
 
 def _normalised_wording(text: str) -> str:

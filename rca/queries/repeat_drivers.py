@@ -20,7 +20,7 @@ from rca.embed.cache import missing_hashes, read_vectors
 from rca.errors import NotFoundError, RcaError
 from rca.periods import Period, parse_period, periods_between
 from rca.queries.metric_cache import cached_theme_metric
-from rca.queries.theme_figures import has_parent_groups, parent_keys
+from rca.queries.theme_figures import group_members, has_parent_groups, parent_keys
 from rca.repeats.detect import RepeatRules, detect_repeats, repeat_summary
 from rca.repeats.drivers import (
     OPTIONAL_COMPONENTS,
@@ -140,9 +140,7 @@ def parent_view(analysis: RepeatAnalysis) -> tuple[RepeatAnalysis, dict[str, lis
     hidden), so they are counted and left out of the ranking as at the fine level.
     """
     keys, names = parent_keys(analysis.themes)
-    members: dict[str, list[str]] = {}
-    for theme, key in keys.items():
-        members.setdefault(key, []).append(theme)
+    members = group_members(keys)
     themes = analysis.themes
     hidden = themes.loc[themes["hidden"].fillna(False).astype(bool)]
     mapping = {**{str(t): str(t) for t in hidden["theme_id"]}, **keys}

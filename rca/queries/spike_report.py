@@ -17,7 +17,7 @@ import pandas as pd
 
 from rca.errors import RcaError
 from rca.periods import Period, parse_period
-from rca.queries.theme_figures import parent_keys
+from rca.queries.theme_figures import group_members, parent_keys
 from rca.repeats.drivers import theme_note
 from rca.settings import Settings
 from rca.store.analysis import dimension_columns
@@ -178,9 +178,7 @@ def analyse_parents(
     none), scored by the same scorer. A spike's `theme_id` is the group's key (its name),
     `theme_ids` the group's themes."""
     keys, labels = parent_keys(themes)
-    members: dict[str, list[str]] = {}
-    for theme, key in keys.items():
-        members.setdefault(key, []).append(theme)
+    members = group_members(keys)
     grouped = frame.assign(theme_id=frame["theme_id"].map(keys))
     report = analyse(
         grouped, period, settings, labels=labels, min_severity=min_severity, coverage=coverage

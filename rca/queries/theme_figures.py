@@ -185,6 +185,14 @@ def parent_keys(themes: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
     return keys, names
 
 
+def group_members(keys: Mapping[str, str]) -> dict[str, list[str]]:
+    """Group key → its themes, from `parent_keys`'s theme → key map (themes in its order)."""
+    members: dict[str, list[str]] = {}
+    for theme, key in keys.items():
+        members.setdefault(key, []).append(theme)
+    return members
+
+
 def has_parent_groups(themes: pd.DataFrame) -> bool:
     """Whether any visible group holds two or more themes: else the parent level is the fine
     level (the fit found no useful cut, `rca.cluster.hierarchy.has_parent_level`)."""

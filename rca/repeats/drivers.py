@@ -20,8 +20,8 @@ where, for each theme in the period, relative to the period's largest value over
 - G = growth of repeat contacts on the previous period, as the log2 of the lower
   `GROWTH_CONFIDENCE` (90 %) bound of the ratio now / before (`growth_lower_bound`), counted
   only when positive: a theme going from 0 to 1 contact has not grown by any amount one can
-  tell (on the CFPB export such a theme outranked a 40-contact one on growth alone), while
-  20 -> 60 has.
+  tell (on the CFPB export such a theme outranked steady 8-contact themes on growth alone),
+  while 20 -> 60 has.
 
 Weights default to 0.35 / 0.25 / 0.15 / 0.15 / 0.10 (Settings `driver_weight_*`). Repeats are
 counted against the theme of the chain's first contact (`problem_theme_id`), see
