@@ -293,22 +293,28 @@ def phrase_ngrams(
     *,
     ngram_range: tuple[int, int] = (1, 2),
     stop_words: frozenset[str] = STOP_WORDS,
+    breaks: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Analyzer for ``CountVectorizer``: n-grams of *adjacent* tokens within one clause.
 
     Unlike sklearn's default (drop stop words, then join what is left) a phrase must appear
     verbatim, so "how long does a top up take" yields "top up" but not "long top". Stop words may
-    sit inside longer n-grams ("proof of address") but never at an edge.
+    sit inside longer n-grams ("proof of address") but never at an edge. A word in ``breaks``
+    (a person's name, ``rca.text.persons``) ends the clause like a mask: no phrase holds it.
     """
     lo, hi = ngram_range
     grams: list[str] = []
     for clause in CLAUSE_SPLIT_RE.split(preprocess(text)):
         tokens = TOKEN_RE.findall(clause)
-        for n in range(lo, hi + 1):
-            for i in range(len(tokens) - n + 1):
-                words = tokens[i : i + n]
-                if _valid_ngram(words, stop_words):
-                    grams.append(" ".join(words))
+        runs = [tokens]
+        if breaks and not breaks.isdisjoint(tokens):
+            runs = [list(g) for cut, g in groupby(tokens, key=breaks.__contains__) if not cut]
+        for run in runs:
+            for n in range(lo, hi + 1):
+                for i in range(len(run) - n + 1):
+                    words = run[i : i + n]
+                    if _valid_ngram(words, stop_words):
+                        grams.append(" ".join(words))
     return grams
 
 
@@ -388,6 +394,7 @@ def _contact_term_counts(
     ngram_range: tuple[int, int],
     min_df: int | float,
     extra_stop_words: Iterable[str],
+    person_words: frozenset[str] = frozenset(),
 ) -> tuple[sp.csr_matrix | None, np.ndarray]:
     """(contacts x terms) phrase counts and the sorted terms; ``None`` when no term survives.
 
@@ -398,7 +405,9 @@ def _contact_term_counts(
     stop = STOP_WORDS | {w.lower() for w in extra_stop_words}
     codes, uniques = pd.factorize(pd.Series([_as_text(t) for t in texts], dtype=object))
     vectorizer = CountVectorizer(
-        analyzer=partial(phrase_ngrams, ngram_range=ngram_range, stop_words=stop)
+        analyzer=partial(
+            phrase_ngrams, ngram_range=ngram_range, stop_words=stop, breaks=person_words
+        )
     )
     try:
         unique_terms = sp.csr_matrix(vectorizer.fit_transform(list(uniques)))
@@ -424,6 +433,7 @@ def theme_keywords(
     bm25_weighting: bool = False,
     reduce_frequent_words: bool = False,
     extra_stop_words: Iterable[str] = (),
+    person_words: frozenset[str] = frozenset(),
 ) -> dict[int, list[Keyword]]:
     """Top c-TF-IDF keywords per theme: ``{theme: [(term, score), ...]}`` best first.
 
@@ -432,6 +442,7 @@ def theme_keywords(
     never labelled themselves but make words common everywhere score lower.
     Defaults follow BERTopic (plain idf, no sqrt damping): on Banking77 the damped variant let
     one-off phrasing ("restaurant today") outrank the intent's core words.
+    No keyword holds a word of ``person_words`` (people's names, ``rca.text.persons``).
     """
     labels_arr = np.asarray(labels, dtype=np.int64).ravel()
     if len(labels_arr) != len(texts):
@@ -443,7 +454,9 @@ def theme_keywords(
     if not themes:
         return result
 
-    doc_term, terms = _contact_term_counts(texts, ngram_range, min_df, extra_stop_words)
+    doc_term, terms = _contact_term_counts(
+        texts, ngram_range, min_df, extra_stop_words, person_words
+    )
     if doc_term is None:
         return result
 
@@ -596,6 +609,7 @@ def label_themes(
     max_words: int = 4,
     ngram_range: tuple[int, int] = (1, 2),
     min_df: int | float = 2,
+    person_words: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """One row per theme: ``theme``, ``label``, ``keywords`` (list of str), ``size``.
 
@@ -605,7 +619,12 @@ def label_themes(
     """
     labels_arr = np.asarray(labels, dtype=np.int64).ravel()
     keywords = theme_keywords(
-        texts, labels_arr, top_n=top_n, ngram_range=ngram_range, min_df=min_df
+        texts,
+        labels_arr,
+        top_n=top_n,
+        ngram_range=ngram_range,
+        min_df=min_df,
+        person_words=person_words,
     )
     assigned = labels_arr[labels_arr != UNASSIGNED]
     sizes = (
@@ -720,11 +739,15 @@ NAME_NOT_FIRST = frozenset(
 Embedder = Callable[[list[str]], np.ndarray]
 
 
-def _candidate_phrases(texts: Sequence[str]) -> Counter[str]:
+def _candidate_phrases(
+    texts: Sequence[str], person_words: frozenset[str] = frozenset()
+) -> Counter[str]:
     """Phrases of 2-6 adjacent words within one clause, counted once per text."""
     support: Counter[str] = Counter()
     for text in texts:
-        grams = phrase_ngrams(text, ngram_range=(NAME_MIN_WORDS, NAME_MAX_WORDS))
+        grams = phrase_ngrams(
+            text, ngram_range=(NAME_MIN_WORDS, NAME_MAX_WORDS), breaks=person_words
+        )
         support.update(set(grams))
     return support
 
@@ -735,7 +758,9 @@ def _format_name(phrase: str) -> str:
 
 
 def _ranked_candidates(
-    central: Sequence[str], keywords: Sequence[KeywordLike]
+    central: Sequence[str],
+    keywords: Sequence[KeywordLike],
+    person_words: frozenset[str] = frozenset(),
 ) -> list[tuple[str, float]]:
     """``(phrase, pre-score)`` best first: support share x weight of the keyword words held."""
     weights: dict[str, float] = {}
@@ -744,7 +769,7 @@ def _ranked_candidates(
             if word not in PHRASE_ONLY_WORDS:
                 weights.setdefault(stem(word), 1.0 / (1.0 + rank))
     out: list[tuple[str, float]] = []
-    for phrase, count in _candidate_phrases(central).items():
+    for phrase, count in _candidate_phrases(central, person_words).items():
         if count < min(NAME_MIN_SUPPORT, len(central)):
             continue
         if phrase.split()[0] in NAME_NOT_FIRST:
@@ -766,6 +791,7 @@ def problem_names(
     *,
     keywords: Mapping[int, Sequence[KeywordLike]] | None = None,
     embed: Embedder | None = None,
+    person_words: frozenset[str] = frozenset(),
 ) -> dict[int, str]:
     """``{theme: name}``: the phrase customers wrote that says the theme's problem best.
 
@@ -775,10 +801,15 @@ def problem_names(
     without it the support/keyword pre-score decides. A theme with
     no candidate (too few texts, nothing but stop words) keeps its c-TF-IDF label. Deterministic:
     ties break by support, then shorter, then alphabetical. Names are unique: a theme whose best
-    phrase is taken by a closer theme takes its next one.
+    phrase is taken by a closer theme takes its next one. No name holds a word of
+    ``person_words`` (people's names, ``rca.text.persons``).
     """
     labels_arr = np.asarray(labels, dtype=np.int64).ravel()
-    kw = keywords if keywords is not None else theme_keywords(texts, labels_arr)
+    kw = (
+        keywords
+        if keywords is not None
+        else theme_keywords(texts, labels_arr, person_words=person_words)
+    )
     unit = np.asarray(vectors, dtype=np.float64)
     unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
     cents = np.asarray(centroids, dtype=np.float64)
@@ -789,7 +820,8 @@ def problem_names(
         members = np.flatnonzero(labels_arr == t)
         sims = unit[members] @ cents[t]
         order = members[np.lexsort((members, -sims))][:NAME_CENTRAL_TEXTS]
-        cands = _ranked_candidates([_as_text(texts[i]) for i in order], kw.get(t, []))
+        central = [_as_text(texts[i]) for i in order]
+        cands = _ranked_candidates(central, kw.get(t, []), person_words)
         ranked[t] = cands[:NAME_CANDIDATES]
     scored: dict[int, list[tuple[float, str]]] = {}
     flat = [(t, p) for t in themes for p, _ in ranked[t]]
@@ -914,10 +946,16 @@ def _full_name(word: str, texts: Sequence[str]) -> str:
     return min(runs.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0]
 
 
-def theme_descriptions(texts: Sequence[str], labels: Sequence[int] | np.ndarray) -> dict[int, str]:
+def theme_descriptions(
+    texts: Sequence[str],
+    labels: Sequence[int] | np.ndarray,
+    *,
+    person_words: frozenset[str] = frozenset(),
+) -> dict[int, str]:
     """``{theme: note}`` for themes a manager should read differently: a template campaign (one
     wording holds most of the texts) or a theme about one company (one name or handle in most of
-    its texts and rare elsewhere). Themes with nothing to say are left out."""
+    its texts and rare elsewhere; a person's name, ``person_words``, is never called a company).
+    Themes with nothing to say are left out."""
     labels_arr = np.asarray(labels, dtype=np.int64).ravel()
     # Shares are read on at most NOTE_SAMPLE texts per theme, evenly spaced (cost flat in n).
     sampled = np.full(len(labels_arr), UNASSIGNED, dtype=np.int64)
@@ -927,7 +965,7 @@ def theme_descriptions(texts: Sequence[str], labels: Sequence[int] | np.ndarray)
     labels_arr = sampled
     raw = [_as_text(t) for t in texts]
     assigned = np.flatnonzero(labels_arr != UNASSIGNED)
-    names_per_text = {int(i): _proper_names(raw[i]) for i in assigned}
+    names_per_text = {int(i): _proper_names(raw[i]) - person_words for i in assigned}
     overall: Counter[str] = Counter()
     for found in names_per_text.values():
         overall.update(found)

@@ -32,6 +32,7 @@ import pandas as pd
 
 from rca.cluster.model import cosine_to_centroids
 from rca.errors import InvalidInputError, NotFoundError
+from rca.text.persons import NameFinder, person_words
 
 ACTIONS = ("rename", "merge", "split", "accept", "move", "hide", "unhide", "create", "undo")
 MEMBERSHIP_ACTIONS = ("merge", "accept", "create")
@@ -355,13 +356,19 @@ def is_noop(edit: Edit, view: CuratedView) -> bool:
 
 
 def split_children(
-    X: np.ndarray, texts: Sequence[str], k: int, *, seed: int = 42
+    X: np.ndarray,
+    texts: Sequence[str],
+    k: int,
+    *,
+    seed: int = 42,
+    find_names: NameFinder | None = None,
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
     """Re-cluster one theme's contacts into `k` children (KMeans on cosine-normalised vectors).
 
     Returns one dict per child (label, keywords, size, centroid, examples as row indexes) and
     each row's child. KMeans because a person asked for k parts of one theme; the fit's density
-    clustering already judged the theme one dense region.
+    clustering already judged the theme one dense region. With ``find_names`` no child's label
+    or keywords hold a person's name (``rca.text.persons``).
     """
     from sklearn.cluster import KMeans
 
@@ -375,7 +382,8 @@ def split_children(
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     Xn = np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
     parts = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(Xn)
-    named = label_themes(list(texts), parts).set_index("theme")
+    people = person_words(texts, parts, find_names) if find_names else frozenset()
+    named = label_themes(list(texts), parts, person_words=people).set_index("theme")
     children = []
     for c in range(k):
         rows = np.flatnonzero(parts == c)

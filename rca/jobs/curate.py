@@ -50,6 +50,7 @@ from rca.store.curation import (
 )
 from rca.store.db import first_row
 from rca.store.themes import next_theme_number, require_champion
+from rca.text.audience import people_name_finder
 from rca.text.normalise import normalise_for_embedding
 
 log = logging.getLogger("rca.taxonomy")
@@ -267,7 +268,11 @@ def preview_split(
     if not 2 <= parts <= 10:
         raise TaxonomyError("a split has 2 to 10 parts")
     children, _ = split_children(
-        X_all[rows], texts.reindex(contact_ids).fillna("").tolist(), parts, seed=seed
+        X_all[rows],
+        texts.reindex(contact_ids).fillna("").tolist(),
+        parts,
+        seed=seed,
+        find_names=people_name_finder(settings),
     )
     for child in children:
         child["examples"] = [str(contact_ids[i]) for i in child["examples"][:SPLIT_EXAMPLES]]

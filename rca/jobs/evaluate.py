@@ -24,7 +24,9 @@ from rca.errors import RcaError
 from rca.ingest.read import read_file
 from rca.jobs.fit import theme_size_rule
 from rca.settings import Settings
+from rca.text.audience import people_name_finder
 from rca.text.normalise import normalise_series
+from rca.text.persons import person_words
 from rca.text.redact import redact_series
 
 
@@ -87,10 +89,17 @@ def evaluate_file(
     y = usable[label_col].to_numpy()
     scores = cluster_scores(y, model.labels_)
     encoder = encoder_from_settings(settings)
-    named = label_themes(texts, model.labels_).set_index("theme")
+    people = person_words(texts, model.labels_, people_name_finder(settings))  # as `rca fit`
+    named = label_themes(texts, model.labels_, person_words=people).set_index("theme")
     keywords = {int(t): list(v) for t, v in named["keywords"].items()}
     names = problem_names(
-        texts, model.labels_, X, model.centroids_, keywords=keywords, embed=encoder.encode
+        texts,
+        model.labels_,
+        X,
+        model.centroids_,
+        keywords=keywords,
+        embed=encoder.encode,
+        person_words=people,
     )
     groups = parent_groups(model.centroids_, model.sizes_)
     parents = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)

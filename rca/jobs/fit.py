@@ -59,6 +59,8 @@ from rca.store.themes import (
     set_champion_row,
     write_fit,
 )
+from rca.text.audience import people_name_finder
+from rca.text.persons import person_words
 from rca.text.smalltalk import is_small_talk
 
 MIN_CONTACTS = 50
@@ -261,7 +263,9 @@ def fit_themes(
     started = time.perf_counter()
     labels = final.labels
     k = len(final.theme_ids)
-    named = label_themes(texts, labels).set_index("theme")
+    # Names customers wrote ("the bill from Anna Freeman") never become keywords or names.
+    people = person_words(texts, labels, people_name_finder(settings))
+    named = label_themes(texts, labels, person_words=people).set_index("theme")
     sizes = np.bincount(labels[labels >= 0], minlength=k)
     keyword_lists = [list(named.loc[t, "keywords"]) if t in named.index else [] for t in range(k)]
     # Names say the problem in customers' words; c-TF-IDF keywords stay beside them.
@@ -272,9 +276,11 @@ def fit_themes(
         final.centroids,
         keywords=dict(enumerate(keyword_lists)),
         embed=encoder.encode,
+        person_words=people,
     )
     label_list = [names.get(t, "") for t in range(k)]
-    notes = theme_descriptions(texts, labels)  # template campaigns, one-company themes
+    # template campaigns, one-company themes
+    notes = theme_descriptions(texts, labels, person_words=people)
     groups = parent_groups(final.centroids, sizes)
     # no cut of the theme tree is a useful second level: no parent groups, and reports say so
     group_names = (

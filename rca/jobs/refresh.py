@@ -49,6 +49,7 @@ from rca.settings import Settings
 from rca.store import Store
 from rca.store.db import first_row
 from rca.store.themes import write_assignments
+from rca.text.audience import people_name_finder
 from rca.trends.series import period_names
 
 ENGINES = ("local", "ray")
@@ -286,7 +287,11 @@ def refresh(
     regions = []
     if X is not None:
         regions = dense_regions(
-            X, lost["text"].tolist(), lost["contact_id"].tolist(), rules.new_region_min_size
+            X,
+            lost["text"].tolist(),
+            lost["contact_id"].tolist(),
+            rules.new_region_min_size,
+            find_names=people_name_finder(settings),
         )
     seconds["new_regions"] = time.perf_counter() - started
     due, reasons = refit_verdict(drift, regions)

@@ -26,6 +26,7 @@ import pandas as pd
 from rca.cluster.density import CORE_DIST_JOBS
 from rca.cluster.labels import label_themes
 from rca.cluster.model import FENCE_IQRS
+from rca.text.persons import NameFinder, person_words
 
 if TYPE_CHECKING:
     from rca.settings import Settings
@@ -119,12 +120,18 @@ def unassigned_drift(
 
 
 def dense_regions(
-    X: np.ndarray, texts: Sequence[str], contact_ids: Sequence[str], min_size: int
+    X: np.ndarray,
+    texts: Sequence[str],
+    contact_ids: Sequence[str],
+    min_size: int,
+    *,
+    find_names: NameFinder | None = None,
 ) -> list[NewRegion]:
     """Dense clusters among (unassigned) contacts: HDBSCAN on their unit vectors, largest first.
 
     Euclidean distance on unit vectors orders pairs exactly as cosine does. A single cluster is
     allowed: a batch of unassigned contacts that is *all* one new issue is the clearest case.
+    With ``find_names`` no region's label or keywords hold a person's name.
     """
     n = len(X)
     if n < min_size:
@@ -145,7 +152,10 @@ def dense_regions(
     if (labels < 0).all():
         return []
     picked_texts = [texts[i] for i in rows]
-    named = label_themes(picked_texts, labels, top_n=KEYWORDS, min_df=1).set_index("theme")
+    people = person_words(picked_texts, labels, find_names) if find_names else frozenset()
+    named = label_themes(
+        picked_texts, labels, top_n=KEYWORDS, min_df=1, person_words=people
+    ).set_index("theme")
     regions = []
     for theme in np.unique(labels[labels >= 0]):
         members = rows[labels == theme]

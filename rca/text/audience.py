@@ -11,16 +11,18 @@ Either level is a setting (``RCA_REDACT_INGEST_LEVEL``, ``RCA_REDACT_DISPLAY_LEV
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import pandas as pd
 
-from rca.text.ner import DEFAULT_NER_MODEL, find_entities
+from rca.text.ner import DEFAULT_NER_MODEL, NerUnavailable, batch_analyzer, find_entities
 from rca.text.redact import DEFAULT_MIN_DIGIT_RUN, find_pii
 from rca.text.spans import ADDRESS, PiiSpan, merge_adjacent, resolve_overlaps, splice
 
+log = logging.getLogger(__name__)
 Level = Literal["patterns", "ner"]
 PATTERNS: Level = "patterns"
 NER: Level = "ner"
@@ -75,3 +77,31 @@ class RedactionPolicy:
 def for_people(texts: Sequence[str], policy: RedactionPolicy | None = None) -> list[str]:
     """Texts as a person may read them; the default policy is the strictest level."""
     return (policy or RedactionPolicy()).redact(texts)
+
+
+def name_finder(policy: RedactionPolicy) -> Callable[[list[str]], list[list[PiiSpan]]]:
+    """The policy's detector, for ``rca.text.persons``: what redacts a case decides a name.
+
+    A missing spaCy model must not stop a fit: the context rules (``patterns``) stand in, with a
+    warning, and the display pass will raise its own clear error when a case is shown. The model
+    loads on the first call (seconds), so a caller with nothing to check pays nothing.
+    """
+
+    def find(texts: list[str]) -> list[list[PiiSpan]]:
+        used = policy
+        if policy.level == NER:
+            try:
+                batch_analyzer(policy.ner_model)
+            except NerUnavailable as error:
+                log.warning(
+                    "person names in theme keywords are checked by patterns only: %s", error
+                )
+                used = replace(policy, level=PATTERNS)
+        return used.find(texts)
+
+    return find
+
+
+def people_name_finder(settings: Any) -> Callable[[list[str]], list[list[PiiSpan]]]:
+    """``name_finder`` at the level that redacts what a person reads (the display settings)."""
+    return name_finder(RedactionPolicy.from_settings(settings, "people"))

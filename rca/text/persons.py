@@ -1,0 +1,144 @@
+"""Words that name people in a set of texts, so theme keywords and names never show them.
+
+Theme keywords and names are counted from the texts themselves, and a name many customers write
+("the bill from Anna Freeman", "Mr. Smith's invoice") scores like any other frequent word: the
+100,000-contact demo had "anna freeman", "hawkings" and "smith" among an invoice theme's
+keywords and a theme named "Bills from mr". Keywords and names reach the dashboard, the API and
+the e-mail, where example cases are already redacted; the vocabulary must not be the leak.
+
+The store holds pattern-redacted text, so the names left are the ones no pattern can see. The
+same detector that redacts what a person reads decides (``rca.text.audience``: Presidio + spaCy
+at the ``ner`` level, the context rules at ``patterns``), but on a budget: only words written
+capitalised, only the most frequent per group, only a short window around a few of their uses
+(a long complaint narrative costs no more than a chat line). A word counts as a person's when the
+detector puts it inside a name in at least half of the windows read; the other words of those
+names come with it ("Anna" with "Freeman"). Forms of address ("Mr", "Ms") are always left out:
+they never state a problem and only ever sit next to a name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from rca.text.spans import NAME, PiiSpan
+
+#: Texts -> spans per text (only ``NAME`` spans are read): ``RedactionPolicy.find`` or a rule.
+NameFinder = Callable[[list[str]], list[list[PiiSpan]]]
+
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "madam"})
+#: Texts read per group (evenly spaced, so the cost is flat in the group's size).
+SAMPLE_PER_GROUP = 60
+#: A word must be written capitalised in this many sampled texts of one group to be checked:
+#: a keyword needs two contacts, a name two central texts.
+MIN_TEXTS = 2
+#: At most this many words are checked, most widespread first, each in this many windows.
+MAX_WORDS = 150
+WINDOWS_PER_WORD = 3
+#: Characters of context kept before and after a use ("... the invoice from Ms. Hawkings").
+BEFORE, AFTER = 80, 40
+PERSON_SHARE = 0.5
+
+_CAPITALISED_RE = re.compile(r"(?<![\w@&'-])[A-Z][a-z]+(?:['’-][A-Za-z]+)*(?![\w&])")
+#: A sentence opens after a full stop, but not the one of "Mr." / "Ms." / "Dr.".
+_SENTENCE_START_RE = re.compile(r"(?:^|(?<![MD]r)(?<!Mrs)(?<!Ms)(?<!Mx)[.!?]\s+|\n)\s*[\"'“(]*")
+_CLITIC_RE = re.compile(r"['’](?:s|re|ve|ll|d|m|t)$", re.IGNORECASE)
+_NAME_WORD_RE = re.compile(r"[^\W\d_]+")
+#: Capitalised mid-sentence but never a person: calendar words (spaCy reads them as dates).
+CALENDAR = frozenset(
+    (
+        *("january", "february", "march", "april", "may", "june", "july", "august"),
+        *("september", "october", "november", "december"),
+        *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+    )
+)
+
+
+def _capitalised_uses(text: str) -> dict[str, list[tuple[int, int]]]:
+    """Capitalised words not opening a sentence, lower-cased, with their character ranges."""
+    starts = {m.end() for m in _SENTENCE_START_RE.finditer(text)}
+    uses: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for m in _CAPITALISED_RE.finditer(text):
+        if m.start() in starts:
+            continue
+        word = _CLITIC_RE.sub("", m.group(0)).lower()
+        if len(word) < 2 or word in CALENDAR or word in HONORIFICS:
+            continue
+        uses[word].append((m.start(), m.start() + len(word)))
+    return uses
+
+
+def _window(text: str, start: int, end: int) -> tuple[str, int, int]:
+    """A window around ``text[start:end]`` cut at spaces, with the word's range inside it."""
+    lo = max(0, start - BEFORE)
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space >= 0 else lo
+    hi = min(len(text), end + AFTER)
+    if hi < len(text):
+        space = text.rfind(" ", end, hi)
+        hi = space if space >= 0 else hi
+    return text[lo:hi], start - lo, end - lo
+
+
+def _sample(groups: np.ndarray, per_group: int) -> list[int]:
+    picked: list[int] = []
+    for g in np.unique(groups[groups >= 0]):
+        members = np.flatnonzero(groups == g)
+        at = np.unique(np.linspace(0, len(members) - 1, per_group).astype(int))
+        picked.extend(int(i) for i in members[at])
+    return picked
+
+
+def person_words(
+    texts: Sequence[str],
+    groups: Sequence[int] | np.ndarray,
+    find_names: NameFinder,
+    *,
+    per_group: int = SAMPLE_PER_GROUP,
+    max_words: int = MAX_WORDS,
+    windows_per_word: int = WINDOWS_PER_WORD,
+) -> frozenset[str]:
+    """Lower-case words that name people in ``texts``, plus the forms of address.
+
+    ``groups`` (theme per text, -1 for none) spreads the sample, so a name frequent in one small
+    theme is read as surely as one spread over many. Deterministic for fixed inputs.
+    """
+    groups_arr = np.asarray(groups, dtype=np.int64).ravel()
+    if len(groups_arr) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(groups_arr)} groups")
+    in_group: dict[str, Counter[int]] = defaultdict(Counter)
+    uses_of: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for i in _sample(groups_arr, per_group):
+        text = texts[i] if isinstance(texts[i], str) else ""
+        for word, ranges in _capitalised_uses(text).items():
+            in_group[word][int(groups_arr[i])] += 1
+            uses_of[word].append((i, *ranges[0]))
+    widespread = {w: max(c.values()) for w, c in in_group.items() if max(c.values()) >= MIN_TEXTS}
+    checked = sorted(widespread, key=lambda w: (-widespread[w], w))[:max_words]
+    windows: list[str] = []
+    owners: list[tuple[str, int, int]] = []
+    for word in checked:
+        for i, start, end in uses_of[word][:windows_per_word]:
+            window, lo, hi = _window(texts[i], start, end)
+            windows.append(window)
+            owners.append((word, lo, hi))
+    found = find_names(windows) if windows else []
+    hits: Counter[str] = Counter()
+    reads: Counter[str] = Counter()
+    companions: dict[str, set[str]] = defaultdict(set)
+    for window, (word, lo, hi), spans in zip(windows, owners, found, strict=True):
+        reads[word] += 1
+        for span in spans:
+            if span.kind == NAME and span.start <= lo and hi <= span.end:
+                hits[word] += 1
+                name_words = _NAME_WORD_RE.findall(window[span.start : span.end].lower())
+                companions[word].update(w for w in name_words if len(w) >= 2)
+                break
+    people = {w for w in reads if hits[w] >= PERSON_SHARE * reads[w] and hits[w] > 0}
+    for word in list(people):
+        people |= companions[word] - HONORIFICS
+    return frozenset(people | HONORIFICS)
