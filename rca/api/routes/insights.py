@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from rca.api.auth import Reader
-from rca.api.deps import SettingsDep, SnapshotDep
+from rca.api.deps import SettingsDep, SnapshotDep, granularity_level
 from rca.api.routes.common import READ_ERRORS, cached_json, check_max
 from rca.api.routes.themes import PeriodQuery
 from rca.api.schemas import DriversResponse, Granularity, Severity, SpikesResponse, clean
@@ -20,22 +20,24 @@ router = APIRouter(prefix="/v1", tags=["insights"], dependencies=[Reader])
 def drivers(
     snapshot: SnapshotDep,
     settings: SettingsDep,
+    granularity: Annotated[
+        Granularity,
+        Depends(
+            granularity_level(
+                "parent: the parent groups ranked, each the sum of its themes (`theme_id` is "
+                "the group's name, `theme_ids` its themes). Default RCA_GRANULARITY."
+            )
+        ),
+    ],
     period: PeriodQuery = "latest",
     top: Annotated[
         int, Query(ge=1, description="How many drivers (at most RCA_API_MAX_PAGE).")
     ] = 10,
-    granularity: Annotated[
-        Granularity | None,
-        Query(
-            description="parent: the parent groups ranked, each the sum of its themes "
-            "(`theme_id` is the group's name, `theme_ids` its themes). Default RCA_GRANULARITY."
-        ),
-    ] = None,  # fmt: skip
 ) -> Response:
     """Repeat-complaint drivers ranked by score, each with its explanation and two cases."""
     check_max("query", "top", top, settings.api_max_page)
     chosen = snapshot.period(period)
-    level = (granularity or Granularity(settings.granularity)).value
+    level = granularity.value
     return cached_json(
         snapshot,
         ("drivers", chosen.name, top, level),
@@ -47,19 +49,21 @@ def drivers(
 def spikes(
     snapshot: SnapshotDep,
     settings: SettingsDep,
+    granularity: Annotated[
+        Granularity,
+        Depends(
+            granularity_level(
+                "parent: spikes of the parent groups' series (`theme_id` is the group's name, "
+                "`theme_ids` its themes). Default RCA_GRANULARITY."
+            )
+        ),
+    ],
     period: PeriodQuery = "latest",
     min_severity: Severity = Severity.low,
-    granularity: Annotated[
-        Granularity | None,
-        Query(
-            description="parent: spikes of the parent groups' series (`theme_id` is the "
-            "group's name, `theme_ids` its themes). Default RCA_GRANULARITY."
-        ),
-    ] = None,  # fmt: skip
 ) -> SpikesResponse:
     """Emerging spikes and new themes of a period with their root-cause attribution."""
     chosen = snapshot.period(period)
-    parent = (granularity or Granularity(settings.granularity)) is Granularity.parent
+    parent = granularity is Granularity.parent
     report = snapshot.group_spikes(chosen) if parent else snapshot.spikes(chosen)
     keep = SEVERITIES[SEVERITIES.index(min_severity.value) :]
     if report is None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from rca.api.auth import Reader
-from rca.api.deps import SettingsDep, SnapshotDep, StateDep
+from rca.api.deps import SettingsDep, SnapshotDep, StateDep, granularity_level
 from rca.api.pagination import Cursor, decode_cursor, encode_cursor
 from rca.api.routes.common import READ_ERRORS, cached_json, cases_csv, check_max, problems
 from rca.api.schemas import (
@@ -58,22 +58,23 @@ def list_themes(
     snapshot: SnapshotDep,
     state: StateDep,
     settings: SettingsDep,
+    level: Annotated[
+        Granularity,
+        Depends(
+            granularity_level(
+                "fine: themes (`items`); parent: parent groups (`groups`), each the sum of its "
+                "visible themes. Default RCA_GRANULARITY."
+            )
+        ),
+    ],
     period: PeriodQuery = "latest",
     sort: ThemeSort = ThemeSort.volume,
     limit: Annotated[int, Query(ge=1, description="Page size (at most RCA_API_MAX_PAGE).")] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-    granularity: Annotated[
-        Granularity | None,
-        Query(
-            description="fine: themes (`items`); parent: parent groups (`groups`), each the "
-            "sum of its visible themes. Default RCA_GRANULARITY."
-        ),
-    ] = None,  # fmt: skip
 ) -> Response:
     """Themes (or parent groups) of a period with volume, share, repeats, escalations, growth
     and spike status."""
     check_max("query", "limit", limit, settings.api_max_page)
-    level = granularity or Granularity(settings.granularity)
     chosen = snapshot.period(period)
     position = decode_cursor(cursor) if cursor else None
     order = sort.value if level is Granularity.fine else f"{sort.value}:parent"

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from rca.api.deps import SettingsDep, SnapshotDep, StateDep
+from rca.api.deps import SettingsDep, SnapshotDep, StateDep, granularity_level
 from rca.api.routes.common import cases_csv
 from rca.api.schemas import Granularity
 from rca.api.snapshot import Snapshot
@@ -159,12 +159,12 @@ def this_week(
     session: SessionDep,
     snapshot: SnapshotDep,
     settings: SettingsDep,
+    granularity: Annotated[Granularity, Depends(granularity_level())],
     period: Annotated[str, Query(max_length=32)] = "latest",
-    granularity: Granularity | None = None,
 ) -> HTMLResponse:
     ctx = _common(snapshot, session, period)
     chosen = ctx["period"]
-    level = (granularity or Granularity(settings.granularity)).value  # of the drivers
+    level = granularity.value  # of the drivers
     report = snapshot.spikes(chosen)
     spikes = report.spikes if report is not None else []
     totals = snapshot.totals(chosen)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from rca.api.deps import SettingsDep, SnapshotDep
+from rca.api.deps import SettingsDep, SnapshotDep, granularity_level
 from rca.api.routes.themes import NO_PARENT_LEVEL
 from rca.api.schemas import Granularity, clean
 from rca.api.web.routes import SessionDep, _common, _render
@@ -23,10 +23,9 @@ def themes_page(
     session: SessionDep,
     snapshot: SnapshotDep,
     settings: SettingsDep,
+    level: Annotated[Granularity, Depends(granularity_level())],
     period: Annotated[str, Query(max_length=32)] = "latest",
-    granularity: Granularity | None = None,
 ) -> HTMLResponse:
-    level = granularity or Granularity(settings.granularity)
     ctx = _common(snapshot, session, period)
     chosen = ctx["period"]
     fine = snapshot.theme_rows(chosen)
