@@ -69,6 +69,25 @@ def test_names_customers_write_are_found_and_places_and_brands_are_not(finder) -
     assert not {"toronto", "visa", "wells", "fargo"} & found
 
 
+#: CFPB narratives: lenders the small model reads as people, whose words are common words.
+LENDERS = [
+    "I took out a title loan with Title Max and they want more money than agreed",
+    "my title loan from Title Max doubled, I do not have the money",
+    "Title Max took my car although the title loan was paid, money gone",
+    "the money I borrowed from Money Lion was taken twice from my account",
+    "I asked Money Lion to stop taking money, they said the money was owed",
+    "a Money Lion advance took money from my account, I need the money back",
+]
+
+
+def test_a_lender_named_with_common_words_is_not_a_person(finder) -> None:
+    texts = LENDERS + INVOICES
+    groups = [0] * 3 + [1] * 3 + [2] * len(INVOICES)
+    found = person_words(texts, groups, finder)
+    assert not {"title", "money"} & found, found
+    assert {"freeman", "hawkings"} <= found
+
+
 def test_a_name_breaks_phrases_like_a_mask() -> None:
     grams = phrase_ngrams(
         "the bill from Anna Freeman is wrong", breaks=frozenset({"anna", "freeman"})

@@ -41,12 +41,17 @@ WINDOWS_PER_WORD = 3
 #: Characters of context kept before and after a use ("... the invoice from Ms. Hawkings").
 BEFORE, AFTER = 80, 40
 PERSON_SHARE = 0.5
+#: A word the same texts mostly write in lower case is a common word, whatever the tagger says
+#: of one capitalised use: the CFPB export's "Title Max", "Money Lion" and "Good Leap" are
+#: lenders that the small model reads as people, and "title", "money" and "good" must stay.
+MIN_CAPITALISED_SHARE = 0.5
 
 _CAPITALISED_RE = re.compile(r"(?<![\w@&'-])[A-Z][a-z]+(?:['’-][A-Za-z]+)*(?![\w&])")
 #: A sentence opens after a full stop, but not the one of "Mr." / "Ms." / "Dr.".
 _SENTENCE_START_RE = re.compile(r"(?:^|(?<![MD]r)(?<!Mrs)(?<!Ms)(?<!Mx)[.!?]\s+|\n)\s*[\"'“(]*")
 _CLITIC_RE = re.compile(r"['’](?:s|re|ve|ll|d|m|t)$", re.IGNORECASE)
 _NAME_WORD_RE = re.compile(r"[^\W\d_]+")
+_LOWER_WORD_RE = re.compile(r"(?<![\w'’-])[a-z]{2,}(?![\w])")
 #: Capitalised mid-sentence but never a person: calendar words (spaCy reads them as dates).
 CALENDAR = frozenset(
     (
@@ -105,19 +110,33 @@ def person_words(
     """Lower-case words that name people in ``texts``, plus the forms of address.
 
     ``groups`` (theme per text, -1 for none) spreads the sample, so a name frequent in one small
-    theme is read as surely as one spread over many. Deterministic for fixed inputs.
+    theme is read as surely as one spread over many. Only words the texts write capitalised at
+    least ``MIN_CAPITALISED_SHARE`` of the time are candidates. Deterministic for fixed inputs.
     """
     groups_arr = np.asarray(groups, dtype=np.int64).ravel()
     if len(groups_arr) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(groups_arr)} groups")
     in_group: dict[str, Counter[int]] = defaultdict(Counter)
     uses_of: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    capitalised: Counter[str] = Counter()
+    lower: Counter[str] = Counter()
     for i in _sample(groups_arr, per_group):
         text = texts[i] if isinstance(texts[i], str) else ""
+        lower.update(_LOWER_WORD_RE.findall(text))
         for word, ranges in _capitalised_uses(text).items():
             in_group[word][int(groups_arr[i])] += 1
             uses_of[word].append((i, *ranges[0]))
-    widespread = {w: max(c.values()) for w, c in in_group.items() if max(c.values()) >= MIN_TEXTS}
+            capitalised[word] += len(ranges)
+
+    def proper(word: str) -> bool:  # seen capitalised mid-sentence, and mostly so
+        seen = capitalised[word]
+        return seen > 0 and seen >= MIN_CAPITALISED_SHARE * (seen + lower[word])
+
+    widespread = {
+        w: max(c.values())
+        for w, c in in_group.items()
+        if max(c.values()) >= MIN_TEXTS and proper(w)
+    }
     checked = sorted(widespread, key=lambda w: (-widespread[w], w))[:max_words]
     windows: list[str] = []
     owners: list[tuple[str, int, int]] = []
@@ -140,5 +159,5 @@ def person_words(
                 break
     people = {w for w in reads if hits[w] >= PERSON_SHARE * reads[w] and hits[w] > 0}
     for word in list(people):
-        people |= companions[word] - HONORIFICS
+        people |= {w for w in companions[word] - HONORIFICS if proper(w)}
     return frozenset(people | HONORIFICS)
