@@ -342,19 +342,25 @@ def label_set(name: str, seed: int = SEED, rule: str = "plscan") -> None:
     """
     from rca.cluster.labels import label_themes, problem_names, theme_descriptions, theme_keywords
     from rca.cluster.quality import label_score
+    from rca.text.audience import RedactionPolicy, name_finder
+    from rca.text.persons import person_words
 
     texts, X, levels = load_set(name)
     size: int | str | None = None if rule == "size" else rule  # ThemeModel's None is n/150
     model = _fit_on_coords(X, _coords(name, X, seed), min_cluster_size=size)
     labels = model.labels_
     k = model.n_themes_
-    named = label_themes(texts, labels).set_index("theme")
+    # people's names out of both, as `rca fit` does (rca.text.persons, the display detector)
+    people = person_words(texts, labels, name_finder(RedactionPolicy()))
+    named = label_themes(texts, labels, person_words=people).set_index("theme")
     old = named["label"].to_dict()
     start = time.perf_counter()
-    keywords = theme_keywords(texts, labels)
-    new = problem_names(texts, labels, X, model.centroids_, keywords=keywords, embed=_encode)
+    keywords = theme_keywords(texts, labels, person_words=people)
+    new = problem_names(
+        texts, labels, X, model.centroids_, keywords=keywords, embed=_encode, person_words=people
+    )
     seconds = time.perf_counter() - start
-    notes = theme_descriptions(texts, labels)
+    notes = theme_descriptions(texts, labels, person_words=people)
     sizes = np.bincount(labels[labels >= 0], minlength=k)
     groups = parent_groups(model.centroids_, sizes)
     keyword_lists = {
