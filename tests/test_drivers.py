@@ -306,6 +306,35 @@ def test_parent_drivers_are_the_sums_of_their_themes(fitted_demo) -> None:
     assert json.loads(done.stdout)["granularity"] == "parent"
 
 
+def test_the_email_ranks_parent_groups_at_the_parent_level(fitted_demo) -> None:
+    """`RCA_GRANULARITY=parent`: the e-mail's drivers are the groups `rca drivers` ranks, each
+    listing its themes, its cases drawn from them, and linking to the parent view."""
+    from datetime import UTC, datetime
+
+    from rca.queries.repeat_drivers import drivers_payload
+    from rca.report.gather import gather_report
+    from rca.report.render import render_text
+
+    settings = fitted_demo.model_copy(update={"granularity": "parent", "report_cases": 2})
+    gathered = gather_report(settings, "latest", now=datetime.now(UTC))
+    period = gathered.spikes_payload["period"]
+    ranked = drivers_payload(settings, period=period, top=settings.report_top_drivers,
+                             granularity="parent")  # fmt: skip
+    expected = [d["theme_id"] for d in ranked["drivers"] if d["figures"]["contacts"]]
+    assert [d["theme_id"] for d in gathered.drivers] == expected and expected
+    model = gathered.model
+    text = render_text(model)
+    for driver, item in zip(gathered.drivers, model.drivers, strict=True):
+        assert item.themes and len(item.themes) == len(driver["theme_ids"])
+        assert all(f"({t})" in " ".join(item.themes) for t in driver["theme_ids"])
+        assert f"granularity=parent&period={period}" in item.link
+        assert "Themes: " + "; ".join(item.themes) in text
+        assert f"{item.label} ({item.theme_id})" not in text  # a group's name is not its id
+        assert 0 < len(item.cases) <= 2
+    fine = gather_report(fitted_demo, "latest", now=datetime.now(UTC))
+    assert all(not item.themes for item in fine.model.drivers)
+
+
 # --- the demo stream, end to end (slow: builds and fits its own small store) ---------------
 
 

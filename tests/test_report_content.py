@@ -217,3 +217,18 @@ def test_vendor_sites_to_look_at_appear_in_both_parts_only_when_there_are_some()
     quiet = render_report(build_report(_payload([]), [], base_url="https://rca.example.com/",
                                        generated_at=NOW))  # fmt: skip
     assert "VENDOR" not in quiet.text and "Vendor sites" not in quiet.html
+
+
+def test_a_parent_group_driver_lists_its_themes_and_links_to_the_parent_view() -> None:
+    group = _driver(1) | {"theme_id": "Refunds", "label": "Refunds", "theme_ids": ["T1", "T2"]}
+    model = build_report(_payload([]), [group, _driver(2)], base_url="https://rca.example.com/",
+                         generated_at=NOW,
+                         theme_names={"T1": "Refund not showing", "T2": "Refund late"})  # fmt: skip
+    item, theme = model.drivers
+    assert item.themes == ("Refund not showing (T1)", "Refund late (T2)")
+    assert item.link.endswith("/v1/themes?granularity=parent&period=" + model.period)
+    assert theme.themes == () and theme.link.endswith("/v1/themes/D2")
+    rendered = render_report(model)
+    assert "1. Refunds: " in rendered.text and "(Refunds)" not in rendered.text
+    assert "Themes: Refund not showing (T1); Refund late (T2)" in rendered.text
+    assert "Refund not showing (T1)" in rendered.html and "2. driver 2 (D2)" in rendered.text

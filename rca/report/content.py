@@ -92,6 +92,7 @@ class DriverItem:
     link: str
     cases: tuple[Case, ...] = ()
     note: str | None = None  # the theme's description: template text, one company
+    themes: tuple[str, ...] = ()  # a parent group's themes, "Name (T0003)", at the parent level
 
 
 @dataclass(frozen=True)
@@ -294,10 +295,22 @@ def spike_item(
 
 
 def driver_item(
-    driver: Mapping[str, Any], base_url: str, *, cases: Sequence[Case] = ()
+    driver: Mapping[str, Any],
+    base_url: str,
+    *,
+    cases: Sequence[Case] = (),
+    theme_names: Mapping[str, str] | None = None,
+    period: str = "",
 ) -> DriverItem:
+    """One driver as the e-mail shows it. A parent group (``theme_ids`` set) links to the
+    service's parent view of the period and lists its themes by name."""
     figures = driver.get("figures") or {}
     rate = figures.get("repeat_rate")
+    members = [str(t) for t in driver.get("theme_ids") or ()]
+    names = theme_names or {}
+    link = theme_link(base_url, str(driver["theme_id"]))
+    if members:
+        link = f"{base_url.rstrip('/')}/v1/themes?granularity=parent&period={period or 'latest'}"
     return DriverItem(
         rank=int(driver["rank"]),
         theme_id=str(driver["theme_id"]),
@@ -309,9 +322,10 @@ def driver_item(
         spike_status=None
         if _missing(status := driver.get("spike_status"))
         else str(status).replace("_", " "),
-        link=theme_link(base_url, str(driver["theme_id"])),
+        link=link,
         cases=tuple(cases),
         note=theme_note(driver.get("description")),
+        themes=tuple(f"{names.get(t) or t} ({t})" for t in members),
     )
 
 
@@ -331,11 +345,12 @@ def build_report(
     sop_significant: Sequence[str] = (),
     sop_no_effect: Sequence[str] = (),
     notes: Mapping[str, object] | None = None,
+    theme_names: Mapping[str, str] | None = None,
 ) -> ReportModel:
     """The report for one period: spikes by severity, then new themes, then drivers.
 
     `notes` maps theme ids to their descriptions (template text, one company), shown beside
-    each spike."""
+    each spike; `theme_names` names the themes listed under a parent-group driver."""
     charts, cases, driver_cases, notes = charts or {}, cases or {}, driver_cases or {}, notes or {}
     ordered = spike_order(spikes_payload.get("spikes") or [])
     items = [
@@ -359,7 +374,13 @@ def build_report(
         spikes=tuple(i for i in items if i.kind != NEW_THEME),
         new_themes=tuple(i for i in items if i.kind == NEW_THEME),
         drivers=tuple(
-            driver_item(d, base_url, cases=driver_cases.get(str(d["theme_id"]), ()))
+            driver_item(
+                d,
+                base_url,
+                cases=driver_cases.get(str(d["theme_id"]), ()),
+                theme_names=theme_names,
+                period=str(spikes_payload["period"]),
+            )
             for d in drivers
         ),
         note=str(spikes_payload.get("note") or ""),

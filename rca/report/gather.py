@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rca.repeats.examples import RECENT, REPRESENTATIVE, case_records, example_cases
@@ -93,34 +94,56 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
     drivers: list[dict[str, Any]] = []
     driver_cases: dict[str, tuple[Case, ...]] = {}
     basis, heading, drivers_note = "repeats", "repeat-complaint drivers", ""
+    # RCA_GRANULARITY=parent: the drivers are the parent groups, as `rca drivers` and the API
+    # rank them (their spike context from the groups' own series, not the themes' spikes)
+    parent = settings.granularity == "parent"
     if settings.report_top_drivers:
         answer = drivers_payload(
             settings, period=chosen.name, top=settings.report_top_drivers,
-            context=spikes.driver_context(), analysis=analysis,
+            context=None if parent else spikes.driver_context(), analysis=analysis,
+            granularity="parent" if parent else "fine",
         )  # fmt: skip
         basis, heading, drivers_note = answer["basis"], answer["heading"], answer["note"]
         # a period with no contacts has nothing to rank: the section is left out
         drivers = [d for d in answer["drivers"] if (d.get("figures") or {}).get("contacts")]
         if settings.report_cases:
             for d in drivers:
-                picked = examples_frame(
-                    settings, d["theme_id"], kind=REPRESENTATIVE, n=settings.report_cases,
-                    analysis=analysis,
-                )  # fmt: skip
+                picked = _driver_examples(settings, d, analysis, examples_frame)
                 driver_cases[d["theme_id"]] = _cases(picked, settings)
 
     vendor_lines = _vendor_lines(settings, chosen.name, analysis)
     significant, flat = _sop_lines(settings, chosen, analysis)
     themes = analysis.themes
     notes = dict(zip(themes["theme_id"], themes["description"], strict=True))
+    names = dict(zip(themes["theme_id"], themes["label"], strict=True))
     model = build_report(
         payload, drivers, base_url=settings.report_base_url, generated_at=now, notes=notes,
+        theme_names=names,
         charts=charts, cases=cases, driver_cases=driver_cases, drivers_basis=basis,
         drivers_heading=heading,
         drivers_note=drivers_note if drivers else "", vendor_lines=vendor_lines,
         sop_significant=significant, sop_no_effect=flat,
     )  # fmt: skip
     return Gathered(model, payload, drivers)
+
+
+def _driver_examples(
+    settings: Settings, driver: dict[str, Any], analysis: Any, examples_frame: Any
+) -> pd.DataFrame:
+    """A theme's representative cases; a parent group's come from its themes in turn (each
+    theme's best, then each one's second...), so one large theme does not fill the group's."""
+    themes = driver.get("theme_ids") or [driver["theme_id"]]
+    frames = [
+        examples_frame(settings, t, kind=REPRESENTATIVE, n=settings.report_cases, analysis=analysis)
+        for t in themes
+    ]
+    if len(frames) == 1:
+        return frames[0]
+    turns = [f.assign(_turn=np.arange(len(f))) for f in frames if len(f)]
+    if not turns:
+        return frames[0]
+    mixed = pd.concat(turns, ignore_index=True).sort_values("_turn", kind="stable")
+    return mixed.head(settings.report_cases).drop(columns="_turn")
 
 
 def _vendor_lines(settings: Settings, period: str, analysis: Any) -> tuple[str, ...]:
