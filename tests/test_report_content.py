@@ -225,6 +225,13 @@ def test_a_parent_group_driver_lists_its_themes_and_links_to_the_parent_view() -
                          generated_at=NOW,
                          theme_names={"T1": "Refund not showing", "T2": "Refund late"})  # fmt: skip
     item, theme = model.drivers
+    alone = build_report(
+        _payload([]),
+        [_driver(3) | {"theme_ids": ["D3"]}],
+        base_url="https://rca.example.com/",
+        generated_at=NOW,
+    ).drivers[0]
+    assert alone.themes == () and alone.link.endswith("/v1/themes/D3")  # its own group
     assert item.themes == ("Refund not showing (T1)", "Refund late (T2)")
     assert item.link.endswith("/v1/themes?granularity=parent&period=" + model.period)
     assert theme.themes == () and theme.link.endswith("/v1/themes/D2")

@@ -307,6 +307,8 @@ def driver_item(
     figures = driver.get("figures") or {}
     rate = figures.get("repeat_rate")
     members = [str(t) for t in driver.get("theme_ids") or ()]
+    if members == [str(driver["theme_id"])]:
+        members = []  # no useful parent level: each theme is its own group, shown as a theme
     names = theme_names or {}
     link = theme_link(base_url, str(driver["theme_id"]))
     if members:
