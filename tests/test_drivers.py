@@ -309,7 +309,7 @@ def test_parent_drivers_are_the_sums_of_their_themes(fitted_demo) -> None:
 def test_the_email_ranks_parent_groups_at_the_parent_level(fitted_demo) -> None:
     """`RCA_GRANULARITY=parent`: the e-mail's drivers are the groups `rca drivers` ranks, each
     listing its themes, its cases drawn from them, and linking to the parent view."""
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     from rca.queries.repeat_drivers import drivers_payload
     from rca.report.gather import gather_report
@@ -333,6 +333,13 @@ def test_the_email_ranks_parent_groups_at_the_parent_level(fitted_demo) -> None:
         assert 0 < len(item.cases) <= 2
     fine = gather_report(fitted_demo, "latest", now=datetime.now(UTC))
     assert all(not item.themes for item in fine.model.drivers)
+    # a report on an earlier week shows no case written after that week
+    start = gathered.spikes_payload["period_start"]
+    earlier_week = (start - timedelta(days=3)).strftime("%G-W%V")
+    earlier = gather_report(settings, earlier_week, now=datetime.now(UTC))
+    end = earlier.spikes_payload["period_end"].date().isoformat()
+    cases = [c for item in earlier.model.drivers for c in item.cases]
+    assert cases and all(c.created_at[:10] < end for c in cases), (end, cases[:2])
 
 
 # --- the demo stream, end to end (slow: builds and fits its own small store) ---------------

@@ -303,14 +303,19 @@ def examples_frame(
     kind: str = "representative",
     n: int = 10,
     analysis: RepeatAnalysis | None = None,
+    until: datetime | None = None,
 ) -> pd.DataFrame:
-    """The `rca examples` cases of one theme (see `rca.repeats.examples.example_cases`)."""
+    """The `rca examples` cases of one theme (see `rca.repeats.examples.example_cases`);
+    ``until`` keeps contacts created before it (a report on a past period shows no later case)."""
     analysis = analysis or load_repeat_analysis(settings)
     if theme_id not in set(analysis.themes["theme_id"]):
         raise NotFoundError(
             f"no theme {theme_id!r} in model {analysis.model_version}: see `rca themes`"
         )
-    marked = analysis.marked.reset_index(drop=True)
+    marked = analysis.marked
+    if until is not None:
+        marked = marked.loc[pd.to_datetime(marked["created_at"], utc=True) < pd.Timestamp(until)]
+    marked = marked.reset_index(drop=True)
     vectors = None
     if kind in ("representative", "escalated"):
         members = np.flatnonzero((marked["theme_id"] == theme_id).fillna(False).to_numpy(bool))

@@ -108,7 +108,7 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
         drivers = [d for d in answer["drivers"] if (d.get("figures") or {}).get("contacts")]
         if settings.report_cases:
             for d in drivers:
-                picked = _driver_examples(settings, d, analysis, examples_frame)
+                picked = _driver_examples(settings, d, analysis, examples_frame, chosen.end)
                 driver_cases[d["theme_id"]] = _cases(picked, settings)
 
     vendor_lines = _vendor_lines(settings, chosen.name, analysis)
@@ -128,13 +128,21 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
 
 
 def _driver_examples(
-    settings: Settings, driver: dict[str, Any], analysis: Any, examples_frame: Any
+    settings: Settings, driver: dict[str, Any], analysis: Any, examples_frame: Any, until: Any
 ) -> pd.DataFrame:
-    """A theme's representative cases; a parent group's come from its themes in turn (each
-    theme's best, then each one's second...), so one large theme does not fill the group's."""
+    """A theme's representative cases up to the period's end; a parent group's come from its
+    themes in turn (each theme's best, then each one's second...), so one large theme does not
+    fill the group's."""
     themes = driver.get("theme_ids") or [driver["theme_id"]]
     frames = [
-        examples_frame(settings, t, kind=REPRESENTATIVE, n=settings.report_cases, analysis=analysis)
+        examples_frame(
+            settings,
+            t,
+            kind=REPRESENTATIVE,
+            n=settings.report_cases,
+            analysis=analysis,
+            until=until,
+        )  # fmt: skip
         for t in themes
     ]
     if len(frames) == 1:
