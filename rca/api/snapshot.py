@@ -21,7 +21,6 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from itertools import zip_longest
 from typing import Any, TypeVar
 
 import numpy as np
@@ -42,7 +41,7 @@ from rca.queries.repeat_drivers import (
 from rca.queries.spike_report import BASE_ATTRIBUTES, SpikeReport, analyse, analyse_parents
 from rca.queries.theme_figures import group_table, has_parent_groups, theme_series, theme_table
 from rca.repeats.drivers import measured_components, period_index, theme_period_figures
-from rca.repeats.examples import KINDS, case_records
+from rca.repeats.examples import KINDS, case_records, in_turn
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.analysis import dimension_columns
@@ -405,9 +404,7 @@ class Snapshot:
             known = [t for t in themes if t in self.themes.index]
             if not known:
                 return []
-            per_theme = [self.cases(t, "representative", n_examples) for t in known]
-            mixed = [c for round_ in zip_longest(*per_theme) for c in round_ if c is not None]
-            return mixed[:n_examples]
+            return in_turn([self.cases(t, "representative", n_examples) for t in known], n_examples)
 
         def compute() -> dict[str, Any]:
             payload = dict(self.ranking(period, granularity))

@@ -22,7 +22,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from typing import Any
+from itertools import zip_longest
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,15 @@ CASE_COLUMNS = [
     "days_since_previous",
     "text",
 ]
+
+
+T = TypeVar("T")
+
+
+def in_turn(per_theme: Sequence[Sequence[T]], n: int) -> list[T]:
+    """A parent group's cases from its themes' lists: each theme's first, then each one's
+    second..., the first ``n``; so one large theme does not fill the group's cases."""
+    return [c for round_ in zip_longest(*per_theme) for c in round_ if c is not None][:n]
 
 
 def _has_note(frame: pd.DataFrame) -> np.ndarray:

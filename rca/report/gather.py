@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from rca.repeats.examples import RECENT, REPRESENTATIVE, case_records, example_cases
+from rca.repeats.examples import RECENT, REPRESENTATIVE, case_records, example_cases, in_turn
 from rca.report.content import (
     Case,
     Chart,
@@ -108,8 +107,13 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
         drivers = [d for d in answer["drivers"] if (d.get("figures") or {}).get("contacts")]
         if settings.report_cases:
             for d in drivers:
-                picked = _driver_examples(settings, d, analysis, examples_frame, chosen.end)
-                driver_cases[d["theme_id"]] = _cases(picked, settings)
+                per_theme = [  # a parent group's cases come from its themes, in turn
+                    _cases(examples_frame(settings, t, kind=REPRESENTATIVE,
+                                          n=settings.report_cases, analysis=analysis,
+                                          until=chosen.end), settings)
+                    for t in d.get("theme_ids") or [d["theme_id"]]
+                ]  # fmt: skip
+                driver_cases[d["theme_id"]] = tuple(in_turn(per_theme, settings.report_cases))
 
     vendor_lines = _vendor_lines(settings, chosen.name, analysis)
     significant, flat = _sop_lines(settings, chosen, analysis)
@@ -125,33 +129,6 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
         sop_significant=significant, sop_no_effect=flat,
     )  # fmt: skip
     return Gathered(model, payload, drivers)
-
-
-def _driver_examples(
-    settings: Settings, driver: dict[str, Any], analysis: Any, examples_frame: Any, until: Any
-) -> pd.DataFrame:
-    """A theme's representative cases up to the period's end; a parent group's come from its
-    themes in turn (each theme's best, then each one's second...), so one large theme does not
-    fill the group's."""
-    themes = driver.get("theme_ids") or [driver["theme_id"]]
-    frames = [
-        examples_frame(
-            settings,
-            t,
-            kind=REPRESENTATIVE,
-            n=settings.report_cases,
-            analysis=analysis,
-            until=until,
-        )  # fmt: skip
-        for t in themes
-    ]
-    if len(frames) == 1:
-        return frames[0]
-    turns = [f.assign(_turn=np.arange(len(f))) for f in frames if len(f)]
-    if not turns:
-        return frames[0]
-    mixed = pd.concat(turns, ignore_index=True).sort_values("_turn", kind="stable")
-    return mixed.head(settings.report_cases).drop(columns="_turn")
 
 
 def _vendor_lines(settings: Settings, period: str, analysis: Any) -> tuple[str, ...]:

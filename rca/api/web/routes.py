@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from rca.api.deps import SettingsDep, SnapshotDep, StateDep, granularity_level
+from rca.api.deps import SnapshotDep, StateDep, granularity_level
 from rca.api.routes.common import cases_csv
 from rca.api.schemas import Granularity
 from rca.api.snapshot import Snapshot
@@ -158,7 +158,6 @@ def this_week(
     request: Request,
     session: SessionDep,
     snapshot: SnapshotDep,
-    settings: SettingsDep,
     granularity: Annotated[Granularity, Depends(granularity_level())],
     period: Annotated[str, Query(max_length=32)] = "latest",
 ) -> HTMLResponse:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from rca.api.deps import SettingsDep, SnapshotDep, granularity_level
+from rca.api.deps import SnapshotDep, granularity_level
 from rca.api.routes.themes import NO_PARENT_LEVEL
 from rca.api.schemas import Granularity, clean
 from rca.api.web.routes import SessionDep, _common, _render
@@ -22,7 +22,6 @@ def themes_page(
     request: Request,
     session: SessionDep,
     snapshot: SnapshotDep,
-    settings: SettingsDep,
     level: Annotated[Granularity, Depends(granularity_level())],
     period: Annotated[str, Query(max_length=32)] = "latest",
 ) -> HTMLResponse:
