@@ -122,6 +122,12 @@ class Settings(BaseSettings):
         description="Refit hysteresis: a contact keeps its previous theme unless its new one is "
         "this much closer (cosine); 0 = plain refit.",
     )
+    refit_new_themes: Literal["propose", "apply"] = Field(
+        default="propose",
+        description="A theme a refit carves out of existing ones: propose it (`rca taxonomy "
+        "list`) and keep its contacts where they were, or apply it. Themes of contacts the "
+        "previous fit never saw are always applied.",
+    )
     promote_min_assigned: float = Field(
         default=0.90, ge=0, le=1, description="Auto-promote only if this share is assigned."
     )

@@ -148,3 +148,30 @@ def test_refits_keep_the_granularity_the_data_chose(fitted) -> None:
     assert f"kept what plscan chose on {chosen.catalog.model_version}" in table
     out = run_cli("fit", "--help", home=settings.home)
     assert "--rechoose-granularity" in out.stdout
+
+
+def test_a_refit_holds_the_themes_it_carves_out_of_old_ones(fitted) -> None:
+    """A finer refit of the same contacts carves new themes out of the champion's. By default
+    they are proposals (in `rca taxonomy list`), their contacts keep their theme ids, and no
+    lineage row names a theme that does not exist; --apply-new-themes applies them."""
+    settings, _root, _first = fitted
+    champion = fit_themes(settings, promote="always")
+    said: list[str] = []
+    held = fit_themes(settings, seed=7, granularity=2.0, promote="always", say=said.append)
+    n_held = int(held.metrics["themes_held"])
+    assert n_held >= 1 and held.metrics["contacts_in_held_themes"] >= 10 * n_held
+    assert any(line.startswith(f"held {n_held} themes the refit carved") for line in said)
+    proposals = [p for p in held.proposals if p.kind == "new_theme"]
+    assert len(proposals) == n_held
+    assert all(p.theme_id in champion.catalog.theme_ids for p in proposals)
+    assert all("read as a theme of their own" in p.message for p in proposals)
+    named = set(held.events.loc[held.events["event"].isin(["new", "split"]), "theme_id"])
+    assert named <= set(held.catalog.theme_ids)
+    listing = json.loads(run_cli("taxonomy", "list", "--format", "json", home=settings.home).stdout)
+    assert sum(p["kind"] == "new_theme" for p in listing["proposals"]) == n_held
+
+    applied = fit_themes(settings, seed=7, granularity=2.0, promote="never", apply_new_themes=True)
+    assert applied.metrics["themes_held"] == 0
+    assert not [p for p in applied.proposals if p.kind == "new_theme"]
+    assert applied.catalog.n_themes > held.catalog.n_themes
+    assert applied.checks["id_stability_value"] < held.checks["id_stability_value"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rca.cluster.stability import reconcile
+from rca.cluster.stability import carved_themes, reconcile
 
 
 def _blobs(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -57,3 +57,32 @@ def test_themes_left_too_small_are_dissolved() -> None:
     out = reconcile(X, new, previous, margin=0.0, min_size=5, threshold=0.0)
     assert "T9" not in out.theme_ids
     assert all(out.theme_ids[out.labels[i]] == "T0" for i in range(3))
+
+
+def test_a_theme_carved_out_of_old_ones_is_found_but_not_one_of_new_contacts() -> None:
+    previous = ["T1"] * 40 + [""] * 40  # 40 contacts the previous fit put in T1, 40 it never saw
+    carved = ["T1"] * 20 + ["T7"] * 20 + ["T1"] * 40
+    assert carved_themes(carved, previous, ["T1"]) == ["T7"]
+    emerging = ["T1"] * 35 + ["T8"] * 45  # 5 old contacts, 40 unseen: a new problem
+    assert carved_themes(emerging, previous, ["T1"]) == []
+    # contacts outside the previous fit's window reached its themes through `rca assign`:
+    # a theme of theirs is new, not a re-cut
+    late = np.zeros(80, dtype=bool)
+    late[:40] = True
+    after = ["T1"] * 20 + ["T7"] * 20 + ["T1"] * 40
+    assert carved_themes(after, previous, ["T1"], seen=~late) == []
+
+
+def test_a_held_theme_is_not_applied_and_its_contacts_keep_their_theme() -> None:
+    X, truth = _blobs()
+    previous = [f"T{t}" for t in truth]
+    previous[120:130] = [""] * 10  # blob 2 contacts the previous fit left unassigned
+    new = list(previous)
+    new[120:180] = ["T9"] * 60  # the refit made blob 2 a new theme T9; it was T2 before
+    applied = reconcile(X, new, previous, margin=0.05, min_size=5, threshold=0.0)
+    assert "T9" in applied.theme_ids  # without the hold the refit's new theme is applied
+    out = reconcile(X, new, previous, margin=0.05, min_size=5, threshold=0.0, hold=["T9"])
+    assert "T9" not in out.theme_ids and out.held == ["T9"]
+    assert [out.theme_ids[i] for i in out.labels[130:180]] == ["T2"] * 50
+    # the ten it had never placed join their nearest theme, as a dissolved theme's members do
+    assert [out.theme_ids[i] for i in out.labels[120:130]] == ["T2"] * 10

@@ -662,7 +662,10 @@ class SplitPreviewOut(BaseModel):
 class TaxonomyProposal(BaseModel):
     model_version: str
     theme_id: str
-    kind: str = Field(description="split | merged | retired: what a refit did to it.")
+    kind: str = Field(
+        description="split | merged | retired: what a refit did to a curated theme; new_theme: a "
+        "theme the refit carved out of this one and held for review instead of applying."
+    )
     message: str
     related_ids: list[str] = []
     created_at: datetime | None = None

@@ -60,6 +60,15 @@ def fit(
             "champion's choice (RCA_FIT_THEME_SIZE=plscan or persistence).",
         ),
     ] = False,
+    apply_new_themes: Annotated[
+        bool,
+        typer.Option(
+            "--apply-new-themes",
+            help="Apply the themes this refit carves out of existing ones; by default they are "
+            "proposals (`rca taxonomy list`) and their contacts keep their theme "
+            "(RCA_REFIT_NEW_THEMES).",
+        ),
+    ] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     home: HomeOption = None,
 ) -> None:
@@ -84,6 +93,7 @@ def fit(
         promote=promote,
         say=stderr if fmt is Format.table else (lambda _m: None),
         rechoose_granularity=rechoose_granularity,
+        apply_new_themes=apply_new_themes or None,
     )
     table = result.catalog.table().sort_values("size", ascending=False)
     payload = {

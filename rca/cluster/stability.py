@@ -12,17 +12,29 @@ Themes left smaller than `min_size` are dissolved into their members' nearest th
 on the demo stream (refit with another seed): contacts keeping their id rose from 0.67 to 0.85
 and NMI against the true intents rose from 0.757 to 0.795, so the hysteresis is not bought
 with quality.
+
+A theme the refit *carves out of old ones* (`carved_themes`: a new id whose members the
+previous fit had mostly put in its themes) is held, not applied: its members go back to their
+previous themes and the theme becomes a proposal (`rca.jobs.fit`). Measured on HWU64 and Bitext
+(`experiments/refit_stability.py`), such themes were most of what a reseeded refit changed
+(up to 11.5 % of contacts on one pair) while the data had not changed at all. A theme made of
+contacts the previous fit never saw (an emerging problem) is a new theme and is applied.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from rca.cluster.model import cosine_to_centroids, label_sums
 
 NO_THEME = ""
+# A new theme whose members were at least this share in the previous fit's themes is carved
+# out of them (a re-cut), not found in new data: more than half, so a theme that is half
+# emerging contacts is applied as new.
+CARVED_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,37 @@ class Reconciled:
     centroids: np.ndarray  # unit centroids of the final members
     restored: list[str]  # previous ids brought back although the new fit had dropped them
     moved_back: int  # contacts returned to their previous theme by the hysteresis
+    held: list[str] = field(default_factory=list)  # carved-out themes not applied (proposals)
+
+
+def carved_themes(
+    new_ids: list[str] | np.ndarray,
+    previous_ids: list[str] | np.ndarray,
+    old_theme_ids: Collection[str],
+    *,
+    seen: np.ndarray | None = None,
+    min_share: float = CARVED_SHARE,
+) -> list[str]:
+    """New theme ids (not in `old_theme_ids`) the refit carved out of the previous fit's themes.
+
+    A new id is carved when more than `min_share` of its members had a theme in the previous
+    fit and were part of that fit's window (`seen`, default all): the previous fit saw those
+    contacts and put them elsewhere, so the new theme is a re-cut of old ones. Contacts that
+    arrived after the previous fit (assigned to it later by `rca assign`) do not count, so a
+    problem that emerged since is a new theme, not a re-cut.
+    """
+    new = np.asarray(new_ids, dtype=object)
+    old = np.asarray(previous_ids, dtype=object)
+    had_theme = old != NO_THEME
+    if seen is not None:
+        had_theme &= np.asarray(seen, dtype=bool)
+    known = set(old_theme_ids)
+    carved = []
+    for theme in sorted({t for t in new if t and t not in known}):
+        members = new == theme
+        if had_theme[members].mean() > min_share:
+            carved.append(str(theme))
+    return carved
 
 
 def _unit_means(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -48,12 +91,16 @@ def reconcile(
     margin: float,
     min_size: int,
     threshold: float,
+    hold: Collection[str] = (),
 ) -> Reconciled:
     """Final theme per contact from the new fit's ids and the previous fit's ids.
 
     `new_ids[i]` is contact i's theme id in the refit after lineage ("" = unassigned);
     `previous_ids[i]` its id in the previous champion ("" = unseen or unassigned). Rows of `X`
     are unit embeddings. `threshold` is the assignment threshold for dissolved themes' members.
+    `hold`: new ids not to apply (`carved_themes`); their members return to their previous
+    theme whatever the margin, and those without one join their nearest theme as a dissolved
+    theme's members do.
     """
     # float32 rows are upcast inside every sum and product (same results as a float64 copy),
     # so a million contacts do not need a 3 GB float64 copy of their embeddings.
@@ -77,6 +124,8 @@ def reconcile(
         too_small = np.bincount(from_old[from_old >= 0], minlength=k) < min_size
         centroids[dropped[too_small[dropped]]] = 0.0
 
+    held = np.zeros(k, dtype=bool)
+    held[[index[t] for t in hold if t in index and index[t] < len(present)]] = True
     rows = np.flatnonzero((previous >= 0) & (previous != proposed))
     final = proposed.copy()
     if len(rows):
@@ -86,15 +135,18 @@ def reconcile(
             proposed[rows] >= 0, sims[np.arange(len(rows)), np.maximum(proposed[rows], 0)], -1.0
         )
         keep = (
-            (to_old >= to_new - margin)
-            & ((proposed[rows] >= 0) | (to_old >= threshold))  # unassigned only rejoin if close
+            (
+                (to_old >= to_new - margin)
+                & ((proposed[rows] >= 0) | (to_old >= threshold))  # unassigned rejoin if close
+                | held[np.maximum(proposed[rows], 0)] & (proposed[rows] >= 0)
+            )
             & np.any(centroids[previous[rows]] != 0, axis=1)  # a dropped theme too small to restore
         )
         final[rows[keep]] = previous[rows[keep]]
     moved_back = int(np.sum(final != proposed))
 
     sizes = np.bincount(final[final >= 0], minlength=k)
-    alive = sizes >= min_size
+    alive = (sizes >= min_size) & ~held
     if not alive.all():
         centroids = _unit_means(X, np.where(alive[np.maximum(final, 0)], final, -1), k)
         centroids[~alive] = 0.0
@@ -116,4 +168,5 @@ def reconcile(
         centroids=_unit_means(X, labels, len(theme_ids)),
         restored=[t for t in theme_ids if t not in present],
         moved_back=moved_back,
+        held=[candidates[i] for i in np.flatnonzero(held)],
     )

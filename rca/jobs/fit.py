@@ -24,12 +24,13 @@ import pandas as pd
 
 from rca.cluster import granularity as grain
 from rca.cluster.catalog import ThemeCatalog
+from rca.cluster.held import held_proposals
 from rca.cluster.hierarchy import group_labels, has_parent_level, parent_groups
 from rca.cluster.labels import label_themes, problem_names, theme_descriptions
 from rca.cluster.lineage import match_themes
 from rca.cluster.model import ThemeModel
 from rca.cluster.representatives import representatives_for_all
-from rca.cluster.stability import reconcile
+from rca.cluster.stability import carved_themes, reconcile
 from rca.cluster.taxonomy import Proposal
 from rca.embed.cache import ensure_embeddings, read_vectors
 from rca.embed.encoder import Encoder, encoder_from_settings
@@ -119,6 +120,31 @@ def _restore_events(events: pd.DataFrame, restored: list[str]) -> pd.DataFrame:
     return out
 
 
+def _seen_by(prev: PreviousFit, created_at: pd.Series) -> np.ndarray:
+    """Contacts inside the window the previous fit clustered (all, for fits before it was
+    stored): the others reached it through `rca assign`, so a theme of theirs is new."""
+    seen = np.ones(len(created_at), dtype=bool)
+    if prev.fit_since is not None:
+        seen &= (created_at >= pd.Timestamp(prev.fit_since)).to_numpy()
+    if prev.fit_until is not None:
+        seen &= (created_at <= pd.Timestamp(prev.fit_until)).to_numpy()
+    return seen
+
+
+def _final_events(events: pd.DataFrame, theme_ids: list[str], old_ids: list[str]) -> pd.DataFrame:
+    """Lineage rows for the themes the catalog keeps: a new or split-off theme the refit found
+    but did not apply (held, or dissolved for its size) has no row and is nobody's part."""
+    keep = set(theme_ids) | set(old_ids)
+    gone = set(events.loc[events["event"].isin(["new", "split"]), "theme_id"]) - keep
+    if not gone:
+        return events
+    out = events.loc[~events["theme_id"].isin(gone)].copy()
+    out["related_ids"] = [tuple(r for r in ids if r not in gone) for ids in out["related_ids"]]
+    lone = (out["event"] == "split") & (out["related_ids"].map(len) == 0)
+    out.loc[lone, "event"] = "kept"
+    return out.reset_index(drop=True)
+
+
 def id_stability(previous_ids: list[str], new_ids: list[str]) -> float:
     """Share of contacts assigned by the previous champion that keep the same theme id."""
     old = np.asarray(previous_ids, dtype=object)
@@ -160,7 +186,11 @@ def fit_themes(
     promote: str = "auto",  # auto | always | never
     say: Callable[[str], None] = lambda _m: None,
     rechoose_granularity: bool = False,
+    apply_new_themes: bool | None = None,
 ) -> FitResult:
+    """`apply_new_themes`: apply the themes the refit carves out of existing ones instead of
+    proposing them (default `RCA_REFIT_NEW_THEMES`; choosing the granularity again applies them,
+    since a new cut is what was asked for)."""
     theme_size_rule(settings)  # a missing optional package fails before any work
     store = Store(settings.store_path)
     store.upgrade()  # a store from an older rca: migrate before the first read
@@ -245,15 +275,33 @@ def fit_themes(
         next_id=next_number,
     )
     previous_ids = _previous_ids(prev, contacts["contact_id"])
+    lineage_ids = [match.ids[i] if i >= 0 else "" for i in raw_labels]
+    if apply_new_themes is None:
+        apply_new_themes = settings.refit_new_themes == "apply"
+    hold = (
+        []
+        if prev is None or apply_new_themes or rechoose_granularity
+        else carved_themes(
+            lineage_ids,
+            previous_ids,
+            prev.theme_ids,
+            seen=_seen_by(prev, contacts["created_at"]),
+        )
+    )
     final = reconcile(
         X,
-        [match.ids[i] if i >= 0 else "" for i in raw_labels],
+        lineage_ids,
         previous_ids,
         margin=settings.refit_margin if prev else 0.0,
         min_size=model.min_cluster_size_,
         threshold=float(model.assign_threshold_),
+        hold=hold,
     )
-    events = _restore_events(match.events, final.restored)
+    events = _final_events(
+        _restore_events(match.events, final.restored),
+        final.theme_ids,
+        prev.theme_ids if prev else [],
+    )
     if final.moved_back or final.restored:
         say(
             f"kept {final.moved_back} contacts in their previous theme (hysteresis), "
@@ -281,6 +329,22 @@ def fit_themes(
     label_list = [names.get(t, "") for t in range(k)]
     # template campaigns, one-company themes
     notes = theme_descriptions(texts, labels, person_words=people)
+    held = held_proposals(
+        final.held,
+        np.asarray(lineage_ids, dtype=object),
+        final,
+        label_list,
+        texts,
+        X,
+        embed=encoder.encode,
+        person_words=people,
+    )
+    if held:
+        say(
+            f"held {len(held)} themes the refit carved out of existing ones (their contacts "
+            "stay where they were; `rca taxonomy list` shows them, `rca fit --apply-new-themes` "
+            "applies them)"
+        )
     groups = parent_groups(final.centroids, sizes)
     # no cut of the theme tree is a useful second level: no parent groups, and reports say so
     group_names = (
@@ -333,6 +397,8 @@ def fit_themes(
         "n_parent_groups": float(len(group_names)),
         "contacts_kept_by_hysteresis": float(final.moved_back),
         "themes_restored": float(len(final.restored)),
+        "themes_held": float(len(held)),
+        "contacts_in_held_themes": float(sum(h.size for h in held)),
         "min_theme_size": float(model.min_cluster_size_),
         "assigned_fraction": assigned,
         "unassigned_fraction": 1.0 - assigned,
@@ -378,6 +444,7 @@ def fit_themes(
     fitted["centroid"] = list(catalog.centroids)
     previous_labels = dict(zip(named_before["theme_id"], named_before["label"], strict=True))
     members, proposals = carry_edits(edits, fitted, events, previous_labels, assignments, X)
+    proposals = [*proposals, *(h.proposal for h in held)]
     for proposal in proposals:
         say(f"taxonomy: {proposal.message}")
     artifacts = {
@@ -431,6 +498,8 @@ def fit_themes(
                     "n_themes": catalog.n_themes,
                     "metrics": metrics,
                     "granularity": decision.to_json(),
+                    "fit_since": contacts["created_at"].min(),
+                    "fit_until": contacts["created_at"].max(),
                 },
             )
             write_members(con, version, members)

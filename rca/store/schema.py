@@ -229,6 +229,12 @@ MIGRATIONS: list[list[str]] = [
     # 9: the granularity decision a fit used (rca.cluster.granularity: rule, smallest theme
     # size, rows, the version that chose it), so a refit can keep it; NULL for older fits.
     ["ALTER TABLE models ADD COLUMN granularity JSON"],
+    # 10: the window of contacts a fit clustered, so a refit can tell a theme carved out of
+    # contacts the previous fit saw from one of contacts that arrived since; NULL for older fits.
+    [
+        "ALTER TABLE models ADD COLUMN fit_since TIMESTAMPTZ",
+        "ALTER TABLE models ADD COLUMN fit_until TIMESTAMPTZ",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -52,12 +52,14 @@ class PreviousFit:
     centroids: np.ndarray
     assignments: pd.DataFrame  # contact_id, theme_id
     granularity: Granularity | None = None  # what its rule chose (None before it was stored)
+    fit_since: datetime | None = None  # the window of contacts it clustered (None: unknown)
+    fit_until: datetime | None = None
 
 
 def champion_fit(con: duckdb.DuckDBPyConnection) -> PreviousFit | None:
     row = first_row(
         con,
-        "SELECT model_version, granularity FROM models WHERE is_champion "
+        "SELECT model_version, granularity, fit_since, fit_until FROM models WHERE is_champion "
         "ORDER BY trained_at DESC LIMIT 1",
     )
     if row is None:
@@ -76,6 +78,8 @@ def champion_fit(con: duckdb.DuckDBPyConnection) -> PreviousFit | None:
         centroids=np.array([t[1] for t in themes], dtype=np.float32),
         assignments=assignments,
         granularity=Granularity.from_json(row[1]),
+        fit_since=row[2],
+        fit_until=row[3],
     )
 
 

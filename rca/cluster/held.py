@@ -1,0 +1,132 @@
+"""Themes a refit carved out of existing ones, described for the person who decides.
+
+`rca.cluster.stability.carved_themes` finds them and `reconcile` keeps their contacts where
+they were; this module turns each into a proposal that says where it sits and what it is about,
+so `rca taxonomy list`, the dashboard and the API can show it. Its name and keywords contrast
+the held contacts with the rest of the theme they sit in (c-TF-IDF and `problem_names` on those
+two groups), because what a reviewer needs is what sets them apart from their theme, not from
+every theme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rca.cluster.labels import label_themes, problem_names
+from rca.cluster.stability import Reconciled
+from rca.cluster.taxonomy import Proposal
+
+KIND = "new_theme"
+# The contrast group (the rest of the theme) is capped so a held part of a 50,000-contact theme
+# costs as much to describe as any other; an even stride keeps it deterministic.
+MAX_CONTRAST = 5_000
+KEYWORDS_SHOWN = 4
+# Another theme is named beside the main one when at least this share of the held contacts
+# sits there.
+OTHER_SOURCE_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class HeldTheme:
+    theme_id: str  # the id the refit's lineage gave it; never issued (not applied)
+    size: int
+    parent_id: str  # the theme most of its contacts stay in ("" if none)
+    label: str
+    keywords: list[str]
+    proposal: Proposal
+
+
+def _stride(rows: np.ndarray, cap: int) -> np.ndarray:
+    if len(rows) <= cap:
+        return rows
+    return rows[np.linspace(0, len(rows) - 1, cap).astype(np.int64)]
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(v)
+    return v / norm if norm > 0 else v
+
+
+def held_proposals(
+    held: Sequence[str],
+    lineage_ids: np.ndarray,
+    final: Reconciled,
+    names: Sequence[str],
+    texts: Sequence[str],
+    X: np.ndarray,
+    *,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+    person_words: frozenset[str] = frozenset(),
+) -> list[HeldTheme]:
+    """One `HeldTheme` per held id. `lineage_ids[i]`: contact i's id in the refit before the
+    hysteresis; `final`: the reconciled fit whose `names` the catalog shows."""
+    out = []
+    for theme_id in held:
+        members = np.flatnonzero(lineage_ids == theme_id)
+        if not len(members):
+            continue
+        landed = final.labels[members]
+        landed = landed[landed >= 0]
+        counts = np.bincount(landed, minlength=len(final.theme_ids)) if len(landed) else None
+        parent = int(np.argmax(counts)) if counts is not None else -1
+        rest = (
+            np.flatnonzero(final.labels == parent)
+            if parent >= 0
+            else np.flatnonzero(lineage_ids != theme_id)
+        )
+        rest = _stride(np.setdiff1d(rest, members), MAX_CONTRAST)
+        rows = np.concatenate([rest, members])
+        sub_labels = np.concatenate(
+            [np.zeros(len(rest), dtype=np.int64), np.ones(len(members), dtype=np.int64)]
+        )
+        sub_texts = [texts[i] for i in rows]
+        described = label_themes(sub_texts, sub_labels, person_words=person_words).set_index(
+            "theme"
+        )
+        keywords = {t: list(described.loc[t, "keywords"]) for t in described.index}
+        centroids = np.stack(
+            [_unit(np.asarray(X[rows[sub_labels == t]], dtype=np.float64).sum(axis=0))
+             for t in (0, 1)]
+        )  # fmt: skip
+        named = problem_names(
+            sub_texts,
+            sub_labels,
+            X[rows],
+            centroids,
+            keywords=keywords,
+            embed=embed,
+            person_words=person_words,
+        )
+        label = named.get(1) or (described.loc[1, "label"] if 1 in described.index else "")
+        words = [str(w) for w in keywords.get(1, [])][:KEYWORDS_SHOWN]
+        parent_id = final.theme_ids[parent] if parent >= 0 else ""
+        others = (
+            tuple(
+                final.theme_ids[t]
+                for t in np.flatnonzero(counts >= OTHER_SOURCE_SHARE * len(members))
+                if t != parent
+            )
+            if counts is not None
+            else ()
+        )
+        where = f"{parent_id} '{names[parent]}'" if parent >= 0 else "no theme"
+        message = (
+            f"{len(members)} contacts of {where} read as a theme of their own: '{label}' "
+            f"({', '.join(words)}). Held for review, not applied: "
+            + (f"`rca taxonomy split {parent_id}` previews a split, " if parent_id else "")
+            + "`rca fit --apply-new-themes` applies the refit's cut"
+        )
+        out.append(
+            HeldTheme(
+                theme_id=theme_id,
+                size=len(members),
+                parent_id=parent_id,
+                label=label,
+                keywords=words,
+                proposal=Proposal(parent_id or theme_id, KIND, message, others),
+            )
+        )
+    return out
