@@ -1,7 +1,8 @@
 """The dashboard's Taxonomy page in a real browser (headless Chromium via Playwright, as in
 tests/test_dashboard_e2e.py) against `rca serve` on a copy of the fitted demo: a writer renames
 a theme, merges two, previews a split (nothing changes), accepts it, and every step shows on
-the page and in the history; a reader is refused.
+the page and in the history; a reader is refused. The copy is refitted finer first, so the page
+also lists the themes that refit carved out and held, each with a button that previews the split.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ if not shutil.which(CHROMIUM):
 
 @pytest.fixture(scope="module")
 def base(fitted_demo: Settings, tmp_path_factory: pytest.TempPathFactory):
+    from rca.jobs.fit import fit_themes
+
     settings = copy_home(fitted_demo, tmp_path_factory.mktemp("taxonomy-e2e") / "home")
+    fit_themes(settings, seed=7, granularity=2.0, promote="always")  # holds carved-out themes
     keys = f'["writer:{hash_key(WRITER)}:dana", "reader:{hash_key(READER)}:pm"]'
     env = {"RCA_UI_SECRET": "e2e-secret", "RCA_API_KEYS": keys}
     with serving(settings.home, env=env, timeout_s=120) as url:
@@ -64,6 +68,21 @@ def _options(page, select: str) -> list[str]:
 
 def _row(page, theme_id: str):
     return page.locator(f"#taxonomy-themes tr[data-theme='{theme_id}']")
+
+
+def test_a_theme_the_refit_held_is_previewed_as_a_split(base: str, browser) -> None:
+    page = _log_in(browser, base, WRITER)
+    held = page.locator("section[aria-label=Proposals] li[data-kind=new_theme]")
+    assert held.count() >= 1
+    assert "read as a theme of their own" in held.first.inner_text()
+    button = held.first.get_by_role("button", name=re.compile("Preview a split of T"))
+    theme = button.get_attribute("aria-label").rsplit(" ", 1)[-1]
+    button.click()
+    page.wait_for_url(re.compile(r".*preview=E\d+.*"))
+    preview = page.locator("#split-preview")
+    assert f"of {theme}" in preview.locator("h2").inner_text()
+    assert "Nothing has changed yet" in preview.inner_text()
+    page.context.close()
 
 
 def test_rename_merge_split_preview_accept_and_undo(base: str, browser) -> None:
