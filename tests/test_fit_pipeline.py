@@ -170,6 +170,20 @@ def test_a_refit_holds_the_themes_it_carves_out_of_old_ones(fitted) -> None:
     listing = json.loads(run_cli("taxonomy", "list", "--format", "json", home=settings.home).stdout)
     assert sum(p["kind"] == "new_theme" for p in listing["proposals"]) == n_held
 
+    # a person pins one parent's name and splits another: the same refit again names the
+    # first as they do and proposes nothing for the theme they already split
+    from rca.jobs.curate import accept_split, apply_edit, preview_split
+
+    parents = list(dict.fromkeys(p.theme_id for p in proposals))
+    assert len(parents) >= 2
+    apply_edit(settings, "rename", parents[0], params={"label": "Pinned by dana"})
+    accept_split(settings, preview_split(settings, parents[1])["preview_id"])
+    again = fit_themes(settings, seed=7, granularity=2.0, promote="never")
+    again_held = [p for p in again.proposals if p.kind == "new_theme"]
+    assert again_held and not [p for p in again_held if p.theme_id == parents[1]]
+    pinned = [p for p in again_held if p.theme_id == parents[0]]
+    assert pinned and all("'Pinned by dana'" in p.message for p in pinned)
+
     applied = fit_themes(settings, seed=7, granularity=2.0, promote="never", apply_new_themes=True)
     assert applied.metrics["themes_held"] == 0
     assert not [p for p in applied.proposals if p.kind == "new_theme"]

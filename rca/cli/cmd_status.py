@@ -62,7 +62,7 @@ def status(
         }
         for m in info["models"]
     ]
-    if info["taxonomy_edits"]:
+    if info["taxonomy_edits"] or info["taxonomy_proposals"]:  # a refit's held themes too
         rows.append(
             {
                 "item": "taxonomy",

@@ -31,7 +31,7 @@ from rca.cluster.lineage import match_themes
 from rca.cluster.model import ThemeModel
 from rca.cluster.representatives import representatives_for_all
 from rca.cluster.stability import carved_themes, reconcile
-from rca.cluster.taxonomy import Proposal
+from rca.cluster.taxonomy import Proposal, in_force
 from rca.embed.cache import ensure_embeddings, read_vectors
 from rca.embed.encoder import Encoder, encoder_from_settings
 from rca.errors import RcaError
@@ -329,16 +329,24 @@ def fit_themes(
     label_list = [names.get(t, "") for t in range(k)]
     # template campaigns, one-company themes
     notes = theme_descriptions(texts, labels, person_words=people)
-    held = held_proposals(
-        final.held,
-        np.asarray(lineage_ids, dtype=object),
-        final,
-        label_list,
-        texts,
-        X,
-        embed=encoder.encode,
-        person_words=people,
-    )
+    # a proposal names a theme as people read it (a pinned name), and none is made for a theme
+    # a person has already split: their parts take the held contacts
+    pinned = {e.theme_id: e.params["label"] for e in in_force(edits) if e.action == "rename"}
+    split_by_people = {e.theme_id for e in in_force(edits) if e.action == "accept"}
+    held = [
+        h
+        for h in held_proposals(
+            final.held,
+            np.asarray(lineage_ids, dtype=object),
+            final,
+            [pinned.get(t, name) for t, name in zip(final.theme_ids, label_list, strict=True)],
+            texts,
+            X,
+            embed=encoder.encode,
+            person_words=people,
+        )
+        if h.parent_id not in split_by_people
+    ]
     if held:
         say(
             f"held {len(held)} themes the refit carved out of existing ones (their contacts "
