@@ -218,3 +218,17 @@ def test_a_name_tells_its_theme_apart_from_the_nearest_one(monkeypatch) -> None:
     monkeypatch.setattr(labels_module, "NAME_CONTRAST", 0.0)  # closeness alone: the shared one
     names = problem_names(texts, labels, vectors, centroids, keywords=keywords, embed=embed)
     assert "loan" in names[0].lower() and "interest" not in names[0].lower(), names
+
+
+def test_a_name_never_repeats_a_reserved_one(encode) -> None:
+    """A refit's held theme is named against its parent (`rca.cluster.held`); on the 100,000
+    demo contacts its best phrase was its parent's own name ("1226 contacts of T0002 'Payment
+    made with my card' read as a theme of their own: 'Payment made with my card'"). Names other
+    themes carry are reserved, in any case, and the theme takes its next phrase."""
+    texts, labels, X, centroids = _themes(encode, [CARD_NOT_ARRIVED, REFUND_STATUS])
+    names = problem_names(texts, labels, X, centroids, embed=encode)
+    again = problem_names(
+        texts, labels, X, centroids, embed=encode, reserved=[names[0].upper(), "unrelated"]
+    )
+    assert again[0].lower() != names[0].lower() and again[0], again
+    assert again[1] == names[1]

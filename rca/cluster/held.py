@@ -10,7 +10,7 @@ every theme.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,9 +60,14 @@ def held_proposals(
     *,
     embed: Callable[[list[str]], np.ndarray] | None = None,
     person_words: frozenset[str] = frozenset(),
+    reserved: Collection[str] = (),
 ) -> list[HeldTheme]:
     """One `HeldTheme` per held id. `lineage_ids[i]`: contact i's id in the refit before the
-    hysteresis; `final`: the reconciled fit whose `names` the catalog shows."""
+    hysteresis; `final`: the reconciled fit whose `names` the catalog shows. A held theme's name
+    is never one of `names` or `reserved` (generated names a person's pinned name replaced):
+    "12 contacts of T0002 'Card payment' read as a theme of their own: 'Card payment'" tells
+    the reviewer nothing."""
+    taken = sorted({n for n in (*names, *reserved) if n})
     out = []
     for theme_id in held:
         members = np.flatnonzero(lineage_ids == theme_id)
@@ -99,6 +104,7 @@ def held_proposals(
             keywords=keywords,
             embed=embed,
             person_words=person_words,
+            reserved=taken,
         )
         label = named.get(1) or (described.loc[1, "label"] if 1 in described.index else "")
         words = [str(w) for w in keywords.get(1, [])][:KEYWORDS_SHOWN]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import partial
 from itertools import groupby
 from numbers import Integral
@@ -792,6 +792,7 @@ def problem_names(
     keywords: Mapping[int, Sequence[KeywordLike]] | None = None,
     embed: Embedder | None = None,
     person_words: frozenset[str] = frozenset(),
+    reserved: Collection[str] = (),
 ) -> dict[int, str]:
     """``{theme: name}``: the phrase customers wrote that says the theme's problem best.
 
@@ -802,7 +803,8 @@ def problem_names(
     no candidate (too few texts, nothing but stop words) keeps its c-TF-IDF label. Deterministic:
     ties break by support, then shorter, then alphabetical. Names are unique: a theme whose best
     phrase is taken by a closer theme takes its next one. No name holds a word of
-    ``person_words`` (people's names, ``rca.text.persons``).
+    ``person_words`` (people's names, ``rca.text.persons``), and none repeats a ``reserved`` name
+    (any case): names other themes already carry, which a part of one of them must not echo.
     """
     labels_arr = np.asarray(labels, dtype=np.int64).ravel()
     kw = (
@@ -841,16 +843,16 @@ def problem_names(
         rows.sort(key=lambda sp_: (-round(sp_[0], 6), len(sp_[1].split()), sp_[1]))
         scored[t] = rows
     names: dict[int, str] = {}
-    taken: set[str] = set()
+    taken: set[str] = {r.lower() for r in reserved}
     # Themes with the most convincing best phrase choose first.
     for t in sorted(themes, key=lambda t: (-(scored[t][0][0] if scored[t] else -9.0), t)):
-        pick = next((p for _, p in scored[t] if _format_name(p) not in taken), None)
+        pick = next((p for _, p in scored[t] if _format_name(p).lower() not in taken), None)
         if pick is None:
             name = theme_label(kw.get(t, []), fallback=f"{FALLBACK_LABEL} {t}")
-            name = name if name not in taken else f"{name} (theme {t})"
+            name = name if name.lower() not in taken else f"{name} (theme {t})"
         else:
             name = _format_name(pick)
-        taken.add(name)
+        taken.add(name.lower())
         names[t] = name
     return names
 

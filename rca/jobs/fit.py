@@ -344,6 +344,7 @@ def fit_themes(
             X,
             embed=encoder.encode,
             person_words=people,
+            reserved=label_list,
         )
         if h.parent_id not in split_by_people
     ]
