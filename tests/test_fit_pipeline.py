@@ -7,7 +7,8 @@ SQLite store with its model registry. One module-scoped store keeps the suite fa
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -167,8 +168,17 @@ def test_a_refit_holds_the_themes_it_carves_out_of_old_ones(fitted) -> None:
     assert all("read as a theme of their own" in p.message for p in proposals)
     named = set(held.events.loc[held.events["event"].isin(["new", "split"]), "theme_id"])
     assert named <= set(held.catalog.theme_ids)
+    for p in proposals:  # a held theme is never called by its own theme's name
+        parent_name, own_name = re.findall(r"'([^']*)'", p.message)[:2]
+        assert parent_name.lower() != own_name.lower(), p.message
     listing = json.loads(run_cli("taxonomy", "list", "--format", "json", home=settings.home).stdout)
     assert sum(p["kind"] == "new_theme" for p in listing["proposals"]) == n_held
+    # the weekly e-mail tells the program manager a decision waits
+    from rca.report.gather import gather_report
+
+    mail = gather_report(settings, "latest", now=datetime.now(UTC)).model
+    assert mail.taxonomy_open == len(held.proposals) >= n_held
+    assert set(mail.taxonomy_lines) <= {p.message for p in held.proposals}
 
     # a person pins one parent's name and splits another: the same refit again names the
     # first as they do and proposes nothing for the theme they already split
@@ -176,8 +186,18 @@ def test_a_refit_holds_the_themes_it_carves_out_of_old_ones(fitted) -> None:
 
     parents = list(dict.fromkeys(p.theme_id for p in proposals))
     assert len(parents) >= 2
+    preview = preview_split(settings, parents[1])["preview_id"]
+    listing = json.loads(run_cli("taxonomy", "list", "--format", "json", home=settings.home).stdout)
+    assert len(listing["proposals"]) == len(held.proposals)  # a preview alone answers nothing
     apply_edit(settings, "rename", parents[0], params={"label": "Pinned by dana"})
-    accept_split(settings, preview_split(settings, parents[1])["preview_id"])
+    accept_split(settings, preview)
+    # the split answers the proposals about its theme; a new name for a theme answers none
+    listing = json.loads(run_cli("taxonomy", "list", "--format", "json", home=settings.home).stdout)
+    answered = [p for p in held.proposals if parents[1] in (p.theme_id, *p.related_ids)]
+    assert len(listing["proposals"]) == len(held.proposals) - len(answered)
+    assert parents[0] in {p["theme_id"] for p in listing["proposals"]}
+    mail = gather_report(settings, "latest", now=datetime.now(UTC)).model
+    assert mail.taxonomy_open == len(listing["proposals"])
     again = fit_themes(settings, seed=7, granularity=2.0, promote="never")
     again_held = [p for p in again.proposals if p.kind == "new_theme"]
     assert again_held and not [p for p in again_held if p.theme_id == parents[1]]

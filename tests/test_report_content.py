@@ -239,3 +239,25 @@ def test_a_parent_group_driver_lists_its_themes_and_links_to_the_parent_view() -
     assert "1. Refunds: " in rendered.text and "(Refunds)" not in rendered.text
     assert "Themes: Refund not showing (T1); Refund late (T2)" in rendered.text
     assert "Refund not showing (T1)" in rendered.html and "2. driver 2 (D2)" in rendered.text
+
+
+def test_open_taxonomy_proposals_appear_in_both_parts_with_a_link_to_the_page() -> None:
+    """A program manager reads the e-mail, not the taxonomy page: the refit's open proposals
+    are quoted (at most five, the rest counted) with the page that answers them."""
+    lines = [f"{100 + i} contacts of T000{i} 'Card payment' read as a theme of their own: "
+             f"'Part {i}' (kw). Held for review, not applied" for i in range(7)]  # fmt: skip
+    model = build_report(_payload([]), [], base_url="https://rca.example.com/",
+                         generated_at=NOW, taxonomy_proposals=lines)  # fmt: skip
+    rendered = render_report(model)
+    assert "TAXONOMY TO REVIEW (7 changes the last refit proposed" in rendered.text
+    assert lines[0] in rendered.text and lines[4] in rendered.text
+    assert lines[5] not in rendered.text and "... and 2 more" in rendered.text
+    assert "https://rca.example.com/ui/taxonomy" in rendered.text
+    assert "Taxonomy to review" in rendered.html and "(5 shown)" in rendered.html
+    assert 'href="https://rca.example.com/ui/taxonomy"' in rendered.html
+    one = render_report(build_report(_payload([]), [], base_url="https://rca.example.com/",
+                                     generated_at=NOW, taxonomy_proposals=lines[:1]))  # fmt: skip
+    assert "1 change the last refit proposed" in one.text and "more" not in one.text
+    quiet = render_report(build_report(_payload([]), [], base_url="https://rca.example.com/",
+                                       generated_at=NOW))  # fmt: skip
+    assert "TAXONOMY" not in quiet.text and "Taxonomy to review" not in quiet.html

@@ -27,6 +27,7 @@ from rca.cluster.taxonomy import (
     is_noop,
     review_after_refit,
     route,
+    unanswered,
     validate,
     validate_undo,
 )
@@ -178,6 +179,38 @@ def test_a_refit_proposes_instead_of_overwriting() -> None:
     refit = _themes().loc[lambda t: t["theme_id"] != "T0004"]
     view = curate(refit, EDITS)
     assert view.merged == {"T0002": "T0001"} and not view.hidden_ids
+
+
+def test_a_proposal_a_person_acted_on_is_no_longer_open() -> None:
+    """Open = no edit in force on its theme (or the themes it names) since it was made; a split
+    preview alone, an undone edit and an edit from before the refit are no answer, and a carved
+    theme is answered by what decides its contacts, not by renaming its theme."""
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    before, after = datetime(2026, 11, 19, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)
+    proposals = [
+        {"theme_id": "T0001", "kind": "new_theme", "message": "a", "related_ids": [],
+         "created_at": at},
+        {"theme_id": "T0003", "kind": "new_theme", "message": "b", "related_ids": [],
+         "created_at": at},
+        {"theme_id": "T0004", "kind": "retired", "message": "c", "related_ids": [],
+         "created_at": at},
+        {"theme_id": "T0005", "kind": "split", "message": "d", "related_ids": ["T0020"],
+         "created_at": at},
+    ]  # fmt: skip
+    edits = [
+        Edit("E0001", "rename", "T0004", {"label": "x"}, "ann", None, before),  # before: no
+        Edit("E0002", "split", "T0003", {"children": []}, "ann", None, after),  # preview: no
+        Edit("E0003", "hide", "T0004", {}, "bob", None, after),
+        Edit("E0004", "undo", "T0004", {"edit_id": "E0003"}, "bob", None, after),  # undone
+        Edit("E0005", "merge", "T0006", {"sources": ["T0020"]}, "ann", None, after),
+        Edit("E0006", "rename", "T0001", {"label": "y"}, "ann", None, after),  # a name: no
+    ]
+    assert [p["message"] for p in unanswered(proposals, edits)] == ["a", "b", "c"]
+    edits.append(Edit("E0007", "accept", "T0003", {"preview_id": "E0002"}, "ann", None, after))
+    edits.append(Edit("E0008", "rename", "T0004", {"label": "z"}, "ann", None, after))
+    assert [p["message"] for p in unanswered(proposals, edits)] == ["a"]
+    edits.append(Edit("E0009", "merge", "T0009", {"sources": ["T0001"]}, "ann", None, after))
+    assert unanswered(proposals, edits) == []
 
 
 # -- on the fitted demo ---------------------------------------------------------------------

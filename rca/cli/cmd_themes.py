@@ -182,7 +182,7 @@ def themes(
     """The champion's themes (or parent groups) with their volume, share and growth."""
     from rca.periods import parse_period
     from rca.store import Store
-    from rca.store.curation import read_proposals
+    from rca.store.curation import open_proposals
     from rca.store.themes import require_champion, theme_volumes
 
     settings = settings_for(home)
@@ -200,7 +200,7 @@ def themes(
         )
         length = chosen.end - chosen.start
         frame = theme_volumes(con, version, chosen.start, chosen.end, chosen.start - length)
-        proposals = read_proposals(con, version)
+        proposals = open_proposals(con, version)
     # hidden themes (small talk, spam: `rca taxonomy hide`) are counted, not listed
     hidden = frame["hidden"].fillna(False).astype(bool)
     if fmt is Format.table:  # a name a person chose, which a refit keeps

@@ -23,7 +23,7 @@ later one builds on (renaming a part of an accepted split) cannot be undone befo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,8 @@ from rca.text.persons import NameFinder, person_words
 
 ACTIONS = ("rename", "merge", "split", "accept", "move", "hide", "unhide", "create", "undo")
 MEMBERSHIP_ACTIONS = ("merge", "accept", "create")
+# What answers a refit's proposal of a theme carved out of another (`unanswered`).
+NEW_THEME_ANSWERS = ("accept", "merge", "hide")
 MAX_LABEL_CHARS = 120
 THEME_COLUMNS = ["theme_id", "label", "keywords", "parent_group", "size", "centroid"]
 
@@ -478,3 +480,41 @@ def review_after_refit(
                 )
             )
     return proposals
+
+
+def unanswered(
+    proposals: Sequence[Mapping[str, Any]], edits: Sequence[Edit]
+) -> list[dict[str, Any]]:
+    """The proposals no person has acted on yet: those without an edit in force, made after the
+    proposal, on its theme or the themes it names. A split preview alone is not an answer (it
+    changes nothing until accepted); an undone edit is none either; a theme the refit carved
+    out (`new_theme`) is answered only by what decides its contacts (an accepted split, a
+    merge, hiding the theme), not by a new name for the theme it sits in.
+
+    Why: a refit's proposals stay on the champion until the next refit, and a reviewer who
+    merged, split, renamed or hid the theme should not find them in the weekly e-mail again.
+    """
+    acted = [
+        (
+            _utc(e.created_at),
+            e.action,
+            {e.theme_id, *(str(s) for s in e.params.get("sources") or [])},
+        )
+        for e in in_force(edits)
+        if e.action != "split" and e.created_at is not None
+    ]
+    out = []
+    for p in proposals:
+        at = _utc(p["created_at"])
+        touched = {str(p["theme_id"]), *(str(r) for r in p.get("related_ids") or [])}
+        answers = NEW_THEME_ANSWERS if p.get("kind") == "new_theme" else ACTIONS
+        if not any(
+            when >= at and action in answers and ids & touched for when, action, ids in acted
+        ):
+            out.append(dict(p))
+    return out
+
+
+def _utc(value: Any) -> pd.Timestamp:
+    at = pd.Timestamp(value)
+    return at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")

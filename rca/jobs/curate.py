@@ -44,8 +44,8 @@ from rca.store.curation import (
     fitted_themes,
     history,
     next_edit_id,
+    open_proposals,
     read_edits,
-    read_proposals,
     write_members,
 )
 from rca.store.db import first_row
@@ -389,7 +389,7 @@ def taxonomy_listing(settings: Settings) -> dict[str, Any]:
             "AND m.model_version = a.model_version WHERE a.model_version = ? GROUP BY 1",
             [version],
         ).df()
-        proposals = read_proposals(con, version)
+        proposals = open_proposals(con, version)
         n_edits = len(read_edits(con))
     contacts = dict(zip(counts["theme_id"], counts["contacts"], strict=True))
     order = view.themes.assign(_o=view.themes["theme_id"].str.len()).sort_values(["_o", "theme_id"])

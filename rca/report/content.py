@@ -25,6 +25,8 @@ NEW_THEME = "new_theme"
 CASE_TEXT_CHARS = 280
 #: Half-width of the baseline band in standard deviations of the baseline counts.
 BAND_SD = 2.0
+#: Refit proposals quoted in the e-mail, at most; the rest are counted and one click away.
+TAXONOMY_LINES = 5
 KIND_WORDS = {"burst": "burst", "sustained_rise": "sustained rise", NEW_THEME: "new theme"}
 
 
@@ -118,6 +120,13 @@ class ReportModel:
     vendor_lines: tuple[str, ...] = ()  # sites whose repeats stand out, given their mix
     sop_significant: tuple[str, ...] = ()  # SOP changes whose effect became significant
     sop_no_effect: tuple[str, ...] = ()  # changes N weeks old with no effect: revise again
+    taxonomy_lines: tuple[str, ...] = ()  # the refit's proposals no person has answered yet
+    taxonomy_open: int = 0  # how many there are (the lines stop at TAXONOMY_LINES)
+
+    @property
+    def taxonomy_link(self) -> str:
+        """The dashboard page where a person answers the proposals."""
+        return f"{self.base_url.rstrip('/')}/ui/taxonomy"
 
     @property
     def n_spikes(self) -> int:
@@ -346,6 +355,7 @@ def build_report(
     vendor_lines: Sequence[str] = (),
     sop_significant: Sequence[str] = (),
     sop_no_effect: Sequence[str] = (),
+    taxonomy_proposals: Sequence[str] = (),
     notes: Mapping[str, object] | None = None,
     theme_names: Mapping[str, str] | None = None,
 ) -> ReportModel:
@@ -394,6 +404,8 @@ def build_report(
         vendor_lines=tuple(vendor_lines),
         sop_significant=tuple(sop_significant),
         sop_no_effect=tuple(sop_no_effect),
+        taxonomy_lines=tuple(taxonomy_proposals[:TAXONOMY_LINES]),
+        taxonomy_open=len(taxonomy_proposals),
     )
 
 

@@ -127,8 +127,23 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
         drivers_heading=heading,
         drivers_note=drivers_note if drivers else "", vendor_lines=vendor_lines,
         sop_significant=significant, sop_no_effect=flat,
+        taxonomy_proposals=_taxonomy_lines(settings),
     )  # fmt: skip
     return Gathered(model, payload, drivers)
+
+
+def _taxonomy_lines(settings: Settings) -> list[str]:
+    """The champion refit's proposals no person has answered (a theme it carved out of another,
+    a curated theme it split or retired): a program manager reads the e-mail, not the taxonomy
+    page, so the e-mail is where they learn a decision waits."""
+    from rca.store import Store
+    from rca.store.curation import open_proposals
+    from rca.store.db import first_row
+
+    with Store(settings.store_path).read() as con:
+        champion = first_row(con, "SELECT model_version FROM models WHERE is_champion")
+        proposals = open_proposals(con, champion[0]) if champion else []
+    return [str(p["message"]) for p in proposals]
 
 
 def _vendor_lines(settings: Settings, period: str, analysis: Any) -> tuple[str, ...]:

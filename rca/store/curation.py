@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from rca.cluster.taxonomy import CuratedView, Edit, Proposal, curate
+from rca.cluster.taxonomy import CuratedView, Edit, Proposal, curate, unanswered
 from rca.store.db import first_row
 
 EDIT_COLUMNS = "edit_id, action, theme_id, params, actor, reason, created_at"
@@ -174,6 +174,12 @@ def read_proposals(
         lambda ids: [] if ids is None else [str(i) for i in ids]
     )
     return frame.to_dict(orient="records")
+
+
+def open_proposals(con: duckdb.DuckDBPyConnection, model_version: str) -> list[dict[str, Any]]:
+    """The model's proposals no person has acted on since (`rca.cluster.taxonomy.unanswered`):
+    what the taxonomy page, `rca themes`, `rca status` and the e-mail list as open."""
+    return unanswered(read_proposals(con, model_version), read_edits(con))
 
 
 def history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -72,9 +72,13 @@ def store_status(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "recent_ingests": ingests.to_dict(orient="records"),
         "models": models.to_dict(orient="records"),
         "taxonomy_edits": _scalar(con, "SELECT count(*) FROM taxonomy_edits"),
-        "taxonomy_proposals": _scalar(
-            con,
-            "SELECT count(*) FROM taxonomy_proposals p JOIN models m USING (model_version) "
-            "WHERE m.is_champion",
-        ),
+        "taxonomy_proposals": _open_proposals(con),
     }
+
+
+def _open_proposals(con: duckdb.DuckDBPyConnection) -> int:
+    """The champion's refit proposals no person has acted on yet."""
+    from rca.store.curation import open_proposals
+
+    champion = first_row(con, "SELECT model_version FROM models WHERE is_champion")
+    return len(open_proposals(con, champion[0])) if champion else 0
