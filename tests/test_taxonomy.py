@@ -273,6 +273,11 @@ def test_a_split_preview_changes_nothing_until_accepted(curated: dict) -> None:
     before = _volumes(settings)
     preview = jobs.preview_split(settings, split, parts=2, actor="cat")
     assert len(preview["children"]) == 2
+    # parts are named as fitted themes are: a phrase, not "Word / Word", and no other's name
+    labels = [c["label"] for c in preview["children"]]
+    others = {str(n).lower() for n in before.loc[before["theme_id"] != split, "label"]}
+    assert len(set(labels)) == 2 and not any(" / " in n for n in labels), labels
+    assert not {n.lower() for n in labels} & others, labels
     assert (
         sum(c["size"] for c in preview["children"])
         == before.set_index("theme_id").loc[split, "volume"]

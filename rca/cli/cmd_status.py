@@ -66,8 +66,9 @@ def status(
         rows.append(
             {
                 "item": "taxonomy",
-                "value": f"{info['taxonomy_edits']} edits, {info['taxonomy_proposals']} "
-                "proposals for the champion (`rca taxonomy list`)",
+                "value": f"{_count(info['taxonomy_edits'], 'edit')}, "
+                f"{_count(info['taxonomy_proposals'], 'open proposal')} for the champion "
+                "(`rca taxonomy list`)",
             }
         )
     emit(
@@ -76,3 +77,8 @@ def status(
         fmt,
         title=f"rca store {settings.store_path}",
     )
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 edit', '3 open proposals'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

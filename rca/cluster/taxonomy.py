@@ -23,7 +23,7 @@ later one builds on (renaming a part of an accepted split) cannot be undone befo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -364,17 +364,23 @@ def split_children(
     *,
     seed: int = 42,
     find_names: NameFinder | None = None,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+    reserved: Collection[str] = (),
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
     """Re-cluster one theme's contacts into `k` children (KMeans on cosine-normalised vectors).
 
     Returns one dict per child (label, keywords, size, centroid, examples as row indexes) and
     each row's child. KMeans because a person asked for k parts of one theme; the fit's density
-    clustering already judged the theme one dense region. With ``find_names`` no child's label
-    or keywords hold a person's name (``rca.text.persons``).
+    clustering already judged the theme one dense region. Each child is named as a fitted theme
+    is (`problem_names`: the phrase its customers wrote that tells it from its sibling, ranked
+    with ``embed`` when given), never with a name in ``reserved`` (the other themes'): a
+    reviewer deciding a split reads "Loan agreement" against "Identity theft on the account",
+    not "Loan / Payment" against "Account / Loan". With ``find_names`` no child's label or
+    keywords hold a person's name (``rca.text.persons``).
     """
     from sklearn.cluster import KMeans
 
-    from rca.cluster.labels import label_themes
+    from rca.cluster.labels import label_themes, problem_names
 
     X = np.asarray(X, dtype=np.float64)
     if k < 2:
@@ -386,14 +392,21 @@ def split_children(
     parts = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(Xn)
     people = person_words(texts, parts, find_names) if find_names else frozenset()
     named = label_themes(list(texts), parts, person_words=people).set_index("theme")
+    keywords = {int(c): list(named.loc[c, "keywords"]) for c in named.index}
+    centroids = np.stack([Xn[parts == c].mean(axis=0) for c in range(k)])
+    phrases = problem_names(
+        list(texts), parts, Xn, centroids, keywords=keywords, embed=embed,
+        person_words=people, reserved=reserved,
+    )  # fmt: skip
     children = []
     for c in range(k):
         rows = np.flatnonzero(parts == c)
-        centroid = Xn[rows].mean(axis=0)
+        centroid = centroids[c]
         sims = Xn[rows] @ centroid
+        fallback = str(named.loc[c, "label"]) if c in named.index else f"part {c + 1}"
         children.append(
             {
-                "label": str(named.loc[c, "label"]) if c in named.index else f"part {c + 1}",
+                "label": phrases.get(c) or fallback,
                 "keywords": list(named.loc[c, "keywords"]) if c in named.index else [],
                 "size": int(len(rows)),
                 "centroid": centroid.astype(np.float32).tolist(),

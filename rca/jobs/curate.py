@@ -236,11 +236,17 @@ def preview_split(
     actor: str | None = None,
     reason: str | None = None,
     seed: int = 42,
+    encoder: Any = None,
 ) -> dict[str, Any]:
     """Re-cluster a theme's contacts into `parts` children and keep it as a preview.
 
-    Nothing changes until `accept`; a preview not accepted is only a row in the log.
+    Nothing changes until `accept`; a preview not accepted is only a row in the log. The parts
+    are named as fitted themes are; `encoder` (a loaded one, the API's) ranks the names, else the
+    configured one is loaded, and one that is not the champion's leaves the ranking to phrase
+    support.
     """
+    from rca.embed.encoder import encoder_from_settings
+
     store = Store(settings.store_path)
     with store.read() as con:
         version = require_champion(con)
@@ -248,10 +254,9 @@ def preview_split(
         probe = Edit("", "split", str(theme_id), {"children": [{}, {}]})
         validate(probe, view)  # an unknown or merged theme says so before any work
         fitted = fitted_assignments(con, version)
+        model_id = _model_id(con, version)
         X_all = (
-            read_vectors(con, _model_id(con, version), fitted["text_hash"])
-            if len(fitted)
-            else np.zeros((0, 0))
+            read_vectors(con, model_id, fitted["text_hash"]) if len(fitted) else np.zeros((0, 0))
         )
         curated = route(fitted["theme_id"].to_numpy(), X_all if len(fitted) else None, view)
         rows = np.flatnonzero(curated == theme_id)
@@ -267,12 +272,17 @@ def preview_split(
         )
     if not 2 <= parts <= 10:
         raise TaxonomyError("a split has 2 to 10 parts")
+    encoder = encoder or encoder_from_settings(settings)
+    embed = (lambda t: encoder.encode(t, progress=False)) if encoder.model_id == model_id else None
+    others = view.themes.loc[view.themes["theme_id"] != str(theme_id), "label"]
     children, _ = split_children(
         X_all[rows],
         texts.reindex(contact_ids).fillna("").tolist(),
         parts,
         seed=seed,
         find_names=people_name_finder(settings),
+        embed=embed,
+        reserved=[str(n) for n in others if n],
     )
     for child in children:
         child["examples"] = [str(contact_ids[i]) for i in child["examples"][:SPLIT_EXAMPLES]]

@@ -114,11 +114,15 @@ async def undo(body: UndoIn, state: StateDep, key: WriterKey) -> TaxonomyChangeO
 @router.post("/split", response_model=SplitPreviewOut, responses=EDIT_ERRORS)
 async def split(body: SplitIn, state: StateDep, key: WriterKey) -> SplitPreviewOut:
     """Preview a split into `parts`; nothing changes until POST /v1/taxonomy/accept."""
-    preview = await run_in_threadpool(
-        lambda: curate.preview_split(
-            state.settings, body.theme_id, parts=body.parts, **_who(body, key)
+
+    def run() -> dict[str, Any]:
+        snapshot = state.current() if state.ready else None  # the process's loaded encoder
+        encoder = state.encoder(snapshot.catalog) if snapshot else None
+        return curate.preview_split(
+            state.settings, body.theme_id, parts=body.parts, encoder=encoder, **_who(body, key)
         )
-    )
+
+    preview = await run_in_threadpool(run)
     return SplitPreviewOut(**clean(preview))
 
 

@@ -159,7 +159,10 @@ async def split(
     csrf: Csrf = "",
 ) -> Response:
     def work(by: str) -> dict[str, Any]:
-        preview = curate.preview_split(state.settings, theme_id, parts=parts, actor=by, reason=why)
+        encoder = state.encoder(snapshot.catalog)  # the process's loaded one names the parts
+        preview = curate.preview_split(
+            state.settings, theme_id, parts=parts, actor=by, reason=why, encoder=encoder
+        )
         return {
             "changed": False,
             "preview_id": preview["preview_id"],
