@@ -203,6 +203,17 @@ def test_a_refit_holds_the_themes_it_carves_out_of_old_ones(fitted) -> None:
     assert again_held and not [p for p in again_held if p.theme_id == parents[1]]
     pinned = [p for p in again_held if p.theme_id == parents[0]]
     assert pinned and all("'Pinned by dana'" in p.message for p in pinned)
+    # a person keeps that theme as it is: its proposals are declined, and the next refit holds
+    # what it carves out of it without proposing it again
+    apply_edit(settings, "keep", parents[0], reason="one problem for our team")
+    listing = json.loads(run_cli("taxonomy", "list", "--format", "json", home=settings.home).stdout)
+    assert parents[0] not in {p["theme_id"] for p in listing["proposals"]}
+    assert next(t for t in listing["themes"] if t["theme_id"] == parents[0])["kept"]
+    kept = fit_themes(settings, seed=7, granularity=2.0, promote="never")
+    assert not [p for p in kept.proposals if p.theme_id == parents[0]]
+    new_theme = [p for p in kept.proposals if p.kind == "new_theme"]
+    assert kept.metrics["themes_held_proposed"] == len(new_theme)
+    assert kept.metrics["themes_held"] > len(new_theme)  # the kept theme's part: held, silently
 
     applied = fit_themes(settings, seed=7, granularity=2.0, promote="never", apply_new_themes=True)
     assert applied.metrics["themes_held"] == 0

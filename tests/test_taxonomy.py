@@ -209,8 +209,13 @@ def test_a_proposal_a_person_acted_on_is_no_longer_open() -> None:
     edits.append(Edit("E0007", "accept", "T0003", {"preview_id": "E0002"}, "ann", None, after))
     edits.append(Edit("E0008", "rename", "T0004", {"label": "z"}, "ann", None, after))
     assert [p["message"] for p in unanswered(proposals, edits)] == ["a"]
-    edits.append(Edit("E0009", "merge", "T0009", {"sources": ["T0001"]}, "ann", None, after))
+    edits.append(Edit("E0009", "keep", "T0001", {}, "ann", "one problem", after))
     assert unanswered(proposals, edits) == []
+    view = curate(_themes(), edits[-1:])  # keeping flags the theme and changes nothing else
+    assert view.themes.set_index("theme_id")["kept"].to_dict() == {
+        "T0001": True, "T0002": False, "T0003": False, "T0004": False,
+    }  # fmt: skip
+    assert view.themes["label"].tolist() == _themes()["label"].tolist()
 
 
 # -- on the fitted demo ---------------------------------------------------------------------

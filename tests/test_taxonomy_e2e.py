@@ -85,6 +85,31 @@ def test_a_theme_the_refit_held_is_previewed_as_a_split(base: str, browser) -> N
     page.context.close()
 
 
+def test_a_proposal_a_person_declines_is_kept_off_the_page(base: str, browser) -> None:
+    """'Keep as it is' declines the refit's proposals about a theme: they leave the page (and
+    the e-mail, which lists the same open ones), the theme is flagged kept, the history says
+    who kept it, and undoing the keep brings the proposal back."""
+    page = _log_in(browser, base, WRITER)
+    proposals = page.locator("section[aria-label=Proposals] li")
+    button = proposals.first.get_by_role("button", name=re.compile("Keep T"))
+    theme = button.get_attribute("aria-label").split()[1]
+    about = page.locator("section[aria-label=Proposals] li", has_text=f"of {theme} ")
+    before = about.count()
+    assert before >= 1
+    button.click()
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    assert f"Kept {theme} as it is" in page.locator("p.done").inner_text()
+    assert page.locator("section[aria-label=Proposals] li", has_text=f"of {theme} ").count() == 0
+    assert "kept" in _row(page, theme).inner_text()
+    row = page.locator("section[aria-label=History] tr", has_text="keep").last
+    assert theme in row.inner_text() and "dana" in row.inner_text()
+    row.get_by_role("button", name=re.compile("Undo")).click()
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    assert about.count() == before  # undone: the proposal is open again
+    assert "kept" not in _row(page, theme).inner_text()
+    page.context.close()
+
+
 def test_rename_merge_split_preview_accept_and_undo(base: str, browser) -> None:
     page = _log_in(browser, base, WRITER)
     assert page.locator("h1").inner_text() == "Taxonomy"

@@ -626,6 +626,10 @@ class TaxonomyTheme(BaseModel):
     contacts: int | None = Field(default=None, description="Assigned contacts, curated.")
     hidden: bool = Field(description="Left out of top lists, spikes and the e-mail.")
     pinned: bool = Field(description="Named by a person: a refit keeps the name.")
+    kept: bool = Field(
+        default=False,
+        description="Kept as it is by a person: refits propose no theme carved out of it.",
+    )
     origin: str = Field(description="fit | split | create")
     description: str | None = None
 

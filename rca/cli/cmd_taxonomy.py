@@ -1,4 +1,4 @@
-"""`rca taxonomy`: correct the themes (rename, merge, split, move, hide, create, undo) and see
+"""`rca taxonomy`: correct the themes (rename, merge, split, move, hide, create, keep, undo) and see
 the log.
 
 Every edit is stored with who (`--by`), when and why (`--why`), applies to every report at
@@ -25,7 +25,7 @@ HISTORY_COLUMNS = ["edit_id", "at", "action", "theme_id", "details", "by", "why"
 
 
 def _flags(theme: dict[str, Any]) -> str:
-    flags = [f for f in ("hidden", "pinned") if theme.get(f)]
+    flags = [f for f in ("hidden", "pinned", "kept") if theme.get(f)]
     if theme.get("origin") not in (None, "fit"):
         flags.append(str(theme["origin"]))
     return ", ".join(flags)
@@ -173,6 +173,19 @@ def taxonomy_unhide(
 ) -> None:
     """Show a hidden theme in reports again."""
     _edit_output("unhide", _apply("unhide", theme_id, {}, by, why, home), fmt)
+
+
+@taxonomy_app.command("keep")
+def taxonomy_keep(
+    theme_id: Annotated[str, typer.Argument(help="Theme to keep as it is.")],
+    by: By = "",
+    why: Why = "",
+    fmt: Fmt = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Keep a theme as it is: decline the refit's proposals about it (later refits hold what
+    they carve out of it without proposing it again)."""
+    _edit_output("keep", _apply("keep", theme_id, {}, by, why, home), fmt)
 
 
 @taxonomy_app.command("undo")

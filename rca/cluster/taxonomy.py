@@ -9,7 +9,9 @@ back as a proposal for a person to review (`review_after_refit`).
 
 Two kinds of edits:
 - on the theme list only: `rename` (a pinned label), `move` (another parent group), `hide` /
-  `unhide` (small talk, spam: kept, countable, left out of top lists);
+  `unhide` (small talk, spam: kept, countable, left out of top lists), `keep` (the theme stays
+  as it is: declines the refit's proposals about it, and later refits hold what they carve out
+  of it without proposing it again);
 - on membership: `merge` (sources → target id), `accept` of a `split` preview (the parent's
   contacts go to the nearest child centroid; children get new stable ids), `create` (contacts
   at least `threshold` cosine-similar to the new theme's centroid: the mean of example
@@ -34,10 +36,12 @@ from rca.cluster.model import cosine_to_centroids
 from rca.errors import InvalidInputError, NotFoundError
 from rca.text.persons import NameFinder, person_words
 
-ACTIONS = ("rename", "merge", "split", "accept", "move", "hide", "unhide", "create", "undo")
+ACTIONS = (
+    "rename", "merge", "split", "accept", "move", "hide", "unhide", "create", "keep", "undo",
+)  # fmt: skip
 MEMBERSHIP_ACTIONS = ("merge", "accept", "create")
 # What answers a refit's proposal of a theme carved out of another (`unanswered`).
-NEW_THEME_ANSWERS = ("accept", "merge", "hide")
+NEW_THEME_ANSWERS = ("accept", "merge", "hide", "keep")
 MAX_LABEL_CHARS = 120
 THEME_COLUMNS = ["theme_id", "label", "keywords", "parent_group", "size", "centroid"]
 
@@ -196,6 +200,7 @@ def _empty_flags(themes: pd.DataFrame) -> pd.DataFrame:
             out[column] = None
     out["hidden"] = False
     out["pinned"] = False
+    out["kept"] = False  # a person chose to keep it as it is (`keep`)
     out["origin"] = "fit"
     out["curated"] = False
     if "description" not in out.columns:  # the fit's note (template campaign, one company)
@@ -249,6 +254,7 @@ def _apply(view: CuratedView, edit: Edit, previews: dict[str, Edit]) -> None:
             "centroid": np.asarray(edit.params["centroid"], dtype=np.float32),
             "hidden": False,
             "pinned": True,
+            "kept": False,
             "origin": "create",
             "curated": True,
             "description": edit.params.get("description"),
@@ -265,6 +271,8 @@ def _apply(view: CuratedView, edit: Edit, previews: dict[str, Edit]) -> None:
         t.loc[i, "parent_group"] = edit.params["parent_group"]
     elif edit.action in ("hide", "unhide"):
         t.loc[i, "hidden"] = edit.action == "hide"
+    elif edit.action == "keep":
+        t.loc[i, "kept"] = True
     elif edit.action == "merge":
         sources = edit.params["sources"]
         gone = t["theme_id"].isin(sources)
@@ -293,6 +301,7 @@ def _apply(view: CuratedView, edit: Edit, previews: dict[str, Edit]) -> None:
                     "centroid": np.asarray(child["centroid"], dtype=np.float32),
                     "hidden": bool(parent["hidden"]),
                     "pinned": False,
+                    "kept": False,
                     "origin": "split",
                     "curated": True,
                     "description": f"split from {edit.theme_id}",
@@ -502,10 +511,11 @@ def unanswered(
     proposal, on its theme or the themes it names. A split preview alone is not an answer (it
     changes nothing until accepted); an undone edit is none either; a theme the refit carved
     out (`new_theme`) is answered only by what decides its contacts (an accepted split, a
-    merge, hiding the theme), not by a new name for the theme it sits in.
+    merge, hiding the theme, keeping it as it is), not by a new name for the theme it sits in.
 
     Why: a refit's proposals stay on the champion until the next refit, and a reviewer who
-    merged, split, renamed or hid the theme should not find them in the weekly e-mail again.
+    merged, split, renamed, hid or kept the theme should not find them in the weekly e-mail
+    again.
     """
     acted = [
         (

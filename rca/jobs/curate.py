@@ -105,6 +105,7 @@ def _plain_theme(row: dict[str, Any]) -> dict[str, Any]:
         "size": int(row.get("size") or 0),
         "hidden": bool(row.get("hidden")),
         "pinned": bool(row.get("pinned")),
+        "kept": bool(row.get("kept")),
         "origin": row.get("origin") or "fit",
         "description": row.get("description") if isinstance(row.get("description"), str)
         else None,

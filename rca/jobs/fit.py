@@ -330,30 +330,31 @@ def fit_themes(
     # template campaigns, one-company themes
     notes = theme_descriptions(texts, labels, person_words=people)
     # a proposal names a theme as people read it (a pinned name), and none is made for a theme
-    # a person has already split: their parts take the held contacts
+    # a person has already split (their parts take the held contacts) or decided to keep as it
+    # is (`rca taxonomy keep`: the carved part stays held, silently)
     pinned = {e.theme_id: e.params["label"] for e in in_force(edits) if e.action == "rename"}
-    split_by_people = {e.theme_id for e in in_force(edits) if e.action == "accept"}
-    held = [
-        h
-        for h in held_proposals(
-            final.held,
-            np.asarray(lineage_ids, dtype=object),
-            final,
-            [pinned.get(t, name) for t, name in zip(final.theme_ids, label_list, strict=True)],
-            texts,
-            X,
-            embed=encoder.encode,
-            person_words=people,
-            reserved=label_list,
-        )
-        if h.parent_id not in split_by_people
-    ]
-    if held:
+    split_by_people = {e.theme_id for e in in_force(edits) if e.action in ("accept", "keep")}
+    all_held = held_proposals(
+        final.held,
+        np.asarray(lineage_ids, dtype=object),
+        final,
+        [pinned.get(t, name) for t, name in zip(final.theme_ids, label_list, strict=True)],
+        texts,
+        X,
+        embed=encoder.encode,
+        person_words=people,
+        reserved=label_list,
+    )
+    held = [h for h in all_held if h.parent_id not in split_by_people]
+    if all_held:
+        decided = len(all_held) - len(held)
         say(
-            f"held {len(held)} themes the refit carved out of existing ones (their contacts "
+            f"held {len(all_held)} themes the refit carved out of existing ones (their contacts "
             "stay where they were; `rca taxonomy list` shows them, `rca fit --apply-new-themes` "
             "applies them)"
-        )
+            + (f"; {decided} of them inside themes a person split or kept, not proposed again"
+               if decided else "")
+        )  # fmt: skip
     groups = parent_groups(final.centroids, sizes)
     # no cut of the theme tree is a useful second level: no parent groups, and reports say so
     group_names = (
@@ -406,8 +407,9 @@ def fit_themes(
         "n_parent_groups": float(len(group_names)),
         "contacts_kept_by_hysteresis": float(final.moved_back),
         "themes_restored": float(len(final.restored)),
-        "themes_held": float(len(held)),
-        "contacts_in_held_themes": float(sum(h.size for h in held)),
+        "themes_held": float(len(all_held)),
+        "themes_held_proposed": float(len(held)),  # less those in themes people split or kept
+        "contacts_in_held_themes": float(sum(h.size for h in all_held)),
         "min_theme_size": float(model.min_cluster_size_),
         "assigned_fraction": assigned,
         "unassigned_fraction": 1.0 - assigned,

@@ -99,6 +99,13 @@ async def hide(body: ThemeIn, state: StateDep, key: WriterKey) -> TaxonomyChange
     return await _edit(state, "hide", body.theme_id, {}, _who(body, key))
 
 
+@router.post("/keep", response_model=TaxonomyChangeOut, responses=EDIT_ERRORS)
+async def keep(body: ThemeIn, state: StateDep, key: WriterKey) -> TaxonomyChangeOut:
+    """Keep a theme as it is: the refit's open proposals about it are declined, and later
+    refits hold what they carve out of it without proposing it again."""
+    return await _edit(state, "keep", body.theme_id, {}, _who(body, key))
+
+
 @router.post("/unhide", response_model=TaxonomyChangeOut, responses=EDIT_ERRORS)
 async def unhide(body: ThemeIn, state: StateDep, key: WriterKey) -> TaxonomyChangeOut:
     """Show a hidden theme again."""

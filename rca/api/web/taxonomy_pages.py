@@ -1,7 +1,8 @@
-"""The dashboard's Taxonomy page: rename, merge, split (preview, then accept), move, hide and
-create themes. Every form posts with the session's CSRF token, needs a writer session, and
-redirects back (post/redirect/get) with what it did; the work is `rca.jobs.curate`'s, the same
-as the CLI's and the API's."""
+"""The dashboard's Taxonomy page: rename, merge, split (preview, then accept), move, hide,
+create themes, and keep one as it is (declining the refit's proposals about it). Every form
+posts with the session's CSRF token, needs a writer session, and redirects back
+(post/redirect/get) with what it did; the work is `rca.jobs.curate`'s, the same as the CLI's
+and the API's."""
 
 from __future__ import annotations
 
@@ -248,6 +249,25 @@ async def hide(
     def work(by: str) -> dict[str, Any]:
         result = curate.apply_edit(state.settings, action, theme_id, actor=by, reason=why)
         return _said(result, f"{'Hid' if action == 'hide' else 'Showed'} {theme_id}")
+
+    return await _act(request, session, snapshot, state, csrf, work)
+
+
+@router.post("/keep")
+async def keep(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    state: StateDep,
+    theme_id: Name = "",
+    why: Text = "",
+    csrf: Csrf = "",
+) -> Response:
+    """Decline the refit's proposals about a theme: it stays as it is."""
+
+    def work(by: str) -> dict[str, Any]:
+        result = curate.apply_edit(state.settings, "keep", theme_id, actor=by, reason=why)
+        return _said(result, f"Kept {theme_id} as it is: its proposals are declined")
 
     return await _act(request, session, snapshot, state, csrf, work)
 
