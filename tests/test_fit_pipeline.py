@@ -161,7 +161,8 @@ def test_a_refit_holds_the_themes_it_carves_out_of_old_ones(fitted) -> None:
     held = fit_themes(settings, seed=7, granularity=2.0, promote="always", say=said.append)
     n_held = int(held.metrics["themes_held"])
     assert n_held >= 1 and held.metrics["contacts_in_held_themes"] >= 10 * n_held
-    assert any(line.startswith(f"held {n_held} themes the refit carved") for line in said)
+    noun = "theme" if n_held == 1 else "themes"
+    assert any(line.startswith(f"held {n_held} {noun} the refit carved") for line in said)
     proposals = [p for p in held.proposals if p.kind == "new_theme"]
     assert len(proposals) == n_held
     assert all(p.theme_id in champion.catalog.theme_ids for p in proposals)

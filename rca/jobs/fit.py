@@ -349,7 +349,8 @@ def fit_themes(
     if all_held:
         decided = len(all_held) - len(held)
         say(
-            f"held {len(all_held)} themes the refit carved out of existing ones (their contacts "
+            f"held {len(all_held)} theme{'s' if len(all_held) != 1 else ''} the refit carved "
+            "out of existing ones (their contacts "
             "stay where they were; `rca taxonomy list` shows them, `rca fit --apply-new-themes` "
             "applies them)"
             + (f"; {decided} of them inside themes a person split or kept, not proposed again"
