@@ -232,3 +232,29 @@ def test_a_name_never_repeats_a_reserved_one(encode) -> None:
     )
     assert again[0].lower() != names[0].lower() and again[0], again
     assert again[1] == names[1]
+
+
+def test_swear_words_never_reach_keywords_or_names(encode) -> None:
+    """Angry customers swear, and c-TF-IDF ranks a word by how distinctive it is: the 100k demo
+    showed "damn bill", "bloody bills" and a theme named "Helped / Damn bil". Swear words break
+    phrases like masks; the rest of the sentence still names the theme."""
+    from rca.text.profanity import PROFANE_WORDS
+
+    angry = [
+        "my damn card never arrived",
+        "the bloody card never arrived after two weeks, damn it",
+        "wtf my damn card never arrived",
+        "where the fuck is my damn card, it never arrived",
+        "damn card never arrived, this is bullshit",
+        "fucking card never arrived again, bloody hell",
+        "bloody card still not here, damn",
+    ]
+    texts, labels, X, centroids = _themes(encode, [angry, REFUND_STATUS])
+    names = problem_names(texts, labels, X, centroids, embed=encode)
+    keywords = theme_keywords(texts, labels)
+    for theme in (0, 1):
+        words = set(re.findall(r"\w+", names[theme].lower()))
+        words |= {w for term, _ in keywords[theme] for w in term.split()}
+        assert not words & PROFANE_WORDS, (names[theme], keywords[theme])
+    assert "arrived" in names[0].lower()
+    assert {"class", "hello", "assessment", "shell", "hell"}.isdisjoint(PROFANE_WORDS)

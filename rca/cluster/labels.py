@@ -22,6 +22,8 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
+from rca.text.profanity import PROFANE_WORDS
+
 Keyword = tuple[str, float]
 KeywordLike = str | tuple[str, float]
 
@@ -404,10 +406,9 @@ def _contact_term_counts(
     """
     stop = STOP_WORDS | {w.lower() for w in extra_stop_words}
     codes, uniques = pd.factorize(pd.Series([_as_text(t) for t in texts], dtype=object))
+    breaks = person_words | PROFANE_WORDS  # no keyword holds a person's name or a swear word
     vectorizer = CountVectorizer(
-        analyzer=partial(
-            phrase_ngrams, ngram_range=ngram_range, stop_words=stop, breaks=person_words
-        )
+        analyzer=partial(phrase_ngrams, ngram_range=ngram_range, stop_words=stop, breaks=breaks)
     )
     try:
         unique_terms = sp.csr_matrix(vectorizer.fit_transform(list(uniques)))
@@ -744,10 +745,9 @@ def _candidate_phrases(
 ) -> Counter[str]:
     """Phrases of 2-6 adjacent words within one clause, counted once per text."""
     support: Counter[str] = Counter()
+    breaks = person_words | PROFANE_WORDS
     for text in texts:
-        grams = phrase_ngrams(
-            text, ngram_range=(NAME_MIN_WORDS, NAME_MAX_WORDS), breaks=person_words
-        )
+        grams = phrase_ngrams(text, ngram_range=(NAME_MIN_WORDS, NAME_MAX_WORDS), breaks=breaks)
         support.update(set(grams))
     return support
 
