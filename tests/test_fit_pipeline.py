@@ -187,6 +187,23 @@ def test_a_refit_holds_the_themes_it_carves_out_of_old_ones(fitted) -> None:
 
     parents = list(dict.fromkeys(p.theme_id for p in proposals))
     assert len(parents) >= 2
+    # the refit's own cut, previewed as a split: one part per held theme, one for the rest; its
+    # held part is mostly the held contacts (accept routes by the parts' centroids)
+    from rca.cluster.taxonomy import TaxonomyError
+    from rca.store.curation import proposed_parts
+    from rca.store.themes import require_champion
+
+    with Store(settings.store_path).read() as con:
+        carved = proposed_parts(con, require_champion(con), parents[1])
+    cut = preview_split(settings, parents[1], proposed=True)
+    assert len(cut["children"]) == len(carved) + 1 == 1 + sum(p.theme_id == parents[1]
+                                                              for p in proposals)  # fmt: skip
+    for child, (_message, members) in zip(cut["children"], carved, strict=False):
+        assert set(child["examples"]) <= set(members), (child, _message)
+        assert 0.5 * len(members) <= child["size"] <= 1.5 * len(members)
+    others = set(held.catalog.theme_ids) - set(parents)
+    with pytest.raises(TaxonomyError, match="no open proposal carves"):
+        preview_split(settings, sorted(others)[0], proposed=True)
     preview = preview_split(settings, parents[1])["preview_id"]
     listing = json.loads(run_cli("taxonomy", "list", "--format", "json", home=settings.home).stdout)
     assert len(listing["proposals"]) == len(held.proposals)  # a preview alone answers nothing

@@ -716,6 +716,12 @@ class MergeIn(EditNote):
 class SplitIn(EditNote):
     theme_id: str = ThemeId
     parts: int = Field(default=2, ge=2, le=10)
+    proposed: bool = Field(
+        default=False,
+        description="Preview the cut the last refit proposed (the themes it carved out of this "
+        "one and held, and the rest) instead of re-clustering; `parts` is then ignored. 400 "
+        "when no open proposal carves a theme out of it.",
+    )
 
 
 class AcceptIn(EditNote):

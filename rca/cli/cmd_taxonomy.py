@@ -104,6 +104,14 @@ def taxonomy_merge(
 def taxonomy_split(
     theme_id: Annotated[str, typer.Argument(help="Theme to split.")],
     parts: Annotated[int, typer.Option(help="Into how many parts (2-10).")] = 2,
+    proposed: Annotated[
+        bool,
+        typer.Option(
+            "--proposed",
+            help="The cut the last refit proposed (the themes it carved out of this one and "
+            "held, and the rest) instead of re-clustering; --parts is ignored.",
+        ),
+    ] = False,
     by: By = "",
     why: Why = "",
     fmt: Fmt = Format.table,
@@ -113,8 +121,9 @@ def taxonomy_split(
     from rca.jobs.curate import preview_split
 
     preview = preview_split(
-        settings_for(home), theme_id, parts=parts, actor=by or None, reason=why or None
-    )
+        settings_for(home), theme_id, parts=parts, actor=by or None, reason=why or None,
+        proposed=proposed,
+    )  # fmt: skip
     emit({"command": "taxonomy split", **preview}, preview["children"], fmt,
          title=f"split preview {preview['preview_id']} of {theme_id}",
          columns=["label", "size", "keywords", "examples"])  # fmt: skip

@@ -61,12 +61,14 @@ def held_proposals(
     embed: Callable[[list[str]], np.ndarray] | None = None,
     person_words: frozenset[str] = frozenset(),
     reserved: Collection[str] = (),
+    contact_ids: Sequence[str] | None = None,
 ) -> list[HeldTheme]:
     """One `HeldTheme` per held id. `lineage_ids[i]`: contact i's id in the refit before the
     hysteresis; `final`: the reconciled fit whose `names` the catalog shows. A held theme's name
     is never one of `names` or `reserved` (generated names a person's pinned name replaced):
     "12 contacts of T0002 'Card payment' read as a theme of their own: 'Card payment'" tells
-    the reviewer nothing."""
+    the reviewer nothing. With `contact_ids` (one per row) each proposal carries its held
+    contacts, so `rca taxonomy split --proposed` can preview exactly this cut."""
     taken = sorted({n for n in (*names, *reserved) if n})
     out = []
     for theme_id in held:
@@ -122,7 +124,12 @@ def held_proposals(
         message = (
             f"{len(members)} contacts of {where} read as a theme of their own: '{label}' "
             f"({', '.join(words)}). Held for review, not applied: "
-            + (f"`rca taxonomy split {parent_id}` previews a split, " if parent_id else "")
+            + (
+                f"`rca taxonomy split {parent_id} --proposed` previews this cut, "
+                f"`rca taxonomy keep {parent_id}` declines it, "
+                if parent_id
+                else ""
+            )
             + "`rca fit --apply-new-themes` applies the refit's cut"
         )
         out.append(
@@ -132,7 +139,13 @@ def held_proposals(
                 parent_id=parent_id,
                 label=label,
                 keywords=words,
-                proposal=Proposal(parent_id or theme_id, KIND, message, others),
+                proposal=Proposal(
+                    parent_id or theme_id,
+                    KIND,
+                    message,
+                    others,
+                    tuple(str(contact_ids[i]) for i in members) if contact_ids is not None else (),
+                ),
             )
         )
     return out

@@ -375,8 +375,10 @@ def split_children(
     find_names: NameFinder | None = None,
     embed: Callable[[list[str]], np.ndarray] | None = None,
     reserved: Collection[str] = (),
+    partition: np.ndarray | None = None,
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """Re-cluster one theme's contacts into `k` children (KMeans on cosine-normalised vectors).
+    """Re-cluster one theme's contacts into `k` children (KMeans on cosine-normalised vectors),
+    or take a given ``partition`` (row -> 0..k-1: the cut a refit proposed).
 
     Returns one dict per child (label, keywords, size, centroid, examples as row indexes) and
     each row's child. KMeans because a person asked for k parts of one theme; the fit's density
@@ -385,7 +387,9 @@ def split_children(
     with ``embed`` when given), never with a name in ``reserved`` (the other themes'): a
     reviewer deciding a split reads "Loan agreement" against "Identity theft on the account",
     not "Loan / Payment" against "Account / Loan". With ``find_names`` no child's label or
-    keywords hold a person's name (``rca.text.persons``).
+    keywords hold a person's name (``rca.text.persons``). A given partition's children are
+    described from it, but their sizes and examples are the rows nearest each child's centroid:
+    what `accept` will route there.
     """
     from sklearn.cluster import KMeans
 
@@ -398,7 +402,12 @@ def split_children(
         raise TaxonomyError(f"{len(X)} contacts are too few to split into {k} parts")
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     Xn = np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
-    parts = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(Xn)
+    if partition is None:
+        parts = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(Xn)
+    else:
+        parts = np.asarray(partition, dtype=np.int64)
+        if len(parts) != len(Xn) or np.bincount(parts, minlength=k)[:k].min() < 2:
+            raise TaxonomyError("every part of the proposed cut needs at least 2 contacts")
     people = person_words(texts, parts, find_names) if find_names else frozenset()
     named = label_themes(list(texts), parts, person_words=people).set_index("theme")
     keywords = {int(c): list(named.loc[c, "keywords"]) for c in named.index}
@@ -407,9 +416,10 @@ def split_children(
         list(texts), parts, Xn, centroids, keywords=keywords, embed=embed,
         person_words=people, reserved=reserved,
     )  # fmt: skip
+    routed = parts if partition is None else np.argmax(Xn @ centroids.T, axis=1)
     children = []
     for c in range(k):
-        rows = np.flatnonzero(parts == c)
+        rows = np.flatnonzero(routed == c)
         centroid = centroids[c]
         sims = Xn[rows] @ centroid
         fallback = str(named.loc[c, "label"]) if c in named.index else f"part {c + 1}"
@@ -422,7 +432,7 @@ def split_children(
                 "examples": rows[np.argsort(-sims)[:3]].tolist(),
             }
         )
-    return children, parts
+    return children, routed
 
 
 @dataclass(frozen=True)
@@ -430,9 +440,10 @@ class Proposal:
     """What a refit did to a curated theme, for a person to review."""
 
     theme_id: str
-    kind: str  # split | merged | retired
+    kind: str  # split | merged | retired | new_theme
     message: str
     related_ids: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()  # new_theme: the held contacts, for a preview of the cut
 
 
 def curated_ids(edits: Sequence[Edit]) -> set[str]:

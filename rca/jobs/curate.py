@@ -45,6 +45,7 @@ from rca.store.curation import (
     history,
     next_edit_id,
     open_proposals,
+    proposed_parts,
     read_edits,
     write_members,
 )
@@ -238,13 +239,16 @@ def preview_split(
     reason: str | None = None,
     seed: int = 42,
     encoder: Any = None,
+    proposed: bool = False,
 ) -> dict[str, Any]:
     """Re-cluster a theme's contacts into `parts` children and keep it as a preview.
 
     Nothing changes until `accept`; a preview not accepted is only a row in the log. The parts
     are named as fitted themes are; `encoder` (a loaded one, the API's) ranks the names, else the
     configured one is loaded, and one that is not the champion's leaves the ranking to phrase
-    support.
+    support. `proposed`: the cut the last refit proposed instead of KMeans (one part per theme it
+    carved out of this one and held, one for the rest; `parts` is then ignored), so a person
+    accepts what the proposal described.
     """
     from rca.embed.encoder import encoder_from_settings
 
@@ -262,6 +266,7 @@ def preview_split(
         curated = route(fitted["theme_id"].to_numpy(), X_all if len(fitted) else None, view)
         rows = np.flatnonzero(curated == theme_id)
         contact_ids = fitted["contact_id"].to_numpy()[rows]
+        carved = proposed_parts(con, version, str(theme_id)) if proposed else []
         texts = (
             con.execute(
                 "SELECT c.contact_id, c.text FROM contacts c JOIN assignments a USING "
@@ -271,6 +276,16 @@ def preview_split(
             .df()
             .set_index("contact_id")["text"]
         )
+    partition = None
+    if proposed:
+        if not carved:
+            raise TaxonomyError(
+                f"no open proposal carves a theme out of {theme_id}: see `rca taxonomy list`"
+            )
+        partition = np.full(len(rows), len(carved), dtype=np.int64)  # the rest: last part
+        for part, (_message, members) in reversed(list(enumerate(carved))):
+            partition[np.isin(contact_ids.astype(str), members)] = part
+        parts = len(carved) + 1
     if not 2 <= parts <= 10:
         raise TaxonomyError("a split has 2 to 10 parts")
     encoder = encoder or encoder_from_settings(settings)
@@ -284,6 +299,7 @@ def preview_split(
         find_names=people_name_finder(settings),
         embed=embed,
         reserved=[str(n) for n in others if n],
+        partition=partition,
     )
     for child in children:
         child["examples"] = [str(contact_ids[i]) for i in child["examples"][:SPLIT_EXAMPLES]]
@@ -292,7 +308,7 @@ def preview_split(
             next_edit_id(con),
             "split",
             str(theme_id),
-            {"parts": parts, "children": children},
+            {"parts": parts, "children": children, **({"proposed": True} if proposed else {})},
             _text(actor),
             _text(reason),
             datetime.now(UTC),

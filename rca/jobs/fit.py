@@ -344,6 +344,7 @@ def fit_themes(
         embed=encoder.encode,
         person_words=people,
         reserved=label_list,
+        contact_ids=contacts["contact_id"].astype(str).tolist(),
     )
     held = [h for h in all_held if h.parent_id not in split_by_people]
     if all_held:

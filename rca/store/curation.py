@@ -154,9 +154,11 @@ def write_proposals(
 ) -> None:
     for p in proposals:
         con.execute(
-            "INSERT INTO taxonomy_proposals VALUES (?, ?, ?, ?, ?, ?)",
-            [model_version, p.theme_id, p.kind, p.message, list(p.related_ids), created_at],
-        )
+            "INSERT INTO taxonomy_proposals (model_version, theme_id, kind, message, "
+            "related_ids, created_at, members) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [model_version, p.theme_id, p.kind, p.message, list(p.related_ids), created_at,
+             list(p.members) or None],
+        )  # fmt: skip
 
 
 def read_proposals(
@@ -174,6 +176,23 @@ def read_proposals(
         lambda ids: [] if ids is None else [str(i) for i in ids]
     )
     return frame.to_dict(orient="records")
+
+
+def proposed_parts(con: duckdb.DuckDBPyConnection, model_version: str, theme_id: str
+                   ) -> list[tuple[str, list[str]]]:  # fmt: skip
+    """The open `new_theme` proposals of a theme: (message, held contact ids) each, for a split
+    preview of the refit's own cut."""
+    wanted = [p for p in open_proposals(con, model_version)
+              if p["kind"] == "new_theme" and p["theme_id"] == theme_id]  # fmt: skip
+    if not wanted:
+        return []
+    rows = con.execute(
+        "SELECT message, members FROM taxonomy_proposals WHERE model_version = ? AND "
+        "theme_id = ? AND kind = 'new_theme' AND members IS NOT NULL ORDER BY message",
+        [model_version, theme_id],
+    ).fetchall()
+    messages = {p["message"] for p in wanted}
+    return [(str(m), [str(i) for i in ids]) for m, ids in rows if m in messages]
 
 
 def open_proposals(con: duckdb.DuckDBPyConnection, model_version: str) -> list[dict[str, Any]]:

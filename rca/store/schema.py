@@ -235,6 +235,9 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE models ADD COLUMN fit_since TIMESTAMPTZ",
         "ALTER TABLE models ADD COLUMN fit_until TIMESTAMPTZ",
     ],
+    # 11: the contacts of a theme a refit carved out and held (a `new_theme` proposal), so a
+    # person can preview the refit's own cut as a split; NULL for other kinds and older rows.
+    ["ALTER TABLE taxonomy_proposals ADD COLUMN members VARCHAR[]"],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

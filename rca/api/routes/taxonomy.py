@@ -126,8 +126,9 @@ async def split(body: SplitIn, state: StateDep, key: WriterKey) -> SplitPreviewO
         snapshot = state.current() if state.ready else None  # the process's loaded encoder
         encoder = state.encoder(snapshot.catalog) if snapshot else None
         return curate.preview_split(
-            state.settings, body.theme_id, parts=body.parts, encoder=encoder, **_who(body, key)
-        )
+            state.settings, body.theme_id, parts=body.parts, encoder=encoder,
+            proposed=body.proposed, **_who(body, key),
+        )  # fmt: skip
 
     preview = await run_in_threadpool(run)
     return SplitPreviewOut(**clean(preview))

@@ -156,14 +156,16 @@ async def split(
     state: StateDep,
     theme_id: Name = "",
     parts: Annotated[int, Form(ge=2, le=10)] = 2,
+    proposed: Annotated[bool, Form()] = False,
     why: Text = "",
     csrf: Csrf = "",
 ) -> Response:
     def work(by: str) -> dict[str, Any]:
         encoder = state.encoder(snapshot.catalog)  # the process's loaded one names the parts
         preview = curate.preview_split(
-            state.settings, theme_id, parts=parts, actor=by, reason=why, encoder=encoder
-        )
+            state.settings, theme_id, parts=parts, actor=by, reason=why, encoder=encoder,
+            proposed=proposed,
+        )  # fmt: skip
         return {
             "changed": False,
             "preview_id": preview["preview_id"],
