@@ -339,9 +339,12 @@ def route(
             mask = ids == edit.theme_id
             if mask.any():
                 children = view.previews[edit.params["preview_id"]].params["children"]
-                centroids = _unit([c["centroid"] for c in children])
+                # a child of a proposed cut carries several centroids (`split_children`)
+                per_child = [c.get("centroids") or [c["centroid"]] for c in children]
+                owner = np.repeat(np.arange(len(children)), [len(c) for c in per_child])
+                centroids = _unit([v for c in per_child for v in c])
                 best = np.argmax(cosine_to_centroids(_unit(np.asarray(X)[mask]), centroids), 1)
-                ids[mask] = np.asarray(edit.params["child_ids"], dtype=object)[best]
+                ids[mask] = np.asarray(edit.params["child_ids"], dtype=object)[owner[best]]
         elif edit.action == "create" and len(ids):
             sims = cosine_to_centroids(_unit(X), _unit([edit.params["centroid"]]))[:, 0]
             ids[sims >= edit.params["threshold"]] = edit.theme_id
@@ -416,7 +419,17 @@ def split_children(
         list(texts), parts, Xn, centroids, keywords=keywords, embed=embed,
         person_words=people, reserved=reserved,
     )  # fmt: skip
-    routed = parts if partition is None else np.argmax(Xn @ centroids.T, axis=1)
+    sub = [centroids[c][None, :] for c in range(k)]
+    if partition is not None:
+        # One mean per part routes a small carved part badly: the rest of a broad theme is
+        # diffuse, so its mean sits far from many of its own contacts (CFPB T0003: a held part
+        # of 95 took 170 of 243 contacts). Each part keeps up to SUB_CENTROIDS KMeans centroids
+        # and a contact goes to the part of its nearest one, which reproduces the proposed cut.
+        sub = [_sub_centroids(Xn[parts == c], seed) for c in range(k)]
+        owner = np.repeat(np.arange(k), [len(v) for v in sub])
+        routed = owner[np.argmax(Xn @ np.vstack(sub).T, axis=1)]
+    else:
+        routed = parts
     children = []
     for c in range(k):
         rows = np.flatnonzero(routed == c)
@@ -429,10 +442,33 @@ def split_children(
                 "keywords": list(named.loc[c, "keywords"]) if c in named.index else [],
                 "size": int(len(rows)),
                 "centroid": centroid.astype(np.float32).tolist(),
+                **(
+                    {"centroids": sub[c].astype(np.float32).tolist()}
+                    if partition is not None
+                    else {}
+                ),
                 "examples": rows[np.argsort(-sims)[:3]].tolist(),
             }
         )
     return children, routed
+
+
+#: Centroids a part of a proposed cut keeps, at most, and the rows each needs.
+SUB_CENTROIDS = 8
+SUB_CENTROID_ROWS = 20
+
+
+def _sub_centroids(X: np.ndarray, seed: int) -> np.ndarray:
+    """Unit KMeans centroids of one part (``len(X) // SUB_CENTROID_ROWS``, 1 to SUB_CENTROIDS)."""
+    from sklearn.cluster import KMeans
+
+    m = int(min(SUB_CENTROIDS, max(1, len(X) // SUB_CENTROID_ROWS)))
+    centers = (
+        KMeans(n_clusters=m, n_init=2, random_state=seed).fit(X).cluster_centers_
+        if m > 1
+        else X.mean(axis=0, keepdims=True)
+    )
+    return centers / np.maximum(np.linalg.norm(centers, axis=1, keepdims=True), 1e-12)
 
 
 @dataclass(frozen=True)
