@@ -179,7 +179,10 @@ def test_a_refit_holds_the_themes_it_carves_out_of_old_ones(fitted) -> None:
 
     mail = gather_report(settings, "latest", now=datetime.now(UTC)).model
     assert mail.taxonomy_open == len(held.proposals) >= n_held
-    assert set(mail.taxonomy_lines) <= {p.message for p in held.proposals}
+    from rca.report.content import mail_wording
+
+    assert set(mail.taxonomy_lines) <= {mail_wording(p.message) for p in held.proposals}
+    assert not any("`" in line for line in mail.taxonomy_lines)  # the page answers, not the CLI
 
     # a person pins one parent's name and splits another: the same refit again names the
     # first as they do and proposes nothing for the theme they already split

@@ -245,7 +245,7 @@ def test_open_taxonomy_proposals_appear_in_both_parts_with_a_link_to_the_page() 
     """A program manager reads the e-mail, not the taxonomy page: the refit's open proposals
     are quoted (at most five, the rest counted) with the page that answers them."""
     lines = [f"{100 + i} contacts of T000{i} 'Card payment' read as a theme of their own: "
-             f"'Part {i}' (kw). Held for review, not applied" for i in range(7)]  # fmt: skip
+             f"'Part {i}' (kw). Held for review, not applied." for i in range(7)]  # fmt: skip
     model = build_report(_payload([]), [], base_url="https://rca.example.com/",
                          generated_at=NOW, taxonomy_proposals=lines)  # fmt: skip
     rendered = render_report(model)
@@ -261,3 +261,28 @@ def test_open_taxonomy_proposals_appear_in_both_parts_with_a_link_to_the_page() 
     quiet = render_report(build_report(_payload([]), [], base_url="https://rca.example.com/",
                                        generated_at=NOW))  # fmt: skip
     assert "TAXONOMY" not in quiet.text and "Taxonomy to review" not in quiet.html
+
+
+@pytest.mark.parametrize(
+    ("message", "said"),
+    [
+        ("345 contacts of T0002 'Account was closed' read as a theme of their own: 'Loan "
+         "agreement' (loan, payment). Held for review, not applied: `rca taxonomy split T0002 "
+         "--proposed` previews this cut, `rca taxonomy keep T0002` declines it, `rca fit "
+         "--apply-new-themes` applies the refit's cut",
+         "345 contacts of T0002 'Account was closed' read as a theme of their own: 'Loan "
+         "agreement' (loan, payment). Held for review, not applied."),
+        ("curated theme T0012 'Refund pending' now splits into T0012, T0065: keep it whole "
+         "with `rca taxonomy merge T0012 T0065`",
+         "curated theme T0012 'Refund pending' now splits into T0012, T0065."),
+        ("curated theme T0004 'Hello' has no successor in the refit: its edits no longer apply",
+         "curated theme T0004 'Hello' has no successor in the refit: its edits no longer apply"),
+    ],
+)  # fmt: skip
+def test_the_email_words_a_proposal_without_its_commands(message: str, said: str) -> None:
+    """A manager answers on the page the section links to; the CLI commands stay in the CLI."""
+    model = build_report(_payload([]), [], base_url="https://rca.example.com/",
+                         generated_at=NOW, taxonomy_proposals=[message])  # fmt: skip
+    assert model.taxonomy_lines == (said,)
+    rendered = render_report(model)
+    assert said in rendered.text and "`" not in rendered.text

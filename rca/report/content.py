@@ -404,9 +404,23 @@ def build_report(
         vendor_lines=tuple(vendor_lines),
         sop_significant=tuple(sop_significant),
         sop_no_effect=tuple(sop_no_effect),
-        taxonomy_lines=tuple(taxonomy_proposals[:TAXONOMY_LINES]),
+        taxonomy_lines=tuple(mail_wording(m) for m in taxonomy_proposals[:TAXONOMY_LINES]),
         taxonomy_open=len(taxonomy_proposals),
     )
+
+
+def mail_wording(message: str) -> str:
+    """A proposal as the e-mail says it: without the CLI commands that end it ("...: `rca
+    taxonomy split T0002 --proposed` previews this cut, ..."), which a manager answers on the
+    taxonomy page the section links to. The clause from the last ': ' before the first command
+    on is left out; a message without commands is unchanged."""
+    tick = message.find("`")
+    if tick < 0:
+        return message
+    cut = message.rfind(": ", 0, tick)
+    head = message[:cut] if cut > 0 else message[:tick]
+    head = head.rstrip(" ,;:.")
+    return f"{head}." if head else message
 
 
 def sop_lines(digest: Mapping[str, Sequence[Mapping[str, Any]]]) -> tuple[list[str], list[str]]:
