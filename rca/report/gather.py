@@ -138,11 +138,11 @@ def _taxonomy_lines(settings: Settings) -> list[str]:
     page, so the e-mail is where they learn a decision waits."""
     from rca.store import Store
     from rca.store.curation import open_proposals
-    from rca.store.db import first_row
+    from rca.store.themes import champion_version_in_store
 
     with Store(settings.store_path).read() as con:
-        champion = first_row(con, "SELECT model_version FROM models WHERE is_champion")
-        proposals = open_proposals(con, champion[0]) if champion else []
+        champion = champion_version_in_store(con)
+        proposals = open_proposals(con, champion) if champion else []
     return [str(p["message"]) for p in proposals]
 
 

@@ -79,6 +79,7 @@ def store_status(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 def _open_proposals(con: duckdb.DuckDBPyConnection) -> int:
     """The champion's refit proposals no person has acted on yet."""
     from rca.store.curation import open_proposals
+    from rca.store.themes import champion_version_in_store
 
-    champion = first_row(con, "SELECT model_version FROM models WHERE is_champion")
-    return len(open_proposals(con, champion[0])) if champion else 0
+    champion = champion_version_in_store(con)
+    return len(open_proposals(con, champion)) if champion else 0
