@@ -162,43 +162,41 @@ def write_proposals(
 
 
 def read_proposals(
-    con: duckdb.DuckDBPyConnection, model_version: str | None = None
+    con: duckdb.DuckDBPyConnection, model_version: str | None = None, *, members: bool = False
 ) -> list[dict[str, Any]]:
+    """The proposals, oldest first; `members` adds a carved theme's held contact ids (thousands
+    at scale: only the split preview of the proposed cut reads them)."""
     if not _has_log(con):
         return []
     where, args = ("WHERE model_version = ?", [model_version]) if model_version else ("", [])
+    extra = ", members" if members else ""
     frame = con.execute(
-        "SELECT model_version, theme_id, kind, message, related_ids, created_at "
+        f"SELECT model_version, theme_id, kind, message, related_ids, created_at{extra} "
         f"FROM taxonomy_proposals {where} ORDER BY created_at, theme_id",
         args,
     ).df()
-    frame["related_ids"] = frame["related_ids"].map(
-        lambda ids: [] if ids is None else [str(i) for i in ids]
-    )
+    for column in ("related_ids", *(["members"] if members else [])):
+        frame[column] = frame[column].map(lambda ids: [] if ids is None else [str(i) for i in ids])
     return frame.to_dict(orient="records")
 
 
 def proposed_parts(con: duckdb.DuckDBPyConnection, model_version: str, theme_id: str
                    ) -> list[tuple[str, list[str]]]:  # fmt: skip
-    """The open `new_theme` proposals of a theme: (message, held contact ids) each, for a split
-    preview of the refit's own cut."""
-    wanted = [p for p in open_proposals(con, model_version)
-              if p["kind"] == "new_theme" and p["theme_id"] == theme_id]  # fmt: skip
-    if not wanted:
-        return []
-    rows = con.execute(
-        "SELECT message, members FROM taxonomy_proposals WHERE model_version = ? AND "
-        "theme_id = ? AND kind = 'new_theme' AND members IS NOT NULL ORDER BY message",
-        [model_version, theme_id],
-    ).fetchall()
-    messages = {p["message"] for p in wanted}
-    return [(str(m), [str(i) for i in ids]) for m, ids in rows if m in messages]
+    """The open `new_theme` proposals of a theme: (message, held contact ids) each, by message,
+    for a split preview of the refit's own cut."""
+    return sorted(
+        (str(p["message"]), p["members"])
+        for p in open_proposals(con, model_version, members=True)
+        if p["kind"] == "new_theme" and p["theme_id"] == theme_id and p["members"]
+    )
 
 
-def open_proposals(con: duckdb.DuckDBPyConnection, model_version: str) -> list[dict[str, Any]]:
+def open_proposals(
+    con: duckdb.DuckDBPyConnection, model_version: str, *, members: bool = False
+) -> list[dict[str, Any]]:
     """The model's proposals no person has acted on since (`rca.cluster.taxonomy.unanswered`):
     what the taxonomy page, `rca themes`, `rca status` and the e-mail list as open."""
-    return unanswered(read_proposals(con, model_version), read_edits(con))
+    return unanswered(read_proposals(con, model_version, members=members), read_edits(con))
 
 
 def history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
