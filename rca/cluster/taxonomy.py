@@ -419,7 +419,7 @@ def split_children(
         list(texts), parts, Xn, centroids, keywords=keywords, embed=embed,
         person_words=people, reserved=reserved,
     )  # fmt: skip
-    sub = [centroids[c][None, :] for c in range(k)]
+    sub: list[np.ndarray] = []
     if partition is not None:
         # One mean per part routes a small carved part badly: the rest of a broad theme is
         # diffuse, so its mean sits far from many of its own contacts (CFPB T0003: a held part
@@ -442,11 +442,7 @@ def split_children(
                 "keywords": list(named.loc[c, "keywords"]) if c in named.index else [],
                 "size": int(len(rows)),
                 "centroid": centroid.astype(np.float32).tolist(),
-                **(
-                    {"centroids": sub[c].astype(np.float32).tolist()}
-                    if partition is not None
-                    else {}
-                ),
+                **({"centroids": sub[c].astype(np.float32).tolist()} if sub else {}),
                 "examples": rows[np.argsort(-sims)[:3]].tolist(),
             }
         )

@@ -333,7 +333,7 @@ def fit_themes(
     # a person has already split (their parts take the held contacts) or decided to keep as it
     # is (`rca taxonomy keep`: the carved part stays held, silently)
     pinned = {e.theme_id: e.params["label"] for e in in_force(edits) if e.action == "rename"}
-    split_by_people = {e.theme_id for e in in_force(edits) if e.action in ("accept", "keep")}
+    decided_by_people = {e.theme_id for e in in_force(edits) if e.action in ("accept", "keep")}
     all_held = held_proposals(
         final.held,
         np.asarray(lineage_ids, dtype=object),
@@ -346,7 +346,7 @@ def fit_themes(
         reserved=label_list,
         contact_ids=contacts["contact_id"].astype(str).tolist(),
     )
-    held = [h for h in all_held if h.parent_id not in split_by_people]
+    held = [h for h in all_held if h.parent_id not in decided_by_people]
     if all_held:
         decided = len(all_held) - len(held)
         say(
