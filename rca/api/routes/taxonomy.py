@@ -31,6 +31,7 @@ from rca.api.schemas import (
     clean,
 )
 from rca.api.state import ServiceState
+from rca.embed.encoder import Encoder
 from rca.jobs import curate
 
 router = APIRouter(prefix="/v1/taxonomy", tags=["taxonomy"])
@@ -62,6 +63,13 @@ async def history(settings: SettingsDep) -> TaxonomyHistoryOut:
     """Every edit, oldest first: who, when, what and why."""
     edits = await run_in_threadpool(curate.taxonomy_history, settings)
     return TaxonomyHistoryOut(edits=clean(edits))
+
+
+def _loaded_encoder(state: ServiceState) -> Encoder | None:
+    """The process's loaded encoder for the champion (None before a snapshot is ready: the job
+    loads the configured one). Blocking on first use: call it in the threadpool."""
+    snapshot = state.current() if state.ready else None
+    return state.encoder(snapshot.catalog) if snapshot else None
 
 
 async def _edit(
@@ -123,10 +131,8 @@ async def split(body: SplitIn, state: StateDep, key: WriterKey) -> SplitPreviewO
     """Preview a split into `parts`; nothing changes until POST /v1/taxonomy/accept."""
 
     def run() -> dict[str, Any]:
-        snapshot = state.current() if state.ready else None  # the process's loaded encoder
-        encoder = state.encoder(snapshot.catalog) if snapshot else None
         return curate.preview_split(
-            state.settings, body.theme_id, parts=body.parts, encoder=encoder,
+            state.settings, body.theme_id, parts=body.parts, encoder=_loaded_encoder(state),
             proposed=body.proposed, **_who(body, key),
         )  # fmt: skip
 
@@ -149,8 +155,7 @@ async def create(body: CreateIn, state: StateDep, key: WriterKey) -> TaxonomyCha
     taking the contacts at least `threshold` similar to it."""
 
     def run() -> dict[str, Any]:
-        snapshot = state.current() if state.ready else None
-        encoder = state.encoder(snapshot.catalog) if snapshot and not body.examples else None
+        encoder = None if body.examples else _loaded_encoder(state)
         return curate.create_theme(
             state.settings, body.label, description=body.description,
             examples=body.examples, threshold=body.threshold,
