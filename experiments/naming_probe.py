@@ -96,10 +96,40 @@ def run_groups(name: str, seed: int) -> None:
         members = np.flatnonzero(groups == g)
         best = members[np.argmax(vecs[members] @ (centroids[g] / np.linalg.norm(centroids[g])))]
         central[g] = theme_names[int(best)]
+    ctfidf = hierarchy.group_labels(
+        groups, keyword_lists, sizes, theme_names=[str(named.loc[t, "label"]) for t in range(k)]
+    )
+    terms = hierarchy.group_terms(groups, keyword_lists, sizes)
+    unit_c = centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
+
+    def contrast_pick(cands: dict[int, list[str]]) -> dict[int, str]:
+        out = {}
+        for g, cs in cands.items():
+            if not cs:
+                out[g] = f"Group {g}"
+                continue
+            v = _encode(cs)
+            v = v / np.linalg.norm(v, axis=1, keepdims=True)
+            sims = v @ unit_c.T
+            own = sims[:, g]
+            other = np.delete(sims, g, axis=1).max(axis=1) if n_groups > 1 else 0.0
+            out[g] = labels_module._format_name(cs[int(np.argmax(own - 0.5 * other))])
+        return out
+
+    term_only = contrast_pick({g: [t for t, _ in terms[g]] for g in range(n_groups)})
+    term_theme = contrast_pick(
+        {
+            g: [t for t, _ in terms[g]] + [theme_names[int(m)] for m in np.flatnonzero(groups == g)]
+            for g in range(n_groups)
+        }
+    )
+    kinds = (("today", today), ("c-TF-IDF labels", ctfidf), ("group phrase", phrase),
+             ("central theme", central), ("contrast term", term_only),
+             ("contrast term or theme name", term_theme))  # fmt: skip
     for level, y in levels.items():
         if level not in ("category", "scenario", "sub-product"):
             continue
-        for kind, names in (("today", today), ("group phrase", phrase), ("central theme", central)):
+        for kind, names in kinds:
             row = {"set": name, "seed": seed, "level": f"{level} (parent groups)", "kind": kind,
                    "themes": n_groups, "score": label_score(names, y, parent, _encode),
                    "examples": [names[g] for g in sorted(names)[:10]]}  # fmt: skip

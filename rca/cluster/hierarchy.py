@@ -209,23 +209,18 @@ def _as_mapping(
     return dict(enumerate(keywords))
 
 
-def group_labels(
+def group_terms(
     groups: Sequence[int] | np.ndarray,
     keywords: Mapping[int, Sequence[KeywordLike]] | Sequence[Sequence[KeywordLike]],
     sizes: Sequence[int] | np.ndarray | None = None,
-    *,
-    theme_names: Mapping[int, str] | Sequence[str] | None = None,
-    max_words: int = 4,
-) -> dict[int, str]:
-    """``{group: name}`` from the member themes' keywords.
+) -> dict[int, list[tuple[str, float]]]:
+    """``{group: [(term, score), ...]}``, best first, at most GROUP_LABEL_TOP_N per group.
 
     ``groups[t]`` is theme t's group (from :func:`parent_groups`), ``keywords[t]`` its ranked
     keywords (strings or ``(term, score)``, e.g. from ``theme_keywords``). Each keyword phrase and
     each of its words is a term; a group's terms are weighted by keyword rank and member size,
     scored by c-TF-IDF against the other groups, and scaled by the share of members that mention
-    them (so "card" beats "card not arrived" in a group of card themes). A one-theme group takes
-    that theme's name when
-    ``theme_names`` is given. Names repeated across groups get a " (2)", " (3)" suffix.
+    them (so "card" beats "card not arrived" in a group of card themes).
     """
     groups_arr = np.asarray(groups, dtype=np.int64).ravel()
     kw = _as_mapping(keywords)
@@ -236,11 +231,7 @@ def group_labels(
     )
     if len(size_w) != len(groups_arr):
         raise ValueError(f"{len(groups_arr)} themes in groups but {len(size_w)} sizes")
-    names = dict(enumerate(theme_names)) if isinstance(theme_names, Sequence) else theme_names
     group_ids = sorted(int(g) for g in np.unique(groups_arr))
-    if not group_ids:
-        return {}
-
     vocab: dict[str, int] = {}
     rows: list[int] = []
     cols: list[int] = []
@@ -261,28 +252,47 @@ def group_labels(
                     cols.append(col)
                     vals.append(weight)
                     mentions.add((row, col, int(theme)))
-    labels: dict[int, str] = {}
-    if vocab:
-        shape = (len(group_ids), len(vocab))
-        counts = sp.csr_matrix((vals, (rows, cols)), shape=shape)
-        # Scores are scaled by the share of member themes that mention the term: a group's name
-        # should say what its members have in common, not what one of them is about.
-        coverage = np.zeros(shape)
-        for row, col, _ in mentions:
-            coverage[row, col] += 1.0
-        coverage /= n_members[:, None]
-        scores = c_tf_idf(counts).toarray() * coverage
-        terms_arr = np.array(sorted(vocab, key=vocab.__getitem__), dtype=str)
-        for row, g in enumerate(group_ids):
-            nz = np.flatnonzero(scores[row] > 0)
-            order = nz[np.lexsort((terms_arr[nz], -scores[row, nz]))][:GROUP_LABEL_TOP_N]
-            ranked = [(str(terms_arr[i]), float(scores[row, i])) for i in order]
-            labels[g] = theme_label(ranked, max_words=max_words, fallback=f"Group {g}")
+    ranked: dict[int, list[tuple[str, float]]] = {g: [] for g in group_ids}
+    if not vocab:
+        return ranked
+    shape = (len(group_ids), len(vocab))
+    counts = sp.csr_matrix((vals, (rows, cols)), shape=shape)
+    # Scores are scaled by the share of member themes that mention the term: a group's name
+    # should say what its members have in common, not what one of them is about.
+    coverage = np.zeros(shape)
+    for row, col, _ in mentions:
+        coverage[row, col] += 1.0
+    coverage /= n_members[:, None]
+    scores = c_tf_idf(counts).toarray() * coverage
+    terms_arr = np.array(sorted(vocab, key=vocab.__getitem__), dtype=str)
+    for row, g in enumerate(group_ids):
+        nz = np.flatnonzero(scores[row] > 0)
+        order = nz[np.lexsort((terms_arr[nz], -scores[row, nz]))][:GROUP_LABEL_TOP_N]
+        ranked[g] = [(str(terms_arr[i]), float(scores[row, i])) for i in order]
+    return ranked
+
+
+def group_labels(
+    groups: Sequence[int] | np.ndarray,
+    keywords: Mapping[int, Sequence[KeywordLike]] | Sequence[Sequence[KeywordLike]],
+    sizes: Sequence[int] | np.ndarray | None = None,
+    *,
+    theme_names: Mapping[int, str] | Sequence[str] | None = None,
+    max_words: int = 4,
+) -> dict[int, str]:
+    """``{group: name}`` from the member themes' keywords (:func:`group_terms`).
+
+    A one-theme group takes that theme's name when ``theme_names`` is given. Names repeated
+    across groups get a " (2)", " (3)" suffix.
+    """
+    groups_arr = np.asarray(groups, dtype=np.int64).ravel()
+    names = dict(enumerate(theme_names)) if isinstance(theme_names, Sequence) else theme_names
+    terms = group_terms(groups_arr, keywords, sizes)
     result: dict[int, str] = {}
     seen: dict[str, int] = {}
-    for g in group_ids:
+    for g in sorted(terms):
         members = np.flatnonzero(groups_arr == g)
-        name = labels.get(g, f"Group {g}")
+        name = theme_label(terms[g], max_words=max_words, fallback=f"Group {g}")
         if names is not None and len(members) == 1 and int(members[0]) in names:
             name = names[int(members[0])]
         seen[name] = seen.get(name, 0) + 1
