@@ -201,9 +201,15 @@ def test_a_refit_holds_the_themes_it_carves_out_of_old_ones(fitted) -> None:
     cut = preview_split(settings, parents[1], proposed=True)
     assert len(cut["children"]) == len(carved) + 1 == 1 + sum(p.theme_id == parents[1]
                                                               for p in proposals)  # fmt: skip
-    for child, (_message, members) in zip(cut["children"], carved, strict=False):
-        assert set(child["examples"]) <= set(members), (child, _message)
+    for child, proposal in zip(cut["children"], carved, strict=False):
+        members = proposal["members"]
+        assert set(child["examples"]) <= set(members), (child, proposal["message"])
         assert 0.5 * len(members) <= child["size"] <= 1.5 * len(members)
+        # the part is shown under the name the proposal (and the e-mail) gave it
+        assert proposal["label"] and child["label"] == proposal["label"]
+        assert f"'{proposal['label']}'" in proposal["message"]
+        assert child["keywords"] == proposal["keywords"]
+    assert cut["children"][-1]["label"] not in {p["label"] for p in carved}
     others = set(held.catalog.theme_ids) - set(parents)
     with pytest.raises(TaxonomyError, match="no open proposal carves"):
         preview_split(settings, sorted(others)[0], proposed=True)

@@ -238,6 +238,13 @@ def test_a_proposed_cut_is_routed_as_proposed() -> None:
     assert all(len(c["centroids"]) >= 1 for c in children)
     one_mean = np.argmax(X @ np.stack([X[partition == c].mean(axis=0) for c in (0, 1)]).T, 1)
     assert (one_mean == partition).mean() < (routed == partition).mean()  # the point of it
+    # a part the proposal named keeps that name and keywords; no other part takes the name
+    named, _ = split_children(
+        X, texts, 2, partition=partition, given=[("Card never arrived", ["card", "arrived"])]
+    )
+    assert named[0]["label"] == "Card never arrived"
+    assert named[0]["keywords"] == ["card", "arrived"]
+    assert named[1]["label"] != "Card never arrived" and named[1]["label"] == children[1]["label"]
 
     preview = Edit("E0010", "split", "T0003", {"children": children})
     accept = Edit(

@@ -145,6 +145,8 @@ def held_proposals(
                     message,
                     others,
                     tuple(str(contact_ids[i]) for i in members) if contact_ids is not None else (),
+                    label=label,
+                    keywords=tuple(words),
                 ),
             )
         )

@@ -379,6 +379,7 @@ def split_children(
     embed: Callable[[list[str]], np.ndarray] | None = None,
     reserved: Collection[str] = (),
     partition: np.ndarray | None = None,
+    given: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
     """Re-cluster one theme's contacts into `k` children (KMeans on cosine-normalised vectors),
     or take a given ``partition`` (row -> 0..k-1: the cut a refit proposed).
@@ -392,7 +393,9 @@ def split_children(
     not "Loan / Payment" against "Account / Loan". With ``find_names`` no child's label or
     keywords hold a person's name (``rca.text.persons``). A given partition's children are
     described from it, but their sizes and examples are the rows nearest each child's centroid:
-    what `accept` will route there.
+    what `accept` will route there. ``given[c]`` is ``(label, keywords)`` for part c when the
+    proposal already named it: the preview then shows the part under the name the proposal and
+    the e-mail quoting it gave (an empty label is named here), and no other part takes it.
     """
     from sklearn.cluster import KMeans
 
@@ -415,9 +418,11 @@ def split_children(
     named = label_themes(list(texts), parts, person_words=people).set_index("theme")
     keywords = {int(c): list(named.loc[c, "keywords"]) for c in named.index}
     centroids = np.stack([Xn[parts == c].mean(axis=0) for c in range(k)])
+    fixed = {c: (str(label), list(words)) for c, (label, words) in enumerate(given) if label}
     phrases = problem_names(
         list(texts), parts, Xn, centroids, keywords=keywords, embed=embed,
-        person_words=people, reserved=reserved,
+        person_words=people,
+        reserved=[*reserved, *(label for label, _ in fixed.values())],
     )  # fmt: skip
     sub: list[np.ndarray] = []
     if partition is not None:
@@ -436,10 +441,14 @@ def split_children(
         centroid = centroids[c]
         sims = Xn[rows] @ centroid
         fallback = str(named.loc[c, "label"]) if c in named.index else f"part {c + 1}"
+        label, words = fixed.get(c) or (
+            phrases.get(c) or fallback,
+            list(named.loc[c, "keywords"]) if c in named.index else [],
+        )
         children.append(
             {
-                "label": phrases.get(c) or fallback,
-                "keywords": list(named.loc[c, "keywords"]) if c in named.index else [],
+                "label": label,
+                "keywords": words,
                 "size": int(len(rows)),
                 "centroid": centroid.astype(np.float32).tolist(),
                 **({"centroids": sub[c].astype(np.float32).tolist()} if sub else {}),
@@ -476,6 +485,10 @@ class Proposal:
     message: str
     related_ids: tuple[str, ...] = ()
     members: tuple[str, ...] = ()  # new_theme: the held contacts, for a preview of the cut
+    # new_theme: the held theme's name and keywords, so the preview of the cut shows the part
+    # under the name the proposal (and the e-mail quoting it) gave it
+    label: str = ""
+    keywords: tuple[str, ...] = ()
 
 
 def curated_ids(edits: Sequence[Edit]) -> set[str]:

@@ -283,8 +283,8 @@ def preview_split(
                 f"no open proposal carves a theme out of {theme_id}: see `rca taxonomy list`"
             )
         partition = np.full(len(rows), len(carved), dtype=np.int64)  # the rest: last part
-        for part, (_message, members) in reversed(list(enumerate(carved))):
-            partition[np.isin(contact_ids.astype(str), members)] = part
+        for part, proposal in reversed(list(enumerate(carved))):
+            partition[np.isin(contact_ids.astype(str), proposal["members"])] = part
         parts = len(carved) + 1
     if not 2 <= parts <= 10:
         raise TaxonomyError("a split has 2 to 10 parts")
@@ -300,6 +300,7 @@ def preview_split(
         embed=embed,
         reserved=[str(n) for n in others if n],
         partition=partition,
+        given=[(p["label"], p["keywords"]) for p in carved],
     )
     for child in children:
         child["examples"] = [str(contact_ids[i]) for i in child["examples"][:SPLIT_EXAMPLES]]

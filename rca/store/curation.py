@@ -155,9 +155,10 @@ def write_proposals(
     for p in proposals:
         con.execute(
             "INSERT INTO taxonomy_proposals (model_version, theme_id, kind, message, "
-            "related_ids, created_at, members) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "related_ids, created_at, members, label, keywords) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [model_version, p.theme_id, p.kind, p.message, list(p.related_ids), created_at,
-             list(p.members) or None],
+             list(p.members) or None, p.label or None, list(p.keywords) or None],
         )  # fmt: skip
 
 
@@ -165,29 +166,36 @@ def read_proposals(
     con: duckdb.DuckDBPyConnection, model_version: str | None = None, *, members: bool = False
 ) -> list[dict[str, Any]]:
     """The proposals, oldest first; `members` adds a carved theme's held contact ids (thousands
-    at scale: only the split preview of the proposed cut reads them)."""
+    at scale: only the split preview of the proposed cut reads them), its name and keywords."""
     if not _has_log(con):
         return []
     where, args = ("WHERE model_version = ?", [model_version]) if model_version else ("", [])
-    extra = ", members" if members else ""
+    extra = ", members, label, keywords" if members else ""
     frame = con.execute(
         f"SELECT model_version, theme_id, kind, message, related_ids, created_at{extra} "
         f"FROM taxonomy_proposals {where} ORDER BY created_at, theme_id",
         args,
     ).df()
-    for column in ("related_ids", *(["members"] if members else [])):
+    for column in ("related_ids", *(["members", "keywords"] if members else [])):
         frame[column] = frame[column].map(lambda ids: [] if ids is None else [str(i) for i in ids])
+    if members:
+        frame["label"] = frame["label"].map(lambda s: "" if s is None or s != s else str(s))
     return frame.to_dict(orient="records")
 
 
-def proposed_parts(con: duckdb.DuckDBPyConnection, model_version: str, theme_id: str
-                   ) -> list[tuple[str, list[str]]]:  # fmt: skip
-    """The open `new_theme` proposals of a theme: (message, held contact ids) each, by message,
-    for a split preview of the refit's own cut."""
+def proposed_parts(
+    con: duckdb.DuckDBPyConnection, model_version: str, theme_id: str
+) -> list[dict[str, Any]]:
+    """The open `new_theme` proposals of a theme, by message, for a split preview of the
+    refit's own cut: each with its held contact ids (`members`), `label` and `keywords` ("" and
+    [] for proposals stored before migration 12)."""
     return sorted(
-        (str(p["message"]), p["members"])
-        for p in open_proposals(con, model_version, members=True)
-        if p["kind"] == "new_theme" and p["theme_id"] == theme_id and p["members"]
+        (
+            p
+            for p in open_proposals(con, model_version, members=True)
+            if p["kind"] == "new_theme" and p["theme_id"] == theme_id and p["members"]
+        ),
+        key=lambda p: str(p["message"]),
     )
 
 

@@ -238,6 +238,12 @@ MIGRATIONS: list[list[str]] = [
     # 11: the contacts of a theme a refit carved out and held (a `new_theme` proposal), so a
     # person can preview the refit's own cut as a split; NULL for other kinds and older rows.
     ["ALTER TABLE taxonomy_proposals ADD COLUMN members VARCHAR[]"],
+    # 12: a carved theme's name and keywords, so the preview of the proposed cut names the part
+    # as the proposal did; NULL for other kinds and older rows (the preview names those parts).
+    [
+        "ALTER TABLE taxonomy_proposals ADD COLUMN label VARCHAR",
+        "ALTER TABLE taxonomy_proposals ADD COLUMN keywords VARCHAR[]",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
