@@ -146,7 +146,7 @@ def held_proposals(
                     others,
                     tuple(str(contact_ids[i]) for i in members) if contact_ids is not None else (),
                     label=label,
-                    keywords=tuple(words),
+                    keywords=tuple(str(w) for w in keywords.get(1, [])),
                 ),
             )
         )
