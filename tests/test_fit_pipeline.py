@@ -174,6 +174,9 @@ def test_a_refit_holds_the_themes_it_carves_out_of_old_ones(fitted) -> None:
         assert parent_name.lower() != own_name.lower(), p.message
     listing = json.loads(run_cli("taxonomy", "list", "--format", "json", home=settings.home).stdout)
     assert sum(p["kind"] == "new_theme" for p in listing["proposals"]) == n_held
+    for p in listing["proposals"]:  # a client reads the held theme's name without the message
+        assert (p["kind"] == "new_theme") == bool(p["label"] and p["keywords"]), p
+        assert not p["label"] or f"'{p['label']}'" in p["message"]
     # the weekly e-mail tells the program manager a decision waits
     from rca.report.gather import gather_report
 

@@ -673,6 +673,12 @@ class TaxonomyProposal(BaseModel):
     message: str
     related_ids: list[str] = []
     created_at: datetime | None = None
+    label: str = Field(
+        default="",
+        description="new_theme: the held theme's name, as the message quotes it and the split "
+        "preview of the proposed cut shows its part; empty for other kinds.",
+    )
+    keywords: list[str] = Field(default=[], description="new_theme: the held theme's keywords.")
 
 
 class TaxonomyOut(BaseModel):

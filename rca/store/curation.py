@@ -165,21 +165,22 @@ def write_proposals(
 def read_proposals(
     con: duckdb.DuckDBPyConnection, model_version: str | None = None, *, members: bool = False
 ) -> list[dict[str, Any]]:
-    """The proposals, oldest first; `members` adds a carved theme's held contact ids (thousands
-    at scale: only the split preview of the proposed cut reads them), its name and keywords."""
+    """The proposals, oldest first, with a carved theme's name and keywords ("" and [] for other
+    kinds); `members` adds its held contact ids (thousands at scale: only the split preview of
+    the proposed cut reads them)."""
     if not _has_log(con):
         return []
     where, args = ("WHERE model_version = ?", [model_version]) if model_version else ("", [])
-    extra = ", members, label, keywords" if members else ""
+    extra = ", members" if members else ""
     frame = con.execute(
-        f"SELECT model_version, theme_id, kind, message, related_ids, created_at{extra} "
+        f"SELECT model_version, theme_id, kind, message, related_ids, created_at, label, "
+        f"keywords{extra} "
         f"FROM taxonomy_proposals {where} ORDER BY created_at, theme_id",
         args,
     ).df()
-    for column in ("related_ids", *(["members", "keywords"] if members else [])):
+    for column in ("related_ids", "keywords", *(["members"] if members else [])):
         frame[column] = frame[column].map(lambda ids: [] if ids is None else [str(i) for i in ids])
-    if members:
-        frame["label"] = frame["label"].map(lambda s: "" if s is None or s != s else str(s))
+    frame["label"] = frame["label"].map(lambda s: "" if s is None or s != s else str(s))
     return frame.to_dict(orient="records")
 
 
