@@ -88,6 +88,36 @@ def test_a_lender_named_with_common_words_is_not_a_person(finder) -> None:
     assert {"freeman", "hawkings"} <= found
 
 
+#: Chat written in lower case (HWU64's style): no capitals to tell a name from a word.
+LOWER_CASE = [
+    "send an email to john about the meeting",
+    "email john the new address",
+    "set a meeting with mary tomorrow at ten",
+    "remind me about mary birthday next week",
+    "what is on my calendar with john today",
+    "book a call with mary on friday",
+]
+LOWER_CASE_WORDS = [
+    "my bill is wrong this month",
+    "why is my bill so high",
+    "set an alarm for seven",
+    "wake me up with an alarm at six",
+    "mark my order as urgent",
+    "what is the max i can send",
+]
+
+
+def test_names_written_in_lower_case_are_found_and_everyday_words_are_not(finder) -> None:
+    texts = LOWER_CASE + LOWER_CASE_WORDS
+    groups = [0] * 3 + [1] * 3 + [2] * 2 + [3] * 2 + [4] * 2
+    found = person_words(texts, groups, finder)
+    assert {"john", "mary"} <= found, found
+    assert not {"bill", "alarm", "mark", "max", "calendar", "email", "meeting"} & found, found
+    # the list alone decides nothing: a given name the model reads as a place stays a place
+    places = ["flights to chad next week", "do i need a visa for chad"]
+    assert "chad" not in person_words([*places, *texts], [5, 5, *groups], finder)
+
+
 def test_a_name_breaks_phrases_like_a_mask() -> None:
     grams = phrase_ngrams(
         "the bill from Anna Freeman is wrong", breaks=frozenset({"anna", "freeman"})

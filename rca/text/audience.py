@@ -12,13 +12,14 @@ Either level is a setting (``RCA_REDACT_INGEST_LEVEL``, ``RCA_REDACT_DISPLAY_LEV
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import pandas as pd
 
 from rca.text.ner import DEFAULT_NER_MODEL, NerUnavailable, batch_analyzer, find_entities
+from rca.text.persons import NameFinder
 from rca.text.redact import DEFAULT_MIN_DIGIT_RUN, find_pii
 from rca.text.spans import ADDRESS, PiiSpan, merge_adjacent, resolve_overlaps, splice
 
@@ -48,14 +49,15 @@ class RedactionPolicy:
             keep_handles=tuple(settings.redact_keep_handles),
         )
 
-    def find(self, texts: Sequence[str]) -> list[list[PiiSpan]]:
-        """Resolved spans per text: pattern spans, plus entity spans at the ``ner`` level."""
+    def find(self, texts: Sequence[str], *, lone_names: bool = False) -> list[list[PiiSpan]]:
+        """Resolved spans per text: pattern spans, plus entity spans at the ``ner`` level
+        (``lone_names``: see `rca.text.ner.find_entities`)."""
         found = [
             find_pii(t, min_digit_run=self.min_digit_run, keep_handles=self.keep_handles)
             for t in texts
         ]
         if self.level == NER:
-            entities = find_entities(texts, model=self.ner_model)
+            entities = find_entities(texts, model=self.ner_model, lone_names=lone_names)
             found = [
                 merge_adjacent(text, resolve_overlaps([*a, *b]), ADDRESS)
                 for text, a, b in zip(texts, found, entities, strict=True)
@@ -79,7 +81,7 @@ def for_people(texts: Sequence[str], policy: RedactionPolicy | None = None) -> l
     return (policy or RedactionPolicy()).redact(texts)
 
 
-def name_finder(policy: RedactionPolicy) -> Callable[[list[str]], list[list[PiiSpan]]]:
+def name_finder(policy: RedactionPolicy) -> NameFinder:
     """The policy's detector, for ``rca.text.persons``: what redacts a case decides a name.
 
     A missing spaCy model must not stop a fit: the context rules (``patterns``) stand in, with a
@@ -87,7 +89,7 @@ def name_finder(policy: RedactionPolicy) -> Callable[[list[str]], list[list[PiiS
     loads on the first call (seconds), so a caller with nothing to check pays nothing.
     """
 
-    def find(texts: list[str]) -> list[list[PiiSpan]]:
+    def find(texts: list[str], *, lone: bool = False) -> list[list[PiiSpan]]:
         used = policy
         if policy.level == NER:
             try:
@@ -97,11 +99,11 @@ def name_finder(policy: RedactionPolicy) -> Callable[[list[str]], list[list[PiiS
                     "person names in theme keywords are checked by patterns only: %s", error
                 )
                 used = replace(policy, level=PATTERNS)
-        return used.find(texts)
+        return used.find(texts, lone_names=lone)
 
     return find
 
 
-def people_name_finder(settings: Any) -> Callable[[list[str]], list[list[PiiSpan]]]:
+def people_name_finder(settings: Any) -> NameFinder:
     """``name_finder`` at the level that redacts what a person reads (the display settings)."""
     return name_finder(RedactionPolicy.from_settings(settings, "people"))

@@ -110,20 +110,28 @@ def batch_analyzer(model: str) -> Any:
     return BatchAnalyzerEngine(analyzer_engine=analyzer)
 
 
-def find_entities(texts: Sequence[str], *, model: str = DEFAULT_NER_MODEL) -> list[list[PiiSpan]]:
-    """[NAME] and [ADDRESS] spans per text (unresolved: they may overlap pattern spans)."""
+def find_entities(
+    texts: Sequence[str], *, model: str = DEFAULT_NER_MODEL, lone_names: bool = False
+) -> list[list[PiiSpan]]:
+    """[NAME] and [ADDRESS] spans per text (unresolved: they may overlap pattern spans).
+
+    ``lone_names``: one word tagged PERSON counts without a cue. Only for a caller that already
+    knows the word is a given name (`rca.text.persons`, lower-case text): in running text the
+    small model's lone PERSON is too often a place or a product."""
     if not texts:
         return []
     results = batch_analyzer(model).analyze_iterator(
         list(texts), language="en", batch_size=BATCH_SIZE, entities=list(SPACY_LABELS)
     )
     return [
-        list(_entity_spans(text, [(r.entity_type, r.start, r.end) for r in found]))
+        list(_entity_spans(text, [(r.entity_type, r.start, r.end) for r in found], lone_names))
         for text, found in zip(texts, results, strict=True)
     ]
 
 
-def _entity_spans(text: str, entities: list[tuple[str, int, int]]) -> Iterator[PiiSpan]:
+def _entity_spans(
+    text: str, entities: list[tuple[str, int, int]], lone_names: bool = False
+) -> Iterator[PiiSpan]:
     entities = sorted(entities, key=lambda e: e[1])
     previous_address_end = -1
     for label, start, end in entities:
@@ -134,7 +142,11 @@ def _entity_spans(text: str, entities: list[tuple[str, int, int]]) -> Iterator[P
             signature = _signature_line(text, start, end)
             if signature is not None:
                 yield signature
-            elif " " in value.strip() or _PERSON_CUE_RE.search(text, max(0, start - 40), start):
+            elif (
+                lone_names
+                or " " in value.strip()
+                or _PERSON_CUE_RE.search(text, max(0, start - 40), start)
+            ):
                 yield PiiSpan(start, end, NAME)
         elif _is_address_part(text, label, start, end, previous_address_end):
             previous_address_end = end

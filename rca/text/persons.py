@@ -14,20 +14,34 @@ capitalised, only the most frequent per group, only a short window around a few 
 detector puts it inside a name in at least half of the windows read; the other words of those
 names come with it ("Anna" with "Freeman"). Forms of address ("Mr", "Ms") are always left out:
 they never state a problem and only ever sit next to a name.
+
+Text written in lower case (chat, social media: HWU64's "email to john"; no word capitalised
+mid-sentence) has no capitals to go by. There a word is checked when it is a common given name
+(`rca.text.given_names`, which leaves out the names that are everyday words: "bill", "mark",
+"grace"), title-cased in its windows, and counts when the detector reads that one word as a
+person (no cue needed: the list is the cue). A name that cased texts of the same set write in
+lower case more often than capitalised is a word there, and is left alone.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
+from rca.text.given_names import GIVEN_NAMES
 from rca.text.spans import NAME, PiiSpan
 
-#: Texts -> spans per text (only ``NAME`` spans are read): ``RedactionPolicy.find`` or a rule.
-NameFinder = Callable[[list[str]], list[list[PiiSpan]]]
+
+class NameFinder(Protocol):
+    """Texts -> spans per text (only ``NAME`` spans are read): ``rca.text.audience.name_finder``.
+    ``lone``: one word the model reads as a person counts without a cue (`find_entities`)."""
+
+    def __call__(self, texts: list[str], *, lone: bool = False) -> list[list[PiiSpan]]: ...
+
 
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "sir", "madam"})
 #: Texts read per group (evenly spaced, so the cost is flat in the group's size).
@@ -120,13 +134,29 @@ def person_words(
     uses_of: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     capitalised: Counter[str] = Counter()
     lower: Counter[str] = Counter()
+    lower_in_cased: Counter[str] = Counter()  # given names written in lower case, cased texts
+    caseless_group: dict[str, Counter[int]] = defaultdict(Counter)
+    caseless_uses: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     for i in _sample(groups_arr, per_group):
         text = texts[i] if isinstance(texts[i], str) else ""
         lower.update(_LOWER_WORD_RE.findall(text))
-        for word, ranges in _capitalised_uses(text).items():
+        capitalised_here = _capitalised_uses(text)
+        for word, ranges in capitalised_here.items():
             in_group[word][int(groups_arr[i])] += 1
             uses_of[word].append((i, *ranges[0]))
             capitalised[word] += len(ranges)
+        # a text whose writer capitalises some word mid-sentence; one whose only capital opens
+        # it ("Olly email john") is as caseless as one without any
+        cased = bool(capitalised_here)
+        for m in _LOWER_WORD_RE.finditer(text):
+            word = m.group(0)
+            if word not in GIVEN_NAMES or word in CALENDAR:
+                continue
+            if cased:
+                lower_in_cased[word] += 1
+            elif not caseless_uses[word] or caseless_uses[word][-1][0] != i:
+                caseless_group[word][int(groups_arr[i])] += 1
+                caseless_uses[word].append((i, m.start(), m.end()))
 
     def proper(word: str) -> bool:  # seen capitalised mid-sentence, and mostly so
         seen = capitalised[word]
@@ -160,4 +190,45 @@ def person_words(
     people = {w for w in reads if hits[w] >= PERSON_SHARE * reads[w] and hits[w] > 0}
     for word in list(people):
         people |= {w for w in companions[word] - HONORIFICS if proper(w)}
+    people |= _caseless_names(
+        texts, caseless_group, caseless_uses, capitalised, lower_in_cased, find_names,
+        max_words=max_words, windows_per_word=windows_per_word,
+    )  # fmt: skip
     return frozenset(people | HONORIFICS)
+
+
+def _caseless_names(
+    texts: Sequence[str],
+    in_group: dict[str, Counter[int]],
+    uses_of: dict[str, list[tuple[int, int, int]]],
+    capitalised: Counter[str],
+    lower_in_cased: Counter[str],
+    find_names: NameFinder,
+    *,
+    max_words: int,
+    windows_per_word: int,
+) -> set[str]:
+    """Given names in texts written in lower case that the detector reads as a person once
+    title-cased. One sampled text is enough to be checked (the list is the prior, the detector
+    confirms): a name in a few texts of a theme reaches its name as surely as a frequent one
+    ("Mary birthday" became "Susan birthday" with two texts required). A name that cased texts
+    write in lower case more often than capitalised is a word in this set and is not checked."""
+    widespread = {
+        w: max(c.values()) for w, c in in_group.items() if lower_in_cased[w] <= capitalised[w]
+    }
+    checked = sorted(widespread, key=lambda w: (-widespread[w], w))[:max_words]
+    windows: list[str] = []
+    owners: list[tuple[str, int, int]] = []
+    for word in checked:
+        for i, start, end in uses_of[word][:windows_per_word]:
+            window, lo, hi = _window(texts[i], start, end)
+            windows.append(window[:lo] + window[lo:hi].capitalize() + window[hi:])
+            owners.append((word, lo, hi))
+    if not windows:
+        return set()
+    hits: Counter[str] = Counter()
+    reads: Counter[str] = Counter()
+    for (word, lo, hi), spans in zip(owners, find_names(windows, lone=True), strict=True):
+        reads[word] += 1
+        hits[word] += any(s.kind == NAME and s.start <= lo and hi <= s.end for s in spans)
+    return {w for w in reads if hits[w] > 0 and hits[w] >= PERSON_SHARE * reads[w]}
