@@ -236,6 +236,8 @@ def test_a_refit_holds_the_themes_it_carves_out_of_old_ones(fitted) -> None:
     # a person keeps that theme as it is: its proposals are declined, and the next refit holds
     # what it carves out of it without proposing it again
     apply_edit(settings, "keep", parents[0], reason="one problem for our team")
+    again_kept = apply_edit(settings, "keep", parents[0], reason="clicked twice")
+    assert again_kept["changed"] is False and again_kept["edit"] is None  # not logged twice
     listing = json.loads(run_cli("taxonomy", "list", "--format", "json", home=settings.home).stdout)
     assert parents[0] not in {p["theme_id"] for p in listing["proposals"]}
     assert next(t for t in listing["themes"] if t["theme_id"] == parents[0])["kept"]

@@ -135,6 +135,13 @@ def test_repeating_an_edit_changes_nothing() -> None:
     assert is_noop(Edit("x", "hide", "T0004", {}), view)
     assert not is_noop(Edit("x", "unhide", "T0004", {}), view)
     assert not is_noop(Edit("x", "rename", "T0003", {"label": "Card"}), view)  # not pinned yet
+    # a keep repeats nothing once the theme is kept, unless a refit proposed something about it
+    kept = curate(_themes(), [*EDITS, Edit("E0009", "keep", "T0003", {})])
+    keep = Edit("x", "keep", "T0003", {})
+    assert not is_noop(keep, view) and is_noop(keep, kept)
+    assert not is_noop(keep, kept, [{"theme_id": "T0003", "related_ids": []}])
+    assert not is_noop(keep, kept, [{"theme_id": "T0001", "related_ids": ["T0003"]}])
+    assert is_noop(keep, kept, [{"theme_id": "T0001", "related_ids": []}])
     twice = curate(_themes(), [*EDITS, EDITS[1]])  # a merge logged twice applies once
     assert twice.merged == {"T0002": "T0001"} and len(twice.themes) == len(view.themes)
 

@@ -351,12 +351,22 @@ def route(
     return ids
 
 
-def is_noop(edit: Edit, view: CuratedView) -> bool:
+def is_noop(
+    edit: Edit, view: CuratedView, open_proposals: Sequence[Mapping[str, Any]] = ()
+) -> bool:
     """An edit that would change nothing (the same name again, hide a hidden theme, accept an
-    accepted split): not logged, so repeating a command is harmless."""
+    accepted split, keep a kept theme no open proposal is about): not logged, so repeating a
+    command is harmless. ``open_proposals``: the champion's (`unanswered`), which a keep of a
+    kept theme still answers."""
     if edit.action == "accept":
         preview = view.previews.get(str(edit.params.get("preview_id")))
         return preview is not None and preview.theme_id in view.split_into
+    if edit.action == "keep" and view.has_theme(edit.theme_id):
+        row = view.themes.loc[view.themes["theme_id"] == edit.theme_id].iloc[0]
+        about = {
+            str(i) for p in open_proposals for i in (p["theme_id"], *(p.get("related_ids") or []))
+        }
+        return bool(row["kept"]) and edit.theme_id not in about
     if edit.action not in ("rename", "move", "hide", "unhide") or not view.has_theme(edit.theme_id):
         return False
     row = view.themes.loc[view.themes["theme_id"] == edit.theme_id].iloc[0]

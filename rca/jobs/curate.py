@@ -144,7 +144,7 @@ def apply_edit(
             edit, done = validate_undo(edit, edits)
             if done:
                 return {"edit": None, "changed": False, "theme": _view_row(view, edit.theme_id)}
-        elif is_noop(edit, view):
+        elif is_noop(edit, view, open_proposals(con, version) if action == "keep" else ()):
             return {"edit": None, "changed": False, "theme": _view_row(view, edit.theme_id)}
         else:
             edit = validate(edit, view, view.previews)
