@@ -200,7 +200,22 @@ def test_a_refit_holds_the_themes_it_carves_out_of_old_ones(fitted) -> None:
     from rca.store.themes import require_champion
 
     with Store(settings.store_path).read() as con:
-        carved = proposed_parts(con, require_champion(con), parents[1])
+        version = require_champion(con)
+        carved = proposed_parts(con, version, parents[1])
+        in_theme = {
+            r[0]
+            for r in con.execute(
+                "SELECT contact_id FROM assignments WHERE model_version = ? AND theme_id = ?",
+                [version, parents[1]],
+            ).fetchall()
+        }
+    for proposal in carved:  # the message counts what the preview of the cut can show
+        inside = len(set(proposal["members"]) & in_theme)
+        said_in = re.search(r"(\d+) of them in (T\d+)", proposal["message"])
+        if said_in:
+            assert (int(said_in[1]), said_in[2]) == (inside, parents[1]), proposal["message"]
+        else:
+            assert proposal["message"].startswith(f"{inside} contacts of {parents[1]} ")
     cut = preview_split(settings, parents[1], proposed=True)
     assert len(cut["children"]) == len(carved) + 1 == 1 + sum(p.theme_id == parents[1]
                                                               for p in proposals)  # fmt: skip

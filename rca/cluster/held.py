@@ -121,8 +121,16 @@ def held_proposals(
             else ()
         )
         where = f"{parent_id} '{names[parent]}'" if parent >= 0 else "no theme"
+        in_parent = int(counts[parent]) if parent >= 0 and counts is not None else 0
+        # the count a preview of the cut shows: a held theme also takes contacts from other
+        # themes (CFPB: 345 held, 300 of them in the theme the message names)
+        whose = (
+            f"{len(members)} contacts of {where}"
+            if in_parent == len(members) or parent < 0
+            else f"{len(members)} contacts, {in_parent} of them in {where},"
+        )
         message = (
-            f"{len(members)} contacts of {where} read as a theme of their own: '{label}' "
+            f"{whose} read as a theme of their own: '{label}' "
             f"({', '.join(words)}). Held for review, not applied: "
             + (
                 f"`rca taxonomy split {parent_id} --proposed` previews this cut, "
