@@ -154,3 +154,23 @@ def test_export_masks_never_reach_keywords() -> None:
     stored = redact("On XX/XX/XXXX XXXX XXXX charged me {$1400.00} for XXXX")
     assert stored == "On [DATE] [REDACTED] charged me $1400.00 for [REDACTED]"
     assert "xx" not in preprocess(stored)
+
+
+def test_names_are_found_without_importing_transformers_which_still_imports_after() -> None:
+    """Presidio's transformers engine (3 s of import) is hidden while Presidio loads, in a fresh
+    process as a CLI command starts; names are still found and transformers still imports."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from rca.text.audience import RedactionPolicy\n"
+        "spans = RedactionPolicy().find(['the bill from Anna Freeman came'])[0]\n"
+        "assert [s.kind for s in spans] == ['NAME'], spans\n"
+        "assert 'transformers' not in sys.modules\n"
+        "from transformers import AutoTokenizer\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]

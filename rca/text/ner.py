@@ -22,7 +22,9 @@ a person, not at ingest (see ``rca.text.audience``). The engine loads once per p
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -73,6 +75,31 @@ class NerUnavailable(RcaError):
     """The configured spaCy model is not installed (models are never downloaded at run time)."""
 
 
+@contextmanager
+def _transformers_hidden() -> Iterator[None]:
+    """Import Presidio without Hugging Face transformers, when nothing has imported it yet.
+
+    Presidio imports `transformers.pipeline` for its transformers NLP engine, which rca never
+    uses (it runs the spaCy engine): 3 of the 5-6 s every process pays before its first name is
+    found (`rca drivers`, `rca report`, the API's first example case, a fit's person-word
+    check), measured 5.7 -> 2.6-3.2 s. Presidio treats the missing package as not installed.
+    The import lock is held meanwhile, so no other thread's `import transformers` fails; after
+    it, transformers imports as usual.
+    """
+    import _imp
+
+    _imp.acquire_lock()
+    hidden = "transformers" not in sys.modules
+    if hidden:
+        sys.modules["transformers"] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        yield
+    finally:
+        if hidden and sys.modules.get("transformers", False) is None:
+            del sys.modules["transformers"]
+        _imp.release_lock()
+
+
 @lru_cache(maxsize=2)
 def batch_analyzer(model: str) -> Any:
     """A Presidio batch analyzer over ``model`` with only the spaCy recogniser registered.
@@ -81,7 +108,12 @@ def batch_analyzer(model: str) -> Any:
     ``tldextract``, which fetches a suffix list); rca's patterns cover those, so it is left out.
     """
     import spacy.util
-    from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
+
+    try:
+        with _transformers_hidden():
+            from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
+    except ImportError:  # a Presidio that cannot do without it: import it as it is
+        from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpEngineProvider
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
