@@ -103,6 +103,30 @@ def _window(text: str, start: int, end: int) -> tuple[str, int, int]:
     return text[lo:hi], start - lo, end - lo
 
 
+def _windows(
+    texts: Sequence[str],
+    widespread: dict[str, int],
+    uses_of: dict[str, list[tuple[int, int, int]]],
+    max_words: int,
+    windows_per_word: int,
+    *,
+    title_case: bool = False,
+) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """Windows around the first uses of the ``max_words`` most widespread words (ties by
+    word), with each window's ``(word, start, end)``; ``title_case`` capitalises the word."""
+    checked = sorted(widespread, key=lambda w: (-widespread[w], w))[:max_words]
+    windows: list[str] = []
+    owners: list[tuple[str, int, int]] = []
+    for word in checked:
+        for i, start, end in uses_of[word][:windows_per_word]:
+            window, lo, hi = _window(texts[i], start, end)
+            if title_case:
+                window = window[:lo] + window[lo:hi].capitalize() + window[hi:]
+            windows.append(window)
+            owners.append((word, lo, hi))
+    return windows, owners
+
+
 def _sample(groups: np.ndarray, per_group: int) -> list[int]:
     picked: list[int] = []
     for g in np.unique(groups[groups >= 0]):
@@ -167,14 +191,7 @@ def person_words(
         for w, c in in_group.items()
         if max(c.values()) >= MIN_TEXTS and proper(w)
     }
-    checked = sorted(widespread, key=lambda w: (-widespread[w], w))[:max_words]
-    windows: list[str] = []
-    owners: list[tuple[str, int, int]] = []
-    for word in checked:
-        for i, start, end in uses_of[word][:windows_per_word]:
-            window, lo, hi = _window(texts[i], start, end)
-            windows.append(window)
-            owners.append((word, lo, hi))
+    windows, owners = _windows(texts, widespread, uses_of, max_words, windows_per_word)
     found = find_names(windows) if windows else []
     hits: Counter[str] = Counter()
     reads: Counter[str] = Counter()
@@ -216,14 +233,9 @@ def _caseless_names(
     widespread = {
         w: max(c.values()) for w, c in in_group.items() if lower_in_cased[w] <= capitalised[w]
     }
-    checked = sorted(widespread, key=lambda w: (-widespread[w], w))[:max_words]
-    windows: list[str] = []
-    owners: list[tuple[str, int, int]] = []
-    for word in checked:
-        for i, start, end in uses_of[word][:windows_per_word]:
-            window, lo, hi = _window(texts[i], start, end)
-            windows.append(window[:lo] + window[lo:hi].capitalize() + window[hi:])
-            owners.append((word, lo, hi))
+    windows, owners = _windows(
+        texts, widespread, uses_of, max_words, windows_per_word, title_case=True
+    )
     if not windows:
         return set()
     hits: Counter[str] = Counter()
