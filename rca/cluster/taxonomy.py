@@ -361,15 +361,15 @@ def is_noop(
     if edit.action == "accept":
         preview = view.previews.get(str(edit.params.get("preview_id")))
         return preview is not None and preview.theme_id in view.split_into
-    if edit.action == "keep" and view.has_theme(edit.theme_id):
-        row = view.themes.loc[view.themes["theme_id"] == edit.theme_id].iloc[0]
+    repeatable = ("rename", "move", "hide", "unhide", "keep")
+    if edit.action not in repeatable or not view.has_theme(edit.theme_id):
+        return False
+    row = view.themes.loc[view.themes["theme_id"] == edit.theme_id].iloc[0]
+    if edit.action == "keep":
         about = {
             str(i) for p in open_proposals for i in (p["theme_id"], *(p.get("related_ids") or []))
         }
         return bool(row["kept"]) and edit.theme_id not in about
-    if edit.action not in ("rename", "move", "hide", "unhide") or not view.has_theme(edit.theme_id):
-        return False
-    row = view.themes.loc[view.themes["theme_id"] == edit.theme_id].iloc[0]
     if edit.action == "rename":
         return bool(row["pinned"]) and row["label"] == " ".join(
             str(edit.params.get("label") or "").split()

@@ -30,6 +30,7 @@ from rca.cluster.taxonomy import (
     review_after_refit,
     route,
     split_children,
+    unanswered,
     validate,
     validate_undo,
 )
@@ -47,6 +48,7 @@ from rca.store.curation import (
     open_proposals,
     proposed_parts,
     read_edits,
+    read_proposals,
     write_members,
 )
 from rca.store.db import first_row
@@ -144,7 +146,9 @@ def apply_edit(
             edit, done = validate_undo(edit, edits)
             if done:
                 return {"edit": None, "changed": False, "theme": _view_row(view, edit.theme_id)}
-        elif is_noop(edit, view, open_proposals(con, version) if action == "keep" else ()):
+        elif is_noop(
+            edit, view, unanswered(read_proposals(con, version), edits) if action == "keep" else ()
+        ):
             return {"edit": None, "changed": False, "theme": _view_row(view, edit.theme_id)}
         else:
             edit = validate(edit, view, view.previews)
