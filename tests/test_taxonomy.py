@@ -110,6 +110,28 @@ def test_an_accepted_split_and_a_created_theme_route_by_similarity() -> None:
     assert route(fitted[:1], X[:1], view).tolist() == ["T0010"]
 
 
+def test_created_themes_compete_for_a_contact_close_to_both() -> None:
+    """Reason codes seeded together: a contact over both thresholds joins the nearer code,
+    whichever was created first (before, the last one made took it)."""
+
+    def made(edit_id: str, theme_id: str, centroid: list[float]) -> Edit:
+        return Edit(edit_id, "create", theme_id,
+                    {"label": theme_id, "centroid": centroid, "threshold": 0.5})  # fmt: skip
+
+    refund, payment = [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]
+    X = np.array([[0.8, 0.6, 0.0], [0.6, 0.8, 0.0], [0.7, 0.7, 0.0], [0.0, 0.0, 1.0]])
+    fitted = np.array(["T0001", "T0001", "T0002", "T0003"], dtype=object)
+    for order in ([("E1", "T0010", refund), ("E2", "T0011", payment)],
+                  [("E1", "T0011", payment), ("E2", "T0010", refund)]):  # fmt: skip
+        view = curate(_themes(), [made(*edit) for edit in order])
+        got = route(fitted, X, view).tolist()
+        assert got[:2] == ["T0010", "T0011"], (order, got)
+        assert got[2] in ("T0010", "T0011")  # a tie keeps the first code that took it
+        assert got[3] == "T0003"  # similar to neither: stays in its fitted theme
+        for i in range(len(X)):  # one row alone gets the answer it gets in the batch
+            assert route(fitted[i : i + 1], X[i : i + 1], view).tolist() == [got[i]]
+
+
 @pytest.mark.parametrize(
     ("edit", "error", "words"),
     [
