@@ -172,3 +172,39 @@ def test_a_reader_cannot_edit(base: str, browser) -> None:
     page.click("section[aria-label='Move, hide'] form[action$=hide] button")
     assert "needs a writer key" in page.locator("p.error").inner_text()
     page.context.close()
+
+
+def test_reason_codes_pasted_are_previewed_then_imported(base: str, browser) -> None:
+    page = _log_in(browser, base, WRITER)
+    themes_before = page.locator("#taxonomy-themes tbody tr").count()
+    codes = ("label,description\n"
+             "Refund still not received,waiting for my refund after returning the item\n"
+             "Weather on Mars,rovers and dust storms\n")  # fmt: skip
+    page.fill("#import-codes", codes)
+    page.click("section[aria-label='Import reason codes'] button[name=dry_run]")
+    preview = page.locator("#import-preview")
+    assert "nothing written" in page.locator("p.done").inner_text()
+    assert preview.locator("tbody tr").count() == 2
+    refund = preview.locator("tbody tr", has_text="Refund still not received")
+    assert (
+        "would create" in refund.inner_text() and int(refund.locator("td").nth(3).inner_text()) > 0
+    )
+    assert page.locator("#taxonomy-themes tbody tr").count() == themes_before  # nothing written
+    assert page.locator("#import-codes").input_value() == codes  # kept for the import
+
+    page.click("section[aria-label='Import reason codes'] button:not([name])")
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    assert "Imported 2 reason codes" in page.locator("p.done").inner_text()
+    assert page.locator("#taxonomy-themes tbody tr").count() == themes_before + 2
+    created = page.locator("#taxonomy-themes tr", has_text="Refund still not received")
+    assert "create" in created.inner_text() and "pinned" in created.inner_text()
+    history = page.locator("section[aria-label=History]").inner_text()
+    assert "Weather on Mars" in history and "reason codes pasted on the taxonomy page" in history
+
+    page.fill("#import-codes", "label\nRefund late\nrefund  LATE\n")
+    page.click("section[aria-label='Import reason codes'] button[name=dry_run]")
+    assert (
+        "line 3: 'refund LATE' is already the name of line 2"
+        in page.locator("p.error").inner_text()
+    )
+    page.context.close()

@@ -755,6 +755,51 @@ class CreateIn(EditNote):
     parent_group: str | None = Field(default=None, max_length=120)
 
 
+class ReasonCodeIn(BaseModel):
+    label: str = Field(max_length=500, description="The created theme's name.")
+    description: str | None = Field(default=None, max_length=1000)
+    threshold: float | None = Field(
+        default=None, gt=0, le=1, description="Default: the request's `threshold`."
+    )
+    parent_group: str | None = Field(default=None, max_length=120)
+
+
+class ImportIn(EditNote):
+    """A team's reason codes: one created theme each, all or none (`rca taxonomy import`)."""
+
+    codes: list[ReasonCodeIn] = Field(min_length=1, max_length=500)
+    threshold: float = Field(default=0.5, gt=0, le=1)
+    dry_run: bool = Field(default=False, description="Say what each would take; write nothing.")
+
+
+class ImportSource(BaseModel):
+    theme_id: str | None = Field(description="null: contacts no theme held.")
+    label: str
+    contacts: int
+
+
+class ImportedCode(BaseModel):
+    label: str
+    status: str = Field(description="created, would create (dry run) or already a theme.")
+    theme_id: str | None
+    threshold: float
+    contacts: int | None = Field(description="Contacts it took (null: already a theme).")
+    from_themes: list[ImportSource] = Field(
+        description="The themes (as curated before) its contacts came from, most first."
+    )
+
+
+class ImportOut(BaseModel):
+    model_version: str
+    dry_run: bool
+    changed: bool
+    created: int
+    already: int = Field(description="Codes a created theme already has: left alone.")
+    contacts: int = Field(description="Contacts of the model.")
+    contacts_taken: int = Field(description="Contacts the codes took (or would take).")
+    codes: list[ImportedCode]
+
+
 class VendorAlertsResponse(PeriodInfo):
     """`rca vendors --alerts`: handler-periods whose contacts, AHT or repeat rate jumped."""
 

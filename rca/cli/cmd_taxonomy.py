@@ -7,6 +7,7 @@ once, and survives refits (docs/taxonomy.md).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -236,6 +237,60 @@ def taxonomy_create(
         reason=why or None,
     )  # fmt: skip
     _edit_output("create", result, fmt)
+
+
+IMPORT_COLUMNS = ["label", "status", "theme_id", "threshold", "contacts", "from"]
+
+
+@taxonomy_app.command("import")
+def taxonomy_import(
+    path: Annotated[Path, typer.Argument(help="CSV (or .tsv) of reason codes, one per row.")],
+    label_column: Annotated[str, typer.Option(help="The column with each code's name.")] = "label",
+    description_column: Annotated[
+        str, typer.Option(help="The column with what it covers (optional column).")
+    ] = "description",
+    threshold: Annotated[
+        float,
+        typer.Option(help="Cosine similarity a contact needs to join a code without its own."),
+    ] = 0.5,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what each code would take; write nothing.")
+    ] = False,
+    by: By = "",
+    why: Why = "",
+    fmt: Fmt = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Create a theme per reason code of a file (a team's existing codes), all or none.
+
+    Columns: the name (``--label-column``), optionally a description, ``threshold`` and
+    ``parent_group``. Codes a created theme already has are left alone, so a second import of
+    the same file changes nothing. ``--dry-run`` lists what each code would take.
+    """
+    from rca.jobs.reason_codes import import_reason_codes, read_codes_file
+
+    codes = read_codes_file(
+        path, label_column=label_column, description_column=description_column,
+        threshold=threshold,
+    )  # fmt: skip
+    result = import_reason_codes(
+        settings_for(home), codes, dry_run=dry_run, actor=by or None,
+        reason=why or f"reason codes from {path.name}",
+    )  # fmt: skip
+    rows = [
+        {**r, "from": ", ".join(f"{f['theme_id'] or '-'} {f['label']} ({f['contacts']})"
+                                for f in r["from_themes"])}
+        for r in result["codes"]
+    ]  # fmt: skip
+    emit({"command": "taxonomy import", **result}, rows, fmt, title="reason codes",
+         columns=IMPORT_COLUMNS)  # fmt: skip
+    if fmt is Format.table:
+        verb = "would take" if dry_run else "took"
+        stderr(
+            f"{result['created']} themes created, {result['already']} codes already themes; "
+            f"the codes {verb} {result['contacts_taken']} of {result['contacts']} contacts"
+            + (" (dry run: nothing written)" if dry_run else "")
+        )
 
 
 @taxonomy_app.command("history")

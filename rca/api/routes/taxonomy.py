@@ -18,6 +18,8 @@ from rca.api.schemas import (
     AcceptIn,
     CreateIn,
     EditNote,
+    ImportIn,
+    ImportOut,
     MergeIn,
     MoveIn,
     RenameIn,
@@ -163,3 +165,35 @@ async def create(body: CreateIn, state: StateDep, key: WriterKey) -> TaxonomyCha
         )  # fmt: skip
 
     return await _changed(state, await run_in_threadpool(run))
+
+
+@router.post("/import", response_model=ImportOut, responses=EDIT_ERRORS)
+async def import_codes(body: ImportIn, state: StateDep, key: WriterKey) -> ImportOut:
+    """A team's reason codes: one created theme each (name and description embedded), all or
+    none; codes a created theme already has are left alone; `dry_run` says what each would
+    take, and from which themes, without writing."""
+    import pandas as pd
+
+    from rca.cluster.reason_codes import reason_codes
+    from rca.jobs.reason_codes import import_reason_codes
+
+    frame = pd.DataFrame(
+        [
+            {"label": c.label, "description": c.description or "",
+             "threshold": "" if c.threshold is None else str(c.threshold),
+             "parent_group": c.parent_group or ""}
+            for c in body.codes
+        ]
+    )  # fmt: skip
+    codes = reason_codes(frame, threshold=body.threshold, row_word="code", first_row=1)
+
+    def run() -> dict[str, Any]:
+        return import_reason_codes(
+            state.settings, codes, dry_run=body.dry_run, encoder=_loaded_encoder(state),
+            **_who(body, key),
+        )  # fmt: skip
+
+    result = await run_in_threadpool(run)
+    if result["changed"]:
+        await run_in_threadpool(state.refresh)
+    return ImportOut(**clean(result))

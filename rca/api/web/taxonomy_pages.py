@@ -1,8 +1,9 @@
 """The dashboard's Taxonomy page: rename, merge, split (preview, then accept), move, hide,
-create themes, and keep one as it is (declining the refit's proposals about it). Every form
-posts with the session's CSRF token, needs a writer session, and redirects back
-(post/redirect/get) with what it did; the work is `rca.jobs.curate`'s, the same as the CLI's
-and the API's."""
+create themes (one, or a team's reason codes pasted as CSV), and keep one as it is (declining
+the refit's proposals about it). Every form posts with the session's CSRF token, needs a
+writer session, and redirects back (post/redirect/get) with what it did (a reason-code preview
+is shown in place: it wrote nothing); the work is `rca.jobs.curate`'s and
+`rca.jobs.reason_codes`', the same as the CLI's and the API's."""
 
 from __future__ import annotations
 
@@ -94,6 +95,19 @@ async def _act(
         return await fail(str(exc), 404)
     except RcaError as exc:
         return await fail(str(exc), 400)
+    if "import_preview" in result:  # a dry run: shown on the page, nothing to redirect to
+        listing = await run_in_threadpool(curate.taxonomy_listing, state.settings)
+        history = await run_in_threadpool(curate.taxonomy_history, state.settings)
+        return _page(
+            request,
+            _common(snapshot, session, "latest"),
+            listing,
+            history=history[::-1][:50],
+            preview=None,
+            done=result["message"],
+            import_preview=result["import_preview"],
+            import_codes=result.get("import_codes", ""),
+        )
     if result.get("changed", True):
         await run_in_threadpool(state.refresh)
     query = f"?done={quote(result.get('message', 'done'))}"
@@ -305,5 +319,43 @@ async def create(
             f"Created {result['edit']['theme_id']} “{label.strip()}” with "
             f"{result.get('contacts', 0)} contacts",
         )
+
+    return await _act(request, session, snapshot, state, csrf, work)
+
+
+@router.post("/import")
+async def import_codes(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    state: StateDep,
+    codes: Annotated[str, Form(max_length=200_000)] = "",
+    threshold: Annotated[float, Form(gt=0, le=1)] = 0.5,
+    dry_run: Annotated[str, Form(max_length=10)] = "",
+    why: Text = "",
+    csrf: Csrf = "",
+) -> Response:
+    """A team's reason codes pasted as CSV (a header line, then one code a line): "Preview"
+    says what each would take without writing; "Import" creates them, all or none."""
+    from rca.jobs.reason_codes import import_reason_codes, parse_codes
+
+    def work(by: str) -> dict[str, Any]:
+        parsed = parse_codes(codes, threshold=threshold)
+        result = import_reason_codes(
+            state.settings, parsed, dry_run=bool(dry_run), actor=by,
+            reason=why or "reason codes pasted on the taxonomy page",
+            encoder=state.encoder(snapshot.catalog),
+        )  # fmt: skip
+        taken = f"{result['contacts_taken']:,} of {result['contacts']:,} contacts"
+        if dry_run:
+            said = f"Preview: the codes would take {taken}; nothing written."
+            return result | {"import_preview": result, "import_codes": codes, "message": said}
+        if not result["changed"]:
+            return result | {"message": "Nothing to change: every code is already a theme."}
+        said = (
+            f"Imported {result['created']} reason codes as themes; they took {taken} "
+            f"({result['already']} already themes)."
+        )
+        return result | {"message": said}
 
     return await _act(request, session, snapshot, state, csrf, work)

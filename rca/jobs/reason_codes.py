@@ -1,0 +1,197 @@
+"""`rca taxonomy import`: a team's reason codes become created themes, in one write.
+
+Each code is a `create` edit as `rca taxonomy create` records it (its name and description
+embedded; contacts at least its threshold similar join it, the nearest code when several pass:
+`rca.cluster.taxonomy.route`), so undo, history, refits and every report treat it alike. What
+the batch adds: the file is checked whole before anything is written (`rca.cluster.
+reason_codes`); the encoder loads once; all codes are written in one store transaction, so an
+interrupted import leaves none of them; a code whose name a created theme already has is left
+alone, so importing the same file again changes nothing; and ``dry_run`` reports what each code
+would take, and from which themes, without writing, to choose thresholds before a person
+commits to them.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rca.cluster.lineage import format_theme_id
+from rca.cluster.reason_codes import ReasonCode, reason_codes
+from rca.cluster.taxonomy import Edit, TaxonomyError, curate, route, validate
+from rca.embed.cache import read_vectors
+from rca.errors import InvalidInputError, NotFoundError
+from rca.jobs.curate import _mirror, _model_id, members_frame
+from rca.settings import Settings
+from rca.store import Store
+from rca.store.curation import (
+    append_edit,
+    fitted_assignments,
+    fitted_themes,
+    read_edits,
+    write_members,
+)
+from rca.store.themes import next_theme_number, require_champion
+from rca.text.normalise import normalise_for_embedding
+
+#: Fitted themes listed per code as where its contacts came from.
+FROM_THEMES = 3
+
+
+def read_codes_file(
+    path: Path,
+    *,
+    label_column: str = "label",
+    description_column: str = "description",
+    threshold: float = 0.5,
+) -> list[ReasonCode]:
+    """The codes of a CSV file (TSV when it ends in .tsv), every cell read as text."""
+    if not path.is_file():
+        raise NotFoundError(f"no file {path}")
+    try:
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, sep="\t" if path.suffix == ".tsv" else ","
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{path.name} is not a readable CSV file: {exc}") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InvalidInputError(f"{path.name} is empty") from exc
+    return reason_codes(
+        frame,
+        label_column=label_column,
+        description_column=description_column,
+        threshold=threshold,
+    )
+
+
+def parse_codes(
+    text: str,
+    *,
+    label_column: str = "label",
+    description_column: str = "description",
+    threshold: float = 0.5,
+) -> list[ReasonCode]:
+    """The codes of CSV text pasted on the dashboard (a header line, then a code a line)."""
+    if not text.strip():
+        raise InvalidInputError("paste the codes: a header (label,description), then one a line")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InvalidInputError(f"the codes are not readable CSV: {exc}") from exc
+    return reason_codes(
+        frame, label_column=label_column, description_column=description_column,
+        threshold=threshold,
+    )  # fmt: skip
+
+
+def _created_labels(view_themes: pd.DataFrame) -> dict[str, str]:
+    """Case-folded name -> theme id of the themes people created (import or `create`)."""
+    made = view_themes.loc[view_themes["origin"] == "create"]
+    pairs = zip(made["label"], made["theme_id"], strict=True)
+    return {str(label).casefold(): str(t) for label, t in pairs}
+
+
+def import_reason_codes(
+    settings: Settings,
+    codes: list[ReasonCode],
+    *,
+    dry_run: bool = False,
+    actor: str | None = None,
+    reason: str | None = None,
+    encoder: Any = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Create a theme per code (or, ``dry_run``, say what each would take); see the module."""
+    from rca.embed.encoder import encoder_from_settings
+
+    store = Store(settings.store_path)
+    with store.read() as con:
+        version = require_champion(con)
+        model_id = _model_id(con, version)
+        existing = _created_labels(curate(fitted_themes(con, version), read_edits(con)).themes)
+    todo = [c for c in codes if c.label.casefold() not in existing]
+    vectors = np.zeros((0, 0))
+    if todo:
+        encoder = encoder or encoder_from_settings(settings)
+        if encoder.model_id != model_id:
+            raise TaxonomyError(f"the configured encoder is not the champion's ({model_id})")
+        texts = [normalise_for_embedding(c.text) for c in todo]
+        vectors = np.asarray(encoder.encode(texts, progress=False), dtype=np.float64)
+    at = now or datetime.now(UTC)
+    with store.read() if dry_run else store.write() as con:
+        if require_champion(con) != version:
+            raise TaxonomyError("a new model was promoted during the import: run it again")
+        edits = read_edits(con)
+        fitted_view = fitted_themes(con, version)
+        view = curate(fitted_view, edits)
+        existing = _created_labels(view.themes)  # again, inside the write: two imports at once
+        todo_now = [(c, v) for c, v in zip(todo, vectors, strict=True)
+                    if c.label.casefold() not in existing]  # fmt: skip
+        (first_edit,) = con.execute("SELECT count(*) + 1 FROM taxonomy_edits").fetchone() or (1,)
+        first_theme = next_theme_number(con)
+        new: list[Edit] = []
+        for i, (code, vector) in enumerate(todo_now):
+            params = {
+                "label": code.label,
+                "description": code.description,
+                "examples": [],
+                "threshold": code.threshold,
+                "parent_group": code.parent_group,
+                "centroid": vector.astype(np.float32).astype(float).tolist(),
+                "from": "reason code",
+            }
+            edit = Edit(f"E{int(first_edit) + i:04d}", "create",
+                        format_theme_id(first_theme + i), params, actor, reason, at)  # fmt: skip
+            new.append(validate(edit, view))
+        after = curate(fitted_view, [*edits, *new], strict=True)
+        fitted = fitted_assignments(con, version)
+        X = read_vectors(con, model_id, fitted["text_hash"]) if new and len(fitted) else None
+        ids = fitted["theme_id"].to_numpy(dtype=object)
+        before = route(ids, X, view) if X is not None else ids
+        routed = route(ids, X, after) if X is not None else ids
+        if not dry_run:
+            for edit in new:
+                append_edit(con, edit, new_ids=[edit.theme_id], model_version=version)
+            if new:
+                write_members(con, version, members_frame(after, fitted, X))
+    if new and not dry_run:
+        _mirror(settings, version, new[-1])
+    labels = dict(zip(view.themes["theme_id"], view.themes["label"], strict=True))
+    made = {e.params["label"].casefold(): e for e in new}
+    rows = []
+    for code in codes:
+        edit = made.get(code.label.casefold())
+        if edit is None:
+            rows.append({
+                "label": code.label, "status": "already a theme",
+                "theme_id": existing.get(code.label.casefold()), "threshold": code.threshold,
+                "contacts": None, "from_themes": [],
+            })  # fmt: skip
+            continue
+        taken = routed == edit.theme_id
+        sources = Counter(str(t) for t in before[taken]).most_common(FROM_THEMES)
+        rows.append({
+            "label": code.label,
+            "status": "would create" if dry_run else "created",
+            "theme_id": None if dry_run else edit.theme_id,
+            "threshold": code.threshold,
+            "contacts": int(taken.sum()),
+            "from_themes": [{"theme_id": t or None, "label": labels.get(t, "unassigned"),
+                      "contacts": n} for t, n in sources],
+        })  # fmt: skip
+    return {
+        "model_version": version,
+        "dry_run": dry_run,
+        "changed": bool(new) and not dry_run,
+        "created": 0 if dry_run else len(new),
+        "already": len(codes) - len(new),
+        "contacts": int(len(fitted)),
+        "contacts_taken": int(sum(r["contacts"] or 0 for r in rows)),
+        "codes": rows,
+    }

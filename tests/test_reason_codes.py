@@ -1,0 +1,187 @@
+"""A team's reason codes imported as themes (`rca taxonomy import`, POST /v1/taxonomy/import).
+
+The pure check of a codes table (every bad row named, nothing made while one remains), then a
+copy of the fitted demo with the real encoder: a dry run writes nothing and says what the
+import then does; the import is one write whose counts agree with the listing; importing the
+same file again changes nothing; a created code can be undone; the CLI and the API say the same.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import copy_home, run_cli
+
+from rca.cluster.reason_codes import reason_codes
+from rca.cluster.taxonomy import TaxonomyError
+from rca.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("rows", "options", "message"),
+    [
+        ({"name": ["Refund late"]}, {}, r"no column 'label' .*columns: name\).*--label-column"),
+        ({"label": ["Refund late", "  "]}, {}, r"1 of 2 codes .*line 3: the name is empty"),
+        ({"label": ["Refund late", "refund  LATE"]}, {},
+         r"line 3: 'refund LATE' is already the name of line 2"),
+        ({"label": ["Refund late", "Card declined"], "threshold": ["0.4", "1.5"]}, {},
+         r"line 3: threshold '1.5' is not a cosine similarity"),
+        ({"label": ["Refund late"], "threshold": ["high"]}, {}, r"threshold 'high'"),
+        ({"label": ["x" * 121]}, {}, r"line 2: the name is longer than 120"),
+        ({"label": []}, {}, r"holds no reason codes"),
+        ({"label": ["Refund late"]}, {"threshold": 0.0}, r"cosine similarity in \(0, 1\]"),
+        ({"label": ["A", "A", "B", "B"]}, {"row_word": "code", "first_row": 1},
+         r"2 of 4 codes .*code 2: 'A' is already the name of code 1; code 4"),
+    ],
+)  # fmt: skip
+def test_a_bad_codes_table_names_every_bad_row(rows: dict, options: dict, message: str) -> None:
+    with pytest.raises(TaxonomyError, match=message):
+        reason_codes(pd.DataFrame(rows), **options)
+
+
+def test_a_codes_table_is_read_with_its_own_headers_and_defaults() -> None:
+    frame = pd.DataFrame({
+        " Reason Code ": ["Refund not received", "Card declined  abroad"],
+        "Definition": ["money back after a return", ""],
+        "Threshold": ["", "0.6"],
+        "PARENT_GROUP": ["Money", ""],
+    })  # fmt: skip
+    codes = reason_codes(
+        frame, label_column="reason code", description_column="definition", threshold=0.45
+    )
+    assert [(c.label, c.description, c.threshold, c.parent_group) for c in codes] == [
+        ("Refund not received", "money back after a return", 0.45, "Money"),
+        ("Card declined abroad", None, 0.6, None),
+    ]
+    assert codes[0].text == "Refund not received. money back after a return"
+
+
+@pytest.fixture()
+def home(fitted_demo: Settings, tmp_path: Path) -> Settings:
+    return copy_home(fitted_demo, tmp_path / "home")
+
+
+def _codes_file(settings: Settings, path: Path) -> tuple[Path, list[dict]]:
+    """Two codes worded after the demo's two largest themes, and one about nothing in it."""
+    from rca.jobs.curate import taxonomy_listing
+
+    top = sorted(taxonomy_listing(settings)["themes"], key=lambda t: -t["contacts"])[:2]
+    pd.DataFrame({
+        "Reason": [f"{t['label']} issue" for t in top] + ["Weather on Mars"],
+        "Description": [", ".join(t["keywords"][:6]) for t in top] + ["rovers and dust storms"],
+        "threshold": ["", "", "0.9"],
+    }).to_csv(path, index=False)  # fmt: skip
+    return path, top
+
+
+def test_an_import_is_one_write_that_a_dry_run_foretells_and_a_second_import_leaves_alone(
+    home: Settings, tmp_path: Path
+) -> None:
+    from rca.jobs.curate import apply_edit, taxonomy_history, taxonomy_listing
+    from rca.jobs.reason_codes import import_reason_codes, read_codes_file
+
+    path, top = _codes_file(home, tmp_path / "codes.csv")
+    codes = read_codes_file(path, label_column="reason", description_column="description")
+    before = taxonomy_listing(home)
+    dry = import_reason_codes(home, codes, dry_run=True)
+    assert not dry["changed"] and dry["created"] == 0 and taxonomy_history(home) == []
+    assert taxonomy_listing(home)["themes"] == before["themes"]
+    assert [c["status"] for c in dry["codes"]] == ["would create"] * 3
+    first = dry["codes"][0]
+    assert first["contacts"] > 0 and first["from_themes"][0]["theme_id"] == top[0]["theme_id"]
+    assert dry["codes"][2]["contacts"] == 0  # nothing in the demo is about Mars
+
+    made = import_reason_codes(home, codes, actor="ann", reason="our codes")
+    assert made["changed"] and made["created"] == 3 and made["already"] == 0
+    assert [c["contacts"] for c in made["codes"]] == [c["contacts"] for c in dry["codes"]]
+    after = taxonomy_listing(home)
+    themes = {t["theme_id"]: t for t in after["themes"]}
+    for code in made["codes"]:
+        theme = themes[code["theme_id"]]
+        assert theme["label"] == code["label"] and theme["pinned"] and theme["origin"] == "create"
+        assert theme["contacts"] == code["contacts"]
+    total = sum(t["contacts"] for t in before["themes"])
+    assert sum(t["contacts"] for t in after["themes"]) == total  # moved, not added
+    log = taxonomy_history(home)
+    assert [e["action"] for e in log] == ["create"] * 3
+    assert {e["by"] for e in log} == {"ann"} and {e["why"] for e in log} == {"our codes"}
+
+    again = import_reason_codes(home, codes)
+    assert not again["changed"] and again["created"] == 0 and again["already"] == 3
+    assert [c["theme_id"] for c in again["codes"]] == [c["theme_id"] for c in made["codes"]]
+    assert len(taxonomy_history(home)) == 3
+
+    undone = made["codes"][0]
+    apply_edit(home, "undo", "", params={"edit_id": log[0]["edit_id"]}, actor="ann")
+    restored = {t["theme_id"]: t for t in taxonomy_listing(home)["themes"]}
+    assert undone["theme_id"] not in restored
+    assert restored[top[0]["theme_id"]]["contacts"] > themes[top[0]["theme_id"]]["contacts"]
+
+
+def test_a_bad_file_writes_nothing_and_the_cli_says_which_lines(
+    home: Settings, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from rca.cli import app, commands  # noqa: F401
+    from rca.jobs.curate import taxonomy_history
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("label,threshold\nRefund late,0.5\nrefund late,\nCard declined,2\n")
+    out = run_cli("taxonomy", "import", str(bad), home=home.home)  # the real command
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.startswith("error: 2 of 3 codes cannot be made: line 3:")
+    assert "line 4: threshold '2'" in out.stderr
+    assert taxonomy_history(home) == []
+
+    path, _ = _codes_file(home, tmp_path / "codes.csv")
+    args = ["taxonomy", "import", str(path), "--label-column", "Reason", "--home", str(home.home)]
+    dry = CliRunner().invoke(app, [*args, "--dry-run", "--format", "json"])
+    assert dry.exit_code == 0, dry.output
+    body = json.loads(dry.stdout)
+    assert body["dry_run"] and body["contacts_taken"] == sum(c["contacts"] for c in body["codes"])
+    assert taxonomy_history(home) == []
+    made = CliRunner().invoke(app, [*args, "--by", "ann"])
+    assert made.exit_code == 0, made.output
+    assert "3 themes created" in made.output and len(taxonomy_history(home)) == 3
+    assert taxonomy_history(home)[0]["why"] == "reason codes from codes.csv"
+
+
+def test_the_api_imports_for_writers_and_names_bad_codes(home: Settings, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from rca.api.app import create_app
+    from rca.api.auth import hash_key, new_key
+
+    reader, writer = new_key(), new_key()
+    settings = copy_home(home, tmp_path / "api", api_keys=[
+        f"reader:{hash_key(reader)}:pm", f"writer:{hash_key(writer)}:ann"])  # fmt: skip
+    codes = [{"label": "Refund not received", "description": "money back after a return"},
+             {"label": "Weather on Mars", "threshold": 0.95}]  # fmt: skip
+    with TestClient(create_app(settings, background=False)) as client:
+        denied = client.post("/v1/taxonomy/import", json={"codes": codes},
+                             headers={"X-API-Key": reader})  # fmt: skip
+        assert denied.status_code == 403
+        twice = client.post("/v1/taxonomy/import", headers={"X-API-Key": writer},
+                            json={"codes": [codes[0], codes[0]]})  # fmt: skip
+        assert twice.status_code == 400 and "code 2" in twice.text
+        dry = client.post("/v1/taxonomy/import", headers={"X-API-Key": writer},
+                          json={"codes": codes, "dry_run": True})  # fmt: skip
+        assert dry.status_code == 200, dry.text
+        assert [c["status"] for c in dry.json()["codes"]] == ["would create"] * 2
+        made = client.post("/v1/taxonomy/import", headers={"X-API-Key": writer},
+                           json={"codes": codes, "why": "our codes"})  # fmt: skip
+        assert made.status_code == 200, made.text
+        body = made.json()
+        assert body["created"] == 2
+        assert [c["contacts"] for c in body["codes"]] == [
+            c["contacts"] for c in dry.json()["codes"]
+        ]
+        listing = client.get("/v1/taxonomy", headers={"X-API-Key": reader}).json()
+        labels = {t["theme_id"]: t["label"] for t in listing["themes"]}
+        assert all(labels[c["theme_id"]] == c["label"] for c in body["codes"])
+        history = client.get("/v1/taxonomy/history", headers={"X-API-Key": reader}).json()
+        assert {e["by"] for e in history["edits"]} == {"ann"}
