@@ -81,7 +81,7 @@ def test_an_import_is_one_write_that_a_dry_run_foretells_and_a_second_import_lea
     home: Settings, tmp_path: Path
 ) -> None:
     from rca.jobs.curate import apply_edit, taxonomy_history, taxonomy_listing
-    from rca.jobs.reason_codes import import_reason_codes, read_codes_file
+    from rca.jobs.import_codes import import_reason_codes, read_codes_file
 
     path, top = _codes_file(home, tmp_path / "codes.csv")
     codes = read_codes_file(path, label_column="reason", description_column="description")

@@ -267,7 +267,7 @@ def taxonomy_import(
     ``parent_group``. Codes a created theme already has are left alone, so a second import of
     the same file changes nothing. ``--dry-run`` lists what each code would take.
     """
-    from rca.jobs.reason_codes import import_reason_codes, read_codes_file
+    from rca.jobs.import_codes import import_reason_codes, read_codes_file
 
     codes = read_codes_file(
         path, label_column=label_column, description_column=description_column,

@@ -5,7 +5,7 @@ codes). Seeding the taxonomy with them one `rca taxonomy create` at a time costs
 an encoder load per code, and a mistake in row 30 leaves 29 themes made. Here a table of codes
 is checked as a whole first: every problem is reported with its line, and nothing is created
 while any remains. Pure: a frame in, codes or a `TaxonomyError` out; the file and the store are
-the caller's (`rca.jobs.reason_codes`).
+the caller's (`rca.jobs.import_codes`).
 """
 
 from __future__ import annotations

@@ -175,7 +175,7 @@ async def import_codes(body: ImportIn, state: StateDep, key: WriterKey) -> Impor
     import pandas as pd
 
     from rca.cluster.reason_codes import reason_codes
-    from rca.jobs.reason_codes import import_reason_codes
+    from rca.jobs.import_codes import import_reason_codes
 
     frame = pd.DataFrame(
         [

@@ -3,7 +3,7 @@ create themes (one, or a team's reason codes pasted as CSV), and keep one as it 
 the refit's proposals about it). Every form posts with the session's CSRF token, needs a
 writer session, and redirects back (post/redirect/get) with what it did (a reason-code preview
 is shown in place: it wrote nothing); the work is `rca.jobs.curate`'s and
-`rca.jobs.reason_codes`', the same as the CLI's and the API's."""
+`rca.jobs.import_codes`', the same as the CLI's and the API's."""
 
 from __future__ import annotations
 
@@ -337,7 +337,7 @@ async def import_codes(
 ) -> Response:
     """A team's reason codes pasted as CSV (a header line, then one code a line): "Preview"
     says what each would take without writing; "Import" creates them, all or none."""
-    from rca.jobs.reason_codes import import_reason_codes, parse_codes
+    from rca.jobs.import_codes import import_reason_codes, parse_codes
 
     def work(by: str) -> dict[str, Any]:
         parsed = parse_codes(codes, threshold=threshold)
