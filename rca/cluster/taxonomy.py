@@ -15,7 +15,9 @@ Two kinds of edits:
 - on membership: `merge` (sources → target id), `accept` of a `split` preview (the parent's
   contacts go to the nearest child centroid; children get new stable ids), `create` (contacts
   at least `threshold` cosine-similar to the new theme's centroid: the mean of example
-  contacts, or the embedding of a name + description such as a team's reason code).
+  contacts, or the embedding of a name + description such as a team's reason code; a contact
+  over several created themes' thresholds joins the most similar; `rca.cluster.reason_codes`
+  reads a whole list of codes).
 A `split` by itself is only a preview: until it is accepted it changes nothing.
 
 `undo` takes back an earlier edit: the log stays append-only (the undo is an entry of its own,
