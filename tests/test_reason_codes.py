@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import copy_home, run_cli
 
-from rca.cluster.reason_codes import reason_codes
+from rca.cluster.reason_codes import ReasonCode, reason_codes
 from rca.cluster.taxonomy import TaxonomyError
 from rca.settings import Settings
 
@@ -93,6 +93,10 @@ def test_an_import_is_one_write_that_a_dry_run_foretells_and_a_second_import_lea
     first = dry["codes"][0]
     assert first["contacts"] > 0 and first["from_themes"][0]["theme_id"] == top[0]["theme_id"]
     assert dry["codes"][2]["contacts"] == 0  # nothing in the demo is about Mars
+    assert [c["same_name_as"] for c in dry["codes"]] == [None] * 3
+    namesake = ReasonCode(top[1]["label"].upper(), None, 0.5)  # a fitted theme's own name
+    said = import_reason_codes(home, [namesake], dry_run=True)["codes"][0]
+    assert said["same_name_as"] == top[1]["theme_id"] and said["status"] == "would create"
 
     made = import_reason_codes(home, codes, actor="ann", reason="our codes")
     assert made["changed"] and made["created"] == 3 and made["already"] == 0

@@ -787,6 +787,9 @@ class ImportedCode(BaseModel):
     from_themes: list[ImportSource] = Field(
         description="The themes (as curated before) its contacts came from, most first."
     )
+    same_name_as: str | None = Field(
+        default=None, description="A theme that already has this name (rename or merge them)."
+    )
 
 
 class ImportOut(BaseModel):

@@ -239,7 +239,7 @@ def taxonomy_create(
     _edit_output("create", result, fmt)
 
 
-IMPORT_COLUMNS = ["label", "status", "theme_id", "threshold", "contacts", "from"]
+IMPORT_COLUMNS = ["label", "status", "theme_id", "threshold", "contacts", "from", "same_name_as"]
 
 
 @taxonomy_app.command("import")

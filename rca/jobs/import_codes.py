@@ -163,6 +163,7 @@ def import_reason_codes(
     if new and not dry_run:
         _mirror(settings, version, new[-1])
     labels = dict(zip(view.themes["theme_id"], view.themes["label"], strict=True))
+    namesakes = {str(v).casefold(): t for t, v in labels.items()}  # any theme, fitted included
     made = {e.params["label"].casefold(): e for e in new}
     rows = []
     for code in codes:
@@ -171,7 +172,7 @@ def import_reason_codes(
             rows.append({
                 "label": code.label, "status": "already a theme",
                 "theme_id": existing.get(code.label.casefold()), "threshold": code.threshold,
-                "contacts": None, "from_themes": [],
+                "contacts": None, "from_themes": [], "same_name_as": None,
             })  # fmt: skip
             continue
         taken = routed == edit.theme_id
@@ -184,6 +185,8 @@ def import_reason_codes(
             "contacts": int(taken.sum()),
             "from_themes": [{"theme_id": t or None, "label": labels.get(t, "unassigned"),
                       "contacts": n} for t, n in sources],
+            # a theme that already has this name: two themes one reader cannot tell apart
+            "same_name_as": namesakes.get(code.label.casefold()),
         })  # fmt: skip
     return {
         "model_version": version,
