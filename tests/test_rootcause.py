@@ -114,3 +114,13 @@ def test_a_few_contacts_with_no_value_worth_pairing_are_explained_without_error(
     population = pd.DataFrame({"market": ["DE", "UK"] * 20, "channel": ["chat", "email"] * 20})
     result = explain(now, ["market", "channel"], population_current=population)
     assert result.spread_evenly and result.explanations == []
+
+
+def test_nothing_to_split_by_is_said_not_raised() -> None:
+    """A new theme whose only attributes describe it leaves no dimension to explain it by: the
+    CFPB export's first week crashed `rca spikes` and `rca drivers` ("No group keys passed")."""
+    rows = pd.DataFrame({"channel": ["web"] * 5})
+    for dims in ([], ["missing"]):
+        result = explain(rows, dims, population_current=rows, subject="this new theme")
+        assert result.explanations == [] and result.observed == 5
+        assert "no attribute to explain it by" in result.sentence

@@ -145,10 +145,15 @@ def explain(
     """
     config = config or RootCauseConfig.from_settings()
     dims = [d for d in dims if d in current]
+    if not dims:  # nothing to split by (a new theme whose only attributes describe it): say so
+        observed = int(current[COUNT].sum()) if COUNT in current else len(current)
+        return Attribution(
+            sentence=f"{subject} has no attribute to explain it by.", observed=observed
+        )
     cur = cells(current, dims)
     observed = int(cur[COUNT].sum())
     expected = float(expected_total) if expected_total is not None else float(observed)
-    if observed == 0 or not dims:
+    if observed == 0:
         return Attribution(sentence=f"{subject} has no contacts to explain.", observed=observed)
     base = cells(baseline, dims) if baseline is not None and len(baseline) else None
     pop_cur = cells(population_current, dims) if population_current is not None else None
