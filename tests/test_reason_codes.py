@@ -94,6 +94,14 @@ def test_an_import_is_one_write_that_a_dry_run_foretells_and_a_second_import_lea
     assert first["contacts"] > 0 and first["from_themes"][0]["theme_id"] == top[0]["theme_id"]
     assert dry["codes"][2]["contacts"] == 0  # nothing in the demo is about Mars
     assert [c["same_name_as"] for c in dry["codes"]] == [None] * 3
+    # two codes for a demo of many themes: the rest keep their contacts, and are listed as such
+    sizes = {t["theme_id"]: t["contacts"] for t in before["themes"]}
+    left = dry["themes_not_covered"]
+    assert len(left) == 10 and {t["theme_id"] for t in left}.isdisjoint({top[0]["theme_id"]})
+    assert all(
+        sizes[t["theme_id"]] == t["contacts"] and 2 * t["stay"] >= t["contacts"] for t in left
+    )
+    assert [t["stay"] for t in left] == sorted((t["stay"] for t in left), reverse=True)
     namesake = ReasonCode(top[1]["label"].upper(), None, 0.5)  # a fitted theme's own name
     said = import_reason_codes(home, [namesake], dry_run=True)["codes"][0]
     assert said["same_name_as"] == top[1]["theme_id"] and said["status"] == "would create"

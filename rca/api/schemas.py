@@ -792,9 +792,19 @@ class ImportedCode(BaseModel):
     )
 
 
+class NotCoveredTheme(BaseModel):
+    theme_id: str
+    label: str
+    contacts: int = Field(description="Its contacts before the import.")
+    stay: int = Field(description="Those no code takes.")
+
+
 class ImportOut(BaseModel):
     model_version: str
     dry_run: bool
+    themes_not_covered: list[NotCoveredTheme] = Field(
+        default=[], description="Themes that keep at least half their contacts: no code names them."
+    )
     changed: bool
     created: int
     already: int = Field(description="Codes a created theme already has: left alone.")

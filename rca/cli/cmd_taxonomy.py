@@ -291,6 +291,14 @@ def taxonomy_import(
             f"the codes {verb} {result['contacts_taken']} of {result['contacts']} contacts"
             + (" (dry run: nothing written)" if dry_run else "")
         )
+        left = result["themes_not_covered"]
+        if left:
+            stderr(
+                "themes no code covers (most of their contacts stay): "
+                + "; ".join(
+                    f"{t['theme_id']} {t['label']} ({t['stay']} of {t['contacts']})" for t in left
+                )  # fmt: skip
+            )
 
 
 @taxonomy_app.command("history")

@@ -42,6 +42,9 @@ from rca.text.normalise import normalise_for_embedding
 
 #: Fitted themes listed per code as where its contacts came from.
 FROM_THEMES = 3
+#: Themes listed as left by the codes: those that keep at least this share of their contacts.
+NOT_COVERED_SHARE = 0.5
+NOT_COVERED_LISTED = 10
 
 
 def read_codes_file(
@@ -95,6 +98,21 @@ def _created_labels(view_themes: pd.DataFrame) -> dict[str, str]:
     made = view_themes.loc[view_themes["origin"] == "create"]
     pairs = zip(made["label"], made["theme_id"], strict=True)
     return {str(label).casefold(): str(t) for label, t in pairs}
+
+
+def _not_covered(
+    before: np.ndarray, routed: np.ndarray, labels: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The themes the codes leave: most of their contacts stay, so no code names their problem
+    (a gap in the team's list, or a theme the codes' wording misses), largest first."""
+    rows = []
+    for theme_id, contacts in Counter(str(t) for t in before if t).items():
+        stay = int(np.sum((before == theme_id) & (routed == theme_id)))
+        if stay >= NOT_COVERED_SHARE * contacts:
+            rows.append({"theme_id": theme_id, "label": labels.get(theme_id, theme_id),
+                         "contacts": contacts, "stay": stay})  # fmt: skip
+    rows.sort(key=lambda r: (-r["stay"], r["theme_id"]))
+    return rows[:NOT_COVERED_LISTED]
 
 
 def import_reason_codes(
@@ -191,6 +209,7 @@ def import_reason_codes(
     return {
         "model_version": version,
         "dry_run": dry_run,
+        "themes_not_covered": _not_covered(before, routed, labels) if new else [],
         "changed": bool(new) and not dry_run,
         "created": 0 if dry_run else len(new),
         "already": len(codes) - len(new),
