@@ -105,6 +105,25 @@ def test_new_theme_is_reported_with_its_first_period() -> None:
     assert row["severity"] == "high"
 
 
+def test_a_short_quiet_history_does_not_make_a_theme_new() -> None:
+    """The CFPB export starts on a Sunday: one day (6 complaints) before its first full week.
+    A theme with none of them is not new: at its rate that day held 1.4 expected. With the
+    same quiet over ten full periods it is."""
+    counts, total = stream(seed=5)
+    short, short_total = counts[:, :2].copy(), total[:2].copy()
+    short_total[0] = 6.0  # a one-day first period
+    short[:, 0] = 0
+    short[0, 0] = 6.0
+    short[7, 1] = 60.0
+    frame = SpikeScorer(CONFIG).fit_arrays(short, short_total).score(1)
+    assert "new_theme" not in set(frame["kind"])
+    longer = counts[:, :12].copy()
+    longer[7, :-1] = 0
+    longer[7, -1] = 60.0
+    found = SpikeScorer(CONFIG).fit_arrays(longer, total[:12]).score(11)
+    assert found.loc[found["theme_id"] == "7", "kind"].item() == "new_theme"
+
+
 def test_slow_rise_is_found_as_a_sustained_rise() -> None:
     counts, total = stream(seed=6, base=30)
     counts[2, -4:] = np.round(30 * 1.3 ** np.arange(1, 5))  # +30 % a period, compounding

@@ -379,7 +379,12 @@ class SpikeScorer:
         return _Scores(mean, variance, stats.norm.sf(z))
 
     def _new_themes(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Themes quiet before the monitor window and active now; index of first activity."""
+        """Themes quiet before the monitor window and active now; index of first activity.
+
+        Quiet must be evidence, not a short history: the CFPB export's first full week called a
+        theme "new" because the one day of data before it (6 complaints) held none of its
+        contacts, 1.4 expected at its rate, which is none by chance 25 % of the time. A theme is
+        new only when so few earlier contacts are unlikely at today's rate (Poisson, ``alpha``)."""
         cfg = self.config
         m = self.counts_.shape[0]
         rate_now = self.counts_[:, t] / self.exposure_[:, t]
@@ -394,7 +399,12 @@ class SpikeScorer:
         for i in np.flatnonzero((first > 0) & (self.counts_[:, t] >= cfg.min_volume)):
             old = np.arange(max(0, first[i] - cfg.baseline_periods), first[i])
             old_rate[i] = self.counts_[i, old].sum() / self.exposure_[i, old].sum()
-            new[i] = old_rate[i] <= cfg.new_theme_max_ratio * rate_now[i]
+            # quiet before, and the history long enough that quiet means something: at today's
+            # rate the earlier periods would have held this many contacts, and held no more
+            # than they did with probability under alpha (Poisson)
+            seen_if_old = rate_now[i] * self.exposure_[i, old].sum()
+            quiet = stats.poisson.cdf(self.counts_[i, old].sum(), seen_if_old) < cfg.alpha
+            new[i] = old_rate[i] <= cfg.new_theme_max_ratio * rate_now[i] and quiet
         return new, np.where(new, first, -1), old_rate
 
 
