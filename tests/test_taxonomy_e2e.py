@@ -191,6 +191,7 @@ def test_reason_codes_pasted_are_previewed_then_imported(base: str, browser) -> 
     )
     assert page.locator("#taxonomy-themes tbody tr").count() == themes_before  # nothing written
     assert page.locator("#import-codes").input_value() == codes  # kept for the import
+    assert "Themes no code covers" in page.locator("#import-not-covered").inner_text()
 
     page.click("section[aria-label='Import reason codes'] button:not([name])")
     page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
