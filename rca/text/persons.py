@@ -115,7 +115,8 @@ def _windows(
     title_case: bool = False,
 ) -> tuple[list[str], list[tuple[str, int, int]]]:
     """Windows around the first uses of the ``max_words`` most widespread words (ties by
-    word), with each window's ``(word, start, end)``; ``title_case`` capitalises the word."""
+    word), with each window's ``(word, start, end)``; ``title_case`` capitalises each word of
+    the use ("john smith" -> "John Smith")."""
     checked = sorted(widespread, key=lambda w: (-widespread[w], w))[:max_words]
     windows: list[str] = []
     owners: list[tuple[str, int, int]] = []
@@ -123,7 +124,7 @@ def _windows(
         for i, start, end in uses_of[word][:windows_per_word]:
             window, lo, hi = _window(texts[i], start, end)
             if title_case:
-                window = window[:lo] + window[lo:hi].capitalize() + window[hi:]
+                window = window[:lo] + window[lo:hi].title() + window[hi:]
             windows.append(window)
             owners.append((word, lo, hi))
     return windows, owners
@@ -243,12 +244,7 @@ def _caseless_names(
     )
     if not windows:
         return set()
-    hits: Counter[str] = Counter()
-    reads: Counter[str] = Counter()
-    for (word, lo, hi), spans in zip(owners, find_names(windows, lone=True), strict=True):
-        reads[word] += 1
-        hits[word] += any(s.kind == NAME and s.start <= lo and hi <= s.end for s in spans)
-    return {w for w in reads if hits[w] > 0 and hits[w] >= PERSON_SHARE * reads[w]}
+    return _read_as_lone_names(windows, owners, find_names)
 
 
 def _caseless_surnames(
@@ -292,15 +288,20 @@ def _caseless_surnames(
     used: Counter[str] = Counter()
     for text in texts:
         used.update(set(word_re.findall(text if isinstance(text, str) else "")))
-    windows: list[str] = []
-    owners: list[tuple[str, int, int]] = []
-    for word in sorted(w for w in frequent if after[w] >= PERSON_SHARE * used[w]):
-        for i, start, end in pairs[word][:windows_per_word]:
-            window, lo, hi = _window(texts[i], start, end)
-            windows.append(window[:lo] + window[lo:hi].title() + window[hi:])
-            owners.append((word, lo, hi))
+    mostly_there = {w: after[w] for w in frequent if after[w] >= PERSON_SHARE * used[w]}
+    windows, owners = _windows(
+        texts, mostly_there, pairs, len(mostly_there), windows_per_word, title_case=True
+    )
     if not windows:
         return set()
+    return _read_as_lone_names(windows, owners, find_names)
+
+
+def _read_as_lone_names(
+    windows: list[str], owners: list[tuple[str, int, int]], find_names: NameFinder
+) -> set[str]:
+    """The words the detector puts inside a name (one word alone counts) in at least half of
+    their windows: the lower-case passes, where the list or the pair is the cue."""
     hits: Counter[str] = Counter()
     reads: Counter[str] = Counter()
     for (word, lo, hi), spans in zip(owners, find_names(windows, lone=True), strict=True):
