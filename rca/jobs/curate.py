@@ -63,7 +63,12 @@ DEFAULT_CREATE_THRESHOLD = 0.5
 
 def members_frame(view: CuratedView, fitted: pd.DataFrame, X: np.ndarray | None) -> pd.DataFrame:
     """(contact_id, theme_id) of the contacts whose curated theme differs from the fitted one."""
-    curated = route(fitted["theme_id"].to_numpy(), X, view)
+    return changed_members(fitted, route(fitted["theme_id"].to_numpy(), X, view))
+
+
+def changed_members(fitted: pd.DataFrame, curated: np.ndarray) -> pd.DataFrame:
+    """(contact_id, theme_id) of the contacts whose ``curated`` id (aligned with ``fitted``,
+    from `route`) differs from the fitted one: the rows `taxonomy_members` holds."""
     changed = curated != fitted["theme_id"].to_numpy(dtype=object)
     return pd.DataFrame(
         {"contact_id": fitted["contact_id"].to_numpy()[changed], "theme_id": curated[changed]}

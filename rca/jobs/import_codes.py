@@ -27,7 +27,7 @@ from rca.cluster.reason_codes import ReasonCode, reason_codes
 from rca.cluster.taxonomy import Edit, TaxonomyError, curate, route, validate
 from rca.embed.cache import read_vectors
 from rca.errors import InvalidInputError, NotFoundError
-from rca.jobs.curate import _mirror, _model_id, members_frame
+from rca.jobs.curate import _mirror, _model_id, changed_members
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.curation import (
@@ -47,6 +47,20 @@ NOT_COVERED_SHARE = 0.5
 NOT_COVERED_LISTED = 10
 
 
+def _codes_of_csv(
+    source: Any, *, sep: str, unreadable: str, empty: str | None, **options: Any
+) -> list[ReasonCode]:
+    """`reason_codes` of a CSV source, every cell read as text; a source that does not parse
+    is an `InvalidInputError` (``empty`` for one with no header, else ``unreadable``)."""
+    try:
+        frame = pd.read_csv(source, dtype=str, keep_default_na=False, sep=sep)
+    except pd.errors.EmptyDataError as exc:
+        raise InvalidInputError(empty or f"{unreadable}: {exc}") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{unreadable}: {exc}") from exc
+    return reason_codes(frame, **options)
+
+
 def read_codes_file(
     path: Path,
     *,
@@ -54,23 +68,14 @@ def read_codes_file(
     description_column: str = "description",
     threshold: float = 0.5,
 ) -> list[ReasonCode]:
-    """The codes of a CSV file (TSV when it ends in .tsv), every cell read as text."""
+    """The codes of a CSV file (TSV when it ends in .tsv)."""
     if not path.is_file():
         raise NotFoundError(f"no file {path}")
-    try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, sep="\t" if path.suffix == ".tsv" else ","
-        )
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{path.name} is not a readable CSV file: {exc}") from exc
-    except pd.errors.EmptyDataError as exc:
-        raise InvalidInputError(f"{path.name} is empty") from exc
-    return reason_codes(
-        frame,
-        label_column=label_column,
-        description_column=description_column,
-        threshold=threshold,
-    )
+    return _codes_of_csv(
+        path, sep="\t" if path.suffix == ".tsv" else ",",
+        unreadable=f"{path.name} is not a readable CSV file", empty=f"{path.name} is empty",
+        label_column=label_column, description_column=description_column, threshold=threshold,
+    )  # fmt: skip
 
 
 def parse_codes(
@@ -83,13 +88,9 @@ def parse_codes(
     """The codes of CSV text pasted on the dashboard (a header line, then a code a line)."""
     if not text.strip():
         raise InvalidInputError("paste the codes: a header (label,description), then one a line")
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InvalidInputError(f"the codes are not readable CSV: {exc}") from exc
-    return reason_codes(
-        frame, label_column=label_column, description_column=description_column,
-        threshold=threshold,
+    return _codes_of_csv(
+        io.StringIO(text), sep=",", unreadable="the codes are not readable CSV", empty=None,
+        label_column=label_column, description_column=description_column, threshold=threshold,
     )  # fmt: skip
 
 
@@ -177,7 +178,7 @@ def import_reason_codes(
             for edit in new:
                 append_edit(con, edit, new_ids=[edit.theme_id], model_version=version)
             if new:
-                write_members(con, version, members_frame(after, fitted, X))
+                write_members(con, version, changed_members(fitted, routed))
     if new and not dry_run:
         _mirror(settings, version, new[-1])
     labels = dict(zip(view.themes["theme_id"], view.themes["label"], strict=True))
