@@ -68,7 +68,7 @@ async def _act(
 ) -> Response:
     """Check the form, run the edit, refresh the snapshot, redirect back with what happened."""
 
-    async def fail(message: str, status: int) -> HTMLResponse:
+    async def shown(status: int = 200, **extra: Any) -> HTMLResponse:  # the page, re-read
         listing = await run_in_threadpool(curate.taxonomy_listing, state.settings)
         history = await run_in_threadpool(curate.taxonomy_history, state.settings)
         return _page(
@@ -76,11 +76,13 @@ async def _act(
             _common(snapshot, session, "latest"),
             listing,
             status,
-            error=message,
             history=history[::-1][:50],
             preview=None,
-            done="",
+            **extra,
         )
+
+    async def fail(message: str, status: int) -> HTMLResponse:
+        return await shown(status, error=message, done="")
 
     if not same_token(session.csrf, csrf):
         return await fail("The form expired; please try again.", 400)
@@ -96,14 +98,7 @@ async def _act(
     except RcaError as exc:
         return await fail(str(exc), 400)
     if "import_preview" in result:  # a dry run: shown on the page, nothing to redirect to
-        listing = await run_in_threadpool(curate.taxonomy_listing, state.settings)
-        history = await run_in_threadpool(curate.taxonomy_history, state.settings)
-        return _page(
-            request,
-            _common(snapshot, session, "latest"),
-            listing,
-            history=history[::-1][:50],
-            preview=None,
+        return await shown(
             done=result["message"],
             import_preview=result["import_preview"],
             import_codes=result.get("import_codes", ""),
