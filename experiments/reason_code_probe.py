@@ -5,7 +5,7 @@
 A created theme without examples is the embedding of its name and description, and takes every
 contact at least ``threshold`` cosine-similar to it (`rca.cluster.taxonomy.route`). Here each
 labelled set's gold class names (ids turned into words, as the label score reads them) stand in
-for a team's reason codes, all seeded at once. For thresholds 0.3-0.6 it prints the share of
+for a team's reason codes, all seeded at once. For thresholds 0.3-0.7 it prints the share of
 contacts some code takes and how many of those are the code's own class, when a contact goes to
 the most similar code it passes (the product since stop 36) and, at 0.5, when it goes to the
 last code created that it passes (the product before). Figures only; printed.
@@ -23,7 +23,7 @@ from rca.embed.encoder import encoder_from_settings
 from rca.settings import Settings
 from rca.text.normalise import normalise_for_embedding
 
-THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
 
 def _unit(a: np.ndarray) -> np.ndarray:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import copy_home, run_cli
 
-from rca.cluster.reason_codes import ReasonCode, reason_codes
+from rca.cluster.reason_codes import LADDER, ReasonCode, reason_codes, takes_at
 from rca.cluster.taxonomy import TaxonomyError
 from rca.settings import Settings
 
@@ -59,6 +60,22 @@ def test_a_codes_table_is_read_with_its_own_headers_and_defaults() -> None:
     assert codes[0].text == "Refund not received. money back after a return"
 
 
+def test_the_threshold_ladder_gives_each_contact_to_its_nearest_code_once() -> None:
+    codes = np.array([[1.0, 0.0], [0.0, 1.0]])  # A, B
+    half = np.sqrt(0.5)
+    rows = np.array([
+        [1.0, 0.0],    # A at 1.0
+        [0.8, 0.6],    # A at 0.8 (B at 0.6 is passed but further)
+        [0.6, 0.8],    # B at 0.8
+        [half, half],  # a tie: the earlier code, A, at 0.71
+        [-1.0, 0.0],   # no code at any threshold
+    ])  # fmt: skip
+    counts = takes_at(rows, codes, (0.5, 0.75, 0.9))
+    assert counts.tolist() == [[3, 2, 1], [1, 1, 0]]
+    assert takes_at(rows, codes).shape == (2, len(LADDER))
+    assert takes_at(rows[:0], codes).tolist() == [[0] * len(LADDER)] * 2
+
+
 @pytest.fixture()
 def home(fitted_demo: Settings, tmp_path: Path) -> Settings:
     return copy_home(fitted_demo, tmp_path / "home")
@@ -94,6 +111,11 @@ def test_an_import_is_one_write_that_a_dry_run_foretells_and_a_second_import_lea
     assert first["contacts"] > 0 and first["from_themes"][0]["theme_id"] == top[0]["theme_id"]
     assert dry["codes"][2]["contacts"] == 0  # nothing in the demo is about Mars
     assert [c["same_name_as"] for c in dry["codes"]] == [None] * 3
+    for code in dry["codes"]:  # what it would take at other thresholds: fewer the higher
+        ladder = [a["contacts"] for a in code["at_thresholds"]]
+        assert [a["threshold"] for a in code["at_thresholds"]] == list(LADDER)
+        assert ladder == sorted(ladder, reverse=True)
+    assert dry["codes"][0]["at_thresholds"][0]["contacts"] > first["contacts"]  # at 0.3
     # two codes for a demo of many themes: the rest keep their contacts, and are listed as such
     sizes = {t["theme_id"]: t["contacts"] for t in before["themes"]}
     left = dry["themes_not_covered"]
@@ -105,6 +127,8 @@ def test_an_import_is_one_write_that_a_dry_run_foretells_and_a_second_import_lea
     namesake = ReasonCode(top[1]["label"].upper(), None, 0.5)  # a fitted theme's own name
     said = import_reason_codes(home, [namesake], dry_run=True)["codes"][0]
     assert said["same_name_as"] == top[1]["theme_id"] and said["status"] == "would create"
+    at = {a["threshold"]: a["contacts"] for a in said["at_thresholds"]}
+    assert at[0.5] == said["contacts"] > at[0.7]  # a lone code at its own threshold: the same
 
     made = import_reason_codes(home, codes, actor="ann", reason="our codes")
     assert made["changed"] and made["created"] == 3 and made["already"] == 0
@@ -123,6 +147,7 @@ def test_an_import_is_one_write_that_a_dry_run_foretells_and_a_second_import_lea
 
     again = import_reason_codes(home, codes)
     assert not again["changed"] and again["created"] == 0 and again["already"] == 3
+    assert [c["at_thresholds"] for c in again["codes"]] == [[]] * 3
     assert [c["theme_id"] for c in again["codes"]] == [c["theme_id"] for c in made["codes"]]
     assert len(taxonomy_history(home)) == 3
 
@@ -184,6 +209,8 @@ def test_the_api_imports_for_writers_and_names_bad_codes(home: Settings, tmp_pat
                           json={"codes": codes, "dry_run": True})  # fmt: skip
         assert dry.status_code == 200, dry.text
         assert [c["status"] for c in dry.json()["codes"]] == ["would create"] * 2
+        ladder = dry.json()["codes"][0]["at_thresholds"]
+        assert [a["threshold"] for a in ladder] == list(LADDER) and ladder[0]["contacts"] > 0
         made = client.post("/v1/taxonomy/import", headers={"X-API-Key": writer},
                            json={"codes": codes, "why": "our codes"})  # fmt: skip
         assert made.status_code == 200, made.text

@@ -189,6 +189,10 @@ def test_reason_codes_pasted_are_previewed_then_imported(base: str, browser) -> 
     assert (
         "would create" in refund.inner_text() and int(refund.locator("td").nth(3).inner_text()) > 0
     )
+    ladder = refund.locator("td").nth(4)  # what it would take at 0.3 / 0.4 / ... / 0.7
+    assert ladder.get_attribute("data-label") == "At 0.3 / 0.4 / 0.5 / 0.6 / 0.7"
+    counts = [int(n) for n in ladder.inner_text().split(" / ")]
+    assert len(counts) == 5 and counts == sorted(counts, reverse=True) and counts[0] > 0
     assert page.locator("#taxonomy-themes tbody tr").count() == themes_before  # nothing written
     assert page.locator("#import-codes").input_value() == codes  # kept for the import
     assert "Themes no code covers" in page.locator("#import-not-covered").inner_text()

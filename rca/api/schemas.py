@@ -778,6 +778,11 @@ class ImportSource(BaseModel):
     contacts: int
 
 
+class ThresholdCount(BaseModel):
+    threshold: float
+    contacts: int
+
+
 class ImportedCode(BaseModel):
     label: str
     status: str = Field(description="created, would create (dry run) or already a theme.")
@@ -789,6 +794,11 @@ class ImportedCode(BaseModel):
     )
     same_name_as: str | None = Field(
         default=None, description="A theme that already has this name (rename or merge them)."
+    )
+    at_thresholds: list[ThresholdCount] = Field(
+        default=[],
+        description="Contacts it would take if every code of the import had that threshold "
+        "(themes created before aside): to choose a threshold. Empty: already a theme.",
     )
 
 

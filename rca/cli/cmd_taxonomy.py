@@ -267,6 +267,7 @@ def taxonomy_import(
     ``parent_group``. Codes a created theme already has are left alone, so a second import of
     the same file changes nothing. ``--dry-run`` lists what each code would take.
     """
+    from rca.cluster.reason_codes import LADDER
     from rca.jobs.import_codes import import_reason_codes, read_codes_file
 
     codes = read_codes_file(
@@ -277,13 +278,15 @@ def taxonomy_import(
         settings_for(home), codes, dry_run=dry_run, actor=by or None,
         reason=why or f"reason codes from {path.name}",
     )  # fmt: skip
+    ladder = "at " + "/".join(f"{t:g}".removeprefix("0") for t in LADDER)  # "at .3/.4/..."
     rows = [
         {**r, "from": ", ".join(f"{f['theme_id'] or '-'} {f['label']} ({f['contacts']})"
-                                for f in r["from_themes"])}
+                                for f in r["from_themes"]),
+         ladder: " / ".join(str(a["contacts"]) for a in r["at_thresholds"])}
         for r in result["codes"]
     ]  # fmt: skip
     emit({"command": "taxonomy import", **result}, rows, fmt, title="reason codes",
-         columns=IMPORT_COLUMNS)  # fmt: skip
+         columns=[*IMPORT_COLUMNS[:5], ladder, *IMPORT_COLUMNS[5:]])  # fmt: skip
     if fmt is Format.table:
         verb = "would take" if dry_run else "took"
         stderr(

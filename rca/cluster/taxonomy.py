@@ -314,7 +314,8 @@ def _apply(view: CuratedView, edit: Edit, previews: dict[str, Edit]) -> None:
         view.routing.append(edit)
 
 
-def _unit(a: Any) -> np.ndarray:
+def unit_vectors(a: Any) -> np.ndarray:
+    """Rows scaled to unit length in float64 (a zero row stays zero), as routing compares them."""
     a = np.atleast_2d(np.asarray(a, dtype=np.float64))
     norms = np.linalg.norm(a, axis=1, keepdims=True)
     return np.divide(a, norms, out=np.zeros_like(a), where=norms > 0)
@@ -353,13 +354,14 @@ def route(
                 # a child of a proposed cut carries several centroids (`split_children`)
                 per_child = [c.get("centroids") or [c["centroid"]] for c in children]
                 owner = np.repeat(np.arange(len(children)), [len(c) for c in per_child])
-                centroids = _unit([v for c in per_child for v in c])
-                best = np.argmax(cosine_to_centroids(_unit(np.asarray(X)[mask]), centroids), 1)
+                centroids = unit_vectors([v for c in per_child for v in c])
+                rows = unit_vectors(np.asarray(X)[mask])
+                best = np.argmax(cosine_to_centroids(rows, centroids), 1)
                 ids[mask] = np.asarray(edit.params["child_ids"], dtype=object)[owner[best]]
         elif edit.action == "create" and len(ids):
             if unit is None:  # once for every created theme (a team seeds dozens of codes)
-                unit = _unit(X)
-            sims = cosine_to_centroids(unit, _unit([edit.params["centroid"]]))[:, 0]
+                unit = unit_vectors(X)
+            sims = cosine_to_centroids(unit, unit_vectors([edit.params["centroid"]]))[:, 0]
             takes = (sims >= edit.params["threshold"]) & (sims > claimed)
             ids[takes] = edit.theme_id
             claimed[takes] = sims[takes]

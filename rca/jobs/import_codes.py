@@ -7,8 +7,8 @@ the batch adds: the file is checked whole before anything is written (`rca.clust
 reason_codes`); the encoder loads once; all codes are written in one store transaction, so an
 interrupted import leaves none of them; a code whose name a created theme already has is left
 alone, so importing the same file again changes nothing; and ``dry_run`` reports what each code
-would take, and from which themes, without writing, to choose thresholds before a person
-commits to them.
+would take, and from which themes, without writing, and what it would take at other thresholds
+(`rca.cluster.reason_codes.takes_at`), to choose thresholds before a person commits to them.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from rca.cluster.lineage import format_theme_id
-from rca.cluster.reason_codes import ReasonCode, reason_codes
-from rca.cluster.taxonomy import Edit, TaxonomyError, curate, route, validate
+from rca.cluster.reason_codes import LADDER, ReasonCode, reason_codes, takes_at
+from rca.cluster.taxonomy import Edit, TaxonomyError, curate, route, unit_vectors, validate
 from rca.embed.cache import read_vectors
 from rca.errors import InvalidInputError, NotFoundError
 from rca.jobs.curate import _mirror, _model_id, changed_members
@@ -174,6 +174,10 @@ def import_reason_codes(
         ids = fitted["theme_id"].to_numpy(dtype=object)
         before = route(ids, X, view) if X is not None else ids
         routed = route(ids, X, after) if X is not None else ids
+        ladder = takes_at(
+            unit_vectors(X) if X is not None else np.zeros((0, 1)),
+            unit_vectors([e.params["centroid"] for e in new]) if new else np.zeros((0, 1)),
+        )
         if not dry_run:
             for edit in new:
                 append_edit(con, edit, new_ids=[edit.theme_id], model_version=version)
@@ -183,17 +187,17 @@ def import_reason_codes(
         _mirror(settings, version, new[-1])
     labels = dict(zip(view.themes["theme_id"], view.themes["label"], strict=True))
     namesakes = {str(v).casefold(): t for t, v in labels.items()}  # any theme, fitted included
-    made = {e.params["label"].casefold(): e for e in new}
+    made = {e.params["label"].casefold(): (i, e) for i, e in enumerate(new)}
     rows = []
     for code in codes:
-        edit = made.get(code.label.casefold())
-        if edit is None:
+        if code.label.casefold() not in made:
             rows.append({
                 "label": code.label, "status": "already a theme",
                 "theme_id": existing.get(code.label.casefold()), "threshold": code.threshold,
-                "contacts": None, "from_themes": [], "same_name_as": None,
+                "contacts": None, "from_themes": [], "same_name_as": None, "at_thresholds": [],
             })  # fmt: skip
             continue
+        i, edit = made[code.label.casefold()]
         taken = routed == edit.theme_id
         sources = Counter(str(t) for t in before[taken]).most_common(FROM_THEMES)
         rows.append({
@@ -206,6 +210,8 @@ def import_reason_codes(
                       "contacts": n} for t, n in sources],
             # a theme that already has this name: two themes one reader cannot tell apart
             "same_name_as": namesakes.get(code.label.casefold()),
+            "at_thresholds": [{"threshold": t, "contacts": int(n)}
+                              for t, n in zip(LADDER, ladder[i], strict=True)],
         })  # fmt: skip
     return {
         "model_version": version,
