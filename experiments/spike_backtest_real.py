@@ -75,7 +75,7 @@ class RealSeries:
         self, counts: np.ndarray | None = None, total: np.ndarray | None = None
     ) -> SpikeScorer:
         config = SpikeConfig.from_settings(kind=self.kind)
-        weekday = self.starts.weekday.to_numpy() if self.kind == "day" else None
+        weekday = self.starts.day_of_week.to_numpy() if self.kind == "day" else None
         return SpikeScorer(config).fit_arrays(
             self.counts if counts is None else counts,
             self.total if total is None else total,
@@ -89,7 +89,7 @@ def load(path: Path) -> dict[str, RealSeries]:
     daily = raw.groupby(["issue", "date"])["count"].sum().unstack(fill_value=0)
     days = pd.date_range(daily.columns.min(), daily.columns.max(), freq="D")
     daily = daily.reindex(columns=days, fill_value=0)
-    week_start = days - pd.to_timedelta(days.weekday, unit="D")
+    week_start = days - pd.to_timedelta(days.day_of_week, unit="D")
     weekly = daily.T.groupby(week_start).sum().T
     complete = pd.Series(week_start).value_counts().sort_index() == 7
     weekly = weekly.loc[:, complete[complete].index]
@@ -111,7 +111,7 @@ def holiday_periods(series: RealSeries) -> np.ndarray:
     if series.kind == "day":
         after = holidays + pd.Timedelta(days=1)
         return series.starts.isin(holidays) | series.starts.isin(after)
-    week_of = holidays - pd.to_timedelta(holidays.weekday, unit="D")
+    week_of = holidays - pd.to_timedelta(holidays.day_of_week, unit="D")
     return series.starts.isin(week_of)
 
 
