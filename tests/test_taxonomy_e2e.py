@@ -183,6 +183,8 @@ def test_reason_codes_pasted_are_previewed_then_imported(base: str, browser) -> 
     page.fill("#import-codes", codes)
     page.click("section[aria-label='Import reason codes'] button[name=dry_run]")
     preview = page.locator("#import-preview")
+    # its own full-width card above the forms, not squeezed into the import form's grid cell
+    assert page.locator("#import-preview-card:not(.grid *) #import-preview").count() == 1
     assert "nothing written" in page.locator("p.done").inner_text()
     assert preview.locator("tbody tr").count() == 2
     refund = preview.locator("tbody tr", has_text="Refund still not received")
