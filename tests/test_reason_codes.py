@@ -16,7 +16,13 @@ import pandas as pd
 import pytest
 from conftest import copy_home, run_cli
 
-from rca.cluster.reason_codes import LADDER, ReasonCode, reason_codes, takes_at
+from rca.cluster.reason_codes import (
+    LADDER,
+    ReasonCode,
+    codes_from_labels,
+    reason_codes,
+    takes_at,
+)
 from rca.cluster.taxonomy import TaxonomyError
 from rca.settings import Settings
 
@@ -74,6 +80,26 @@ def test_the_threshold_ladder_gives_each_contact_to_its_nearest_code_once() -> N
     assert counts.tolist() == [[3, 2, 1], [1, 1, 0]]
     assert takes_at(rows, codes).shape == (2, len(LADDER))
     assert takes_at(rows[:0], codes).tolist() == [[0] * len(LADDER)] * 2
+
+
+def test_codes_from_coded_contacts_are_their_mean_and_one_per_spelling() -> None:
+    rows = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0], [0.8, 0.6]])
+    labels = ["Billing", "billing ", "Delivery", "DELIVERY", None, "Billing"]
+    ids = [f"C{i}" for i in range(len(rows))]
+    made = codes_from_labels(rows, labels, ids, threshold=0.6, min_contacts=2, source="attr x")
+    billing, delivery = made.codes
+    assert (billing.label, billing.coded, billing.members) == ("Billing", 3, ("C0", "C1", "C5"))
+    mean = rows[[0, 1, 5]].mean(0)
+    assert np.allclose(billing.centroid, mean / np.linalg.norm(mean))
+    assert (billing.threshold, billing.source, billing.description) == (0.6, "attr x", None)
+    assert delivery.label in ("Delivery", "DELIVERY") and delivery.coded == 2
+    assert np.allclose(delivery.centroid, [0.0, 1.0]) and made.too_few == {}
+    fewer = codes_from_labels(rows, labels, ids, min_contacts=3)
+    assert [c.label for c in fewer.codes] == ["Billing"] and sum(fewer.too_few.values()) == 2
+    with pytest.raises(ValueError, match="one label and one contact id"):
+        codes_from_labels(rows, labels[:2], ids)
+    with pytest.raises(TaxonomyError, match="min_contacts"):
+        codes_from_labels(rows, labels, ids, min_contacts=0)
 
 
 @pytest.fixture()
@@ -219,8 +245,51 @@ def test_the_api_imports_for_writers_and_names_bad_codes(home: Settings, tmp_pat
         assert [c["contacts"] for c in body["codes"]] == [
             c["contacts"] for c in dry.json()["codes"]
         ]
+        both = client.post("/v1/taxonomy/import", headers={"X-API-Key": writer},
+                           json={"codes": codes, "from_attribute": "product_area"})  # fmt: skip
+        assert both.status_code == 400 and "one of the two" in both.text
+        attr = client.post("/v1/taxonomy/import", headers={"X-API-Key": writer},
+                           json={"from_attribute": "product_area", "dry_run": True})  # fmt: skip
+        assert attr.status_code == 200, attr.text
+        assert all(c["coded"] >= 5 for c in attr.json()["codes"])
         listing = client.get("/v1/taxonomy", headers={"X-API-Key": reader}).json()
         labels = {t["theme_id"]: t["label"] for t in listing["themes"]}
         assert all(labels[c["theme_id"]] == c["label"] for c in body["codes"])
         history = client.get("/v1/taxonomy/history", headers={"X-API-Key": reader}).json()
         assert {e["by"] for e in history["edits"]} == {"ann"}
+
+
+def test_codes_made_from_an_attribute_of_the_contacts(home: Settings, tmp_path: Path) -> None:
+    """The demo's product_area stands in for a CRM disposition: a code per value, made from
+    the contacts carrying it; the output says how many of them each code takes."""
+    from rca.errors import NotFoundError
+    from rca.jobs.curate import taxonomy_history
+    from rca.jobs.import_codes import codes_from_attribute, import_reason_codes
+
+    with pytest.raises(NotFoundError, match=r"no attribute 'reason'.*product_area"):
+        codes_from_attribute(home, "reason")
+    coded = codes_from_attribute(home, " Product_Area ", min_contacts=5)
+    assert len(coded.codes) >= 3 and all(c.coded >= 5 and c.centroid for c in coded.codes)
+    dry = import_reason_codes(home, coded.codes, dry_run=True, too_few=coded.too_few)
+    # every contact of the model that carries a value is in one code or listed as too few
+    assert sum(c.coded for c in coded.codes) + sum(coded.too_few.values()) == dry["contacts"]
+    assert taxonomy_history(home) == [] and dry["too_few"] == []
+    for row in dry["codes"]:
+        assert row["coded"] >= 5 and 0 <= row["coded_taken"] <= row["coded"]
+        assert row["coded_taken"] <= row["contacts"]
+    # the mean of a code's own contacts takes most of them back
+    assert sum(r["coded_taken"] for r in dry["codes"]) > 0.5 * sum(r["coded"] for r in dry["codes"])
+
+    out = run_cli("taxonomy", "import", "--from-attribute", "product_area", "--by", "ann",
+                  "--format", "json", home=home.home)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert [r["contacts"] for r in body["codes"]] == [r["contacts"] for r in dry["codes"]]
+    log = taxonomy_history(home)
+    assert len(log) == len(coded.codes) and {e["action"] for e in log} == {"create"}
+    assert log[0]["params"]["from"] == "attribute product_area"
+    again = run_cli("taxonomy", "import", "--from-attribute", "product_area", home=home.home)
+    assert again.returncode == 0 and "0 themes created" in again.stderr, again.stderr
+    neither = run_cli("taxonomy", "import", home=home.home)
+    assert neither.returncode == 1 and "one of the two" in neither.stderr
+    assert "Traceback" not in neither.stderr

@@ -767,7 +767,14 @@ class ReasonCodeIn(BaseModel):
 class ImportIn(EditNote):
     """A team's reason codes: one created theme each, all or none (`rca taxonomy import`)."""
 
-    codes: list[ReasonCodeIn] = Field(min_length=1, max_length=500)
+    codes: list[ReasonCodeIn] = Field(default=[], max_length=500)
+    from_attribute: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Instead of codes: one per value of this attribute of the contacts (a CRM "
+        "disposition kept at ingest), made from the contacts carrying it.",
+    )
+    min_contacts: int = Field(default=5, ge=1, description="from_attribute: fewer are left out.")
     threshold: float = Field(default=0.5, gt=0, le=1)
     dry_run: bool = Field(default=False, description="Say what each would take; write nothing.")
 
@@ -775,6 +782,11 @@ class ImportIn(EditNote):
 class ImportSource(BaseModel):
     theme_id: str | None = Field(description="null: contacts no theme held.")
     label: str
+    contacts: int
+
+
+class LeftOutValue(BaseModel):
+    value: str
     contacts: int
 
 
@@ -794,6 +806,12 @@ class ImportedCode(BaseModel):
     )
     same_name_as: str | None = Field(
         default=None, description="A theme that already has this name (rename or merge them)."
+    )
+    coded: int | None = Field(
+        default=None, description="Made from an attribute: the contacts carrying the code."
+    )
+    coded_taken: int | None = Field(
+        default=None, description="Those of them the code takes (its agreement with the team)."
     )
     at_thresholds: list[ThresholdCount] = Field(
         default=[],
@@ -821,6 +839,9 @@ class ImportOut(BaseModel):
     contacts: int = Field(description="Contacts of the model.")
     contacts_taken: int = Field(description="Contacts the codes took (or would take).")
     codes: list[ImportedCode]
+    too_few: list[LeftOutValue] = Field(
+        default=[], description="Attribute values left out: fewer contacts than min_contacts."
+    )
 
 
 class VendorAlertsResponse(PeriodInfo):

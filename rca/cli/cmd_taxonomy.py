@@ -244,7 +244,19 @@ IMPORT_COLUMNS = ["label", "status", "theme_id", "threshold", "contacts", "from"
 
 @taxonomy_app.command("import")
 def taxonomy_import(
-    path: Annotated[Path, typer.Argument(help="CSV (or .tsv) of reason codes, one per row.")],
+    path: Annotated[
+        Path | None, typer.Argument(help="CSV (or .tsv) of reason codes, one per row.")
+    ] = None,
+    from_attribute: Annotated[
+        str,
+        typer.Option(
+            help="Instead of a file: a code per value of this attribute of the "
+            "contacts (a CRM disposition kept at ingest), made from its contacts."
+        ),
+    ] = "",
+    min_contacts: Annotated[
+        int, typer.Option(min=1, help="--from-attribute: values with fewer contacts are left out.")
+    ] = 5,
     label_column: Annotated[str, typer.Option(help="The column with each code's name.")] = "label",
     description_column: Annotated[
         str, typer.Option(help="The column with what it covers (optional column).")
@@ -264,29 +276,53 @@ def taxonomy_import(
     """Create a theme per reason code of a file (a team's existing codes), all or none.
 
     Columns: the name (``--label-column``), optionally a description, ``threshold`` and
-    ``parent_group``. Codes a created theme already has are left alone, so a second import of
-    the same file changes nothing. ``--dry-run`` lists what each code would take.
+    ``parent_group``. Or ``--from-attribute NAME``: a theme per value of an attribute the
+    contacts already carry, each the mean of its contacts (far nearer to them than a name).
+    Codes a created theme already has are left alone, so a second import of the same codes
+    changes nothing. ``--dry-run`` lists what each code would take.
     """
     from rca.cluster.reason_codes import LADDER
-    from rca.jobs.import_codes import import_reason_codes, read_codes_file
+    from rca.errors import InvalidInputError
+    from rca.jobs.import_codes import codes_from_attribute, import_reason_codes, read_codes_file
 
-    codes = read_codes_file(
-        path, label_column=label_column, description_column=description_column,
-        threshold=threshold,
-    )  # fmt: skip
+    settings = settings_for(home)
+    if (path is None) == (not from_attribute):
+        raise InvalidInputError("give a codes file or --from-attribute NAME (one of the two)")
+    too_few: dict[str, int] = {}
+    if path is not None:
+        codes = read_codes_file(
+            path, label_column=label_column, description_column=description_column,
+            threshold=threshold,
+        )  # fmt: skip
+        source = path.name
+    else:
+        coded = codes_from_attribute(
+            settings, from_attribute, threshold=threshold, min_contacts=min_contacts
+        )
+        codes, too_few, source = coded.codes, coded.too_few, f"attribute {from_attribute}"
+    if not codes:
+        raise InvalidInputError(
+            f"no value of {from_attribute!r} has {min_contacts} contacts: "
+            + ", ".join(f"{v} ({n})" for v, n in list(too_few.items())[:10])
+        )
     result = import_reason_codes(
-        settings_for(home), codes, dry_run=dry_run, actor=by or None,
-        reason=why or f"reason codes from {path.name}",
+        settings, codes, dry_run=dry_run, actor=by or None,
+        reason=why or f"reason codes from {source}", too_few=too_few,
     )  # fmt: skip
     ladder = "at " + "/".join(f"{t:g}".removeprefix("0") for t in LADDER)  # "at .3/.4/..."
     rows = [
         {**r, "from": ", ".join(f"{f['theme_id'] or '-'} {f['label']} ({f['contacts']})"
                                 for f in r["from_themes"]),
-         ladder: " / ".join(str(a["contacts"]) for a in r["at_thresholds"])}
+         ladder: " / ".join(str(a["contacts"]) for a in r["at_thresholds"]),
+         "coded (taken)": f"{r['coded']} ({r['coded_taken']})" if r["coded_taken"] is not None
+         else (r["coded"] or "")}
         for r in result["codes"]
     ]  # fmt: skip
+    columns = [*IMPORT_COLUMNS[:5], ladder, *IMPORT_COLUMNS[5:]]
+    if from_attribute:
+        columns.insert(5, "coded (taken)")
     emit({"command": "taxonomy import", **result}, rows, fmt, title="reason codes",
-         columns=[*IMPORT_COLUMNS[:5], ladder, *IMPORT_COLUMNS[5:]])  # fmt: skip
+         columns=columns)  # fmt: skip
     if fmt is Format.table:
         verb = "would take" if dry_run else "took"
         stderr(
@@ -294,6 +330,11 @@ def taxonomy_import(
             f"the codes {verb} {result['contacts_taken']} of {result['contacts']} contacts"
             + (" (dry run: nothing written)" if dry_run else "")
         )
+        if too_few:
+            stderr(
+                f"values with fewer than {min_contacts} contacts, left out: "
+                + "; ".join(f"{v} ({n})" for v, n in too_few.items())
+            )
         left = result["themes_not_covered"]
         if left:
             stderr(

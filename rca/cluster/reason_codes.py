@@ -11,13 +11,14 @@ the caller's (`rca.jobs.import_codes`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from rca.cluster.model import cosine_to_centroids
-from rca.cluster.taxonomy import TaxonomyError, clean_label
+from rca.cluster.taxonomy import MAX_LABEL_CHARS, TaxonomyError, clean_label
 
 #: Optional columns beside the name and description, read by these names.
 THRESHOLD_COLUMN = "threshold"
@@ -39,6 +40,14 @@ class ReasonCode:
     description: str | None
     threshold: float
     parent_group: str | None = None
+    #: A code made from the contacts already coded with it: their mean unit vector (then
+    #: nothing is embedded) and how many they are.
+    centroid: tuple[float, ...] | None = field(default=None, repr=False, compare=False)
+    coded: int = 0
+    #: The coded contacts' ids, to say how many of them the code then takes.
+    members: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    #: Where the code came from, as the created theme's edit records it.
+    source: str = "reason code"
 
     @property
     def text(self) -> str:
@@ -144,3 +153,61 @@ def takes_at(
     for j, threshold in enumerate(thresholds):
         out[:, j] = np.bincount(nearest[best >= threshold], minlength=len(codes))
     return out
+
+
+@dataclass(frozen=True)
+class CodedValues:
+    """What `codes_from_labels` made of an attribute: the codes, and the values it left out
+    for too few contacts, with their counts, so nothing is dropped silently."""
+
+    codes: list[ReasonCode]
+    too_few: dict[str, int]
+
+
+def codes_from_labels(
+    unit_rows: np.ndarray,
+    labels: list[str | None] | np.ndarray,
+    contact_ids: list[str] | np.ndarray,
+    *,
+    threshold: float = 0.5,
+    min_contacts: int = 5,
+    source: str = "reason code",
+) -> CodedValues:
+    """A code per value of an attribute the contacts already carry (a CRM's disposition or
+    wrap-up code), made from the contacts coded with it: their mean unit vector.
+
+    Why: a code's name alone sits far from how customers write (the CFPB issue names are the
+    right issue for 19 % of the complaints they take at 0.5); the mean of the contacts a team
+    already coded is where those contacts are. With a fifth of each labelled set coded this way
+    (`experiments/reason_code_probe.py --from-labels 0.2`), the nearest code is right for 0.80
+    / 0.95 / 0.88 / 0.35 of the other contacts it takes on Banking77 / Bitext / HWU64 / CFPB,
+    against 0.65 / 0.87 / 0.78 / 0.19 for the names. Spellings that differ in case or spacing
+    are one code (named as most contacts write it); a value with fewer than ``min_contacts``
+    contacts has too little to average and is listed in ``too_few`` instead."""
+    if min_contacts < 1:
+        raise TaxonomyError("min_contacts is at least 1")
+    if not 0.0 < threshold <= 1.0:
+        raise TaxonomyError("the threshold is a cosine similarity in (0, 1]")
+    if not len(labels) == len(contact_ids) == len(unit_rows):
+        raise ValueError("one label and one contact id per row")
+    names = np.asarray([_cell(v) for v in labels], dtype=object)
+    keys = np.asarray([n.casefold() for n in names], dtype=object)
+    codes: list[ReasonCode] = []
+    too_few: dict[str, int] = {}
+    for key in sorted({k for k in keys if k}):
+        rows = np.flatnonzero(keys == key)
+        spelling = Counter(names[rows]).most_common(1)[0][0]
+        label = clean_label(spelling[:MAX_LABEL_CHARS])  # a theme name's limit
+        if len(rows) < min_contacts:
+            too_few[spelling] = len(rows)
+            continue
+        mean = unit_rows[rows].mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        if not norm > 0:
+            too_few[spelling] = len(rows)
+            continue
+        codes.append(ReasonCode(
+            label, None, threshold, None, tuple(float(v) for v in mean / norm), len(rows),
+            tuple(str(contact_ids[i]) for i in rows), source,
+        ))  # fmt: skip
+    return CodedValues(codes, too_few)

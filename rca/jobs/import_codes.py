@@ -23,7 +23,14 @@ import numpy as np
 import pandas as pd
 
 from rca.cluster.lineage import format_theme_id
-from rca.cluster.reason_codes import LADDER, ReasonCode, reason_codes, takes_at
+from rca.cluster.reason_codes import (
+    LADDER,
+    CodedValues,
+    ReasonCode,
+    codes_from_labels,
+    reason_codes,
+    takes_at,
+)
 from rca.cluster.taxonomy import Edit, TaxonomyError, curate, route, unit_vectors, validate
 from rca.embed.cache import read_vectors
 from rca.errors import InvalidInputError, NotFoundError
@@ -94,6 +101,40 @@ def parse_codes(
     )  # fmt: skip
 
 
+def codes_from_attribute(
+    settings: Settings, name: str, *, threshold: float = 0.5, min_contacts: int = 5
+) -> CodedValues:
+    """A code per value of an attribute the contacts carry (a CRM's disposition, kept at
+    ingest as a dimension), each the mean of the champion's vectors of its contacts
+    (`rca.cluster.reason_codes.codes_from_labels`)."""
+    store = Store(settings.store_path)
+    with store.read() as con:
+        version = require_champion(con)
+        model_id = _model_id(con, version)
+        names = [str(n) for (n,) in con.execute(
+            "SELECT DISTINCT name FROM contact_dimensions ORDER BY name").fetchall()]  # fmt: skip
+        found = {n.casefold(): n for n in names}.get(name.strip().casefold())
+        if found is None:
+            raise NotFoundError(
+                f"no attribute {name!r} on the contacts (they have: {', '.join(names) or 'none'}); "
+                "map the reason-code column as a dimension at ingest (docs/mapping.md)"
+            )
+        coded = con.execute(
+            "SELECT a.contact_id, c.text_hash, d.value FROM assignments a "
+            "JOIN contacts c USING (contact_id) JOIN contact_dimensions d USING (contact_id) "
+            "WHERE a.model_version = ? AND d.name = ? AND trim(coalesce(d.value, '')) <> '' "
+            "ORDER BY a.contact_id",
+            [version, found],
+        ).df()
+        X = read_vectors(con, model_id, coded["text_hash"]) if len(coded) else np.zeros((0, 1))
+    if not len(coded):
+        raise TaxonomyError(f"no contact of the model has a value for {found!r}")
+    return codes_from_labels(
+        unit_vectors(X), coded["value"].tolist(), coded["contact_id"].tolist(),
+        threshold=threshold, min_contacts=min_contacts, source=f"attribute {found}",
+    )  # fmt: skip
+
+
 def _created_labels(view_themes: pd.DataFrame) -> dict[str, str]:
     """Case-folded name -> theme id of the themes people created (import or `create`)."""
     made = view_themes.loc[view_themes["origin"] == "create"]
@@ -125,8 +166,10 @@ def import_reason_codes(
     reason: str | None = None,
     encoder: Any = None,
     now: datetime | None = None,
+    too_few: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Create a theme per code (or, ``dry_run``, say what each would take); see the module."""
+    """Create a theme per code (or, ``dry_run``, say what each would take); see the module.
+    ``too_few``: the attribute values `codes_from_labels` left out, reported with the rest."""
     from rca.embed.encoder import encoder_from_settings
 
     store = Store(settings.store_path)
@@ -135,13 +178,16 @@ def import_reason_codes(
         model_id = _model_id(con, version)
         existing = _created_labels(curate(fitted_themes(con, version), read_edits(con)).themes)
     todo = [c for c in codes if c.label.casefold() not in existing]
-    vectors = np.zeros((0, 0))
-    if todo:
+    vectors = [np.asarray(c.centroid or (), dtype=np.float64) for c in todo]
+    named = [i for i, c in enumerate(todo) if c.centroid is None]  # the rest: coded contacts' mean
+    if named:
         encoder = encoder or encoder_from_settings(settings)
         if encoder.model_id != model_id:
             raise TaxonomyError(f"the configured encoder is not the champion's ({model_id})")
-        texts = [normalise_for_embedding(c.text) for c in todo]
-        vectors = np.asarray(encoder.encode(texts, progress=False), dtype=np.float64)
+        texts = [normalise_for_embedding(todo[i].text) for i in named]
+        encoded = np.asarray(encoder.encode(texts, progress=False), dtype=np.float64)
+        for i, vector in zip(named, encoded, strict=True):
+            vectors[i] = vector
     at = now or datetime.now(UTC)
     with store.read() if dry_run else store.write() as con:
         if require_champion(con) != version:
@@ -163,8 +209,10 @@ def import_reason_codes(
                 "threshold": code.threshold,
                 "parent_group": code.parent_group,
                 "centroid": vector.astype(np.float32).astype(float).tolist(),
-                "from": "reason code",
+                "from": code.source,
             }
+            if code.coded:
+                params["coded_contacts"] = code.coded
             edit = Edit(f"E{int(first_edit) + i:04d}", "create",
                         format_theme_id(first_theme + i), params, actor, reason, at)  # fmt: skip
             new.append(validate(edit, view))
@@ -188,6 +236,7 @@ def import_reason_codes(
     labels = dict(zip(view.themes["theme_id"], view.themes["label"], strict=True))
     namesakes = {str(v).casefold(): t for t, v in labels.items()}  # any theme, fitted included
     made = {e.params["label"].casefold(): (i, e) for i, e in enumerate(new)}
+    where = {str(c): i for i, c in enumerate(fitted["contact_id"])}
     rows = []
     for code in codes:
         if code.label.casefold() not in made:
@@ -195,6 +244,7 @@ def import_reason_codes(
                 "label": code.label, "status": "already a theme",
                 "theme_id": existing.get(code.label.casefold()), "threshold": code.threshold,
                 "contacts": None, "from_themes": [], "same_name_as": None, "at_thresholds": [],
+                "coded": code.coded or None, "coded_taken": None,
             })  # fmt: skip
             continue
         i, edit = made[code.label.casefold()]
@@ -212,6 +262,10 @@ def import_reason_codes(
             "same_name_as": namesakes.get(code.label.casefold()),
             "at_thresholds": [{"threshold": t, "contacts": int(n)}
                               for t, n in zip(LADDER, ladder[i], strict=True)],
+            # made from coded contacts: how many carry the code, and how many of them it takes
+            "coded": code.coded or None,
+            "coded_taken": int(sum(routed[where[m]] == edit.theme_id for m in code.members
+                                   if m in where)) if code.coded else None,
         })  # fmt: skip
     return {
         "model_version": version,
@@ -223,4 +277,5 @@ def import_reason_codes(
         "contacts": int(len(fitted)),
         "contacts_taken": int(sum(r["contacts"] or 0 for r in rows)),
         "codes": rows,
+        "too_few": [{"value": v, "contacts": n} for v, n in (too_few or {}).items()],
     }

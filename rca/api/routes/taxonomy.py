@@ -34,6 +34,7 @@ from rca.api.schemas import (
 )
 from rca.api.state import ServiceState
 from rca.embed.encoder import Encoder
+from rca.errors import InvalidInputError
 from rca.jobs import curate
 
 router = APIRouter(prefix="/v1/taxonomy", tags=["taxonomy"])
@@ -175,21 +176,38 @@ async def import_codes(body: ImportIn, state: StateDep, key: WriterKey) -> Impor
     import pandas as pd
 
     from rca.cluster.reason_codes import reason_codes
-    from rca.jobs.import_codes import import_reason_codes
+    from rca.jobs.import_codes import codes_from_attribute, import_reason_codes
 
-    frame = pd.DataFrame(
-        [
-            {"label": c.label, "description": c.description or "",
-             "threshold": "" if c.threshold is None else str(c.threshold),
-             "parent_group": c.parent_group or ""}
-            for c in body.codes
-        ]
-    )  # fmt: skip
-    codes = reason_codes(frame, threshold=body.threshold, row_word="code", first_row=1)
+    if bool(body.codes) == bool(body.from_attribute):
+        raise InvalidInputError("give codes or from_attribute (one of the two)")
+    codes = []
+    if body.codes:
+        frame = pd.DataFrame(
+            [
+                {"label": c.label, "description": c.description or "",
+                 "threshold": "" if c.threshold is None else str(c.threshold),
+                 "parent_group": c.parent_group or ""}
+                for c in body.codes
+            ]
+        )  # fmt: skip
+        codes = reason_codes(frame, threshold=body.threshold, row_word="code", first_row=1)
 
     def run() -> dict[str, Any]:
+        too_few: dict[str, int] = {}
+        made = codes
+        if body.from_attribute:
+            coded = codes_from_attribute(
+                state.settings, body.from_attribute, threshold=body.threshold,
+                min_contacts=body.min_contacts,
+            )  # fmt: skip
+            made, too_few = coded.codes, coded.too_few
+            if not made:
+                raise InvalidInputError(
+                    f"no value of {body.from_attribute!r} has {body.min_contacts} contacts"
+                )
         return import_reason_codes(
-            state.settings, codes, dry_run=body.dry_run, encoder=_loaded_encoder(state),
+            state.settings, made, dry_run=body.dry_run, too_few=too_few,
+            encoder=_loaded_encoder(state) if any(c.centroid is None for c in made) else None,
             **_who(body, key),
         )  # fmt: skip
 
