@@ -208,6 +208,16 @@ def test_reason_codes_pasted_are_previewed_then_imported(base: str, browser) -> 
     history = page.locator("section[aria-label=History]").inner_text()
     assert "Weather on Mars" in history and "reason codes pasted on the taxonomy page" in history
 
+    # codes made from an attribute the contacts carry (the demo's product_area)
+    page.select_option("#import-attribute", "product_area")
+    page.click("section[aria-label='Import reason codes'] button[name=dry_run]")
+    assert "codes from 'product_area' would take" in page.locator("p.done").inner_text()
+    coded = page.locator("#import-preview tbody tr").first.locator("td[data-label='Coded (taken)']")
+    total, back = re.fullmatch(r"(\d+) \((\d+)\)", coded.inner_text()).groups()
+    assert int(total) >= 5 and int(back) <= int(total)
+    assert page.locator("#import-attribute").input_value() == "product_area"  # kept for Import
+    page.select_option("#import-attribute", "")
+
     page.fill("#import-codes", "label\nRefund late\nrefund  LATE\n")
     page.click("section[aria-label='Import reason codes'] button[name=dry_run]")
     assert (

@@ -18,13 +18,20 @@ from rca.api.deps import SnapshotDep, StateDep
 from rca.api.state import ServiceState
 from rca.api.web.routes import SessionDep, _common, _render
 from rca.api.web.session import Session, same_token
-from rca.errors import NotFoundError, RcaError
+from rca.errors import InvalidInputError, NotFoundError, RcaError
 from rca.jobs import curate
 
 router = APIRouter(prefix="/ui/taxonomy", include_in_schema=False)
 Text = Annotated[str, Form(max_length=500)]
 Name = Annotated[str, Form(max_length=120)]
 Csrf = Annotated[str, Form(max_length=128)]
+
+
+def _attributes(snapshot: Any) -> list[str]:
+    """The contacts' attributes (dimensions) a team's codes can be made from."""
+    from rca.store.analysis import dimension_columns
+
+    return sorted(c.removeprefix("dim_") for c in dimension_columns(snapshot.analysis.marked))
 
 
 def _page(
@@ -55,6 +62,7 @@ async def taxonomy_page(
         done=done,
         preview=shown,
         history=history[::-1][:50],
+        attributes=_attributes(snapshot),
     )
 
 
@@ -78,6 +86,7 @@ async def _act(
             status,
             history=history[::-1][:50],
             preview=None,
+            attributes=_attributes(snapshot),
             **extra,
         )
 
@@ -102,6 +111,7 @@ async def _act(
             done=result["message"],
             import_preview=result["import_preview"],
             import_codes=result.get("import_codes", ""),
+            import_attribute=result.get("import_attribute", ""),
         )
     if result.get("changed", True):
         await run_in_threadpool(state.refresh)
@@ -325,26 +335,39 @@ async def import_codes(
     snapshot: SnapshotDep,
     state: StateDep,
     codes: Annotated[str, Form(max_length=200_000)] = "",
+    from_attribute: Annotated[str, Form(max_length=200)] = "",
     threshold: Annotated[float, Form(gt=0, le=1)] = 0.5,
     dry_run: Annotated[str, Form(max_length=10)] = "",
     why: Text = "",
     csrf: Csrf = "",
 ) -> Response:
-    """A team's reason codes pasted as CSV (a header line, then one code a line): "Preview"
-    says what each would take without writing; "Import" creates them, all or none."""
-    from rca.jobs.import_codes import import_reason_codes, parse_codes
+    """A team's reason codes pasted as CSV (a header line, then one code a line), or one per
+    value of an attribute the contacts carry: "Preview" says what each would take without
+    writing; "Import" creates them, all or none."""
+    from rca.jobs.import_codes import codes_from_attribute, import_reason_codes, parse_codes
 
     def work(by: str) -> dict[str, Any]:
-        parsed = parse_codes(codes, threshold=threshold)
+        too_few: dict[str, int] = {}
+        if from_attribute:
+            coded = codes_from_attribute(state.settings, from_attribute, threshold=threshold)
+            parsed, too_few = coded.codes, coded.too_few
+            if not parsed:
+                raise InvalidInputError(f"no value of {from_attribute!r} has 5 contacts")
+        else:
+            parsed = parse_codes(codes, threshold=threshold)
+        source = (f"reason codes from attribute {from_attribute}" if from_attribute
+                  else "reason codes pasted on the taxonomy page")  # fmt: skip
         result = import_reason_codes(
-            state.settings, parsed, dry_run=bool(dry_run), actor=by,
-            reason=why or "reason codes pasted on the taxonomy page",
-            encoder=state.encoder(snapshot.catalog),
+            state.settings, parsed, dry_run=bool(dry_run), actor=by, too_few=too_few,
+            reason=why or source,
+            encoder=None if from_attribute else state.encoder(snapshot.catalog),
         )  # fmt: skip
         taken = f"{result['contacts_taken']:,} of {result['contacts']:,} contacts"
         if dry_run:
-            said = f"Preview: the codes would take {taken}; nothing written."
-            return result | {"import_preview": result, "import_codes": codes, "message": said}
+            what = f"the codes from {from_attribute!r}" if from_attribute else "the codes"
+            said = f"Preview: {what} would take {taken}; nothing written."
+            return result | {"import_preview": result, "import_codes": codes,
+                             "import_attribute": from_attribute, "message": said}  # fmt: skip
         if not result["changed"]:
             return result | {"message": "Nothing to change: every code is already a theme."}
         said = (
