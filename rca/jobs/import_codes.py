@@ -9,6 +9,9 @@ interrupted import leaves none of them; a code whose name a created theme alread
 alone, so importing the same file again changes nothing; and ``dry_run`` reports what each code
 would take, and from which themes, without writing, and what it would take at other thresholds
 (`rca.cluster.reason_codes.takes_at`), to choose thresholds before a person commits to them.
+`codes_from_attribute` makes the codes from a reason code the contacts already carry instead
+(each the mean of its contacts' vectors: nothing is embedded), and the output then says how
+many of each code's own contacts it takes back.
 """
 
 from __future__ import annotations
