@@ -137,6 +137,7 @@ def test_an_import_is_one_write_that_a_dry_run_foretells_and_a_second_import_lea
     assert first["contacts"] > 0 and first["from_themes"][0]["theme_id"] == top[0]["theme_id"]
     assert dry["codes"][2]["contacts"] == 0  # nothing in the demo is about Mars
     assert [c["same_name_as"] for c in dry["codes"]] == [None] * 3
+    assert dry["notes"] == []  # three codes for a demo of many themes
     for code in dry["codes"]:  # what it would take at other thresholds: fewer the higher
         ladder = [a["contacts"] for a in code["at_thresholds"]]
         assert [a["threshold"] for a in code["at_thresholds"]] == list(LADDER)
@@ -274,6 +275,9 @@ def test_codes_made_from_an_attribute_of_the_contacts(home: Settings, tmp_path: 
     # every contact of the model that carries a value is in one code or listed as too few
     assert sum(c.coded for c in coded.codes) + sum(coded.too_few.values()) == dry["contacts"]
     assert taxonomy_history(home) == [] and dry["too_few"] == []
+    # codes that take nearly every contact replace the fitted themes, and the import says so
+    most = dry["contacts_taken"] > 0.9 * dry["contacts"]
+    assert [("replace most fitted themes" in n) for n in dry["notes"]] == ([True] if most else [])
     for row in dry["codes"]:
         assert row["coded"] >= 5 and 0 <= row["coded_taken"] <= row["coded"]
         assert row["coded_taken"] <= row["contacts"]

@@ -216,6 +216,9 @@ def test_reason_codes_pasted_are_previewed_then_imported(base: str, browser) -> 
     total, back = re.fullmatch(r"(\d+) \((\d+)\)", coded.inner_text()).groups()
     assert int(total) >= 5 and int(back) <= int(total)
     assert page.locator("#import-attribute").input_value() == "product_area"  # kept for Import
+    page.fill("#import-min", "100000")
+    page.click("section[aria-label='Import reason codes'] button[name=dry_run]")
+    assert "no value of 'product_area' has 100000 contacts" in page.locator("p.error").inner_text()
     page.select_option("#import-attribute", "")
 
     page.fill("#import-codes", "label\nRefund late\nrefund  LATE\n")

@@ -830,6 +830,9 @@ class NotCoveredTheme(BaseModel):
 class ImportOut(BaseModel):
     model_version: str
     dry_run: bool
+    notes: list[str] = Field(
+        default=[], description="What to check, e.g. codes that take over 90 % of the contacts."
+    )
     themes_not_covered: list[NotCoveredTheme] = Field(
         default=[], description="Themes that keep at least half their contacts: no code names them."
     )

@@ -330,6 +330,8 @@ def taxonomy_import(
             f"the codes {verb} {result['contacts_taken']} of {result['contacts']} contacts"
             + (" (dry run: nothing written)" if dry_run else "")
         )
+        for note in result["notes"]:
+            stderr(f"note: {note}")
         if too_few:
             stderr(
                 f"values with fewer than {min_contacts} contacts, left out: "

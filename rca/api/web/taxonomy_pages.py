@@ -112,6 +112,7 @@ async def _act(
             import_preview=result["import_preview"],
             import_codes=result.get("import_codes", ""),
             import_attribute=result.get("import_attribute", ""),
+            import_min_contacts=result.get("import_min_contacts", 5),
         )
     if result.get("changed", True):
         await run_in_threadpool(state.refresh)
@@ -336,6 +337,7 @@ async def import_codes(
     state: StateDep,
     codes: Annotated[str, Form(max_length=200_000)] = "",
     from_attribute: Annotated[str, Form(max_length=200)] = "",
+    min_contacts: Annotated[int, Form(ge=1, le=100_000)] = 5,
     threshold: Annotated[float, Form(gt=0, le=1)] = 0.5,
     dry_run: Annotated[str, Form(max_length=10)] = "",
     why: Text = "",
@@ -349,10 +351,14 @@ async def import_codes(
     def work(by: str) -> dict[str, Any]:
         too_few: dict[str, int] = {}
         if from_attribute:
-            coded = codes_from_attribute(state.settings, from_attribute, threshold=threshold)
+            coded = codes_from_attribute(
+                state.settings, from_attribute, threshold=threshold, min_contacts=min_contacts
+            )
             parsed, too_few = coded.codes, coded.too_few
             if not parsed:
-                raise InvalidInputError(f"no value of {from_attribute!r} has 5 contacts")
+                raise InvalidInputError(
+                    f"no value of {from_attribute!r} has {min_contacts} contacts"
+                )
         else:
             parsed = parse_codes(codes, threshold=threshold)
         source = (f"reason codes from attribute {from_attribute}" if from_attribute
@@ -367,7 +373,8 @@ async def import_codes(
             what = f"the codes from {from_attribute!r}" if from_attribute else "the codes"
             said = f"Preview: {what} would take {taken}; nothing written."
             return result | {"import_preview": result, "import_codes": codes,
-                             "import_attribute": from_attribute, "message": said}  # fmt: skip
+                             "import_attribute": from_attribute,
+                             "import_min_contacts": min_contacts, "message": said}  # fmt: skip
         if not result["changed"]:
             return result | {"message": "Nothing to change: every code is already a theme."}
         said = (
