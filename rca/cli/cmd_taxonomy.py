@@ -239,9 +239,6 @@ def taxonomy_create(
     _edit_output("create", result, fmt)
 
 
-IMPORT_COLUMNS = ["label", "status", "theme_id", "threshold", "contacts", "from", "same_name_as"]
-
-
 @taxonomy_app.command("import")
 def taxonomy_import(
     path: Annotated[
@@ -300,11 +297,6 @@ def taxonomy_import(
             settings, from_attribute, threshold=threshold, min_contacts=min_contacts
         )
         codes, too_few, source = coded.codes, coded.too_few, f"attribute {from_attribute}"
-    if not codes:
-        raise InvalidInputError(
-            f"no value of {from_attribute!r} has {min_contacts} contacts: "
-            + ", ".join(f"{v} ({n})" for v, n in list(too_few.items())[:10])
-        )
     result = import_reason_codes(
         settings, codes, dry_run=dry_run, actor=by or None,
         reason=why or f"reason codes from {source}", too_few=too_few,
@@ -318,9 +310,9 @@ def taxonomy_import(
          else (r["coded"] or "")}
         for r in result["codes"]
     ]  # fmt: skip
-    columns = [*IMPORT_COLUMNS[:5], ladder, *IMPORT_COLUMNS[5:]]
-    if from_attribute:
-        columns.insert(5, "coded (taken)")
+    coded_column = ["coded (taken)"] if from_attribute else []
+    columns = ["label", "status", "theme_id", "threshold", "contacts", *coded_column, ladder,
+               "from", "same_name_as"]  # fmt: skip
     emit({"command": "taxonomy import", **result}, rows, fmt, title="reason codes",
          columns=columns)  # fmt: skip
     if fmt is Format.table:

@@ -112,7 +112,7 @@ def codes_from_attribute(
 ) -> CodedValues:
     """A code per value of an attribute the contacts carry (a CRM's disposition, kept at
     ingest as a dimension), each the mean of the champion's vectors of its contacts
-    (`rca.cluster.reason_codes.codes_from_labels`)."""
+    (`rca.cluster.reason_codes.codes_from_labels`); none at all is an `InvalidInputError`."""
     store = Store(settings.store_path)
     with store.read() as con:
         version = require_champion(con)
@@ -135,10 +135,16 @@ def codes_from_attribute(
         X = read_vectors(con, model_id, coded["text_hash"]) if len(coded) else np.zeros((0, 1))
     if not len(coded):
         raise TaxonomyError(f"no contact of the model has a value for {found!r}")
-    return codes_from_labels(
+    made = codes_from_labels(
         unit_vectors(X), coded["value"].tolist(), coded["contact_id"].tolist(),
         threshold=threshold, min_contacts=min_contacts, source=f"attribute {found}",
     )  # fmt: skip
+    if not made.codes:
+        raise InvalidInputError(
+            f"no value of {name.strip()!r} has {min_contacts} contacts: "
+            + ", ".join(f"{v} ({n})" for v, n in list(made.too_few.items())[:10])
+        )
+    return made
 
 
 def _created_labels(view_themes: pd.DataFrame) -> dict[str, str]:

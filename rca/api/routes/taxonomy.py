@@ -201,10 +201,6 @@ async def import_codes(body: ImportIn, state: StateDep, key: WriterKey) -> Impor
                 min_contacts=body.min_contacts,
             )  # fmt: skip
             made, too_few = coded.codes, coded.too_few
-            if not made:
-                raise InvalidInputError(
-                    f"no value of {body.from_attribute!r} has {body.min_contacts} contacts"
-                )
         return import_reason_codes(
             state.settings, made, dry_run=body.dry_run, too_few=too_few,
             encoder=_loaded_encoder(state) if any(c.centroid is None for c in made) else None,

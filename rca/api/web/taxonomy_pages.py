@@ -18,7 +18,7 @@ from rca.api.deps import SnapshotDep, StateDep
 from rca.api.state import ServiceState
 from rca.api.web.routes import SessionDep, _common, _render
 from rca.api.web.session import Session, same_token
-from rca.errors import InvalidInputError, NotFoundError, RcaError
+from rca.errors import NotFoundError, RcaError
 from rca.jobs import curate
 
 router = APIRouter(prefix="/ui/taxonomy", include_in_schema=False)
@@ -355,10 +355,6 @@ async def import_codes(
                 state.settings, from_attribute, threshold=threshold, min_contacts=min_contacts
             )
             parsed, too_few = coded.codes, coded.too_few
-            if not parsed:
-                raise InvalidInputError(
-                    f"no value of {from_attribute!r} has {min_contacts} contacts"
-                )
         else:
             parsed = parse_codes(codes, threshold=threshold)
         source = (f"reason codes from attribute {from_attribute}" if from_attribute
