@@ -132,6 +132,47 @@ def test_created_themes_compete_for_a_contact_close_to_both() -> None:
             assert route(fitted[i : i + 1], X[i : i + 1], view).tolist() == [got[i]]
 
 
+def _made_one_by_one(fitted: np.ndarray, X: np.ndarray, codes: list[Edit]) -> list[str]:
+    """The rule for created themes, one contact and one code at a time in plain Python: the
+    reference the batched routing must equal exactly."""
+    out = []
+    for theme_id, x in zip(fitted, X, strict=True):
+        x = x / np.linalg.norm(x)
+        holder, held = str(theme_id), -np.inf
+        for code in codes:
+            c = np.asarray(code.params["centroid"], dtype=float)
+            sim = float(np.sum(x * (c / np.linalg.norm(c))))
+            if sim >= code.params["threshold"] and sim > held:
+                holder, held = code.theme_id, sim
+        out.append(holder)
+    return out
+
+
+def test_many_created_themes_route_exactly_as_one_by_one_ties_and_thresholds_included() -> None:
+    """Created themes are scored together by one BLAS product; a contact whose answer is a
+    near tie (two identical codes, a similarity equal to a threshold) is decided again the
+    elementwise way, so the batch equals the one-by-one rule and each row alone."""
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(12, 16))
+    centres[7] = centres[6]  # two codes with the same vector: every tie goes to the earlier
+    X = centres[rng.integers(0, 12, 400)] + rng.normal(scale=0.9, size=(400, 16))
+    X[:12] = centres  # contacts exactly on a code
+    X[12] = centres[3] + rng.normal(scale=0.5, size=16)  # code 3's threshold is its similarity
+    sims = np.sum((X[12] / np.linalg.norm(X[12])) * (centres[3] / np.linalg.norm(centres[3])))
+    thresholds = [0.5, 0.6, 0.4, float(sims), 0.5, 0.7, 0.5, 0.5, 0.3, 0.55, 0.45, 0.65]
+    codes = [Edit(f"E{j:03d}", "create", f"T{100 + j:04d}",
+                  {"label": f"code {j}", "centroid": centres[j].tolist(),
+                   "threshold": thresholds[j]}) for j in range(12)]  # fmt: skip
+    view = curate(_themes(), codes)
+    fitted = np.array(rng.choice(["T0001", "T0002", "T0003", ""], len(X)), dtype=object)
+    got = route(fitted, X, view)
+    assert got.tolist() == _made_one_by_one(fitted, X, codes)
+    assert got[6] == "T0106" and got[7] == "T0106"  # the tie: the earlier code
+    assert got[12] != fitted[12] and sum(got == "T0107") == 0
+    for i in (3, 6, 7, 12, 50):
+        assert route(fitted[i : i + 1], X[i : i + 1], view).tolist() == [got[i]]
+
+
 @pytest.mark.parametrize(
     ("edit", "error", "words"),
     [

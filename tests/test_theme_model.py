@@ -165,3 +165,24 @@ def test_exact_knn_matches_a_full_sort_with_ties_by_row_index() -> None:
         assert idx[row].tolist() == expected.tolist()
         np.testing.assert_allclose(dist[row], 1.0 - sims[row, expected], atol=1e-5)
     assert idx[2000][:2].tolist() == [10, 2000]
+
+
+def test_nearest_is_exactly_the_elementwise_answer_ties_included() -> None:
+    """`nearest` picks with a BLAS product but must return what the elementwise sums give, bit
+    for bit, and the lowest index on a tie: the served catalog and every assignment use it."""
+    from rca.cluster.model import cosine_to_centroids, nearest
+
+    rng = np.random.default_rng(11)
+    C = rng.normal(size=(9, 24))
+    C[4] = C[2]  # identical centroids: every row near them is a tie
+    C /= np.linalg.norm(C, axis=1, keepdims=True)
+    X = np.vstack([C, C[[2, 2]], rng.normal(size=(300, 24)), np.zeros((1, 24))])
+    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-300)
+    sims = cosine_to_centroids(X, C)
+    best, score = nearest(X, C)
+    assert best.tolist() == np.argmax(sims, axis=1).tolist()
+    assert np.array_equal(score, sims[np.arange(len(X)), best])
+    assert best[2] == 2 and best[4] == 2 and best[-1] == 0  # ties and a zero row: the lowest
+    for i in (2, 4, 50, len(X) - 1):
+        one = nearest(X[i : i + 1], C)
+        assert (one[0][0], one[1][0]) == (best[i], score[i])

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rca.cluster.model import cosine_to_centroids
+from rca.cluster.model import nearest
 
 UNASSIGNED_ID = ""
 CATALOG_JSON = "catalog.json"
@@ -34,9 +34,7 @@ def assign_to_centroids(
     C64 = np.asarray(centroids, dtype=np.float64)
     if len(C64) == 0 or len(X64) == 0:
         return np.full(len(X64), -1, dtype=np.int64), np.zeros(len(X64))
-    sims = cosine_to_centroids(X64, C64)
-    best = np.argmax(sims, axis=1)  # first maximum: ties go to the lowest index
-    score = sims[np.arange(len(X64)), best]
+    best, score = nearest(X64, C64)  # first maximum: ties go to the lowest index
     return np.where(score >= threshold, best, -1).astype(np.int64), score
 
 

@@ -40,6 +40,9 @@ FENCE_IQRS = 3.0
 VALIDITY_SAMPLE = 2000
 # Work-array budget (float64 elements) per chunk when scoring rows against centroids.
 SCORE_CHUNK_ELEMENTS = 1 << 22
+# A BLAS cosine of unit rows differs from the elementwise sum by under d * 2**-53 (4e-14 at 384
+# dimensions; 5e-16 measured): decisions closer than this are made again the elementwise way.
+COSINE_SLACK = 1e-9
 # Rows outside a sampled fit are scaled to unit length and scored in chunks of this many, so a
 # million contacts never need a float64 copy of all their embeddings (3 GB at 384 dimensions).
 ASSIGN_CHUNK_ROWS = 50_000
@@ -68,13 +71,43 @@ def cosine_to_centroids(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     return out
 
 
-def _nearest(X: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index (lowest on ties) and similarity of each row's most similar centroid."""
-    if len(centroids) == 0:
-        return np.full(len(X), UNASSIGNED, dtype=np.int64), np.full(len(X), np.nan)
-    sims = cosine_to_centroids(X, centroids)
-    best = np.argmax(sims, axis=1)  # argmax returns the first maximum: lowest index wins ties
-    return best.astype(np.int64), sims[np.arange(len(X)), best]
+def fast_cosines(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Cosine similarity (n x k, float64) of unit rows to unit centroids by one BLAS product.
+
+    About 30x faster than `cosine_to_centroids` (100 centroids x 115,000 contacts: 0.15 s
+    against 4.6 s), but its last bits depend on the batch's shape. Callers therefore decide only
+    what is clear by more than `COSINE_SLACK` from these, and make every closer decision again
+    from `cosine_to_centroids`, so each row's answer stays independent of its batch.
+    """
+    return np.asarray(X, dtype=np.float64) @ np.asarray(centroids, dtype=np.float64).T
+
+
+def nearest(X: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index (lowest on ties) and similarity of each unit row's most similar centroid.
+
+    Exactly `cosine_to_centroids`' answer: the BLAS product picks the nearest centroid, a row
+    whose best two are within `COSINE_SLACK` is decided again from the elementwise sums, and
+    the similarity returned is always the elementwise one (the same sum, bit for bit).
+    """
+    n, k = len(X), len(centroids)
+    if k == 0:
+        return np.full(n, UNASSIGNED, dtype=np.int64), np.full(n, np.nan)
+    C = np.asarray(centroids, dtype=np.float64)
+    best = np.empty(n, dtype=np.int64)
+    score = np.empty(n, dtype=np.float64)
+    step = max(1, SCORE_CHUNK_ELEMENTS // k)
+    for start in range(0, n, step):
+        block = np.asarray(X[start : start + step], dtype=np.float64)
+        sims = fast_cosines(block, C)
+        part = np.argmax(sims, axis=1)  # argmax returns the first maximum: lowest index wins
+        if k > 1:
+            top = np.partition(sims, k - 2, axis=1)[:, k - 2 :]
+            doubt = np.flatnonzero(top[:, 1] - top[:, 0] < COSINE_SLACK)
+            if len(doubt):
+                part[doubt] = np.argmax(cosine_to_centroids(block[doubt], C), axis=1)
+        best[start : start + len(block)] = part
+        score[start : start + len(block)] = np.sum(block * C[part], axis=1)
+    return best, score
 
 
 def label_sums(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -310,7 +343,7 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         """
         k = int(dense.max() + 1)
         centroids = _centroids(unit, dense, k)
-        best, best_score = _nearest(unit, centroids)
+        best, best_score = nearest(unit, centroids)
         core = dense >= 0
         labels = np.where(core, dense, best)
         scores = best_score.copy()
@@ -341,7 +374,7 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         rest_rows = np.flatnonzero(rest)
         for start in range(0, len(rest_rows), ASSIGN_CHUNK_ROWS):
             chunk = rest_rows[start : start + ASSIGN_CHUNK_ROWS]
-            best, score = _nearest(_unit_rows(X[chunk]), self.centroids_)
+            best, score = nearest(_unit_rows(X[chunk]), self.centroids_)
             labels[chunk] = np.where(score >= self.assign_threshold_, best, UNASSIGNED)
             scores[chunk] = score
         self.labels_ = labels
@@ -383,7 +416,7 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         X = check_array(X, dtype=[np.float64, np.float32])
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, model has {self.n_features_in_}")
-        best, score = _nearest(_unit_rows(X), self.centroids_)
+        best, score = nearest(_unit_rows(X), self.centroids_)
         labels = np.where(score >= self.assign_threshold_, best, UNASSIGNED)
         return labels.astype(np.int64), score
 

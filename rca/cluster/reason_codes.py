@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rca.cluster.model import cosine_to_centroids
+from rca.cluster.model import nearest
 from rca.cluster.taxonomy import MAX_LABEL_CHARS, TaxonomyError, clean_label
 
 #: Optional columns beside the name and description, read by these names.
@@ -148,10 +148,9 @@ def takes_at(
     out = np.zeros((len(codes), len(thresholds)), dtype=np.int64)
     if not len(codes) or not len(unit_rows):
         return out
-    sims = cosine_to_centroids(unit_rows, codes)
-    nearest, best = np.argmax(sims, axis=1), np.max(sims, axis=1)
+    code, best = nearest(unit_rows, codes)
     for j, threshold in enumerate(thresholds):
-        out[:, j] = np.bincount(nearest[best >= threshold], minlength=len(codes))
+        out[:, j] = np.bincount(code[best >= threshold], minlength=len(codes))
     return out
 
 

@@ -34,7 +34,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rca.cluster.model import cosine_to_centroids
+from rca.cluster.model import (
+    COSINE_SLACK,
+    SCORE_CHUNK_ELEMENTS,
+    cosine_to_centroids,
+    fast_cosines,
+)
 from rca.errors import InvalidInputError, NotFoundError
 from rca.text.persons import NameFinder, person_words
 
@@ -338,13 +343,37 @@ def route(
     of a labelled set as reason codes at 0.5 (`experiments/reason_code_probe.py`), the last-made
     rule was right for 0.36 of the contacts it took on Banking77 and 0.66 on Bitext; the nearest
     for 0.65 and 0.87.
+
+    Created themes made one after another are scored together by one BLAS product
+    (`fast_cosines`): 100 reason codes over 115,000 contacts took 9 s one elementwise pass per
+    code, and every edit and assignment routes all contacts. A contact any of whose decisions
+    was within `COSINE_SLACK` is routed again the elementwise way, so the answer is exactly the
+    row-by-row one.
     """
     ids = np.asarray([str(t) if isinstance(t, str) else "" for t in theme_ids], dtype=object)
     if view.needs_vectors and X is None and len(ids):
         raise ValueError("splits and created themes need the contacts' vectors")
+    routed, doubt = _replay(ids, X, view, fast=True)
+    if doubt.any():
+        rows = np.flatnonzero(doubt)
+        routed[rows] = _replay(ids[rows], np.asarray(X)[rows], view, fast=False)[0]
+    return routed
+
+
+def _replay(
+    ids: np.ndarray, X: np.ndarray | None, view: CuratedView, *, fast: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """`route`'s replay: the routed ids and, when ``fast``, the rows whose answer a created
+    theme's BLAS similarity decided within `COSINE_SLACK` (to be replayed with ``fast=False``)."""
+    ids = ids.copy()
+    doubt = np.zeros(len(ids), dtype=bool)
     claimed = np.full(len(ids), -np.inf)  # each contact's similarity to the created theme it holds
     unit: np.ndarray | None = None
-    for edit in view.routing:
+    edits = list(view.routing)
+    i = 0
+    while i < len(edits):
+        edit = edits[i]
+        i += 1
         if edit.action == "merge":
             ids[np.isin(ids, edit.params["sources"])] = edit.theme_id
         elif edit.action == "accept":
@@ -358,14 +387,61 @@ def route(
                 rows = unit_vectors(np.asarray(X)[mask])
                 best = np.argmax(cosine_to_centroids(rows, centroids), 1)
                 ids[mask] = np.asarray(edit.params["child_ids"], dtype=object)[owner[best]]
-        elif edit.action == "create" and len(ids):
+        elif edit.action == "create":
+            run = [edit]
+            while fast and i < len(edits) and edits[i].action == "create":
+                run.append(edits[i])
+                i += 1
+            if not len(ids):
+                continue
             if unit is None:  # once for every created theme (a team seeds dozens of codes)
                 unit = unit_vectors(X)
-            sims = cosine_to_centroids(unit, unit_vectors([edit.params["centroid"]]))[:, 0]
+            centroids = unit_vectors([e.params["centroid"] for e in run])
+            if fast:
+                _claim_fast(unit, centroids, run, ids, claimed, doubt)
+                continue
+            sims = cosine_to_centroids(unit, centroids)[:, 0]
             takes = (sims >= edit.params["threshold"]) & (sims > claimed)
             ids[takes] = edit.theme_id
             claimed[takes] = sims[takes]
-    return ids
+    return ids, doubt
+
+
+def _claim_fast(
+    unit: np.ndarray,
+    centroids: np.ndarray,
+    run: Sequence[Edit],
+    ids: np.ndarray,
+    claimed: np.ndarray,
+    doubt: np.ndarray,
+) -> None:
+    """Created themes made one after another, at once (updates ``ids``, ``claimed``, ``doubt``).
+
+    Replaying them one by one gives each contact the most similar of those whose threshold it
+    meets (the earlier on ties), if more similar than the created theme it already holds; that
+    is computed here from one product, and every comparison closer than `COSINE_SLACK` marks
+    the row for the exact replay."""
+    thresholds = np.asarray([float(e.params["threshold"]) for e in run])
+    theme_ids = np.asarray([e.theme_id for e in run], dtype=object)
+    k = len(run)
+    step = max(1, SCORE_CHUNK_ELEMENTS // k)
+    for start in range(0, len(unit), step):
+        rows = slice(start, start + step)
+        sims = fast_cosines(unit[rows], centroids)
+        unsure = np.any(np.abs(sims - thresholds) < COSINE_SLACK, axis=1)
+        held = np.where(sims >= thresholds, sims, -np.inf)
+        pick = np.argmax(held, axis=1)
+        best = held[np.arange(len(held)), pick]
+        before = claimed[rows]
+        with np.errstate(invalid="ignore"):  # -inf - -inf: nothing held, nothing to doubt
+            if k > 1:
+                second = np.partition(held, k - 2, axis=1)[:, k - 2]
+                unsure |= best - second < COSINE_SLACK
+            unsure |= np.abs(best - before) < COSINE_SLACK
+        takes = best > before
+        ids[rows][takes] = theme_ids[pick[takes]]
+        before[takes] = best[takes]
+        doubt[rows] |= unsure
 
 
 def is_noop(
