@@ -69,8 +69,11 @@ def _label_free(X: np.ndarray, g, labels: np.ndarray, seed: int, resolution: flo
     product's ``validity_``) and their mean ARI with Leiden at two other seeds."""
     from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-    sil = silhouette_score(_unit_rows(X), labels, metric="cosine", sample_size=2000,
-                           random_state=0) if len(np.unique(labels)) > 1 else float("nan")  # fmt: skip
+    sil = float("nan")
+    if len(np.unique(labels)) > 1:
+        sil = silhouette_score(
+            _unit_rows(X), labels, metric="cosine", sample_size=2000, random_state=0
+        )
     others = [leiden(g, seed + k, resolution) for k in (101, 202)]
     return {"silhouette": float(sil),
             "seed_ari": float(np.mean([adjusted_rand_score(labels, o) for o in others]))}
@@ -113,7 +116,9 @@ def main() -> None:
                     "seed": seed, "themes": scores["n_themes"],
                     "accuracy": round(scores["accuracy"], 3), "bar": BARS[name], "met": bool(ok),
                     "nmi": round(scores["nmi"], 3),
-                    **{k: round(scores[k], 3) for k in ("silhouette", "seed_ari") if k in scores}, "graph_s": round(graph_s, 1),
+                    **{k: round(scores[k], 3) for k in ("silhouette", "seed_ari")
+                       if k in scores},
+                    "graph_s": round(graph_s, 1),
                     "leiden_s": round(time.perf_counter() - started, 1),
                 }), flush=True)  # fmt: skip
     print(json.dumps({"met": met, "of": total}))
