@@ -75,8 +75,10 @@ def _label_free(X: np.ndarray, g, labels: np.ndarray, seed: int, resolution: flo
             _unit_rows(X), labels, metric="cosine", sample_size=2000, random_state=0
         )
     others = [leiden(g, seed + k, resolution) for k in (101, 202)]
-    return {"silhouette": float(sil),
-            "seed_ari": float(np.mean([adjusted_rand_score(labels, o) for o in others]))}
+    return {
+        "silhouette": float(sil),
+        "seed_ari": float(np.mean([adjusted_rand_score(labels, o) for o in others])),
+    }
 
 
 def main() -> None:
@@ -84,8 +86,11 @@ def main() -> None:
     parser.add_argument("--sets", default=",".join(BARS))
     parser.add_argument("--seeds", default="42,7,0")
     parser.add_argument("--resolutions", default="1.0")
-    parser.add_argument("--merge", action="store_true",
-                        help="then ThemeModel's centroid merge and assignment, as after PLSCAN")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="then ThemeModel's centroid merge and assignment, as after PLSCAN",
+    )
     parser.add_argument("--choose", action="store_true",
                         help="also print label-free scores per resolution (silhouette, "
                         "agreement with two other Leiden seeds)")  # fmt: skip
