@@ -847,6 +847,48 @@ class ImportOut(BaseModel):
     )
 
 
+class SheetRowIn(BaseModel):
+    """One row of a reviewed theme sheet; a field left out (or blank) stays as it is."""
+
+    theme_id: str = ThemeId
+    label: str | None = Field(default=None, max_length=500)
+    parent_group: str | None = Field(default=None, max_length=500)
+    hidden: bool | None = None
+    merge_into: str | None = Field(
+        default=None, max_length=40, description="The theme that takes this one."
+    )
+
+
+class SheetIn(EditNote):
+    """A reviewed theme sheet (`rca taxonomy apply`): every change an edit, all or none."""
+
+    rows: list[SheetRowIn] = Field(min_length=1, max_length=2000)
+    dry_run: bool = Field(default=False, description="List the edits; write nothing.")
+
+
+class SheetEdit(BaseModel):
+    line: int = Field(description="The row it comes from (1 = the first row).")
+    edit_id: str | None = Field(description="null on a dry run.")
+    action: str = Field(description="rename | move | hide | unhide | merge")
+    theme_id: str
+    label: str | None = Field(description="The theme's name before the sheet.")
+    field: str = Field(description="label | parent_group | hidden | merged")
+    from_: Any = Field(default=None, alias="from", description="The value before.")
+    to: Any = Field(default=None, description="The value after (merge: the sources).")
+
+    model_config = {"populate_by_name": True}
+
+
+class SheetOut(BaseModel):
+    model_version: str
+    dry_run: bool
+    changed: bool
+    rows: int
+    unchanged: int = Field(description="Rows that asked for nothing new.")
+    edits: list[SheetEdit]
+    themes: list[TaxonomyTheme] = Field(default=[], description="The themes edited, after.")
+
+
 class VendorAlertsResponse(PeriodInfo):
     """`rca vendors --alerts`: handler-periods whose contacts, AHT or repeat rate jumped."""
 

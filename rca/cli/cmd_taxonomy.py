@@ -339,6 +339,55 @@ def taxonomy_import(
             )
 
 
+@taxonomy_app.command("apply")
+def taxonomy_apply(
+    path: Annotated[
+        Path,
+        typer.Argument(help="CSV (or .tsv): `rca taxonomy list --format csv`, reviewed."),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the edits the sheet asks for; write nothing.")
+    ] = False,
+    by: By = "",
+    why: Why = "",
+    fmt: Fmt = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """Apply a reviewed theme sheet: renames, parent groups, hidden themes, merges; all or none.
+
+    Start from ``rca taxonomy list --format csv``: change ``label`` or ``parent_group``, mark
+    ``hidden`` (yes/no; the listing's ``flags`` is read when there is no such column) and add a
+    ``merge_into`` column naming the theme that takes a row's theme. A blank cell leaves that
+    field alone, and an unchanged row makes no edit, so applying the listing as exported
+    changes nothing. Each change is an ordinary edit, with ``--by`` and ``--why``.
+    """
+    from rca.jobs.apply_sheet import apply_sheet, read_sheet_file
+
+    settings = settings_for(home)
+    result = apply_sheet(
+        settings, read_sheet_file(path), dry_run=dry_run, actor=by or None,
+        reason=why or f"theme sheet {path.name}",
+    )  # fmt: skip
+    rows = [{**r, "from": _shown(r["from"]), "to": _shown(r["to"])} for r in result["edits"]]
+    columns = ["line", "edit_id", "action", "theme_id", "label", "field", "from", "to"]
+    emit({"command": "taxonomy apply", **result}, rows, fmt, title="theme sheet", columns=columns)
+    if fmt is Format.table:
+        verb = "would be made" if dry_run else "made"
+        note = " (dry run: nothing written)" if dry_run else ""
+        stderr(
+            f"{len(result['edits'])} edits {verb} from {result['rows']} rows "
+            f"({result['unchanged']} unchanged){note}"
+        )
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
 @taxonomy_app.command("history")
 def taxonomy_history(fmt: Fmt = Format.table, home: HomeOption = None) -> None:
     """Every edit, oldest first: who, when, what and why."""

@@ -55,13 +55,13 @@ class ReasonCode:
         return " ".join(f"{self.label}. {self.description or ''}".split())
 
 
-def _cell(value: object) -> str:
+def cell_text(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return " ".join(str(value).split())
 
 
-def _columns(frame: pd.DataFrame) -> dict[str, str]:
+def header_map(frame: pd.DataFrame) -> dict[str, str]:
     """Header (trimmed, case-folded) -> the frame's own column name."""
     return {str(c).strip().casefold(): c for c in frame.columns}
 
@@ -83,7 +83,7 @@ def reason_codes(
     "code 1")."""
     if not 0.0 < threshold <= 1.0:
         raise TaxonomyError("the threshold is a cosine similarity in (0, 1]")
-    columns = _columns(frame)
+    columns = header_map(frame)
     if label_column.strip().casefold() not in columns:
         have = ", ".join(str(c) for c in frame.columns) or "none"
         raise TaxonomyError(
@@ -100,7 +100,7 @@ def reason_codes(
     for row, record in enumerate(frame.to_dict(orient="records")):
         line = f"{row_word} {row + first_row}"
         try:
-            label = clean_label(_cell(record[label_col]))
+            label = clean_label(cell_text(record[label_col]))
         except TaxonomyError as exc:
             problems.append(f"{line}: {exc}")
             continue
@@ -110,19 +110,19 @@ def reason_codes(
             continue
         first_line[key] = line
         own = threshold
-        if threshold_col is not None and _cell(record[threshold_col]):
+        if threshold_col is not None and cell_text(record[threshold_col]):
             try:
-                own = float(_cell(record[threshold_col]))
+                own = float(cell_text(record[threshold_col]))
             except ValueError:
                 own = math.nan
             if not 0.0 < own <= 1.0:  # NaN fails too
                 problems.append(
-                    f"{line}: threshold {_cell(record[threshold_col])!r} is not a cosine "
+                    f"{line}: threshold {cell_text(record[threshold_col])!r} is not a cosine "
                     "similarity in (0, 1]"
                 )
                 continue
-        description = _cell(record[description_col]) if description_col is not None else ""
-        parent = _cell(record[parent_col]) if parent_col is not None else ""
+        description = cell_text(record[description_col]) if description_col is not None else ""
+        parent = cell_text(record[parent_col]) if parent_col is not None else ""
         codes.append(ReasonCode(label, description[:1000] or None, own, parent[:120] or None))
     if problems:
         more = len(problems) - MAX_LISTED
@@ -189,7 +189,7 @@ def codes_from_labels(
         raise TaxonomyError("the threshold is a cosine similarity in (0, 1]")
     if not len(labels) == len(contact_ids) == len(unit_rows):
         raise ValueError("one label and one contact id per row")
-    names = np.asarray([_cell(v) for v in labels], dtype=object)
+    names = np.asarray([cell_text(v) for v in labels], dtype=object)
     keys = np.asarray([n.casefold() for n in names], dtype=object)
     codes: list[ReasonCode] = []
     too_few: dict[str, int] = {}

@@ -120,7 +120,8 @@ def clean_label(value: Any, what: str = "name") -> str:
     return label
 
 
-def _require(view: CuratedView, theme_id: str) -> None:
+def require_theme(view: CuratedView, theme_id: str) -> None:
+    """A `TaxonomyError` unless ``theme_id`` is a theme of the view (not merged or split away)."""
     if theme_id in view.merged:
         raise TaxonomyError(f"theme {theme_id} was merged into {view.merged[theme_id]}")
     if theme_id in view.split_into:
@@ -154,7 +155,7 @@ def validate(edit: Edit, view: CuratedView, previews: dict[str, Edit] | None = N
             raise TaxonomyError(f"no split preview {params.get('preview_id')!r} to accept")
         if preview.theme_id != edit.theme_id:
             raise TaxonomyError(f"preview {preview.edit_id} splits {preview.theme_id}")
-    _require(view, edit.theme_id)
+    require_theme(view, edit.theme_id)
     if edit.action == "rename":
         params["label"] = clean_label(params.get("label"))
     elif edit.action == "move":
@@ -168,7 +169,7 @@ def validate(edit: Edit, view: CuratedView, previews: dict[str, Edit] | None = N
         if len(set(sources)) != len(sources):
             raise TaxonomyError("a theme is named twice in the merge")
         for source in sources:
-            _require(view, source)
+            require_theme(view, source)
         params["sources"] = sources
     elif edit.action == "split":
         children = params.get("children") or []

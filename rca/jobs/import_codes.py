@@ -60,18 +60,23 @@ NOT_COVERED_LISTED = 10
 MOST_CONTACTS = 0.9
 
 
-def _codes_of_csv(
-    source: Any, *, sep: str, unreadable: str, empty: str | None, **options: Any
-) -> list[ReasonCode]:
-    """`reason_codes` of a CSV source, every cell read as text; a source that does not parse
-    is an `InvalidInputError` (``empty`` for one with no header, else ``unreadable``)."""
+def read_table(source: Any, *, sep: str, unreadable: str, empty: str | None) -> pd.DataFrame:
+    """A CSV source with every cell read as text (a code "0012" stays "0012"); one that does
+    not parse is an `InvalidInputError` (``empty`` for one with no header, else
+    ``unreadable``). Shared by the reason-code import and the theme sheet (`apply_sheet`)."""
     try:
-        frame = pd.read_csv(source, dtype=str, keep_default_na=False, sep=sep)
+        return pd.read_csv(source, dtype=str, keep_default_na=False, sep=sep)
     except pd.errors.EmptyDataError as exc:
         raise InvalidInputError(empty or f"{unreadable}: {exc}") from exc
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"{unreadable}: {exc}") from exc
-    return reason_codes(frame, **options)
+
+
+def _codes_of_csv(
+    source: Any, *, sep: str, unreadable: str, empty: str | None, **options: Any
+) -> list[ReasonCode]:
+    """`reason_codes` of a CSV source (`read_table`)."""
+    return reason_codes(read_table(source, sep=sep, unreadable=unreadable, empty=empty), **options)
 
 
 def read_codes_file(

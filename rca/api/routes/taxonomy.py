@@ -23,6 +23,8 @@ from rca.api.schemas import (
     MergeIn,
     MoveIn,
     RenameIn,
+    SheetIn,
+    SheetOut,
     SplitIn,
     SplitPreviewOut,
     TaxonomyChangeOut,
@@ -211,3 +213,35 @@ async def import_codes(body: ImportIn, state: StateDep, key: WriterKey) -> Impor
     if result["changed"]:
         await run_in_threadpool(state.refresh)
     return ImportOut(**clean(result))
+
+
+@router.post("/apply", response_model=SheetOut, responses=EDIT_ERRORS)
+async def apply_sheet(body: SheetIn, state: StateDep, key: WriterKey) -> SheetOut:
+    """A reviewed theme sheet: renames, parent groups, hidden themes and merges, one edit
+    each, all or none (400 lists every row that cannot apply); rows that match the taxonomy
+    make no edit; `dry_run` lists the edits without writing."""
+    import pandas as pd
+
+    from rca.jobs.apply_sheet import apply_sheet as apply
+
+    frame = pd.DataFrame(
+        [
+            {"theme_id": r.theme_id, "label": r.label or "", "parent_group": r.parent_group or "",
+             "hidden": "" if r.hidden is None else ("yes" if r.hidden else "no"),
+             "merge_into": r.merge_into or ""}
+            for r in body.rows
+        ]
+    )  # fmt: skip
+    result = await run_in_threadpool(
+        lambda: apply(
+            state.settings,
+            frame,
+            dry_run=body.dry_run,
+            first_line=1,
+            row_word="row",
+            **_who(body, key),
+        )  # fmt: skip
+    )
+    if result["changed"]:
+        await run_in_threadpool(state.refresh)
+    return SheetOut(**clean(result))

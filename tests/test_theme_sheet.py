@@ -1,0 +1,244 @@
+"""A reviewed theme sheet applied as edits (`rca taxonomy apply`, POST /v1/taxonomy/apply).
+
+The pure plan (a sheet that matches the taxonomy makes no edit; every bad row named, nothing
+planned while one remains), then a copy of the fitted demo: the listing exported as CSV and
+applied unchanged writes nothing; a reviewed copy is foretold by the dry run, applied in one
+write with who and why, shows in the listing and history, and applying it again changes
+nothing; a bad sheet exits 1 with one line and writes nothing; the API says the same.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import copy_home, run_cli
+
+from rca.cluster.taxonomy import Edit, TaxonomyError, curate
+from rca.cluster.theme_sheet import plan_sheet
+from rca.settings import Settings
+
+
+def _themes() -> pd.DataFrame:
+    return pd.DataFrame({
+        "theme_id": ["T0001", "T0002", "T0003", "T0004"],
+        "label": ["Refund", "Refund / Money", "Card", "Hello / Thanks"],
+        "keywords": [["refund"], ["money"], ["card"], ["hello"]],
+        "parent_group": ["Money", "Money", None, "Other"],
+        "size": [10, 5, 8, 3],
+        "centroid": list(np.eye(4, dtype=np.float32)),
+    })  # fmt: skip
+
+
+def _sheet(**changes: dict[str, str]) -> pd.DataFrame:
+    """The view as `rca taxonomy list --format csv` writes it, with ``changes`` per theme."""
+    rows = [
+        {"theme_id": "T0001", "label": "Refund", "contacts": "10", "parent_group": "Money",
+         "flags": "", "description": ""},
+        {"theme_id": "T0002", "label": "Refund / Money", "contacts": "5", "parent_group": "Money",
+         "flags": "", "description": ""},
+        {"theme_id": "T0003", "label": "Card", "contacts": "8", "parent_group": "",
+         "flags": "", "description": ""},
+        {"theme_id": "T0004", "label": "Hello / Thanks", "contacts": "3", "parent_group": "Other",
+         "flags": "hidden", "description": ""},
+    ]  # fmt: skip
+    for row in rows:
+        row.update(changes.get(row["theme_id"], {}))
+    return pd.DataFrame(rows)
+
+
+VIEW = curate(_themes(), [Edit("E0001", "hide", "T0004", {})])
+
+
+def _actions(plan) -> list[tuple]:
+    return [(e.action, e.theme_id, *sorted(e.params.items())) for e in plan.edits]
+
+
+def test_the_listing_applied_as_exported_makes_no_edit() -> None:
+    plan = plan_sheet(_sheet(), VIEW)
+    assert plan.edits == [] and plan.unchanged == 4
+
+
+def test_a_reviewed_sheet_becomes_renames_moves_hides_then_merges() -> None:
+    sheet = _sheet(
+        T0001={"label": "  Refund not  showing ", "merge_into": ""},
+        T0002={"merge_into": "T0001"},
+        T0003={"parent_group": "Cards", "merge_into": ""},
+        T0004={"flags": "pinned"},  # no longer hidden
+    )
+    plan = plan_sheet(sheet, VIEW)
+    assert _actions(plan) == [
+        ("rename", "T0001", ("label", "Refund not showing")),
+        ("move", "T0003", ("parent_group", "Cards")),
+        ("unhide", "T0004"),
+        ("merge", "T0001", ("sources", ["T0002"])),
+    ]
+    assert plan.lines == [2, 4, 5, 3] and plan.unchanged == 0
+
+
+def test_blank_cells_leave_fields_and_a_hidden_column_wins_over_flags() -> None:
+    sparse = pd.DataFrame({"Theme ID": ["T0003", "T0004", "T0001"], "Label": ["", "", "Refund"],
+                           "Hidden": ["yes", "", "No"]})  # fmt: skip
+    plan = plan_sheet(sparse, VIEW)
+    assert _actions(plan) == [("hide", "T0003")] and plan.unchanged == 2
+
+
+def test_a_sheet_applied_twice_changes_nothing_the_second_time() -> None:
+    sheet = _sheet(T0002={"merge_into": "T0001"}, T0003={"label": "Card declined"})
+    first = plan_sheet(sheet, VIEW)
+    done = [Edit(f"E{i + 2:04d}", e.action, e.theme_id, e.params)
+            for i, e in enumerate(first.edits)]  # fmt: skip
+    again = plan_sheet(sheet, curate(_themes(), [Edit("E0001", "hide", "T0004", {}), *done]))
+    assert again.edits == [] and again.unchanged == 4
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"T0003": {"theme_id": "T0099"}}, r"1 of 4 rows .*line 4: no theme 'T0099'"),
+        ({"T0003": {"theme_id": "T0001"}}, r"line 4: T0001 is already on line 2"),
+        ({"T0003": {"theme_id": ""}}, r"line 4: no theme_id"),
+        ({"T0003": {"label": "x" * 121}}, r"line 4: the name is longer than 120"),
+        ({"T0003": {"merge_into": "T0003"}}, r"cannot merge theme T0003 with itself"),
+        ({"T0003": {"merge_into": "T0404"}}, r"line 4: no theme 'T0404'"),
+        ({"T0002": {"merge_into": "T0003"}, "T0003": {"merge_into": "T0001"}},
+         r"line 3: T0003 is merged away itself on line 4: merge into the theme that keeps"),
+        ({"T0002": {"merge_into": "T0001", "label": "Money back"}},
+         r"line 3: T0002 is merged into T0001: its own rename would be lost"),
+        ({"T0001": {"theme_id": "T0099"}, "T0003": {"label": " "}, "T0004": {"theme_id": "T0003"}},
+         r"2 of 4 rows cannot be applied: line 2: no theme 'T0099'.*; line 5: T0003 is "
+         r"already on line 4"),
+    ],
+)  # fmt: skip
+def test_a_bad_sheet_names_every_bad_row(changes: dict, message: str) -> None:
+    sheet = _sheet(**changes)
+    if "merge_into" not in sheet:
+        sheet["merge_into"] = ""
+    with pytest.raises(TaxonomyError, match=message):
+        plan_sheet(sheet.fillna(""), VIEW)
+
+
+def test_a_sheet_without_theme_ids_or_with_a_bad_hidden_value_is_refused() -> None:
+    with pytest.raises(TaxonomyError, match=r"no column 'theme_id' .*taxonomy list --format csv"):
+        plan_sheet(pd.DataFrame({"label": ["Refund"]}), VIEW)
+    with pytest.raises(TaxonomyError, match=r"line 2: hidden 'maybe' is not yes or no"):
+        plan_sheet(pd.DataFrame({"theme_id": ["T0001"], "hidden": ["maybe"]}), VIEW)
+    with pytest.raises(TaxonomyError, match=r"row 1: no theme 'T0404'"):
+        plan_sheet(pd.DataFrame({"theme_id": ["T0404"]}), VIEW, first_line=1, row_word="row")
+
+
+@pytest.fixture()
+def home(fitted_demo: Settings, tmp_path: Path) -> Settings:
+    return copy_home(fitted_demo, tmp_path / "home")
+
+
+def _listed(home: Path) -> pd.DataFrame:
+    done = run_cli("taxonomy", "list", "--format", "csv", home=home)
+    assert done.returncode == 0, done.stderr
+    return pd.read_csv(io.StringIO(done.stdout), dtype=str, keep_default_na=False)
+
+
+def _history(home: Path) -> list[dict]:
+    done = run_cli("taxonomy", "history", "--format", "json", home=home)
+    return json.loads(done.stdout)["edits"]
+
+
+def test_the_cli_applies_a_reviewed_listing_in_one_step(home: Settings, tmp_path: Path) -> None:
+    listed = _listed(home.home)
+    path = tmp_path / "themes.csv"
+    listed.to_csv(path, index=False)
+    same = run_cli("taxonomy", "apply", str(path), "--format", "json", home=home.home)
+    assert same.returncode == 0, same.stderr
+    assert json.loads(same.stdout)["edits"] == [] and _history(home.home) == []
+
+    ids = listed.sort_values("contacts", key=lambda c: -c.astype(int))["theme_id"].tolist()
+    keep, gone, hide, regroup = ids[:4]
+    listed["merge_into"] = ""
+    listed.loc[listed["theme_id"] == keep, "label"] = "Refund not showing on statement"
+    listed.loc[listed["theme_id"] == gone, "merge_into"] = keep
+    listed.loc[listed["theme_id"] == hide, "flags"] = "hidden"
+    listed.loc[listed["theme_id"] == regroup, "parent_group"] = "Reviewed"
+    listed.to_csv(path, index=False)
+
+    dry = run_cli("taxonomy", "apply", str(path), "--dry-run", "--format", "json", home=home.home)
+    assert dry.returncode == 0, dry.stderr
+    foretold = json.loads(dry.stdout)
+    planned = [(e["action"], e["theme_id"]) for e in foretold["edits"]]
+    assert planned[-1] == ("merge", keep)  # merges after the rows' own changes
+    assert sorted(planned) == sorted(
+        [("rename", keep), ("hide", hide), ("move", regroup), ("merge", keep)]
+    )
+    assert _history(home.home) == [] and not foretold["changed"]
+
+    done = run_cli("taxonomy", "apply", str(path), "--by", "dana", "--why", "weekly review",
+                   "--format", "json", home=home.home)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    made = json.loads(done.stdout)
+    assert [(e["action"], e["theme_id"]) for e in made["edits"]] == [
+        (e["action"], e["theme_id"]) for e in foretold["edits"]
+    ]
+    history = _history(home.home)
+    assert len(history) == 4 and {(e["by"], e["why"]) for e in history} == {
+        ("dana", "weekly review")
+    }
+    after = _listed(home.home).set_index("theme_id")
+    assert after.loc[keep, "label"] == "Refund not showing on statement"
+    assert "pinned" in after.loc[keep, "flags"] and "hidden" in after.loc[hide, "flags"]
+    assert after.loc[regroup, "parent_group"] == "Reviewed" and gone not in after.index
+    both = listed.set_index("theme_id").loc[[keep, gone], "contacts"].astype(int).sum()
+    assert int(after.loc[keep, "contacts"]) == int(both)
+
+    again = run_cli("taxonomy", "apply", str(path), "--format", "json", home=home.home)
+    assert again.returncode == 0 and json.loads(again.stdout)["edits"] == []
+    assert len(_history(home.home)) == 4
+
+    listed.loc[listed["theme_id"] == regroup, "theme_id"] = "T9999"
+    listed.to_csv(path, index=False)
+    bad = run_cli("taxonomy", "apply", str(path), home=home.home)
+    assert bad.returncode == 1 and "no theme 'T9999'" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and len(_history(home.home)) == 4
+    missing = run_cli("taxonomy", "apply", str(tmp_path / "nope.csv"), home=home.home)
+    assert missing.returncode != 0 and "no file" in missing.stderr
+
+
+def test_the_api_applies_rows_for_writers_and_names_bad_rows(
+    home: Settings, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from rca.api.app import create_app
+    from rca.api.auth import hash_key, new_key
+
+    reader, writer = new_key(), new_key()
+    settings = copy_home(home, tmp_path / "api", api_keys=[
+        f"reader:{hash_key(reader)}:pm", f"writer:{hash_key(writer)}:ann"])  # fmt: skip
+    with TestClient(create_app(settings, background=False)) as client:
+        themes = client.get("/v1/taxonomy", headers={"X-API-Key": reader}).json()["themes"]
+        first, second = themes[0]["theme_id"], themes[1]["theme_id"]
+        rows = [{"theme_id": first, "label": "Renamed by sheet"},
+                {"theme_id": second, "hidden": True}]  # fmt: skip
+        denied = client.post("/v1/taxonomy/apply", json={"rows": rows},
+                             headers={"X-API-Key": reader})  # fmt: skip
+        assert denied.status_code == 403
+        bad = client.post("/v1/taxonomy/apply", headers={"X-API-Key": writer},
+                          json={"rows": [*rows, {"theme_id": "T9999"}]})  # fmt: skip
+        assert bad.status_code == 400 and "row 3: no theme 'T9999'" in bad.json()["detail"]
+        dry = client.post("/v1/taxonomy/apply", headers={"X-API-Key": writer},
+                          json={"rows": rows, "dry_run": True})  # fmt: skip
+        assert dry.status_code == 200 and not dry.json()["changed"]
+        assert [e["action"] for e in dry.json()["edits"]] == ["rename", "hide"]
+        assert dry.json()["edits"][0]["from"] == themes[0]["label"]
+        made = client.post("/v1/taxonomy/apply", headers={"X-API-Key": writer},
+                           json={"rows": rows, "why": "review"})  # fmt: skip
+        assert made.status_code == 200 and made.json()["changed"]
+        assert {t["theme_id"]: t["label"] for t in made.json()["themes"]}[first] == (
+            "Renamed by sheet"
+        )
+        listing = client.get("/v1/taxonomy", headers={"X-API-Key": reader}).json()
+        assert second in listing["hidden"]
+        assert {e["by"] for e in client.get("/v1/taxonomy/history",
+                headers={"X-API-Key": reader}).json()["edits"]} == {"ann"}  # fmt: skip
