@@ -7,6 +7,8 @@ also lists the themes that refit carved out and held, each with a button that pr
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import shutil
@@ -227,4 +229,56 @@ def test_reason_codes_pasted_are_previewed_then_imported(base: str, browser) -> 
         "line 3: 'refund LATE' is already the name of line 2"
         in page.locator("p.error").inner_text()
     )
+    page.context.close()
+
+
+def test_a_downloaded_sheet_reviewed_and_pasted_back_is_previewed_then_applied(
+    base: str, browser
+) -> None:
+    page = _log_in(browser, base, WRITER)
+    got = page.context.request.get(f"{base}/ui/taxonomy/themes.csv")
+    assert got.ok and got.headers["content-type"].startswith("text/csv")
+    text = got.text().lstrip("\ufeff")
+    sheet = list(csv.DictReader(io.StringIO(text)))
+    assert list(sheet[0]) == ["theme_id", "label", "contacts", "parent_group", "flags",
+                              "description"]  # fmt: skip
+    assert len(sheet) == page.locator("#taxonomy-themes tbody tr").count()
+
+    page.fill("#sheet-text", text)  # the download pasted back as it is
+    page.click("section[aria-label='Review as a sheet'] button[name=dry_run]")
+    assert "asks for 0 edits" in page.locator("p.done").inner_text()
+    assert page.locator("#sheet-no-edit").count() == 1
+
+    visible = [r for r in sheet if "hidden" not in r["flags"]]
+    renamed, hidden = visible[-1], visible[-2]
+    renamed["label"] = "Renamed in a sheet"
+    hidden["flags"] = ", ".join(f for f in (hidden["flags"], "hidden") if f)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(sheet[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(sheet)
+    page.fill("#sheet-text", out.getvalue())
+    page.click("section[aria-label='Review as a sheet'] button[name=dry_run]")
+    preview = page.locator("#sheet-preview")
+    assert page.locator("#sheet-preview-card:not(.grid *) #sheet-preview").count() == 1
+    assert preview.locator("tbody tr").count() == 2
+    row = preview.locator(f"tr[data-theme={renamed['theme_id']}]")
+    assert "Renamed in a sheet" in row.inner_text()
+    assert "nothing written" in page.locator("p.done").inner_text()
+    assert "Renamed in a sheet" not in _row(page, renamed["theme_id"]).inner_text()
+    assert page.locator("#sheet-text").input_value() == out.getvalue()  # kept for Apply
+
+    page.click("section[aria-label='Review as a sheet'] button:not([name])")
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    assert "Applied the sheet: 2 edits" in page.locator("p.done").inner_text()
+    assert "Renamed in a sheet" in _row(page, renamed["theme_id"]).inner_text()
+    assert "hidden" in _row(page, hidden["theme_id"]).inner_text()
+    assert (
+        "theme sheet pasted on the taxonomy page"
+        in page.locator("section[aria-label=History]").inner_text()
+    )
+
+    page.fill("#sheet-text", "theme_id,label\nT9999,Nowhere\n")
+    page.click("section[aria-label='Review as a sheet'] button[name=dry_run]")
+    assert "line 2: no theme 'T9999'" in page.locator("p.error").inner_text()
     page.context.close()

@@ -242,3 +242,13 @@ def test_the_api_applies_rows_for_writers_and_names_bad_rows(
         assert second in listing["hidden"]
         assert {e["by"] for e in client.get("/v1/taxonomy/history",
                 headers={"X-API-Key": reader}).json()["edits"]} == {"ann"}  # fmt: skip
+
+
+def test_the_apostrophe_of_a_spreadsheet_safe_download_is_not_a_rename() -> None:
+    """The dashboard's download writes a formula-like name as "'=Refund" so a spreadsheet shows
+    it as text; read back, it is the same name."""
+    view = curate(_themes(), [Edit("E0001", "rename", "T0001", {"label": "=Refund"})])
+    same = plan_sheet(pd.DataFrame({"theme_id": ["T0001"], "label": ["'=Refund"]}), view)
+    assert same.edits == []
+    quoted = plan_sheet(pd.DataFrame({"theme_id": ["T0002"], "label": ["'Quoted'"]}), view)
+    assert _actions(quoted) == [("rename", "T0002", ("label", "'Quoted'"))]

@@ -26,10 +26,9 @@ HISTORY_COLUMNS = ["edit_id", "at", "action", "theme_id", "details", "by", "why"
 
 
 def _flags(theme: dict[str, Any]) -> str:
-    flags = [f for f in ("hidden", "pinned", "kept") if theme.get(f)]
-    if theme.get("origin") not in (None, "fit"):
-        flags.append(str(theme["origin"]))
-    return ", ".join(flags)
+    from rca.cluster.theme_sheet import theme_flags
+
+    return theme_flags(theme)
 
 
 def _edit_output(command: str, result: dict[str, Any], fmt: Format) -> None:

@@ -20,13 +20,33 @@ import pandas as pd
 
 from rca.cluster.reason_codes import MAX_LISTED, cell_text, header_map
 from rca.cluster.taxonomy import CuratedView, Edit, TaxonomyError, clean_label, require_theme
+from rca.repeats.examples import FORMULA_PREFIXES
 
-#: Columns read (header case, spaces and hyphens ignored); others, such as the listing's `contacts`
-#: and `description`, are left alone.
+#: Columns read (header case, spaces and hyphens ignored); others, such as the listing's
+#: `contacts` and `description`, are left alone.
 ID_COLUMN, LABEL_COLUMN, PARENT_COLUMN = "theme_id", "label", "parent_group"
 HIDDEN_COLUMN, FLAGS_COLUMN, MERGE_COLUMN = "hidden", "flags", "merge_into"
 YES = frozenset({"yes", "y", "true", "1", "x", "hidden"})
 NO = frozenset({"no", "n", "false", "0"})
+
+
+#: The listing's columns as `rca taxonomy list --format csv` and the dashboard's download write
+#: them: the sheet people review.
+LISTING_COLUMNS = ["theme_id", "label", "contacts", "parent_group", "flags", "description"]
+
+
+def theme_flags(theme: dict) -> str:
+    """A listed theme's flags as the sheet shows them ("hidden, pinned, create"); `plan_sheet`
+    reads "hidden" back from them."""
+    flags = [f for f in ("hidden", "pinned", "kept") if theme.get(f)]
+    if theme.get("origin") not in (None, "fit"):
+        flags.append(str(theme["origin"]))
+    return ", ".join(flags)
+
+
+def sheet_rows(themes: list[dict]) -> list[dict]:
+    """The curated themes (`taxonomy_listing`'s) as sheet rows, `LISTING_COLUMNS` each."""
+    return [{**{c: t.get(c) for c in LISTING_COLUMNS}, "flags": theme_flags(t)} for t in themes]
 
 
 @dataclass(frozen=True)
@@ -39,7 +59,14 @@ class SheetPlan:
     unchanged: int
 
 
-def _hiddencell_text(record: dict, hidden_col: str | None, flags_col: str | None) -> bool | None:
+def _text(record: dict, column: str | None) -> str:
+    """A cell as text; the apostrophe a spreadsheet-safe download puts before a formula-like
+    name ("'=Refund") is taken off again, so the download applied as is changes nothing."""
+    value = cell_text(record[column]) if column is not None else ""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES) else value
+
+
+def _hidden_cell(record: dict, hidden_col: str | None, flags_col: str | None) -> bool | None:
     """The row's wish for `hidden`: the `hidden` column (yes/no; blank leaves it), else the
     listing's `flags` (hidden exactly when it names it); None when neither says."""
     if hidden_col is not None:
@@ -109,14 +136,14 @@ def plan_sheet(
             require_theme(view, theme_id)
             row = current.loc[theme_id]
             wanted: list[Edit] = []
-            label = cell_text(record[label_col]) if label_col is not None else ""
+            label = _text(record, label_col)
             if label and clean_label(label) != row["label"]:
                 wanted.append(Edit("", "rename", theme_id, {"label": clean_label(label)}))
-            parent = cell_text(record[parent_col]) if parent_col is not None else ""
+            parent = _text(record, parent_col)
             now_parent = row["parent_group"] if isinstance(row["parent_group"], str) else ""
             if parent and clean_label(parent, "parent group") != now_parent:
                 wanted.append(Edit("", "move", theme_id, {"parent_group": parent}))
-            hidden = _hiddencell_text(record, hidden_col, flags_col)
+            hidden = _hidden_cell(record, hidden_col, flags_col)
             if hidden is not None and hidden != bool(row["hidden"]):
                 wanted.append(Edit("", "hide" if hidden else "unhide", theme_id, {}))
             if target:

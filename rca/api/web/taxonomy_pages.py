@@ -2,8 +2,9 @@
 create themes (one, or a team's reason codes pasted as CSV), and keep one as it is (declining
 the refit's proposals about it). Every form posts with the session's CSRF token, needs a
 writer session, and redirects back (post/redirect/get) with what it did (a reason-code preview
-is shown in place: it wrote nothing); the work is `rca.jobs.curate`'s and
-`rca.jobs.import_codes`', the same as the CLI's and the API's."""
+is shown in place: it wrote nothing). The themes download as the sheet people review, and a
+reviewed sheet pasted back is previewed, then applied as edits. The work is `rca.jobs.curate`'s,
+`rca.jobs.import_codes`' and `rca.jobs.apply_sheet`'s, the same as the CLI's and the API's."""
 
 from __future__ import annotations
 
@@ -106,14 +107,8 @@ async def _act(
         return await fail(str(exc), 404)
     except RcaError as exc:
         return await fail(str(exc), 400)
-    if "import_preview" in result:  # a dry run: shown on the page, nothing to redirect to
-        return await shown(
-            done=result["message"],
-            import_preview=result["import_preview"],
-            import_codes=result.get("import_codes", ""),
-            import_attribute=result.get("import_attribute", ""),
-            import_min_contacts=result.get("import_min_contacts", 5),
-        )
+    if "shown" in result:  # a dry run: shown on the page, nothing to redirect to
+        return await shown(done=result["message"], **result["shown"])
     if result.get("changed", True):
         await run_in_threadpool(state.refresh)
     query = f"?done={quote(result.get('message', 'done'))}"
@@ -368,9 +363,13 @@ async def import_codes(
         if dry_run:
             what = f"the codes from {from_attribute!r}" if from_attribute else "the codes"
             said = f"Preview: {what} would take {taken}; nothing written."
-            return result | {"import_preview": result, "import_codes": codes,
-                             "import_attribute": from_attribute,
-                             "import_min_contacts": min_contacts, "message": said}  # fmt: skip
+            shown = {
+                "import_preview": result,
+                "import_codes": codes,
+                "import_attribute": from_attribute,
+                "import_min_contacts": min_contacts,
+            }
+            return result | {"message": said, "shown": shown}
         if not result["changed"]:
             return result | {"message": "Nothing to change: every code is already a theme."}
         said = (
@@ -378,5 +377,58 @@ async def import_codes(
             f"({result['already']} already themes)."
         )
         return result | {"message": said}
+
+    return await _act(request, session, snapshot, state, csrf, work)
+
+
+@router.get("/themes.csv")
+async def themes_csv(session: SessionDep, state: StateDep) -> Response:
+    """The curated themes as the sheet people review (the columns of `rca taxonomy list
+    --format csv`), spreadsheet-safe; edited, it is pasted back under "Review as a sheet"."""
+    import pandas as pd
+
+    from rca.cluster.theme_sheet import LISTING_COLUMNS, sheet_rows
+    from rca.repeats.examples import cases_to_csv
+
+    listing = await run_in_threadpool(curate.taxonomy_listing, state.settings)
+    frame = pd.DataFrame(sheet_rows(listing["themes"]), columns=LISTING_COLUMNS)
+    return Response(
+        cases_to_csv(frame, bom=True),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="themes.csv"'},
+    )
+
+
+@router.post("/apply")
+async def apply_sheet(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    state: StateDep,
+    sheet: Annotated[str, Form(max_length=500_000)] = "",
+    dry_run: Annotated[str, Form(max_length=10)] = "",
+    why: Text = "",
+    csrf: Csrf = "",
+) -> Response:
+    """A reviewed theme sheet pasted as CSV: "Preview" lists the edits it asks for without
+    writing; "Apply" makes them, all or none."""
+    from rca.jobs.apply_sheet import apply_sheet as apply
+    from rca.jobs.apply_sheet import parse_sheet
+
+    def work(by: str) -> dict[str, Any]:
+        result = apply(
+            state.settings, parse_sheet(sheet), dry_run=bool(dry_run), actor=by,
+            reason=why or "theme sheet pasted on the taxonomy page",
+        )  # fmt: skip
+        n, rows = len(result["edits"]), result["rows"]
+        if dry_run:
+            said = (f"Preview: the sheet asks for {n} edits ({result['unchanged']} of {rows} "
+                    "rows unchanged); nothing written.")  # fmt: skip
+            return result | {"message": said,
+                             "shown": {"sheet_preview": result, "sheet_text": sheet}}  # fmt: skip
+        if not result["changed"]:
+            return result | {"message": "Nothing to change: the taxonomy already says so."}
+        ids = [e["edit_id"] for e in result["edits"]]
+        return result | {"message": f"Applied the sheet: {n} edits ({ids[0]}–{ids[-1]})."}
 
     return await _act(request, session, snapshot, state, csrf, work)
