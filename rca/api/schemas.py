@@ -872,7 +872,7 @@ class SheetEdit(BaseModel):
     action: str = Field(description="rename | move | hide | unhide | merge")
     theme_id: str
     label: str | None = Field(description="The theme's name before the sheet.")
-    field: str = Field(description="label | parent_group | hidden | merged")
+    field: str = Field(description="label | parent_group | hidden | takes (a merge)")
     from_: Any = Field(default=None, alias="from", description="The value before.")
     to: Any = Field(default=None, description="The value after (merge: the sources).")
 

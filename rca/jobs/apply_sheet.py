@@ -50,9 +50,9 @@ def _change(edit: Edit, before: dict[str, Any]) -> dict[str, Any]:
     shown = {"rename": ("label", edit.params.get("label")),
              "move": ("parent_group", edit.params.get("parent_group")),
              "hide": ("hidden", True), "unhide": ("hidden", False),
-             "merge": ("merged", edit.params.get("sources"))}  # fmt: skip
+             "merge": ("takes", edit.params.get("sources"))}  # fmt: skip
     field, to = shown[edit.action]
-    return {"field": field, "from": before.get(field) if field != "merged" else None, "to": to}
+    return {"field": field, "from": before.get(field) if field != "takes" else None, "to": to}
 
 
 def apply_sheet(
