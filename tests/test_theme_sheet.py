@@ -252,3 +252,20 @@ def test_the_apostrophe_of_a_spreadsheet_safe_download_is_not_a_rename() -> None
     assert same.edits == []
     quoted = plan_sheet(pd.DataFrame({"theme_id": ["T0002"], "label": ["'Quoted'"]}), view)
     assert _actions(quoted) == [("rename", "T0002", ("label", "'Quoted'"))]
+
+
+def test_a_sheet_saved_or_pasted_from_a_spreadsheet_reads_as_the_listing(tmp_path: Path) -> None:
+    """Excel's "CSV" in a Western locale is Windows-1252 with `;` where the decimal mark is a
+    comma, and cells copied out of a spreadsheet paste as tab-separated text."""
+    from rca.jobs.apply_sheet import parse_sheet, read_sheet_file
+
+    path = tmp_path / "themes.csv"
+    path.write_bytes("theme_id;label;parent_group\r\nT0001;Remboursement, pas reçu;Money\r\n"
+                     .encode("cp1252"))  # fmt: skip
+    frame = read_sheet_file(path)
+    assert frame.to_dict(orient="records") == [
+        {"theme_id": "T0001", "label": "Remboursement, pas reçu", "parent_group": "Money"}
+    ]
+    pasted = parse_sheet("theme_id\tlabel\tflags\nT0003\tCard, declined\thidden\n")
+    plan = plan_sheet(pasted, VIEW)
+    assert _actions(plan) == [("rename", "T0003", ("label", "Card, declined")), ("hide", "T0003")]

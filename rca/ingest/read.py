@@ -199,6 +199,21 @@ def _sniff_dialect(text: str, suffix: str) -> type[csv.Dialect]:
     return type("SniffedDialect", (_Dialect,), {"delimiter": delimiter})
 
 
+def decode_bytes(raw: bytes) -> tuple[str, list[str]]:
+    """A small file's text decoded as exports are (BOM dropped; UTF-8, and lines that are not
+    as Windows-1252, as spreadsheets save "CSV" in Western locales) and the notes about it.
+    For files read whole, such as a team's reason codes or a reviewed theme sheet."""
+    decoder = _Decoder()
+    text, _ = decoder.decode(raw)
+    return text, decoder.outcome()[1]
+
+
+def sniff_delimiter(text: str, suffix: str = "") -> str:
+    """The delimiter of CSV text: `,` `;` (spreadsheets in locales with a decimal comma), tab
+    (cells copied out of a spreadsheet and pasted) or `|`; `.tsv` is tab; `,` when unsure."""
+    return str(_sniff_dialect(text, suffix).delimiter)
+
+
 class FileReader:
     """Reads one file in chunks of `chunk_rows` records (None: the whole file as one chunk).
 

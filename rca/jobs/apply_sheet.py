@@ -8,7 +8,6 @@ of them at once. ``dry_run`` plans inside a read and writes nothing.
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,21 +27,21 @@ from rca.store.themes import require_champion
 
 
 def read_sheet_file(path: Path) -> pd.DataFrame:
-    """The sheet of a CSV file (TSV when it ends in .tsv), every cell as text."""
+    """The sheet of a CSV file (`;`, tab or `|` delimited too; TSV when it ends in .tsv),
+    every cell as text."""
     if not path.is_file():
         raise NotFoundError(f"no file {path}")
     return read_table(
-        path, sep="\t" if path.suffix == ".tsv" else ",",
-        unreadable=f"{path.name} is not a readable CSV file", empty=f"{path.name} is empty",
+        path, unreadable=f"{path.name} is not a readable CSV file", empty=f"{path.name} is empty",
     )  # fmt: skip
 
 
 def parse_sheet(text: str) -> pd.DataFrame:
-    """The sheet of CSV text (the API's and the dashboard's)."""
+    """The sheet of CSV text pasted on the dashboard (cells copied out of a spreadsheet come
+    tab-separated)."""
     if not text.strip():
         raise InvalidInputError("the sheet is empty: a header (theme_id,label,...), then a row")
-    return read_table(io.StringIO(text), sep=",", unreadable="the sheet is not readable CSV",
-                      empty=None)  # fmt: skip
+    return read_table(text, unreadable="the sheet is not readable CSV", empty=None)
 
 
 def _change(edit: Edit, before: dict[str, Any]) -> dict[str, Any]:

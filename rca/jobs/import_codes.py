@@ -60,23 +60,33 @@ NOT_COVERED_LISTED = 10
 MOST_CONTACTS = 0.9
 
 
-def read_table(source: Any, *, sep: str, unreadable: str, empty: str | None) -> pd.DataFrame:
-    """A CSV source with every cell read as text (a code "0012" stays "0012"); one that does
-    not parse is an `InvalidInputError` (``empty`` for one with no header, else
+def read_table(source: Path | str, *, unreadable: str, empty: str | None) -> pd.DataFrame:
+    """A table a person wrote or exported from a spreadsheet (a file, or text pasted on the
+    dashboard), every cell as text (a code "0012" stays "0012"). Decoded and delimited as
+    ingest reads exports (`decode_bytes`, `sniff_delimiter`): a Windows "CSV" in cp1252, `;`
+    from locales with a decimal comma, tabs from cells copied out of a spreadsheet. One that
+    does not parse is an `InvalidInputError` (``empty`` for one with no header, else
     ``unreadable``). Shared by the reason-code import and the theme sheet (`apply_sheet`)."""
+    from rca.ingest.read import decode_bytes, sniff_delimiter
+
+    if isinstance(source, Path):
+        text, suffix = decode_bytes(source.read_bytes())[0], source.suffix
+    else:
+        text, suffix = source, ""
     try:
-        return pd.read_csv(source, dtype=str, keep_default_na=False, sep=sep)
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                           sep=sniff_delimiter(text, suffix))  # fmt: skip
     except pd.errors.EmptyDataError as exc:
         raise InvalidInputError(empty or f"{unreadable}: {exc}") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except pd.errors.ParserError as exc:
         raise InvalidInputError(f"{unreadable}: {exc}") from exc
 
 
 def _codes_of_csv(
-    source: Any, *, sep: str, unreadable: str, empty: str | None, **options: Any
+    source: Path | str, *, unreadable: str, empty: str | None, **options: Any
 ) -> list[ReasonCode]:
     """`reason_codes` of a CSV source (`read_table`)."""
-    return reason_codes(read_table(source, sep=sep, unreadable=unreadable, empty=empty), **options)
+    return reason_codes(read_table(source, unreadable=unreadable, empty=empty), **options)
 
 
 def read_codes_file(
@@ -90,8 +100,7 @@ def read_codes_file(
     if not path.is_file():
         raise NotFoundError(f"no file {path}")
     return _codes_of_csv(
-        path, sep="\t" if path.suffix == ".tsv" else ",",
-        unreadable=f"{path.name} is not a readable CSV file", empty=f"{path.name} is empty",
+        path, unreadable=f"{path.name} is not a readable CSV file", empty=f"{path.name} is empty",
         label_column=label_column, description_column=description_column, threshold=threshold,
     )  # fmt: skip
 
@@ -107,7 +116,7 @@ def parse_codes(
     if not text.strip():
         raise InvalidInputError("paste the codes: a header (label,description), then one a line")
     return _codes_of_csv(
-        io.StringIO(text), sep=",", unreadable="the codes are not readable CSV", empty=None,
+        text, unreadable="the codes are not readable CSV", empty=None,
         label_column=label_column, description_column=description_column, threshold=threshold,
     )  # fmt: skip
 
