@@ -142,9 +142,19 @@ def _listed(home: Path) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(done.stdout), dtype=str, keep_default_na=False)
 
 
-def _history(home: Path) -> list[dict]:
-    done = run_cli("taxonomy", "history", "--format", "json", home=home)
-    return json.loads(done.stdout)["edits"]
+def _history(settings: Settings) -> list[dict]:
+    """The log read in process: the CLI runs below are the ones under test."""
+    from rca.jobs.curate import taxonomy_history
+
+    return taxonomy_history(settings)
+
+
+def _listed_now(settings: Settings) -> pd.DataFrame:
+    """The listing as the sheet shows it (`sheet_rows`, which `rca taxonomy list` uses too)."""
+    from rca.cluster.theme_sheet import sheet_rows
+    from rca.jobs.curate import taxonomy_listing
+
+    return pd.DataFrame(sheet_rows(taxonomy_listing(settings)["themes"])).astype(str)
 
 
 def test_the_cli_applies_a_reviewed_listing_in_one_step(home: Settings, tmp_path: Path) -> None:
@@ -153,7 +163,7 @@ def test_the_cli_applies_a_reviewed_listing_in_one_step(home: Settings, tmp_path
     listed.to_csv(path, index=False)
     same = run_cli("taxonomy", "apply", str(path), "--format", "json", home=home.home)
     assert same.returncode == 0, same.stderr
-    assert json.loads(same.stdout)["edits"] == [] and _history(home.home) == []
+    assert json.loads(same.stdout)["edits"] == [] and _history(home) == []
 
     ids = listed.sort_values("contacts", key=lambda c: -c.astype(int))["theme_id"].tolist()
     keep, gone, hide, regroup = ids[:4]
@@ -172,7 +182,7 @@ def test_the_cli_applies_a_reviewed_listing_in_one_step(home: Settings, tmp_path
     assert sorted(planned) == sorted(
         [("rename", keep), ("hide", hide), ("move", regroup), ("merge", keep)]
     )
-    assert _history(home.home) == [] and not foretold["changed"]
+    assert _history(home) == [] and not foretold["changed"]
 
     done = run_cli("taxonomy", "apply", str(path), "--by", "dana", "--why", "weekly review",
                    "--format", "json", home=home.home)  # fmt: skip
@@ -181,11 +191,11 @@ def test_the_cli_applies_a_reviewed_listing_in_one_step(home: Settings, tmp_path
     assert [(e["action"], e["theme_id"]) for e in made["edits"]] == [
         (e["action"], e["theme_id"]) for e in foretold["edits"]
     ]
-    history = _history(home.home)
+    history = _history(home)
     assert len(history) == 4 and {(e["by"], e["why"]) for e in history} == {
         ("dana", "weekly review")
     }
-    after = _listed(home.home).set_index("theme_id")
+    after = _listed_now(home).set_index("theme_id")
     assert after.loc[keep, "label"] == "Refund not showing on statement"
     assert "pinned" in after.loc[keep, "flags"] and "hidden" in after.loc[hide, "flags"]
     assert after.loc[regroup, "parent_group"] == "Reviewed" and gone not in after.index
@@ -194,13 +204,13 @@ def test_the_cli_applies_a_reviewed_listing_in_one_step(home: Settings, tmp_path
 
     again = run_cli("taxonomy", "apply", str(path), "--format", "json", home=home.home)
     assert again.returncode == 0 and json.loads(again.stdout)["edits"] == []
-    assert len(_history(home.home)) == 4
+    assert len(_history(home)) == 4
 
     listed.loc[listed["theme_id"] == regroup, "theme_id"] = "T9999"
     listed.to_csv(path, index=False)
     bad = run_cli("taxonomy", "apply", str(path), home=home.home)
     assert bad.returncode == 1 and "no theme 'T9999'" in bad.stderr
-    assert len(bad.stderr.strip().splitlines()) == 1 and len(_history(home.home)) == 4
+    assert len(bad.stderr.strip().splitlines()) == 1 and len(_history(home)) == 4
     missing = run_cli("taxonomy", "apply", str(tmp_path / "nope.csv"), home=home.home)
     assert missing.returncode != 0 and "no file" in missing.stderr
 
