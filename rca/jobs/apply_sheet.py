@@ -21,8 +21,7 @@ from rca.jobs.curate import _mirror, _text, _view_row, rebuild_members
 from rca.jobs.import_codes import read_table
 from rca.settings import Settings
 from rca.store import Store
-from rca.store.curation import append_edit, fitted_themes, read_edits
-from rca.store.db import first_row
+from rca.store.curation import append_edit, fitted_themes, next_edit_ids, read_edits
 from rca.store.themes import require_champion
 
 
@@ -75,22 +74,10 @@ def apply_sheet(
         fitted_view = fitted_themes(con, version)
         view = curate(fitted_view, edits)
         plan = plan_sheet(frame, view, first_line=first_line, row_word=row_word)
-        (first,) = first_row(con, "SELECT count(*) + 1 FROM taxonomy_edits") or (1,)
-        made = [
-            validate(
-                Edit(
-                    f"E{int(first) + i:04d}",
-                    e.action,
-                    e.theme_id,
-                    e.params,
-                    _text(actor),
-                    _text(reason),
-                    at,
-                ),
-                view,
-            )  # fmt: skip
-            for i, e in enumerate(plan.edits)
-        ]
+        ids = next_edit_ids(con, len(plan.edits))
+        who, why = _text(actor), _text(reason)
+        made = [validate(Edit(i, e.action, e.theme_id, e.params, who, why, at), view)
+                for i, e in zip(ids, plan.edits, strict=True)]  # fmt: skip
         after = curate(fitted_view, [*edits, *made], strict=True)  # the sheet as one
         if made and not dry_run:
             for edit in made:

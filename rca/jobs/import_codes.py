@@ -44,6 +44,7 @@ from rca.store.curation import (
     append_edit,
     fitted_assignments,
     fitted_themes,
+    next_edit_ids,
     read_edits,
     write_members,
 )
@@ -224,7 +225,7 @@ def import_reason_codes(
         existing = _created_labels(view.themes)  # again, inside the write: two imports at once
         todo_now = [(c, v) for c, v in zip(todo, vectors, strict=True)
                     if c.label.casefold() not in existing]  # fmt: skip
-        (first_edit,) = con.execute("SELECT count(*) + 1 FROM taxonomy_edits").fetchone() or (1,)
+        edit_ids = next_edit_ids(con, len(todo_now))
         first_theme = next_theme_number(con)
         new: list[Edit] = []
         for i, (code, vector) in enumerate(todo_now):
@@ -239,7 +240,7 @@ def import_reason_codes(
             }
             if code.coded:
                 params["coded_contacts"] = code.coded
-            edit = Edit(f"E{int(first_edit) + i:04d}", "create",
+            edit = Edit(edit_ids[i], "create",
                         format_theme_id(first_theme + i), params, actor, reason, at)  # fmt: skip
             new.append(validate(edit, view))
         after = curate(fitted_view, [*edits, *new], strict=True)

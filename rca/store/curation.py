@@ -60,9 +60,15 @@ def append_edit(
     )
 
 
+def next_edit_ids(con: duckdb.DuckDBPyConnection, n: int) -> list[str]:
+    """The ids the next ``n`` edits take, in order (an import or a sheet appends several in
+    one write)."""
+    (first,) = first_row(con, "SELECT count(*) + 1 FROM taxonomy_edits") or (1,)
+    return [f"E{int(first) + i:04d}" for i in range(n)]
+
+
 def next_edit_id(con: duckdb.DuckDBPyConnection) -> str:
-    (n,) = first_row(con, "SELECT count(*) + 1 FROM taxonomy_edits") or (1,)
-    return f"E{int(n):04d}"
+    return next_edit_ids(con, 1)[0]
 
 
 def issued_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
