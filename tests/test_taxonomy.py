@@ -132,6 +132,67 @@ def test_created_themes_compete_for_a_contact_close_to_both() -> None:
             assert route(fitted[i : i + 1], X[i : i + 1], view).tolist() == [got[i]]
 
 
+def test_contacts_filed_by_hand_stay_where_a_person_put_them() -> None:
+    """`reassign`: the named contacts go to its theme whatever their fitted theme or a created
+    theme's similarity says; a later merge of that theme takes them along, a later split
+    spreads them by similarity, and an undo gives them back to routing."""
+    cids = np.array(["c1", "c2", "c3", "c4"], dtype=object)
+    fitted = np.array(["T0001", "T0003", "", "T0003"], dtype=object)
+    X = np.array([[1, 0, 0, 0], [0, 0, 1, 0.2], [0, 0, 0, 1], [0, 0, 1, 0.1]], dtype=float)
+    filed = Edit("E0005", "reassign", "T0004", {"contacts": [" c1", "c3"]}, "ann", "hello only")
+    view = curate(_themes(), [*EDITS, filed])
+    assert (
+        view.has_pins and not view.needs_vectors and view.pinned() == {"c1": "T0004", "c3": "T0004"}
+    )
+    assert route(fitted, X, view, cids).tolist() == ["T0004", "T0003", "T0004", "T0003"]
+    with pytest.raises(ValueError, match="ids"):
+        route(fitted, X, view)  # a caller that forgot the ids would lose the pins silently
+    assert route(fitted[:0], X[:0], view).tolist() == []
+    # a created theme nearer to c1 than anything does not take it; it takes the unfiled c2
+    near = Edit("E0006", "create", "T0012", {"label": "Refund", "centroid": [1, 0, 1, 0],
+                                             "threshold": 0.5})  # fmt: skip
+    both = curate(_themes(), [*EDITS, filed, near])
+    got = route(fitted, X, both, cids).tolist()
+    assert got == ["T0004", "T0012", "T0004", "T0012"]
+    for i in range(len(X)):  # one row alone gets the answer it gets in the batch
+        assert route(fitted[i : i + 1], X[i : i + 1], both, cids[i : i + 1]).tolist() == [got[i]]
+    # filed before the code was created or after: the person's decision holds either way
+    after = curate(_themes(), [*EDITS, near, filed])
+    assert route(fitted, X, after, cids).tolist() == got
+    # merged into T0003 later: they follow their theme
+    merged = curate(_themes(), [*EDITS, filed, Edit("E0007", "merge", "T0003",
+                                                    {"sources": ["T0004"]})])  # fmt: skip
+    assert route(fitted, X, merged, cids).tolist()[::2] == ["T0003", "T0003"]
+    assert merged.pinned() == {"c1": "T0003", "c3": "T0003"}
+    # filed into the card theme, which is split later: the split routes them by similarity
+    card = Edit("E0008", "reassign", "T0003", {"contacts": ["c1"]})
+    accept = Edit("E0009", "accept", "T0003", {"preview_id": "E0004",
+                                               "child_ids": ["T0010", "T0011"]})  # fmt: skip
+    split = curate(_themes(), [*EDITS, card, accept])
+    assert route(fitted, X, split, cids)[0] in ("T0010", "T0011") and not split.pinned()
+    undone = curate(_themes(), [*EDITS, filed, Edit("E0010", "undo", "T0004",
+                                                    {"edit_id": "E0005"})])  # fmt: skip
+    assert route(fitted, X, undone).tolist() == ["T0001", "T0003", "", "T0003"]
+    # a refit's new fitted ids do not move them either (`carry_edits` routes the new fit)
+    from rca.jobs.curate import carry_edits
+
+    refit = pd.DataFrame({"contact_id": cids, "theme_id": ["T0001", "T0002", "T0001", "T0003"]})
+    members, _ = carry_edits([*EDITS, filed], _themes(), pd.DataFrame(
+        {"event": [], "theme_id": [], "related_ids": []}), {}, refit, None)  # fmt: skip
+    assert members.set_index("contact_id")["theme_id"].to_dict() == {
+        "c1": "T0004", "c2": "T0001", "c3": "T0004",  # c2: T0002 merged into T0001
+    }  # fmt: skip
+
+
+def test_filing_contacts_answers_no_proposal() -> None:
+    """Filing a few cases under a theme is not a decision about the refit's proposal on it."""
+    at, after = datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)
+    proposals = [{"theme_id": "T0004", "kind": "retired", "message": "c", "related_ids": [],
+                  "created_at": at}]  # fmt: skip
+    filed = Edit("E0001", "reassign", "T0004", {"contacts": ["c1"]}, "ann", None, after)
+    assert len(unanswered(proposals, [filed])) == 1
+
+
 def _made_one_by_one(fitted: np.ndarray, X: np.ndarray, codes: list[Edit]) -> list[str]:
     """The rule for created themes, one contact and one code at a time in plain Python: the
     reference the batched routing must equal exactly."""
@@ -184,6 +245,20 @@ def test_many_created_themes_route_exactly_as_one_by_one_ties_and_thresholds_inc
         (Edit("x", "move", "T0001", {"parent_group": ""}), TaxonomyError, "parent group"),
         (Edit("x", "accept", "T0003", {"preview_id": "E9"}), TaxonomyError, "no split preview"),
         (Edit("x", "drop", "T0001", {}), TaxonomyError, "unknown action"),
+        (Edit("x", "reassign", "T0001", {"contacts": []}), TaxonomyError, "name the contacts"),
+        (
+            Edit("x", "reassign", "T0001", {"contacts": ["c1", " "]}),
+            TaxonomyError,
+            "name the contacts",
+        ),
+        (Edit("x", "reassign", "T0001", {"contacts": ["c1", "c1 "]}), TaxonomyError, "named twice"),
+        (
+            Edit("x", "reassign", "T0001", {"contacts": [f"c{i}" for i in range(1001)]}),
+            TaxonomyError,
+            "at most 1000",
+        ),
+        (Edit("x", "reassign", "T0009", {"contacts": ["c1"]}), UnknownThemeError, "no theme"),
+        (Edit("x", "reassign", "T0002", {"contacts": ["c1"]}), TaxonomyError, "merged into"),
     ],
 )
 def test_bad_edits_say_what_is_wrong(edit: Edit, error: type, words: str) -> None:

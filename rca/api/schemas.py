@@ -702,6 +702,13 @@ class TaxonomyChangeOut(BaseModel):
     theme: TaxonomyTheme | None = None
     themes: list[TaxonomyTheme] = []
     contacts: int | None = Field(default=None, description="Contacts a created theme took.")
+    moved: int | None = Field(
+        default=None, description="reassign: contacts that left another theme for this one."
+    )
+    moved_from: dict[str, int] | None = Field(
+        default=None,
+        description='reassign: the theme each moved contact left -> how many ("" = unassigned).',
+    )
 
 
 class EditNote(BaseModel):
@@ -717,6 +724,16 @@ class RenameIn(EditNote):
 class MergeIn(EditNote):
     target: str = ThemeId
     sources: list[str] = Field(min_length=1, max_length=50)
+
+
+class ReassignIn(EditNote):
+    contact_ids: list[str] = Field(
+        min_length=1,
+        max_length=1000,
+        description="Contacts to file under `theme_id` by hand; they stay there through "
+        "refits until the edit is undone.",
+    )
+    theme_id: str = ThemeId
 
 
 class SplitIn(EditNote):

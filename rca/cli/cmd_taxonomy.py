@@ -1,5 +1,5 @@
-"""`rca taxonomy`: correct the themes (rename, merge, split, move, hide, create, keep, undo) and see
-the log.
+"""`rca taxonomy`: correct the themes (rename, merge, split, move, hide, create, keep, undo), file
+contacts under another theme by hand (reassign), and see the log.
 
 Every edit is stored with who (`--by`), when and why (`--why`), applies to every report at
 once, and survives refits (docs/taxonomy.md).
@@ -15,7 +15,9 @@ import typer
 from rca.cli.app import HomeOption, app, settings_for, stderr
 from rca.cli.output import Format, emit
 
-taxonomy_app = typer.Typer(help="Correct the themes: rename, merge, split, move, hide, create.")
+taxonomy_app = typer.Typer(
+    help="Correct the themes: rename, merge, split, move, hide, create, reassign contacts."
+)
 app.add_typer(taxonomy_app, name="taxonomy")
 
 By = Annotated[str, typer.Option("--by", help="Who makes the edit.")]
@@ -98,6 +100,25 @@ def taxonomy_merge(
     """Merge themes into TARGET: counted as one in every report."""
     result = _apply("merge", target, {"sources": list(sources)}, by, why, home)
     _edit_output("merge", result, fmt)
+
+
+@taxonomy_app.command("reassign")
+def taxonomy_reassign(
+    contact_ids: Annotated[list[str], typer.Argument(help="Contact ids to file under the theme.")],
+    to: Annotated[str, typer.Option("--to", help="The theme they belong to, e.g. T0004.")],
+    by: By = "",
+    why: Why = "",
+    fmt: Fmt = Format.table,
+    home: HomeOption = None,
+) -> None:
+    """File contacts under another theme by hand; they stay there through refits (until undone)."""
+    result = _apply("reassign", to, {"contacts": list(contact_ids)}, by, why, home)
+    _edit_output("reassign", result, fmt)
+    if fmt is Format.table and result.get("edit"):
+        moved = result.get("moved_from") or {}
+        origin = ", ".join(f"{k or 'unassigned'}: {v}" for k, v in moved.items())
+        stderr(f"moved {result.get('moved', 0)} contacts" + (f" (from {origin})" if origin
+               else "; they were there already and now stay"))  # fmt: skip
 
 
 @taxonomy_app.command("split")
@@ -410,6 +431,10 @@ def _details(edit: dict[str, Any]) -> str:
         return " | ".join(c.get("label", "") for c in p.get("children", []))
     if edit["action"] == "accept":
         return f"{p.get('preview_id')} → {', '.join(edit.get('new_ids') or [])}"
+    if edit["action"] == "reassign":
+        contacts = [str(c) for c in p.get("contacts", [])]
+        more = f" and {len(contacts) - 3} more" if len(contacts) > 3 else ""
+        return ", ".join(contacts[:3]) + more
     if edit["action"] == "undo":
         return f"takes back {p.get('edit_id')} ({p.get('undone_action')})"
     return ""

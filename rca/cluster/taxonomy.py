@@ -13,8 +13,10 @@ Two kinds of edits:
   as it is: declines the refit's proposals about it, and later refits hold what they carve out
   of it without proposing it again);
 - on membership: `merge` (sources → target id), `accept` of a `split` preview (the parent's
-  contacts go to the nearest child centroid; children get new stable ids), `create` (contacts
-  at least `threshold` cosine-similar to the new theme's centroid: the mean of example
+  contacts go to the nearest child centroid; children get new stable ids), `reassign` (named
+  contacts a person filed under another theme: they stay there whatever the similarity says,
+  until the edit is undone; a later merge or split of that theme takes them along), `create`
+  (contacts at least `threshold` cosine-similar to the new theme's centroid: the mean of example
   contacts, or the embedding of a name + description such as a team's reason code; a contact
   over several created themes' thresholds joins the most similar; `rca.cluster.reason_codes`
   reads a whole list of codes).
@@ -44,11 +46,17 @@ from rca.errors import InvalidInputError, NotFoundError
 from rca.text.persons import NameFinder, person_words
 
 ACTIONS = (
-    "rename", "merge", "split", "accept", "move", "hide", "unhide", "create", "keep", "undo",
+    "rename", "merge", "split", "accept", "move", "hide", "unhide", "create", "keep", "reassign",
+    "undo",
 )  # fmt: skip
-MEMBERSHIP_ACTIONS = ("merge", "accept", "create")
+MEMBERSHIP_ACTIONS = ("merge", "accept", "create", "reassign")
 # What answers a refit's proposal of a theme carved out of another (`unanswered`).
 NEW_THEME_ANSWERS = ("accept", "merge", "hide", "keep")
+# What answers the other proposals: anything done to the theme but filing a few contacts in it.
+PROPOSAL_ANSWERS = tuple(a for a in ACTIONS if a != "reassign")
+# Contacts one `reassign` may name: a person filing cases by hand, not a bulk relabelling (a
+# created theme or an imported reason code does that, by similarity).
+MAX_REASSIGN = 1000
 MAX_LABEL_CHARS = 120
 THEME_COLUMNS = ["theme_id", "label", "keywords", "parent_group", "size", "centroid"]
 
@@ -95,6 +103,21 @@ class CuratedView:
 
     def has_theme(self, theme_id: str) -> bool:
         return theme_id in set(self.themes["theme_id"])
+
+    @property
+    def has_pins(self) -> bool:
+        """Some contacts were filed by hand (`reassign`): routing needs their ids."""
+        return any(e.action == "reassign" for e in self.routing)
+
+    def pinned(self) -> dict[str, str]:
+        """Contacts filed by hand -> the theme holding them now (a later merge of that theme
+        moves them along; a later split spreads them over its parts, so they are left out)."""
+        out: dict[str, str] = {}
+        for edit in self.routing:
+            if edit.action == "reassign":
+                out.update(dict.fromkeys(edit.params["contacts"], edit.theme_id))
+        held = {c: self.merged.get(t, t) for c, t in out.items()}
+        return {c: t for c, t in held.items() if t not in self.split_into}
 
     @property
     def needs_vectors(self) -> bool:
@@ -171,6 +194,18 @@ def validate(edit: Edit, view: CuratedView, previews: dict[str, Edit] | None = N
         for source in sources:
             require_theme(view, source)
         params["sources"] = sources
+    elif edit.action == "reassign":
+        contacts = [" ".join(str(c).split()) for c in params.get("contacts") or []]
+        if not contacts or not all(contacts):
+            raise TaxonomyError(f"name the contacts to file under {edit.theme_id}")
+        if len(set(contacts)) != len(contacts):
+            raise TaxonomyError("a contact is named twice")
+        if len(contacts) > MAX_REASSIGN:
+            raise TaxonomyError(
+                f"{len(contacts)} contacts in one edit; at most {MAX_REASSIGN} (a created theme "
+                "or a reason code files many by similarity)"
+            )
+        params["contacts"] = contacts
     elif edit.action == "split":
         children = params.get("children") or []
         if len(children) < 2:
@@ -281,6 +316,8 @@ def _apply(view: CuratedView, edit: Edit, previews: dict[str, Edit]) -> None:
         t.loc[i, "hidden"] = edit.action == "hide"
     elif edit.action == "keep":
         t.loc[i, "kept"] = True
+    elif edit.action == "reassign":
+        view.routing.append(edit)
     elif edit.action == "merge":
         sources = edit.params["sources"]
         gone = t["theme_id"].isin(sources)
@@ -331,13 +368,16 @@ def route(
     theme_ids: Sequence[str] | np.ndarray,
     X: np.ndarray | None,
     view: CuratedView,
+    contact_ids: Sequence[str] | np.ndarray | None = None,
 ) -> np.ndarray:
     """Each contact's curated theme id from its fitted one ("" = unassigned) and its vector.
 
     Replays the membership edits in order: a merge renames ids; an accepted split sends the
     parent's contacts to the nearest child; a created theme takes every contact at least its
-    threshold similar to it, unless an earlier created theme is more similar to that contact.
-    Row by row, so a contact's answer never depends on its batch.
+    threshold similar to it, unless an earlier created theme is more similar to that contact;
+    a reassign puts the contacts it names (``contact_ids``, aligned with ``theme_ids``; needed
+    when the view has any) in its theme, where no later created theme takes them. Row by row,
+    so a contact's answer never depends on its batch.
 
     Created themes compete: a team seeds many reason codes at once, and a contact close to two
     of them belongs to the nearer, not to whichever was created last. With the gold class names
@@ -354,15 +394,22 @@ def route(
     ids = np.asarray([str(t) if isinstance(t, str) else "" for t in theme_ids], dtype=object)
     if view.needs_vectors and X is None and len(ids):
         raise ValueError("splits and created themes need the contacts' vectors")
-    routed, doubt = _replay(ids, X, view, fast=True)
+    if contact_ids is None:
+        if view.has_pins and len(ids):
+            raise ValueError("contacts filed by hand need the contacts' ids")
+        contact_ids = np.full(len(ids), "", dtype=object)
+    cids = np.asarray([str(c) for c in contact_ids], dtype=object)
+    if len(cids) != len(ids):
+        raise ValueError("contact_ids and theme_ids differ in length")
+    routed, doubt = _replay(ids, cids, X, view, fast=True)
     if doubt.any():
         rows = np.flatnonzero(doubt)
-        routed[rows] = _replay(ids[rows], np.asarray(X)[rows], view, fast=False)[0]
+        routed[rows] = _replay(ids[rows], cids[rows], np.asarray(X)[rows], view, fast=False)[0]
     return routed
 
 
 def _replay(
-    ids: np.ndarray, X: np.ndarray | None, view: CuratedView, *, fast: bool
+    ids: np.ndarray, cids: np.ndarray, X: np.ndarray | None, view: CuratedView, *, fast: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """`route`'s replay: the routed ids and, when ``fast``, the rows whose answer a created
     theme's BLAS similarity decided within `COSINE_SLACK` (to be replayed with ``fast=False``)."""
@@ -377,6 +424,10 @@ def _replay(
         i += 1
         if edit.action == "merge":
             ids[np.isin(ids, edit.params["sources"])] = edit.theme_id
+        elif edit.action == "reassign":
+            filed = np.isin(cids, edit.params["contacts"]) & (cids != "")
+            ids[filed] = edit.theme_id
+            claimed[filed] = np.inf  # a person's decision: no created theme is nearer
         elif edit.action == "accept":
             mask = ids == edit.theme_id
             if mask.any():
@@ -690,7 +741,7 @@ def unanswered(
     for p in proposals:
         at = _utc(p["created_at"])
         touched = {str(p["theme_id"]), *(str(r) for r in p.get("related_ids") or [])}
-        answers = NEW_THEME_ANSWERS if p.get("kind") == "new_theme" else ACTIONS
+        answers = NEW_THEME_ANSWERS if p.get("kind") == "new_theme" else PROPOSAL_ANSWERS
         if not any(
             when >= at and action in answers and ids & touched for when, action, ids in acted
         ):

@@ -63,7 +63,8 @@ DEFAULT_CREATE_THRESHOLD = 0.5
 
 def members_frame(view: CuratedView, fitted: pd.DataFrame, X: np.ndarray | None) -> pd.DataFrame:
     """(contact_id, theme_id) of the contacts whose curated theme differs from the fitted one."""
-    return changed_members(fitted, route(fitted["theme_id"].to_numpy(), X, view))
+    curated = route(fitted["theme_id"].to_numpy(), X, view, fitted["contact_id"].to_numpy())
+    return changed_members(fitted, curated)
 
 
 def changed_members(fitted: pd.DataFrame, curated: np.ndarray) -> pd.DataFrame:
@@ -147,10 +148,18 @@ def apply_edit(
             _text(reason),
             now or datetime.now(UTC),
         )
+        moves: dict[str, int] = {}
         if action == "undo":
             edit, done = validate_undo(edit, edits)
             if done:
                 return {"edit": None, "changed": False, "theme": _view_row(view, edit.theme_id)}
+        elif action == "reassign":
+            edit = validate(edit, view, view.previews)
+            moves = _reassign_moves(con, version, edit)
+            pinned = view.pinned()
+            if not moves and all(pinned.get(c) == edit.theme_id for c in edit.params["contacts"]):
+                return {"edit": None, "changed": False, "theme": _view_row(view, edit.theme_id),
+                        "moved": 0, "moved_from": {}}  # fmt: skip
         elif is_noop(
             edit, view, unanswered(read_proposals(con, version), edits) if action == "keep" else ()
         ):
@@ -194,7 +203,36 @@ def apply_edit(
         "theme": _view_row(after, shown),
         "themes": [_view_row(after, i) for i in new_ids if action == "accept"],
         **({"contacts": int(joined)} if joined is not None else {}),
+        **({"moved": sum(moves.values()), "moved_from": moves} if action == "reassign" else {}),
     }
+
+
+def _reassign_moves(con: Any, version: str, edit: Edit) -> dict[str, int]:
+    """Where the contacts a `reassign` names are now (curated theme, "" = unassigned) -> how
+    many leave it; those already in the edit's theme are left out. A contact the champion has
+    not assigned (unknown, or not yet through `rca assign`) is an error naming it."""
+    named = pd.DataFrame({"contact_id": edit.params["contacts"]})
+    con.register("reassign_named", named)
+    try:
+        now = con.execute(
+            "SELECT n.contact_id, coalesce(m.theme_id, a.theme_id, '') AS theme_id, "
+            "a.contact_id IS NOT NULL AS known FROM reassign_named n "
+            "LEFT JOIN assignments a ON a.contact_id = n.contact_id AND a.model_version = ? "
+            "LEFT JOIN taxonomy_members m ON m.contact_id = n.contact_id "
+            "AND m.model_version = ?",
+            [version, version],
+        ).df()
+    finally:
+        con.unregister("reassign_named")
+    unknown = sorted(now.loc[~now["known"].astype(bool), "contact_id"].astype(str))
+    if unknown:
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise NotFoundError(
+            f"no contact {', '.join(unknown[:5])}{more} in the themes of {version} "
+            "(ingest it, then `rca assign`)"
+        )
+    leaving = now.loc[now["theme_id"] != edit.theme_id, "theme_id"].astype(str)
+    return {str(k): int(v) for k, v in leaving.value_counts().sort_index().items()}
 
 
 def _mirror(settings: Settings, version: str, edit: Edit) -> None:
@@ -272,7 +310,12 @@ def preview_split(
         X_all = (
             read_vectors(con, model_id, fitted["text_hash"]) if len(fitted) else np.zeros((0, 0))
         )
-        curated = route(fitted["theme_id"].to_numpy(), X_all if len(fitted) else None, view)
+        curated = route(
+            fitted["theme_id"].to_numpy(),
+            X_all if len(fitted) else None,
+            view,
+            fitted["contact_id"].to_numpy(),
+        )
         rows = np.flatnonzero(curated == theme_id)
         contact_ids = fitted["contact_id"].to_numpy()[rows]
         carved = proposed_parts(con, version, str(theme_id)) if proposed else []

@@ -247,8 +247,9 @@ def import_reason_codes(
         fitted = fitted_assignments(con, version)
         X = read_vectors(con, model_id, fitted["text_hash"]) if new and len(fitted) else None
         ids = fitted["theme_id"].to_numpy(dtype=object)
-        before = route(ids, X, view) if X is not None else ids
-        routed = route(ids, X, after) if X is not None else ids
+        cids = fitted["contact_id"].to_numpy()
+        before = route(ids, X, view, cids) if X is not None else ids
+        routed = route(ids, X, after, cids) if X is not None else ids
         ladder = takes_at(
             unit_vectors(X) if X is not None else np.zeros((0, 1)),
             unit_vectors([e.params["centroid"] for e in new]) if new else np.zeros((0, 1)),

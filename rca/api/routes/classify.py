@@ -33,8 +33,9 @@ def classify_vectors(
     catalog = snapshot.catalog
     vectors = state.encoder(catalog).encode(prepare_texts(state.settings, texts), progress=False)
     ids, scores = catalog.assign(vectors)
-    # the curated theme: merges, accepted splits and created themes (rca.cluster.taxonomy)
-    ids = route(ids, vectors, snapshot.curation).tolist()
+    # the curated theme: merges, accepted splits and created themes (rca.cluster.taxonomy);
+    # a text sent here is no stored contact, so no contact filed by hand is among them
+    ids = route(ids, vectors, snapshot.curation, [""] * len(ids)).tolist()
     themes = snapshot.curation.themes
     labels = dict(zip(themes["theme_id"], themes["label"], strict=True))
     out = ClassifyOut(

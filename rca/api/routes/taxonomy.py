@@ -22,6 +22,7 @@ from rca.api.schemas import (
     ImportOut,
     MergeIn,
     MoveIn,
+    ReassignIn,
     RenameIn,
     SheetIn,
     SheetOut,
@@ -97,6 +98,15 @@ async def merge(body: MergeIn, state: StateDep, key: WriterKey) -> TaxonomyChang
     """Merge `sources` into `target`: one theme in every report."""
     params = {"sources": body.sources}
     return await _edit(state, "merge", body.target, params, _who(body, key))
+
+
+@router.post("/reassign", response_model=TaxonomyChangeOut, responses=EDIT_ERRORS)
+async def reassign(body: ReassignIn, state: StateDep, key: WriterKey) -> TaxonomyChangeOut:
+    """File contacts under `theme_id` by hand (a case the themes put in the wrong place); they
+    stay there through refits and created themes until the edit is undone. 404 names a contact
+    the champion has not assigned."""
+    params = {"contacts": body.contact_ids}
+    return await _edit(state, "reassign", body.theme_id, params, _who(body, key))
 
 
 @router.post("/move", response_model=TaxonomyChangeOut, responses=EDIT_ERRORS)
