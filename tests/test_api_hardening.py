@@ -681,6 +681,7 @@ TAXONOMY_ROUTES = {
     "hide": ("theme_id",),
     "unhide": ("theme_id",),
     "create": ("label", "examples", "threshold"),
+    "reassign": ("contact_ids", "theme_id"),
 }
 
 
@@ -709,6 +710,33 @@ def test_taxonomy_fuzzer_no_server_error(fitted_demo: Settings, tmp_path: Path) 
         unknown = c.post("/v1/taxonomy/rename", json={"theme_id": "T9999", "label": "x"},
                          headers=writer)  # fmt: skip
         assert unknown.status_code == 404
+        from rca.store import Store
+
+        with Store(home.store_path).read() as con:
+            (contact,) = con.execute(
+                "SELECT contact_id FROM assignments WHERE theme_id <> ? "
+                "ORDER BY contact_id LIMIT 1", [theme]).fetchone()  # fmt: skip
+        filed = c.post(
+            "/v1/taxonomy/reassign",
+            headers=writer,
+            json={"contact_ids": [contact], "theme_id": theme, "why": "misfiled"},
+        )
+        assert filed.status_code == 200, filed.text
+        assert filed.json()["moved"] == 1 and filed.json()["edit"]["action"] == "reassign"
+        assert (
+            c.post(
+                "/v1/taxonomy/reassign",
+                headers=writer,  # a repeat changes nothing
+                json={"contact_ids": [contact], "theme_id": theme},
+            ).json()["changed"]
+            is False
+        )
+        missing = c.post(
+            "/v1/taxonomy/reassign",
+            headers=writer,
+            json={"contact_ids": [contact, "C-nope"], "theme_id": theme},
+        )
+        assert missing.status_code == 404 and "C-nope" in missing.json()["detail"]
         edits = c.get("/v1/taxonomy/history", headers=HEADERS).json()["edits"]
         refused = c.post("/v1/taxonomy/hide", json={"theme_id": theme}, headers=HEADERS)
         assert refused.status_code == 403

@@ -412,15 +412,40 @@ def curated(fitted_demo: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
     settings = copy_home(fitted_demo, tmp_path_factory.mktemp("taxonomy") / "home")
     listing = jobs.taxonomy_listing(settings)
     biggest = [t["theme_id"] for t in sorted(listing["themes"], key=lambda t: -t["contacts"])]
-    keep, gone, hidden, split = biggest[:4]
+    keep, gone, hidden, split, source = biggest[:5]
     with Store(settings.store_path).read() as con:
-        before = theme_volumes(con, require_champion(con), EVER[0], EVER[1], EVER[0])
+        version = require_champion(con)
+        before = theme_volumes(con, version, EVER[0], EVER[1], EVER[0])
+        filed = [r[0] for r in con.execute(
+            "SELECT contact_id FROM assignments WHERE model_version = ? AND theme_id = ? "
+            "ORDER BY contact_id LIMIT 2", [version, source]).fetchall()]  # fmt: skip
     jobs.apply_edit(settings, "rename", keep, params={"label": "Refund not showing"},
                     actor="ann", reason="clearer")  # fmt: skip
     jobs.apply_edit(settings, "merge", keep, params={"sources": [gone]}, actor="ann")
     jobs.apply_edit(settings, "hide", hidden, actor="bob", reason="small talk")
+    moved = jobs.apply_edit(settings, "reassign", hidden, params={"contacts": filed},
+                            actor="dan", reason="a greeting, nothing else")  # fmt: skip
+    assert moved["changed"] and moved["moved"] == 2 and moved["moved_from"] == {source: 2}
+    assert moved["contacts"] == int(before.set_index("theme_id").loc[hidden, "volume"]) + 2
     return {"settings": settings, "keep": keep, "gone": gone, "hidden": hidden,
-            "split": split, "before": before.set_index("theme_id")}  # fmt: skip
+            "split": split, "source": source, "filed": filed,
+            "before": before.set_index("theme_id")}  # fmt: skip
+
+
+def _held(settings: Settings, contacts: list[str]) -> dict[str, str]:
+    """Each contact's curated theme in the champion: what every report counts it under."""
+    from rca.store import Store
+    from rca.store.themes import require_champion
+
+    with Store(settings.store_path).read() as con:
+        version = require_champion(con)
+        rows = con.execute(
+            "SELECT a.contact_id, coalesce(m.theme_id, a.theme_id) FROM assignments a "
+            "LEFT JOIN taxonomy_members m ON m.contact_id = a.contact_id "
+            "AND m.model_version = a.model_version WHERE a.model_version = ?",
+            [version],
+        ).fetchall()
+    return {c: t for c, t in rows if c in contacts}
 
 
 def _volumes(settings: Settings) -> pd.DataFrame:
@@ -442,6 +467,9 @@ def test_every_report_reads_the_curated_view(curated: dict) -> None:
     assert gone not in now.index  # merged: one theme, holding both themes' contacts
     assert now.loc[keep, "volume"] == before.loc[keep, "volume"] + before.loc[gone, "volume"]
     assert now.loc[hidden, "hidden"] and now["volume"].sum() == before["volume"].sum()
+    source = curated["source"]  # two contacts filed by hand under the hidden theme
+    assert now.loc[source, "volume"] == before.loc[source, "volume"] - 2
+    assert now.loc[hidden, "volume"] == before.loc[hidden, "volume"] + 2
 
     analysis = load_repeat_analysis(settings)
     assert gone not in set(analysis.marked["theme_id"].dropna())
@@ -480,7 +508,9 @@ def test_a_split_preview_changes_nothing_until_accepted(curated: dict) -> None:
     again = jobs.accept_split(settings, preview["preview_id"])  # idempotent
     assert again["changed"] is False and again["edit"] is None
     history = jobs.taxonomy_history(settings)
-    assert [e["action"] for e in history] == ["rename", "merge", "hide", "split", "accept"]
+    assert [e["action"] for e in history] == [
+        "rename", "merge", "hide", "reassign", "split", "accept",
+    ]  # fmt: skip
     assert history[0]["by"] == "ann" and history[0]["why"] == "clearer"
     assert history[-1]["new_ids"] == children
     # and in the model's history: the champion's MLflow run carries the last edit
@@ -491,7 +521,7 @@ def test_a_split_preview_changes_nothing_until_accepted(curated: dict) -> None:
     with Store(settings.store_path).read() as con:
         run_id = find_model(con).run_id
     tags = _mlflow(settings).MlflowClient().get_run(run_id).data.tags
-    assert tags["rca.taxonomy.edits"] == "5"
+    assert tags["rca.taxonomy.edits"] == "6"
     assert tags["rca.taxonomy.last_edit"] == f"{history[-1]['edit_id']} accept {split} by cat"
 
 
@@ -526,6 +556,16 @@ def test_cli_errors_are_one_line_and_json_lists_the_curated_themes(curated: dict
     payload = json.loads(listed.stdout)
     assert payload["command"] == "taxonomy list" and payload["hidden"] == [curated["hidden"]]
     assert payload["merged"] == {curated["gone"]: curated["keep"]}
+    unknown = run_cli("taxonomy", "reassign", "C-nope", curated["filed"][0], "--to",
+                      curated["keep"], home=home)  # fmt: skip
+    assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
+    assert "no contact C-nope" in unknown.stderr and len(unknown.stderr.splitlines()) == 1
+    again = run_cli("taxonomy", "reassign", *curated["filed"], "--to", curated["hidden"],
+                    home=home)  # fmt: skip
+    assert again.returncode == 0 and "nothing to change" in again.stderr
+    assert _held(curated["settings"], curated["filed"]) == dict.fromkeys(
+        curated["filed"], curated["hidden"]
+    )
 
 
 def test_names_merges_and_hidden_themes_survive_a_reseeded_refit(
@@ -546,6 +586,8 @@ def test_names_merges_and_hidden_themes_survive_a_reseeded_refit(
     assert themes[keep]["label"] == "Refund not showing" and themes[keep]["pinned"]
     assert gone not in themes and listing["merged"][gone] == keep
     assert themes[hidden]["hidden"] and hidden in listing["hidden"]
+    # contacts filed by hand stay where the person put them, whatever the refit assigned
+    assert _held(settings, curated["filed"]) == dict.fromkeys(curated["filed"], hidden)
     assert _volumes(settings).set_index("theme_id").loc[keep, "label"] == "Refund not showing"
     # what the refit did to curated themes is proposed, and stored with the new model
     assert all(p["model_version"] == result.catalog.model_version for p in listing["proposals"])

@@ -282,3 +282,59 @@ def test_a_downloaded_sheet_reviewed_and_pasted_back_is_previewed_then_applied(
     page.click("section[aria-label='Review as a sheet'] button[name=dry_run]")
     assert "line 2: no theme 'T9999'" in page.locator("p.error").inner_text()
     page.context.close()
+
+
+CASES = "section[aria-labelledby=ex] ol.cases li"  # the example cases, not the repeat chains
+
+
+def test_a_case_filed_under_another_theme_from_its_theme_page(base: str, browser) -> None:
+    """A writer reading a theme's example cases files a misplaced one under another theme: the
+    case's link opens the Taxonomy page with the contact filled in, the counts move by one,
+    the history says who and why, the case leaves the theme's page, and undo takes it back."""
+    page = _log_in(browser, base, WRITER)
+    counts = {
+        r.get_attribute("data-theme"): int(r.locator("td").nth(2).inner_text())
+        for r in page.locator("#taxonomy-themes tbody tr").all()
+        if "hidden" not in r.inner_text()
+    }
+    source = max(counts, key=lambda t: counts[t])  # the most contacts: cases in the last week
+    target = next(t for t in counts if t != source)
+    page.goto(f"{base}/ui/themes/{source}")
+    case = page.locator(CASES).first
+    contact = case.locator("p.meta").inner_text().split(" · ")[0].strip()
+    case.locator("a.refile").click()
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?reassign=.*"))
+    assert page.input_value("#reassign-contacts") == contact
+    assert f"now in {source}" in page.locator("label[for=reassign-contacts]").inner_text()
+    page.select_option("#reassign-theme", target)
+    page.fill("#reassign-why", "asks about the other problem")
+    page.click("section#reassign button")
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    assert f"Filed 1 of 1 contacts under {target}" in page.locator("p.done").inner_text()
+    page.fill("#reassign-contacts", f"C-nope, {contact}")  # a typo: named, and the form is kept
+    page.select_option("#reassign-theme", source)
+    page.click("section#reassign button")
+    assert "no contact C-nope" in page.locator("p.error").inner_text()
+    assert page.input_value("#reassign-theme") == source
+    assert page.input_value("#reassign-contacts") == f"C-nope, {contact}"
+    assert int(_row(page, source).locator("td").nth(2).inner_text()) == counts[source] - 1
+    assert int(_row(page, target).locator("td").nth(2).inner_text()) == counts[target] + 1
+    row = page.locator("section[aria-label=History] tr", has_text="reassign").first
+    assert contact in row.inner_text() and "dana" in row.inner_text()
+    assert "asks about the other problem" in row.inner_text()
+
+    page.goto(f"{base}/ui/themes/{source}")  # the case is no longer this theme's
+    metas = page.locator(f"{CASES} p.meta").all_inner_texts()
+    assert not any(m.split(" · ")[0].strip() == contact for m in metas)
+
+    page.goto(f"{base}/ui/taxonomy")
+    row = page.locator("section[aria-label=History] tr", has_text="reassign").first
+    row.get_by_role("button", name=re.compile("Undo")).click()
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    assert int(_row(page, source).locator("td").nth(2).inner_text()) == counts[source]
+    page.context.close()
+
+    reader = _log_in(browser, base, READER)  # a reader sees no link to edit
+    reader.goto(f"{base}/ui/themes/{source}")
+    assert reader.locator(CASES).count() and not reader.locator("a.refile").count()
+    reader.context.close()

@@ -701,7 +701,10 @@ class TaxonomyChangeOut(BaseModel):
     edit: TaxonomyEditOut | None = None
     theme: TaxonomyTheme | None = None
     themes: list[TaxonomyTheme] = []
-    contacts: int | None = Field(default=None, description="Contacts a created theme took.")
+    contacts: int | None = Field(
+        default=None,
+        description="Contacts a created theme took; reassign: the theme's contacts after it.",
+    )
     moved: int | None = Field(
         default=None, description="reassign: contacts that left another theme for this one."
     )

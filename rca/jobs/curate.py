@@ -195,6 +195,14 @@ def apply_edit(
                 "SELECT count(*) FROM taxonomy_members WHERE model_version = ? AND theme_id = ?",
                 [version, edit.theme_id],
             ) or (0,)
+        elif action == "reassign":  # the theme's contacts now, as every report counts them
+            (joined,) = first_row(
+                con,
+                "SELECT count(*) FROM assignments a LEFT JOIN taxonomy_members m ON "
+                "m.contact_id = a.contact_id AND m.model_version = a.model_version "
+                "WHERE a.model_version = ? AND coalesce(m.theme_id, a.theme_id) = ?",
+                [version, edit.theme_id],
+            ) or (0,)
     _mirror(settings, version, edit)
     shown = new_ids[0] if new_ids and action == "accept" else edit.theme_id
     return {

@@ -1,10 +1,11 @@
-"""The dashboard's Taxonomy page: rename, merge, split (preview, then accept), move, hide,
-create themes (one, or a team's reason codes pasted as CSV), and keep one as it is (declining
-the refit's proposals about it). Every form posts with the session's CSRF token, needs a
-writer session, and redirects back (post/redirect/get) with what it did (a reason-code preview
-is shown in place: it wrote nothing). The themes download as the sheet people review, and a
-reviewed sheet pasted back is previewed, then applied as edits. The work is `rca.jobs.curate`'s,
-`rca.jobs.import_codes`' and `rca.jobs.apply_sheet`'s, the same as the CLI's and the API's."""
+"""The dashboard's Taxonomy page: rename, merge, split (preview, then accept), move, hide, file
+contacts under another theme by hand (a theme page's cases link here), create themes (one, or a
+team's reason codes pasted as CSV), and keep one as it is (declining the refit's proposals about
+it). Every form posts with the session's CSRF token, needs a writer session, and redirects back
+(post/redirect/get) with what it did (a reason-code preview is shown in place: it wrote
+nothing). The themes download as the sheet people review, and a reviewed sheet pasted back is
+previewed, then applied as edits. The work is `rca.jobs.curate`'s, `rca.jobs.import_codes`' and
+`rca.jobs.apply_sheet`'s, the same as the CLI's and the API's."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from rca.api.deps import SnapshotDep, StateDep
 from rca.api.state import ServiceState
 from rca.api.web.routes import SessionDep, _common, _render
 from rca.api.web.session import Session, same_token
+from rca.cluster.taxonomy import TaxonomyError
 from rca.errors import NotFoundError, RcaError
 from rca.jobs import curate
 
@@ -52,6 +54,8 @@ async def taxonomy_page(
     state: StateDep,
     done: Annotated[str, Query(max_length=200)] = "",
     preview: Annotated[str, Query(max_length=40)] = "",
+    reassign: Annotated[str, Query(max_length=200)] = "",
+    from_: Annotated[str, Query(alias="from", max_length=40)] = "",
 ) -> HTMLResponse:
     listing = await run_in_threadpool(curate.taxonomy_listing, state.settings)
     history = await run_in_threadpool(curate.taxonomy_history, state.settings)
@@ -64,6 +68,8 @@ async def taxonomy_page(
         preview=shown,
         history=history[::-1][:50],
         attributes=_attributes(snapshot),
+        reassign_contacts=reassign,  # "file under another theme" on a theme page's case
+        reassign_from=from_,
     )
 
 
@@ -74,8 +80,11 @@ async def _act(
     state: ServiceState,
     csrf: str,
     work: Any,
+    kept: dict[str, Any] | None = None,
 ) -> Response:
-    """Check the form, run the edit, refresh the snapshot, redirect back with what happened."""
+    """Check the form, run the edit, refresh the snapshot, redirect back with what happened.
+    ``kept``: what the form said, shown again when the edit is refused (a long list of ids
+    should not have to be typed twice)."""
 
     async def shown(status: int = 200, **extra: Any) -> HTMLResponse:  # the page, re-read
         listing = await run_in_threadpool(curate.taxonomy_listing, state.settings)
@@ -92,7 +101,7 @@ async def _act(
         )
 
     async def fail(message: str, status: int) -> HTMLResponse:
-        return await shown(status, error=message, done="")
+        return await shown(status, error=message, done="", **(kept or {}))
 
     if not same_token(session.csrf, csrf):
         return await fail("The form expired; please try again.", 400)
@@ -161,6 +170,31 @@ async def merge(
         return _said(result, f"Merged {source} into {target}")
 
     return await _act(request, session, snapshot, state, csrf, work)
+
+
+@router.post("/reassign")
+async def reassign(
+    request: Request,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    state: StateDep,
+    theme_id: Name = "",
+    contacts: Annotated[str, Form(max_length=40000)] = "",
+    why: Text = "",
+    csrf: Csrf = "",
+) -> Response:
+    def work(by: str) -> dict[str, Any]:
+        ids = [i for i in contacts.replace(",", " ").split() if i]
+        if not theme_id:
+            raise TaxonomyError("choose the theme the contacts belong to")
+        result = curate.apply_edit(
+            state.settings, "reassign", theme_id, params={"contacts": ids}, actor=by, reason=why
+        )
+        return _said(result, f"Filed {result.get('moved', 0)} of {len(ids)} contacts "
+                     f"under {theme_id}")  # fmt: skip
+
+    kept = {"reassign_contacts": contacts, "reassign_theme": theme_id}
+    return await _act(request, session, snapshot, state, csrf, work, kept)
 
 
 @router.post("/split")
