@@ -241,7 +241,8 @@ def test_a_downloaded_sheet_reviewed_and_pasted_back_is_previewed_then_applied(
     text = got.text().lstrip("\ufeff")
     sheet = list(csv.DictReader(io.StringIO(text)))
     assert list(sheet[0]) == ["theme_id", "label", "contacts", "parent_group", "flags",
-                              "description"]  # fmt: skip
+                              "description", "merge_into"]  # fmt: skip
+    assert {r["merge_into"] for r in sheet} == {""}
     assert len(sheet) == page.locator("#taxonomy-themes tbody tr").count()
 
     page.fill("#sheet-text", text)  # the download pasted back as it is

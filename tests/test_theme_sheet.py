@@ -150,7 +150,8 @@ def _history(settings: Settings) -> list[dict]:
 
 
 def _listed_now(settings: Settings) -> pd.DataFrame:
-    """The listing as the sheet shows it (`sheet_rows`, which `rca taxonomy list` uses too)."""
+    """The listing as the dashboard's download shows it (`sheet_rows`: the columns of `rca
+    taxonomy list` and an empty `merge_into`)."""
     from rca.cluster.theme_sheet import sheet_rows
     from rca.jobs.curate import taxonomy_listing
 

@@ -44,9 +44,18 @@ def theme_flags(theme: dict) -> str:
     return ", ".join(flags)
 
 
+#: The dashboard's download adds an empty `merge_into` column: a reviewer sees where a merge
+#: goes instead of having to know the column's name.
+SHEET_COLUMNS = [*LISTING_COLUMNS, MERGE_COLUMN]
+
+
 def sheet_rows(themes: list[dict]) -> list[dict]:
-    """The curated themes (`taxonomy_listing`'s) as sheet rows, `LISTING_COLUMNS` each."""
-    return [{**{c: t.get(c) for c in LISTING_COLUMNS}, "flags": theme_flags(t)} for t in themes]
+    """The curated themes (`taxonomy_listing`'s) as sheet rows, `SHEET_COLUMNS` each (an empty
+    `merge_into`)."""
+    return [
+        {**{c: t.get(c) for c in LISTING_COLUMNS}, "flags": theme_flags(t), MERGE_COLUMN: ""}
+        for t in themes
+    ]
 
 
 @dataclass(frozen=True)

@@ -418,14 +418,15 @@ async def import_codes(
 @router.get("/themes.csv")
 async def themes_csv(session: SessionDep, state: StateDep) -> Response:
     """The curated themes as the sheet people review (the columns of `rca taxonomy list
-    --format csv`), spreadsheet-safe; edited, it is pasted back under "Review as a sheet"."""
+    --format csv` and an empty `merge_into`), spreadsheet-safe; edited, it is pasted back under
+    "Review as a sheet"."""
     import pandas as pd
 
-    from rca.cluster.theme_sheet import LISTING_COLUMNS, sheet_rows
+    from rca.cluster.theme_sheet import SHEET_COLUMNS, sheet_rows
     from rca.repeats.examples import cases_to_csv
 
     listing = await run_in_threadpool(curate.taxonomy_listing, state.settings)
-    frame = pd.DataFrame(sheet_rows(listing["themes"]), columns=LISTING_COLUMNS)
+    frame = pd.DataFrame(sheet_rows(listing["themes"]), columns=SHEET_COLUMNS)
     return Response(
         cases_to_csv(frame, bom=True),
         media_type="text/csv; charset=utf-8",
