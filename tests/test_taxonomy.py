@@ -267,6 +267,21 @@ def test_bad_edits_say_what_is_wrong(edit: Edit, error: type, words: str) -> Non
         validate(edit, view, view.previews)
 
 
+def test_a_theme_taken_out_of_its_group_has_none() -> None:
+    out = Edit("E0005", "move", "T0003", {"ungroup": True}, "ann", "not a card problem")
+    view = curate(_themes(), [*EDITS, out])
+    assert pd.isna(view.themes.set_index("theme_id").loc["T0003", "parent_group"])
+    assert is_noop(Edit("x", "move", "T0003", {"ungroup": True}), view)
+    assert not is_noop(Edit("x", "move", "T0001", {"ungroup": True}), view)
+    assert not is_noop(Edit("x", "move", "T0003", {"parent_group": "Card"}), view)
+    both = Edit("x", "move", "T0003", {"ungroup": True, "parent_group": "Card"})
+    assert not is_noop(both, view)  # a contradiction is an error, not "already so"
+    with pytest.raises(TaxonomyError, match="name a parent group or take"):
+        validate(Edit("x", "move", "T0003", {"ungroup": True, "parent_group": "Card"}), view)
+    with pytest.raises(TaxonomyError, match="parent group is empty"):
+        validate(Edit("x", "move", "T0003", {"parent_group": "  "}), view)  # not by accident
+
+
 def test_repeating_an_edit_changes_nothing() -> None:
     view = curate(_themes(), EDITS)
     assert is_noop(Edit("x", "rename", "T0001", {"label": " Refund  not showing"}), view)
@@ -722,3 +737,14 @@ def test_the_parent_level_sums_the_visible_themes_alike_in_cli_api_and_spikes(
     ]  # the CLI's and the API's parent-level spikes are the same
     for spike in spikes.spikes:
         assert hidden not in spike["theme_ids"] and spike["theme_ids"]
+
+    # taken out of its group, a theme is a group of its own; asking again changes nothing
+    out = apply_edit(settings, "move", other, params={"ungroup": True}, actor="ann")
+    assert out["changed"] and out["theme"]["parent_group"] is None
+    again = apply_edit(settings, "move", other, params={"ungroup": True})
+    assert again["changed"] is False
+    regrouped = {g["label"]: g for g in cli("--granularity", "parent")["groups"]}
+    assert regrouped["Billing"]["theme_ids"] == [keep]
+    alone = [g for g in regrouped.values() if g["theme_ids"] == [other]]
+    assert len(alone) == 1 and alone[0]["parent_group"] is None
+    assert alone[0]["volume"] == fine[other]["volume"]

@@ -87,6 +87,16 @@ def test_blank_cells_leave_fields_and_a_hidden_column_wins_over_flags() -> None:
     assert _actions(plan) == [("hide", "T0003")] and plan.unchanged == 2
 
 
+def test_none_takes_a_theme_out_of_its_group_and_a_blank_leaves_it() -> None:
+    """A blank cell cannot mean "no group" (it means "leave it"), so "(none)" does."""
+    sheet = _sheet(T0001={"parent_group": "(none)"}, T0002={"parent_group": ""},
+                   T0003={"parent_group": "(No group)"})  # fmt: skip
+    plan = plan_sheet(sheet, VIEW)
+    assert _actions(plan) == [("move", "T0001", ("ungroup", True))]  # T0003 has none already
+    done = curate(_themes(), [Edit("E0001", "hide", "T0004", {}), plan.edits[0]])
+    assert plan_sheet(sheet, done).edits == []  # applied again: nothing
+
+
 def test_a_sheet_applied_twice_changes_nothing_the_second_time() -> None:
     sheet = _sheet(T0002={"merge_into": "T0001"}, T0003={"label": "Card declined"})
     first = plan_sheet(sheet, VIEW)

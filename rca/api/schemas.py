@@ -756,7 +756,13 @@ class AcceptIn(EditNote):
 
 class MoveIn(EditNote):
     theme_id: str = ThemeId
-    parent_group: str = Label
+    parent_group: str | None = Field(
+        default=None, max_length=120, description="The group it belongs to (omit with ungroup)."
+    )
+    ungroup: bool = Field(
+        default=False,
+        description="Take it out of its group: a group of its own at the parent level.",
+    )
 
 
 class ThemeIn(EditNote):

@@ -170,14 +170,27 @@ def taxonomy_accept(
 @taxonomy_app.command("move")
 def taxonomy_move(
     theme_id: Annotated[str, typer.Argument(help="Theme to move.")],
-    parent_group: Annotated[str, typer.Argument(help="The parent group it belongs to.")],
+    parent_group: Annotated[str, typer.Argument(help="The parent group it belongs to.")] = "",
+    no_group: Annotated[
+        bool,
+        typer.Option(
+            "--no-group", help="Take it out of its group: a group of its own at the parent level."
+        ),
+    ] = False,
     by: By = "",
     why: Why = "",
     fmt: Fmt = Format.table,
     home: HomeOption = None,
 ) -> None:
-    """Move a theme to another parent group."""
-    result = _apply("move", theme_id, {"parent_group": parent_group}, by, why, home)
+    """Move a theme to another parent group (or out of its group with --no-group)."""
+    from rca.cluster.taxonomy import TaxonomyError
+
+    if not parent_group.strip() and not no_group:
+        raise TaxonomyError("give a GROUP, or --no-group to take the theme out of its group")
+    params: dict[str, Any] = {"parent_group": parent_group}
+    if no_group:
+        params["ungroup"] = True
+    result = _apply("move", theme_id, params, by, why, home)
     _edit_output("move", result, fmt)
 
 
@@ -426,7 +439,7 @@ def _details(edit: dict[str, Any]) -> str:
     if edit["action"] == "merge":
         return "from " + ", ".join(p.get("sources", []))
     if edit["action"] == "move":
-        return str(p.get("parent_group", ""))
+        return "out of its group" if p.get("ungroup") else str(p.get("parent_group", ""))
     if edit["action"] == "split":
         return " | ".join(c.get("label", "") for c in p.get("children", []))
     if edit["action"] == "accept":

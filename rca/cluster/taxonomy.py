@@ -8,7 +8,8 @@ and what a refit cannot carry (a curated theme the refit split, merged away or r
 back as a proposal for a person to review (`review_after_refit`).
 
 Two kinds of edits:
-- on the theme list only: `rename` (a pinned label), `move` (another parent group), `hide` /
+- on the theme list only: `rename` (a pinned label), `move` (another parent group, or with
+  `ungroup` none: a group of its own at the parent level), `hide` /
   `unhide` (small talk, spam: kept, countable, left out of top lists), `keep` (the theme stays
   as it is: declines the refit's proposals about it, and later refits hold what they carve out
   of it without proposing it again);
@@ -182,7 +183,12 @@ def validate(edit: Edit, view: CuratedView, previews: dict[str, Edit] | None = N
     if edit.action == "rename":
         params["label"] = clean_label(params.get("label"))
     elif edit.action == "move":
-        params["parent_group"] = clean_label(params.get("parent_group"), "parent group")
+        if params.get("ungroup"):  # out of its group: a group of its own at the parent level
+            if str(params.get("parent_group") or "").strip():
+                raise TaxonomyError("name a parent group or take the theme out of its group")
+            params["parent_group"] = None
+        else:
+            params["parent_group"] = clean_label(params.get("parent_group"), "parent group")
     elif edit.action == "merge":
         sources = [str(s) for s in params.get("sources") or []]
         if not sources:
@@ -520,7 +526,10 @@ def is_noop(
             str(edit.params.get("label") or "").split()
         )
     if edit.action == "move":
-        return row["parent_group"] == " ".join(str(edit.params.get("parent_group") or "").split())
+        now = row["parent_group"] if isinstance(row["parent_group"], str) else None
+        if edit.params.get("ungroup"):  # with a group named too, `validate` says what's wrong
+            return now is None and not str(edit.params.get("parent_group") or "").strip()
+        return now == " ".join(str(edit.params.get("parent_group") or "").split())
     return bool(row["hidden"]) == (edit.action == "hide")
 
 

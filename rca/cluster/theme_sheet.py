@@ -27,6 +27,8 @@ from rca.repeats.examples import FORMULA_PREFIXES
 ID_COLUMN, LABEL_COLUMN, PARENT_COLUMN = "theme_id", "label", "parent_group"
 HIDDEN_COLUMN, FLAGS_COLUMN, MERGE_COLUMN = "hidden", "flags", "merge_into"
 YES = frozenset({"yes", "y", "true", "1", "x", "hidden"})
+# A `parent_group` cell that takes the theme out of its group (a blank cell leaves it as is).
+NO_GROUP = frozenset({"(none)", "(no group)"})
 NO = frozenset({"no", "n", "false", "0"})
 
 
@@ -150,7 +152,10 @@ def plan_sheet(
                 wanted.append(Edit("", "rename", theme_id, {"label": clean_label(label)}))
             parent = _text(record, parent_col)
             now_parent = row["parent_group"] if isinstance(row["parent_group"], str) else ""
-            if parent and clean_label(parent, "parent group") != now_parent:
+            if parent.casefold() in NO_GROUP:  # a blank leaves it; "(none)" takes it out
+                if now_parent:
+                    wanted.append(Edit("", "move", theme_id, {"ungroup": True}))
+            elif parent and clean_label(parent, "parent group") != now_parent:
                 wanted.append(Edit("", "move", theme_id, {"parent_group": parent}))
             hidden = _hidden_cell(record, hidden_col, flags_col)
             if hidden is not None and hidden != bool(row["hidden"]):

@@ -111,8 +111,10 @@ async def reassign(body: ReassignIn, state: StateDep, key: WriterKey) -> Taxonom
 
 @router.post("/move", response_model=TaxonomyChangeOut, responses=EDIT_ERRORS)
 async def move(body: MoveIn, state: StateDep, key: WriterKey) -> TaxonomyChangeOut:
-    """Move a theme to another parent group."""
-    params = {"parent_group": body.parent_group}
+    """Move a theme to another parent group, or out of its group (`ungroup`)."""
+    params: dict[str, Any] = {"parent_group": body.parent_group}
+    if body.ungroup:
+        params["ungroup"] = True
     return await _edit(state, "move", body.theme_id, params, _who(body, key))
 
 

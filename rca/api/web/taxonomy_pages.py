@@ -269,19 +269,21 @@ async def move(
     state: StateDep,
     theme_id: Name = "",
     parent_group: Name = "",
+    ungroup: Annotated[str, Form(max_length=8)] = "",
     why: Text = "",
     csrf: Csrf = "",
 ) -> Response:
     def work(by: str) -> dict[str, Any]:
+        if not parent_group.strip() and not ungroup:
+            raise TaxonomyError("name a parent group, or tick “Out of its group”")
+        params: dict[str, Any] = {"parent_group": parent_group}
+        if ungroup:
+            params["ungroup"] = True
         result = curate.apply_edit(
-            state.settings,
-            "move",
-            theme_id,
-            params={"parent_group": parent_group},
-            actor=by,
-            reason=why,
+            state.settings, "move", theme_id, params=params, actor=by, reason=why
         )
-        return _said(result, f"Moved {theme_id} to “{parent_group.strip()}”")
+        where = "out of its group" if ungroup else f"to “{parent_group.strip()}”"
+        return _said(result, f"Moved {theme_id} {where}")
 
     return await _act(request, session, snapshot, state, csrf, work)
 
