@@ -104,14 +104,42 @@ def taxonomy_merge(
 
 @taxonomy_app.command("reassign")
 def taxonomy_reassign(
-    contact_ids: Annotated[list[str], typer.Argument(help="Contact ids to file under the theme.")],
-    to: Annotated[str, typer.Option("--to", help="The theme they belong to, e.g. T0004.")],
+    contact_ids: Annotated[
+        list[str] | None, typer.Argument(help="Contact ids to file under --to.")
+    ] = None,
+    to: Annotated[str, typer.Option("--to", help="The theme they belong to, e.g. T0004.")] = "",
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="A cases CSV (`rca examples --format csv`) whose theme_id a person corrected: "
+            "each row's contact filed under its theme.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --file: list what would move; write nothing.")
+    ] = False,
     by: By = "",
     why: Why = "",
     fmt: Fmt = Format.table,
     home: HomeOption = None,
 ) -> None:
-    """File contacts under another theme by hand; they stay there through refits (until undone)."""
+    """File contacts under another theme by hand; they stay there through refits (until undone).
+
+    Either ``ID... --to THEME``, or ``--file cases.csv``: a theme's cases (``rca examples
+    --format csv``, or a theme page's download) with ``theme_id`` changed where a case belongs
+    elsewhere. Only rows whose contact is not in its row's theme already move (one edit per
+    theme), all or none, so the download applied as it is changes nothing.
+    """
+    from rca.cluster.taxonomy import TaxonomyError
+
+    if file is not None:
+        if contact_ids or to:
+            raise TaxonomyError("give contact ids with --to, or --file; not both")
+        _file_cases(file, dry_run, by, why, home, fmt)
+        return
+    if not contact_ids or not to:
+        raise TaxonomyError("give contact ids and --to THEME (or --file cases.csv)")
     result = _apply("reassign", to, {"contacts": list(contact_ids)}, by, why, home)
     _edit_output("reassign", result, fmt)
     if fmt is Format.table and result.get("edit"):
@@ -119,6 +147,28 @@ def taxonomy_reassign(
         origin = ", ".join(f"{k or 'unassigned'}: {v}" for k, v in moved.items())
         stderr(f"moved {result.get('moved', 0)} contacts" + (f" (from {origin})" if origin
                else "; they were there already and now stay"))  # fmt: skip
+
+
+def _file_cases(path: Path, dry_run: bool, by: str, why: str, home: Any, fmt: Format) -> None:
+    from rca.jobs.apply_sheet import read_sheet_file
+    from rca.jobs.file_cases import file_cases
+
+    result = file_cases(
+        settings_for(home), read_sheet_file(path), dry_run=dry_run, actor=by or None,
+        reason=why or f"cases filed from {path.name}",
+    )  # fmt: skip
+    rows = [
+        {**e, "contacts": _shown(e["contacts"]),
+         "moved_from": ", ".join(f"{k or 'unassigned'}: {v}" for k, v in e["moved_from"].items())}
+        for e in result["edits"]
+    ]  # fmt: skip
+    emit({"command": "taxonomy reassign", **result}, rows, fmt, title="cases filed",
+         columns=["edit_id", "theme_id", "label", "contacts", "moved_from"])  # fmt: skip
+    if fmt is Format.table:
+        verb = "would move" if dry_run else "moved"
+        note = " (dry run: nothing written)" if dry_run else ""
+        stderr(f"{result['moved']} contacts {verb} in {len(result['edits'])} edits from "
+               f"{result['rows']} rows ({result['unchanged']} unchanged){note}")  # fmt: skip
 
 
 @taxonomy_app.command("split")
