@@ -677,7 +677,7 @@ TAXONOMY_ROUTES = {
     "merge": ("target", "sources"),
     "split": ("theme_id", "parts"),
     "accept": ("preview_id",),
-    "move": ("theme_id", "parent_group"),
+    "move": ("theme_id", "parent_group", "ungroup"),
     "hide": ("theme_id",),
     "unhide": ("theme_id",),
     "create": ("label", "examples", "threshold"),

@@ -311,7 +311,7 @@ def test_a_case_filed_under_another_theme_from_its_theme_page(base: str, browser
     page.fill("#reassign-why", "asks about the other problem")
     page.click("section#reassign button")
     page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
-    assert f"Filed 1 of 1 contacts under {target}" in page.locator("p.done").inner_text()
+    assert f"Filed 1 of 1 contact under {target}" in page.locator("p.done").inner_text()
     page.fill("#reassign-contacts", f"C-nope, {contact}")  # a typo: named, and the form is kept
     page.select_option("#reassign-theme", source)
     page.click("section#reassign button")
@@ -333,6 +333,21 @@ def test_a_case_filed_under_another_theme_from_its_theme_page(base: str, browser
     row.get_by_role("button", name=re.compile("Undo")).click()
     page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
     assert int(_row(page, source).locator("td").nth(2).inner_text()) == counts[source]
+
+    # the theme page's cases CSV, one theme_id corrected, pasted back: that case alone moves
+    got = page.context.request.get(f"{base}/ui/themes/{source}/examples.csv")
+    cases = list(csv.DictReader(io.StringIO(got.text().lstrip("\ufeff"))))
+    assert {c["theme_id"] for c in cases} == {source}
+    cases[-1]["theme_id"] = target
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(cases[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(cases)
+    page.fill("#reassign-contacts", out.getvalue())
+    page.click("section#reassign button")
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    assert "Filed 1 contact in 1 edit" in page.locator("p.done").inner_text()
+    assert int(_row(page, target).locator("td").nth(2).inner_text()) == counts[target] + 1
     page.context.close()
 
     reader = _log_in(browser, base, READER)  # a reader sees no link to edit

@@ -179,22 +179,47 @@ async def reassign(
     snapshot: SnapshotDep,
     state: StateDep,
     theme_id: Name = "",
-    contacts: Annotated[str, Form(max_length=40000)] = "",
+    contacts: Annotated[str, Form(max_length=500000)] = "",
     why: Text = "",
     csrf: Csrf = "",
 ) -> Response:
     def work(by: str) -> dict[str, Any]:
+        if _is_cases_table(contacts):  # a theme's cases CSV with corrected theme ids
+            from rca.jobs.apply_sheet import parse_sheet
+            from rca.jobs.file_cases import file_cases
+
+            result = file_cases(state.settings, parse_sheet(contacts), actor=by,
+                                reason=why or "cases filed on the taxonomy page")  # fmt: skip
+            ids = ", ".join(e["edit_id"] for e in result["edits"])
+            message = (
+                f"Filed {_count(result['moved'], 'contact')} in "
+                f"{_count(len(result['edits']), 'edit')} ({ids})."
+                if result["changed"]
+                else f"Nothing to change: all {result['rows']} cases are in their themes."
+            )
+            return result | {"message": message}
         ids = [i for i in contacts.replace(",", " ").split() if i]
         if not theme_id:
             raise TaxonomyError("choose the theme the contacts belong to")
         result = curate.apply_edit(
             state.settings, "reassign", theme_id, params={"contacts": ids}, actor=by, reason=why
         )
-        return _said(result, f"Filed {result.get('moved', 0)} of {len(ids)} contacts "
-                     f"under {theme_id}")  # fmt: skip
+        moved = result.get("moved", 0)
+        return _said(result, f"Filed {moved} of {_count(len(ids), 'contact')} under {theme_id}")
 
     kept = {"reassign_contacts": contacts, "reassign_theme": theme_id}
     return await _act(request, session, snapshot, state, csrf, work, kept)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _is_cases_table(text: str) -> bool:
+    """A pasted table (a header naming contact_id, then rows), not a list of ids."""
+    head, _, rest = text.lstrip("\ufeff").strip().partition("\n")
+    words = head.casefold().replace("-", "_").replace(" ", "_")
+    return bool(rest.strip()) and "contact_id" in words and "theme_id" in words
 
 
 @router.post("/split")
