@@ -682,6 +682,7 @@ TAXONOMY_ROUTES = {
     "unhide": ("theme_id",),
     "create": ("label", "examples", "threshold"),
     "reassign": ("contact_ids", "theme_id"),
+    "reassign-cases": ("rows", "dry_run"),
 }
 
 

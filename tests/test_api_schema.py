@@ -71,7 +71,8 @@ def test_every_operation_is_generated_for(api_schema) -> None:
             "POST /v1/taxonomy/split", "POST /v1/taxonomy/accept", "POST /v1/taxonomy/move",
             "POST /v1/taxonomy/hide", "POST /v1/taxonomy/unhide",
             "POST /v1/taxonomy/create", "POST /v1/taxonomy/import",
-            "POST /v1/taxonomy/apply", "POST /v1/taxonomy/reassign"} <= labels  # fmt: skip
+            "POST /v1/taxonomy/apply", "POST /v1/taxonomy/reassign",
+            "POST /v1/taxonomy/reassign-cases"} <= labels  # fmt: skip
 
 
 def test_no_server_error_and_responses_match_the_schema(api_schema) -> None:

@@ -105,3 +105,46 @@ def test_a_theme_page_download_corrected_and_filed_from_the_cli(
     bad = run_cli("taxonomy", "reassign", "--file", str(path), home=settings.home)
     assert bad.returncode == 1 and "line 4: no theme 'T9999'" in bad.stderr
     assert "Traceback" not in bad.stderr and len(taxonomy_history(settings)) == 1
+
+
+def test_the_api_files_cases_for_writers_and_names_bad_rows(
+    fitted_demo: Settings, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from rca.api.app import create_app
+    from rca.api.auth import hash_key, new_key
+    from rca.store import Store
+
+    reader, writer = new_key(), new_key()
+    settings = copy_home(fitted_demo, tmp_path / "api", api_keys=[
+        f"reader:{hash_key(reader)}:pm", f"writer:{hash_key(writer)}:ann"])  # fmt: skip
+    with Store(settings.store_path).read() as con:
+        (a, ta), (b, tb) = con.execute(
+            "SELECT contact_id, theme_id FROM assignments WHERE theme_id <> '' "
+            "ORDER BY contact_id LIMIT 2").fetchall()  # fmt: skip
+    with TestClient(create_app(settings, background=False)) as client:
+        themes = [t["theme_id"] for t in client.get(
+            "/v1/taxonomy", headers={"X-API-Key": reader}).json()["themes"]]  # fmt: skip
+        other = next(t for t in themes if t not in (ta, tb))
+        rows = [{"contact_id": a, "theme_id": other}, {"contact_id": b, "theme_id": tb}]
+        url = "/v1/taxonomy/reassign-cases"
+        assert client.post(url, json={"rows": rows}, headers={"X-API-Key": reader}
+                           ).status_code == 403  # fmt: skip
+        bad = client.post(
+            url,
+            headers={"X-API-Key": writer},
+            json={"rows": [*rows, {"contact_id": "C-nope", "theme_id": other}]},
+        )
+        assert bad.status_code == 400 and "row 3: no contact C-nope" in bad.json()["detail"]
+        dry = client.post(url, headers={"X-API-Key": writer}, json={"rows": rows, "dry_run": True})
+        assert dry.status_code == 200 and not dry.json()["changed"]
+        assert dry.json()["moved"] == 1 and dry.json()["unchanged"] == 1
+        made = client.post(url, headers={"X-API-Key": writer}, json={"rows": rows})
+        assert made.status_code == 200 and made.json()["changed"]
+        assert made.json()["edits"] == [{
+            "edit_id": made.json()["edits"][0]["edit_id"], "theme_id": other,
+            "label": made.json()["edits"][0]["label"], "contacts": [a], "lines": [1],
+            "moved_from": {ta: 1}}]  # fmt: skip
+        again = client.post(url, headers={"X-API-Key": writer}, json={"rows": rows})
+        assert again.json()["changed"] is False and again.json()["unchanged"] == 2

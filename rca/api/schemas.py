@@ -739,6 +739,37 @@ class ReassignIn(EditNote):
     theme_id: str = ThemeId
 
 
+class CaseRowIn(BaseModel):
+    contact_id: str = Field(min_length=1, max_length=200)
+    theme_id: str = ThemeId
+
+
+class CasesIn(EditNote):
+    """A theme's cases with corrected theme ids (`rca taxonomy reassign --file`)."""
+
+    rows: list[CaseRowIn] = Field(min_length=1, max_length=5000)
+    dry_run: bool = Field(default=False, description="List what would move; write nothing.")
+
+
+class CasesEdit(BaseModel):
+    edit_id: str | None = Field(description="null on a dry run.")
+    theme_id: str
+    label: str | None = None
+    contacts: list[str]
+    lines: list[int] = Field(description="The rows it comes from (1 = the first row).")
+    moved_from: dict[str, int] = Field(description='Theme left -> contacts ("" = unassigned).')
+
+
+class CasesOut(BaseModel):
+    model_version: str
+    dry_run: bool
+    changed: bool
+    rows: int
+    unchanged: int = Field(description="Rows whose contact is in its theme already.")
+    moved: int
+    edits: list[CasesEdit]
+
+
 class SplitIn(EditNote):
     theme_id: str = ThemeId
     parts: int = Field(default=2, ge=2, le=10)

@@ -46,7 +46,8 @@ def parse_sheet(text: str) -> pd.DataFrame:
 def _change(edit: Edit, before: dict[str, Any]) -> dict[str, Any]:
     """One planned edit as the output shows it: what the theme was and what it becomes."""
     shown = {"rename": ("label", edit.params.get("label")),
-             "move": ("parent_group", edit.params.get("parent_group")),
+             "move": ("parent_group", "(none)" if edit.params.get("ungroup")
+                      else edit.params.get("parent_group")),
              "hide": ("hidden", True), "unhide": ("hidden", False),
              "merge": ("takes", edit.params.get("sources"))}  # fmt: skip
     field, to = shown[edit.action]

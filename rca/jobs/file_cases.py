@@ -46,8 +46,11 @@ def file_cases(
     actor: str | None = None,
     reason: str | None = None,
     now: datetime | None = None,
+    first_line: int = 2,
+    row_word: str = "line",
 ) -> dict[str, Any]:
-    """File each row's contact under the row's theme; one `reassign` per theme."""
+    """File each row's contact under the row's theme; one `reassign` per theme. ``first_line``
+    and ``row_word`` name its rows in errors (a file's line; the API's "row 1")."""
     listed = listed_contacts(frame)
     at = now or datetime.now(UTC)
     store = Store(settings.store_path)
@@ -57,7 +60,7 @@ def file_cases(
         fitted = fitted_themes(con, version)
         view = curate(fitted, edits)
         held = _held(con, version, listed)
-        plan = plan_cases(frame, view, held)
+        plan = plan_cases(frame, view, held, first_line=first_line, row_word=row_word)
         who, why = _text(actor), _text(reason)
         ids = next_edit_ids(con, len(plan.edits))
         made = [validate(Edit(i, e.action, e.theme_id, e.params, who, why, at), view)

@@ -16,6 +16,8 @@ from rca.api.deps import SettingsDep, StateDep
 from rca.api.routes.common import READ_ERRORS, problems
 from rca.api.schemas import (
     AcceptIn,
+    CasesIn,
+    CasesOut,
     CreateIn,
     EditNote,
     ImportIn,
@@ -107,6 +109,34 @@ async def reassign(body: ReassignIn, state: StateDep, key: WriterKey) -> Taxonom
     the champion has not assigned."""
     params = {"contacts": body.contact_ids}
     return await _edit(state, "reassign", body.theme_id, params, _who(body, key))
+
+
+@router.post("/reassign-cases", response_model=CasesOut, responses=EDIT_ERRORS)
+async def reassign_cases(body: CasesIn, state: StateDep, key: WriterKey) -> CasesOut:
+    """A theme's cases with corrected theme ids: each row's contact filed under its row's
+    theme, one reassign per theme, all or none (400 names every row that cannot be filed);
+    rows whose contact is in its theme already change nothing; `dry_run` writes nothing."""
+    import pandas as pd
+
+    from rca.jobs.file_cases import file_cases
+
+    frame = pd.DataFrame([{"contact_id": r.contact_id, "theme_id": r.theme_id}
+                          for r in body.rows])  # fmt: skip
+    who = _who(body, key)
+    result = await run_in_threadpool(
+        lambda: file_cases(
+            state.settings,
+            frame,
+            dry_run=body.dry_run,
+            first_line=1,
+            row_word="row",
+            actor=who["actor"],
+            reason=who["reason"] or "cases filed through the API",
+        )  # fmt: skip
+    )
+    if result["changed"]:
+        await run_in_threadpool(state.refresh)
+    return CasesOut(**clean(result))
 
 
 @router.post("/move", response_model=TaxonomyChangeOut, responses=EDIT_ERRORS)
