@@ -309,12 +309,12 @@ def test_a_case_filed_under_another_theme_from_its_theme_page(base: str, browser
     assert f"now in {source}" in page.locator("label[for=reassign-contacts]").inner_text()
     page.select_option("#reassign-theme", target)
     page.fill("#reassign-why", "asks about the other problem")
-    page.click("section#reassign button")
+    page.click("section#reassign button:not([name])")
     page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
     assert f"Filed 1 of 1 contact under {target}" in page.locator("p.done").inner_text()
     page.fill("#reassign-contacts", f"C-nope, {contact}")  # a typo: named, and the form is kept
     page.select_option("#reassign-theme", source)
-    page.click("section#reassign button")
+    page.click("section#reassign button:not([name])")
     assert "no contact C-nope" in page.locator("p.error").inner_text()
     assert page.input_value("#reassign-theme") == source
     assert page.input_value("#reassign-contacts") == f"C-nope, {contact}"
@@ -344,7 +344,11 @@ def test_a_case_filed_under_another_theme_from_its_theme_page(base: str, browser
     writer.writeheader()
     writer.writerows(cases)
     page.fill("#reassign-contacts", out.getvalue())
-    page.click("section#reassign button")
+    page.click("section#reassign button[name=dry_run]")  # a preview writes nothing
+    assert "1 contact would move" in page.locator("p.done").inner_text()
+    assert page.locator("#cases-preview tbody tr").count() == 1
+    assert int(_row(page, target).locator("td").nth(2).inner_text()) == counts[target]
+    page.click("section#reassign button:not([name])")  # the pasted text is still there
     page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
     assert "Filed 1 contact in 1 edit" in page.locator("p.done").inner_text()
     assert int(_row(page, target).locator("td").nth(2).inner_text()) == counts[target] + 1

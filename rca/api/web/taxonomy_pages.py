@@ -181,13 +181,34 @@ async def reassign(
     theme_id: Name = "",
     contacts: Annotated[str, Form(max_length=500000)] = "",
     why: Text = "",
+    dry_run: Annotated[str, Form(max_length=8)] = "",
     csrf: Csrf = "",
 ) -> Response:
     def work(by: str) -> dict[str, Any]:
-        if _is_cases_table(contacts):  # a theme's cases CSV with corrected theme ids
-            from rca.jobs.apply_sheet import parse_sheet
-            from rca.jobs.file_cases import file_cases
+        import pandas as pd
 
+        from rca.jobs.apply_sheet import parse_sheet
+        from rca.jobs.file_cases import file_cases
+
+        table = _is_cases_table(contacts)  # a theme's cases CSV with corrected theme ids
+        if dry_run:  # what would move, ids and a theme read as a two-column table
+            ids = [i for i in contacts.replace(",", " ").split() if i]
+            if not table and not theme_id:
+                raise TaxonomyError("choose the theme the contacts belong to")
+            frame = (
+                parse_sheet(contacts)
+                if table
+                else pd.DataFrame({"contact_id": ids, "theme_id": theme_id})
+            )
+            result = file_cases(state.settings, frame, dry_run=True)
+            said = (
+                f"Preview: {_count(result['moved'], 'contact')} would move "
+                f"({result['unchanged']} of {_count(result['rows'], 'row')} already there); "
+                "nothing written."
+            )
+            kept = {"reassign_contacts": contacts, "reassign_theme": theme_id}
+            return {"message": said, "shown": {"cases_preview": result, **kept}}
+        if table:
             result = file_cases(state.settings, parse_sheet(contacts), actor=by,
                                 reason=why or "cases filed on the taxonomy page")  # fmt: skip
             ids = ", ".join(e["edit_id"] for e in result["edits"])
