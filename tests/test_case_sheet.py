@@ -51,6 +51,19 @@ def test_only_cases_moved_to_another_theme_are_filed_one_edit_a_theme() -> None:
     assert listed_contacts(_table(["T0001"] * 4)) == ["c1", "c2", "c3", "c4"]
 
 
+def test_a_contact_id_the_download_made_spreadsheet_safe_is_read_back_as_it_was() -> None:
+    """The cases download puts an apostrophe before a formula-like cell, so a contact id that is
+    a phone number ("+44...") or a handle ("@...") comes back as "'+44...": still that contact."""
+    held = {**HELD, "+447700900123": "T0001", "@maria_k": "T0001"}
+    table = _table(["T0002", "T0001"], ("'+447700900123", "'@maria_k"))
+    assert listed_contacts(table) == ["+447700900123", "@maria_k"]
+    plan = plan_cases(table, _view(), held)
+    assert [(e.theme_id, e.params) for e in plan.edits] == [
+        ("T0002", {"contacts": ["+447700900123"]})
+    ]
+    assert plan.unchanged == 1
+
+
 def test_every_row_that_cannot_be_filed_is_named() -> None:
     table = _table(["T0009", "T0003", "", "T0002"], ("c1", "c2", "c3", "c-new"))
     table.loc[4] = ["", "T0001", "x"]
@@ -90,7 +103,9 @@ def test_a_theme_page_download_corrected_and_filed_from_the_cli(
     cases.to_csv(path, index=False)
     dry = file_cases(settings, read_sheet_file(path), dry_run=True)
     assert dry["moved"] == 2 and taxonomy_history(settings) == []
-    done = run_cli("taxonomy", "reassign", "--file", str(path), "--by", "sam", "--format",
+    workbook = tmp_path / "cases.xlsx"  # the table as Excel saves it
+    cases.to_excel(workbook, index=False)
+    done = run_cli("taxonomy", "reassign", "--file", str(workbook), "--by", "sam", "--format",
                    "json", home=settings.home)  # fmt: skip
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)

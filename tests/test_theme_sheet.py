@@ -290,3 +290,43 @@ def test_a_sheet_saved_or_pasted_from_a_spreadsheet_reads_as_the_listing(tmp_pat
     pasted = parse_sheet("theme_id\tlabel\tflags\nT0003\tCard, declined\thidden\n")
     plan = plan_sheet(pasted, VIEW)
     assert _actions(plan) == [("rename", "T0003", ("label", "Card, declined")), ("hide", "T0003")]
+
+
+def test_a_sheet_saved_as_an_excel_workbook_reads_as_its_csv(tmp_path: Path) -> None:
+    """Excel's own "Save" is a workbook: its first sheet is the table, numbers that are whole
+    stay whole, empty cells are blank, and a workbook renamed .csv is still one. The formats
+    it cannot take say how to save instead."""
+    from rca.errors import InvalidInputError
+    from rca.jobs.apply_sheet import read_sheet_file
+    from rca.jobs.import_codes import read_table, table_text
+
+    sheet = pd.DataFrame({"theme_id": ["T0001", "T0003"], "label": ["Card, declined", ""],
+                          "contacts": [1200, 35], "flags": ["", "hidden"]})  # fmt: skip
+    path = tmp_path / "themes.xlsx"
+    with pd.ExcelWriter(path) as book:
+        sheet.to_excel(book, sheet_name="themes", index=False)
+        pd.DataFrame({"note": ["a second sheet is not read"]}).to_excel(book, sheet_name="notes")
+    frame = read_sheet_file(path)
+    assert frame.to_dict(orient="records") == [
+        {"theme_id": "T0001", "label": "Card, declined", "contacts": "1200", "flags": ""},
+        {"theme_id": "T0003", "label": "", "contacts": "35", "flags": "hidden"},
+    ]
+    assert _actions(plan_sheet(frame, VIEW)) == [
+        ("rename", "T0001", ("label", "Card, declined")),
+        ("hide", "T0003"),
+    ]
+    renamed = tmp_path / "themes.csv"
+    renamed.write_bytes(path.read_bytes())
+    assert read_sheet_file(renamed).equals(frame)
+    text = table_text(path.read_bytes(), "themes.xlsx")  # what the page's box shows
+    assert text.splitlines()[1] == 'T0001,"Card, declined",1200,'
+    assert read_table(text, unreadable="x", empty=None).equals(frame)
+
+    legacy = tmp_path / "themes.xls"
+    legacy.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))
+    with pytest.raises(InvalidInputError, match=r"old Excel \.xls workbook: save it as \.xlsx"):
+        read_sheet_file(legacy)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(InvalidInputError, match="broken.xlsx is not a readable .xlsx workbook"):
+        read_sheet_file(broken)

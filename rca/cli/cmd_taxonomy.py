@@ -23,7 +23,6 @@ app.add_typer(taxonomy_app, name="taxonomy")
 By = Annotated[str, typer.Option("--by", help="Who makes the edit.")]
 Why = Annotated[str, typer.Option("--why", help="Why (kept in the history).")]
 Fmt = Annotated[Format, typer.Option("--format", "-f")]
-THEME_COLUMNS = ["theme_id", "label", "contacts", "parent_group", "flags", "description"]
 HISTORY_COLUMNS = ["edit_id", "at", "action", "theme_id", "details", "by", "why"]
 
 
@@ -34,11 +33,13 @@ def _flags(theme: dict[str, Any]) -> str:
 
 
 def _edit_output(command: str, result: dict[str, Any], fmt: Format) -> None:
+    from rca.cluster.theme_sheet import LISTING_COLUMNS
+
     themes = result.get("themes") or [t for t in [result.get("theme")] if t]
     rows = [{**t, "flags": _flags(t), "contacts": result.get("contacts", t.get("size"))}
             for t in themes]  # fmt: skip
     emit({"command": f"taxonomy {command}", **result}, rows, fmt, title="theme",
-         columns=THEME_COLUMNS)  # fmt: skip
+         columns=LISTING_COLUMNS)  # fmt: skip
     if fmt is Format.table:
         edit = result.get("edit")
         stderr(
@@ -59,13 +60,19 @@ def _apply(action: str, theme_id: str, params: dict[str, Any], by: str, why: str
 
 @taxonomy_app.command("list")
 def taxonomy_list(fmt: Fmt = Format.table, home: HomeOption = None) -> None:
-    """The curated themes (pinned names, merges as one, hidden ones marked) and open proposals."""
+    """The curated themes (pinned names, merges as one, hidden ones marked) and open proposals.
+
+    ``--format csv`` is the sheet a person reviews and gives back to ``rca taxonomy apply``
+    (the dashboard's download: an empty ``merge_into`` column, formula-like names made
+    spreadsheet-safe)."""
+    from rca.cluster.theme_sheet import LISTING_COLUMNS, SHEET_COLUMNS, sheet_rows
     from rca.jobs.curate import taxonomy_listing
 
     listing = taxonomy_listing(settings_for(home))
-    rows = [{**t, "flags": _flags(t)} for t in listing["themes"]]
+    rows = sheet_rows(listing["themes"])
+    columns = SHEET_COLUMNS if fmt is Format.csv else LISTING_COLUMNS
     emit({"command": "taxonomy list", **listing}, rows, fmt,
-         title=f"taxonomy of {listing['model_version']}", columns=THEME_COLUMNS)  # fmt: skip
+         title=f"taxonomy of {listing['model_version']}", columns=columns)  # fmt: skip
     if fmt is Format.table:
         for preview in listing["previews"]:
             if not preview["accepted"]:
@@ -112,8 +119,8 @@ def taxonomy_reassign(
         Path | None,
         typer.Option(
             "--file",
-            help="A cases CSV (`rca examples --format csv`) whose theme_id a person corrected: "
-            "each row's contact filed under its theme.",
+            help="A cases CSV or .xlsx (`rca examples --format csv`) whose theme_id a person "
+            "corrected: each row's contact filed under its theme.",
         ),
     ] = None,
     dry_run: Annotated[
@@ -325,7 +332,7 @@ def taxonomy_create(
 @taxonomy_app.command("import")
 def taxonomy_import(
     path: Annotated[
-        Path | None, typer.Argument(help="CSV (or .tsv) of reason codes, one per row.")
+        Path | None, typer.Argument(help="CSV, .tsv or .xlsx of reason codes, one per row.")
     ] = None,
     from_attribute: Annotated[
         str,
@@ -426,7 +433,7 @@ def taxonomy_import(
 def taxonomy_apply(
     path: Annotated[
         Path,
-        typer.Argument(help="CSV (or .tsv): `rca taxonomy list --format csv`, reviewed."),
+        typer.Argument(help="CSV, .tsv or .xlsx: `rca taxonomy list --format csv`, reviewed."),
     ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the edits the sheet asks for; write nothing.")

@@ -72,7 +72,7 @@ def emit(
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _cell(row.get(k)) for k in columns})
+            writer.writerow({k: _csv_cell(row.get(k)) for k in columns})
         return
     table = Table(title=displayable(title) if title else None, show_lines=False)
     for column in columns:
@@ -91,6 +91,19 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def _csv_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text: a text value that starts like a formula (a theme
+    named from a customer's "=HYPERLINK(...)", a rejected row's raw text) gets the apostrophe
+    OWASP advises against CSV injection, as the dashboard's downloads do; rca's own readers of
+    tables take it off again (`rca.cluster.reason_codes.cell_text`). Numbers stay numbers."""
+    from rca.repeats.examples import FORMULA_PREFIXES
+
+    text = _cell(value)
+    plain = _plain(value)
+    formula_like = isinstance(plain, str | list) and text.startswith(FORMULA_PREFIXES)
+    return "'" + text if formula_like else text
 
 
 def displayable(text: str) -> Text:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from rca.cluster.model import nearest
 from rca.cluster.taxonomy import MAX_LABEL_CHARS, TaxonomyError, clean_label
+from rca.repeats.examples import FORMULA_PREFIXES
 
 #: Optional columns beside the name and description, read by these names.
 THRESHOLD_COLUMN = "threshold"
@@ -56,9 +57,14 @@ class ReasonCode:
 
 
 def cell_text(value: object) -> str:
+    """A cell of a table a person wrote, as text, its whitespace collapsed. The apostrophe that
+    rca's spreadsheet-safe downloads put before a formula-like value ("'=Refund", a phone-number
+    contact id "'+447700900123") is taken off again, so a download read back is what was
+    written and applied as it is changes nothing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return " ".join(str(value).split())
+    text = " ".join(str(value).split())
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES) else text
 
 
 def header_map(frame: pd.DataFrame) -> dict[str, str]:

@@ -20,7 +20,6 @@ import pandas as pd
 
 from rca.cluster.reason_codes import MAX_LISTED, cell_text, header_map
 from rca.cluster.taxonomy import CuratedView, Edit, TaxonomyError, clean_label, require_theme
-from rca.repeats.examples import FORMULA_PREFIXES
 
 #: Columns read (header case, spaces and hyphens ignored); others, such as the listing's
 #: `contacts` and `description`, are left alone.
@@ -71,10 +70,9 @@ class SheetPlan:
 
 
 def _text(record: dict, column: str | None) -> str:
-    """A cell as text; the apostrophe a spreadsheet-safe download puts before a formula-like
-    name ("'=Refund") is taken off again, so the download applied as is changes nothing."""
-    value = cell_text(record[column]) if column is not None else ""
-    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES) else value
+    """A cell as text (`cell_text`: the apostrophe a spreadsheet-safe download puts before a
+    formula-like name, "'=Refund", taken off again); "" for a column the sheet lacks."""
+    return cell_text(record[column]) if column is not None else ""
 
 
 def _hidden_cell(record: dict, hidden_col: str | None, flags_col: str | None) -> bool | None:

@@ -61,17 +61,29 @@ NOT_COVERED_LISTED = 10
 MOST_CONTACTS = 0.9
 
 
-def read_table(source: Path | str, *, unreadable: str, empty: str | None) -> pd.DataFrame:
-    """A table a person wrote or exported from a spreadsheet (a file, or text pasted on the
-    dashboard), every cell as text (a code "0012" stays "0012"). Decoded and delimited as
-    ingest reads exports (`decode_bytes`, `sniff_delimiter`): a Windows "CSV" in cp1252, `;`
-    from locales with a decimal comma, tabs from cells copied out of a spreadsheet. One that
-    does not parse is an `InvalidInputError` (``empty`` for one with no header, else
-    ``unreadable``). Shared by the reason-code import and the theme sheet (`apply_sheet`)."""
+def read_table(
+    source: Path | str | bytes, *, unreadable: str, empty: str | None, name: str = ""
+) -> pd.DataFrame:
+    """A table a person wrote or exported from a spreadsheet (a file, an uploaded file's bytes
+    named ``name``, or text pasted on the dashboard), every cell as text (a code "0012" stays
+    "0012"). An Excel workbook is read as one (`rca.ingest.workbook`, its first sheet); text
+    is decoded and delimited as ingest reads exports (`decode_bytes`, `sniff_delimiter`): a
+    Windows "CSV" in cp1252, `;` from locales with a decimal comma, tabs from cells copied out
+    of a spreadsheet. One that does not parse is an `InvalidInputError` (``empty`` for one with
+    no header, else ``unreadable``). Shared by the reason-code import, the theme sheet
+    (`apply_sheet`) and the cases table (`file_cases`)."""
     from rca.ingest.read import decode_bytes, sniff_delimiter
+    from rca.ingest.workbook import is_workbook, read_workbook
 
     if isinstance(source, Path):
-        text, suffix = decode_bytes(source.read_bytes())[0], source.suffix
+        source, name = source.read_bytes(), source.name
+    if isinstance(source, bytes):
+        if is_workbook(source, name):
+            frame = read_workbook(source, name or "the file")
+            if frame.columns.empty:
+                raise InvalidInputError(empty or f"{unreadable}: its first sheet is empty")
+            return frame
+        text, suffix = decode_bytes(source)[0], Path(name).suffix.lower() if name else ""
     else:
         text, suffix = source, ""
     try:
@@ -81,6 +93,18 @@ def read_table(source: Path | str, *, unreadable: str, empty: str | None) -> pd.
         raise InvalidInputError(empty or f"{unreadable}: {exc}") from exc
     except pd.errors.ParserError as exc:
         raise InvalidInputError(f"{unreadable}: {exc}") from exc
+
+
+def table_text(data: bytes, name: str) -> str:
+    """An uploaded table as the CSV text the dashboard's box holds (so a preview shows it and
+    "Apply" after it sends the same rows): a text file decoded as `read_table` decodes it, a
+    workbook's first sheet written out as CSV."""
+    from rca.ingest.read import decode_bytes
+    from rca.ingest.workbook import is_workbook, read_workbook
+
+    if is_workbook(data, name):
+        return read_workbook(data, name or "the file").to_csv(index=False)
+    return decode_bytes(data)[0]
 
 
 def _codes_of_csv(
@@ -97,11 +121,12 @@ def read_codes_file(
     description_column: str = "description",
     threshold: float = 0.5,
 ) -> list[ReasonCode]:
-    """The codes of a CSV file (TSV when it ends in .tsv)."""
+    """The codes of a CSV file (TSV when it ends in .tsv) or an Excel workbook's first sheet."""
     if not path.is_file():
         raise NotFoundError(f"no file {path}")
     return _codes_of_csv(
-        path, unreadable=f"{path.name} is not a readable CSV file", empty=f"{path.name} is empty",
+        path, unreadable=f"{path.name} is not a readable CSV file or workbook",
+        empty=f"{path.name} is empty",
         label_column=label_column, description_column=description_column, threshold=threshold,
     )  # fmt: skip
 
