@@ -26,6 +26,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update",
         "--disable-sync"]  # fmt: skip
 WRITER, READER = new_key(), new_key()
+XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the legacy Excel container
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 if not shutil.which(CHROMIUM):
     if os.environ.get("RCA_REQUIRE_BROWSER") == "1":
@@ -229,6 +231,13 @@ def test_reason_codes_pasted_are_previewed_then_imported(base: str, browser) -> 
         "line 3: 'refund LATE' is already the name of line 2"
         in page.locator("p.error").inner_text()
     )
+    # a file chosen instead of the box: an old .xls is refused with how to save it, the box kept
+    legacy = {"name": "codes.xls", "mimeType": "application/vnd.ms-excel",
+              "buffer": XLS_MAGIC + bytes(512)}  # fmt: skip
+    page.set_input_files("#import-file", files=[legacy])
+    page.click("section[aria-label='Import reason codes'] button[name=dry_run]")
+    assert "codes.xls is an old Excel .xls workbook" in page.locator("p.error").inner_text()
+    assert page.locator("#import-codes").input_value() == "label\nRefund late\nrefund  LATE\n"
     page.context.close()
 
 
@@ -278,6 +287,26 @@ def test_a_downloaded_sheet_reviewed_and_pasted_back_is_previewed_then_applied(
         "theme sheet pasted on the taxonomy page"
         in page.locator("section[aria-label=History]").inner_text()
     )
+
+    # the reviewer's spreadsheet saved as Excel does it (.xlsx), chosen instead of pasted
+    import pandas as pd
+
+    again = visible[-3]
+    again["label"] = "Renamed in a workbook"
+    book = io.BytesIO()
+    pd.DataFrame(sheet).to_excel(book, index=False)
+    page.fill("#sheet-text", "")
+    page.set_input_files("#sheet-file", files=[{"name": "themes.xlsx", "mimeType": XLSX,
+                                                "buffer": book.getvalue()}])  # fmt: skip
+    page.click("section[aria-label='Review as a sheet'] button[name=dry_run]")
+    assert "asks for 1 edit (" in page.locator("p.done").inner_text()
+    assert page.locator(f"#sheet-preview tr[data-theme={again['theme_id']}]").count() == 1
+    shown = page.locator("#sheet-text").input_value()  # the workbook's rows, as CSV, for Apply
+    assert shown.startswith("theme_id,label,") and "Renamed in a workbook" in shown
+    page.click("section[aria-label='Review as a sheet'] button:not([name])")
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    assert "Applied the sheet: 1 edit (" in page.locator("p.done").inner_text()
+    assert "Renamed in a workbook" in _row(page, again["theme_id"]).inner_text()
 
     page.fill("#sheet-text", "theme_id,label\nT9999,Nowhere\n")
     page.click("section[aria-label='Review as a sheet'] button[name=dry_run]")

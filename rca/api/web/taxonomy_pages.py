@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -21,13 +21,61 @@ from rca.api.state import ServiceState
 from rca.api.web.routes import SessionDep, _common, _render
 from rca.api.web.session import Session, same_token
 from rca.cluster.taxonomy import TaxonomyError
-from rca.errors import NotFoundError, RcaError
+from rca.errors import InvalidInputError, NotFoundError, RcaError
 from rca.jobs import curate
 
 router = APIRouter(prefix="/ui/taxonomy", include_in_schema=False)
 Text = Annotated[str, Form(max_length=500)]
 Name = Annotated[str, Form(max_length=120)]
 Csrf = Annotated[str, Form(max_length=128)]
+Upload = Annotated[UploadFile | None, File()]
+MAX_UPLOAD_BYTES = 5_000_000  # a workbook of a few thousand rows; bigger tables go by the CLI
+
+
+async def _upload_text(
+    upload: UploadFile | None, pasted: str, limit: int, command: str
+) -> tuple[str, str | None]:
+    """The table a form sends and what is wrong with it: a chosen file (CSV, TSV or an Excel
+    workbook, `table_text`) in place of the box's text, else the text. The file's rows come
+    back as CSV text so the page shows them in the box after a preview, and "Apply" then sends
+    the same rows (a browser never keeps a chosen file across pages). A file the box could not
+    take (``limit`` characters, the form's own cap) is refused with the CLI command that
+    takes it."""
+    from rca.jobs.import_codes import table_text
+
+    if upload is None or not upload.filename:
+        return pasted, None
+    name = upload.filename
+    data = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if not data:
+        return pasted, f"{name} is empty"
+    if len(data) > MAX_UPLOAD_BYTES:
+        return pasted, (
+            f"{name} is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB; use `{command}` "
+            "for a table this big"
+        )
+    try:
+        text = await run_in_threadpool(table_text, data, name)
+    except RcaError as exc:
+        return pasted, str(exc)
+    if len(text) > limit:
+        return pasted, (
+            f"{name} holds {len(text):,} characters of rows, more than this form takes "
+            f"({limit:,}); use `{command}`"
+        )
+    return text, None
+
+
+def _source(upload: UploadFile | None) -> str:
+    """How a table reached the page, for the history's "why" when none is given."""
+    return f"from {upload.filename}" if upload is not None and upload.filename else "pasted"
+
+
+def _refuse(problem: str | None) -> None:
+    """An upload `_upload_text` could not take, refused inside the edit (so the page says
+    why with the form as it was)."""
+    if problem:
+        raise InvalidInputError(problem)
 
 
 def _attributes(snapshot: Any) -> list[str]:
@@ -182,14 +230,20 @@ async def reassign(
     contacts: Annotated[str, Form(max_length=500000)] = "",
     why: Text = "",
     dry_run: Annotated[str, Form(max_length=8)] = "",
+    upload: Upload = None,
     csrf: Csrf = "",
 ) -> Response:
+    contacts, problem = await _upload_text(
+        upload, contacts, 500_000, "rca taxonomy reassign --file cases.xlsx"
+    )
+
     def work(by: str) -> dict[str, Any]:
         import pandas as pd
 
         from rca.jobs.apply_sheet import parse_sheet
         from rca.jobs.file_cases import file_cases
 
+        _refuse(problem)
         table = _is_cases_table(contacts)  # a theme's cases CSV with corrected theme ids
         if dry_run:  # what would move, ids and a theme read as a two-column table
             ids = [i for i in contacts.replace(",", " ").split() if i]
@@ -209,8 +263,8 @@ async def reassign(
             kept = {"reassign_contacts": contacts, "reassign_theme": theme_id}
             return {"message": said, "shown": {"cases_preview": result, **kept}}
         if table:
-            result = file_cases(state.settings, parse_sheet(contacts), actor=by,
-                                reason=why or "cases filed on the taxonomy page")  # fmt: skip
+            reason = why or f"cases {_source(upload)} on the taxonomy page"
+            result = file_cases(state.settings, parse_sheet(contacts), actor=by, reason=reason)
             ids = ", ".join(e["edit_id"] for e in result["edits"])
             message = (
                 f"Filed {_count(result['moved'], 'contact')} in "
@@ -418,14 +472,19 @@ async def import_codes(
     threshold: Annotated[float, Form(gt=0, le=1)] = 0.5,
     dry_run: Annotated[str, Form(max_length=10)] = "",
     why: Text = "",
+    upload: Upload = None,
     csrf: Csrf = "",
 ) -> Response:
-    """A team's reason codes pasted as CSV (a header line, then one code a line), or one per
-    value of an attribute the contacts carry: "Preview" says what each would take without
-    writing; "Import" creates them, all or none."""
+    """A team's reason codes pasted as CSV (a header line, then one code a line) or chosen as
+    a file (CSV or an Excel workbook), or one per value of an attribute the contacts carry:
+    "Preview" says what each would take without writing; "Import" creates them, all or
+    none."""
     from rca.jobs.import_codes import codes_from_attribute, import_reason_codes, parse_codes
 
+    codes, problem = await _upload_text(upload, codes, 200_000, "rca taxonomy import codes.xlsx")
+
     def work(by: str) -> dict[str, Any]:
+        _refuse(problem)
         too_few: dict[str, int] = {}
         if from_attribute:
             coded = codes_from_attribute(
@@ -435,7 +494,7 @@ async def import_codes(
         else:
             parsed = parse_codes(codes, threshold=threshold)
         source = (f"reason codes from attribute {from_attribute}" if from_attribute
-                  else "reason codes pasted on the taxonomy page")  # fmt: skip
+                  else f"reason codes {_source(upload)} on the taxonomy page")  # fmt: skip
         result = import_reason_codes(
             state.settings, parsed, dry_run=bool(dry_run), actor=by, too_few=too_few,
             reason=why or source,
@@ -460,7 +519,9 @@ async def import_codes(
         )
         return result | {"message": said}
 
-    return await _act(request, session, snapshot, state, csrf, work)
+    kept = {"import_codes": codes, "import_attribute": from_attribute,
+            "import_min_contacts": min_contacts}  # fmt: skip
+    return await _act(request, session, snapshot, state, csrf, work, kept)
 
 
 @router.get("/themes.csv")
@@ -491,27 +552,33 @@ async def apply_sheet(
     sheet: Annotated[str, Form(max_length=500_000)] = "",
     dry_run: Annotated[str, Form(max_length=10)] = "",
     why: Text = "",
+    upload: Upload = None,
     csrf: Csrf = "",
 ) -> Response:
-    """A reviewed theme sheet pasted as CSV: "Preview" lists the edits it asks for without
-    writing; "Apply" makes them, all or none."""
+    """A reviewed theme sheet pasted as CSV or chosen as a file (CSV or the Excel workbook the
+    reviewer saved): "Preview" lists the edits it asks for without writing; "Apply" makes
+    them, all or none."""
     from rca.jobs.apply_sheet import apply_sheet as apply
     from rca.jobs.apply_sheet import parse_sheet
 
+    sheet, problem = await _upload_text(upload, sheet, 500_000, "rca taxonomy apply sheet.xlsx")
+
     def work(by: str) -> dict[str, Any]:
+        _refuse(problem)
         result = apply(
             state.settings, parse_sheet(sheet), dry_run=bool(dry_run), actor=by,
-            reason=why or "theme sheet pasted on the taxonomy page",
+            reason=why or f"theme sheet {_source(upload)} on the taxonomy page",
         )  # fmt: skip
         n, rows = len(result["edits"]), result["rows"]
         if dry_run:
-            said = (f"Preview: the sheet asks for {n} edits ({result['unchanged']} of {rows} "
-                    "rows unchanged); nothing written.")  # fmt: skip
+            said = (f"Preview: the sheet asks for {_count(n, 'edit')} ({result['unchanged']} "
+                    f"of {rows} rows unchanged); nothing written.")  # fmt: skip
             return result | {"message": said,
                              "shown": {"sheet_preview": result, "sheet_text": sheet}}  # fmt: skip
         if not result["changed"]:
             return result | {"message": "Nothing to change: the taxonomy already says so."}
         ids = [e["edit_id"] for e in result["edits"]]
-        return result | {"message": f"Applied the sheet: {n} edits ({ids[0]}–{ids[-1]})."}
+        said = f"Applied the sheet: {_count(n, 'edit')} ({ids[0]}–{ids[-1]})."
+        return result | {"message": said}
 
-    return await _act(request, session, snapshot, state, csrf, work)
+    return await _act(request, session, snapshot, state, csrf, work, {"sheet_text": sheet})
