@@ -98,12 +98,10 @@ def _csv_cell(value: Any) -> str:
     named from a customer's "=HYPERLINK(...)", a rejected row's raw text) gets the apostrophe
     OWASP advises against CSV injection, as the dashboard's downloads do; rca's own readers of
     tables take it off again (`rca.cluster.reason_codes.cell_text`). Numbers stay numbers."""
-    from rca.repeats.examples import FORMULA_PREFIXES
+    from rca.repeats.examples import spreadsheet_safe
 
     text = _cell(value)
-    plain = _plain(value)
-    formula_like = isinstance(plain, str | list) and text.startswith(FORMULA_PREFIXES)
-    return "'" + text if formula_like else text
+    return spreadsheet_safe(text) if isinstance(_plain(value), str | list) else text
 
 
 def displayable(text: str) -> Text:

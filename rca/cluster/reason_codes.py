@@ -19,7 +19,7 @@ import pandas as pd
 
 from rca.cluster.model import nearest
 from rca.cluster.taxonomy import MAX_LABEL_CHARS, TaxonomyError, clean_label
-from rca.repeats.examples import FORMULA_PREFIXES
+from rca.repeats.examples import spreadsheet_value
 
 #: Optional columns beside the name and description, read by these names.
 THRESHOLD_COLUMN = "threshold"
@@ -63,8 +63,7 @@ def cell_text(value: object) -> str:
     written and applied as it is changes nothing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    text = " ".join(str(value).split())
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES) else text
+    return spreadsheet_value(" ".join(str(value).split()))
 
 
 def header_map(frame: pd.DataFrame) -> dict[str, str]:

@@ -15,6 +15,7 @@ reading them would take two more libraries for files Excel and LibreOffice both 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pandas as pd
 
@@ -29,7 +30,7 @@ def is_workbook(data: bytes, name: str = "") -> bool:
     """Whether these bytes are a spreadsheet file rather than text: a zip (xlsx, ods) or the
     legacy OLE container (xls), whatever the file is called (a download renamed `.csv` is
     still a workbook)."""
-    return data.startswith((ZIP_MAGIC, OLE_MAGIC)) or _suffix(name) in WORKBOOK_SUFFIXES
+    return data.startswith((ZIP_MAGIC, OLE_MAGIC)) or Path(name).suffix.lower() in WORKBOOK_SUFFIXES
 
 
 def read_workbook(data: bytes, name: str = "the file") -> pd.DataFrame:
@@ -50,8 +51,6 @@ def read_workbook(data: bytes, name: str = "the file") -> pd.DataFrame:
         frame = pd.read_excel(
             io.BytesIO(data), sheet_name=0, dtype=str, engine="openpyxl", keep_default_na=False
         )
-    except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
-        raise InvalidInputError(f"reading {name} needs openpyxl: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken file
         raise InvalidInputError(f"{name} is not a readable .xlsx workbook ({exc})") from exc
     frame = frame.fillna("")
@@ -64,8 +63,3 @@ def _header(column: object) -> str:
     as blank."""
     text = str(column)
     return "" if text.startswith("Unnamed: ") else text.strip()
-
-
-def _suffix(name: str) -> str:
-    dot = name.rfind(".")
-    return name[dot:].lower() if dot >= 0 else ""

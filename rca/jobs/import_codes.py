@@ -61,11 +61,9 @@ NOT_COVERED_LISTED = 10
 MOST_CONTACTS = 0.9
 
 
-def read_table(
-    source: Path | str | bytes, *, unreadable: str, empty: str | None, name: str = ""
-) -> pd.DataFrame:
-    """A table a person wrote or exported from a spreadsheet (a file, an uploaded file's bytes
-    named ``name``, or text pasted on the dashboard), every cell as text (a code "0012" stays
+def read_table(source: Path | str, *, unreadable: str, empty: str | None) -> pd.DataFrame:
+    """A table a person wrote or exported from a spreadsheet (a file, or text pasted on the
+    dashboard: an uploaded file arrives as `table_text`), every cell as text (a code "0012" stays
     "0012"). An Excel workbook is read as one (`rca.ingest.workbook`, its first sheet); text
     is decoded and delimited as ingest reads exports (`decode_bytes`, `sniff_delimiter`): a
     Windows "CSV" in cp1252, `;` from locales with a decimal comma, tabs from cells copied out
@@ -76,14 +74,13 @@ def read_table(
     from rca.ingest.workbook import is_workbook, read_workbook
 
     if isinstance(source, Path):
-        source, name = source.read_bytes(), source.name
-    if isinstance(source, bytes):
-        if is_workbook(source, name):
-            frame = read_workbook(source, name or "the file")
+        data = source.read_bytes()
+        if is_workbook(data, source.name):
+            frame = read_workbook(data, source.name)
             if frame.columns.empty:
                 raise InvalidInputError(empty or f"{unreadable}: its first sheet is empty")
             return frame
-        text, suffix = decode_bytes(source)[0], Path(name).suffix.lower() if name else ""
+        text, suffix = decode_bytes(data)[0], source.suffix.lower()
     else:
         text, suffix = source, ""
     try:

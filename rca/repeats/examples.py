@@ -239,7 +239,18 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, np.generic):
         value = value.item()
     text = str(value)
-    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_PREFIXES) else text
+    return spreadsheet_safe(text) if isinstance(value, str) else text
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet shows as text: one that starts like a formula gets the apostrophe
+    OWASP advises against CSV injection (`spreadsheet_value` takes it off again)."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def spreadsheet_value(text: str) -> str:
+    """`spreadsheet_safe` undone: a table rca wrote, read back, is what was written."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES) else text
 
 
 def cases_to_csv(cases: pd.DataFrame, *, bom: bool = False) -> str:
