@@ -10,6 +10,7 @@ from rca.cli.app import HomeOption, app, settings_for
 from rca.cli.output import Format, emit
 from rca.store import Store
 from rca.store.status import store_status
+from rca.text.counted import counted
 
 SCALARS = (
     "contacts",
@@ -66,8 +67,8 @@ def status(
         rows.append(
             {
                 "item": "taxonomy",
-                "value": f"{_count(info['taxonomy_edits'], 'edit')}, "
-                f"{_count(info['taxonomy_proposals'], 'open proposal')} for the champion "
+                "value": f"{counted(info['taxonomy_edits'], 'edit')}, "
+                f"{counted(info['taxonomy_proposals'], 'open proposal')} for the champion "
                 "(`rca taxonomy list`)",
             }
         )
@@ -77,8 +78,3 @@ def status(
         fmt,
         title=f"rca store {settings.store_path}",
     )
-
-
-def _count(n: int, noun: str) -> str:
-    """'1 edit', '3 open proposals'."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"

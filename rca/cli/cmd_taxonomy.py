@@ -14,6 +14,7 @@ import typer
 
 from rca.cli.app import HomeOption, app, settings_for, stderr
 from rca.cli.output import Format, emit
+from rca.text.counted import counted
 
 taxonomy_app = typer.Typer(
     help="Correct the themes: rename, merge, split, move, hide, create, reassign contacts."
@@ -174,8 +175,9 @@ def _file_cases(path: Path, dry_run: bool, by: str, why: str, home: Any, fmt: Fo
     if fmt is Format.table:
         verb = "would move" if dry_run else "moved"
         note = " (dry run: nothing written)" if dry_run else ""
-        stderr(f"{result['moved']} contacts {verb} in {len(result['edits'])} edits from "
-               f"{result['rows']} rows ({result['unchanged']} unchanged){note}")  # fmt: skip
+        stderr(f"{counted(result['moved'], 'contact')} {verb} in "
+               f"{counted(len(result['edits']), 'edit')} from {counted(result['rows'], 'row')} "
+               f"({result['unchanged']} unchanged){note}")  # fmt: skip
 
 
 @taxonomy_app.command("split")
@@ -465,7 +467,8 @@ def taxonomy_apply(
         verb = "would be made" if dry_run else "made"
         note = " (dry run: nothing written)" if dry_run else ""
         stderr(
-            f"{len(result['edits'])} edits {verb} from {result['rows']} rows "
+            f"{counted(len(result['edits']), 'edit')} {verb} from "
+            f"{counted(result['rows'], 'row')} "
             f"({result['unchanged']} unchanged){note}"
         )
 

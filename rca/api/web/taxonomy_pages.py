@@ -23,6 +23,7 @@ from rca.api.web.session import Session, same_token
 from rca.cluster.taxonomy import TaxonomyError
 from rca.errors import InvalidInputError, NotFoundError, RcaError
 from rca.jobs import curate
+from rca.text.counted import counted
 
 router = APIRouter(prefix="/ui/taxonomy", include_in_schema=False)
 Text = Annotated[str, Form(max_length=500)]
@@ -256,8 +257,8 @@ async def reassign(
             )
             result = file_cases(state.settings, frame, dry_run=True)
             said = (
-                f"Preview: {_count(result['moved'], 'contact')} would move "
-                f"({result['unchanged']} of {_count(result['rows'], 'row')} already there); "
+                f"Preview: {counted(result['moved'], 'contact')} would move "
+                f"({result['unchanged']} of {counted(result['rows'], 'row')} already there); "
                 "nothing written."
             )
             kept = {"reassign_contacts": contacts, "reassign_theme": theme_id}
@@ -267,8 +268,8 @@ async def reassign(
             result = file_cases(state.settings, parse_sheet(contacts), actor=by, reason=reason)
             ids = ", ".join(e["edit_id"] for e in result["edits"])
             message = (
-                f"Filed {_count(result['moved'], 'contact')} in "
-                f"{_count(len(result['edits']), 'edit')} ({ids})."
+                f"Filed {counted(result['moved'], 'contact')} in "
+                f"{counted(len(result['edits']), 'edit')} ({ids})."
                 if result["changed"]
                 else f"Nothing to change: all {result['rows']} cases are in their themes."
             )
@@ -280,14 +281,10 @@ async def reassign(
             state.settings, "reassign", theme_id, params={"contacts": ids}, actor=by, reason=why
         )
         moved = result.get("moved", 0)
-        return _said(result, f"Filed {moved} of {_count(len(ids), 'contact')} under {theme_id}")
+        return _said(result, f"Filed {moved} of {counted(len(ids), 'contact')} under {theme_id}")
 
     kept = {"reassign_contacts": contacts, "reassign_theme": theme_id}
     return await _act(request, session, snapshot, state, csrf, work, kept)
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _is_cases_table(text: str) -> bool:
@@ -571,14 +568,14 @@ async def apply_sheet(
         )  # fmt: skip
         n, rows = len(result["edits"]), result["rows"]
         if dry_run:
-            said = (f"Preview: the sheet asks for {_count(n, 'edit')} ({result['unchanged']} "
+            said = (f"Preview: the sheet asks for {counted(n, 'edit')} ({result['unchanged']} "
                     f"of {rows} rows unchanged); nothing written.")  # fmt: skip
             return result | {"message": said,
                              "shown": {"sheet_preview": result, "sheet_text": sheet}}  # fmt: skip
         if not result["changed"]:
             return result | {"message": "Nothing to change: the taxonomy already says so."}
         ids = [e["edit_id"] for e in result["edits"]]
-        said = f"Applied the sheet: {_count(n, 'edit')} ({ids[0]}–{ids[-1]})."
+        said = f"Applied the sheet: {counted(n, 'edit')} ({ids[0]}–{ids[-1]})."
         return result | {"message": said}
 
     return await _act(request, session, snapshot, state, csrf, work, {"sheet_text": sheet})
