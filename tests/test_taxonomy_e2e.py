@@ -307,6 +307,8 @@ def test_a_downloaded_sheet_reviewed_and_pasted_back_is_previewed_then_applied(
     page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
     assert "Applied the sheet: 1 edit (" in page.locator("p.done").inner_text()
     assert "Renamed in a workbook" in _row(page, again["theme_id"]).inner_text()
+    history = page.locator("section[aria-label=History] tr", has_text="Renamed in a workbook")
+    assert "theme sheet from themes.xlsx on the taxonomy page" in history.first.inner_text()
 
     page.fill("#sheet-text", "theme_id,label\nT9999,Nowhere\n")
     page.click("section[aria-label='Review as a sheet'] button[name=dry_run]")

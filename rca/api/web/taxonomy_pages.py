@@ -9,6 +9,8 @@ previewed, then applied as edits. The work is `rca.jobs.curate`'s, `rca.jobs.imp
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -30,46 +32,72 @@ Text = Annotated[str, Form(max_length=500)]
 Name = Annotated[str, Form(max_length=120)]
 Csrf = Annotated[str, Form(max_length=128)]
 Upload = Annotated[UploadFile | None, File()]
+Source = Annotated[str, Form(max_length=240)]  # `_file_mark`
 MAX_UPLOAD_BYTES = 5_000_000  # a workbook of a few thousand rows; bigger tables go by the CLI
 
 
 async def _upload_text(
-    upload: UploadFile | None, pasted: str, limit: int, command: str
-) -> tuple[str, str | None]:
+    upload: UploadFile | None, pasted: str, limit: int, command: str, mark: str = ""
+) -> tuple[str, str | None, str]:
     """The table a form sends and what is wrong with it: a chosen file (CSV, TSV or an Excel
     workbook, `table_text`) in place of the box's text, else the text. The file's rows come
     back as CSV text so the page shows them in the box after a preview, and "Apply" then sends
     the same rows (a browser never keeps a chosen file across pages). A file the box could not
     take (``limit`` characters, the form's own cap) is refused with the CLI command that
-    takes it."""
+    takes it. The third value is the form's hidden ``source`` for the next page (`_file_mark`):
+    the chosen file's, else the one the form carried."""
     from rca.jobs.import_codes import table_text
 
     if upload is None or not upload.filename:
-        return pasted, None
+        return pasted, None, mark
     name = upload.filename
     data = await upload.read(MAX_UPLOAD_BYTES + 1)
     if not data:
-        return pasted, f"{name} is empty"
+        return pasted, f"{name} is empty", mark
     if len(data) > MAX_UPLOAD_BYTES:
-        return pasted, (
-            f"{name} is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB; use `{command}` "
-            "for a table this big"
+        return (
+            pasted,
+            (
+                f"{name} is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB; use `{command}` "
+                "for a table this big"
+            ),
+            mark,
         )
     try:
         text = await run_in_threadpool(table_text, data, name)
     except RcaError as exc:
-        return pasted, str(exc)
+        return pasted, str(exc), mark
     if len(text) > limit:
-        return pasted, (
-            f"{name} holds {len(text):,} characters of rows, more than this form takes "
-            f"({limit:,}); use `{command}`"
+        return (
+            pasted,
+            (
+                f"{name} holds {len(text):,} characters of rows, more than this form takes "
+                f"({limit:,}); use `{command}`"
+            ),
+            mark,
         )
-    return text, None
+    return text, None, _file_mark(name, text)
 
 
-def _source(upload: UploadFile | None) -> str:
+def _rows_digest(text: str) -> str:
+    # a textarea posts its lines with CRLF: the digest is of the rows, not of the line ends
+    return hashlib.sha256(text.replace("\r\n", "\n").strip().encode()).hexdigest()[:16]
+
+
+def _file_mark(name: str, text: str) -> str:
+    """The hidden ``source`` a chosen file leaves in its form after a preview: the file's name
+    and a digest of its rows. The browser drops the chosen file, so "Apply" sends the rows from
+    the box; the mark lets the history still say which file they came from, and notice when
+    someone changed them in the box since."""
+    return f"{_rows_digest(text)}:{Path(name.replace(chr(92), '/')).name[:200]}"
+
+
+def _source(mark: str, text: str) -> str:
     """How a table reached the page, for the history's "why" when none is given."""
-    return f"from {upload.filename}" if upload is not None and upload.filename else "pasted"
+    digest, _, name = mark.partition(":")
+    if not name:
+        return "pasted"
+    return f"from {name}" if digest == _rows_digest(text) else f"from {name}, edited on the page"
 
 
 def _refuse(problem: str | None) -> None:
@@ -232,10 +260,11 @@ async def reassign(
     why: Text = "",
     dry_run: Annotated[str, Form(max_length=8)] = "",
     upload: Upload = None,
+    source: Source = "",
     csrf: Csrf = "",
 ) -> Response:
-    contacts, problem = await _upload_text(
-        upload, contacts, 500_000, "rca taxonomy reassign --file cases.xlsx"
+    contacts, problem, source = await _upload_text(
+        upload, contacts, 500_000, "rca taxonomy reassign --file cases.xlsx", source
     )
 
     def work(by: str) -> dict[str, Any]:
@@ -261,10 +290,9 @@ async def reassign(
                 f"({result['unchanged']} of {counted(result['rows'], 'row')} already there); "
                 "nothing written."
             )
-            kept = {"reassign_contacts": contacts, "reassign_theme": theme_id}
             return {"message": said, "shown": {"cases_preview": result, **kept}}
         if table:
-            reason = why or f"cases {_source(upload)} on the taxonomy page"
+            reason = why or f"cases {_source(source, contacts)} on the taxonomy page"
             result = file_cases(state.settings, parse_sheet(contacts), actor=by, reason=reason)
             ids = ", ".join(e["edit_id"] for e in result["edits"])
             message = (
@@ -283,7 +311,7 @@ async def reassign(
         moved = result.get("moved", 0)
         return _said(result, f"Filed {moved} of {counted(len(ids), 'contact')} under {theme_id}")
 
-    kept = {"reassign_contacts": contacts, "reassign_theme": theme_id}
+    kept = {"reassign_contacts": contacts, "reassign_theme": theme_id, "reassign_source": source}
     return await _act(request, session, snapshot, state, csrf, work, kept)
 
 
@@ -470,6 +498,7 @@ async def import_codes(
     dry_run: Annotated[str, Form(max_length=10)] = "",
     why: Text = "",
     upload: Upload = None,
+    source: Source = "",
     csrf: Csrf = "",
 ) -> Response:
     """A team's reason codes pasted as CSV (a header line, then one code a line) or chosen as
@@ -478,7 +507,9 @@ async def import_codes(
     none."""
     from rca.jobs.import_codes import codes_from_attribute, import_reason_codes, parse_codes
 
-    codes, problem = await _upload_text(upload, codes, 200_000, "rca taxonomy import codes.xlsx")
+    codes, problem, source = await _upload_text(
+        upload, codes, 200_000, "rca taxonomy import codes.xlsx", source
+    )
 
     def work(by: str) -> dict[str, Any]:
         _refuse(problem)
@@ -490,11 +521,11 @@ async def import_codes(
             parsed, too_few = coded.codes, coded.too_few
         else:
             parsed = parse_codes(codes, threshold=threshold)
-        source = (f"reason codes from attribute {from_attribute}" if from_attribute
-                  else f"reason codes {_source(upload)} on the taxonomy page")  # fmt: skip
+        origin = (f"reason codes from attribute {from_attribute}" if from_attribute
+                  else f"reason codes {_source(source, codes)} on the taxonomy page")  # fmt: skip
         result = import_reason_codes(
             state.settings, parsed, dry_run=bool(dry_run), actor=by, too_few=too_few,
-            reason=why or source,
+            reason=why or origin,
             encoder=None if from_attribute else state.encoder(snapshot.catalog),
         )  # fmt: skip
         taken = f"{result['contacts_taken']:,} of {result['contacts']:,} contacts"
@@ -506,6 +537,7 @@ async def import_codes(
                 "import_codes": codes,
                 "import_attribute": from_attribute,
                 "import_min_contacts": min_contacts,
+                "import_source": source,
             }
             return result | {"message": said, "shown": shown}
         if not result["changed"]:
@@ -517,7 +549,7 @@ async def import_codes(
         return result | {"message": said}
 
     kept = {"import_codes": codes, "import_attribute": from_attribute,
-            "import_min_contacts": min_contacts}  # fmt: skip
+            "import_min_contacts": min_contacts, "import_source": source}  # fmt: skip
     return await _act(request, session, snapshot, state, csrf, work, kept)
 
 
@@ -550,6 +582,7 @@ async def apply_sheet(
     dry_run: Annotated[str, Form(max_length=10)] = "",
     why: Text = "",
     upload: Upload = None,
+    source: Source = "",
     csrf: Csrf = "",
 ) -> Response:
     """A reviewed theme sheet pasted as CSV or chosen as a file (CSV or the Excel workbook the
@@ -558,24 +591,28 @@ async def apply_sheet(
     from rca.jobs.apply_sheet import apply_sheet as apply
     from rca.jobs.apply_sheet import parse_sheet
 
-    sheet, problem = await _upload_text(upload, sheet, 500_000, "rca taxonomy apply sheet.xlsx")
+    sheet, problem, source = await _upload_text(
+        upload, sheet, 500_000, "rca taxonomy apply sheet.xlsx", source
+    )
 
     def work(by: str) -> dict[str, Any]:
         _refuse(problem)
         result = apply(
             state.settings, parse_sheet(sheet), dry_run=bool(dry_run), actor=by,
-            reason=why or f"theme sheet {_source(upload)} on the taxonomy page",
+            reason=why or f"theme sheet {_source(source, sheet)} on the taxonomy page",
         )  # fmt: skip
         n, rows = len(result["edits"]), result["rows"]
         if dry_run:
             said = (f"Preview: the sheet asks for {counted(n, 'edit')} ({result['unchanged']} "
                     f"of {rows} rows unchanged); nothing written.")  # fmt: skip
             return result | {"message": said,
-                             "shown": {"sheet_preview": result, "sheet_text": sheet}}  # fmt: skip
+                             "shown": {"sheet_preview": result, "sheet_text": sheet,
+                                       "sheet_source": source}}  # fmt: skip
         if not result["changed"]:
             return result | {"message": "Nothing to change: the taxonomy already says so."}
         ids = [e["edit_id"] for e in result["edits"]]
         said = f"Applied the sheet: {counted(n, 'edit')} ({ids[0]}–{ids[-1]})."
         return result | {"message": said}
 
-    return await _act(request, session, snapshot, state, csrf, work, {"sheet_text": sheet})
+    kept = {"sheet_text": sheet, "sheet_source": source}
+    return await _act(request, session, snapshot, state, csrf, work, kept)
