@@ -216,7 +216,8 @@ def test_quarantine_is_idempotent_too(tmp_path: Path, settings: Settings) -> Non
     ("name", "content", "mapping", "message"),
     [
         ("missing.csv", None, None, "no such file"),
-        ("sheet.xlsx", "binary", None, "unsupported file type"),
+        ("sheet.numbers", "binary", None, "unsupported file type"),
+        ("sheet.xlsx", "binary", None, "not a readable .xlsx workbook"),
         ("nocols.csv", "id,when,body\n1,2026-11-02,hi\n", None, "required field"),
         ("mapped.csv", "id,when,body\n1,2026-11-02,hi\n", "absent", "absent from the file"),
         ("empty.csv", "", None, "empty file"),

@@ -52,6 +52,9 @@ DATE_ORDERS = {
     "month_first": "month first",
     "mdy": "month first",
 }
+#: The tables a mapping file may have, and the keys of its `[options]`.
+SECTIONS = {"fields", "dimensions", "options"}
+OPTIONS = {"drop", "other_columns_as_dimensions", "date_order"}
 PRESET_DIR = Path(__file__).resolve().parent.parent / "mappings"
 
 
@@ -113,12 +116,24 @@ def _field_source(name: str, spec: Any) -> FieldSource:
 
 
 def parse_mapping(doc: dict[str, Any], name: str = "mapping") -> Mapping:
-    """Build a Mapping from a parsed TOML/YAML document."""
+    """Build a Mapping from a parsed TOML/YAML document.
+
+    An unknown section or option is an error, not ignored: a mapping written from memory
+    (`[columns]` for `[fields]`, `dates_order`) would otherwise ingest as if it were not
+    there, and the user would read "no column for required field(s)" about columns it names.
+    """
+    if not isinstance(doc, dict):
+        raise RcaError(f"{name}: expected tables [fields], [dimensions] and [options]")
+    sections = sorted(set(doc) - SECTIONS)
+    if sections:
+        raise RcaError(f"{name}: unknown sections {sections}; known: {sorted(SECTIONS)}")
+    options = doc.get("options", {})
+    if unknown_options := sorted(set(options) - OPTIONS):
+        raise RcaError(f"{name}: unknown options {unknown_options}; known: {sorted(OPTIONS)}")
     fields_doc = doc.get("fields", {})
     unknown = sorted(set(fields_doc) - set(FIELDS))
     if unknown:
         raise RcaError(f"{name}: unknown fields {unknown}; known: {list(FIELDS)}")
-    options = doc.get("options", {})
     order = options.get("date_order")
     if order is not None and order not in DATE_ORDERS:
         raise RcaError(f"{name}: options.date_order must be one of {sorted(DATE_ORDERS)}")

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from rca.errors import RcaError
+from rca.ingest.workbook import ZIP_MAGIC, legacy_refusal, sheet_rows
 
 LINE = "_line"
 SNIFF_BYTES = 64 * 1024
@@ -30,7 +31,12 @@ CSV_DELIMITERS = ",;\t|"
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
-SUPPORTED = CSV_SUFFIXES | JSONL_SUFFIXES | PARQUET_SUFFIXES
+#: Excel's own save format: exports from help desks and BI tools often come only this way
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
+#: named only to be refused with a way out (reading them would take two more libraries)
+LEGACY_SHEET_SUFFIXES = {".xls", ".ods"}
+SUPPORTED = CSV_SUFFIXES | JSONL_SUFFIXES | PARQUET_SUFFIXES | WORKBOOK_SUFFIXES
+FORMATS = "CSV, JSON Lines, Parquet or Excel (.xlsx)"
 
 
 @dataclass
@@ -67,7 +73,7 @@ def expand_paths(specs: list[str]) -> list[Path]:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED)
             if not found:
-                raise RcaError(f"{spec}: folder holds no CSV, JSON Lines or Parquet file")
+                raise RcaError(f"{spec}: folder holds no {FORMATS} file")
             files.extend(found)
         elif path.exists():
             files.append(path)
@@ -250,10 +256,9 @@ class FileReader:
 
     def chunks(self) -> Iterator[RawTable]:
         suffix = self.path.suffix.lower()
-        if suffix not in SUPPORTED:
+        if suffix not in SUPPORTED | LEGACY_SHEET_SUFFIXES:
             raise RcaError(
-                f"{self.path}: unsupported file type {suffix or '(none)'}; "
-                "use CSV, JSON Lines or Parquet"
+                f"{self.path}: unsupported file type {suffix or '(none)'}; use {FORMATS}"
             )
         try:
             handle = self.path.open("rb")
@@ -261,7 +266,14 @@ class FileReader:
             raise RcaError(f"{self.path}: cannot read: {exc.strerror}") from exc
         digest = hashlib.sha256()
         with handle:
-            if suffix in PARQUET_SUFFIXES:
+            head = handle.read(128)
+            handle.seek(0)
+            if refusal := legacy_refusal(head, str(self.path)):
+                raise RcaError(refusal)
+            if suffix in WORKBOOK_SUFFIXES or head.startswith(ZIP_MAGIC):
+                # a workbook under a .csv or .xls name (a download renamed) is still a workbook
+                yield from self._workbook_chunks(handle, digest)
+            elif suffix in PARQUET_SUFFIXES:
                 yield from self._parquet_chunks(handle, digest)
             elif suffix in JSONL_SUFFIXES:
                 yield from self._jsonl_chunks(handle, digest)
@@ -365,6 +377,64 @@ class FileReader:
         frame = pd.DataFrame(rows, columns=header, dtype=object)
         frame[LINE] = lines
         return self._table(frame, rejects, {})
+
+    # Excel workbook -------------------------------------------------------------------------
+
+    def _workbook_chunks(self, handle: BinaryIO, digest: hashlib._Hash) -> Iterator[RawTable]:
+        """The first sheet's rows as records, numbered by the sheet's row (as Excel shows it).
+
+        The header is the first non-blank row. A column with no header is not read (no mapping
+        can name it), and a note says so when it holds values. TRUE/FALSE cells are typed
+        "boolean", as in JSON Lines and Parquet."""
+        while data := handle.read(BLOCK_BYTES):
+            digest.update(data)
+        handle.seek(0)
+        name, count, rows = sheet_rows(handle, str(self.path))
+        header: list[str] | None = None
+        keep: list[int] = []
+        records: list[list[str]] = []
+        lines: list[int] = []
+        typed: dict[str, dict[int, str]] = {}
+        unnamed: dict[int, int] = {}  # column index -> values found under no header
+        yielded = False
+        for number, cells, flags in rows:
+            if not cells:
+                continue  # a blank row is not a record
+            if header is None:
+                header = [cell.strip() for cell in cells]
+                keep = [i for i, h in enumerate(header) if h]
+                named = [header[i] for i in keep]
+                if len(set(named)) != len(named):
+                    dupes = sorted({h for h in named if named.count(h) > 1})
+                    raise RcaError(f"{self.path}: duplicate column names {dupes}")
+                self.columns = named
+                continue
+            for i in range(len(cells)):
+                if cells[i] and (i >= len(header) or not header[i]):
+                    unnamed[i] = unnamed.get(i, 0) + 1
+            records.append([cells[i] if i < len(cells) else "" for i in keep])
+            lines.append(number)
+            for i in flags:
+                if i < len(header) and header[i]:
+                    typed.setdefault(header[i], {})[number] = "boolean"
+            if self._full(len(records)):
+                yield self._sheet_table(records, lines, typed)
+                records, lines, typed, yielded = [], [], {}, True
+        if header is None:
+            raise RcaError(f"{self.path}: empty sheet {name!r} (no header row)")
+        if records or not yielded:
+            yield self._sheet_table(records, lines, typed)
+        self.encoding = "xlsx"
+        self.notes = [f"sheet {name!r}, row numbers as Excel shows them"]
+        if count > 1:
+            self.notes.append(f"{count - 1} other sheets not read (only the first is)")
+        for i, n in sorted(unnamed.items()):
+            self.notes.append(f"column {_column_letter(i)} has no header: its {n} values not read")
+
+    def _sheet_table(self, records: list[list[str]], lines: list[int], typed: dict) -> RawTable:
+        frame = pd.DataFrame(records, columns=self.columns, dtype=object)
+        frame[LINE] = lines
+        return self._table(frame, [], typed)
 
     # JSON Lines -----------------------------------------------------------------------------
 
@@ -483,6 +553,16 @@ class FileReader:
         self.columns = list(frame.columns)
         frame[LINE] = range(offset + 1, offset + len(frame) + 1)
         return self._table(frame, [], typed)
+
+
+def _column_letter(index: int) -> str:
+    """Excel's name of the column at 0-based ``index``: 0 -> "A", 27 -> "AB"."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def _cell(value: object) -> str:

@@ -21,6 +21,11 @@ from rca.ingest.read import LINE
 TRUE_STRINGS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_STRINGS = frozenset({"false", "f", "no", "n", "0", "0.0"})
 OFFSET_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+#: ISO 8601 as written by machines (and by rca for an Excel date cell): a date, or a date and
+#: time with an optional zone. It cannot be misread, so it is read whatever `format` says.
+ISO_TIMESTAMP = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
 EPOCH_SECONDS = re.compile(r"^\d{9,10}(\.\d+)?$")
 EPOCH_MILLIS = re.compile(r"^\d{12,13}$")
 #: 01/02/2026, 1.2.26, 13-02-2026 10:00: day and month in an order only the file can tell.
@@ -188,6 +193,12 @@ def _parse_timestamps(raw: pd.Series, fmt: str | None, tz: ZoneInfo) -> tuple[pd
             # read as standard time; both are rare in exports and better than rejecting.
             parsed = parsed.dt.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
         result[naive] = parsed.dt.tz_convert("UTC")
+    if fmt:
+        # an export's own format does not cover an ISO value: an Excel workbook's date cells
+        # arrive as "2023-01-05" while the same table saved as CSV says "01/05/23"
+        iso = rest & result.isna() & text.str.match(ISO_TIMESTAMP)
+        if iso.any():
+            result[iso] = _parse_timestamps(text[iso], None, tz)[0]
     return result, int(naive.sum())
 
 

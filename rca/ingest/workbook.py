@@ -15,7 +15,10 @@ reading them would take two more libraries for files Excel and LibreOffice both 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from datetime import date, datetime, time
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
@@ -37,16 +40,8 @@ def read_workbook(data: bytes, name: str = "the file") -> pd.DataFrame:
     """The first sheet of an `.xlsx` workbook as a table of text: the first row is the
     header, empty cells are "", a whole number stays whole ("7261306", not "7261306.0").
     Anything else that is not text is an `InvalidInputError` saying how to save it."""
-    if data.startswith(OLE_MAGIC):
-        raise InvalidInputError(
-            f"{name} is an old Excel .xls workbook: save it as .xlsx or as CSV (UTF-8) and try "
-            "again"
-        )
-    if b"opendocument.spreadsheet" in data[:100]:  # the ODF zip's first entry is its mimetype
-        raise InvalidInputError(
-            f"{name} is an OpenDocument spreadsheet (.ods): save it as .xlsx or as CSV and try "
-            "again"
-        )
+    if refusal := legacy_refusal(data, name):
+        raise InvalidInputError(f"{refusal} and try again")
     try:
         frame = pd.read_excel(
             io.BytesIO(data), sheet_name=0, dtype=str, engine="openpyxl", keep_default_na=False
@@ -63,3 +58,78 @@ def _header(column: object) -> str:
     as blank."""
     text = str(column)
     return "" if text.startswith("Unnamed: ") else text.strip()
+
+
+def legacy_refusal(data: bytes, name: str) -> str | None:
+    """Why these bytes cannot be read as `.xlsx` (a legacy `.xls` or an `.ods`), or None."""
+    if data.startswith(OLE_MAGIC):
+        return f"{name} is an old Excel .xls workbook: save it as .xlsx or as CSV (UTF-8)"
+    if b"opendocument.spreadsheet" in data[:100]:
+        return f"{name} is an OpenDocument spreadsheet (.ods): save it as .xlsx or as CSV"
+    return None
+
+
+def sheet_cell(value: object, number_format: str | None) -> str:
+    """A cell as the text the sheet shows, in the forms ingest parses.
+
+    A date-formatted cell is "2023-01-05" (Excel stores a date as a midnight timestamp; written
+    with its time it would read as a contact at 00:00, and date-only exports are told apart by
+    their text), a date-time "2023-01-05T13:02:00"; a whole number stays whole ("7261306", not
+    "7261306.0"); TRUE/FALSE are "true"/"false" as in JSON exports. An error cell ("#N/A")
+    keeps its text.
+    """
+    from openpyxl.styles.numbers import is_datetime
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if is_datetime(number_format or "") == "date" and value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return str(value)
+
+
+def sheet_rows(
+    handle: BinaryIO, path: str
+) -> tuple[str, int, Iterator[tuple[int, list[str], set[int]]]]:
+    """The first sheet's name, the number of sheets, and its rows as (sheet row number, cells
+    as text, indices of boolean cells), streamed: openpyxl's read-only mode holds one row at a
+    time, so a sheet of a million rows reads in the memory of a chunk.
+
+    Blank rows are yielded too (as empty lists), so row numbers are the ones Excel shows.
+    The sheet's stored dimensions are ignored: some exporters write them wrong, and a read-only
+    sheet trusts them and stops early. An open file, not a path: openpyxl refuses a path whose
+    suffix is not Excel's, and a workbook downloaded as "export.csv" is still a workbook.
+    """
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken file
+        raise InvalidInputError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
+    sheet = book.worksheets[0]
+    name, count = str(sheet.title), len(book.worksheets)
+    sheet.reset_dimensions()
+
+    def rows() -> Iterator[tuple[int, list[str], set[int]]]:
+        try:
+            for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
+                cells = [sheet_cell(c.value, getattr(c, "number_format", None)) for c in row]
+                flags = {i for i, c in enumerate(row) if isinstance(c.value, bool)}
+                while cells and not cells[-1]:
+                    cells.pop()
+                yield number, cells, flags
+        except InvalidInputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a corrupt sheet part fails while streaming
+            raise InvalidInputError(f"{path}: unreadable sheet {name!r} ({exc})") from exc
+        finally:
+            book.close()
+
+    return name, count, rows()

@@ -1,0 +1,183 @@
+"""Ingest reads an Excel export (`.xlsx`) as it reads the same table saved as CSV.
+
+Help desks and BI tools often export only to Excel, and a person who opens a CSV export in
+Excel saves it back as a workbook. The sheet's own cells are typed: dates, whole numbers held
+as floats, TRUE/FALSE; these must arrive as the text the sheet shows, with the row numbers
+Excel shows, so a quarantined row can be found.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pandas as pd
+import pytest
+from conftest import make_contacts
+
+from rca.errors import RcaError
+from rca.ingest.pipeline import ingest_paths
+from rca.ingest.read import _column_letter
+from rca.ingest.workbook import sheet_cell
+from rca.settings import Settings
+
+
+def _query(settings: Settings, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_excel(path, index=False, engine="openpyxl")
+    return path
+
+
+def _stored(settings: Settings) -> dict[str, pd.DataFrame]:
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    try:
+        return {
+            "contacts": con.execute(
+                "SELECT * EXCLUDE (ingest_id, source_file, source_line, ingested_at, updated_at) "
+                "FROM contacts "
+                "ORDER BY contact_id"
+            ).df(),
+            "dims": con.execute("SELECT * FROM contact_dimensions ORDER BY ALL").df(),
+        }
+    finally:
+        con.close()
+
+
+def test_a_workbook_is_stored_as_the_same_table_saved_as_csv(tmp_path: Path) -> None:
+    frame = make_contacts(80, seed=3)
+    csv_home, xlsx_home = Settings(home=tmp_path / "c"), Settings(home=tmp_path / "x")
+    frame.to_csv(tmp_path / "export.csv", index=False)
+    _write_xlsx(frame, tmp_path / "export.xlsx")
+
+    from_csv = ingest_paths([str(tmp_path / "export.csv")], csv_home)
+    from_xlsx = ingest_paths([str(tmp_path / "export.xlsx")], xlsx_home)
+
+    assert from_xlsx.totals()["inserted"] == from_csv.totals()["inserted"] == 80
+    assert from_xlsx.files[0].encoding == "xlsx"
+    assert "sheet 'Sheet1', row numbers as Excel shows them" in from_xlsx.files[0].notes
+    a, b = _stored(csv_home), _stored(xlsx_home)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
+    again = ingest_paths([str(tmp_path / "export.xlsx")], xlsx_home)  # idempotent
+    assert again.totals()["inserted"] == 0
+
+
+def test_typed_cells_row_numbers_and_unnamed_columns(tmp_path: Path, settings: Settings) -> None:
+    """Excel-typed cells, a table that starts at B3, a blank row, a bad row and a stray value."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Complaints"
+    header = ["Complaint ID", "Date received", "Narrative", "Escalated", "Minutes"]
+    for col, name in enumerate(header, start=2):
+        sheet.cell(row=3, column=col, value=name)
+    rows = {
+        4: [7261306, date(2023, 1, 5), "Charged twice for one loan payment", True, 12.0],
+        5: [7261307, date(2023, 1, 6), "The lender keeps calling my work", False, 7.5],
+        7: [7261308, date(2023, 1, 9), None, False, 3],  # no text: quarantined at row 7
+        8: [7261309, date(2023, 1, 9), "Cannot get a payoff amount", False, 4],
+    }
+    for row, values in rows.items():
+        for col, value in enumerate(values, start=2):
+            cell = sheet.cell(row=row, column=col, value=value)
+            if isinstance(value, date):
+                cell.number_format = "mm/dd/yyyy"
+    sheet.cell(row=8, column=9, value="a note someone typed")  # column I: no header
+    book.create_sheet("Pivot")
+    path = tmp_path / "complaints.xlsx"
+    book.save(path)
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[fields]\ncontact_id = "Complaint ID"\n'
+        # the format of the same export saved as CSV: the sheet's date cells still read
+        'created_at = { column = "Date received", format = "%m/%d/%y" }\n'
+        'text = "Narrative"\nis_escalation = "Escalated"\n'
+    )
+
+    summary = ingest_paths([str(path)], settings, mapping_spec=str(mapping))
+
+    assert summary.totals()["inserted"] == 3
+    notes = summary.files[0].notes
+    assert "1 other sheets not read (only the first is)" in notes
+    assert "column I has no header: its 1 values not read" in notes
+    assert _query(settings, "SELECT line FROM quarantine") == [(7,)]
+    stored = dict(_query(settings, "SELECT contact_id, source_line FROM contacts"))
+    assert stored == {"7261306": 4, "7261307": 5, "7261309": 8}  # ids stay whole numbers
+    escalated = _query(settings, "SELECT contact_id FROM contacts WHERE is_escalation")
+    assert escalated == [("7261306",)]
+    created = _query(settings, "SELECT strftime(created_at, '%H:%M') FROM contacts")
+    assert {c for (c,) in created} == {"00:00"}  # dates, as the sheet shows them
+
+
+def test_sheet_cells_read_as_the_sheet_shows_them() -> None:
+    assert sheet_cell(datetime(2023, 1, 5), "mm/dd/yyyy") == "2023-01-05"
+    assert sheet_cell(datetime(2023, 1, 5, 13, 2), "yyyy-mm-dd h:mm") == "2023-01-05T13:02:00"
+    assert sheet_cell(datetime(2023, 1, 5), "yyyy-mm-dd h:mm") == "2023-01-05T00:00:00"
+    assert sheet_cell(7261306.0, "General") == "7261306"
+    assert sheet_cell(1.5, "General") == "1.5"
+    assert sheet_cell(True, "General") == "true"
+    assert sheet_cell(None, None) == ""
+    assert sheet_cell("#N/A", "General") == "#N/A"
+    assert [_column_letter(i) for i in (0, 25, 26, 27, 701)] == ["A", "Z", "AA", "AB", "ZZ"]
+
+
+def test_a_workbook_in_chunks_is_stored_as_the_whole_file(tmp_path: Path) -> None:
+    frame = make_contacts(150, seed=5)
+    path = _write_xlsx(frame, tmp_path / "export.xlsx")
+    chunked = Settings(home=tmp_path / "chunked", ingest_chunk_rows=37)
+    whole = Settings(home=tmp_path / "whole")
+    said: list[str] = []
+    ingest_paths([str(path)], chunked, progress=said.append)
+    ingest_paths([str(path)], whole)
+    assert len([m for m in said if "rows written" in m]) > 1
+    a, b = _stored(chunked), _stored(whole)
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
+
+
+def test_renamed_and_legacy_workbooks(tmp_path: Path, settings: Settings) -> None:
+    """A workbook saved under a .csv name is read as one; .xls and .ods are refused with what
+    to do, and nothing is written."""
+    renamed = _write_xlsx(make_contacts(5, seed=1), tmp_path / "download.csv")
+    assert ingest_paths([str(renamed)], settings).totals()["inserted"] == 5
+
+    legacy = tmp_path / "old.xls"
+    legacy.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    with pytest.raises(RcaError, match=r"old Excel \.xls workbook: save it as \.xlsx or as CSV"):
+        ingest_paths([str(legacy)], settings)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(RcaError, match="not a readable .xlsx workbook"):
+        ingest_paths([str(broken)], settings)
+    empty = tmp_path / "empty.xlsx"
+    openpyxl.Workbook().save(empty)
+    with pytest.raises(RcaError, match="empty sheet 'Sheet' \\(no header row\\)"):
+        ingest_paths([str(empty)], settings)
+    assert _query(settings, "SELECT count(*) FROM contacts") == [(5,)]
+
+
+def test_a_mapping_with_an_unknown_section_or_option_is_refused(tmp_path: Path) -> None:
+    """Written from memory, `[columns]` for `[fields]` was ignored, and the user read that the
+    file has no column for fields the mapping names."""
+    from rca.ingest.mapping import load_mapping
+
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text('[columns]\ncontact_id = "Complaint ID"\n')
+    with pytest.raises(RcaError, match=r"unknown sections \['columns'\]; known: \['dimensions'"):
+        load_mapping(wrong)
+    typo = tmp_path / "typo.toml"
+    typo.write_text('[fields]\ntext = "Narrative"\n[options]\ndates_order = "mdy"\n')
+    with pytest.raises(RcaError, match=r"unknown options \['dates_order'\]"):
+        load_mapping(typo)
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- fields\n")
+    with pytest.raises(RcaError, match="expected tables"):
+        load_mapping(listed)
