@@ -11,3 +11,17 @@ def test_one_is_singular_and_every_other_count_plural() -> None:
         counted(3, "reply", "replies") == "3 replies"
         and counted(1, "reply", "replies") == "1 reply"
     )
+
+
+def test_the_pages_count_through_the_same_rule() -> None:
+    """The dashboard's templates say counts with the `counted` filter ("1 contact in 2026-W47"),
+    as the CLI and the repeat sentences do."""
+    from rca.api.web.routes import templates
+
+    page = templates.env.from_string(
+        "{{ n | counted('contact') }}; {{ m | counted('hidden theme') }}"
+    )
+    assert page.render(n=1, m=3) == "1 contact; 3 hidden themes"
+    for name in ("week.html", "themes.html", "escalations.html", "theme.html"):
+        source = templates.env.loader.get_source(templates.env, name)[0]
+        assert "}} contacts" not in source, name

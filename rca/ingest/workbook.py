@@ -6,10 +6,11 @@ the ones who do not know the difference. The first sheet is the table (a header 
 row each), every cell as text, as `rca.jobs.import_codes.read_table` reads CSV.
 
 openpyxl reads it (through pandas): the library pandas itself names for `.xlsx`, pure Python,
-maintained, and it reads the cached value of a formula rather than the formula. The legacy
-binary `.xls` and OpenDocument `.ods` are refused with a message saying how to save instead:
-reading them would take two more libraries for files Excel and LibreOffice both save as
-`.xlsx`.
+maintained, and it reads the cached value of a formula rather than the formula. An Excel
+*export* of contacts, which can run to a million rows, is read by calamine (`sheet_rows`).
+The legacy binary `.xls` and OpenDocument `.ods` are refused with a message saying how to save
+instead: calamine reads both, but neither has been tried here on a real file, and Excel and
+LibreOffice both save `.xlsx`.
 """
 
 from __future__ import annotations
@@ -69,26 +70,20 @@ def legacy_refusal(data: bytes, name: str) -> str | None:
     return None
 
 
-def sheet_cell(value: object, number_format: str | None) -> str:
+def sheet_cell(value: object) -> str:
     """A cell as the text the sheet shows, in the forms ingest parses.
 
-    A date-formatted cell is "2023-01-05" (Excel stores a date as a midnight timestamp; written
-    with its time it would read as a contact at 00:00, and date-only exports are told apart by
-    their text), a date-time "2023-01-05T13:02:00"; a whole number stays whole ("7261306", not
-    "7261306.0"); TRUE/FALSE are "true"/"false" as in JSON exports. An error cell ("#N/A")
-    keeps its text.
+    calamine gives a date-formatted cell as a date: "2023-01-05" (Excel stores a date as a
+    midnight timestamp; written with its time it would read as a contact at 00:00, and
+    date-only exports are told apart by their text); a date-time is "2023-01-05T13:02:00". A
+    whole number stays whole ("7261306", not "7261306.0": Excel holds every number as a
+    float); TRUE/FALSE are "true"/"false" as in JSON exports; an error cell keeps its text.
     """
-    from openpyxl.styles.numbers import is_datetime
-
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime):
-        if is_datetime(number_format or "") == "date" and value.time() == time(0):
-            return value.date().isoformat()
-        return value.isoformat()
-    if isinstance(value, date | time):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return str(int(value))
@@ -99,37 +94,33 @@ def sheet_rows(
     handle: BinaryIO, path: str
 ) -> tuple[str, int, Iterator[tuple[int, list[str], set[int]]]]:
     """The first sheet's name, the number of sheets, and its rows as (sheet row number, cells
-    as text, indices of boolean cells), streamed: openpyxl's read-only mode holds one row at a
-    time, so a sheet of a million rows reads in the memory of a chunk.
+    as text, indices of boolean cells); blank rows are yielded too (as empty lists), so row
+    numbers and column positions are the ones Excel shows.
 
-    Blank rows are yielded too (as empty lists), so row numbers are the ones Excel shows.
-    The sheet's stored dimensions are ignored: some exporters write them wrong, and a read-only
-    sheet trusts them and stops early. An open file, not a path: openpyxl refuses a path whose
-    suffix is not Excel's, and a workbook downloaded as "export.csv" is still a workbook.
+    Read by calamine (python-calamine, the Rust reader pandas offers as `engine="calamine"`):
+    10x faster than openpyxl's read-only stream on 50,000 rows (0.7 s against 6.7-9.3 s here),
+    which parses every inline-string cell into rich-text objects; it holds the sheet's cells in
+    memory, which Excel's limit of 1,048,576 rows bounds.
     """
-    import openpyxl
+    from python_calamine import CalamineWorkbook
 
     try:
-        book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken file
+        book = CalamineWorkbook.from_filelike(handle)
+        sheet = book.get_sheet_by_index(0)
+    except Exception as exc:  # noqa: BLE001 - calamine raises its own kinds on a broken file
         raise InvalidInputError(f"{path}: not a readable .xlsx workbook ({exc})") from exc
-    sheet = book.worksheets[0]
-    name, count = str(sheet.title), len(book.worksheets)
-    sheet.reset_dimensions()
+    name, count = str(sheet.name), len(book.sheet_names)
+    left = sheet.start[1] if sheet.start else 0  # rows start at the sheet's row 1, columns not
 
     def rows() -> Iterator[tuple[int, list[str], set[int]]]:
         try:
-            for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
-                cells = [sheet_cell(c.value, getattr(c, "number_format", None)) for c in row]
-                flags = {i for i, c in enumerate(row) if isinstance(c.value, bool)}
+            for number, row in enumerate(sheet.iter_rows(), start=1):
+                cells = [""] * left + [sheet_cell(v) for v in row]
+                flags = {i for i, v in enumerate(row, start=left) if isinstance(v, bool)}
                 while cells and not cells[-1]:
                     cells.pop()
                 yield number, cells, flags
-        except InvalidInputError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a corrupt sheet part fails while streaming
+        except Exception as exc:  # noqa: BLE001 - a corrupt sheet part fails while reading
             raise InvalidInputError(f"{path}: unreadable sheet {name!r} ({exc})") from exc
-        finally:
-            book.close()
 
     return name, count, rows()

@@ -44,6 +44,7 @@ from scipy.stats import beta
 from rca.periods import Period
 from rca.repeats.detect import CONTINUATION, EXCLUDED, FIRST, REPEAT
 from rca.settings import Settings
+from rca.text.counted import counted
 
 UNASSIGNED = "unassigned"
 COMPONENTS = ("volume", "rate", "escalation", "handle_time", "growth")
@@ -479,8 +480,7 @@ def _summary(row: Mapping[str, Any], measured: Collection[str]) -> str:
 def _contact_summary(row: Mapping[str, Any], measured: Collection[str]) -> str:
     """The sentence for a store without customer ids: what the contacts themselves show."""
     parts = [
-        f"{row['contacts']} contact{'' if row['contacts'] == 1 else 's'} "
-        f"({row.get('previous_volume', 0)} the period before)"
+        f"{counted(row['contacts'], 'contact')} ({row.get('previous_volume', 0)} the period before)"
     ]
     if "escalation" in measured:
         parts.append(f"{row['escalated']} escalated")

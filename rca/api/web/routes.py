@@ -25,6 +25,7 @@ from rca.api.web.charts import series_svg
 from rca.api.web.session import COOKIE, LOGIN_CSRF_COOKIE, Session, SessionCodec, same_token
 from rca.repeats.drivers import scored_components
 from rca.repeats.examples import KINDS
+from rca.text.counted import counted
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -44,6 +45,7 @@ def num(value: Any, fmt: str = "%s", missing: str = MISSING) -> str:
 
 
 templates.env.filters["num"] = num
+templates.env.filters["counted"] = counted  # {{ n | counted("contact") }}: "1 contact"
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PICKER_PERIODS = 26
 CSV_CASES = 50
