@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,23 @@ def test_handled_error_is_one_line_exit_1(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     debug = run_cli("--debug", "ingest", str(tmp_path / "missing.csv"), home=tmp_path / "h")
     assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+def test_status_of_a_date_only_export_says_its_days(tmp_path: Path) -> None:
+    """A date-only export read in London: its last day, 2 November, is stored as the 1st at
+    23:00 UTC in summer time; the table says the day the export says."""
+    path = tmp_path / "dates.csv"
+    frame = make_contacts(12)
+    frame["created_at"] = [f"2026-10-{20 + i}" for i in range(12)]
+    frame.to_csv(path, index=False)
+    home = tmp_path / "h"
+    env = {"RCA_TIMEZONE": "Europe/London"}
+    assert run_cli("ingest", str(path), home=home, env=env).returncode == 0
+    status = json.loads(run_cli("status", "--format", "json", home=home, env=env).stdout)
+    assert status["dates_only"] is True
+    assert status["first_contact_at"].startswith("2026-10-19T23:00:00")  # UTC in JSON
+    table = run_cli("status", home=home, env=env).stdout
+    assert "2026-10-20 (dates only)" in table and "2026-10-31 (dates only)" in table
 
 
 def test_status_without_store_is_a_clear_error(tmp_path: Path) -> None:
@@ -66,6 +84,9 @@ def test_ingest_and_status_json(tmp_path: Path) -> None:
     assert (status["contacts"], status["quarantined"]) == (29, 1)
     assert status["dimensions"] == ["app_version", "market"]
     assert status["first_contact_at"] < status["last_contact_at"]
+    assert status["dates_only"] is False
+    table = run_cli("status", home=home).stdout  # the configured zone, to the minute
+    assert re.search(r"last_contact_at\s+│ 2026-\d\d-\d\d \d\d:\d\d (GMT|BST)", table), table
 
     rejected = json.loads(
         run_cli("ingest", "--show-rejected", "--format", "json", home=home).stdout

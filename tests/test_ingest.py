@@ -217,7 +217,7 @@ def test_quarantine_is_idempotent_too(tmp_path: Path, settings: Settings) -> Non
     [
         ("missing.csv", None, None, "no such file"),
         ("sheet.numbers", "binary", None, "unsupported file type"),
-        ("sheet.xlsx", "binary", None, "not a readable .xlsx workbook"),
+        ("sheet.xlsx", "binary", None, "required field"),  # text: read as the CSV it is
         ("nocols.csv", "id,when,body\n1,2026-11-02,hi\n", None, "required field"),
         ("mapped.csv", "id,when,body\n1,2026-11-02,hi\n", "absent", "absent from the file"),
         ("empty.csv", "", None, "empty file"),

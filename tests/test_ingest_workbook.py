@@ -23,6 +23,8 @@ from rca.ingest.read import _column_letter
 from rca.ingest.workbook import sheet_cell
 from rca.settings import Settings
 
+DATA = Path(__file__).parent / "data"
+
 
 def _query(settings: Settings, sql: str) -> list[tuple]:
     con = duckdb.connect(str(settings.store_path), read_only=True)
@@ -71,8 +73,9 @@ def test_a_workbook_is_stored_as_the_same_table_saved_as_csv(tmp_path: Path) -> 
     assert again.totals()["inserted"] == 0
 
 
-def test_typed_cells_row_numbers_and_unnamed_columns(tmp_path: Path, settings: Settings) -> None:
-    """Excel-typed cells, a table that starts at B3, a blank row, a bad row and a stray value."""
+def _complaints_xlsx(tmp_path: Path) -> Path:
+    """The table of tests/data/complaints.xls and .ods (made once by xlwt 1.3 and odfpy, the
+    libraries that still write those formats) as an .xlsx."""
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "Complaints"
@@ -94,6 +97,16 @@ def test_typed_cells_row_numbers_and_unnamed_columns(tmp_path: Path, settings: S
     book.create_sheet("Pivot")
     path = tmp_path / "complaints.xlsx"
     book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "xls", "ods"])
+def test_typed_cells_row_numbers_and_unnamed_columns(
+    tmp_path: Path, settings: Settings, kind: str
+) -> None:
+    """Typed cells, a table that starts at B3, a blank row, a bad row and a stray value, in
+    Excel's format, Excel 97-2003's and OpenDocument's."""
+    path = _complaints_xlsx(tmp_path) if kind == "xlsx" else DATA / f"complaints.{kind}"
     mapping = tmp_path / "m.toml"
     mapping.write_text(
         '[fields]\ncontact_id = "Complaint ID"\n'
@@ -115,6 +128,19 @@ def test_typed_cells_row_numbers_and_unnamed_columns(tmp_path: Path, settings: S
     assert escalated == [("7261306",)]
     created = _query(settings, "SELECT strftime(created_at, '%H:%M') FROM contacts")
     assert {c for (c,) in created} == {"00:00"}  # dates, as the sheet shows them
+
+
+@pytest.mark.parametrize("kind", ["xls", "ods"])
+def test_a_table_people_wrote_reads_from_the_legacy_formats_too(kind: str) -> None:
+    """Reason codes, theme sheets and cases tables: the same reader, the table where it is."""
+    from rca.ingest.workbook import read_workbook
+
+    frame = read_workbook((DATA / f"complaints.{kind}").read_bytes(), f"complaints.{kind}")
+    assert list(frame.columns) == ["Complaint ID", "Date received", "Narrative", "Escalated",
+                                   "Minutes"]  # fmt: skip
+    first = ["7261306", "2023-01-05", "Charged twice for one loan payment", "true", "12"]
+    assert frame.iloc[0].tolist() == first
+    assert len(frame) == 4  # the blank row dropped
 
 
 def test_sheet_cells_read_as_the_sheet_shows_them() -> None:
@@ -142,25 +168,34 @@ def test_a_workbook_in_chunks_is_stored_as_the_whole_file(tmp_path: Path) -> Non
         pd.testing.assert_frame_equal(a[name], b[name], obj=name)
 
 
-def test_renamed_and_legacy_workbooks(tmp_path: Path, settings: Settings) -> None:
-    """A workbook saved under a .csv name is read as one; .xls and .ods are refused with what
-    to do, and nothing is written."""
+def test_renamed_workbooks_and_text_under_a_spreadsheet_name(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """A workbook saved under a .csv name is read as one; "Export to Excel" from older tools
+    writes tab-separated text or a web page under an .xls name: the text is read as the CSV
+    it is, the web page refused with what to do; a broken or empty file writes nothing."""
     renamed = _write_xlsx(make_contacts(5, seed=1), tmp_path / "download.csv")
     assert ingest_paths([str(renamed)], settings).totals()["inserted"] == 5
 
-    legacy = tmp_path / "old.xls"
-    legacy.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
-    with pytest.raises(RcaError, match=r"old Excel \.xls workbook: save it as \.xlsx or as CSV"):
-        ingest_paths([str(legacy)], settings)
+    text = tmp_path / "export.xls"
+    tabbed = make_contacts(4, seed=2).assign(contact_id=lambda f: "T" + f["contact_id"])
+    tabbed.to_csv(text, sep="\t", index=False)
+    summary = ingest_paths([str(text)], settings)
+    assert summary.totals()["inserted"] == 4
+    assert "named .xls but is text: read as CSV" in summary.files[0].notes
+    page = tmp_path / "report.xls"
+    page.write_text("<html><table><tr><td>contact_id</td></tr></table></html>")
+    with pytest.raises(RcaError, match="a web page saved under a .xls name"):
+        ingest_paths([str(page)], settings)
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(RcaError, match="not a readable .xlsx workbook"):
+    with pytest.raises(RcaError, match="not a readable spreadsheet"):
         ingest_paths([str(broken)], settings)
     empty = tmp_path / "empty.xlsx"
     openpyxl.Workbook().save(empty)
     with pytest.raises(RcaError, match="empty sheet 'Sheet' \\(no header row\\)"):
         ingest_paths([str(empty)], settings)
-    assert _query(settings, "SELECT count(*) FROM contacts") == [(5,)]
+    assert _query(settings, "SELECT count(*) FROM contacts") == [(9,)]
 
 
 def test_a_mapping_with_an_unknown_section_or_option_is_refused(tmp_path: Path) -> None:

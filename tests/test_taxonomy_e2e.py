@@ -231,12 +231,12 @@ def test_reason_codes_pasted_are_previewed_then_imported(base: str, browser) -> 
         "line 3: 'refund LATE' is already the name of line 2"
         in page.locator("p.error").inner_text()
     )
-    # a file chosen instead of the box: an old .xls is refused with how to save it, the box kept
+    # a file chosen instead of the box: a broken .xls is refused, naming it, and the box kept
     legacy = {"name": "codes.xls", "mimeType": "application/vnd.ms-excel",
               "buffer": XLS_MAGIC + bytes(512)}  # fmt: skip
     page.set_input_files("#import-file", files=[legacy])
     page.click("section[aria-label='Import reason codes'] button[name=dry_run]")
-    assert "codes.xls is an old Excel .xls workbook" in page.locator("p.error").inner_text()
+    assert "codes.xls is not a readable spreadsheet" in page.locator("p.error").inner_text()
     assert page.locator("#import-codes").input_value() == "label\nRefund late\nrefund  LATE\n"
     page.context.close()
 
@@ -305,10 +305,13 @@ def test_a_downloaded_sheet_reviewed_and_pasted_back_is_previewed_then_applied(
     assert shown.startswith("theme_id,label,") and "Renamed in a workbook" in shown
     page.click("section[aria-label='Review as a sheet'] button:not([name])")
     page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
-    assert "Applied the sheet: 1 edit (" in page.locator("p.done").inner_text()
+    said = page.locator("p.done").inner_text()
+    assert re.search(r"Applied the sheet: 1 edit \(E\d{4}\)\.", said), said  # not "E7–E7"
     assert "Renamed in a workbook" in _row(page, again["theme_id"]).inner_text()
     history = page.locator("section[aria-label=History] tr", has_text="Renamed in a workbook")
     assert "theme sheet from themes.xlsx on the taxonomy page" in history.first.inner_text()
+    when = history.first.locator("td[data-label=When]").inner_text()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} [A-Z+\-0-9]+", when), when
 
     page.fill("#sheet-text", "theme_id,label\nT9999,Nowhere\n")
     page.click("section[aria-label='Review as a sheet'] button[name=dry_run]")

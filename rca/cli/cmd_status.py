@@ -11,6 +11,8 @@ from rca.cli.output import Format, emit
 from rca.store import Store
 from rca.store.status import store_status
 from rca.text.counted import counted
+from rca.text.moments import moment_text
+from rca.trends.coverage import is_date_only
 
 SCALARS = (
     "contacts",
@@ -44,7 +46,15 @@ def status(
     settings = settings_for(home)
     with Store(settings.store_path).read() as con:
         info = store_status(con)
-    rows = [{"item": k, "value": info[k]} for k in SCALARS]
+        stamps = con.execute("SELECT DISTINCT created_at FROM contacts").df()["created_at"]
+    info["dates_only"] = is_date_only(stamps, settings.tz)  # every contact at one clock time
+    shown = {  # the table speaks the configured zone; JSON keeps UTC ISO 8601
+        k: moment_text(info[k], settings.tz, date_only=info["dates_only"])
+        + (" (dates only)" if info["dates_only"] else "")
+        for k in ("first_contact_at", "last_contact_at")
+        if info[k]
+    }
+    rows = [{"item": k, "value": shown.get(k, info[k])} for k in SCALARS]
     rows.append({"item": "dimensions", "value": info["dimensions"]})
     rows += [
         {"item": f"set aside: {name}", "value": reason}

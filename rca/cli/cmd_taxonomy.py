@@ -486,8 +486,13 @@ def taxonomy_history(fmt: Fmt = Format.table, home: HomeOption = None) -> None:
     """Every edit, oldest first: who, when, what and why."""
     from rca.jobs.curate import taxonomy_history as read_history
 
-    edits = read_history(settings_for(home))
+    settings = settings_for(home)
+    edits = read_history(settings)
     rows = [{**e, "details": _details(e)} for e in edits]
+    if fmt == Format.table:  # people read the configured zone; CSV and JSON keep ISO 8601
+        from rca.text.moments import moment_text
+
+        rows = [{**r, "at": moment_text(r["at"], settings.tz)} for r in rows]
     emit({"command": "taxonomy history", "edits": edits}, rows, fmt, title="taxonomy history",
          columns=HISTORY_COLUMNS)  # fmt: skip
 

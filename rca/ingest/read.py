@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from rca.errors import RcaError
-from rca.ingest.workbook import ZIP_MAGIC, legacy_refusal, sheet_rows
+from rca.ingest.workbook import OLE_MAGIC, WORKBOOK_SUFFIXES, ZIP_MAGIC, sheet_rows
 
 LINE = "_line"
 SNIFF_BYTES = 64 * 1024
@@ -31,12 +31,8 @@ CSV_DELIMITERS = ",;\t|"
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
-#: Excel's own save format: exports from help desks and BI tools often come only this way
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
-#: named only to be refused with a way out (reading them would take two more libraries)
-LEGACY_SHEET_SUFFIXES = {".xls", ".ods"}
 SUPPORTED = CSV_SUFFIXES | JSONL_SUFFIXES | PARQUET_SUFFIXES | WORKBOOK_SUFFIXES
-FORMATS = "CSV, JSON Lines, Parquet or Excel (.xlsx)"
+FORMATS = "CSV, JSON Lines, Parquet or a spreadsheet (.xlsx, .xls, .ods)"
 
 
 @dataclass
@@ -256,7 +252,7 @@ class FileReader:
 
     def chunks(self) -> Iterator[RawTable]:
         suffix = self.path.suffix.lower()
-        if suffix not in SUPPORTED | LEGACY_SHEET_SUFFIXES:
+        if suffix not in SUPPORTED:
             raise RcaError(
                 f"{self.path}: unsupported file type {suffix or '(none)'}; use {FORMATS}"
             )
@@ -266,12 +262,21 @@ class FileReader:
             raise RcaError(f"{self.path}: cannot read: {exc.strerror}") from exc
         digest = hashlib.sha256()
         with handle:
-            head = handle.read(128)
+            head = handle.read(len(OLE_MAGIC))
             handle.seek(0)
-            if refusal := legacy_refusal(head, str(self.path)):
-                raise RcaError(refusal)
-            if suffix in WORKBOOK_SUFFIXES or head.startswith(ZIP_MAGIC):
-                # a workbook under a .csv or .xls name (a download renamed) is still a workbook
+            spreadsheet = head.startswith((ZIP_MAGIC, OLE_MAGIC))
+            if suffix in WORKBOOK_SUFFIXES and not spreadsheet:
+                # "Export to Excel" in older tools writes a web page or tab-separated text
+                # under an .xls name; the text kind reads as the CSV it is
+                if head.lstrip().startswith(b"<"):
+                    raise RcaError(
+                        f"{self.path}: a web page saved under a {suffix} name, not a "
+                        "spreadsheet: open it in Excel and save it as .xlsx or CSV"
+                    )
+                yield from self._csv_chunks(handle, digest)
+                self.notes.append(f"named {suffix} but is text: read as CSV")
+            elif spreadsheet:
+                # a workbook under a .csv name (a download renamed) is still a workbook
                 yield from self._workbook_chunks(handle, digest)
             elif suffix in PARQUET_SUFFIXES:
                 yield from self._parquet_chunks(handle, digest)

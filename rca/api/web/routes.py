@@ -26,6 +26,7 @@ from rca.api.web.session import COOKIE, LOGIN_CSRF_COOKIE, Session, SessionCodec
 from rca.repeats.drivers import scored_components
 from rca.repeats.examples import KINDS
 from rca.text.counted import counted
+from rca.text.moments import moment_text
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -45,6 +46,7 @@ def num(value: Any, fmt: str = "%s", missing: str = MISSING) -> str:
 
 
 templates.env.filters["num"] = num
+templates.env.filters["when"] = moment_text  # {{ e.at | when(tz) }}: "2026-12-04 16:45 GMT"
 templates.env.filters["counted"] = counted  # {{ n | counted("contact") }}: "1 contact"
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PICKER_PERIODS = 26
@@ -152,6 +154,7 @@ def _common(snapshot: Snapshot, session: Session, period: str) -> dict[str, Any]
         "period": chosen,
         "periods": names,
         "model_version": snapshot.model.model_version,
+        "tz": snapshot.settings.tz,
     }
 
 

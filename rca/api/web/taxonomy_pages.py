@@ -611,7 +611,8 @@ async def apply_sheet(
         if not result["changed"]:
             return result | {"message": "Nothing to change: the taxonomy already says so."}
         ids = [e["edit_id"] for e in result["edits"]]
-        said = f"Applied the sheet: {counted(n, 'edit')} ({ids[0]}–{ids[-1]})."
+        span = ids[0] if len(ids) == 1 else f"{ids[0]}–{ids[-1]}"  # not "E0001–E0001"
+        said = f"Applied the sheet: {counted(n, 'edit')} ({span})."
         return result | {"message": said}
 
     kept = {"sheet_text": sheet, "sheet_source": source}
