@@ -136,3 +136,9 @@ def test_csv_opens_cleanly_in_a_spreadsheet() -> None:
     assert by_id["C000"]["created_at"].startswith("2026-11-02T09:00:00")
     assert by_id["C000"]["chain_id"] == ""  # missing values are empty cells
     assert text.count("\r\n") >= 3  # row ends are CRLF
+    # in the service's zone, ISO 8601 with its offset: the day a reader sees is the local day
+    from zoneinfo import ZoneInfo
+
+    local = cases_to_csv(cases, tz=ZoneInfo("America/Los_Angeles"))
+    stamps = {r["contact_id"]: r["created_at"] for r in csv.DictReader(io.StringIO(local))}
+    assert stamps["C000"] == "2026-11-02T01:00:00-08:00"

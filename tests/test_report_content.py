@@ -78,6 +78,19 @@ def test_cases_are_redacted_again_and_lose_signature_names() -> None:
     assert case.created_at == "2026-11-23" and case.escalated
 
 
+def test_a_case_is_dated_by_the_services_day_not_utcs() -> None:
+    """CFPB complaint 6955609, received 05/09/23, date-only, read in London: stored 8 May
+    23:00 UTC. The e-mail said 2023-05-08; the export, the deep dive and the status say the 9th."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    stored = datetime(2023, 5, 8, 23, tzinfo=UTC)
+    record = {"contact_id": "6955609", "created_at": stored, "channel": "web", "text": "Loan."}
+    case = make_case(record, min_digit_run=6, tz=ZoneInfo("Europe/London"))
+    assert case.created_at == "2023-05-09"
+    assert make_case(record, min_digit_run=6).created_at == "2023-05-08"  # no zone: UTC's day
+
+
 def _model(spikes: list[dict], drivers: list[dict] | None = None):
     charts = {
         s["theme_id"]: make_chart([f"2026-W{w}" for w in range(36, 48)],

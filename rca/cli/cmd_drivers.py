@@ -123,10 +123,11 @@ def examples(
 
     if kind not in KINDS:
         raise typer.BadParameter(f"--kind must be one of {', '.join(KINDS)}")
-    cases = examples_frame(settings_for(home), theme, kind=kind, n=n)
+    settings = settings_for(home)
+    cases = examples_frame(settings, theme, kind=kind, n=n)
     if fmt is Format.csv:
         sys.stdout.flush()  # bytes, so the encoding and CRLF row ends survive any locale
-        sys.stdout.buffer.write(cases_to_csv(cases, bom=bom).encode("utf-8"))
+        sys.stdout.buffer.write(cases_to_csv(cases, bom=bom, tz=settings.tz).encode("utf-8"))
         sys.stdout.buffer.flush()
         return
     records = case_records(cases)

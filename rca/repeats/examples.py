@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from datetime import tzinfo
 from itertools import zip_longest
 from typing import Any, TypeVar
 
@@ -231,11 +232,13 @@ def _known(value: Any) -> Any:
     return None if missing or (isinstance(value, float) and np.isnan(value)) else value
 
 
-def _csv_cell(value: Any) -> str:
+def _csv_cell(value: Any, tz: tzinfo | None = None) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
     if isinstance(value, pd.Timestamp):
-        return value.isoformat()
+        # ISO 8601 with the service's offset: "2023-05-09T00:00:00+01:00" is the day the
+        # export says; "2023-05-08T23:00:00+00:00" read as the 8th in a spreadsheet
+        return (value.tz_convert(tz) if tz is not None and value.tzinfo else value).isoformat()
     if isinstance(value, np.generic):
         value = value.item()
     text = str(value)
@@ -253,13 +256,13 @@ def spreadsheet_value(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES) else text
 
 
-def cases_to_csv(cases: pd.DataFrame, *, bom: bool = False) -> str:
+def cases_to_csv(cases: pd.DataFrame, *, bom: bool = False, tz: tzinfo | None = None) -> str:
     """CSV that a spreadsheet opens cleanly: every field quoted (newlines inside texts stay in
-    their cell), CRLF row ends, optional UTF-8 byte-order mark so Excel reads UTF-8, and
-    formula-like cells neutralised."""
+    their cell), CRLF row ends, optional UTF-8 byte-order mark so Excel reads UTF-8,
+    formula-like cells neutralised, and timestamps in ``tz`` (the service's zone)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writerow(list(cases.columns))
     for row in cases.itertuples(index=False):
-        writer.writerow([_csv_cell(v) for v in row])
+        writer.writerow([_csv_cell(v, tz) for v in row])
     return (UTF8_BOM if bom else "") + buffer.getvalue()

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rca.repeats.drivers import basis_heading, theme_note
+from rca.text.moments import moment_text
 from rca.text.redact import redact
 
 #: Most severe first; within a severity the smallest q-value (the surest alert) first.
@@ -239,7 +240,11 @@ def make_chart(
 
 
 def make_case(
-    record: Mapping[str, Any], *, min_digit_run: int, keep_handles: Sequence[str] = ()
+    record: Mapping[str, Any],
+    *,
+    min_digit_run: int,
+    keep_handles: Sequence[str] = (),
+    tz: tzinfo | None = None,
 ) -> Case:
     """A case for the mail: text re-redacted (defence in depth) and shortened to one glance.
 
@@ -253,11 +258,12 @@ def make_case(
     text = " ".join(text.split())
     if len(text) > CASE_TEXT_CHARS:
         text = text[: CASE_TEXT_CHARS - 1].rstrip() + "…"
-    created = record.get("created_at")
-    created_text = created.strftime("%Y-%m-%d") if hasattr(created, "strftime") else str(created)
+    # the day in the service's zone: a date-only export read in London stores 9 May as 8 May
+    # 23:00 UTC, and the mail said "2023-05-08" for a complaint received on the 9th
+    created = _iso_day(record.get("created_at"), tz) or ""
     return Case(
         contact_id=str(record.get("contact_id")),
-        created_at=created_text[:10],
+        created_at=created[:10],
         channel=str(record.get("channel") or ""),
         escalated=bool(record.get("is_escalation") or False),
         text=text,
@@ -268,10 +274,11 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
 
 
-def _iso_day(value: Any) -> str | None:
+def _iso_day(value: Any, tz: tzinfo | None = None) -> str | None:
+    """The local date of a stored moment (UTC when ``tz`` is None)."""
     if _missing(value) or value is pd.NaT:
         return None
-    return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value)[:10]
+    return moment_text(value, tz, date_only=True)[:10]
 
 
 def spike_item(
@@ -281,6 +288,7 @@ def spike_item(
     chart: Chart | None = None,
     cases: Sequence[Case] = (),
     note: object = None,
+    tz: tzinfo | None = None,
 ) -> SpikeItem:
     theme_id = str(spike["theme_id"])
     cause = spike.get("root_cause") or {}
@@ -294,7 +302,7 @@ def spike_item(
         growth=float(spike.get("growth") or 0.0),
         q_value=float(spike["q_value"]) if spike.get("q_value") is not None else 1.0,
         root_cause=str(cause.get("sentence") or ""),
-        first_seen=_iso_day(spike.get("first_seen")),
+        first_seen=_iso_day(spike.get("first_seen"), tz),
         link=theme_link(base_url, theme_id),
         examples_link=theme_link(base_url, theme_id, examples=True),
         chart=chart,
@@ -358,6 +366,7 @@ def build_report(
     taxonomy_proposals: Sequence[str] = (),
     notes: Mapping[str, object] | None = None,
     theme_names: Mapping[str, str] | None = None,
+    tz: tzinfo | None = None,
 ) -> ReportModel:
     """The report for one period: spikes by severity, then new themes, then drivers.
 
@@ -372,6 +381,7 @@ def build_report(
             chart=charts.get(s["theme_id"]),
             cases=cases.get(s["theme_id"], ()),
             note=notes.get(s["theme_id"]),
+            tz=tz,
         )  # fmt: skip
         for s in ordered
     ]

@@ -48,6 +48,7 @@ def _cases(frame: pd.DataFrame, settings: Settings) -> tuple[Case, ...]:
             r,
             min_digit_run=settings.redact_min_digit_run,
             keep_handles=tuple(settings.redact_keep_handles),
+            tz=settings.tz,
         )
         for r in case_records(frame)
     )
@@ -127,7 +128,7 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
         drivers_heading=heading,
         drivers_note=drivers_note if drivers else "", vendor_lines=vendor_lines,
         sop_significant=significant, sop_no_effect=flat,
-        taxonomy_proposals=_taxonomy_lines(settings),
+        taxonomy_proposals=_taxonomy_lines(settings), tz=settings.tz,
     )  # fmt: skip
     return Gathered(model, payload, drivers)
 

@@ -51,7 +51,9 @@ def cases_csv(snapshot: Snapshot, theme_id: str, kind: str, n: int) -> Response:
     snapshot; the API's `format=csv` and the dashboard's download link both answer with it."""
     body = snapshot.memo(
         ("csv", theme_id, kind, n),
-        lambda: cases_to_csv(snapshot.examples(theme_id, kind, n), bom=True),
+        lambda: cases_to_csv(
+            snapshot.examples(theme_id, kind, n), bom=True, tz=snapshot.settings.tz
+        ),
     )
     return Response(
         body,
