@@ -15,6 +15,9 @@ def test_a_stored_timestamp_reads_to_the_minute_in_the_services_zone() -> None:
     assert when(datetime(2026, 12, 4, 16, 45)) == "2026-12-04 16:45 UTC"  # naive: stored as UTC
     assert when(None) == "" and when("") == ""
     assert when("not a time") == "not a time"
+    import pandas as pd
+
+    assert when(pd.NaT) == "" and when(float("nan")) == ""  # a frame's missing moment
     last = datetime(2023, 8, 23, 23, tzinfo=UTC)  # a date-only export's 24 August, read in London
     assert when(last, ZoneInfo("Europe/London"), date_only=True) == "2023-08-24"
 

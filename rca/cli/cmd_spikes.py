@@ -49,9 +49,15 @@ def spikes(
     if level not in ("fine", "parent"):
         raise typer.BadParameter("--granularity must be fine or parent")
     report = detect_spikes(settings, period, min_severity=min_severity, granularity=level)
+    rows = report.rows()
+    if fmt is Format.table:  # a new theme's first day in the configured zone; JSON keeps UTC
+        from rca.text.moments import moment_text
+
+        rows = [{**r, "first_seen": moment_text(r.get("first_seen"), settings.tz,
+                                                date_only=True)} for r in rows]  # fmt: skip
     emit(
         report.payload(),
-        report.rows(),
+        rows,
         fmt,
         title=f"{'parent-group ' if level == 'parent' else ''}spikes, {report.period.name} "
         f"(model {report.model_version})",

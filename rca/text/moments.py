@@ -16,7 +16,7 @@ def moment_text(value: Any, tz: tzinfo | None = None, *, date_only: bool = False
     """``value`` (a datetime or ISO text; naive means UTC, as the store keeps it) in ``tz``, to
     the minute with the zone's name, or its local date alone for a date-only source. Text that
     is no timestamp comes back as it is; None and "" as ""."""
-    if value is None or value == "":
+    if value is None or value == "" or _missing(value):
         return ""
     moment = value
     if isinstance(value, str):
@@ -33,3 +33,11 @@ def moment_text(value: Any, tz: tzinfo | None = None, *, date_only: bool = False
     if date_only:
         return moment.date().isoformat()
     return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def _missing(value: Any) -> bool:
+    """NaT and NaN: a frame's missing moment is an empty cell, not "NaT"."""
+    try:
+        return bool(value != value)  # NaN and NaT are not equal to themselves
+    except (TypeError, ValueError):
+        return False
