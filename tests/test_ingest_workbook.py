@@ -198,6 +198,21 @@ def test_renamed_workbooks_and_text_under_a_spreadsheet_name(
     assert _query(settings, "SELECT count(*) FROM contacts") == [(9,)]
 
 
+def test_a_folder_skips_excels_lock_files_and_hidden_files(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """A folder of exports with one open in Excel holds "~$export.xlsx" (the owner's name in a
+    few bytes): read as an export, it failed the whole ingest."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    _write_xlsx(make_contacts(6, seed=3), folder / "export.xlsx")
+    (folder / "~$export.xlsx").write_bytes(b"\x05dana  " + bytes(150))
+    (folder / "._export.xlsx").write_bytes(b"\x00\x05\x16\x07" + bytes(80))
+    summary = ingest_paths([str(folder)], settings)
+    assert [Path(f.file).name for f in summary.files] == ["export.xlsx"]
+    assert summary.totals()["inserted"] == 6
+
+
 def test_a_mapping_with_an_unknown_section_or_option_is_refused(tmp_path: Path) -> None:
     """Written from memory, `[columns]` for `[fields]` was ignored, and the user read that the
     file has no column for fields the mapping names."""

@@ -67,7 +67,13 @@ def expand_paths(specs: list[str]) -> list[Path]:
     for spec in specs:
         path = Path(spec)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED)
+            # not Excel's lock file of an open workbook ("~$export.xlsx", 165 bytes of owner
+            # name) nor hidden files (macOS "._export.csv"): they are no export
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix.lower() in SUPPORTED and not p.name.startswith(("~$", "."))
+            )
             if not found:
                 raise RcaError(f"{spec}: folder holds no {FORMATS} file")
             files.extend(found)
