@@ -119,7 +119,7 @@ def test_typed_cells_row_numbers_and_unnamed_columns(
 
     assert summary.totals()["inserted"] == 3
     notes = summary.files[0].notes
-    assert "1 other sheets not read (only the first is)" in notes
+    assert "1 other sheet not read (Pivot): options.sheet in the mapping chooses one" in notes
     assert "column I has no header: its 1 values not read" in notes
     assert _query(settings, "SELECT line FROM quarantine") == [(7,)]
     stored = dict(_query(settings, "SELECT contact_id, source_line FROM contacts"))
@@ -213,6 +213,42 @@ def test_a_folder_skips_excels_lock_files_and_hidden_files(
     assert summary.totals()["inserted"] == 6
 
 
+def test_a_report_with_a_summary_sheet_and_a_title_block(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """BI tools export a report: a summary sheet first, the data on the next under a title
+    block ("Tickets by reason", the date range, a blank row). `options.sheet` and
+    `options.header_row` say where the table is; without them the error names the sheets."""
+    frame = make_contacts(7, seed=4)
+    path = tmp_path / "report.xlsx"
+    with pd.ExcelWriter(path) as book:
+        pd.DataFrame({"Summary": ["7 tickets"]}).to_excel(book, sheet_name="Summary", index=False)
+        title = pd.DataFrame([["Tickets by reason"], ["1 Sep - 10 Nov 2026"]])
+        title.to_excel(book, sheet_name="Data", index=False, header=False)
+        frame.to_excel(book, sheet_name="Data", index=False, startrow=3)  # header on row 4
+    with pytest.raises(RcaError, match=r"has the sheets \['Summary', 'Data'\] and the first"):
+        ingest_paths([str(path)], settings)
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[options]\nsheet = "data"\nheader_row = 4\n')  # any case: one "Data"
+    summary = ingest_paths([str(path)], settings, mapping_spec=str(mapping))
+    assert summary.totals()["inserted"] == 7 and summary.totals()["quarantined"] == 0
+    assert _query(settings, "SELECT min(source_line) FROM contacts") == [(5,)]
+    by_position = tmp_path / "p.toml"
+    by_position.write_text("[options]\nsheet = 3\n")
+    with pytest.raises(RcaError, match=r"no sheet 3; its sheets: \['Summary', 'Data'\]"):
+        ingest_paths([str(path)], settings, mapping_spec=str(by_position))
+
+    csv_report = tmp_path / "report.csv"  # the same title block above a CSV's header
+    csv_report.write_text(
+        "Tickets by reason\n1 Sep - 10 Nov 2026\n\n"
+        + frame.assign(contact_id=lambda f: "R" + f["contact_id"]).to_csv(index=False)
+    )
+    header4 = tmp_path / "h.toml"
+    header4.write_text("[options]\nheader_row = 4\n")
+    summary = ingest_paths([str(csv_report)], settings, mapping_spec=str(header4))
+    assert summary.totals()["inserted"] == 7
+
+
 def test_a_mapping_with_an_unknown_section_or_option_is_refused(tmp_path: Path) -> None:
     """Written from memory, `[columns]` for `[fields]` was ignored, and the user read that the
     file has no column for fields the mapping names."""
@@ -226,6 +262,11 @@ def test_a_mapping_with_an_unknown_section_or_option_is_refused(tmp_path: Path) 
     typo.write_text('[fields]\ntext = "Narrative"\n[options]\ndates_order = "mdy"\n')
     with pytest.raises(RcaError, match=r"unknown options \['dates_order'\]"):
         load_mapping(typo)
+    for bad, why in (("sheet = true", "options.sheet must be"),
+                     ("header_row = 0", "options.header_row must be a row number")):  # fmt: skip
+        wrong.write_text(f"[options]\n{bad}\n")
+        with pytest.raises(RcaError, match=why):
+            load_mapping(wrong)
     listed = tmp_path / "list.yaml"
     listed.write_text("- fields\n")
     with pytest.raises(RcaError, match="expected tables"):

@@ -54,7 +54,7 @@ DATE_ORDERS = {
 }
 #: The tables a mapping file may have, and the keys of its `[options]`.
 SECTIONS = {"fields", "dimensions", "options"}
-OPTIONS = {"drop", "other_columns_as_dimensions", "date_order"}
+OPTIONS = {"drop", "other_columns_as_dimensions", "date_order", "sheet", "header_row"}
 PRESET_DIR = Path(__file__).resolve().parent.parent / "mappings"
 
 
@@ -79,6 +79,11 @@ class Mapping:
     other_columns_as_dimensions: bool = True
     name: str = "columns by name"
     date_order: str | None = None  # "day first" | "month first"; None = decided per file
+    #: a spreadsheet's sheet to read, by name or 1-based position (None: the first)
+    sheet: str | int | None = None
+    #: the header's row (spreadsheet) or line (CSV), 1-based, when a report's title block sits
+    #: above it; None: the first non-blank row
+    header_row: int | None = None
 
 
 def normalise_name(name: str) -> str:
@@ -137,6 +142,14 @@ def parse_mapping(doc: dict[str, Any], name: str = "mapping") -> Mapping:
     order = options.get("date_order")
     if order is not None and order not in DATE_ORDERS:
         raise RcaError(f"{name}: options.date_order must be one of {sorted(DATE_ORDERS)}")
+    sheet = options.get("sheet")
+    if sheet is not None and not isinstance(sheet, str | int) or isinstance(sheet, bool):
+        raise RcaError(f"{name}: options.sheet must be a sheet's name or its position (1, 2, ...)")
+    header_row = options.get("header_row")
+    if header_row is not None and (
+        isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1
+    ):
+        raise RcaError(f"{name}: options.header_row must be a row number (1, 2, ...)")
     return Mapping(
         fields={key: _field_source(key, spec) for key, spec in fields_doc.items()},
         dimensions={normalise_name(k): str(v) for k, v in doc.get("dimensions", {}).items()},
@@ -144,6 +157,8 @@ def parse_mapping(doc: dict[str, Any], name: str = "mapping") -> Mapping:
         other_columns_as_dimensions=bool(options.get("other_columns_as_dimensions", True)),
         name=name,
         date_order=DATE_ORDERS[order] if order is not None else None,
+        sheet=sheet,
+        header_row=header_row,
     )
 
 
@@ -164,6 +179,17 @@ def load_mapping(spec: str | Path) -> Mapping:
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise RcaError(f"mapping {path}: not valid TOML/YAML: {exc}") from exc
     return parse_mapping(doc, name=str(path))
+
+
+def mapping_for(mapping: Mapping | None, columns: list[str]) -> Mapping:
+    """The mapping a file is read with: the given one, whose fields default to the columns of
+    the same name when it has no `[fields]` (a mapping written only to say `sheet`,
+    `header_row` or `drop`), or columns by name without one."""
+    if mapping is None:
+        return default_mapping(columns)
+    if not mapping.fields:
+        return replace(mapping, fields=default_mapping(columns).fields)
+    return mapping
 
 
 def default_mapping(columns: list[str]) -> Mapping:

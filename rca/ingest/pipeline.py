@@ -21,10 +21,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 
+from rca.errors import RcaError
 from rca.ingest.dimensions import (
     DimensionChoice,
     DimensionLimits,
@@ -38,8 +40,8 @@ from rca.ingest.mapping import (
     apply_mapping,
     check_mapping,
     created_at_text,
-    default_mapping,
     load_mapping,
+    mapping_for,
     normalise_name,
 )
 from rca.ingest.prepare import (
@@ -154,7 +156,7 @@ def plan_file(
 ) -> _Planned:
     """Everything about one file (or, with `whole`, one chunk of it) except the write: pure
     apart from reading settings and the `whole.earlier` callback."""
-    active = mapping or default_mapping(list(raw.frame.columns))
+    active = mapping_for(mapping, list(raw.frame.columns))
     canonical, formats = apply_mapping(raw.frame, active)
     rules = Rules(
         tz=settings.tz,
@@ -490,25 +492,47 @@ class FileScan:
     whole: RawTable | None = None
 
 
+def _layout(mapping: Mapping | None) -> dict[str, Any]:
+    """Where a file's table is: the mapping's sheet and header row (FileReader's keywords)."""
+    if mapping is None:
+        return {}
+    return {"sheet": mapping.sheet, "header_row": mapping.header_row}
+
+
+def _check_columns(reader: FileReader, mapping: Mapping) -> None:
+    """`check_mapping`, naming a workbook's other sheets when the columns are not there: a
+    report whose data is on its second sheet would otherwise read as "no column for
+    contact_id; file has ['Summary']"."""
+    try:
+        check_mapping(reader.columns, mapping)
+    except RcaError as exc:
+        if len(reader.sheets) > 1 and reader.sheet is None:
+            raise RcaError(
+                f"{exc}; {reader.path.name} has the sheets {reader.sheets} and the first was "
+                "read: name the one to read with options.sheet in the mapping"
+            ) from exc
+        raise
+
+
 def scan_file(path: Path, mapping: Mapping | None, chunk_rows: int) -> FileScan:
     """Read a file chunk by chunk for its file-level facts; raises its file-level errors.
 
     The columns are checked against the mapping on the first chunk (CSV and Parquet: every
     chunk has the same) and again on the whole file's (JSON Lines records may add keys)."""
-    reader = FileReader(path, chunk_rows)
+    reader = FileReader(path, chunk_rows, **_layout(mapping))
     dates = DateEvidence()
     rows = chunks = 0
     first: RawTable | None = None
     for chunk in reader.chunks():
-        active = mapping or default_mapping(reader.columns)
+        active = mapping_for(mapping, reader.columns)
         if chunks == 0 and path.suffix.lower() not in JSONL_SUFFIXES:
-            check_mapping(reader.columns, active)
+            _check_columns(reader, active)
         if (text := created_at_text(chunk.frame, active)) is not None:
             dates += date_evidence(text)
         rows += len(chunk.frame) + len(chunk.rejects)
         first = chunk if chunks == 0 else None
         chunks += 1
-    check_mapping(reader.columns, mapping or default_mapping(reader.columns))
+    _check_columns(reader, mapping_for(mapping, reader.columns))
     if first is not None:
         first.sha256, first.encoding, first.notes = reader.sha256, reader.encoding, reader.notes
     return FileScan(
@@ -662,12 +686,16 @@ def _ingest_chunks(
     set_aside = _set_aside_before(con)
     _file_state_tables(con)
     whole = WholeFile(scan.dates, scan.typed_kinds, _earlier_ids(con))
-    unfit = unfit_dimensions(scan.typed_kinds, mapping or default_mapping(scan.columns))
+    unfit = unfit_dimensions(scan.typed_kinds, mapping_for(mapping, scan.columns))
     exact = set(set_aside) | set(unfit)
     totals = _FileTotals()
     columns = scan.columns if scan.path.suffix.lower() in JSONL_SUFFIXES else None
     reader = FileReader(
-        scan.path, settings.ingest_chunk_rows, columns=columns, nullable_ints=scan.nullable_ints
+        scan.path,
+        settings.ingest_chunk_rows,
+        columns=columns,
+        nullable_ints=scan.nullable_ints,
+        **_layout(mapping),
     )
     plan: _Planned | None = None
     for chunk in reader.chunks():
@@ -775,7 +803,7 @@ def ingest_paths(
                 continue
             raw = scan.whole
             if raw is None:  # read again: one chunk
-                reader = FileReader(scan.path, chunk_rows)
+                reader = FileReader(scan.path, chunk_rows, **_layout(mapping))
                 (raw,) = reader.chunks()
                 raw.sha256, raw.encoding, raw.notes = reader.sha256, reader.encoding, reader.notes
             scan.whole = None

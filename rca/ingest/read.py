@@ -24,6 +24,7 @@ import pandas as pd
 
 from rca.errors import RcaError
 from rca.ingest.workbook import OLE_MAGIC, WORKBOOK_SUFFIXES, ZIP_MAGIC, sheet_rows
+from rca.text.counted import counted
 
 LINE = "_line"
 SNIFF_BYTES = 64 * 1024
@@ -239,8 +240,14 @@ class FileReader:
         chunk_rows: int | None = None,
         columns: list[str] | None = None,
         nullable_ints: set[str] | None = None,
+        *,
+        sheet: str | int | None = None,
+        header_row: int | None = None,
     ) -> None:
         self.path = Path(path)
+        self.sheet = sheet  # a spreadsheet's sheet (name or 1-based position); None: the first
+        self.header_row = header_row  # the header's row or line; None: the first non-blank
+        self.sheets: list[str] = []  # a spreadsheet's sheets, known once it is opened
         self.chunk_rows = chunk_rows
         self.file_columns = columns
         self.sha256 = ""
@@ -353,6 +360,8 @@ class FileReader:
                 previous_end = reader.line_num
                 if not record or all(not cell.strip() for cell in record):
                     continue  # a blank line is not a record
+                if header is None and self.header_row is not None and start < self.header_row:
+                    continue  # a report's title block above the header
                 if header is None:
                     header = [cell.strip() for cell in record]
                     continue
@@ -400,7 +409,7 @@ class FileReader:
         while data := handle.read(BLOCK_BYTES):
             digest.update(data)
         handle.seek(0)
-        name, count, rows = sheet_rows(handle, str(self.path))
+        name, self.sheets, rows = sheet_rows(handle, str(self.path), self.sheet)
         header: list[str] | None = None
         keep: list[int] = []
         records: list[list[str]] = []
@@ -411,6 +420,8 @@ class FileReader:
         for number, cells, flags in rows:
             if not cells:
                 continue  # a blank row is not a record
+            if header is None and self.header_row is not None and number < self.header_row:
+                continue  # a report's title block above the header
             if header is None:
                 header = [cell.strip() for cell in cells]
                 keep = [i for i, h in enumerate(header) if h]
@@ -437,8 +448,12 @@ class FileReader:
             yield self._sheet_table(records, lines, typed)
         self.encoding = "xlsx"
         self.notes = [f"sheet {name!r}, row numbers as Excel shows them"]
-        if count > 1:
-            self.notes.append(f"{count - 1} other sheets not read (only the first is)")
+        if len(self.sheets) > 1 and self.sheet is None:
+            others = [s for s in self.sheets if s != name]
+            self.notes.append(
+                f"{counted(len(others), 'other sheet')} not read ({', '.join(others)}): "
+                "options.sheet in the mapping chooses one"
+            )
         for i, n in sorted(unnamed.items()):
             self.notes.append(f"column {_column_letter(i)} has no header: its {n} values not read")
 

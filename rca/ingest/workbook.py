@@ -43,7 +43,7 @@ def read_workbook(data: bytes, name: str = "the file") -> pd.DataFrame:
     """The first sheet as a table of text: its first non-blank row is the header, blank rows
     are dropped, empty cells are "", cells read as `sheet_cell` shows them ("7261306", not
     "7261306.0"). A file no reader can open is an `InvalidInputError` naming it."""
-    _, _, rows = sheet_rows(io.BytesIO(data), name)
+    _, _, rows = sheet_rows(io.BytesIO(data), name)  # the first sheet
     header: list[str] | None = None
     lead = 0
     records: list[list[str]] = []
@@ -80,11 +80,12 @@ def sheet_cell(value: object) -> str:
 
 
 def sheet_rows(
-    handle: BinaryIO, path: str
-) -> tuple[str, int, Iterator[tuple[int, list[str], set[int]]]]:
-    """The first sheet's name, the number of sheets, and its rows as (sheet row number, cells
-    as text, indices of boolean cells); blank rows are yielded too (as empty lists), so row
-    numbers and column positions are the ones Excel shows.
+    handle: BinaryIO, path: str, sheet: str | int | None = None
+) -> tuple[str, list[str], Iterator[tuple[int, list[str], set[int]]]]:
+    """A sheet's name (``sheet``: a name or 1-based position; None: the first), every sheet's
+    name, and the sheet's rows as (sheet row number, cells as text, indices of boolean cells);
+    blank rows are yielded too (as empty lists), so row numbers and column positions are the
+    ones Excel shows.
 
     calamine holds the sheet's cells in memory, which Excel's limit of 1,048,576 rows bounds.
     """
@@ -92,17 +93,22 @@ def sheet_rows(
 
     try:
         book = CalamineWorkbook.from_filelike(handle)
-        sheet = book.get_sheet_by_index(0)
+        names = [str(n) for n in book.sheet_names]
     except Exception as exc:  # noqa: BLE001 - calamine raises its own kinds on a broken file
         raise InvalidInputError(
             f"{path} is not a readable spreadsheet (.xlsx, .xls or .ods): {exc}"
         ) from exc
-    name, count = str(sheet.name), len(book.sheet_names)
-    left = sheet.start[1] if sheet.start else 0  # rows start at the sheet's row 1, columns not
+    index = _sheet_index(sheet, names, path)
+    try:
+        chosen = book.get_sheet_by_index(index)
+    except Exception as exc:  # noqa: BLE001 - a chart sheet or a broken part
+        raise InvalidInputError(f"{path}: sheet {names[index]!r} is unreadable: {exc}") from exc
+    name = names[index]
+    left = chosen.start[1] if chosen.start else 0  # rows start at the sheet's row 1, columns not
 
     def rows() -> Iterator[tuple[int, list[str], set[int]]]:
         try:
-            for number, row in enumerate(sheet.iter_rows(), start=1):
+            for number, row in enumerate(chosen.iter_rows(), start=1):
                 cells = [""] * left + [sheet_cell(v) for v in row]
                 flags = {i for i, v in enumerate(row, start=left) if isinstance(v, bool)}
                 while cells and not cells[-1]:
@@ -111,4 +117,20 @@ def sheet_rows(
         except Exception as exc:  # noqa: BLE001 - a corrupt sheet part fails while reading
             raise InvalidInputError(f"{path}: unreadable sheet {name!r} ({exc})") from exc
 
-    return name, count, rows()
+    return name, names, rows()
+
+
+def _sheet_index(sheet: str | int | None, names: list[str], path: str) -> int:
+    """The position of the sheet asked for; an unknown one names the sheets there are."""
+    if not names:
+        raise InvalidInputError(f"{path}: the workbook has no sheet")
+    if sheet is None:
+        return 0
+    if isinstance(sheet, int):
+        if 1 <= sheet <= len(names):
+            return sheet - 1
+    elif sheet in names:
+        return names.index(sheet)
+    elif (folded := [n.casefold() for n in names]).count(sheet.casefold()) == 1:
+        return folded.index(sheet.casefold())  # "data" for "Data"
+    raise InvalidInputError(f"{path}: no sheet {sheet!r}; its sheets: {names}")
