@@ -1,6 +1,7 @@
-"""Would a longer UMAP layout take the seed draw out of the fine level?
+"""Would a longer UMAP layout, or another shape of it, take the seed draw out of the fine level?
 
     python -m experiments.epochs_probe [--sets ...] [--seeds 42,7,0] [--epochs 0,1000]
+        [--shapes 15x5,30x5,15x10]
 
 The six set-and-seed pairs under issue #19's fine-level bar pass at the next UMAP seed
 (granularity.md, stops 36-37). With ``init="pca"`` the start is the same for every seed; the
@@ -8,12 +9,15 @@ seed only drives the layout's stochastic gradient steps (negative sampling). uma
 500 epochs below 10,000 rows and 200 above (HWU64's 10,020 texts get 200), so a layout that has
 not settled keeps more of its seed. This fits the product's rule (``min_cluster_size="plscan"``,
 merge and noise assignment) on coordinates laid out with umap-learn's default epochs (``0``)
-and with more, at each seed, and counts the pairs that meet the bar. Figures only (JSON rows).
+and with more, at each seed, and counts the pairs that meet the bar. `--shapes` varies the
+layout's neighbours and dimensions instead (n_neighbors x n_components; the product's 15 x 5
+were never measured against others). Figures only (JSON rows).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 import warnings
@@ -30,14 +34,20 @@ from rca.cluster.reduce import INIT, MIN_DIST, cache_umap_kernels, exact_cosine_
 EXTRA_BARS = {"banking77-all": 0.639}
 
 
-def coords(name: str, X: np.ndarray, seed: int, epochs: int) -> tuple[np.ndarray, float]:
+def coords(
+    name: str, X: np.ndarray, seed: int, epochs: int, neighbors: int = 0, components: int = 0
+) -> tuple[np.ndarray, float]:
     """The product's UMAP layout with ``epochs`` (0: umap-learn's default; -1: the budget rule
     measured in stop 42, 500 up to 10,000 rows then 5,000,000 / rows, at least 200), cached;
     seconds."""
     if epochs == -1:
         epochs = max(200, min(500, 5_000_000 // len(X)))
     COORDS_DIR.mkdir(parents=True, exist_ok=True)
-    path = COORDS_DIR / f"{name}-{len(X)}-{seed}-e{epochs}.npy"
+    d = ThemeModel()
+    neighbors, components = neighbors or d.n_neighbors, components or d.n_components
+    shape = "" if (neighbors, components) == (d.n_neighbors, d.n_components) else (
+        f"-k{neighbors}-c{components}")  # fmt: skip
+    path = COORDS_DIR / f"{name}-{len(X)}-{seed}-e{epochs}{shape}.npy"
     if path.exists():
         return np.load(path), float("nan")
     with warnings.catch_warnings():
@@ -45,12 +55,11 @@ def coords(name: str, X: np.ndarray, seed: int, epochs: int) -> tuple[np.ndarray
         import umap
 
         cache_umap_kernels()
-        d = ThemeModel()
         unit = _unit_rows(X).astype(np.float32)
-        k = max(2, min(d.n_neighbors, len(X) - 1))
+        k = max(2, min(neighbors, len(X) - 1))
         start = time.perf_counter()
         out = umap.UMAP(
-            n_neighbors=k, n_components=d.n_components, min_dist=MIN_DIST, metric="cosine",
+            n_neighbors=k, n_components=components, min_dist=MIN_DIST, metric="cosine",
             random_state=seed, init=INIT, n_epochs=epochs or None,
             precomputed_knn=exact_cosine_knn(unit, k),
         ).fit_transform(unit)  # fmt: skip
@@ -64,29 +73,38 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sets", default=",".join(BARS))
     parser.add_argument("--seeds", default="42,7,0")
+    parser.add_argument(
+        "--shapes",
+        default="15x5",
+        help="UMAP n_neighbors x n_components pairs, e.g. 15x5,30x5,15x10",
+    )
     parser.add_argument("--epochs", default="0,1000", help="0: umap's default, -1: the budget rule")
     args = parser.parse_args()
-    met: dict[int, list[int]] = {}
+    met: dict[str, list[int]] = {}
     for name in args.sets.split(","):
         _, X, levels = load_set(name)
         y = np.asarray(next(iter(levels.values())))
         bar = {**BARS, **EXTRA_BARS}[name]
-        for epochs in (int(e) for e in args.epochs.split(",")):
+        for shape, epochs in itertools.product(
+            args.shapes.split(","), (int(e) for e in args.epochs.split(","))
+        ):
+            neighbors, components = (int(v) for v in shape.split("x"))
             for seed in (int(s) for s in args.seeds.split(",")):
-                xy, seconds = coords(name, X, seed, epochs)
+                xy, seconds = coords(name, X, seed, epochs, neighbors, components)
                 model = _fit_on_coords(X, xy, min_cluster_size="plscan")
                 s = cluster_scores(y, model.labels_)
                 ok = s["accuracy"] >= bar and s["unassigned_fraction"] <= MAX_UNASSIGNED
-                tally = met.setdefault(epochs, [0, 0])
+                tally = met.setdefault(f"{shape}/{epochs}", [0, 0])
                 tally[0] += int(ok)
                 tally[1] += 1
                 print(json.dumps({
-                    "set": name, "epochs": epochs, "seed": seed, "themes": int(model.n_themes_),
+                    "set": name, "shape": shape, "epochs": epochs, "seed": seed,
+                    "themes": int(model.n_themes_),
                     "accuracy": round(s["accuracy"], 4), "bar": bar, "met": bool(ok),
                     "unassigned": round(s["unassigned_fraction"], 4),
                     "umap_seconds": round(seconds, 1),
                 }), flush=True)  # fmt: skip
-    print(json.dumps({"met": {str(e): v for e, v in met.items()}}), flush=True)
+    print(json.dumps({"met": met}), flush=True)
 
 
 if __name__ == "__main__":
