@@ -36,7 +36,7 @@ def test_too_early_says_how_much_data_there_is() -> None:
     te, tt, oe, ot = series(-0.5, weeks_after=1)
     effect = did_effect(te, tt, oe, ot, 12)
     assert effect.verdict == "too_early" and effect.change is None
-    assert "1 period(s) after the change, 400 contacts so far" in effect.sentence
+    assert "1 period after the change, 400 contacts so far" in effect.sentence
 
 
 def test_a_change_dated_after_the_data_or_with_no_contacts_after_is_too_early() -> None:

@@ -66,6 +66,7 @@ from rca.store.contacts import (
     upsert_context,
 )
 from rca.text.audience import RedactionPolicy
+from rca.text.counted import counted
 from rca.text.redact import redact
 
 
@@ -367,7 +368,7 @@ def _dimension_note(aside: dict[str, str]) -> str | None:
     if not aside:
         return None
     listed = "; ".join(f"{name}: {why}" for name, why in aside.items())
-    return f"{len(aside)} column(s) set aside, not dimensions ({listed})"
+    return f"{counted(len(aside), 'column')} set aside, not dimensions ({listed})"
 
 
 def write_rows(

@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
+from rca.text.counted import counted
+
 #: The smallest change in rate points a manager wants to be able to see.
 DEFAULT_DETECTABLE = 0.05
 DEFAULT_ALPHA = 0.05
@@ -87,9 +89,9 @@ def did_effect(
     rate_after = _rate(te[index >= change_at], tt[index >= change_at])
     if nb < MIN_PERIODS or na < MIN_PERIODS:
         return Effect(rate_before, rate_after, None, None, None, None, nb, na, contacts_after,
-                      "too_early", f"{na} period(s) after the change, {contacts_after} contacts "
-                      f"so far: not yet enough to tell a {detectable * 100:.0f}-point change "
-                      f"in the {metric}")  # fmt: skip
+                      "too_early", f"{counted(na, 'period')} after the change, "
+                      f"{contacts_after} contacts so far: not yet enough to tell a "
+                      f"{detectable * 100:.0f}-point change in the {metric}")  # fmt: skip
     g0, g1 = gap[before_mask], gap[after_mask]
     log_change = float(g1.mean() - g0.mean())
     v0, v1 = g0.var(ddof=1) / nb, g1.var(ddof=1) / na
