@@ -247,3 +247,14 @@ def test_a_store_without_customers_escalations_or_handle_time_says_only_what_it_
         for part in ("rate", "escalation", "handle time"):  # not scored: no bar
             assert f'class="bar-label">{part}<' not in week
         assert 'class="bar-label">volume<' in week
+        # a contact's deep dive: bool(NA) of the missing escalation flag was a 500 on every
+        # contact of such a store (page, API and `rca escalation`)
+        contact = app.state.service.current().analysis.marked["contact_id"].iloc[0]
+        dive = client.get(f"/ui/contacts/{contact}")
+        assert dive.status_code == 200, dive.text[:300]
+        day = re.search(r'<p class="meta">(\d{4}-\d{2}-\d{2}) ', dive.text)
+        assert day, "a date-only contact has its day, without 00:00"
+        api = client.get(f"/v1/contacts/{contact}/deep-dive", headers={"X-API-Key": KEY})
+        assert api.status_code == 200 and api.json()["contact"]["is_escalation"] is None
+    code, _, err = _cli(settings, "escalation", str(contact))
+    assert code == 0, err

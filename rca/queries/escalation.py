@@ -83,8 +83,12 @@ def deep_dive(
         "contact": {
             "contact_id": contact_id,
             "created_at": row["created_at"],
-            "channel": row.get("channel"),
-            "is_escalation": bool(row.get("is_escalation")),
+            "channel": _known(row.get("channel")),
+            # an export without an escalation flag (CFPB's) has none to report: bool(NA) was a
+            # 500 on every deep dive of such a store
+            "is_escalation": None
+            if (flag := _known(row.get("is_escalation"))) is None
+            else bool(flag),
             "text": people.redact([str(row["text"])])[0],
             "resolution": people.redact([str(row["resolution"])])[0]
             if pd.notna(row.get("resolution"))
@@ -96,6 +100,11 @@ def deep_dive(
         "similar_escalations": similar,
         "sop_changes_in_force": in_force,
     }
+
+
+def _known(value: Any) -> Any:
+    """A stored value, or None where the export had none (NA, NaN)."""
+    return None if value is None or pd.isna(value) else value
 
 
 def _similar_escalations(

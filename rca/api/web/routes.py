@@ -155,6 +155,8 @@ def _common(snapshot: Snapshot, session: Session, period: str) -> dict[str, Any]
         "periods": names,
         "model_version": snapshot.model.model_version,
         "tz": snapshot.settings.tz,
+        # a date-only export's contacts have a day, not a time: "2023-05-09", not "00:00"
+        "dates_only": bool(getattr(snapshot.analysis.coverage, "date_only", False)),
     }
 
 
