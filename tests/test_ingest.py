@@ -45,6 +45,21 @@ def test_csv_semicolon_bom_and_quoted_newlines(tmp_path: Path, settings: Setting
     assert _query(settings, "SELECT count(*) FROM contact_dimensions WHERE name='market'") == [(2,)]
 
 
+def test_a_date_only_export_is_said_so_at_ingest(tmp_path: Path, settings: Settings) -> None:
+    """CFPB's "Date received" has no time: the summary says each contact covers its day; a
+    file where only some rows lack a time says how many, read as the day's first minute."""
+    dated = tmp_path / "dated.csv"
+    dated.write_text("contact_id,created_at,text\nD1,2023-05-09,Loan fees\n"
+                     "D2,2023-05-10,Late payment\n")  # fmt: skip
+    notes = ingest_paths([str(dated)], settings).files[0].notes
+    assert any(n.startswith("every created_at is a date without a time of day") for n in notes)
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("contact_id,created_at,text\nM1,2023-05-09 10:15,Loan fees\n"
+                     "M2,2023-05-10,Late payment\nM3,1683712800,Refund\n")  # fmt: skip
+    notes = ingest_paths([str(mixed)], settings).files[0].notes
+    assert "1 of 3 created_at values have no time of day: read as the day's first minute" in notes
+
+
 def test_latin1_fallback_is_reported(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "latin.csv"
     path.write_bytes(

@@ -81,6 +81,8 @@ class FileSummary:
     quarantined: int = 0
     truncated: int = 0
     naive_timestamps: int = 0
+    #: contacts whose created_at is a date with no time of day
+    dates_without_time: int = 0
     notes: list[str] = field(default_factory=list)
     #: how 01/02/2026-style dates were read ("day first" | "month first"), if the file had any
     date_order: str | None = None
@@ -231,6 +233,8 @@ def plan_file(
         settings,
         naive_timestamps=checked.naive_timestamps,
         date_order=checked.date_order,
+        dates_without_time=checked.dates_without_time,
+        valid=len(checked.valid),
         context_messages=len(context),
         reused=reused_conversation_ids(checked.valid) if whole is None else 0,
         truncated=checked.truncated,
@@ -242,6 +246,7 @@ def plan_file(
         quarantined=len(rejects),
         truncated=checked.truncated,
         naive_timestamps=checked.naive_timestamps,
+        dates_without_time=checked.dates_without_time,
         notes=notes,
         date_order=checked.date_order.order if checked.date_order else None,
     )
@@ -276,6 +281,8 @@ def file_notes(
     *,
     naive_timestamps: int,
     date_order: DateOrder | None,
+    dates_without_time: int = 0,
+    valid: int = 0,
     context_messages: int,
     reused: int,
     truncated: int,
@@ -286,6 +293,16 @@ def file_notes(
         notes.append(f"mapping {mapping.name}")
     if naive_timestamps:
         notes.append(f"{naive_timestamps} timestamps without zone read as {settings.timezone}")
+    if dates_without_time and dates_without_time == valid:
+        notes.append(
+            "every created_at is a date without a time of day: each contact covers its whole "
+            "day (no analysis finer than a day)"
+        )
+    elif dates_without_time:
+        notes.append(
+            f"{dates_without_time:,} of {valid:,} created_at values have no time of day: "
+            "read as the day's first minute"
+        )
     if date_order:
         notes.append(date_order.note())
     if context_messages:
@@ -562,6 +579,8 @@ class _FileTotals:
     quarantined: int = 0
     truncated: int = 0
     naive_timestamps: int = 0
+    dates_without_time: int = 0
+    valid: int = 0
     context_messages: int = 0
     date_order: DateOrder | None = None
     dim_order: list[str] = field(default_factory=list)
@@ -577,6 +596,8 @@ class _FileTotals:
         self.quarantined += s.quarantined
         self.truncated += s.truncated
         self.naive_timestamps += s.naive_timestamps
+        self.dates_without_time += s.dates_without_time
+        self.valid += s.read - s.quarantined
         self.context_messages += s.context_messages
         self.inserted += counts.inserted
         self.updated += counts.updated
@@ -734,12 +755,15 @@ def _ingest_chunks(
         quarantined=totals.quarantined,
         truncated=totals.truncated,
         naive_timestamps=totals.naive_timestamps,
+        dates_without_time=totals.dates_without_time,
         notes=file_notes(
             scan.notes,
             mapping,
             settings,
             naive_timestamps=totals.naive_timestamps,
             date_order=totals.date_order,
+            dates_without_time=totals.dates_without_time,
+            valid=totals.valid,
             context_messages=totals.context_messages,
             reused=int(reused),
             truncated=totals.truncated,

@@ -165,6 +165,8 @@ class Validated:
     naive_timestamps: int  # how many were read in the configured zone
     truncated: int
     date_order: DateOrder | None = None
+    #: valid rows whose created_at is a date with no time of day ("2023-05-09", "05/09/23")
+    dates_without_time: int = 0
 
 
 def _parse_timestamps(raw: pd.Series, fmt: str | None, tz: ZoneInfo) -> tuple[pd.Series, int]:
@@ -347,10 +349,14 @@ def validate(
         index=bad_index,
     )
     valid = typed.drop(index=bad_index)
+    # no clock written: a date-only export (CFPB's "Date received"); epoch numbers have one
+    no_clock = ~raw_ts.str.contains(r"\d:\d") & ~raw_ts.str.match(EPOCH_SECONDS)
+    no_clock &= ~raw_ts.str.match(EPOCH_MILLIS)
     return Validated(
         valid=valid,
         rejects=rejects,
         naive_timestamps=naive_count,
         truncated=int(too_long[valid.index].sum()),
         date_order=date_order,
+        dates_without_time=int(no_clock[valid.index].sum()),
     )
