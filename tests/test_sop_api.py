@@ -168,6 +168,10 @@ def test_escalations_review_and_deep_dive(client: TestClient) -> None:
     assert dive.status_code == 200, dive.text
     assert dive.json()["contact"]["contact_id"] == one
     assert client.get("/v1/contacts/NOPE/deep-dive", headers=R).status_code == 404
+    # an id may hold "/" (case numbers such as CASE/2026/0001): the route reaches the handler,
+    # which names the contact; before, the router answered a bare "Not Found"
+    slashed = client.get("/v1/contacts/CASE%2F2026%2Fnope/deep-dive", headers=R)
+    assert slashed.status_code == 404 and "CASE/2026/nope" in slashed.json()["detail"]
 
 
 def test_cli_escalations_and_sop_review(home: Settings) -> None:

@@ -41,7 +41,9 @@ def escalations(snapshot: SnapshotDep, period: PeriodQuery = "latest") -> Escala
 
 
 @router.get(
-    "/contacts/{contact_id}/deep-dive",
+    # :path: a contact id may hold "/" ("CASE/2026/0001"); without it such an id was a bare
+    # "Not Found" that never reached the handler
+    "/contacts/{contact_id:path}/deep-dive",
     response_model=DeepDive,
     responses=problems(400, 401, 403, 404, 422, 503),
 )

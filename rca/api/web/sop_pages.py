@@ -104,7 +104,7 @@ def _error(request: Request, status: int, detail: str, back: str) -> HTMLRespons
                    status)  # fmt: skip
 
 
-@router.get("/contacts/{contact_id}", response_class=HTMLResponse)
+@router.get("/contacts/{contact_id:path}", response_class=HTMLResponse)  # ids may hold "/"
 def deep_dive_page(
     request: Request, contact_id: str, session: SessionDep, snapshot: SnapshotDep
 ) -> HTMLResponse:
