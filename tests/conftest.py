@@ -41,6 +41,17 @@ def settings(home: Path) -> Settings:
     return Settings(home=home, timezone="Europe/London")
 
 
+def query_store(settings: Settings, sql: str) -> list[tuple]:
+    """Rows of ``sql`` on the store, read-only, the connection closed after."""
+    import duckdb
+
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
 def make_contacts(n: int, seed: int = 0, start: str = "2026-09-01") -> pd.DataFrame:
     """A plain, valid export of n contacts (ids C00000..), deterministic for a seed."""
     rng = np.random.default_rng(seed)

@@ -5,24 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 from conftest import make_contacts
+from conftest import query_store as _query
 
 from rca.errors import RcaError
 from rca.ingest.pipeline import ingest_paths
 from rca.settings import Settings
 
 HEADER = "contact_id,created_at,text,customer_id,channel,is_escalation,handle_time_s,csat,market\n"
-
-
-def _query(settings: Settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(settings.store_path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _reasons(settings: Settings) -> dict[int, str]:

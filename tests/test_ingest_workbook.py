@@ -16,6 +16,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from conftest import make_contacts
+from conftest import query_store as _query
 
 from rca.errors import RcaError
 from rca.ingest.pipeline import ingest_paths
@@ -24,14 +25,6 @@ from rca.ingest.workbook import sheet_cell
 from rca.settings import Settings
 
 DATA = Path(__file__).parent / "data"
-
-
-def _query(settings: Settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(settings.store_path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path) -> Path:

@@ -143,7 +143,7 @@ def parse_mapping(doc: dict[str, Any], name: str = "mapping") -> Mapping:
     if order is not None and order not in DATE_ORDERS:
         raise RcaError(f"{name}: options.date_order must be one of {sorted(DATE_ORDERS)}")
     sheet = options.get("sheet")
-    if sheet is not None and not isinstance(sheet, str | int) or isinstance(sheet, bool):
+    if isinstance(sheet, bool) or not isinstance(sheet, str | int | None):
         raise RcaError(f"{name}: options.sheet must be a sheet's name or its position (1, 2, ...)")
     header_row = options.get("header_row")
     if header_row is not None and (

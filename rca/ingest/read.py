@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from rca.errors import RcaError
-from rca.ingest.workbook import OLE_MAGIC, WORKBOOK_SUFFIXES, ZIP_MAGIC, sheet_rows
+from rca.ingest.workbook import OLE_MAGIC, WORKBOOK_SUFFIXES, is_workbook, sheet_rows
 from rca.text.counted import counted
 
 LINE = "_line"
@@ -277,7 +277,7 @@ class FileReader:
         with handle:
             head = handle.read(len(OLE_MAGIC))
             handle.seek(0)
-            spreadsheet = head.startswith((ZIP_MAGIC, OLE_MAGIC))
+            spreadsheet = is_workbook(head)  # by its bytes, whatever its name
             if suffix in WORKBOOK_SUFFIXES and not spreadsheet:
                 # "Export to Excel" in older tools writes a web page or tab-separated text
                 # under an .xls name; the text kind reads as the CSV it is
@@ -298,6 +298,13 @@ class FileReader:
             else:
                 yield from self._csv_chunks(handle, digest)
         self.sha256 = digest.hexdigest()
+
+    def _unique(self, header: list[str]) -> list[str]:
+        """A header row, refused when a name is there twice (no mapping could tell which)."""
+        if len(set(header)) != len(header):
+            dupes = sorted({h for h in header if header.count(h) > 1})
+            raise RcaError(f"{self.path}: duplicate column names {dupes}")
+        return header
 
     def _table(self, frame: pd.DataFrame, rejects: list, typed: dict) -> RawTable:
         for column, kinds in typed.items():
@@ -390,10 +397,7 @@ class FileReader:
     def _csv_table(
         self, header: list[str], rows: list[list[str]], lines: list[int], rejects: list
     ) -> RawTable:
-        if len(set(header)) != len(header):
-            dupes = sorted({h for h in header if header.count(h) > 1})
-            raise RcaError(f"{self.path}: duplicate column names {dupes}")
-        self.columns = header
+        self.columns = self._unique(header)
         frame = pd.DataFrame(rows, columns=header, dtype=object)
         frame[LINE] = lines
         return self._table(frame, rejects, {})
@@ -425,11 +429,7 @@ class FileReader:
             if header is None:
                 header = [cell.strip() for cell in cells]
                 keep = [i for i, h in enumerate(header) if h]
-                named = [header[i] for i in keep]
-                if len(set(named)) != len(named):
-                    dupes = sorted({h for h in named if named.count(h) > 1})
-                    raise RcaError(f"{self.path}: duplicate column names {dupes}")
-                self.columns = named
+                self.columns = self._unique([header[i] for i in keep])
                 continue
             for i in range(len(cells)):
                 if cells[i] and (i >= len(header) or not header[i]):

@@ -53,8 +53,7 @@ def theme_sop(snapshot: Snapshot, theme_id: str, names: list[str]) -> dict[str, 
             period = starts.get(name)
             if period is not None and period.start <= effective < period.end:
                 marks.append((i, change.title))
-    return {"sop_changes": rows, "sop_marks": marks, "metrics": METRICS,
-            "tz": snapshot.settings.tz}  # fmt: skip
+    return {"sop_changes": rows, "sop_marks": marks, "metrics": METRICS}
 
 
 @router.post("/themes/{theme_id}/sop-changes", response_class=HTMLResponse)
@@ -109,8 +108,7 @@ def deep_dive_page(
     request: Request, contact_id: str, session: SessionDep, snapshot: SnapshotDep
 ) -> HTMLResponse:
     ctx = _common(snapshot, session, "latest")
-    ctx |= {"dive": deep_dive_payload(snapshot, contact_id), "active": "escalations",
-            "tz": snapshot.settings.tz}  # fmt: skip
+    ctx |= {"dive": deep_dive_payload(snapshot, contact_id), "active": "escalations"}
     return _render(request, "deep_dive.html", ctx)
 
 
