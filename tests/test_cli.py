@@ -97,6 +97,26 @@ def test_ingest_and_status_json(tmp_path: Path) -> None:
     assert csv_out.splitlines()[0] == "file,line,reason,raw,quarantined_at"
 
 
+def test_ingest_says_why_rows_were_quarantined(tmp_path: Path) -> None:
+    """The table output names each kind of reason with its first row (and the fix a reason
+    carries), so a file whose every row failed for one reason needs no second command."""
+    path = tmp_path / "c.csv"
+    frame = make_contacts(6)
+    frame.loc[0, "text"] = ""
+    frame.loc[[2, 4], "created_at"] = ["45055.5", "not a date"]
+    frame.to_csv(path, index=False)
+    result = run_cli("ingest", str(path), home=tmp_path / "h")
+    assert result.returncode == 0, result.stderr
+    lines = [line.strip() for line in result.stderr.splitlines() if "quarantined " in line]
+    assert lines[0] == (
+        f"quarantined 2 rows, unparseable created_at; first at line 4 of {path.resolve()}: "
+        '45055.5 (an Excel serial date? it reads 2023-05-09 12:00: set format = "excel" on '
+        "created_at)"
+    )
+    assert lines[1] == f"quarantined 1 row, empty text; first at line 2 of {path.resolve()}"
+    assert "every row: rca ingest --show-rejected" in result.stderr
+
+
 def test_home_from_environment(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     make_contacts(3).to_csv(path, index=False)

@@ -459,3 +459,35 @@ def test_the_zendesk_preset_fills_team_and_agent(tmp_path: Path, settings: Setti
         ("2002", "Payments", "Ben Cruz"),
         ("2003", None, None),  # empty is null, not ''
     ]
+
+
+def test_a_mapping_names_only_what_differs_from_the_columns(tmp_path: Path) -> None:
+    """A mapping written to give one field a format or a column still reads the other fields
+    from their same-named columns; it used to say "no column for required field(s)
+    ['contact_id', 'text']" about a file whose header has both. A column the mapping names
+    (for a field or a dimension) or drops is not read a second time by its name."""
+    from rca.ingest.mapping import mapping_for, parse_mapping
+
+    columns = ["contact_id", "created_at", "text", "channel", "customer_id", "Queue"]
+    mapping = parse_mapping(
+        {
+            "fields": {"created_at": {"column": "created_at", "format": "%d/%m/%Y"}},
+            "dimensions": {"queue": "channel"},
+            "options": {"drop": ["customer_id"]},
+        }
+    )
+    fields = mapping_for(mapping, columns).fields
+    assert {name: src.columns for name, src in fields.items()} == {
+        "created_at": ("created_at",), "contact_id": ("contact_id",), "text": ("text",)
+    }  # fmt: skip
+    assert fields["created_at"].fmt == "%d/%m/%Y"
+
+    settings = Settings(home=tmp_path / "home", timezone="Europe/London")
+    path = tmp_path / "export.csv"
+    make_contacts(4, seed=3).assign(
+        created_at=["01/02/2026", "02/02/2026", "03/02/2026", "13/02/2026"]
+    ).to_csv(path, index=False)
+    spec = tmp_path / "m.toml"
+    spec.write_text('[fields]\ncreated_at = { column = "created_at", format = "%d/%m/%Y" }\n')
+    summary = ingest_paths([str(path)], settings, mapping_spec=str(spec))
+    assert summary.totals()["inserted"] == 4

@@ -264,3 +264,47 @@ def test_a_mapping_with_an_unknown_section_or_option_is_refused(tmp_path: Path) 
     listed.write_text("- fields\n")
     with pytest.raises(RcaError, match="expected tables"):
         load_mapping(listed)
+
+
+def test_dates_in_a_general_formatted_column_read_with_format_excel(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """A date column formatted "General" shows Excel's serial numbers (45055.43). A bare
+    number is never guessed to be a date: the row is quarantined with what it would read as
+    and the fix; `format = "excel"` then reads the serials in RCA_TIMEZONE (London here), to
+    the second, a whole serial as a date only, and the column's real date cells still."""
+    frame = make_contacts(3, seed=5)
+    path = tmp_path / "general.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["contact_id", "created_at", "text"])
+    sheet.append(["G1", 45055 + (10 * 60 + 20) / 1440, frame["text"][0]])  # 2023-05-09 10:20
+    sheet.append(["G2", 45056, frame["text"][1]])  # 2023-05-10, no time
+    sheet.append(["G3", datetime(2023, 1, 5, 13, 2), frame["text"][2]])  # a date cell
+    book.save(path)
+
+    summary = ingest_paths([str(path)], settings)
+    assert summary.totals()["quarantined"] == 2
+    reasons = dict(_query(settings, "SELECT line, reason FROM quarantine ORDER BY line"))
+    assert reasons[2].startswith("unparseable created_at: 45055.4305555")
+    assert reasons[2].endswith(
+        '(an Excel serial date? it reads 2023-05-09 10:20: set format = "excel" on created_at)'
+    )
+    assert reasons[3].endswith('it reads 2023-05-10: set format = "excel" on created_at)')
+
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[fields]\ncreated_at = { column = "created_at", format = "excel" }\n')
+    summary = ingest_paths([str(path)], settings, mapping_spec=str(mapping))
+    assert summary.totals()["inserted"] == 2 and summary.totals()["quarantined"] == 0
+    stored = _query(
+        settings,
+        "SELECT contact_id, strftime(created_at, '%Y-%m-%d %H:%M:%S') FROM contacts "
+        "ORDER BY contact_id",
+    )
+    # London is on summer time in May (UTC+1) and on GMT in January
+    assert stored == [
+        ("G1", "2023-05-09 09:20:00"),
+        ("G2", "2023-05-09 23:00:00"),
+        ("G3", "2023-01-05 13:02:00"),
+    ]
+    assert summary.files[0].dates_without_time == 1

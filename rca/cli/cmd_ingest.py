@@ -10,7 +10,9 @@ from rca.cli.app import HomeOption, app, settings_for, stderr
 from rca.cli.output import Format, emit
 from rca.ingest.pipeline import ingest_paths
 from rca.store import Store
-from rca.store.contacts import list_quarantine
+from rca.settings import Settings
+from rca.store.contacts import ingest_rejects, list_quarantine
+from rca.text.counted import counted
 
 SUMMARY_COLUMNS = ["file", "encoding", "read", "inserted", "updated", "unchanged", "quarantined"]
 
@@ -51,6 +53,8 @@ def ingest(
                 for note in f.notes:
                     stderr(f"  {f.file}: {note}")
             totals = summary.totals()
+            if totals["quarantined"]:
+                _say_rejects(settings, summary.ingest_id)
             stderr(
                 "total: "
                 + ", ".join(f"{k} {v}" for k, v in totals.items())
@@ -74,6 +78,22 @@ def ingest(
 
 
 RAW_PREVIEW_CHARS = 60
+#: kinds of reason listed after an ingest; `--show-rejected` lists the rows
+REJECT_KINDS_SHOWN = 5
+
+
+def _say_rejects(settings: Settings, ingest_id: str) -> None:
+    """Why rows were quarantined, one line per kind with its first row, so a file whose every
+    row failed for one reason says which and how to fix it without another command."""
+    with Store(settings.store_path).read() as con:
+        kinds = ingest_rejects(con, ingest_id)
+    for r in kinds.head(REJECT_KINDS_SHOWN).itertuples():
+        detail = str(r.example).removeprefix(f"{r.kind}: ") if r.example != r.kind else ""
+        first = f"first at line {r.line} of {r.file}" + (f": {detail}" if detail else "")
+        stderr(f"  quarantined {counted(int(r.rows), 'row')}, {r.kind}; {first}")
+    if len(kinds) > REJECT_KINDS_SHOWN:
+        stderr(f"  and {counted(len(kinds) - REJECT_KINDS_SHOWN, 'other reason')}")
+    stderr("  every row: rca ingest --show-rejected")
 
 
 def _shorten(text: str) -> str:

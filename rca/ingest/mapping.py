@@ -63,7 +63,7 @@ class FieldSource:
     """Where one field comes from: one column, several joined, or a date and a time."""
 
     columns: tuple[str, ...]
-    fmt: str | None = None  # strptime format for created_at
+    fmt: str | None = None  # strptime format for created_at, or "excel" (serial days)
     value_map: dict[str, str] = field(default_factory=dict)
     true_values: tuple[str, ...] = ()
     scale: float | None = None  # multiply numbers, e.g. minutes -> seconds
@@ -182,14 +182,17 @@ def load_mapping(spec: str | Path) -> Mapping:
 
 
 def mapping_for(mapping: Mapping | None, columns: list[str]) -> Mapping:
-    """The mapping a file is read with: the given one, whose fields default to the columns of
-    the same name when it has no `[fields]` (a mapping written only to say `sheet`,
-    `header_row` or `drop`), or columns by name without one."""
+    """The mapping a file is read with: the given one, with every field it does not name taken
+    from the column of the same name (a mapping written only to give `created_at` a format, or
+    only to say `sheet`, `header_row` or `drop`, still reads `contact_id` and `text`), unless
+    the mapping names or drops that column; or columns by name without one."""
     if mapping is None:
         return default_mapping(columns)
-    if not mapping.fields:
-        return replace(mapping, fields=default_mapping(columns).fields)
-    return mapping
+    taken = {c for s in mapping.fields.values() for c in s.columns}
+    taken |= set(mapping.dimensions.values()) | set(mapping.drop)
+    by_name = default_mapping([c for c in columns if c not in taken]).fields
+    extra = {f: src for f, src in by_name.items() if f not in mapping.fields}
+    return replace(mapping, fields={**mapping.fields, **extra}) if extra else mapping
 
 
 def default_mapping(columns: list[str]) -> Mapping:

@@ -28,6 +28,12 @@ ISO_TIMESTAMP = re.compile(
 )
 EPOCH_SECONDS = re.compile(r"^\d{9,10}(\.\d+)?$")
 EPOCH_MILLIS = re.compile(r"^\d{12,13}$")
+#: An Excel serial date as a cell formatted "General" shows it: days since 1899-12-30, the
+#: fraction the time of day. Five digits cover 1927-2173; read only with ``format = "excel"``
+#: (a bare number is never guessed to be a date), and named in the reason when it is not.
+EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
+EXCEL_FORMAT = "excel"
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 #: 01/02/2026, 1.2.26, 13-02-2026 10:00: day and month in an order only the file can tell.
 NUMERIC_DATE = r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?=$|[ T])(.*)$"
 DAY_FIRST, MONTH_FIRST = "day first", "month first"
@@ -169,10 +175,41 @@ class Validated:
     dates_without_time: int = 0
 
 
+def excel_serial(text: pd.Series) -> pd.Series:
+    """Naive local timestamps of Excel serial dates (NaT where ``text`` is not one), to the
+    second: Excel stores 10:20 as 0.430555..., which floating point leaves a hair short."""
+    serial = text.where(text.str.match(EXCEL_SERIAL))
+    days = pd.to_numeric(serial, errors="coerce")
+    seconds = (days * 86_400).round()
+    return EXCEL_EPOCH + pd.to_timedelta(seconds, unit="s")
+
+
+def _serial_hint(text: pd.Series) -> pd.Series:
+    """What an unparseable created_at that is an Excel serial date would read as, and how to
+    say so ("" for any other value): the date column of a sheet formatted "General"."""
+    read = excel_serial(text)
+    shown = read.dt.strftime("%Y-%m-%d %H:%M").str.replace(" 00:00", "", regex=False)
+    hint = " (an Excel serial date? it reads " + shown + ': set format = "excel" on created_at)'
+    return hint.where(read.notna(), "")
+
+
 def _parse_timestamps(raw: pd.Series, fmt: str | None, tz: ZoneInfo) -> tuple[pd.Series, int]:
     """UTC timestamps (NaT where unparseable) and the count of naive values localised to tz."""
     text = raw.astype(str).str.strip()
     result = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    if fmt == EXCEL_FORMAT:
+        serial = excel_serial(text)
+        found = serial.notna()
+        if found.any():
+            result[found] = (
+                serial[found]
+                .dt.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
+                .dt.tz_convert("UTC")
+            )
+        rest = ~found & (text != "")
+        if rest.any():  # the same column as date cells elsewhere, or an ISO text
+            result[rest] = _parse_timestamps(text[rest], None, tz)[0]
+        return result, int(found.sum())
     epoch_s = text.str.match(EPOCH_SECONDS)
     epoch_ms = text.str.match(EPOCH_MILLIS)
     if epoch_s.any():
@@ -201,7 +238,7 @@ def _parse_timestamps(raw: pd.Series, fmt: str | None, tz: ZoneInfo) -> tuple[pd
         iso = rest & result.isna() & text.str.match(ISO_TIMESTAMP)
         if iso.any():
             result[iso] = _parse_timestamps(text[iso], None, tz)[0]
-    return result, int(naive.sum())
+    return result, int(result[naive].notna().sum())  # read, not merely tried
 
 
 def _parse_bool(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -294,7 +331,7 @@ def validate(
         )
     flag(
         (raw_ts != "") & created.isna() & ~contradicts,
-        "unparseable created_at: " + raw_ts.str.slice(0, 40),
+        "unparseable created_at: " + raw_ts.str.slice(0, 40) + _serial_hint(raw_ts),
     )
     earliest = pd.Timestamp(year=rules.min_year, month=1, day=1, tz="UTC")
     latest = pd.Timestamp(rules.now).tz_convert("UTC") + pd.Timedelta(days=rules.max_future_days)
@@ -352,6 +389,8 @@ def validate(
     # no clock written: a date-only export (CFPB's "Date received"); epoch numbers have one
     no_clock = ~raw_ts.str.contains(r"\d:\d") & ~raw_ts.str.match(EPOCH_SECONDS)
     no_clock &= ~raw_ts.str.match(EPOCH_MILLIS)
+    if fmt == EXCEL_FORMAT:  # a serial's fraction is its time of day: 45055 is a date only
+        no_clock &= ~raw_ts.str.match(r"^\d{5}\.\d+$")
     return Validated(
         valid=valid,
         rejects=rejects,

@@ -187,6 +187,19 @@ def list_quarantine(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pd.Data
     ).df()
 
 
+def ingest_rejects(con: duckdb.DuckDBPyConnection, ingest_id: str) -> pd.DataFrame:
+    """What one ingest quarantined, by kind of reason (the text before its first ':'), most
+    rows first, with the first row of each kind and its whole reason: the rows and the fix a
+    reason may name (an Excel serial date's reading) without listing every row."""
+    return con.execute(
+        "SELECT split_part(split_part(reason, ';', 1), ':', 1) AS kind, count(*) AS rows, "
+        "arg_min(file, (file, line)) AS file, min(line) AS line, "
+        "arg_min(reason, (file, line)) AS example FROM quarantine WHERE ingest_id = ? "
+        "GROUP BY 1 ORDER BY 2 DESC, 1",
+        [ingest_id],
+    ).df()
+
+
 def dimension_decisions(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
     """Every decided dimension -> the reason it was set aside (None when kept)."""
     rows = con.execute("SELECT name, kept, reason FROM dimensions").fetchall()
