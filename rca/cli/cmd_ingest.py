@@ -9,8 +9,8 @@ import typer
 from rca.cli.app import HomeOption, app, settings_for, stderr
 from rca.cli.output import Format, emit
 from rca.ingest.pipeline import ingest_paths
-from rca.store import Store
 from rca.settings import Settings
+from rca.store import Store
 from rca.store.contacts import ingest_rejects, list_quarantine
 from rca.text.counted import counted
 
