@@ -681,7 +681,7 @@ TAXONOMY_ROUTES = {
     "hide": ("theme_id",),
     "unhide": ("theme_id",),
     "create": ("label", "examples", "threshold"),
-    "reassign": ("contact_ids", "theme_id"),
+    "reassign": ("contact_ids", "theme_id", "teach", "threshold"),
     "reassign-cases": ("rows", "dry_run"),
 }
 
@@ -732,6 +732,27 @@ def test_taxonomy_fuzzer_no_server_error(fitted_demo: Settings, tmp_path: Path) 
             ).json()["changed"]
             is False
         )
+        taught = c.post(
+            "/v1/taxonomy/reassign",
+            headers=writer,  # and contacts like it: a new edit, even for a filed contact
+            json={"contact_ids": [contact], "theme_id": theme, "teach": True, "threshold": 0.9},
+        )
+        assert taught.status_code == 200 and taught.json()["changed"], taught.text
+        assert taught.json()["learnt"] >= 0 and taught.json()["edit"]["params"] == {
+            "contacts": [contact], "teach": True, "threshold": 0.9
+        }  # fmt: skip
+        again = c.post(
+            "/v1/taxonomy/reassign",
+            headers=writer,  # the same lesson again changes nothing
+            json={"contact_ids": [contact], "theme_id": theme, "teach": True, "threshold": 0.9},
+        )
+        assert again.status_code == 200 and again.json()["changed"] is False
+        loose = c.post(
+            "/v1/taxonomy/reassign",
+            headers=writer,
+            json={"contact_ids": [contact], "theme_id": theme, "threshold": 0.9},
+        )
+        assert loose.status_code == 422 and "threshold is for teach" in loose.text
         missing = c.post(
             "/v1/taxonomy/reassign",
             headers=writer,

@@ -9,6 +9,7 @@ errors are one line, and curated names, merges and hidden themes survive a resee
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,6 +183,49 @@ def test_contacts_filed_by_hand_stay_where_a_person_put_them() -> None:
     assert members.set_index("contact_id")["theme_id"].to_dict() == {
         "c1": "T0004", "c2": "T0001", "c3": "T0004",  # c2: T0002 merged into T0001
     }  # fmt: skip
+
+
+def test_a_taught_reassign_files_the_contacts_like_the_ones_named() -> None:
+    """`reassign` with what it teaches (the filed contacts' mean and a threshold): every
+    contact, this week's or a later one's, that is at least the threshold similar to that
+    mean and nearer to it than to its own theme's centre joins the theme; a contact clearly in
+    its own theme stays, one with no theme joins, and an undo gives them all back."""
+    cids = np.array([f"c{i}" for i in range(1, 7)], dtype=object)
+    fitted = np.array(["T0001", "T0001", "T0001", "", "T0003", "T0002"], dtype=object)
+    X = np.array(
+        [
+            [0.3, 0, 0, 1],  # c1: filed by hand
+            [0.35, 0, 0, 1],  # c2: like c1, far from refunds' centre
+            [1, 0, 0, 0.5],  # c3: like c1 (0.69) but nearer refunds' centre (0.89)
+            [0, 0, 0.2, 1],  # c4: no theme, like c1
+            [0, 0, 1, 0],  # c5: a card contact, unlike c1
+            [0, 1, 0, 1],  # c6: fitted in T0002, which E0002 merged into T0001
+        ]
+    )
+    taught = Edit("E0005", "reassign", "T0004", {"contacts": ["c1"], "centroid": X[0].tolist(),
+                                                 "threshold": 0.5})  # fmt: skip
+    view = curate(_themes(), [*EDITS, taught])
+    assert view.needs_vectors and view.pinned() == {"c1": "T0004"}
+    got = route(fitted, X, view, cids).tolist()
+    assert got == ["T0004", "T0004", "T0001", "T0004", "T0003", "T0004"]
+    for i in range(len(X)):  # one row alone gets the answer it gets in the batch
+        assert route(fitted[i : i + 1], X[i : i + 1], view, cids[i : i + 1]).tolist() == [got[i]]
+    with pytest.raises(ValueError, match="vectors"):
+        route(fitted, None, view, cids)
+    strict = curate(_themes(), [*EDITS, Edit("E0005", "reassign", "T0004", {
+        **taught.params, "threshold": 0.95})])  # fmt: skip
+    assert route(fitted, X, strict, cids).tolist() == ["T0004", "T0004", "T0001", "",
+                                                       "T0003", "T0001"]  # fmt: skip
+    undone = curate(_themes(), [*EDITS, taught, Edit("E0006", "undo", "T0004",
+                                                     {"edit_id": "E0005"})])  # fmt: skip
+    assert route(fitted, X, undone, cids).tolist() == ["T0001", "T0001", "T0001", "",
+                                                       "T0003", "T0001"]  # fmt: skip
+    for params, message in (
+        ({"centroid": [], "threshold": 0.5}, "vectors"),
+        ({"centroid": [1, 0, 0, 0], "threshold": 1.5}, r"\(0, 1\]"),
+    ):
+        with pytest.raises(TaxonomyError, match=message):
+            validate(Edit("x", "reassign", "T0004", {"contacts": ["c1"], **params}), view)
 
 
 def test_filing_contacts_answers_no_proposal() -> None:
@@ -748,3 +792,51 @@ def test_the_parent_level_sums_the_visible_themes_alike_in_cli_api_and_spikes(
     alone = [g for g in regrouped.values() if g["theme_ids"] == [other]]
     assert len(alone) == 1 and alone[0]["parent_group"] is None
     assert alone[0]["volume"] == fine[other]["volume"]
+
+
+def test_a_taught_reassign_files_later_contacts_like_the_ones_named(
+    curated: dict, tmp_path: Path
+) -> None:
+    """Filing cases with `teach`: a later week's contacts that say what they said are filed
+    under the same theme by `rca assign`, without a refit; one that says what another theme's
+    contacts say is not; the CLI says what it learnt and the history shows it."""
+    from rca.ingest.pipeline import ingest_paths
+    from rca.jobs.assign import assign_contacts
+    from rca.store import Store
+
+    settings = copy_home(curated["settings"], tmp_path / "teach")
+    source, target = curated["keep"], curated["source"]
+    with Store(settings.store_path).read() as con:
+        rows = con.execute(
+            "SELECT a.contact_id, c.text FROM assignments a JOIN contacts c USING (contact_id) "
+            "WHERE a.theme_id = ? ORDER BY a.similarity DESC LIMIT 3", [source]
+        ).fetchall()  # fmt: skip
+        other_id, other = con.execute(
+            "SELECT a.contact_id, c.text FROM assignments a JOIN contacts c USING (contact_id) "
+            "WHERE a.theme_id = ? ORDER BY a.similarity DESC LIMIT 1", [curated["split"]]
+        ).fetchone()  # fmt: skip
+    ids = [r[0] for r in rows]
+    out = run_cli("taxonomy", "reassign", *ids, "--to", target, "--teach", "--by", "ann",
+                  home=settings.home)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"taught: \d+ more contacts? like them joined", out.stderr), out.stderr
+    assert _held(settings, ids) == dict.fromkeys(ids, target)
+    history = run_cli("taxonomy", "history", home=settings.home).stdout
+    assert "and contacts like them (at least 0.50)" in " ".join(history.split())
+
+    later = pd.DataFrame({
+        "contact_id": ["L1", "L2", "L3", "L4"],
+        "created_at": "2026-12-01T10:00:00Z",
+        "text": [rows[0][1], rows[1][1], rows[2][1], other],
+    })  # fmt: skip
+    later.to_csv(tmp_path / "later.csv", index=False)
+    ingest_paths([str(tmp_path / "later.csv")], settings)
+    assign_contacts(settings)
+    elsewhere = _held(settings, [other_id])[other_id]  # a part of the split theme by now
+    assert elsewhere != target
+    assert _held(settings, ["L1", "L2", "L3", "L4"]) == {
+        "L1": target, "L2": target, "L3": target, "L4": elsewhere
+    }  # fmt: skip
+    bad = run_cli("taxonomy", "reassign", ids[0], "--to", target, "--threshold", "0.7",
+                  home=settings.home)  # fmt: skip
+    assert bad.returncode == 1 and "--threshold is for --teach" in bad.stderr

@@ -368,6 +368,25 @@ def test_a_case_filed_under_another_theme_from_its_theme_page(base: str, browser
     page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
     assert int(_row(page, source).locator("td").nth(2).inner_text()) == counts[source]
 
+    # filed again with "and contacts like them": the page says how many followed, the history
+    # says it taught, and its undo gives every one of them back
+    page.fill("#reassign-contacts", contact)
+    page.select_option("#reassign-theme", target)
+    page.check("#reassign-teach")
+    page.click("section#reassign button:not([name])")
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    said = page.locator("p.done").inner_text()
+    learnt = re.search(rf"Filed 1 of 1 contact under {target}, and (\d+) more contacts? like them",
+                       said)  # fmt: skip
+    assert learnt, said
+    gained = int(_row(page, target).locator("td").nth(2).inner_text()) - counts[target]
+    assert gained == 1 + int(learnt.group(1))
+    row = page.locator("section[aria-label=History] tr", has_text="reassign").first
+    assert "and contacts like them" in row.inner_text()
+    row.get_by_role("button", name=re.compile("Undo")).click()
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    assert int(_row(page, target).locator("td").nth(2).inner_text()) == counts[target]
+
     # the theme page's cases CSV, one theme_id corrected, pasted back: that case alone moves
     got = page.context.request.get(f"{base}/ui/themes/{source}/examples.csv")
     cases = list(csv.DictReader(io.StringIO(got.text().lstrip("\ufeff"))))

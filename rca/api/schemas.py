@@ -712,6 +712,11 @@ class TaxonomyChangeOut(BaseModel):
         default=None,
         description='reassign: the theme each moved contact left -> how many ("" = unassigned).',
     )
+    learnt: int | None = Field(
+        default=None,
+        description="A taught reassign: further contacts like the filed ones that joined the "
+        "theme (net).",
+    )
 
 
 class EditNote(BaseModel):
@@ -737,6 +742,24 @@ class ReassignIn(EditNote):
         "refits until the edit is undone.",
     )
     theme_id: str = ThemeId
+    teach: bool = Field(
+        default=False,
+        description="Also file every contact, now and later, nearer to these than to its own "
+        "theme's centre and at least `threshold` similar to their mean.",
+    )
+    threshold: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="With `teach`: the cosine similarity to the filed contacts' mean needed "
+        "(default 0.5).",
+    )
+
+    @model_validator(mode="after")
+    def _threshold_teaches(self) -> ReassignIn:
+        if self.threshold is not None and not self.teach:
+            raise ValueError("threshold is for teach")
+        return self
 
 
 class CaseRowIn(BaseModel):

@@ -127,6 +127,18 @@ def taxonomy_reassign(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="With --file: list what would move; write nothing.")
     ] = False,
+    teach: Annotated[
+        bool,
+        typer.Option(
+            "--teach",
+            help="Also file every contact, now and later, nearer to these than to its own "
+            "theme (and at least --threshold similar to their mean).",
+        ),
+    ] = False,
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="With --teach: cosine similarity to the filed contacts' mean needed."),
+    ] = None,
     by: By = "",
     why: Why = "",
     fmt: Fmt = Format.table,
@@ -148,13 +160,23 @@ def taxonomy_reassign(
         return
     if not contact_ids or not to:
         raise TaxonomyError("give contact ids and --to THEME (or --file cases.csv)")
-    result = _apply("reassign", to, {"contacts": list(contact_ids)}, by, why, home)
+    if threshold is not None and not teach:
+        raise TaxonomyError("--threshold is for --teach")
+    params: dict[str, Any] = {"contacts": list(contact_ids)}
+    if teach:
+        params |= {"teach": True, **({"threshold": threshold} if threshold is not None else {})}
+    result = _apply("reassign", to, params, by, why, home)
     _edit_output("reassign", result, fmt)
     if fmt is Format.table and result.get("edit"):
         moved = result.get("moved_from") or {}
         origin = ", ".join(f"{k or 'unassigned'}: {v}" for k, v in moved.items())
-        stderr(f"moved {result.get('moved', 0)} contacts" + (f" (from {origin})" if origin
-               else "; they were there already and now stay"))  # fmt: skip
+        stderr(f"moved {counted(result.get('moved', 0), 'contact')}" + (f" (from {origin})"
+               if origin else "; they were there already and now stay"))  # fmt: skip
+        if "learnt" in result:
+            rule = result["edit"]["params"]["threshold"]
+            stderr(f"taught: {counted(result['learnt'], 'more contact')} like them joined "
+                   f"(nearer to them than to their own theme, at least {rule:.2f} similar); "
+                   "later contacts like them will too")  # fmt: skip
 
 
 def _file_cases(path: Path, dry_run: bool, by: str, why: str, home: Any, fmt: Format) -> None:
@@ -512,7 +534,8 @@ def _details(edit: dict[str, Any]) -> str:
     if edit["action"] == "reassign":
         contacts = [str(c) for c in p.get("contacts", [])]
         more = f" and {len(contacts) - 3} more" if len(contacts) > 3 else ""
-        return ", ".join(contacts[:3]) + more
+        like = f"; and contacts like them (at least {p['threshold']:.2f})" if p.get("teach") else ""
+        return ", ".join(contacts[:3]) + more + like
     if edit["action"] == "undo":
         return f"takes back {p.get('edit_id')} ({p.get('undone_action')})"
     return ""

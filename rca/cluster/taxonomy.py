@@ -16,7 +16,10 @@ Two kinds of edits:
 - on membership: `merge` (sources → target id), `accept` of a `split` preview (the parent's
   contacts go to the nearest child centroid; children get new stable ids), `reassign` (named
   contacts a person filed under another theme: they stay there whatever the similarity says,
-  until the edit is undone; a later merge or split of that theme takes them along), `create`
+  until the edit is undone; a later merge or split of that theme takes them along; a *taught*
+  reassign also files every contact nearer to the filed ones' mean than to its own theme's
+  centre, and at least `threshold` similar to that mean, this week's and every later one's),
+  `create`
   (contacts at least `threshold` cosine-similar to the new theme's centroid: the mean of example
   contacts, or the embedding of a name + description such as a team's reason code; a contact
   over several created themes' thresholds joins the most similar; `rca.cluster.reason_codes`
@@ -62,6 +65,24 @@ MAX_LABEL_CHARS = 120
 THEME_COLUMNS = ["theme_id", "label", "keywords", "parent_group", "size", "centroid"]
 
 
+def is_taught(edit: Edit) -> bool:
+    """A reassign that also files the contacts like the ones it names (see module doc)."""
+    return edit.action == "reassign" and "centroid" in edit.params
+
+
+def _similarity_rule(params: dict[str, Any], what: str) -> None:
+    """Checks and normalises a centroid and threshold in place (created themes, taught
+    reassigns)."""
+    centroid = np.asarray(params.get("centroid") or [], dtype=np.float64)
+    if centroid.ndim != 1 or centroid.size == 0 or not np.isfinite(centroid).all():
+        raise TaxonomyError(what)
+    threshold = float(params.get("threshold", 0.5))
+    if not 0.0 < threshold <= 1.0:
+        raise TaxonomyError("the threshold is a cosine similarity in (0, 1]")
+    params["threshold"] = threshold
+    params["centroid"] = centroid.tolist()
+
+
 class TaxonomyError(InvalidInputError):
     """An edit that cannot apply (a merge with itself, an empty name...): HTTP 400."""
 
@@ -101,6 +122,9 @@ class CuratedView:
     split_into: dict[str, list[str]] = field(default_factory=dict)
     routing: list[Edit] = field(default_factory=list)  # the membership edits, in order
     previews: dict[str, Edit] = field(default_factory=dict)  # split previews by edit id
+    #: every theme's centre as routing meets it (fitted, created, split parts; merged-away
+    #: ones too), for a taught reassign to compare a contact's own theme with what it learnt
+    centres: dict[str, np.ndarray] = field(default_factory=dict)
 
     def has_theme(self, theme_id: str) -> bool:
         return theme_id in set(self.themes["theme_id"])
@@ -122,8 +146,9 @@ class CuratedView:
 
     @property
     def needs_vectors(self) -> bool:
-        """Splits and created themes route by similarity; merges need only the ids."""
-        return any(e.action in ("accept", "create") for e in self.routing)
+        """Splits, created themes and taught reassigns route by similarity; merges need only
+        the ids."""
+        return any(e.action in ("accept", "create") or is_taught(e) for e in self.routing)
 
     @property
     def hidden_ids(self) -> set[str]:
@@ -163,14 +188,7 @@ def validate(edit: Edit, view: CuratedView, previews: dict[str, Edit] | None = N
     params = dict(edit.params)
     if edit.action == "create":
         params["label"] = clean_label(params.get("label"))
-        centroid = np.asarray(params.get("centroid") or [], dtype=np.float64)
-        if centroid.ndim != 1 or centroid.size == 0 or not np.isfinite(centroid).all():
-            raise TaxonomyError("a created theme needs examples or a name to embed")
-        threshold = float(params.get("threshold", 0.5))
-        if not 0.0 < threshold <= 1.0:
-            raise TaxonomyError("the threshold is a cosine similarity in (0, 1]")
-        params["threshold"] = threshold
-        params["centroid"] = centroid.tolist()
+        _similarity_rule(params, "a created theme needs examples or a name to embed")
         return Edit(edit.edit_id, "create", edit.theme_id, params, edit.actor, edit.reason,
                     edit.created_at)  # fmt: skip
     if edit.action == "accept":
@@ -212,6 +230,8 @@ def validate(edit: Edit, view: CuratedView, previews: dict[str, Edit] | None = N
                 "or a reason code files many by similarity)"
             )
         params["contacts"] = contacts
+        if "centroid" in params:
+            _similarity_rule(params, "a taught reassign needs the filed contacts' vectors")
     elif edit.action == "split":
         children = params.get("children") or []
         if len(children) < 2:
@@ -267,6 +287,7 @@ def curate(themes: pd.DataFrame, edits: Sequence[Edit], *, strict: bool = False)
     edits = in_force(edits)
     previews = {e.edit_id: e for e in edits if e.action == "split"}
     view = CuratedView(_empty_flags(themes), previews=previews)
+    view.centres = _centres(view.themes)
     for edit in edits:
         if edit.action == "merge" and not strict:  # a source a refit retired is merged already
             live = [s for s in edit.params.get("sources") or [] if view.has_theme(s)]
@@ -283,6 +304,16 @@ def curate(themes: pd.DataFrame, edits: Sequence[Edit], *, strict: bool = False)
             continue
         _apply(view, edit, previews)
     return view
+
+
+def _centres(themes: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Theme id -> unit centre, for the rows that carry one."""
+    out = {}
+    for theme_id, centroid in zip(themes["theme_id"], themes["centroid"], strict=True):
+        vector = np.asarray(centroid if centroid is not None else [], dtype=np.float64).ravel()
+        if vector.size and np.isfinite(vector).all():
+            out[str(theme_id)] = unit_vectors(vector)[0]
+    return out
 
 
 def _row(view: CuratedView, theme_id: str) -> int:
@@ -309,6 +340,7 @@ def _apply(view: CuratedView, edit: Edit, previews: dict[str, Edit]) -> None:
             "description": edit.params.get("description"),
         }
         view.themes = pd.concat([t, pd.DataFrame([row])], ignore_index=True)
+        view.centres.update(_centres(pd.DataFrame([row])))
         view.routing.append(edit)
         return
     i = _row(view, edit.theme_id)
@@ -359,6 +391,7 @@ def _apply(view: CuratedView, edit: Edit, previews: dict[str, Edit]) -> None:
                 }
             )
         view.split_into[edit.theme_id] = list(edit.params["child_ids"])
+        view.centres.update(_centres(pd.DataFrame(rows)))
         view.themes = pd.concat([t.drop(index=i), pd.DataFrame(rows)], ignore_index=True)
         view.routing.append(edit)
 
@@ -434,6 +467,10 @@ def _replay(
             filed = np.isin(cids, edit.params["contacts"]) & (cids != "")
             ids[filed] = edit.theme_id
             claimed[filed] = np.inf  # a person's decision: no created theme is nearer
+            if is_taught(edit) and len(ids):
+                if unit is None:
+                    unit = unit_vectors(X)
+                _learn(unit, edit, ids, claimed, view.centres)
         elif edit.action == "accept":
             mask = ids == edit.theme_id
             if mask.any():
@@ -463,6 +500,31 @@ def _replay(
             ids[takes] = edit.theme_id
             claimed[takes] = sims[takes]
     return ids, doubt
+
+
+def _learn(
+    unit: np.ndarray,
+    edit: Edit,
+    ids: np.ndarray,
+    claimed: np.ndarray,
+    centres: Mapping[str, np.ndarray],
+) -> None:
+    """A taught reassign's claim (updates ``ids`` and ``claimed``): contacts at least its
+    threshold similar to the filed contacts' mean and more similar to it than to their own
+    theme's centre (and than to a created theme holding them) join its theme. The filed mean
+    is one more centre of that theme, as its own centroid is: a contact clearly in another
+    theme stays there. Elementwise, so exact row by row whatever the batch."""
+    sims = cosine_to_centroids(unit, unit_vectors(edit.params["centroid"]))[:, 0]
+    near = np.flatnonzero((sims >= edit.params["threshold"]) & (sims > claimed))
+    own = np.full(len(near), -np.inf)
+    for theme_id in np.unique(ids[near]):
+        centre = centres.get(str(theme_id))
+        if centre is not None and theme_id != edit.theme_id:
+            rows = near[ids[near] == theme_id]
+            own[ids[near] == theme_id] = cosine_to_centroids(unit[rows], centre[None, :])[:, 0]
+    takes = near[sims[near] > own]
+    ids[takes] = edit.theme_id
+    claimed[takes] = sims[takes]
 
 
 def _claim_fast(

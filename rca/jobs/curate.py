@@ -27,6 +27,7 @@ from rca.cluster.taxonomy import (
     TaxonomyError,
     curate,
     is_noop,
+    is_taught,
     review_after_refit,
     route,
     split_children,
@@ -59,6 +60,9 @@ from rca.text.normalise import normalise_for_embedding
 log = logging.getLogger("rca.taxonomy")
 SPLIT_EXAMPLES = 3
 DEFAULT_CREATE_THRESHOLD = 0.5
+#: A taught reassign's default: a contact must be at least this similar to the filed contacts'
+#: mean (and nearer to it than to its own theme's centre), as for a created theme.
+DEFAULT_TEACH_THRESHOLD = DEFAULT_CREATE_THRESHOLD
 
 
 def members_frame(view: CuratedView, fitted: pd.DataFrame, X: np.ndarray | None) -> pd.DataFrame:
@@ -149,15 +153,24 @@ def apply_edit(
             now or datetime.now(UTC),
         )
         moves: dict[str, int] = {}
+        before = 0  # a taught reassign's theme before it: what it learnt is the rest
         if action == "undo":
             edit, done = validate_undo(edit, edits)
             if done:
                 return {"edit": None, "changed": False, "theme": _view_row(view, edit.theme_id)}
         elif action == "reassign":
+            taught = bool(edit.params.get("teach"))
             edit = validate(edit, view, view.previews)
             moves = _reassign_moves(con, version, edit)
+            if taught:
+                edit = _taught(con, version, edit, view)
+                before = _theme_count(con, version, edit.theme_id)
             pinned = view.pinned()
-            if not moves and all(pinned.get(c) == edit.theme_id for c in edit.params["contacts"]):
+            if not moves and (
+                _taught_already(view, edit)
+                if taught
+                else all(pinned.get(c) == edit.theme_id for c in edit.params["contacts"])
+            ):
                 return {"edit": None, "changed": False, "theme": _view_row(view, edit.theme_id),
                         "moved": 0, "moved_from": {}}  # fmt: skip
         elif is_noop(
@@ -196,13 +209,7 @@ def apply_edit(
                 [version, edit.theme_id],
             ) or (0,)
         elif action == "reassign":  # the theme's contacts now, as every report counts them
-            (joined,) = first_row(
-                con,
-                "SELECT count(*) FROM assignments a LEFT JOIN taxonomy_members m ON "
-                "m.contact_id = a.contact_id AND m.model_version = a.model_version "
-                "WHERE a.model_version = ? AND coalesce(m.theme_id, a.theme_id) = ?",
-                [version, edit.theme_id],
-            ) or (0,)
+            joined = _theme_count(con, version, edit.theme_id)
     _mirror(settings, version, edit)
     shown = new_ids[0] if new_ids and action == "accept" else edit.theme_id
     return {
@@ -212,7 +219,53 @@ def apply_edit(
         "themes": [_view_row(after, i) for i in new_ids if action == "accept"],
         **({"contacts": int(joined)} if joined is not None else {}),
         **({"moved": sum(moves.values()), "moved_from": moves} if action == "reassign" else {}),
+        **(
+            {"learnt": int(joined or 0) - before - sum(moves.values())}
+            if action == "reassign" and is_taught(edit)
+            else {}
+        ),
     }
+
+
+def _taught_already(view: CuratedView, edit: Edit) -> bool:
+    """An edit in force teaches this theme the same contacts at the same threshold."""
+    return any(
+        is_taught(e)
+        and view.merged.get(e.theme_id, e.theme_id) == edit.theme_id
+        and set(e.params["contacts"]) == set(edit.params["contacts"])
+        and e.params["threshold"] == edit.params["threshold"]
+        for e in view.routing
+    )
+
+
+def _theme_count(con: Any, version: str, theme_id: str) -> int:
+    """A theme's contacts in the curated view, as every report counts them."""
+    (n,) = first_row(
+        con,
+        "SELECT count(*) FROM assignments a LEFT JOIN taxonomy_members m ON "
+        "m.contact_id = a.contact_id AND m.model_version = a.model_version "
+        "WHERE a.model_version = ? AND coalesce(m.theme_id, a.theme_id) = ?",
+        [version, theme_id],
+    ) or (0,)
+    return int(n)
+
+
+def _taught(con: Any, version: str, edit: Edit, view: CuratedView) -> Edit:
+    """The reassign with what it teaches: the filed contacts' mean vector (the champion's
+    encoder) and the threshold (``DEFAULT_TEACH_THRESHOLD`` unless the person gave one)."""
+    found = con.execute(
+        "SELECT c.text_hash FROM contacts c WHERE c.contact_id IN "
+        f"({', '.join('?' for _ in edit.params['contacts'])})",
+        list(edit.params["contacts"]),
+    ).df()
+    vectors = read_vectors(con, _model_id(con, version), found["text_hash"])
+    centroid = np.asarray(vectors, dtype=np.float64).mean(axis=0)
+    params = {
+        **edit.params,
+        "centroid": np.asarray(centroid, dtype=np.float32).astype(float).tolist(),
+        "threshold": float(edit.params.get("threshold") or DEFAULT_TEACH_THRESHOLD),
+    }
+    return validate(replace(edit, params=params), view, view.previews)
 
 
 def _reassign_moves(con: Any, version: str, edit: Edit) -> dict[str, int]:

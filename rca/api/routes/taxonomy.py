@@ -106,8 +106,11 @@ async def merge(body: MergeIn, state: StateDep, key: WriterKey) -> TaxonomyChang
 async def reassign(body: ReassignIn, state: StateDep, key: WriterKey) -> TaxonomyChangeOut:
     """File contacts under `theme_id` by hand (a case the themes put in the wrong place); they
     stay there through refits and created themes until the edit is undone. 404 names a contact
-    the champion has not assigned."""
-    params = {"contacts": body.contact_ids}
+    the champion has not assigned. With `teach`, contacts like them (now and later) follow;
+    422 for a `threshold` without `teach`."""
+    params: dict[str, object] = {"contacts": body.contact_ids}
+    if body.teach:
+        params |= {"teach": True, "threshold": body.threshold}
     return await _edit(state, "reassign", body.theme_id, params, _who(body, key))
 
 

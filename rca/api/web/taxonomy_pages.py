@@ -259,6 +259,7 @@ async def reassign(
     contacts: Annotated[str, Form(max_length=500000)] = "",
     why: Text = "",
     dry_run: Annotated[str, Form(max_length=8)] = "",
+    teach: Annotated[str, Form(max_length=8)] = "",
     upload: Upload = None,
     source: Source = "",
     csrf: Csrf = "",
@@ -275,6 +276,11 @@ async def reassign(
 
         _refuse(problem)
         table = _is_cases_table(contacts)  # a theme's cases CSV with corrected theme ids
+        if table and teach:
+            raise TaxonomyError(
+                "“And contacts like them” files by ids under the theme chosen; a cases table "
+                "files its rows only: leave it unticked"
+            )
         if dry_run:  # what would move, ids and a theme read as a two-column table
             ids = [i for i in contacts.replace(",", " ").split() if i]
             if not table and not theme_id:
@@ -289,6 +295,7 @@ async def reassign(
                 f"Preview: {counted(result['moved'], 'contact')} would move "
                 f"({result['unchanged']} of {counted(result['rows'], 'row')} already there); "
                 "nothing written."
+                + (" Contacts like them are found when you file them." if teach else "")
             )
             return {"message": said, "shown": {"cases_preview": result, **kept}}
         if table:
@@ -305,13 +312,18 @@ async def reassign(
         ids = [i for i in contacts.replace(",", " ").split() if i]
         if not theme_id:
             raise TaxonomyError("choose the theme the contacts belong to")
+        params: dict[str, Any] = {"contacts": ids} | ({"teach": True} if teach else {})
         result = curate.apply_edit(
-            state.settings, "reassign", theme_id, params={"contacts": ids}, actor=by, reason=why
+            state.settings, "reassign", theme_id, params=params, actor=by, reason=why
         )
         moved = result.get("moved", 0)
-        return _said(result, f"Filed {moved} of {counted(len(ids), 'contact')} under {theme_id}")
+        said = f"Filed {moved} of {counted(len(ids), 'contact')} under {theme_id}"
+        if "learnt" in result:
+            said += f", and {counted(result['learnt'], 'more contact')} like them"
+        return _said(result, said)
 
-    kept = {"reassign_contacts": contacts, "reassign_theme": theme_id, "reassign_source": source}
+    kept = {"reassign_contacts": contacts, "reassign_theme": theme_id, "reassign_source": source,
+            "reassign_teach": bool(teach)}  # fmt: skip
     return await _act(request, session, snapshot, state, csrf, work, kept)
 
 
