@@ -308,3 +308,37 @@ def test_dates_in_a_general_formatted_column_read_with_format_excel(
         ("G3", "2023-01-05 13:02:00"),
     ]
     assert summary.files[0].dates_without_time == 1
+
+
+def test_a_taxonomy_table_is_found_behind_a_notes_sheet(tmp_path: Path) -> None:
+    """A reviewer's workbook may open on a notes sheet: the theme sheet, the cases and the
+    reason codes are read from the first sheet with the columns they need; a workbook with
+    none names its sheets, and a one-sheet workbook still gets the caller's own message."""
+    from rca.errors import InvalidInputError
+    from rca.jobs.apply_sheet import read_sheet_file
+    from rca.jobs.import_codes import read_codes_file, table_text
+
+    path = tmp_path / "reviewed.xlsx"
+    notes = pd.DataFrame({"Notes": ["renamed two themes"]})
+    with pd.ExcelWriter(path) as book:
+        notes.to_excel(book, sheet_name="Notes", index=False)
+        pd.DataFrame({"Theme_ID ": ["T0001"], "label": ["Refund late"]}).to_excel(
+            book, sheet_name="Themes", index=False
+        )
+    codes = tmp_path / "codes.xlsx"
+    with pd.ExcelWriter(codes) as book:
+        notes.to_excel(book, sheet_name="Notes", index=False)
+        pd.DataFrame({"Label": ["Card declined"], "description": ["at the till"]}).to_excel(
+            book, sheet_name="Codes", index=False
+        )
+    assert read_sheet_file(path).to_dict("records") == [
+        {"Theme_ID": "T0001", "label": "Refund late"}
+    ]  # case and edge spaces of the header ignored, as the tables' own readers ignore them
+    assert "Refund late" in table_text(path.read_bytes(), path.name, ("theme_id",))
+    assert [c.label for c in read_codes_file(codes)] == ["Card declined"]
+    with pytest.raises(InvalidInputError, match=r"no sheet has the columns \['contact_id'\]; "
+                       r"its sheets: \['Notes', 'Themes'\]"):  # fmt: skip
+        table_text(path.read_bytes(), path.name, ("contact_id",))
+    single = tmp_path / "single.xlsx"
+    pd.DataFrame({"Notes": ["x"]}).to_excel(single, index=False)
+    assert list(read_sheet_file(single).columns) == ["Notes"]

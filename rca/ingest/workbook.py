@@ -18,7 +18,7 @@ and the legacy formats too, so no one is told to re-save a file first.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import BinaryIO
@@ -39,11 +39,33 @@ def is_workbook(data: bytes, name: str = "") -> bool:
     return data.startswith((ZIP_MAGIC, OLE_MAGIC)) or Path(name).suffix.lower() in WORKBOOK_SUFFIXES
 
 
-def read_workbook(data: bytes, name: str = "the file") -> pd.DataFrame:
-    """The first sheet as a table of text: its first non-blank row is the header, blank rows
-    are dropped, empty cells are "", cells read as `sheet_cell` shows them ("7261306", not
-    "7261306.0"). A file no reader can open is an `InvalidInputError` naming it."""
-    _, _, rows = sheet_rows(io.BytesIO(data), name)  # the first sheet
+def read_workbook(data: bytes, name: str = "the file", needs: Collection[str] = ()) -> pd.DataFrame:
+    """A sheet as a table of text: the first whose header has every column in ``needs`` (case
+    and edge spaces ignored: a workbook whose first sheet is a summary or notes), else the first.
+    Its first non-blank row is the header, blank rows are dropped, empty cells are "", cells
+    read as `sheet_cell` shows them ("7261306", not "7261306.0"). A file no reader can open,
+    or a workbook of several sheets none of which has ``needs``, is an `InvalidInputError`
+    naming it (one sheet is returned as it is: the caller names what it lacks)."""
+    wanted = {_plain(n) for n in needs}
+    _, names, rows = sheet_rows(io.BytesIO(data), name)  # the first sheet
+    first = _table(rows)
+    if not wanted or wanted <= {_plain(c) for c in first.columns} or len(names) < 2:
+        return first
+    for index in range(2, len(names) + 1):
+        table = _table(sheet_rows(io.BytesIO(data), name, index)[2])
+        if wanted <= {_plain(c) for c in table.columns}:
+            return table
+    raise InvalidInputError(
+        f"{name}: no sheet has the columns {sorted(needs)}; its sheets: {names}"
+    )
+
+
+def _plain(column: object) -> str:
+    return str(column).strip().casefold()  # as the tables' readers match (`header_map`)
+
+
+def _table(rows: Iterator[tuple[int, list[str], set[int]]]) -> pd.DataFrame:
+    """A sheet's rows as a table of text under its first non-blank row."""
     header: list[str] | None = None
     lead = 0
     records: list[list[str]] = []

@@ -27,12 +27,13 @@ from rca.store.themes import require_champion
 
 def read_sheet_file(path: Path) -> pd.DataFrame:
     """The sheet of a CSV file (`;`, tab or `|` delimited too; TSV when it ends in .tsv) or of
-    an Excel workbook's first sheet, every cell as text."""
+    a workbook (its first sheet with a ``theme_id`` column: the theme sheet and the cases
+    table both have one), every cell as text."""
     if not path.is_file():
         raise NotFoundError(f"no file {path}")
     return read_table(
         path, unreadable=f"{path.name} is not a readable CSV file or workbook",
-        empty=f"{path.name} is empty",
+        empty=f"{path.name} is empty", needs=("theme_id",),
     )  # fmt: skip
 
 

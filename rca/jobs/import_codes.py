@@ -61,22 +61,25 @@ NOT_COVERED_LISTED = 10
 MOST_CONTACTS = 0.9
 
 
-def read_table(source: Path | str, *, unreadable: str, empty: str | None) -> pd.DataFrame:
+def read_table(
+    source: Path | str, *, unreadable: str, empty: str | None, needs: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """A table a person wrote or exported from a spreadsheet (a file, or text pasted on the
     dashboard: an uploaded file arrives as `table_text`), every cell as text (a code "0012" stays
-    "0012"). An Excel workbook is read as one (`rca.ingest.workbook`, its first sheet); text
+    "0012"). An Excel workbook is read as one (`rca.ingest.workbook`, see ``needs``); text
     is decoded and delimited as ingest reads exports (`decode_bytes`, `sniff_delimiter`): a
     Windows "CSV" in cp1252, `;` from locales with a decimal comma, tabs from cells copied out
     of a spreadsheet. One that does not parse is an `InvalidInputError` (``empty`` for one with
-    no header, else ``unreadable``). Shared by the reason-code import, the theme sheet
-    (`apply_sheet`) and the cases table (`file_cases`)."""
+    no header, else ``unreadable``). A workbook's sheet is the first whose header has the
+    columns in ``needs`` (a notes or summary sheet may come first). Shared by the reason-code
+    import, the theme sheet (`apply_sheet`) and the cases table (`file_cases`)."""
     from rca.ingest.read import decode_bytes, sniff_delimiter
     from rca.ingest.workbook import is_workbook, read_workbook
 
     if isinstance(source, Path):
         data = source.read_bytes()
         if is_workbook(data, source.name):
-            frame = read_workbook(data, source.name)
+            frame = read_workbook(data, source.name, needs)
             if frame.columns.empty:
                 raise InvalidInputError(empty or f"{unreadable}: its first sheet is empty")
             return frame
@@ -92,23 +95,25 @@ def read_table(source: Path | str, *, unreadable: str, empty: str | None) -> pd.
         raise InvalidInputError(f"{unreadable}: {exc}") from exc
 
 
-def table_text(data: bytes, name: str) -> str:
+def table_text(data: bytes, name: str, needs: tuple[str, ...] = ()) -> str:
     """An uploaded table as the CSV text the dashboard's box holds (so a preview shows it and
     "Apply" after it sends the same rows): a text file decoded as `read_table` decodes it, a
-    workbook's first sheet written out as CSV."""
+    workbook's sheet (the first with ``needs``) written out as CSV."""
     from rca.ingest.read import decode_bytes
     from rca.ingest.workbook import is_workbook, read_workbook
 
     if is_workbook(data, name):
-        return read_workbook(data, name or "the file").to_csv(index=False)
+        return read_workbook(data, name or "the file", needs).to_csv(index=False)
     return decode_bytes(data)[0]
 
 
 def _codes_of_csv(
     source: Path | str, *, unreadable: str, empty: str | None, **options: Any
 ) -> list[ReasonCode]:
-    """`reason_codes` of a CSV source (`read_table`)."""
-    return reason_codes(read_table(source, unreadable=unreadable, empty=empty), **options)
+    """`reason_codes` of a CSV source (`read_table`; a workbook's sheet with the names)."""
+    needs = (str(options.get("label_column", "label")),)
+    frame = read_table(source, unreadable=unreadable, empty=empty, needs=needs)
+    return reason_codes(frame, **options)
 
 
 def read_codes_file(
@@ -118,7 +123,8 @@ def read_codes_file(
     description_column: str = "description",
     threshold: float = 0.5,
 ) -> list[ReasonCode]:
-    """The codes of a CSV file (TSV when it ends in .tsv) or an Excel workbook's first sheet."""
+    """The codes of a CSV file (TSV when it ends in .tsv) or of a workbook (its first sheet
+    with the names' column)."""
     if not path.is_file():
         raise NotFoundError(f"no file {path}")
     return _codes_of_csv(

@@ -37,7 +37,12 @@ MAX_UPLOAD_BYTES = 5_000_000  # a workbook of a few thousand rows; bigger tables
 
 
 async def _upload_text(
-    upload: UploadFile | None, pasted: str, limit: int, command: str, mark: str = ""
+    upload: UploadFile | None,
+    pasted: str,
+    limit: int,
+    command: str,
+    mark: str = "",
+    needs: tuple[str, ...] = (),
 ) -> tuple[str, str | None, str]:
     """The table a form sends and what is wrong with it: a chosen file (CSV, TSV or an Excel
     workbook, `table_text`) in place of the box's text, else the text. The file's rows come
@@ -45,7 +50,8 @@ async def _upload_text(
     the same rows (a browser never keeps a chosen file across pages). A file the box could not
     take (``limit`` characters, the form's own cap) is refused with the CLI command that
     takes it. The third value is the form's hidden ``source`` for the next page (`_file_mark`):
-    the chosen file's, else the one the form carried."""
+    the chosen file's, else the one the form carried. A workbook's sheet is the first with the
+    columns in ``needs``."""
     from rca.jobs.import_codes import table_text
 
     if upload is None or not upload.filename:
@@ -64,7 +70,7 @@ async def _upload_text(
             mark,
         )
     try:
-        text = await run_in_threadpool(table_text, data, name)
+        text = await run_in_threadpool(table_text, data, name, needs)
     except RcaError as exc:
         return pasted, str(exc), mark
     if len(text) > limit:
@@ -265,7 +271,12 @@ async def reassign(
     csrf: Csrf = "",
 ) -> Response:
     contacts, problem, source = await _upload_text(
-        upload, contacts, 500_000, "rca taxonomy reassign --file cases.xlsx", source
+        upload,
+        contacts,
+        500_000,
+        "rca taxonomy reassign --file cases.xlsx",
+        source,
+        ("contact_id", "theme_id"),
     )
 
     def work(by: str) -> dict[str, Any]:
@@ -520,7 +531,7 @@ async def import_codes(
     from rca.jobs.import_codes import codes_from_attribute, import_reason_codes, parse_codes
 
     codes, problem, source = await _upload_text(
-        upload, codes, 200_000, "rca taxonomy import codes.xlsx", source
+        upload, codes, 200_000, "rca taxonomy import codes.xlsx", source, ("label",)
     )
 
     def work(by: str) -> dict[str, Any]:
@@ -604,7 +615,7 @@ async def apply_sheet(
     from rca.jobs.apply_sheet import parse_sheet
 
     sheet, problem, source = await _upload_text(
-        upload, sheet, 500_000, "rca taxonomy apply sheet.xlsx", source
+        upload, sheet, 500_000, "rca taxonomy apply sheet.xlsx", source, ("theme_id",)
     )
 
     def work(by: str) -> dict[str, Any]:
