@@ -682,7 +682,7 @@ TAXONOMY_ROUTES = {
     "unhide": ("theme_id",),
     "create": ("label", "examples", "threshold"),
     "reassign": ("contact_ids", "theme_id", "teach", "threshold"),
-    "reassign-cases": ("rows", "dry_run"),
+    "reassign-cases": ("rows", "dry_run", "teach"),
 }
 
 

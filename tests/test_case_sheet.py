@@ -122,6 +122,16 @@ def test_a_theme_page_download_corrected_and_filed_from_the_cli(
     bad = run_cli("taxonomy", "reassign", "--file", str(path), home=settings.home)
     assert bad.returncode == 1 and "line 4: no theme 'T9999'" in bad.stderr
     assert "Traceback" not in bad.stderr and len(taxonomy_history(settings)) == 1
+    cases.loc[2, "theme_id"] = target  # and with --teach: contacts like it follow
+    cases.to_csv(path, index=False)
+    taught = run_cli("taxonomy", "reassign", "--file", str(path), "--teach", "--format", "json",
+                     home=settings.home)  # fmt: skip
+    assert taught.returncode == 0, taught.stderr
+    (edit,) = json.loads(taught.stdout)["edits"]
+    assert len(edit["contacts"]) == 1 and edit["learnt"] >= 0
+    gained = {t["theme_id"]: t["contacts"] for t in taxonomy_listing(settings)["themes"]}[target]
+    assert gained == counts[target] + 1 + edit["learnt"]
+    assert taxonomy_history(settings)[-1]["params"]["teach"] is True
 
 
 def test_the_api_files_cases_for_writers_and_names_bad_rows(
@@ -162,6 +172,9 @@ def test_the_api_files_cases_for_writers_and_names_bad_rows(
         assert made.json()["edits"] == [{
             "edit_id": made.json()["edits"][0]["edit_id"], "theme_id": other,
             "label": made.json()["edits"][0]["label"], "contacts": [a], "lines": [1],
-            "moved_from": {ta: 1}}]  # fmt: skip
+            "moved_from": {ta: 1}, "learnt": None}]  # fmt: skip
         again = client.post(url, headers={"X-API-Key": writer}, json={"rows": rows})
         assert again.json()["changed"] is False and again.json()["unchanged"] == 2
+        taught = client.post(url, headers={"X-API-Key": writer}, json={
+            "rows": [{"contact_id": b, "theme_id": other}], "teach": True})  # fmt: skip
+        assert taught.status_code == 200 and taught.json()["edits"][0]["learnt"] >= 0

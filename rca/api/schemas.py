@@ -772,6 +772,11 @@ class CasesIn(EditNote):
 
     rows: list[CaseRowIn] = Field(min_length=1, max_length=5000)
     dry_run: bool = Field(default=False, description="List what would move; write nothing.")
+    teach: bool = Field(
+        default=False,
+        description="Each edit also files the contacts like its own, now and later (see "
+        "`/v1/taxonomy/reassign`); how many followed is each edit's `learnt`.",
+    )
 
 
 class CasesEdit(BaseModel):
@@ -780,6 +785,9 @@ class CasesEdit(BaseModel):
     label: str | None = None
     contacts: list[str]
     lines: list[int] = Field(description="The rows it comes from (1 = the first row).")
+    learnt: int | None = Field(
+        default=None, description="With `teach`: further contacts like them that joined (net)."
+    )
     moved_from: dict[str, int] = Field(description='Theme left -> contacts ("" = unassigned).')
 
 

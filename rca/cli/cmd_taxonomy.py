@@ -153,15 +153,15 @@ def taxonomy_reassign(
     """
     from rca.cluster.taxonomy import TaxonomyError
 
+    if file is not None and (contact_ids or to):
+        raise TaxonomyError("give contact ids with --to, or --file; not both")
+    if threshold is not None and not teach:
+        raise TaxonomyError("--threshold is for --teach")
     if file is not None:
-        if contact_ids or to:
-            raise TaxonomyError("give contact ids with --to, or --file; not both")
-        _file_cases(file, dry_run, by, why, home, fmt)
+        _file_cases(file, dry_run, by, why, home, fmt, teach, threshold)
         return
     if not contact_ids or not to:
         raise TaxonomyError("give contact ids and --to THEME (or --file cases.csv)")
-    if threshold is not None and not teach:
-        raise TaxonomyError("--threshold is for --teach")
     params: dict[str, Any] = {"contacts": list(contact_ids)}
     if teach:
         params |= {"teach": True, **({"threshold": threshold} if threshold is not None else {})}
@@ -179,27 +179,39 @@ def taxonomy_reassign(
                    "later contacts like them will too")  # fmt: skip
 
 
-def _file_cases(path: Path, dry_run: bool, by: str, why: str, home: Any, fmt: Format) -> None:
+def _file_cases(
+    path: Path,
+    dry_run: bool,
+    by: str,
+    why: str,
+    home: Any,
+    fmt: Format,
+    teach: bool = False,
+    threshold: float | None = None,
+) -> None:
     from rca.jobs.apply_sheet import read_sheet_file
     from rca.jobs.file_cases import file_cases
 
     result = file_cases(
         settings_for(home), read_sheet_file(path), dry_run=dry_run, actor=by or None,
-        reason=why or f"cases filed from {path.name}",
+        reason=why or f"cases filed from {path.name}", teach=teach, threshold=threshold,
     )  # fmt: skip
     rows = [
         {**e, "contacts": _shown(e["contacts"]),
          "moved_from": ", ".join(f"{k or 'unassigned'}: {v}" for k, v in e["moved_from"].items())}
         for e in result["edits"]
     ]  # fmt: skip
+    learnt = ["learnt"] if teach and not dry_run else []
     emit({"command": "taxonomy reassign", **result}, rows, fmt, title="cases filed",
-         columns=["edit_id", "theme_id", "label", "contacts", "moved_from"])  # fmt: skip
+         columns=["edit_id", "theme_id", "label", "contacts", "moved_from", *learnt])  # fmt: skip
     if fmt is Format.table:
         verb = "would move" if dry_run else "moved"
         note = " (dry run: nothing written)" if dry_run else ""
         stderr(f"{counted(result['moved'], 'contact')} {verb} in "
                f"{counted(len(result['edits']), 'edit')} from {counted(result['rows'], 'row')} "
                f"({result['unchanged']} unchanged){note}")  # fmt: skip
+        if teach and dry_run:
+            stderr("contacts like them are found when the cases are filed")
 
 
 @taxonomy_app.command("split")

@@ -163,8 +163,8 @@ def apply_edit(
             edit = validate(edit, view, view.previews)
             moves = _reassign_moves(con, version, edit)
             if taught:
-                edit = _taught(con, version, edit, view)
-                before = _theme_count(con, version, edit.theme_id)
+                edit = teach_edit(con, version, edit, view)
+                before = theme_count(con, version, edit.theme_id)
             pinned = view.pinned()
             if not moves and (
                 _taught_already(view, edit)
@@ -209,7 +209,7 @@ def apply_edit(
                 [version, edit.theme_id],
             ) or (0,)
         elif action == "reassign":  # the theme's contacts now, as every report counts them
-            joined = _theme_count(con, version, edit.theme_id)
+            joined = theme_count(con, version, edit.theme_id)
     _mirror(settings, version, edit)
     shown = new_ids[0] if new_ids and action == "accept" else edit.theme_id
     return {
@@ -238,7 +238,7 @@ def _taught_already(view: CuratedView, edit: Edit) -> bool:
     )
 
 
-def _theme_count(con: Any, version: str, theme_id: str) -> int:
+def theme_count(con: Any, version: str, theme_id: str) -> int:
     """A theme's contacts in the curated view, as every report counts them."""
     (n,) = first_row(
         con,
@@ -250,7 +250,7 @@ def _theme_count(con: Any, version: str, theme_id: str) -> int:
     return int(n)
 
 
-def _taught(con: Any, version: str, edit: Edit, view: CuratedView) -> Edit:
+def teach_edit(con: Any, version: str, edit: Edit, view: CuratedView) -> Edit:
     """The reassign with what it teaches: the filed contacts' mean vector (the champion's
     encoder) and the threshold (``DEFAULT_TEACH_THRESHOLD`` unless the person gave one)."""
     found = con.execute(

@@ -8,6 +8,7 @@ none of them and every report sees all of them at once. ``dry_run`` plans inside
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ import pandas as pd
 
 from rca.cluster.case_sheet import listed_contacts, plan_cases
 from rca.cluster.taxonomy import Edit, curate, validate
-from rca.jobs.curate import _mirror, _text, rebuild_members
+from rca.jobs.curate import _mirror, _text, rebuild_members, teach_edit, theme_count
 from rca.settings import Settings
 from rca.store import Store
 from rca.store.curation import append_edit, fitted_themes, next_edit_ids, read_edits
@@ -48,9 +49,13 @@ def file_cases(
     now: datetime | None = None,
     first_line: int = 2,
     row_word: str = "line",
+    teach: bool = False,
+    threshold: float | None = None,
 ) -> dict[str, Any]:
     """File each row's contact under the row's theme; one `reassign` per theme. ``first_line``
-    and ``row_word`` name its rows in errors (a file's line; the API's "row 1")."""
+    and ``row_word`` name its rows in errors (a file's line; the API's "row 1"). ``teach``:
+    each edit also files the contacts like its own (a taught reassign; how many followed is
+    each edit's ``learnt``, counted once written: null in a dry run), at ``threshold``."""
     listed = listed_contacts(frame)
     at = now or datetime.now(UTC)
     store = Store(settings.store_path)
@@ -65,11 +70,20 @@ def file_cases(
         ids = next_edit_ids(con, len(plan.edits))
         made = [validate(Edit(i, e.action, e.theme_id, e.params, who, why, at), view)
                 for i, e in zip(ids, plan.edits, strict=True)]  # fmt: skip
+        if teach and not dry_run:
+            lesson = {"teach": True, "threshold": threshold}
+            made = [teach_edit(con, version, replace(e, params={**e.params, **lesson}), view)
+                    for e in made]  # fmt: skip
         curate(fitted, [*edits, *made], strict=True)  # the table as one
+        learnt: dict[str, int | None] = {e.theme_id: None for e in made}
         if made and not dry_run:
+            before = {t: theme_count(con, version, t) for t in learnt}
             for edit in made:
                 append_edit(con, edit, model_version=version)
             rebuild_members(con, version)
+            if teach:
+                learnt = {e.theme_id: theme_count(con, version, e.theme_id) - before[e.theme_id]
+                          - len(e.params["contacts"]) for e in made}  # fmt: skip
     if made and not dry_run:
         _mirror(settings, version, made[-1])
     labels = dict(zip(view.themes["theme_id"], view.themes["label"], strict=True))
@@ -85,6 +99,7 @@ def file_cases(
             "contacts": list(edit.params["contacts"]),
             "lines": lines,
             "moved_from": dict(sorted(moved.items())),
+            **({"learnt": learnt[edit.theme_id]} if teach else {}),
         })  # fmt: skip
     return {
         "model_version": version,

@@ -135,6 +135,7 @@ async def reassign_cases(body: CasesIn, state: StateDep, key: WriterKey) -> Case
             row_word="row",
             actor=who["actor"],
             reason=who["reason"] or "cases filed through the API",
+            teach=body.teach,
         )  # fmt: skip
     )
     if result["changed"]:

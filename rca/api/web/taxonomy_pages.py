@@ -287,11 +287,6 @@ async def reassign(
 
         _refuse(problem)
         table = _is_cases_table(contacts)  # a theme's cases CSV with corrected theme ids
-        if table and teach:
-            raise TaxonomyError(
-                "“And contacts like them” files by ids under the theme chosen; a cases table "
-                "files its rows only: leave it unticked"
-            )
         if dry_run:  # what would move, ids and a theme read as a two-column table
             ids = [i for i in contacts.replace(",", " ").split() if i]
             if not table and not theme_id:
@@ -311,11 +306,14 @@ async def reassign(
             return {"message": said, "shown": {"cases_preview": result, **kept}}
         if table:
             reason = why or f"cases {_source(source, contacts)} on the taxonomy page"
-            result = file_cases(state.settings, parse_sheet(contacts), actor=by, reason=reason)
+            result = file_cases(state.settings, parse_sheet(contacts), actor=by, reason=reason,
+                                teach=bool(teach))  # fmt: skip
             ids = ", ".join(e["edit_id"] for e in result["edits"])
+            like = sum(e.get("learnt") or 0 for e in result["edits"])
             message = (
                 f"Filed {counted(result['moved'], 'contact')} in "
-                f"{counted(len(result['edits']), 'edit')} ({ids})."
+                f"{counted(len(result['edits']), 'edit')} ({ids})"
+                + (f", and {counted(like, 'more contact')} like them." if teach else ".")
                 if result["changed"]
                 else f"Nothing to change: all {result['rows']} cases are in their themes."
             )
