@@ -405,6 +405,19 @@ def test_a_case_filed_under_another_theme_from_its_theme_page(base: str, browser
     page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
     assert "Filed 1 contact in 1 edit" in page.locator("p.done").inner_text()
     assert int(_row(page, target).locator("td").nth(2).inner_text()) == counts[target] + 1
+    row = page.locator("section[aria-label=History] tr", has_text="reassign").first
+    row.get_by_role("button", name=re.compile("Undo")).click()  # and again, teaching
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    page.fill("#reassign-contacts", out.getvalue())
+    page.check("#reassign-teach")
+    page.click("section#reassign button:not([name])")
+    page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
+    said = page.locator("p.done").inner_text()
+    learnt = re.search(r"Filed 1 contact in 1 edit \(E\d+\), and (\d+) more contacts? like them",
+                       said)  # fmt: skip
+    assert learnt, said
+    gained = int(_row(page, target).locator("td").nth(2).inner_text()) - counts[target]
+    assert gained == 1 + int(learnt.group(1))
     page.context.close()
 
     reader = _log_in(browser, base, READER)  # a reader sees no link to edit
