@@ -220,6 +220,17 @@ def test_a_taught_reassign_files_the_contacts_like_the_ones_named() -> None:
                                                      {"edit_id": "E0005"})])  # fmt: skip
     assert route(fitted, X, undone, cids).tolist() == ["T0001", "T0001", "T0001", "",
                                                        "T0003", "T0001"]  # fmt: skip
+    # a refit's new fitted ids: the lesson is replayed on them (`carry_edits` routes the new
+    # fit with the contacts' vectors), so c2 and c4 follow c1 again
+    from rca.jobs.curate import carry_edits
+
+    refit = pd.DataFrame({"contact_id": cids, "theme_id": ["T0001", "T0001", "T0001", "T0003",
+                                                           "T0003", "T0001"]})  # fmt: skip
+    events = pd.DataFrame({"event": [], "theme_id": [], "related_ids": []})
+    members, _ = carry_edits([*EDITS, taught], _themes(), events, {}, refit, X)
+    assert members.set_index("contact_id")["theme_id"].to_dict() == dict.fromkeys(
+        ["c1", "c2", "c4", "c6"], "T0004"
+    )  # the contacts whose curated theme differs from the refit's
     for params, message in (
         ({"centroid": [], "threshold": 0.5}, "vectors"),
         ({"centroid": [1, 0, 0, 0], "threshold": 1.5}, r"\(0, 1\]"),
