@@ -827,10 +827,21 @@ def test_a_taught_reassign_files_later_contacts_like_the_ones_named(
             "WHERE a.theme_id = ? ORDER BY a.similarity DESC LIMIT 1", [curated["split"]]
         ).fetchone()  # fmt: skip
     ids = [r[0] for r in rows]
+    dry = run_cli("taxonomy", "reassign", *ids, "--to", target, "--teach", "--dry-run",
+                  "--format", "json", home=settings.home)  # fmt: skip
+    assert dry.returncode == 0, dry.stderr
+    preview = json.loads(dry.stdout)
+    assert (
+        preview["dry_run"]
+        and preview["moved"] == 3
+        and _held(settings, ids) == dict.fromkeys(ids, source)
+    )  # nothing written
     out = run_cli("taxonomy", "reassign", *ids, "--to", target, "--teach", "--by", "ann",
                   home=settings.home)  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert re.search(r"taught: \d+ more contacts? like them joined", out.stderr), out.stderr
+    taught = re.search(r"taught: (\d+) more contacts? like them joined", out.stderr)
+    assert taught and int(taught.group(1)) == preview["learnt"], out.stderr
+    assert sum(preview["learnt_from"].values()) == preview["learnt"]
     assert _held(settings, ids) == dict.fromkeys(ids, target)
     history = run_cli("taxonomy", "history", home=settings.home).stdout
     assert "and contacts like them (at least 0.50)" in " ".join(history.split())

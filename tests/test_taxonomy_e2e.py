@@ -373,12 +373,16 @@ def test_a_case_filed_under_another_theme_from_its_theme_page(base: str, browser
     page.fill("#reassign-contacts", contact)
     page.select_option("#reassign-theme", target)
     page.check("#reassign-teach")
+    page.click("section#reassign button[name=dry_run]")  # the preview says who would follow
+    ahead = re.search(r"(\d+) more contacts? like them would follow",
+                      page.locator("p.done").inner_text())  # fmt: skip
+    assert ahead and page.is_checked("#reassign-teach"), page.locator("p.done").inner_text()
     page.click("section#reassign button:not([name])")
     page.wait_for_url(re.compile(r".*/ui/taxonomy\?done=.*"))
     said = page.locator("p.done").inner_text()
     learnt = re.search(rf"Filed 1 of 1 contact under {target}, and (\d+) more contacts? like them",
                        said)  # fmt: skip
-    assert learnt, said
+    assert learnt and learnt.group(1) == ahead.group(1), said
     gained = int(_row(page, target).locator("td").nth(2).inner_text()) - counts[target]
     assert gained == 1 + int(learnt.group(1))
     row = page.locator("section[aria-label=History] tr", has_text="reassign").first

@@ -125,7 +125,10 @@ def taxonomy_reassign(
         ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="With --file: list what would move; write nothing.")
+        bool,
+        typer.Option(
+            "--dry-run", help="With --file or --teach: say what would move; write nothing."
+        ),
     ] = False,
     teach: Annotated[
         bool,
@@ -162,6 +165,11 @@ def taxonomy_reassign(
         return
     if not contact_ids or not to:
         raise TaxonomyError("give contact ids and --to THEME (or --file cases.csv)")
+    if dry_run:
+        if not teach:
+            raise TaxonomyError("--dry-run is for --file or --teach")
+        _teach_preview(to, list(contact_ids), threshold, home, fmt)
+        return
     params: dict[str, Any] = {"contacts": list(contact_ids)}
     if teach:
         params |= {"teach": True, **({"threshold": threshold} if threshold is not None else {})}
@@ -177,6 +185,23 @@ def taxonomy_reassign(
             stderr(f"taught: {counted(result['learnt'], 'more contact')} like them joined "
                    f"(nearer to them than to their own theme, at least {rule:.2f} similar); "
                    "later contacts like them will too")  # fmt: skip
+
+
+def _teach_preview(
+    to: str, contact_ids: list[str], threshold: float | None, home: Any, fmt: Format
+) -> None:
+    from rca.jobs.curate import preview_teach
+
+    result = preview_teach(settings_for(home), to, contact_ids, threshold)
+    rows = [{"theme_id": k, "contacts": v} for k, v in result["learnt_from"].items()]
+    emit({"command": "taxonomy reassign", "dry_run": True, **result}, rows, fmt,
+         title=f"contacts like them that would follow into {to}")  # fmt: skip
+    if fmt is Format.table:
+        shown = ", ".join(result["examples"])
+        stderr(f"{counted(result['moved'], 'named contact')} would move and "
+               f"{counted(result['learnt'], 'more contact')} like them would follow "
+               f"(at least {result['threshold']:.2f} similar){': ' + shown if shown else ''}"
+               "; nothing written")  # fmt: skip
 
 
 def _file_cases(

@@ -227,6 +227,46 @@ def apply_edit(
     }
 
 
+#: contacts a teach preview names among those that would follow
+PREVIEW_EXAMPLES = 10
+
+
+def preview_teach(
+    settings: Settings, theme_id: str, contacts: Sequence[str], threshold: float | None = None
+) -> dict[str, Any]:
+    """What filing ``contacts`` under ``theme_id`` with what they teach would do, written
+    nowhere: the named contacts that would move, the further contacts that would follow (how
+    many, from which themes, the first few ids), routed exactly as the edit would be."""
+    with Store(settings.store_path).read() as con:
+        version = require_champion(con)
+        edits = read_edits(con)
+        themes = fitted_themes(con, version)
+        view = curate(themes, edits)
+        lesson = {"contacts": list(contacts), "teach": True, "threshold": threshold}
+        edit = Edit("preview", "reassign", str(theme_id), lesson)
+        edit = validate(edit, view, view.previews)
+        moves = _reassign_moves(con, version, edit)
+        edit = teach_edit(con, version, edit, view)
+        fitted = fitted_assignments(con, version)
+        X = read_vectors(con, _model_id(con, version), fitted["text_hash"])
+    ids, cids = fitted["theme_id"].to_numpy(), fitted["contact_id"].to_numpy()
+    now = route(ids, X, view, cids)
+    then = route(ids, X, curate(themes, [*edits, edit]), cids)
+    named = set(edit.params["contacts"])
+    follow = np.flatnonzero((then != now) & (then == edit.theme_id) & ~np.isin(cids, list(named)))
+    origin = pd.Series(now[follow]).replace("", "unassigned").value_counts().sort_index()
+    return {
+        "model_version": version,
+        "theme_id": edit.theme_id,
+        "threshold": edit.params["threshold"],
+        "moved": sum(moves.values()),
+        "moved_from": moves,
+        "learnt": int(len(follow)),  # appended last, the lesson only adds to its theme
+        "learnt_from": {str(k): int(v) for k, v in origin.items()},
+        "examples": [str(c) for c in cids[follow][:PREVIEW_EXAMPLES]],
+    }
+
+
 def _taught_already(view: CuratedView, edit: Edit) -> bool:
     """An edit in force teaches this theme the same contacts at the same threshold."""
     return any(

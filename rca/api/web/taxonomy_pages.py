@@ -301,8 +301,18 @@ async def reassign(
                 f"Preview: {counted(result['moved'], 'contact')} would move "
                 f"({result['unchanged']} of {counted(result['rows'], 'row')} already there); "
                 "nothing written."
-                + (" Contacts like them are found when you file them." if teach else "")
             )
+            if teach and table:
+                said += " Contacts like them are found when you file them."
+            elif teach:
+                lesson = curate.preview_teach(state.settings, theme_id, ids)
+                origin = ", ".join(f"{k}: {v}" for k, v in lesson["learnt_from"].items())
+                said += (
+                    f" {counted(lesson['learnt'], 'more contact')} like them would follow"
+                    + (f" (from {origin})" if origin else "")
+                    + (f": {', '.join(lesson['examples'])}" if lesson["examples"] else "")
+                    + "."
+                )
             return {"message": said, "shown": {"cases_preview": result, **kept}}
         if table:
             reason = why or f"cases {_source(source, contacts)} on the taxonomy page"
