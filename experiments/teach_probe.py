@@ -41,13 +41,14 @@ def main() -> None:
     parser.add_argument("--sets", default="banking77-test,bitext,hwu64,cfpb")
     parser.add_argument("--k", type=int, default=3)
     parser.add_argument("--thresholds", default="0.5,0.6,0.7")
+    parser.add_argument("--rules", default="nearer,threshold only")
     args = parser.parse_args()
     for name in args.sets.split(","):
         _, X, levels = load_set(name)
         y = np.asarray(next(iter(levels.values())))
         model = _fit_on_coords(X, _coords(name, X, SEED), min_cluster_size="plscan")
         for threshold in (float(t) for t in args.thresholds.split(",")):
-            for rule in ("nearer", "threshold only"):
+            for rule in args.rules.split(","):
                 print(json.dumps(probe(name, X, y, model, args.k, threshold, rule)), flush=True)
 
 
@@ -62,7 +63,7 @@ def probe(name: str, X: np.ndarray, y: np.ndarray, model, k: int, threshold: flo
         "keywords": [[] for _ in range(model.n_themes_)],
         "parent_group": None,
         "size": model.sizes_,
-        "centroid": list(model.centroids_) if rule == "nearer" else None,
+        "centroid": list(model.centroids_) if rule.startswith("nearer") else None,
     })  # fmt: skip
     frame = pd.DataFrame({"theme": ids, "y": y})
     majority = frame[frame["theme"] != ""].groupby("theme")["y"].agg(lambda s: s.mode()[0])
@@ -77,9 +78,13 @@ def probe(name: str, X: np.ndarray, y: np.ndarray, model, k: int, threshold: flo
         pick = rng.choice(wrong, k, replace=False)
         named[c], misfiled[c] = set(pick), set(wrong) - set(pick)
         centroid = X[pick].mean(axis=0)
+        if rule == "nearer own-spread" and k > 1:  # how alike the lesson's own examples are
+            threshold_c = max(threshold, _spread(X[pick]))
+        else:
+            threshold_c = threshold
         edits.append(Edit(f"E{len(edits) + 1:04d}", "reassign", home[c], {
             "contacts": [str(cids[i]) for i in pick], "teach": True,
-            "centroid": centroid.tolist(), "threshold": threshold}))  # fmt: skip
+            "centroid": centroid.tolist(), "threshold": threshold_c}))  # fmt: skip
     after = route(ids, X, curate(themes, edits), cids)
     plain = [Edit(e.edit_id, e.action, e.theme_id, {"contacts": e.params["contacts"]})
              for e in edits]  # fmt: skip
@@ -99,6 +104,16 @@ def probe(name: str, X: np.ndarray, y: np.ndarray, model, k: int, threshold: flo
         "purity_named_only": round(_purity(named_only, y), 4),
         "purity_taught": round(_purity(after, y), 4),
     }  # fmt: skip
+
+
+def _spread(rows: np.ndarray) -> float:
+    """The mean similarity of each example to the mean of the others (unit rows)."""
+    unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    sims = []
+    for i in range(len(unit)):
+        rest = np.delete(unit, i, axis=0).mean(axis=0)
+        sims.append(float(unit[i] @ rest / np.linalg.norm(rest)))
+    return float(np.mean(sims))
 
 
 def _purity(ids: np.ndarray, y: np.ndarray) -> float:
