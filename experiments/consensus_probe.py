@@ -26,7 +26,7 @@ from scipy.spatial.distance import pdist
 
 from experiments.epochs_probe import EXTRA_BARS, coords
 from experiments.granularity_study import _fit_on_coords, load_set
-from experiments.seed_choice_probe import BARS, MAX_UNASSIGNED
+from experiments.seed_choice_probe import BARS, MAX_UNASSIGNED, ROW_BUDGET
 from rca.cluster.model import ThemeModel, _unit_rows
 from rca.cluster.quality import cluster_scores
 
@@ -58,9 +58,6 @@ INTERSECTION = 0.2
 #: The smallest cell kept as a theme's core: the product's smallest theme
 #: (``MIN_CLUSTER_SIZE_FLOOR``).
 MIN_CELL = 10
-#: Runs a fit may make: as many as fit in this many UMAP rows, at most ``--runs`` (the product's
-#: `RCA_FIT_MAX_SAMPLES`, so the 100,000-contact fit would keep one run and its time).
-ROW_BUDGET = 25_000
 
 
 def main() -> None:
@@ -68,7 +65,10 @@ def main() -> None:
     parser.add_argument("--sets", default=",".join(BARS))
     parser.add_argument("--bases", default="42,7,0")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--budget", type=int, default=ROW_BUDGET, help="0: always --runs")
+    parser.add_argument(
+        "--budget", type=int, default=ROW_BUDGET,
+        help="as many runs as fit in this many UMAP rows, at most --runs; 0: always --runs",
+    )  # fmt: skip
     args = parser.parse_args()
     kinds = ("one", "majority", "intersection")
     met = {kind: [0, 0] for kind in kinds}

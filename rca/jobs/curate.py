@@ -293,12 +293,7 @@ def theme_count(con: Any, version: str, theme_id: str) -> int:
 def teach_edit(con: Any, version: str, edit: Edit, view: CuratedView) -> Edit:
     """The reassign with what it teaches: the filed contacts' mean vector (the champion's
     encoder) and the threshold (``DEFAULT_TEACH_THRESHOLD`` unless the person gave one)."""
-    found = con.execute(
-        "SELECT c.text_hash FROM contacts c WHERE c.contact_id IN "
-        f"({', '.join('?' for _ in edit.params['contacts'])})",
-        list(edit.params["contacts"]),
-    ).df()
-    vectors = read_vectors(con, _model_id(con, version), found["text_hash"])
+    vectors = contact_vectors(con, _model_id(con, version), edit.params["contacts"])
     centroid = np.asarray(vectors, dtype=np.float64).mean(axis=0)
     params = {
         **edit.params,
@@ -306,6 +301,21 @@ def teach_edit(con: Any, version: str, edit: Edit, view: CuratedView) -> Edit:
         "threshold": float(edit.params.get("threshold") or DEFAULT_TEACH_THRESHOLD),
     }
     return validate(replace(edit, params=params), view, view.previews)
+
+
+def contact_vectors(con: Any, model_id: str, contact_ids: Sequence[str]) -> np.ndarray:
+    """The stored vectors of these contacts (a created theme's examples, a lesson's filed
+    contacts), or a `NotFoundError` naming the ones the store does not hold."""
+    ids = list(contact_ids)
+    found = con.execute(
+        "SELECT contact_id, text_hash FROM contacts WHERE contact_id IN "
+        f"({', '.join('?' * len(ids))})",
+        ids,
+    ).df()
+    missing = sorted(set(ids) - set(found["contact_id"]))
+    if missing:
+        raise NotFoundError(f"no contact {', '.join(missing[:5])}")
+    return read_vectors(con, model_id, found["text_hash"])
 
 
 def _reassign_moves(con: Any, version: str, edit: Edit) -> dict[str, int]:
@@ -520,15 +530,7 @@ def create_theme(
         version = require_champion(con)
         model_id = _model_id(con, version)
         if examples:
-            found = con.execute(
-                "SELECT contact_id, text_hash FROM contacts WHERE contact_id IN "
-                f"({', '.join('?' for _ in examples)})",
-                examples,
-            ).df()
-            missing = sorted(set(examples) - set(found["contact_id"]))
-            if missing:
-                raise NotFoundError(f"no contact {', '.join(missing[:5])}")
-            vectors = read_vectors(con, model_id, found["text_hash"])
+            vectors = contact_vectors(con, model_id, examples)
     if examples:
         centroid = vectors.astype(np.float64).mean(axis=0)
         origin = "examples"

@@ -187,13 +187,18 @@ def list_quarantine(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pd.Data
     ).df()
 
 
+#: A quarantine reason's kind: the text before the first ':' of its first reason
+#: ("unparseable created_at: 45007 ..." -> "unparseable created_at").
+REASON_KIND = "split_part(split_part(reason, ';', 1), ':', 1)"
+
+
 def ingest_rejects(con: duckdb.DuckDBPyConnection, ingest_id: str) -> pd.DataFrame:
     """What one ingest quarantined, by kind of reason (the text before its first ':'), most
     rows first, with the first row of each kind and its whole reason: the rows and the fix a
     reason may name (an Excel serial date's reading) without listing every row."""
     return con.execute(
-        "SELECT split_part(split_part(reason, ';', 1), ':', 1) AS kind, count(*) AS rows, "
-        "arg_min(file, (file, line)) AS file, min(line) AS line, "
+        f"SELECT {REASON_KIND} AS kind, count(*) AS rows, "
+        "arg_min(file, (file, line)) AS file, arg_min(line, (file, line)) AS line, "
         "arg_min(reason, (file, line)) AS example FROM quarantine WHERE ingest_id = ? "
         "GROUP BY 1 ORDER BY 2 DESC, 1",
         [ingest_id],

@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 
 from rca.cluster.granularity import Granularity
+from rca.store.contacts import REASON_KIND
 from rca.store.db import current_version, first_row
 
 
@@ -23,7 +24,7 @@ def store_status(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         None,
     )
     reasons = con.execute(
-        "SELECT split_part(split_part(reason, ';', 1), ':', 1) AS reason, count(*) AS rows "
+        f"SELECT {REASON_KIND} AS reason, count(*) AS rows "
         "FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20"
     ).df()
     ingests = con.execute(
