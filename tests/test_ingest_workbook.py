@@ -310,6 +310,34 @@ def test_dates_in_a_general_formatted_column_read_with_format_excel(
     assert summary.files[0].dates_without_time == 1
 
 
+def test_a_1904_date_system_workbook_reads_with_format_excel1904(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """Old Mac Excel counts serial days from 1904-01-01, 1,462 days after the usual system's
+    day 0: `format = "excel1904"` reads its "General" serials on the right day, and the
+    workbook's real date cells (which calamine converts in the workbook's own system) too."""
+    frame = make_contacts(2, seed=6)
+    path = tmp_path / "mac.xlsx"
+    book = openpyxl.Workbook()
+    book.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    sheet = book.active
+    sheet.append(["contact_id", "created_at", "text"])
+    sheet.append(["M1", 45055 - 1462 + (10 * 60 + 20) / 1440, frame["text"][0]])  # 2023-05-09
+    sheet.append(["M2", datetime(2023, 1, 5, 13, 2), frame["text"][1]])  # a date cell
+    book.save(path)
+
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[fields]\ncreated_at = { column = "created_at", format = "excel1904" }\n')
+    summary = ingest_paths([str(path)], settings, mapping_spec=str(mapping))
+    assert summary.totals()["inserted"] == 2 and summary.totals()["quarantined"] == 0
+    stored = _query(
+        settings,
+        "SELECT contact_id, strftime(created_at, '%Y-%m-%d %H:%M:%S') FROM contacts "
+        "ORDER BY contact_id",
+    )
+    assert stored == [("M1", "2023-05-09 09:20:00"), ("M2", "2023-01-05 13:02:00")]
+
+
 def test_a_taxonomy_table_is_found_behind_a_notes_sheet(tmp_path: Path) -> None:
     """A reviewer's workbook may open on a notes sheet: the theme sheet, the cases and the
     reason codes are read from the first sheet with the columns they need; a workbook with

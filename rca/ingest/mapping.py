@@ -63,7 +63,7 @@ class FieldSource:
     """Where one field comes from: one column, several joined, or a date and a time."""
 
     columns: tuple[str, ...]
-    fmt: str | None = None  # strptime format for created_at, or "excel" (serial days)
+    fmt: str | None = None  # strptime format for created_at, or "excel"/"excel1904" (serial days)
     value_map: dict[str, str] = field(default_factory=dict)
     true_values: tuple[str, ...] = ()
     scale: float | None = None  # multiply numbers, e.g. minutes -> seconds

@@ -34,6 +34,10 @@ EPOCH_MILLIS = re.compile(r"^\d{12,13}$")
 EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
 EXCEL_FORMAT = "excel"
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+#: Each Excel date system's day 0. A workbook made by Mac Excel before 2011 (or with "Use 1904
+#: date system" ticked) counts from 1904-01-01: read with "excel" its serials would land four
+#: years and a day early, so it has its own format.
+EXCEL_EPOCHS = {EXCEL_FORMAT: EXCEL_EPOCH, "excel1904": pd.Timestamp("1904-01-01")}
 #: 01/02/2026, 1.2.26, 13-02-2026 10:00: day and month in an order only the file can tell.
 NUMERIC_DATE = r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?=$|[ T])(.*)$"
 DAY_FIRST, MONTH_FIRST = "day first", "month first"
@@ -175,13 +179,14 @@ class Validated:
     dates_without_time: int = 0
 
 
-def excel_serial(text: pd.Series) -> pd.Series:
-    """Naive local timestamps of Excel serial dates (NaT where ``text`` is not one), to the
-    second: Excel stores 10:20 as 0.430555..., which floating point leaves a hair short."""
+def excel_serial(text: pd.Series, epoch: pd.Timestamp = EXCEL_EPOCH) -> pd.Series:
+    """Naive local timestamps of Excel serial dates counted from ``epoch`` (NaT where ``text``
+    is not one), to the second: Excel stores 10:20 as 0.430555..., which floating point leaves
+    a hair short."""
     serial = text.where(text.str.match(EXCEL_SERIAL))
     days = pd.to_numeric(serial, errors="coerce")
     seconds = (days * 86_400).round()
-    return EXCEL_EPOCH + pd.to_timedelta(seconds, unit="s")
+    return epoch + pd.to_timedelta(seconds, unit="s")
 
 
 def _serial_hint(text: pd.Series) -> pd.Series:
@@ -197,8 +202,8 @@ def _parse_timestamps(raw: pd.Series, fmt: str | None, tz: ZoneInfo) -> tuple[pd
     """UTC timestamps (NaT where unparseable) and the count of naive values localised to tz."""
     text = raw.astype(str).str.strip()
     result = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
-    if fmt == EXCEL_FORMAT:
-        serial = excel_serial(text)
+    if fmt in EXCEL_EPOCHS:
+        serial = excel_serial(text, EXCEL_EPOCHS[fmt])
         found = serial.notna()
         if found.any():
             result[found] = (
@@ -389,7 +394,7 @@ def validate(
     # no clock written: a date-only export (CFPB's "Date received"); epoch numbers have one
     no_clock = ~raw_ts.str.contains(r"\d:\d") & ~raw_ts.str.match(EPOCH_SECONDS)
     no_clock &= ~raw_ts.str.match(EPOCH_MILLIS)
-    if fmt == EXCEL_FORMAT:  # a serial's fraction is its time of day: 45055 is a date only
+    if fmt in EXCEL_EPOCHS:  # a serial's fraction is its time of day: 45055 is a date only
         no_clock &= ~raw_ts.str.match(r"^\d{5}\.\d+$")
     return Validated(
         valid=valid,
