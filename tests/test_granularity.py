@@ -138,6 +138,47 @@ def test_leaf_selection_reproduces_a_plscan_layer_at_its_smallest_size() -> None
         ThemeModel(cluster_selection="middle").fit(np.eye(30))
 
 
+def test_a_coarser_layer_must_be_better_separated_by_more_than_its_standard_error() -> None:
+    """CFPB's narratives at one UMAP seed: 14 themes at silhouette 0.038, 2 at 0.043, each
+    with a standard error over its themes near 0.01. The coarser layer is not better beyond
+    noise, so the finer one stays (a plain comparison took 2 themes); HWU64's step (0.134 ->
+    0.168, se 0.013) is beyond it and is still taken."""
+    from rca.cluster.density import Separation, choose_layer
+
+    cfpb = [Separation(0.038, 0.011), Separation(0.043, 0.012)]
+    assert choose_layer([0.33, 0.33], lambda i: cfpb[i]) == 0
+    assert choose_layer([0.33, 0.33], lambda i: cfpb[i].mean) == 1  # without the error: coarser
+    hwu = [Separation(0.134, 0.010), Separation(0.168, 0.013), Separation(0.125, 0.015)]
+    assert choose_layer([0.092, 0.035, 0.0], lambda i: hwu[i]) == 1
+    nan = Separation(float("nan"), float("nan"))
+    assert choose_layer([0.0, 0.0], lambda i: [Separation(0.1, 0.01), nan][i]) == 0
+    assert choose_layer([0.0, 0.0], lambda i: [nan, Separation(0.1, 0.01)][i]) == 1
+
+
+def test_the_fit_validity_is_the_sampled_silhouette_with_a_standard_error_over_themes() -> None:
+    """``_separation`` draws silhouette_score's sample, so ``validity_`` is unchanged; its error
+    is the spread of per-theme means over the square root of their number."""
+    from sklearn.metrics import silhouette_samples, silhouette_score
+
+    from rca.cluster.model import ThemeModel
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(4, 16))
+    unit = np.repeat(centres, 60, axis=0) + 0.6 * rng.normal(size=(240, 16))
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    model = ThemeModel(random_state=7)
+    model.labels_ = np.repeat(np.arange(4), 60)
+    got = model._separation(unit)
+    assert got.mean == pytest.approx(
+        silhouette_score(unit, model.labels_, metric="cosine", sample_size=240, random_state=7)
+    )
+    per_row = silhouette_samples(unit, model.labels_, metric="cosine")
+    per_theme = per_row.reshape(4, 60).mean(axis=1)
+    assert got.se == pytest.approx(np.std(per_theme, ddof=1) / 2.0)
+    model.labels_ = np.zeros(240, dtype=np.int64)
+    assert np.isnan(model._separation(unit).mean)
+
+
 @pytest.mark.parametrize(
     ("shares", "validity", "expected"),
     [

@@ -14,10 +14,12 @@ from time import perf_counter
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, clone
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import silhouette_samples
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from rca.cluster.density import (
+    Separation,
     default_min_cluster_size,
     density_clusters,
     layer_clusters,
@@ -381,12 +383,13 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         self.scores_ = scores
         self.sizes_ = np.bincount(labels[labels >= 0], minlength=self.n_themes_)
 
-    def _layer_validity(self, unit: np.ndarray, dense: np.ndarray) -> float:
-        """``validity_`` the fit would have if it kept this layer: the layer's clusters merged
-        and assigned as ``fit`` does, on a throwaway copy (PLSCAN's layer choice compares it)."""
+    def _layer_validity(self, unit: np.ndarray, dense: np.ndarray) -> Separation:
+        """``validity_`` the fit would have if it kept this layer, with its standard error over
+        the layer's themes: the layer's clusters merged and assigned as ``fit`` does, on a
+        throwaway copy (PLSCAN's layer choice compares it)."""
         trial = clone(self)
         trial._assign(unit, trial._merge(unit, dense))
-        return trial._silhouette(unit)
+        return trial._separation(unit)
 
     def _silhouette(self, unit: np.ndarray) -> float:
         """Cosine silhouette of the assigned rows in the original space, on a fixed sample.
@@ -394,20 +397,28 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         Chosen over HDBSCAN's relative validity because it judges the final themes (after
         merging and noise handling) in the space where contacts are assigned. NaN if < 2 themes.
         """
+        return self._separation(unit).mean
+
+    def _separation(self, unit: np.ndarray) -> Separation:
+        """``_silhouette`` and its standard error over themes: the spread of the sampled rows'
+        per-theme mean silhouettes over the square root of their number. Themes are what a
+        layer choice trades, so their spread, not the rows', says whether two layers differ
+        (the parent cut's one-standard-error rule reads it the same way). The sample is
+        ``silhouette_score``'s with ``random_state`` (same rows, same mean)."""
         assigned = self.labels_ >= 0
         labels = self.labels_[assigned]
         if len(np.unique(labels)) < 2 or len(np.unique(labels)) >= len(labels):
-            return float("nan")
-        sample = min(VALIDITY_SAMPLE, len(labels))
-        return float(
-            silhouette_score(
-                unit[assigned],
-                labels,
-                metric="cosine",
-                sample_size=sample,
-                random_state=self.random_state,
-            )
-        )
+            return Separation(float("nan"), float("nan"))
+        rows = check_random_state(self.random_state).permutation(len(labels))
+        rows = rows[: min(VALIDITY_SAMPLE, len(labels))]
+        sample, sampled = unit[assigned][rows], labels[rows]
+        if len(np.unique(sampled)) < 2:
+            return Separation(float("nan"), float("nan"))
+        per_row = silhouette_samples(sample, sampled, metric="cosine")
+        themes = np.unique(sampled)
+        per_theme = np.array([per_row[sampled == t].mean() for t in themes])
+        se = float(np.std(per_theme, ddof=1) / np.sqrt(len(per_theme)))
+        return Separation(float(per_row.mean()), se)
 
     def predict_with_score(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Theme of each row (-1 below ``assign_threshold_``) and its cosine similarity to the
