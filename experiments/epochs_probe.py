@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from experiments.datasets import vectors_digest
 from experiments.granularity_study import COORDS_DIR, _fit_on_coords, _unit_rows, load_set
 from experiments.seed_choice_probe import BARS, MAX_UNASSIGNED
 from rca.cluster.model import ThemeModel
@@ -47,7 +48,7 @@ def coords(
     neighbors, components = neighbors or d.n_neighbors, components or d.n_components
     shape = "" if (neighbors, components) == (d.n_neighbors, d.n_components) else (
         f"-k{neighbors}-c{components}")  # fmt: skip
-    path = COORDS_DIR / f"{name}-{len(X)}-{seed}-e{epochs}{shape}.npy"
+    path = COORDS_DIR / f"{name}-{len(X)}-{vectors_digest(X)}-{seed}-e{epochs}{shape}.npy"
     if path.exists():
         return np.load(path), float("nan")
     with warnings.catch_warnings():

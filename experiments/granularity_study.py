@@ -31,7 +31,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
-from experiments.datasets import banking77, bitext, cfpb, embed_cached, hwu64
+from experiments.datasets import banking77, bitext, cfpb, embed_cached, hwu64, vectors_digest
 from rca.cluster import hierarchy
 from rca.cluster.hierarchy import auto_n_groups, parent_groups
 from rca.cluster.merge import merge_threshold
@@ -114,7 +114,7 @@ SETS = (
 def _coords(name: str, X: np.ndarray, seed: int = SEED) -> np.ndarray:
     """UMAP coordinates with ThemeModel's settings, cached (the slowest step on this machine)."""
     COORDS_DIR.mkdir(parents=True, exist_ok=True)
-    path = COORDS_DIR / f"{name}-{len(X)}-{seed}.npy"
+    path = COORDS_DIR / f"{name}-{len(X)}-{vectors_digest(X)}-{seed}.npy"
     if path.exists():
         return np.load(path)
     d = ThemeModel()
