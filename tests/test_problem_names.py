@@ -258,3 +258,34 @@ def test_swear_words_never_reach_keywords_or_names(encode) -> None:
         assert not words & PROFANE_WORDS, (names[theme], keywords[theme])
     assert "arrived" in names[0].lower()
     assert {"class", "hello", "assessment", "shell", "hell"}.isdisjoint(PROFANE_WORDS)
+
+
+# Credit-report disputes as CFPB narratives write them: each cites the statute in title case.
+STATUTE_DISPUTES = [
+    f"Under the Fair Credit Reporting Act the bureau must remove the late payment {what}, "
+    "it is not mine and my credit report is wrong."
+    for what in ("from my file", "it reported", "on my account", "they listed", "in May")
+] + [
+    "The Fair Credit Reporting Act says inaccurate information must be deleted from my credit "
+    "report; the late payment is wrong.",
+    "I disputed the wrong late payment on my credit report twice, citing the Fair Credit "
+    "Reporting Act, and it is still there.",
+    "My credit report shows a late payment that is wrong; the Fair Credit Reporting Act "
+    "requires an investigation.",
+]
+
+
+def test_a_statute_the_texts_cite_is_not_the_theme_name(encode) -> None:
+    """A phrase written as a title ("Fair Credit Reporting Act") names a law a complaint cites,
+    not its problem: the theme is named from its own words instead."""
+    from rca.cluster.labels import is_proper_name
+
+    assert is_proper_name("fair credit reporting act", STATUTE_DISPUTES)
+    assert is_proper_name("credit reporting act", STATUTE_DISPUTES)
+    assert not is_proper_name("late payment", STATUTE_DISPUTES)
+    assert not is_proper_name("credit report", STATUTE_DISPUTES)  # "Credit report" opens no text
+    assert not is_proper_name("refund", ["no such word here"])  # never written: not a title
+    texts, labels, X, centroids = _themes(encode, [STATUTE_DISPUTES, REFUND_STATUS])
+    names = problem_names(texts, labels, X, centroids, embed=encode)
+    assert "act" not in names[0].lower().split(), names
+    assert "reporting act" not in names[0].lower(), names

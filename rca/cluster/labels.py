@@ -752,6 +752,27 @@ def _candidate_phrases(
     return support
 
 
+def is_proper_name(phrase: str, texts: Sequence[str]) -> bool:
+    """Whether customers write ``phrase`` as a title: every word but stop words capitalised in
+    at least half of its occurrences in ``texts`` ("Equal Credit Opportunity Act", "Fair Credit
+    Reporting Act", "Comcast Internet"). Such a phrase names a law, a company or a product a
+    complaint cites, not the problem: on the real CFPB export "Equal credit opportunity act" and
+    "Credit reporting act" named the themes of denied credit and credit-report disputes, whose
+    narratives paste the statute. Sentence-initial capitals alone do not make a title (its
+    other words stay lower case), and a phrase never written in its own words is not one."""
+    words = phrase.split()
+    pattern = re.compile(
+        r"(?<![\w])" + r"[\W_]+".join(re.escape(w) for w in words) + r"(?![\w])", re.IGNORECASE
+    )
+    titled = seen = 0
+    for text in texts:
+        for m in pattern.finditer(text):
+            seen += 1
+            written = _WORD_RE.findall(m.group(0))
+            titled += all(w[:1].isupper() for w in written if w.lower() not in STOP_WORDS)
+    return seen > 0 and titled * 2 >= seen
+
+
 def _format_name(phrase: str) -> str:
     text = " ".join(_format_word(w) for w in phrase.split())
     return text[:1].upper() + text[1:]
@@ -824,7 +845,13 @@ def problem_names(
         order = members[np.lexsort((members, -sims))][:NAME_CENTRAL_TEXTS]
         central = [_as_text(texts[i]) for i in order]
         cands = _ranked_candidates(central, kw.get(t, []), person_words)
-        ranked[t] = cands[:NAME_CANDIDATES]
+        kept: list[tuple[str, float]] = []
+        for cand in cands:  # best first; a title is checked only until the list is full
+            if len(kept) >= NAME_CANDIDATES:
+                break
+            if not is_proper_name(cand[0], central):
+                kept.append(cand)
+        ranked[t] = kept
     scored: dict[int, list[tuple[float, str]]] = {}
     flat = [(t, p) for t in themes for p, _ in ranked[t]]
     sims_to_centroid = (
