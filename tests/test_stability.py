@@ -86,3 +86,33 @@ def test_a_held_theme_is_not_applied_and_its_contacts_keep_their_theme() -> None
     assert [out.theme_ids[i] for i in out.labels[130:180]] == ["T2"] * 50
     # the ten it had never placed join their nearest theme, as a dissolved theme's members do
     assert [out.theme_ids[i] for i in out.labels[120:130]] == ["T2"] * 10
+
+
+def test_a_held_part_that_quotes_one_letter_says_so() -> None:
+    """A refit can carve a copied letter out of a theme. The proposal says what the theme notes
+    would say of it, so the reviewer knows it is a template before splitting it off; a held
+    part in customers' own words gets no note."""
+    from rca.cluster.held import held_proposals
+    from rca.cluster.stability import Reconciled
+
+    rng = np.random.default_rng(5)
+    rest = [f"my card payment number {i} was declined at the shop on day {i}" for i in range(40)]
+    letter = (
+        "under section 609 the consumer reporting agency can not furnish any report containing "
+        "information that is inaccurate so please remove the account"
+    )
+    who = ["equifax", "experian", "transunion", "innovis", "lexis", "sagestream"]
+    members = [f"to {w}, as {v} I write: {letter}" for w in who for v in ("owner", "holder")]
+    texts = rest + members
+    X = rng.normal(size=(len(texts), 8))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    final = Reconciled(["T0001"], np.zeros(len(texts), dtype=np.int64), X[:1], [], 0, ["T0009"])
+    lineage = np.array(["T0001"] * len(rest) + ["T0009"] * len(members), dtype=object)
+    (held,) = held_proposals(["T0009"], lineage, final, ["Card payment declined"], texts, X)
+    message = held.proposal.message
+    assert "Template text: 100% of its texts quote the passage" in message, message
+    assert message.index("Template text") < message.index("Held for review, not applied")
+    plain = [f"my {card} was {what} at the {shop}" for card in ("visa", "debit card", "card")
+             for what in ("declined", "refused") for shop in ("till", "pharmacy")]  # fmt: skip
+    (held,) = held_proposals(["T0009"], lineage, final, ["Card payment declined"], rest + plain, X)
+    assert "Template" not in held.proposal.message
