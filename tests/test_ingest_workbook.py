@@ -266,6 +266,15 @@ def test_a_mapping_with_an_unknown_section_or_option_is_refused(tmp_path: Path) 
         load_mapping(listed)
 
 
+def _stored_times(settings: Settings) -> list[tuple[str, str]]:
+    """Each stored contact's id and created_at (UTC, to the second), by id."""
+    return _query(
+        settings,
+        "SELECT contact_id, strftime(created_at, '%Y-%m-%d %H:%M:%S') FROM contacts "
+        "ORDER BY contact_id",
+    )
+
+
 def test_dates_in_a_general_formatted_column_read_with_format_excel(
     tmp_path: Path, settings: Settings
 ) -> None:
@@ -296,11 +305,7 @@ def test_dates_in_a_general_formatted_column_read_with_format_excel(
     mapping.write_text('[fields]\ncreated_at = { column = "created_at", format = "excel" }\n')
     summary = ingest_paths([str(path)], settings, mapping_spec=str(mapping))
     assert summary.totals()["inserted"] == 2 and summary.totals()["quarantined"] == 0
-    stored = _query(
-        settings,
-        "SELECT contact_id, strftime(created_at, '%Y-%m-%d %H:%M:%S') FROM contacts "
-        "ORDER BY contact_id",
-    )
+    stored = _stored_times(settings)
     # London is on summer time in May (UTC+1) and on GMT in January
     assert stored == [
         ("G1", "2023-05-09 09:20:00"),
@@ -330,11 +335,7 @@ def test_a_1904_date_system_workbook_reads_with_format_excel1904(
     mapping.write_text('[fields]\ncreated_at = { column = "created_at", format = "excel1904" }\n')
     summary = ingest_paths([str(path)], settings, mapping_spec=str(mapping))
     assert summary.totals()["inserted"] == 2 and summary.totals()["quarantined"] == 0
-    stored = _query(
-        settings,
-        "SELECT contact_id, strftime(created_at, '%Y-%m-%d %H:%M:%S') FROM contacts "
-        "ORDER BY contact_id",
-    )
+    stored = _stored_times(settings)
     assert stored == [("M1", "2023-05-09 09:20:00"), ("M2", "2023-01-05 13:02:00")]
 
 

@@ -412,12 +412,12 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         rows = check_random_state(self.random_state).permutation(len(labels))
         rows = rows[: min(VALIDITY_SAMPLE, len(labels))]
         sample, sampled = unit[assigned][rows], labels[rows]
-        if len(np.unique(sampled)) < 2:
+        themes, theme_of = np.unique(sampled, return_inverse=True)
+        if len(themes) < 2:
             return Separation(float("nan"), float("nan"))
         per_row = silhouette_samples(sample, sampled, metric="cosine")
-        themes = np.unique(sampled)
-        per_theme = np.array([per_row[sampled == t].mean() for t in themes])
-        se = float(np.std(per_theme, ddof=1) / np.sqrt(len(per_theme)))
+        per_theme = np.bincount(theme_of, weights=per_row) / np.bincount(theme_of)
+        se = float(np.std(per_theme, ddof=1) / np.sqrt(len(themes)))
         return Separation(float(per_row.mean()), se)
 
     def predict_with_score(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
