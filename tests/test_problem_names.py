@@ -186,6 +186,8 @@ def test_evaluate_reports_levels_and_label_score(home: Path) -> None:
     assert 1 <= result["n_parent_groups"] <= result["n_themes"]
     assert 0.0 <= result["label_score"] <= 1.0
     assert result["parent_labels"] == 2 and "parent_accuracy" in result
+    for key in ("parent_label_score", "parent_label_score_keywords"):
+        assert 0.0 <= result[key] <= 1.0
 
 
 def test_a_name_tells_its_theme_apart_from_the_nearest_one(monkeypatch) -> None:

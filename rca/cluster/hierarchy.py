@@ -3,8 +3,9 @@
 Themes are grouped by average-linkage agglomerative clustering of their centroids under cosine
 distance: average linkage does not chain unrelated themes together through one bridging theme
 (single linkage does), and unlike Ward it works directly with cosine distances. Each group is
-named with c-TF-IDF over its members' keywords, so the name says what the members share and
-what sets the group apart from the other groups.
+named in customers' words (:mod:`rca.cluster.parent_names`), falling back to c-TF-IDF over its
+members' keywords, so the name says what the members share and what sets the group apart from
+the other groups.
 """
 
 from __future__ import annotations
@@ -279,22 +280,26 @@ def group_labels(
     *,
     theme_names: Mapping[int, str] | Sequence[str] | None = None,
     max_words: int = 4,
+    names: Mapping[int, str] | None = None,
 ) -> dict[int, str]:
     """``{group: name}`` from the member themes' keywords (:func:`group_terms`).
 
-    A one-theme group takes that theme's name when ``theme_names`` is given. Names repeated
+    A one-theme group takes that theme's name when ``theme_names`` is given; a group in
+    ``names`` takes that name (phrases from :mod:`rca.cluster.parent_names`). Names repeated
     across groups get a " (2)", " (3)" suffix.
     """
     groups_arr = np.asarray(groups, dtype=np.int64).ravel()
-    names = dict(enumerate(theme_names)) if isinstance(theme_names, Sequence) else theme_names
+    themes = dict(enumerate(theme_names)) if isinstance(theme_names, Sequence) else theme_names
     terms = group_terms(groups_arr, keywords, sizes)
     result: dict[int, str] = {}
     seen: dict[str, int] = {}
     for g in sorted(terms):
         members = np.flatnonzero(groups_arr == g)
         name = theme_label(terms[g], max_words=max_words, fallback=f"Group {g}")
-        if names is not None and len(members) == 1 and int(members[0]) in names:
-            name = names[int(members[0])]
+        if themes is not None and len(members) == 1 and int(members[0]) in themes:
+            name = themes[int(members[0])]
+        elif names is not None and g in names:
+            name = names[g]
         seen[name] = seen.get(name, 0) + 1
         result[g] = name if seen[name] == 1 else f"{name} ({seen[name]})"
     return result

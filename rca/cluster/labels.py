@@ -844,14 +844,7 @@ def problem_names(
         sims = unit[members] @ cents[t]
         order = members[np.lexsort((members, -sims))][:NAME_CENTRAL_TEXTS]
         central = [_as_text(texts[i]) for i in order]
-        cands = _ranked_candidates(central, kw.get(t, []), person_words)
-        kept: list[tuple[str, float]] = []
-        for cand in cands:  # best first; a title is checked only until the list is full
-            if len(kept) >= NAME_CANDIDATES:
-                break
-            if not is_proper_name(cand[0], central):
-                kept.append(cand)
-        ranked[t] = kept
+        ranked[t] = name_candidates(central, kw.get(t, []), person_words)
     scored: dict[int, list[tuple[float, str]]] = {}
     flat = [(t, p) for t in themes for p, _ in ranked[t]]
     sims_to_centroid = (
@@ -882,6 +875,28 @@ def problem_names(
         taken.add(name.lower())
         names[t] = name
     return names
+
+
+def name_candidates(
+    central: Sequence[str],
+    keywords: Sequence[KeywordLike],
+    person_words: frozenset[str] = frozenset(),
+) -> list[tuple[str, float]]:
+    """The NAME_CANDIDATES best ``(phrase, pre-score)`` of ``central`` texts for a name, best
+    first: phrases holding a distinctive word (``keywords``), titles of laws and products left
+    out (:func:`is_proper_name`)."""
+    kept: list[tuple[str, float]] = []
+    for cand in _ranked_candidates(central, keywords, person_words):
+        if len(kept) >= NAME_CANDIDATES:  # a title is checked only until the list is full
+            break
+        if not is_proper_name(cand[0], central):
+            kept.append(cand)
+    return kept
+
+
+def format_name(phrase: str) -> str:
+    """A candidate phrase as a name is shown: first letter capitalised, acronyms upper case."""
+    return _format_name(phrase)
 
 
 def _phrase_similarity(

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from rca.cluster.hierarchy import parent_groups
+from rca.cluster.hierarchy import group_labels, parent_groups
 from rca.cluster.labels import label_themes, problem_names
 from rca.cluster.model import ThemeModel
+from rca.cluster.parent_names import parent_problem_names
 from rca.cluster.quality import cluster_scores, label_score
 from rca.embed.encoder import encoder_from_settings
 from rca.errors import RcaError
@@ -111,9 +112,32 @@ def evaluate_file(
         ),
     }
     if parent_label_col:
-        coarse = cluster_scores(usable[parent_label_col].to_numpy(), parents)
+        y_parent = usable[parent_label_col].to_numpy()
+        coarse = cluster_scores(y_parent, parents)
         levels |= {f"parent_{k}": v for k, v in coarse.items()}
         levels["parent_labels"] = int(usable[parent_label_col].nunique())
+        # the parent groups' names as `rca fit` gives them, and the keyword names they had
+        k = model.n_themes_
+        keyword_lists = {t: keywords.get(t, []) for t in range(k)}
+        group_names = parent_problem_names(
+            texts,
+            model.labels_,
+            groups,
+            X,
+            model.centroids_,
+            model.sizes_,
+            keywords=keyword_lists,
+            theme_names=[names.get(t, "") for t in range(k)],
+            embed=encoder.encode,
+            person_words=people,
+        )
+        keyword_names = group_labels(
+            groups, keyword_lists, model.sizes_, theme_names=named["label"].to_dict()
+        )
+        levels["parent_label_score"] = label_score(group_names, y_parent, parents, encoder.encode)
+        levels["parent_label_score_keywords"] = label_score(
+            keyword_names, y_parent, parents, encoder.encode
+        )
     result: dict[str, Any] = {
         "input": str(path),
         "texts": len(usable),

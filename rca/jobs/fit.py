@@ -25,10 +25,11 @@ import pandas as pd
 from rca.cluster import granularity as grain
 from rca.cluster.catalog import ThemeCatalog
 from rca.cluster.held import held_proposals
-from rca.cluster.hierarchy import group_labels, has_parent_level, parent_groups
+from rca.cluster.hierarchy import has_parent_level, parent_groups
 from rca.cluster.labels import label_themes, problem_names, theme_descriptions
 from rca.cluster.lineage import match_themes
 from rca.cluster.model import ThemeModel
+from rca.cluster.parent_names import parent_problem_names
 from rca.cluster.representatives import representatives_for_all
 from rca.cluster.stability import carved_themes, reconcile
 from rca.cluster.taxonomy import Proposal, in_force
@@ -360,7 +361,19 @@ def fit_themes(
     groups = parent_groups(final.centroids, sizes)
     # no cut of the theme tree is a useful second level: no parent groups, and reports say so
     group_names = (
-        group_labels(groups, dict(enumerate(keyword_lists)), sizes, theme_names=label_list)
+        parent_problem_names(
+            texts,
+            labels,
+            groups,
+            X,
+            final.centroids,
+            sizes,
+            keywords=dict(enumerate(keyword_lists)),
+            theme_names=label_list,
+            embed=encoder.encode,
+            person_words=people,
+            reserved=list(pinned.values()),
+        )
         if has_parent_level(groups)
         else {}
     )
