@@ -30,6 +30,7 @@ from rca.cluster.labels import label_themes, problem_names, theme_descriptions
 from rca.cluster.lineage import match_themes
 from rca.cluster.model import ThemeModel
 from rca.cluster.parent_names import parent_problem_names
+from rca.cluster.pins import moved_pins
 from rca.cluster.representatives import representatives_for_all
 from rca.cluster.stability import carved_themes, reconcile
 from rca.cluster.taxonomy import Proposal, in_force
@@ -470,7 +471,19 @@ def fit_themes(
     fitted["centroid"] = list(catalog.centroids)
     previous_labels = dict(zip(named_before["theme_id"], named_before["label"], strict=True))
     members, proposals = carry_edits(edits, fitted, events, previous_labels, assignments, X)
-    proposals = [*proposals, *(h.proposal for h in held)]
+    # a pinned name the refit moved nearer another theme is proposed for review, not changed
+    pins = (
+        moved_pins(
+            pinned,
+            (prev.theme_ids, prev.centroids),
+            (final.theme_ids, final.centroids),
+            embed=encoder.encode,
+            fitted_names=dict(zip(final.theme_ids, label_list, strict=True)),
+        )
+        if prev is not None and pinned and prev.centroids.shape[1:] == final.centroids.shape[1:]
+        else []
+    )
+    proposals = [*proposals, *pins, *(h.proposal for h in held)]
     for proposal in proposals:
         say(f"taxonomy: {proposal.message}")
     artifacts = {
