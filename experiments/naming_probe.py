@@ -113,7 +113,7 @@ def run_groups(name: str, seed: int) -> None:
             sims = v @ unit_c.T
             own = sims[:, g]
             other = np.delete(sims, g, axis=1).max(axis=1) if n_groups > 1 else 0.0
-            out[g] = labels_module._format_name(cs[int(np.argmax(own - 0.5 * other))])
+            out[g] = labels_module.format_name(cs[int(np.argmax(own - 0.5 * other))])
         return out
 
     term_only = contrast_pick({g: [t for t, _ in terms[g]] for g in range(n_groups)})

@@ -773,7 +773,8 @@ def is_proper_name(phrase: str, texts: Sequence[str]) -> bool:
     return seen > 0 and titled * 2 >= seen
 
 
-def _format_name(phrase: str) -> str:
+def format_name(phrase: str) -> str:
+    """A candidate phrase as a name is shown: first letter capitalised, acronyms upper case."""
     text = " ".join(_format_word(w) for w in phrase.split())
     return text[:1].upper() + text[1:]
 
@@ -866,12 +867,12 @@ def problem_names(
     taken: set[str] = {r.lower() for r in reserved}
     # Themes with the most convincing best phrase choose first.
     for t in sorted(themes, key=lambda t: (-(scored[t][0][0] if scored[t] else -9.0), t)):
-        pick = next((p for _, p in scored[t] if _format_name(p).lower() not in taken), None)
+        pick = next((p for _, p in scored[t] if format_name(p).lower() not in taken), None)
         if pick is None:
             name = theme_label(kw.get(t, []), fallback=f"{FALLBACK_LABEL} {t}")
             name = name if name.lower() not in taken else f"{name} (theme {t})"
         else:
-            name = _format_name(pick)
+            name = format_name(pick)
         taken.add(name.lower())
         names[t] = name
     return names
@@ -892,11 +893,6 @@ def name_candidates(
         if not is_proper_name(cand[0], central):
             kept.append(cand)
     return kept
-
-
-def format_name(phrase: str) -> str:
-    """A candidate phrase as a name is shown: first letter capitalised, acronyms upper case."""
-    return _format_name(phrase)
 
 
 def _phrase_similarity(

@@ -36,14 +36,10 @@ from rca.cluster.labels import (
     format_name,
     name_candidates,
 )
+from rca.cluster.model import _unit_rows
 
 # The group's best pooled keyword terms (`group_terms`) that join the phrase candidates.
 GROUP_TERM_CANDIDATES = 3
-
-
-def _unit(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a, dtype=np.float64)
-    return a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-12)
 
 
 def _central_texts(
@@ -100,11 +96,11 @@ def parent_problem_names(
     if len(groups_arr) == 0:
         return {}
     terms = group_terms(groups_arr, keywords, sizes_arr)
-    unit = _unit(vectors)
-    cents = _unit(centroids)
+    unit = _unit_rows(vectors)
+    cents = _unit_rows(centroids)
     group_ids = sorted(int(g) for g in np.unique(groups_arr))
     weighted = cents * np.maximum(sizes_arr, 1.0)[:, None]
-    group_cents = _unit(np.stack([weighted[groups_arr == g].sum(axis=0) for g in group_ids]))
+    group_cents = _unit_rows(np.stack([weighted[groups_arr == g].sum(axis=0) for g in group_ids]))
     scored: dict[int, list[tuple[float, str]]] = {}
     for row, g in enumerate(group_ids):
         members = np.flatnonzero(groups_arr == g)
@@ -121,7 +117,7 @@ def parent_problem_names(
         ]
         if not cands:
             continue
-        vecs = _unit(np.asarray(embed([p for p, _ in cands])))
+        vecs = _unit_rows(np.asarray(embed([p for p, _ in cands])))
         fit = _member_fit(vecs @ cents[members].T, sizes_arr[members])
         others = np.delete(vecs @ group_cents.T, row, axis=1)
         near_other = others.max(axis=1) if others.shape[1] else np.zeros(len(cands))

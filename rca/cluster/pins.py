@@ -17,22 +17,17 @@ next refit reads the pin from where it then is, so it is not raised twice for on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from rca.cluster.labels import Embedder
+from rca.cluster.model import _unit_rows
 from rca.cluster.taxonomy import Proposal
-
-Embedder = Callable[[list[str]], np.ndarray]
-
-
-def _unit(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a, dtype=np.float64)
-    return a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-12)
 
 
 def _nearest(vecs: np.ndarray, ids: Sequence[str], centroids: np.ndarray) -> list[str]:
-    return [str(ids[i]) for i in np.argmax(vecs @ _unit(centroids).T, axis=1)]
+    return [str(ids[i]) for i in np.argmax(vecs @ _unit_rows(centroids).T, axis=1)]
 
 
 def moved_pins(
@@ -54,7 +49,7 @@ def moved_pins(
     if not both or len(ids_after) < 2:
         return []
     own = [fitted_names.get(t, "") for t in both]
-    vecs = _unit(np.asarray(embed([pinned[t] for t in both] + own)))
+    vecs = _unit_rows(np.asarray(embed([pinned[t] for t in both] + own)))
     was = _nearest(vecs[: len(both)], ids_before, cents_before)
     now = _nearest(vecs[: len(both)], ids_after, cents_after)
     # the refit's own name for the theme: if it is not nearest the theme either, the names
