@@ -108,6 +108,31 @@ def test_pages_render_for_a_reader(client: TestClient, theme: str) -> None:
     assert "Recent fits (MLflow)" in client.get("/ui/model").text
 
 
+def test_a_theme_charts_spike_marks_are_the_spike_reports(client: TestClient, app) -> None:
+    """The chart marks each earlier period from flags scored without root causes (what kept a
+    cold day page at 8 s); every mark must still be a spike `GET /v1/spikes` lists, and
+    every listed spike a mark, whichever of the two was computed first."""
+    login(client, READER)
+    snapshot = app.state.service.current()
+    periods = [p.name for p in snapshot.analysis.periods][-6:]
+    listed = {
+        name: {s["theme_id"] for s in client.get("/v1/spikes", params={"period": name},
+                                                   headers={"X-API-Key": READER}).json()["spikes"]}
+        for name in periods[3:]
+    }  # fmt: skip
+    assert any(listed.values()), "the demo has spikes in its last weeks"
+    for theme_id in sorted(set().union(*listed.values())):
+        marks = snapshot.flagged(theme_id, periods)
+        page = client.get(f"/ui/themes/{theme_id}", params={"period": periods[-1]})
+        assert page.status_code == 200
+        for name, marked in zip(periods, marks, strict=True):
+            report = snapshot.spikes(snapshot.period(name))
+            spiking = {s["theme_id"] for s in report.spikes} if report is not None else set()
+            assert marked == (theme_id in spiking), (theme_id, name)
+            shown = re.search(rf"<title>{name}: [0-9]+ — spike</title>", page.text) is not None
+            assert shown == marked, (theme_id, name)
+
+
 def test_the_themes_page_switches_to_parent_groups_with_the_apis_figures(
     client: TestClient, app
 ) -> None:

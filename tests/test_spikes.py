@@ -246,6 +246,26 @@ def test_analyse_finds_the_burst_with_its_market() -> None:
     assert report.spikes[0]["description"] is None  # no note given
 
 
+@pytest.mark.parametrize("week", ["2026-W46", "2026-W47", "2026-W48"])
+def test_flags_without_causes_are_the_reports_flags(week: str) -> None:
+    """Scoring without root causes (for a chart's marks) flags what the full report flags,
+    with the same scores, and explains nothing."""
+    settings = Settings(timezone="Europe/London")
+    period = parse_period(week, kind="week", tz=LONDON, now=datetime.now(UTC))
+    frame = contacts(seed=3, factor=4.0)
+    full = analyse(frame, period, settings, as_of=period.end)
+    flags = analyse(frame, period, settings, as_of=period.end, explain_causes=False)
+    strip = [{k: v for k, v in s.items() if k != "root_cause"} for s in full.spikes]
+    assert strip == [{k: v for k, v in s.items() if k != "root_cause"} for s in flags.spikes]
+    assert all(s["root_cause"] is None for s in flags.spikes)
+    assert {k: v for k, v in full.total.items() if k != "root_cause"} == {
+        k: v for k, v in flags.total.items() if k != "root_cause"
+    }
+    assert flags.total["root_cause"] is None
+    if week == "2026-W48":
+        assert [s["theme_id"] for s in full.spikes] == ["T1"]
+
+
 def test_a_spiking_theme_carries_its_note() -> None:
     """The themes list said "Template campaign: …" beside a theme; its spike did not."""
     settings = Settings(timezone="Europe/London")

@@ -513,11 +513,35 @@ class Snapshot:
     def flagged(self, theme_id: str, periods: list[str]) -> list[bool]:
         """Whether the spike detector flagged the theme in each named period."""
         by_name = {p.name: p for p in self.analysis.periods}
-        out = []
-        for name in periods:
-            report = self.spikes(by_name[name]) if name in by_name else None
-            out.append(bool(report and any(s["theme_id"] == theme_id for s in report.spikes)))
-        return out
+        return [
+            name in by_name and theme_id in self.flagged_themes(by_name[name]) for name in periods
+        ]
+
+    def flagged_themes(self, period: Period) -> frozenset[str]:
+        """The themes `spikes(period)` flags, scored without explaining them.
+
+        A chart marks each of its twelve earlier periods; explaining every spike in each of
+        them (the spike report's root causes) made a cold theme page take 8 s for marks that
+        need only the flags. A report already computed answers from memory.
+        """
+        with self._guard:
+            known = self._memo.get(("spikes", period.name))
+        if known is not None:
+            return frozenset(s["theme_id"] for s in _unpacked(known).spikes)
+
+        def compute() -> frozenset[str]:
+            try:
+                report = analyse(
+                    self.analysis.marked, period, self.settings,
+                    coverage=self.analysis.coverage,
+                    hidden=set(self.themes.loc[self.themes["hidden"], "theme_id"]),
+                    explain_causes=False,
+                )  # fmt: skip
+            except RcaError:
+                return frozenset()
+            return frozenset(s["theme_id"] for s in report.spikes)
+
+        return self.memo(("flags", period.name), compute)
 
     def member_vectors(self, theme_id: str) -> tuple[np.ndarray, np.ndarray]:
         """(row numbers in the analysis frame, their vectors) of the theme's contacts."""

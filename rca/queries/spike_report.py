@@ -201,6 +201,7 @@ def analyse(
     as_of: datetime | None = None,
     hidden: set[str] | None = None,
     notes: dict[str, str] | None = None,
+    explain_causes: bool = True,
 ) -> SpikeReport:
     """Score `period` on an analysis frame (pure apart from reading `settings`).
 
@@ -211,6 +212,8 @@ def analyse(
     `parents` (theme id → parent group) lets a volume surge be explained by a group of
     themes when no single theme carries it. `notes` (theme id → the theme's note: template
     campaign, one company) go into each spike's `description`, as in the themes list.
+    `explain_causes=False` scores without the root causes (each `root_cause` is None): which
+    themes were flagged, for marking a chart's earlier periods, at a fraction of the cost.
     """
     if min_severity not in SEVERITIES:
         raise RcaError(f"--min-severity must be one of {', '.join(SEVERITIES)}")
@@ -281,23 +284,29 @@ def analyse(
     attributes = [a for a in (*BASE_ATTRIBUTES, *dimension_columns(rows)) if _varies(rows, a)]
     baseline_names = _quiet_baseline(series, spike_config)
     theme_attributes = [THEME_ATTRIBUTE]
+    rows = _explained_rows(rows, attributes)
     if parents:
         rows = rows.assign(parent_group=rows["theme_id"].map(parents))
         theme_attributes.append(PARENT_ATTRIBUTE)
-    report.total = _total(series, t, spike_config, rows, theme_attributes + attributes, settings)
+    report.total = _total(
+        series, t, spike_config, rows, theme_attributes + attributes, settings, explain_causes
+    )
     keep = SEVERITIES[SEVERITIES.index(min_severity) :]
     alerts = scored.loc[scored["alert"] & scored["severity"].isin(keep)]
     if hidden:
         is_hidden = alerts["theme_id"].isin(hidden)
         report.hidden_spikes = int(is_hidden.sum())
         alerts = alerts.loc[~is_hidden]
-    describing = (
-        describing_dimensions(rows, attributes) if (alerts["kind"] == "new_theme").any() else []
-    )
+    new_theme = explain_causes and (alerts["kind"] == "new_theme").any()
+    describing = describing_dimensions(rows, attributes) if new_theme else []
     rc_config = RootCauseConfig.from_settings(settings)
     for spike in alerts.to_dict(orient="records"):
-        cause = _explain_theme(
-            rows, spike, period.name, baseline_names, attributes, describing, rc_config
+        cause = (
+            _explain_theme(
+                rows, spike, period.name, baseline_names, attributes, describing, rc_config
+            )
+            if explain_causes
+            else None
         )
         spike["label"] = (labels or {}).get(spike["theme_id"])
         spike["description"] = (notes or {}).get(spike["theme_id"])  # template, one company
@@ -306,6 +315,19 @@ def analyse(
             {k: spike.get(k) for k in (*SPIKE_FIELDS, "label", "description", "root_cause")}
         )
     return report
+
+
+def _explained_rows(rows: pd.DataFrame, attributes: list[str]) -> pd.DataFrame:
+    """Only the columns the explanations read, with no `attrs`.
+
+    Each spike is explained over four slices of these rows. Sliced whole, every slice copied
+    the contacts' text, and pandas deep-copied the frame's `attrs` (the repeat rules and
+    metric) on every operation after it: a cold day page spent most of its 7 s there.
+    """
+    keep = list(dict.fromkeys(["theme_id", "period", *attributes]))
+    slim = rows[keep].copy()
+    slim.attrs = {}
+    return slim
 
 
 def _varies(rows: pd.DataFrame, column: str) -> bool:
@@ -378,6 +400,7 @@ def _total(
     rows: pd.DataFrame,
     attributes: list[str],
     settings: Settings,
+    explain_causes: bool = True,
 ) -> dict[str, Any]:
     """The all-contacts surge check; when it fires, which themes, groups of themes and values
     drove it (`attributes` starts with the theme and, when known, its parent group)."""
@@ -386,7 +409,7 @@ def _total(
         weekday = np.array([p.start.weekday() for p in series.periods])
     total = score_total(series.total.to_numpy(dtype=float), t, config, weekday)
     total["root_cause"] = None
-    if total.get("alert"):
+    if total.get("alert") and explain_causes:
         filled = {a: rows[a].fillna("unassigned") for a in (THEME_ATTRIBUTE, PARENT_ATTRIBUTE)
                   if a in rows}  # fmt: skip
         frame = rows.assign(**filled)

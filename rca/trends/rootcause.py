@@ -120,7 +120,7 @@ class Attribution:
 def cells(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
     """Contact rows (or cells with a count column `n`) -> counts per combination of values."""
     counts = frame[COUNT] if COUNT in frame else pd.Series(1, index=frame.index)
-    keyed = frame[dims].astype("string").fillna("(none)").astype("category")
+    keyed = frame[dims].astype("string").fillna("(none)")
     keyed = keyed.assign(**{COUNT: counts.to_numpy()})
     return keyed.groupby(dims, observed=True, as_index=False)[COUNT].sum()
 
