@@ -291,3 +291,43 @@ def test_a_statute_the_texts_cite_is_not_the_theme_name(encode) -> None:
     names = problem_names(texts, labels, X, centroids, embed=encode)
     assert "act" not in names[0].lower().split(), names
     assert "reporting act" not in names[0].lower(), names
+
+
+# A lender customers name mid-sentence, as on the CFPB export ("Loan with wells fargo" once).
+LENDER_LOANS = [
+    "I took out a loan with Wells Fargo and the payments doubled without notice.",
+    "My loan with Wells Fargo was sold and the new servicer lost my payments.",
+    "The loan with Wells Fargo shows a late payment I never made.",
+    "I asked Wells Fargo to explain the fees on my loan and got no answer.",
+    "wells fargo refused to send the payoff amount for my loan.",
+    "MY LOAN WITH WELLS FARGO WAS CHARGED TWICE AND NOBODY HELPS.",
+    "Two payments on my loan with Wells Fargo were returned.",
+    "The interest on my loan with Wells Fargo went up after the first year.",
+]
+
+
+def test_names_spell_words_as_customers_write_them() -> None:
+    """A word customers capitalise mid-sentence keeps their spelling; the first word of a text
+    or of a sentence, and a shouted text, say nothing about spelling."""
+    from rca.cluster.labels import as_written
+
+    assert as_written("Loan with wells fargo", LENDER_LOANS) == "Loan with Wells Fargo"
+    spelt = ["I paid via PayPal today.", "Refund to my PayPal please.", "paypal. Oops", "The APR on this loan"]
+    assert as_written("Paypal refund", spelt) == "PayPal refund"
+    assert as_written("Apr too high", spelt) == "APR too high"
+    # opening a sentence or a text: capitalised by grammar, not by the customer
+    assert as_written("Refund not showing", ["Refund not showing. Refund please"]) == (
+        "Refund not showing"
+    )
+    assert as_written("Loan denied", ["MY LOAN WAS DENIED", "LOAN DENIED AGAIN"]) == "Loan denied"
+    assert as_written("Iphone payment", ["my iPhone payment", "an iphone payment"]) == (
+        "Iphone payment"  # no majority: as built
+    )
+    assert as_written("Iphone payment", ["my iPhone payment", "an iPhone"]) == "iPhone payment"
+
+
+def test_a_theme_about_one_lender_is_named_with_its_spelling(encode) -> None:
+    texts, labels, X, centroids = _themes(encode, [LENDER_LOANS, REFUND_STATUS])
+    names = problem_names(texts, labels, X, centroids, embed=encode)
+    assert "wells" not in names[0] or "Wells" in names[0], names
+    assert names[1][:1].isupper() and names[1][1:] == names[1][1:].lower(), names

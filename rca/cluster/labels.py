@@ -779,6 +779,50 @@ def format_name(phrase: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# A text with more upper-case letters than this share is shouted, and says nothing about how a
+# word is spelt ("MY LOAN WAS DENIED").
+SHOUTED_SHARE = 0.5
+_SENTENCE_END_RE = re.compile(r"[.!?]\s*$|\n\s*$")
+
+
+def as_written(name: str, texts: Sequence[str]) -> str:
+    """``name`` with each word spelt as customers usually write it in ``texts``.
+
+    Names are built from lower-cased phrases, so a company or product read "Loan with wells
+    fargo" on the CFPB export. A word most of whose mid-sentence occurrences carry a capital
+    ("Wells Fargo", "PayPal", "iPhone", "APR") takes its most common such spelling; a word
+    opening a sentence says nothing (every word is capitalised there), nor does a shouted text.
+    The name's first letter stays upper case unless the spelling starts lower case ("iPhone").
+    """
+    words = name.split()
+    if not words:
+        return name
+    spelt: dict[str, Counter[str]] = {w.lower(): Counter() for w in words}
+    seen: Counter[str] = Counter()
+    for text in texts:
+        text = _as_text(text)
+        letters = [c for c in text if c.isalpha()]
+        if not letters or sum(c.isupper() for c in letters) > SHOUTED_SHARE * len(letters):
+            continue
+        for m in _WORD_RE.finditer(text):
+            key = m.group(0).lower()
+            if key not in spelt or _SENTENCE_END_RE.search(text[: m.start()] or "\n"):
+                continue
+            seen[key] += 1
+            if any(c.isupper() for c in m.group(0)):
+                spelt[key][m.group(0)] += 1
+    out = []
+    for i, word in enumerate(words):
+        key = word.lower()
+        forms = spelt[key]
+        if seen[key] and sum(forms.values()) * 2 > seen[key]:
+            word = min(forms, key=lambda f: (-forms[f], f))
+        elif i == 0:
+            word = word[:1].upper() + word[1:]
+        out.append(word)
+    return " ".join(out)
+
+
 def _ranked_candidates(
     central: Sequence[str],
     keywords: Sequence[KeywordLike],
@@ -840,12 +884,13 @@ def problem_names(
     cents = cents / np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
     themes = sorted(int(t) for t in np.unique(labels_arr) if t != UNASSIGNED)
     ranked: dict[int, list[tuple[str, float]]] = {}
+    central: dict[int, list[str]] = {}
     for t in themes:
         members = np.flatnonzero(labels_arr == t)
         sims = unit[members] @ cents[t]
         order = members[np.lexsort((members, -sims))][:NAME_CENTRAL_TEXTS]
-        central = [_as_text(texts[i]) for i in order]
-        ranked[t] = name_candidates(central, kw.get(t, []), person_words)
+        central[t] = [_as_text(texts[i]) for i in order]
+        ranked[t] = name_candidates(central[t], kw.get(t, []), person_words)
     scored: dict[int, list[tuple[float, str]]] = {}
     flat = [(t, p) for t in themes for p, _ in ranked[t]]
     sims_to_centroid = (
@@ -872,7 +917,7 @@ def problem_names(
             name = theme_label(kw.get(t, []), fallback=f"{FALLBACK_LABEL} {t}")
             name = name if name.lower() not in taken else f"{name} (theme {t})"
         else:
-            name = format_name(pick)
+            name = as_written(format_name(pick), central[t])
         taken.add(name.lower())
         names[t] = name
     return names

@@ -33,6 +33,7 @@ from rca.cluster.labels import (
     NAME_PRESCORE_WEIGHT,
     Embedder,
     KeywordLike,
+    as_written,
     format_name,
     name_candidates,
 )
@@ -102,12 +103,14 @@ def parent_problem_names(
     weighted = cents * np.maximum(sizes_arr, 1.0)[:, None]
     group_cents = _unit_rows(np.stack([weighted[groups_arr == g].sum(axis=0) for g in group_ids]))
     scored: dict[int, list[tuple[float, str]]] = {}
+    group_texts: dict[int, list[str]] = {}  # the texts a group's candidates come from
     for row, g in enumerate(group_ids):
         members = np.flatnonzero(groups_arr == g)
         if len(members) < 2 or embed is None:
             continue
         central = _central_texts(texts, labels_arr, unit, cents, members)
-        cands = name_candidates(sum(central, []), terms.get(g, []), person_words)
+        group_texts[g] = sum(central, [])
+        cands = name_candidates(group_texts[g], terms.get(g, []), person_words)
         written = {p for p, _ in cands}
         # the terms the members' keywords share compete on the same score ("Said", "Calendar")
         cands += [
@@ -133,6 +136,6 @@ def parent_problem_names(
     for g in sorted(scored, key=lambda g: (-max(scored[g])[0], g)):  # most convincing first
         pick = next((p for _, p in scored[g] if format_name(p).lower() not in taken), None)
         if pick is not None:
-            phrases[g] = format_name(pick)
+            phrases[g] = as_written(format_name(pick), group_texts[g])
             taken.add(phrases[g].lower())
     return group_labels(groups_arr, keywords, sizes_arr, theme_names=theme_names, names=phrases)
