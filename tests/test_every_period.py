@@ -194,6 +194,36 @@ def test_an_empty_period_after_the_data_says_so(stores: dict) -> None:
     assert "is ingestion behind" in payload["note"] and newest.isoformat() in payload["note"]
 
 
+def test_the_themes_list_of_an_empty_period_says_so(stores: dict) -> None:
+    """`rca themes` listed zeros after the data with nothing to say why; the API and the
+    page carry the same note."""
+    settings = stores["gap_week"]
+    newest = load_repeat_analysis(settings).coverage.newest.astimezone(settings.tz).date()
+    year, week, _ = (newest + timedelta(days=14)).isocalendar()
+    name = f"{year}-W{week:02d}"
+    for level in ("fine", "parent"):
+        code, out, err = _cli(settings, "themes", "--period", name, "--granularity", level,
+                              "--format", "json")  # fmt: skip
+        assert code == 0, err
+        payload = json.loads(out)
+        assert payload["total_volume"] == 0
+        assert "is ingestion behind" in payload["note"] and newest.isoformat() in payload["note"]
+    code, out, _ = _cli(settings, "themes", "--period", "2026-W40", "--format", "json")
+    assert code == 0 and json.loads(out)["note"] == ""  # a gap week inside the data: complete
+    settings = settings.model_copy(
+        update={"api_keys": [f"reader:{hash_key(KEY)}:pm"], "ui_secret": SecretStr("s")}
+    )
+    app = create_app(settings, background=False)
+    with TestClient(app, follow_redirects=False) as client:
+        body = client.get("/v1/themes", params={"period": name}, headers={"X-API-Key": KEY})
+        assert "is ingestion behind" in body.json()["note"]
+        page = client.get("/ui/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        client.post("/ui/login", data={"api_key": KEY, "csrf": csrf, "next": "/ui/"})
+        html = client.get("/ui/themes", params={"period": name, "granularity": "parent"}).text
+        assert "is ingestion behind" in html
+
+
 def test_a_gap_week_is_complete_and_zero(stores: dict) -> None:
     code, out, _ = _cli(stores["gap_week"], "spikes", "--period", "2026-W40", "--format", "json")
     assert code == 0

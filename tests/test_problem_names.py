@@ -312,7 +312,8 @@ def test_names_spell_words_as_customers_write_them() -> None:
     from rca.cluster.labels import as_written
 
     assert as_written("Loan with wells fargo", LENDER_LOANS) == "Loan with Wells Fargo"
-    spelt = ["I paid via PayPal today.", "Refund to my PayPal please.", "paypal. Oops", "The APR on this loan"]
+    spelt = ["I paid via PayPal today.", "Refund to my PayPal please.", "paypal. Oops"]
+    spelt.append("The APR on this loan")
     assert as_written("Paypal refund", spelt) == "PayPal refund"
     assert as_written("Apr too high", spelt) == "APR too high"
     # opening a sentence or a text: capitalised by grammar, not by the customer

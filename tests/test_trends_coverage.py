@@ -31,6 +31,23 @@ def test_only_the_period_holding_the_newest_contact_is_partial() -> None:
     )
 
 
+def test_a_themes_list_says_when_its_period_is_empty_or_partial() -> None:
+    """Zeros after the data and a partial week's drop read as real figures unless said."""
+    days = pd.to_datetime(["2023-03-01", "2023-03-20", "2023-03-22"])
+    coverage = coverage_of(pd.Series(days.tz_localize(LONDON)), LONDON)
+    whole = week_of(date(2023, 3, 13), LONDON)
+    assert coverage.period_note(whole, 0.02) == ""
+    partial = week_of(date(2023, 3, 20), LONDON)  # Monday to Wednesday of 7 days
+    note = coverage.period_note(partial, 0.02)
+    assert note.startswith(f"{partial.name} is partial") and "2023-03-22 (dates only)" in note
+    assert "43%" in note
+    assert coverage.period_note(partial, 0.6) == ""  # within the tolerance: whole
+    after = week_of(date(2023, 4, 3), LONDON)
+    assert coverage.period_note(after, 0.02) == coverage.empty_note(after) != ""
+    before = week_of(date(2023, 2, 6), LONDON)
+    assert "first contact is 2023-03-01" in coverage.period_note(before, 0.02)
+
+
 def test_a_date_only_source_covers_its_newest_day_whole() -> None:
     days = pd.to_datetime(["2023-03-20", "2023-03-21", "2023-03-22"])
     stamps = pd.Series(days.tz_localize(LONDON))

@@ -487,6 +487,13 @@ class Snapshot:
         record = row.iloc[0]
         return {k: _plain(record[k]) for k in keys}
 
+    def period_note(self, period: Period) -> str:
+        """What a list of `period`'s figures says beside them: no data there, or partial."""
+        coverage = self.analysis.coverage
+        if coverage is None:
+            return "the store has no contacts"
+        return coverage.period_note(period, self.settings.spike_partial_tolerance)
+
     def period_volume(self, period: Period) -> int:
         """All contacts in `period`, unassigned included (0 for a period without data)."""
 

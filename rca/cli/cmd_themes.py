@@ -184,6 +184,7 @@ def themes(
     from rca.store import Store
     from rca.store.curation import open_proposals
     from rca.store.themes import require_champion, theme_volumes
+    from rca.trends.coverage import coverage_of
 
     settings = settings_for(home)
     level = granularity or settings.granularity
@@ -201,6 +202,13 @@ def themes(
         length = chosen.end - chosen.start
         frame = theme_volumes(con, version, chosen.start, chosen.end, chosen.start - length)
         proposals = open_proposals(con, version)
+        created = con.execute("SELECT created_at FROM contacts").df()["created_at"]
+    coverage = coverage_of(created, settings.tz)
+    note = (
+        coverage.period_note(chosen, settings.spike_partial_tolerance)
+        if coverage is not None
+        else "the store has no contacts"
+    )
     # hidden themes (small talk, spam: `rca taxonomy hide`) are counted, not listed
     hidden = frame["hidden"].fillna(False).astype(bool)
     if fmt is Format.table:  # a name a person chose, which a refit keeps
@@ -219,6 +227,7 @@ def themes(
             "hidden_volume": int(frame.loc[hidden, "volume"].sum()),
             "hidden_themes": frame.loc[hidden, "theme_id"].tolist(),
             "taxonomy_proposals": proposals,
+            "note": note,
             "themes": rows,
         },
         rows,
@@ -226,6 +235,8 @@ def themes(
         title=f"top themes, {chosen.name} (model {version})",
         columns=THEME_COLUMNS,
     )
+    if fmt is Format.table and note:
+        stderr(note)
     if fmt is Format.table and hidden.any():
         stderr(
             f"{int(hidden.sum())} hidden themes ({int(frame.loc[hidden, 'volume'].sum())} "
@@ -259,11 +270,16 @@ def _parent_themes(settings: Settings, period: str, top: int, fmt: Format) -> No
     status = {key: s["spike_status"] for key, s in spikes.items()}
     groups = group_table(fine, analysis.themes, spike_status=status)
     hidden = fine["hidden"]
-    note = (
+    coverage = analysis.coverage
+    notes = (
+        coverage.period_note(chosen, settings.spike_partial_tolerance)
+        if coverage is not None
+        else "the store has no contacts",
         ""
         if has_parent_groups(analysis.themes)
-        else "no useful parent level in this model: each theme is its own group"
+        else "no useful parent level in this model: each theme is its own group",
     )
+    note = "; ".join(n for n in notes if n)
     rows = groups.head(top).to_dict(orient="records")
     emit(
         {

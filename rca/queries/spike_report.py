@@ -343,9 +343,7 @@ def empty_total() -> dict[str, Any]:
 
 def _moment(coverage: Coverage) -> str:
     """When the data stops, as a reader says it: a day for date-only sources."""
-    if coverage.date_only:
-        return (coverage.through - timedelta(days=1)).date().isoformat() + " (dates only)"
-    return coverage.newest.strftime("%Y-%m-%d %H:%M UTC")
+    return coverage.reach()
 
 
 def _span(window: timedelta) -> str:

@@ -13,7 +13,7 @@ reaches the end of the newest contact's day, and no analysis is finer than a day
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -58,6 +58,29 @@ class Coverage:
             )
         if self.before_data(period):
             return f"no contacts in {period.name}: the first contact is {_day(self.first, period)}"
+        return ""
+
+    def reach(self) -> str:
+        """How far the data reaches, as a reader says it: a day for date-only sources."""
+        if self.date_only:
+            return (self.through - timedelta(days=1)).date().isoformat() + " (dates only)"
+        return self.newest.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+    def period_note(self, period: Period, tolerance: float) -> str:
+        """What a list of `period`'s figures must say beside them ('' for a whole period).
+
+        A period the data does not reach lists zeros, and a partial one (more than `tolerance`
+        of it after the data's end) lists a drop against the whole period before: both read
+        as real figures unless the list says so.
+        """
+        if self.outside(period):
+            return self.empty_note(period)
+        share = self.fraction(period)
+        if share < 1.0 - tolerance:
+            return (
+                f"{period.name} is partial: the data reaches {self.reach()}, {share:.0%} of the "
+                "period, and its change compares it with the whole period before"
+            )
         return ""
 
 

@@ -127,7 +127,15 @@ def list_themes(
             total_volume=source.period_volume(chosen),
             items=[ThemeSummary(**clean(r)) for r in records] if fine else [],
             groups=[] if fine else [ThemeGroup(**clean(r)) for r in records],
-            note=None if fine or source.has_parent_groups else NO_PARENT_LEVEL,
+            note="; ".join(
+                n
+                for n in (
+                    source.period_note(chosen),
+                    "" if fine or source.has_parent_groups else NO_PARENT_LEVEL,
+                )
+                if n
+            )
+            or None,
             next_cursor=next_cursor,
         )
 

@@ -42,8 +42,15 @@ def themes_page(
         "volume": snapshot.period_volume(chosen),
         "hidden_themes": int(hidden.sum()),
         "hidden_volume": int(fine.loc[hidden, "volume"].sum()),
-        "note": NO_PARENT_LEVEL
-        if level is Granularity.parent and not snapshot.has_parent_groups
-        else "",
+        "note": "; ".join(
+            n
+            for n in (
+                snapshot.period_note(chosen),
+                NO_PARENT_LEVEL
+                if level is Granularity.parent and not snapshot.has_parent_groups
+                else "",
+            )
+            if n
+        ),
     }
     return _render(request, "themes.html", ctx)
