@@ -224,6 +224,54 @@ def test_the_themes_list_of_an_empty_period_says_so(stores: dict) -> None:
         assert "is ingestion behind" in html
 
 
+def test_a_partial_weeks_growth_reads_the_same_days_of_the_week_before(stores: dict) -> None:
+    """A date-only store ending on a Monday: its last week set one day against seven and read
+    as a collapse. Every list counts the previous week's Monday only, and agrees."""
+    settings = stores["dates_only"]
+    analysis = load_repeat_analysis(settings)
+    newest = analysis.coverage.newest.astimezone(settings.tz).date()
+    assert newest.isoweekday() == 1  # the fixture's newest contact: one day of its week
+    year, week, _ = newest.isocalendar()
+    name = f"{year}-W{week:02d}"
+    monday = pd.Timestamp(newest, tz=settings.tz) - pd.Timedelta(days=7)
+    marked = analysis.marked
+    created = pd.to_datetime(marked["created_at"], utc=True)
+    early = marked.loc[(created >= monday) & (created < monday + pd.Timedelta(days=1))]
+    expected = early["theme_id"].dropna().value_counts().to_dict()
+    assert sum(expected.values()) > 0
+    code, out, err = _cli(settings, "themes", "--period", name, "--top", "100",
+                          "--format", "json")  # fmt: skip
+    assert code == 0, err
+    payload = json.loads(out)
+    assert "same span of the period before" in payload["note"]
+    fine = {r["theme_id"]: r for r in payload["themes"] if r["theme_id"]}
+    for theme_id, row in fine.items():
+        assert row["previous_volume"] == expected.get(theme_id, 0), theme_id
+        assert row["growth"] == pytest.approx((row["volume"] + 1) / (row["previous_volume"] + 1))
+    code, out, err = _cli(settings, "themes", "--period", name, "--granularity", "parent",
+                          "--top", "100", "--format", "json")  # fmt: skip
+    assert code == 0, err
+    groups = json.loads(out)["groups"]
+    assert sum(g["previous_volume"] for g in groups) == sum(
+        r["previous_volume"] for r in fine.values()
+    )
+    settings = settings.model_copy(
+        update={"api_keys": [f"reader:{hash_key(KEY)}:pm"], "ui_secret": SecretStr("s")}
+    )
+    with TestClient(create_app(settings, background=False), follow_redirects=False) as client:
+        body = client.get("/v1/themes", params={"period": name, "limit": 100},
+                          headers={"X-API-Key": KEY}).json()  # fmt: skip
+        for item in body["items"]:
+            assert item["previous_volume"] == fine[item["theme_id"]]["previous_volume"]
+            assert item["growth"] == pytest.approx(fine[item["theme_id"]]["growth"])
+        page = client.get("/ui/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        client.post("/ui/login", data={"api_key": KEY, "csrf": csrf, "next": "/ui/"})
+        theme_id = body["items"][0]["theme_id"]
+        html = client.get(f"/ui/themes/{theme_id}", params={"period": name}).text
+        assert "in the first 1 day of the period before" in html
+
+
 def test_a_gap_week_is_complete_and_zero(stores: dict) -> None:
     code, out, _ = _cli(stores["gap_week"], "spikes", "--period", "2026-W40", "--format", "json")
     assert code == 0

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from rca.periods import day_of, week_of
-from rca.trends.coverage import coverage_of, is_date_only
+from rca.trends.coverage import coverage_of, is_date_only, previous_words
 from rca.trends.spikes import SpikeConfig, grade, growth_lower_bound
 
 LONDON = ZoneInfo("Europe/London")
@@ -42,6 +42,15 @@ def test_a_themes_list_says_when_its_period_is_empty_or_partial() -> None:
     assert note.startswith(f"{partial.name} is partial") and "2023-03-22 (dates only)" in note
     assert "43%" in note
     assert coverage.period_note(partial, 0.6) == ""  # within the tolerance: whole
+    # its change reads the same three days of the week before, not the whole week
+    assert "same span of the period before" in note
+    assert coverage.compared_span(partial, 0.02) == timedelta(days=3)
+    assert previous_words(timedelta(days=3)) == "the first 3 days of the period before"
+    assert previous_words(timedelta(hours=77)) == "the first 77 h of the period before"
+    assert previous_words(None) == "the period before"
+    for whole_or_outside in (whole, week_of(date(2023, 4, 3), LONDON)):
+        assert coverage.compared_span(whole_or_outside, 0.02) is None
+    assert coverage.compared_span(partial, 0.6) is None
     after = week_of(date(2023, 4, 3), LONDON)
     assert coverage.period_note(after, 0.02) == coverage.empty_note(after) != ""
     before = week_of(date(2023, 2, 6), LONDON)

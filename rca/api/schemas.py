@@ -55,7 +55,9 @@ class ThemeSummary(BaseModel):
     parent_group: str | None = None
     volume: int = Field(description="Contacts of the period assigned to this theme.")
     share: float = Field(description="Of all contacts in the period, unassigned included.")
-    previous_volume: int
+    previous_volume: int = Field(
+        description="The period before; for a partial period (see note) the same span of it."
+    )
     growth: float = Field(
         description="(volume + 1) / (previous_volume + 1): a ratio, 2.0 = doubled."
     )
@@ -94,7 +96,9 @@ class ThemeGroup(BaseModel):
     theme_ids: list[str]
     volume: int
     share: float
-    previous_volume: int
+    previous_volume: int = Field(
+        description="The period before; for a partial period (see note) the same span of it."
+    )
     growth: float = Field(description="(volume + 1) / (previous_volume + 1).")
     repeat_contacts: int
     repeat_rate: float | None = None

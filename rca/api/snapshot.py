@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import numpy as np
@@ -312,6 +313,7 @@ class Snapshot:
                 self.analysis.periods,
                 period,
                 spike_status=self.spike_status(period),
+                compared_span=self.compared_span(period),
             ),
         )
 
@@ -486,6 +488,13 @@ class Snapshot:
             }
         record = row.iloc[0]
         return {k: _plain(record[k]) for k in keys}
+
+    def compared_span(self, period: Period) -> timedelta | None:
+        """A partial period's covered span: its growth reads that much of the period before."""
+        coverage = self.analysis.coverage
+        if coverage is None:
+            return None
+        return coverage.compared_span(period, self.settings.spike_partial_tolerance)
 
     def period_note(self, period: Period) -> str:
         """What a list of `period`'s figures says beside them: no data there, or partial."""

@@ -199,11 +199,17 @@ def themes(
         chosen = parse_period(
             period, kind=settings.period, tz=settings.tz, now=datetime.now(UTC), latest=latest
         )
-        length = chosen.end - chosen.start
-        frame = theme_volumes(con, version, chosen.start, chosen.end, chosen.start - length)
-        proposals = open_proposals(con, version)
         created = con.execute("SELECT created_at FROM contacts").df()["created_at"]
-    coverage = coverage_of(created, settings.tz)
+        coverage = coverage_of(created, settings.tz)
+        span = (
+            coverage.compared_span(chosen, settings.spike_partial_tolerance) if coverage else None
+        )
+        previous_start = chosen.start - (chosen.end - chosen.start)
+        frame = theme_volumes(
+            con, version, chosen.start, chosen.end, previous_start,
+            previous_end=previous_start + span if span is not None else None,
+        )  # fmt: skip
+        proposals = open_proposals(con, version)
     note = (
         coverage.period_note(chosen, settings.spike_partial_tolerance)
         if coverage is not None
@@ -261,7 +267,11 @@ def _parent_themes(settings: Settings, period: str, top: int, fmt: Format) -> No
 
     analysis = load_repeat_analysis(settings)
     chosen = choose_period(analysis, period, settings)
-    fine = theme_table(analysis.marked, analysis.themes, analysis.periods, chosen)
+    coverage = analysis.coverage
+    span = coverage.compared_span(chosen, settings.spike_partial_tolerance) if coverage else None
+    fine = theme_table(
+        analysis.marked, analysis.themes, analysis.periods, chosen, compared_span=span
+    )
     try:  # the groups' own spikes, scored as `rca spikes --granularity parent` scores them
         spikes = analyse_parents(analysis.marked, analysis.themes, chosen, settings,
                                  coverage=analysis.coverage).driver_context()  # fmt: skip
@@ -270,7 +280,6 @@ def _parent_themes(settings: Settings, period: str, top: int, fmt: Format) -> No
     status = {key: s["spike_status"] for key, s in spikes.items()}
     groups = group_table(fine, analysis.themes, spike_status=status)
     hidden = fine["hidden"]
-    coverage = analysis.coverage
     notes = (
         coverage.period_note(chosen, settings.spike_partial_tolerance)
         if coverage is not None

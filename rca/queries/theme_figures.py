@@ -11,6 +11,7 @@ contacts before; 2.0 means "doubled".
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -59,6 +60,11 @@ def _counts(marked: pd.DataFrame, periods: Sequence[Period]) -> pd.DataFrame:
     )
 
 
+def _of_period(counts: pd.DataFrame, idx: int) -> pd.DataFrame | None:
+    """`_counts`'s rows of period `idx` by theme (None: no contacts in it)."""
+    return counts.xs(idx, level="period_idx") if idx in counts.index.levels[0] else None
+
+
 def theme_table(
     marked: pd.DataFrame,
     themes: pd.DataFrame,
@@ -66,8 +72,12 @@ def theme_table(
     period: Period,
     *,
     spike_status: Mapping[str, str] | None = None,
+    compared_span: timedelta | None = None,
 ) -> pd.DataFrame:
     """Every theme of the model (zero-volume ones too) with its figures for `period`.
+
+    `compared_span` (a partial period's covered span, `Coverage.compared_span`) counts the
+    previous period over its first `compared_span` only, so growth compares like with like.
 
     `themes` has theme_id, label, keywords, parent_group (and description); `periods` is the
     store's period list (the chosen period may lie outside it: then every volume is 0). Share is
@@ -77,9 +87,12 @@ def theme_table(
     names = [p.name for p in periods]
     idx = names.index(period.name) if period.name in names else -1
     counts = _counts(marked, periods)
-    now = counts.xs(idx, level="period_idx") if idx in counts.index.levels[0] else None
-    before = counts.xs(idx - 1, level="period_idx") if idx - 1 in counts.index.levels[0] else None
     created = pd.to_datetime(marked["created_at"], utc=True)
+    now, before = _of_period(counts, idx), _of_period(counts, idx - 1)
+    if compared_span is not None and idx >= 1:
+        start = pd.Timestamp(periods[idx - 1].start)
+        early = (created >= start) & (created < start + pd.Timedelta(compared_span))
+        before = _of_period(_counts(marked.loc[early.to_numpy()], periods), idx - 1)
     in_period = (created >= pd.Timestamp(period.start)) & (created < pd.Timestamp(period.end))
     total = int(in_period.sum())
     table = themes[["theme_id", "label", "keywords", "parent_group"]].copy()

@@ -224,8 +224,11 @@ def theme_volumes(
     start: datetime,
     end: datetime,
     previous_start: datetime,
+    previous_end: datetime | None = None,
 ) -> pd.DataFrame:
-    """Per theme: volume and escalation rate in [start, end), volume in [previous_start, start).
+    """Per theme: volume and escalation rate in [start, end), volume in [previous_start,
+    previous_end) (default: up to `start`; a partial period passes the same span of the one
+    before, `Coverage.compared_span`).
 
     Rows for unassigned contacts come back with theme_id NULL so shares add up to one. Themes
     are the curated ones (`rca.store.curation.curated_themes`), with `hidden` and `pinned`.
@@ -241,12 +244,18 @@ def theme_volumes(
         )
         SELECT theme_id,
                count(*) FILTER (WHERE created_at >= $s) AS volume,
-               count(*) FILTER (WHERE created_at < $s) AS previous_volume,
+               count(*) FILTER (WHERE created_at < $pe) AS previous_volume,
                avg(CASE WHEN is_escalation THEN 1.0 ELSE 0.0 END)
                    FILTER (WHERE created_at >= $s) AS escalation_rate
         FROM a GROUP BY theme_id
         """,
-        {"v": model_version, "s": start, "e": end, "p": previous_start},
+        {
+            "v": model_version,
+            "s": start,
+            "e": end,
+            "p": previous_start,
+            "pe": min(previous_end or start, start),
+        },  # fmt: skip
     ).df()
     themes = curated_themes(con, model_version)
     themes = themes.rename(columns={"size": "fit_size"})[

@@ -66,12 +66,20 @@ class Coverage:
             return (self.through - timedelta(days=1)).date().isoformat() + " (dates only)"
         return self.newest.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
+    def compared_span(self, period: Period, tolerance: float) -> timedelta | None:
+        """The span of a partial `period` the data covers (None for a whole period or one the
+        data does not reach): its change is read against the same span of the period before,
+        as the spike report reads a partial period, so four days are not set against seven."""
+        if self.outside(period) or self.fraction(period) >= 1.0 - tolerance:
+            return None
+        return self.through - period.start
+
     def period_note(self, period: Period, tolerance: float) -> str:
         """What a list of `period`'s figures must say beside them ('' for a whole period).
 
         A period the data does not reach lists zeros, and a partial one (more than `tolerance`
-        of it after the data's end) lists a drop against the whole period before: both read
-        as real figures unless the list says so.
+        of it after the data's end) holds fewer days than the period before (its change reads
+        `compared_span` of it): both read as whole periods unless the list says so.
         """
         if self.outside(period):
             return self.empty_note(period)
@@ -79,9 +87,21 @@ class Coverage:
         if share < 1.0 - tolerance:
             return (
                 f"{period.name} is partial: the data reaches {self.reach()}, {share:.0%} of the "
-                "period, and its change compares it with the whole period before"
+                "period, so its change compares it with the same span of the period before"
             )
         return ""
+
+
+def previous_words(span: timedelta | None) -> str:
+    """What a partial period's previous figure counts, as a reader says it: "the period
+    before", or "the first 3 days of the period before" (hours when not whole days)."""
+    if span is None:
+        return "the period before"
+    days, rest = divmod(span, timedelta(days=1))
+    if not rest:
+        return f"the first {days} day{'s' if days != 1 else ''} of the period before"
+    hours = round(span / timedelta(hours=1))
+    return f"the first {hours} h of the period before"
 
 
 def _day(moment: datetime, period: Period) -> str:

@@ -27,6 +27,7 @@ from rca.repeats.drivers import scored_components
 from rca.repeats.examples import KINDS
 from rca.text.counted import counted
 from rca.text.moments import moment_text
+from rca.trends.coverage import previous_words
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -226,6 +227,7 @@ def theme_page(
     ctx |= {
         "theme": theme,
         "figures": snapshot.theme_figures(theme_id, chosen),
+        "previous_words": previous_words(snapshot.compared_span(chosen)),
         "series": series,
         "chart": series_svg(
             names,
