@@ -334,5 +334,27 @@ def test_a_store_without_customers_escalations_or_handle_time_says_only_what_it_
         assert day, "a date-only contact has its day, without 00:00"
         api = client.get(f"/v1/contacts/{contact}/deep-dive", headers={"X-API-Key": KEY})
         assert api.status_code == 200 and api.json()["contact"]["is_escalation"] is None
+        # the themes list read "Repeat rate 0%" and "escalated 0" for every theme
+        for level in ("fine", "parent"):
+            body = client.get("/v1/themes", params={"granularity": level},
+                              headers={"X-API-Key": KEY}).json()  # fmt: skip
+            rows = body["items"] or body["groups"]
+            assert rows and sum(r["volume"] for r in rows) > 0
+            for row in rows:
+                for key in ("repeat_contacts", "repeat_rate", "escalated", "escalation_rate"):
+                    assert row[key] is None, (level, key)
+            html = client.get("/ui/themes", params={"granularity": level}).text
+            assert "Repeat rate" not in html and "the store has no customer ids" in html
+        refused = client.get("/v1/themes", params={"sort": "repeats"}, headers={"X-API-Key": KEY})
+        assert refused.status_code == 400 and "no customer ids" in refused.text
     code, _, err = _cli(settings, "escalation", str(contact))
     assert code == 0, err
+    code, out, err = _cli(settings, "themes", "--format", "json")
+    assert code == 0, err
+    assert all(r["escalation_rate"] is None for r in json.loads(out)["themes"])
+    code, out, err = _cli(settings, "themes", "--granularity", "parent", "--format", "json")
+    assert code == 0, err
+    for group in json.loads(out)["groups"]:
+        assert group["repeat_rate"] is None and group["escalated"] is None
+    code, table, _ = _cli(settings, "themes", "--granularity", "parent")
+    assert code == 0 and "repeat_rate" not in table

@@ -61,9 +61,13 @@ class ThemeSummary(BaseModel):
     growth: float = Field(
         description="(volume + 1) / (previous_volume + 1): a ratio, 2.0 = doubled."
     )
-    repeat_contacts: int
+    repeat_contacts: int | None = Field(
+        default=None, description="None: the store has no customer ids, repeats are not seen."
+    )
     repeat_rate: float | None = None
-    escalated: int
+    escalated: int | None = Field(
+        default=None, description="None: no contact of the store carries an escalation flag."
+    )
     escalation_rate: float | None = None
     spike_status: str | None = Field(default=None, description="e.g. 'burst (high)'.")
     hidden: bool = Field(default=False, description="Hidden by a person (GET /v1/taxonomy).")
@@ -100,9 +104,13 @@ class ThemeGroup(BaseModel):
         description="The period before; for a partial period (see note) the same span of it."
     )
     growth: float = Field(description="(volume + 1) / (previous_volume + 1).")
-    repeat_contacts: int
+    repeat_contacts: int | None = Field(
+        default=None, description="None: the store has no customer ids, repeats are not seen."
+    )
     repeat_rate: float | None = None
-    escalated: int
+    escalated: int | None = Field(
+        default=None, description="None: no contact of the store carries an escalation flag."
+    )
     escalation_rate: float | None = None
     spike_status: str | None = None
     themes: list[GroupTheme]

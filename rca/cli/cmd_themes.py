@@ -261,6 +261,7 @@ def _parent_themes(settings: Settings, period: str, top: int, fmt: Format) -> No
     from rca.queries.theme_figures import (
         group_table,
         has_parent_groups,
+        not_measured,
         period_volume,
         theme_table,
     )
@@ -307,7 +308,7 @@ def _parent_themes(settings: Settings, period: str, top: int, fmt: Format) -> No
         [{**r, "themes": [f"{t['label']} ({t['volume']})" for t in r["themes"]]} for r in rows],
         fmt,
         title=f"top parent groups, {chosen.name} (model {analysis.model_version})",
-        columns=GROUP_TABLE_COLUMNS,
+        columns=[c for c in GROUP_TABLE_COLUMNS if c not in not_measured(analysis.marked)],
     )
     if fmt is Format.table and note:
         stderr(note)

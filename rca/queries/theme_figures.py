@@ -18,7 +18,7 @@ import pandas as pd
 
 from rca.periods import Period
 from rca.repeats.detect import REPEAT
-from rca.repeats.drivers import period_index, theme_note
+from rca.repeats.drivers import measured_components, period_index, theme_note
 
 TABLE_COLUMNS = [
     "theme_id",
@@ -57,6 +57,20 @@ def _counts(marked: pd.DataFrame, periods: Sequence[Period]) -> pd.DataFrame:
     frame = frame.loc[(frame["period_idx"] >= 0) & frame["theme_id"].notna()]
     return frame.groupby(["period_idx", "theme_id"]).agg(
         volume=("repeat", "size"), repeat_contacts=("repeat", "sum"), escalated=("escalated", "sum")
+    )
+
+
+#: The figures a store without customer ids (no repeats can be seen) or without an escalation
+#: flag does not hold: listed as None, never as 0.
+NEEDS_CUSTOMERS = ("repeat_contacts", "repeat_rate")
+NEEDS_ESCALATION_FLAG = ("escalated", "escalation_rate")
+
+
+def not_measured(marked: pd.DataFrame) -> tuple[str, ...]:
+    """The columns of NEEDS_CUSTOMERS and NEEDS_ESCALATION_FLAG that `marked` cannot fill."""
+    has_customers = "customer_id" in marked and bool(marked["customer_id"].notna().any())
+    return (() if has_customers else NEEDS_CUSTOMERS) + (
+        () if "escalation" in measured_components(marked) else NEEDS_ESCALATION_FLAG
     )
 
 
@@ -119,9 +133,12 @@ def theme_table(
     # growth is a ratio everywhere (docs/json.md): +1 on both sides keeps a new theme finite
     table["growth"] = (volume + 1) / (table["previous_volume"].to_numpy(float) + 1)
     table["spike_status"] = ids.map(dict(spike_status or {})).astype(object)
-    table = table.astype({"repeat_rate": object, "escalation_rate": object})
+    unmeasured = not_measured(marked)
+    table = table.astype({c: object for c in ("repeat_rate", "escalation_rate", *unmeasured)})
     for column in ("repeat_rate", "escalation_rate"):
         table[column] = table[column].where(pd.notna(table[column]), None)
+    for column in unmeasured:  # absent is not zero: an export without customer ids has no 0%
+        table[column] = None
     table["spike_status"] = table["spike_status"].where(table["spike_status"].notna(), None)
     for flag in ("hidden", "pinned"):  # the taxonomy's (rca.cluster.taxonomy); False without
         table[flag] = (
@@ -235,8 +252,8 @@ def group_table(
     for key, members in fine.groupby("_key", sort=False):
         volume = int(members["volume"].sum())
         previous = int(members["previous_volume"].sum())
-        repeats = int(members["repeat_contacts"].sum())
-        escalated = int(members["escalated"].sum())
+        repeats = _total(members["repeat_contacts"])
+        escalated = _total(members["escalated"])
         grouped = key not in set(members["theme_id"])  # else a theme with no group
         rows.append(
             {
@@ -249,9 +266,9 @@ def group_table(
                 # growth is a ratio everywhere (docs/json.md), +1 on both sides as for themes
                 "growth": (volume + 1) / (previous + 1),
                 "repeat_contacts": repeats,
-                "repeat_rate": repeats / volume if volume else None,
+                "repeat_rate": repeats / volume if volume and repeats is not None else None,
                 "escalated": escalated,
-                "escalation_rate": escalated / volume if volume else None,
+                "escalation_rate": escalated / volume if volume and escalated is not None else None,
                 "spike_status": (spike_status or {}).get(str(key)),
                 "themes": [
                     {c: _scalar(r.get(c)) for c in MEMBER_COLUMNS}
@@ -264,6 +281,11 @@ def group_table(
         return out
     order = np.lexsort((out["label"].to_numpy(str), -out["volume"].to_numpy(np.int64)))
     return out.iloc[order].reset_index(drop=True)
+
+
+def _total(values: pd.Series) -> int | None:
+    """A group's sum of a count its themes list, None when the store does not hold it."""
+    return None if values.isna().all() and len(values) else int(values.sum())
 
 
 def _scalar(value: object) -> object:

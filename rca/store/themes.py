@@ -276,6 +276,11 @@ def theme_volumes(
         frame = pd.concat([frame, unassigned], ignore_index=True)
     for column in ("volume", "previous_volume"):
         frame[column] = frame[column].fillna(0).astype(np.int64)
+    (flagged,) = con.execute("SELECT count(is_escalation) FROM contacts").fetchone() or (0,)
+    frame["escalation_rate"] = frame["escalation_rate"].astype(object)
+    frame["escalation_rate"] = frame["escalation_rate"].where(
+        frame["escalation_rate"].notna() & (flagged > 0), None
+    )  # absent is not zero: a store without an escalation flag has no 0% (the API's too)
     total = frame["volume"].sum()
     frame["share"] = frame["volume"] / total if total else 0.0
     # growth is a ratio everywhere (docs/json.md): +1 on both sides, as the API and the

@@ -76,6 +76,11 @@ def list_themes(
     and spike status."""
     check_max("query", "limit", limit, settings.api_max_page)
     chosen = snapshot.period(period)
+    if sort is ThemeSort.repeats and not snapshot.measures()["has_customers"]:
+        raise InvalidInputError(
+            "sort=repeats: this store has no customer ids, so repeat contacts are not seen; "
+            "sort by volume or growth"
+        )
     position = decode_cursor(cursor) if cursor else None
     order = sort.value if level is Granularity.fine else f"{sort.value}:parent"
     pinned = None

@@ -40,6 +40,7 @@ def themes_page(
         "level_name": LEVEL_NAMES[level],
         "rows": clean(rows.to_dict("records")),
         "volume": snapshot.period_volume(chosen),
+        "has_customers": snapshot.measures()["has_customers"],
         "hidden_themes": int(hidden.sum()),
         "hidden_volume": int(fine.loc[hidden, "volume"].sum()),
         "note": "; ".join(
