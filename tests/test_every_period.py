@@ -270,6 +270,15 @@ def test_a_partial_weeks_growth_reads_the_same_days_of_the_week_before(stores: d
         theme_id = body["items"][0]["theme_id"]
         html = client.get(f"/ui/themes/{theme_id}", params={"period": name}).text
         assert "in the first 1 day of the period before" in html
+    code, out, err = _cli(settings, "drivers", "--period", name, "--top", "100",
+                          "--format", "json")  # fmt: skip
+    assert code == 0, err
+    payload = json.loads(out)
+    assert "same span of the period before" in payload["note"]
+    for driver in payload["drivers"]:  # "9 contacts (25 the period before)" was seven days
+        theme_id = driver["theme_id"]
+        said = f"({expected.get(theme_id, 0)} in the first 1 day of the period before)"
+        assert said in driver["summary"], (theme_id, driver["summary"])
 
 
 def test_a_gap_week_is_complete_and_zero(stores: dict) -> None:

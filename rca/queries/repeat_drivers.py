@@ -43,7 +43,7 @@ from rca.store.curation import curated_themes
 from rca.store.db import first_row
 from rca.store.themes import require_champion
 from rca.text.audience import RedactionPolicy
-from rca.trends.coverage import Coverage, coverage_of
+from rca.trends.coverage import Coverage, coverage_of, previous_words
 
 
 @dataclass
@@ -199,9 +199,18 @@ def drivers_payload(
     periods = [p for p in analysis.periods if p.start < chosen.end] or [chosen]
     if periods[-1].name != chosen.name:
         periods.append(chosen)
-    figures = theme_period_figures(
-        analysis.marked, periods, window_days=analysis.rules.window.total_seconds() / 86_400
-    )
+    window_days = analysis.rules.window.total_seconds() / 86_400
+    figures = theme_period_figures(analysis.marked, periods, window_days=window_days)
+    span = analysis.coverage.compared_span(chosen, settings.spike_partial_tolerance)
+    previous = None
+    if span is not None and len(periods) > 1:  # a partial period: the same span before it
+        before = periods[-2]
+        created = pd.to_datetime(analysis.marked["created_at"], utc=True)
+        start = pd.Timestamp(before.start)
+        early = (created >= start) & (created < start + pd.Timedelta(span))
+        previous = theme_period_figures(
+            analysis.marked.loc[early.to_numpy()], [before], window_days=window_days
+        )
     weights = DriverWeights.from_settings(settings)
     has_customers = bool(analysis.marked["customer_id"].notna().any())
     basis = "repeats" if has_customers else "contacts"
@@ -215,6 +224,8 @@ def drivers_payload(
         context=context,
         basis=basis,
         measured=measured,
+        previous=previous,
+        previous_words=previous_words(span),
     )
     hidden = set(analysis.themes.loc[analysis.themes["hidden"], "theme_id"])
     hidden_drivers = int(ranked["theme_id"].isin(hidden).sum())
@@ -232,6 +243,8 @@ def drivers_payload(
         for record in records:
             record["theme_ids"] = sorted(members.get(str(record["theme_id"]), []))
     note = drivers_note(analysis, chosen, contacts, has_customers, measured)
+    partial = analysis.coverage.period_note(chosen, settings.spike_partial_tolerance)
+    note = "; ".join(n for n in (partial if contacts else "", note) if n)
     return {
         "model_version": analysis.model_version,
         "granularity": granularity,

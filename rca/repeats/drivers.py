@@ -315,8 +315,14 @@ def rank_drivers(
     context: Mapping[str, Mapping[str, Any]] | None = None,
     basis: str = "repeats",
     measured: Collection[str] = tuple(OPTIONAL_COMPONENTS),
+    previous: pd.DataFrame | None = None,
+    previous_words: str = "the period before",
 ) -> pd.DataFrame:
     """Themes of `period` ranked by driver score (module docstring), best to fix first.
+
+    `previous` (figures of the period before over a partial `period`'s covered span only,
+    `theme_period_figures` of those contacts) replaces the whole period before in growth and
+    in the summary, which says `previous_words` ("the first 4 days of the period before").
 
     `basis` is "repeats", or "contacts" for a store without customer ids (`BASIS_COLUMNS`).
     `measured` names the OPTIONAL_COMPONENTS the store has values for: the others get no
@@ -337,6 +343,8 @@ def rank_drivers(
     idx = int(names[period])
     now = known.loc[known["period_idx"] == idx].set_index("theme_id")
     before = known.loc[known["period_idx"] == idx - 1].set_index("theme_id")
+    if previous is not None:  # a partial period: the same span of the one before
+        before = previous.loc[previous["theme_id"] != UNASSIGNED].set_index("theme_id")
     ranked = now.copy()
     columns = BASIS_COLUMNS[basis]
     ranked["previous_repeat_contacts"] = (
@@ -397,7 +405,9 @@ def rank_drivers(
     ).reset_index(drop=True)
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
     say = _summary if basis == "repeats" else _contact_summary
-    ranked["summary"] = [say(row, measured) for row in ranked.to_dict(orient="records")]
+    ranked["summary"] = [
+        say(row, measured, previous_words) for row in ranked.to_dict(orient="records")
+    ]
     return ranked
 
 
@@ -450,11 +460,13 @@ def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and np.isnan(value)) and value != ""
 
 
-def _summary(row: Mapping[str, Any], measured: Collection[str]) -> str:
+def _summary(
+    row: Mapping[str, Any], measured: Collection[str], before: str = "the period before"
+) -> str:
     """One sentence a program manager can read aloud: the figures behind the score."""
     parts = [
         f"{row['repeat_contacts']} repeat contacts ({row['repeat_rate']:.0%} of {row['contacts']})",
-        f"{row['customers_2plus_repeats']} customers came back twice or more",
+        f"{counted(row['customers_2plus_repeats'], 'customer')} came back twice or more",
     ]
     if "escalation" in measured:
         parts.append(f"{row['escalated_repeats']} repeats escalated")
@@ -466,7 +478,8 @@ def _summary(row: Mapping[str, Any], measured: Collection[str]) -> str:
     sentence = "; ".join(parts)
     growth = row.get("repeat_growth")
     if growth is not None and pd.notna(growth):
-        sentence += f"; repeats {growth - 1:+.0%} on the previous period"
+        span = "the previous period" if before == "the period before" else before
+        sentence += f"; repeats {growth - 1:+.0%} on {span}"
     sentence += f"; trend {row['trend_direction']}"
     if _present(row.get("spike_status")):
         sentence += f"; spike: {row['spike_status']}"
@@ -477,11 +490,13 @@ def _summary(row: Mapping[str, Any], measured: Collection[str]) -> str:
     return sentence + "."
 
 
-def _contact_summary(row: Mapping[str, Any], measured: Collection[str]) -> str:
+def _contact_summary(
+    row: Mapping[str, Any], measured: Collection[str], before: str = "the period before"
+) -> str:
     """The sentence for a store without customer ids: what the contacts themselves show."""
-    parts = [
-        f"{counted(row['contacts'], 'contact')} ({row.get('previous_volume', 0)} the period before)"
-    ]
+    previous = row.get("previous_volume", 0)
+    where = before if before == "the period before" else f"in {before}"
+    parts = [f"{counted(row['contacts'], 'contact')} ({previous} {where})"]
     if "escalation" in measured:
         parts.append(f"{row['escalated']} escalated")
     if "handle_time" in measured:
