@@ -23,6 +23,10 @@ person (no cue needed: the list is the cue). A name that cased texts of the same
 lower case more often than capitalised is a word there, and is left alone. The word after a
 name found so is its surname ("john smith", "brad pitt") when the texts use that word mostly
 there and the detector reads the two, title-cased, as one name.
+
+The words the texts address someone by ("hey olly", "thanks, sarah": an assistant's wake word, an
+agent's first name) come with them (`rca.text.addressees`): they say who was spoken to, not the
+problem, and a lower-case wake word is no given name the detector could check.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from typing import Protocol
 
 import numpy as np
 
+from rca.text.addressees import addressed_words
 from rca.text.given_names import GIVEN_NAMES
 from rca.text.spans import NAME, PiiSpan
 
@@ -148,7 +153,8 @@ def person_words(
     max_words: int = MAX_WORDS,
     windows_per_word: int = WINDOWS_PER_WORD,
 ) -> frozenset[str]:
-    """Lower-case words that name people in ``texts``, plus the forms of address.
+    """Lower-case words that name people in ``texts``, plus the forms of address and the words
+    the texts address someone by (`addressed_words`).
 
     ``groups`` (theme per text, -1 for none) spreads the sample, so a name frequent in one small
     theme is read as surely as one spread over many. Only words the texts write capitalised at
@@ -217,7 +223,7 @@ def person_words(
     people |= given | _caseless_surnames(
         texts, given, find_names, windows_per_word=windows_per_word
     )
-    return frozenset(people | HONORIFICS)
+    return frozenset(people | HONORIFICS | addressed_words(texts))
 
 
 def _caseless_names(
