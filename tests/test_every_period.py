@@ -304,6 +304,13 @@ def test_a_store_without_customers_escalations_or_handle_time_says_only_what_it_
     assert "carry no escalation flag and no handle time" in payload["note"]
     for driver in payload["drivers"]:
         assert "escalat" not in driver["summary"] and "handle time" not in driver["summary"]
+        figures = driver["figures"]  # null, not 0: every one read 0 repeats and 0 escalated
+        assert figures["contacts"] > 0
+        for key in ("repeat_contacts", "repeat_rate", "escalated", "handle_time_s_total"):
+            assert figures[key] is None, key
+    totals = payload["totals"]
+    assert totals["repeat"] is None and totals["repeat_rate"] is None
+    assert totals["no_customer"] == totals["contacts"] > 0
     code, table, _ = _cli(settings, "drivers", "--period", "latest")
     assert code == 0 and "top themes by contacts, " in table
     assert "repeat_contacts" not in table and "escalated" not in table and "handle_h" not in table

@@ -282,7 +282,7 @@ class DriversResponse(PeriodInfo):
     measured: list[str] = Field(
         default_factory=lambda: ["escalation", "handle_time"],
         description="optional components the contacts carry (escalation, handle_time): the "
-        "others are not scored and their zero figures mean 'not in the export'",
+        "others are not scored and their figures are null",
     )
     note: str = ""
     totals: dict[str, Any]

@@ -45,14 +45,19 @@ TABLE_TEXT_CHARS = 100
 SECONDS_PER_HOUR = 3600.0
 
 
+def _hours(seconds: object) -> float | None:
+    """Seconds as hours; null stays null (a figure the store does not measure)."""
+    return None if seconds is None else float(seconds) / SECONDS_PER_HOUR  # type: ignore[arg-type]
+
+
 def _flat(driver: dict[str, object]) -> dict[str, object]:
     figures = driver["figures"]
     assert isinstance(figures, dict)
     return {
         **{k: v for k, v in driver.items() if k not in ("figures", "components", "trend")},
         **figures,
-        "repeat_handle_h": figures["repeat_handle_time_s"] / SECONDS_PER_HOUR,
-        "handle_h": figures["handle_time_s_total"] / SECONDS_PER_HOUR,
+        "repeat_handle_h": _hours(figures["repeat_handle_time_s"]),
+        "handle_h": _hours(figures["handle_time_s_total"]),
     }
 
 

@@ -32,7 +32,7 @@ def _rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
         ("new_regions", len(payload["new_regions"])),
         ("spike_period", spikes.get("period")),
         ("spikes", len(spikes.get("spikes", [])) if spikes else None),
-        ("repeat_contacts", repeats.get("repeat_contacts")),
+        ("repeat_contacts", repeats.get("repeat")),
         ("repeat_rate", repeats.get("repeat_rate")),
         ("refit_due", payload["refit_due"]),
         ("seconds_total", payload["seconds"].get("total")),

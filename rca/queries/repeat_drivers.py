@@ -24,6 +24,7 @@ from rca.queries.theme_figures import group_members, has_parent_groups, parent_k
 from rca.repeats.detect import RepeatRules, detect_repeats, repeat_summary
 from rca.repeats.drivers import (
     OPTIONAL_COMPONENTS,
+    UNMEASURED_TOTALS,
     DriverWeights,
     basis_heading,
     contact_measures,
@@ -33,6 +34,7 @@ from rca.repeats.drivers import (
     theme_note,
     theme_period_figures,
     unassigned_repeats,
+    unmeasured_figures,
 )
 from rca.repeats.examples import example_cases
 from rca.repeats.metric import ThemeMetric
@@ -238,7 +240,8 @@ def drivers_payload(
     marked = analysis.marked
     created = pd.to_datetime(marked["created_at"], utc=True)
     window = (created >= pd.Timestamp(chosen.start)) & (created < pd.Timestamp(chosen.end))
-    records = driver_records(ranked.head(top))
+    unmeasured = unmeasured_figures(basis, measured)
+    records = driver_records(ranked.head(top), unmeasured)
     if granularity == "parent":
         for record in records:
             record["theme_ids"] = sorted(members.get(str(record["theme_id"]), []))
@@ -266,10 +269,13 @@ def drivers_payload(
             "rate_prior_contacts": weights.rate_prior_contacts,
         },
         "totals": {
-            **repeat_summary(marked.loc[window]),
-            "repeat_rate": repeats / contacts if contacts else None,
-            "unassigned_repeat_contacts": unassigned_repeats(figures, chosen.name),
-            "hidden_themes": hidden_drivers,
+            k: None if basis != "repeats" and k in UNMEASURED_TOTALS else v
+            for k, v in {
+                **repeat_summary(marked.loc[window]),
+                "repeat_rate": repeats / contacts if contacts else None,
+                "unassigned_repeat_contacts": unassigned_repeats(figures, chosen.name),
+                "hidden_themes": hidden_drivers,
+            }.items()
         },
         "drivers": records,
     }

@@ -67,6 +67,24 @@ BASIS_COLUMNS = {
 #: handle time, as in the CFPB export) neither scores nor reports them, rather than counting
 #: every theme's zero. See `measured_components`.
 OPTIONAL_COMPONENTS = {"escalation": "is_escalation", "handle_time": "handle_time_s"}
+#: Figures a store cannot fill without customer ids or an optional field: null in the JSON, not
+#: 0 (absent is not zero; the themes list does the same, `theme_figures.not_measured`). Without
+#: customer ids every contact is `no_customer`, so no first contact, repeat or continuation.
+UNMEASURED_FIGURES = {
+    "customers": (
+        "first_contacts", "repeat_contacts", "continuations", "repeat_rate",
+        "customers_2plus_repeats", "escalated_repeats", "repeat_handle_time_s",
+        "one_and_done_rate", "pending_first_contacts", "repeat_rate_trailing",
+        "previous_repeat_contacts", "repeat_growth",
+    ),
+    "escalation": ("escalated", "escalation_rate", "escalated_repeats"),
+    "handle_time": ("handle_time_s_total", "handle_time_s_avg", "repeat_handle_time_s"),
+}  # fmt: skip
+#: The period totals (`repeat_summary` and the rate) that need customer ids.
+UNMEASURED_TOTALS = (
+    "first", "repeat", "continuation", "chains", "open_windows", "repeat_rate",
+    "unassigned_repeat_contacts",
+)  # fmt: skip
 #: One-sided confidence of the growth term's lower bound. Two Poisson counts with the same rate
 #: score growth > 0 at most 10 % of the time (tests/test_drivers.py simulates it).
 GROWTH_CONFIDENCE = 0.90
@@ -513,8 +531,21 @@ def unassigned_repeats(figures: pd.DataFrame, period: str) -> int:
     return int(rows["repeat_contacts"].sum())
 
 
-def driver_records(ranked: pd.DataFrame) -> list[dict[str, Any]]:
-    """The ranking as nested JSON-able records (the `rca drivers --format json` contract)."""
+def unmeasured_figures(
+    basis: str, measured: Collection[str] = tuple(OPTIONAL_COMPONENTS)
+) -> frozenset[str]:
+    """The figure keys the store cannot fill (`UNMEASURED_FIGURES`): no customer ids (basis
+    "contacts"), and each optional component it does not carry."""
+    gaps = [] if basis == "repeats" else ["customers"]
+    gaps += [c for c in OPTIONAL_COMPONENTS if c not in measured]
+    return frozenset(k for gap in gaps for k in UNMEASURED_FIGURES[gap])
+
+
+def driver_records(
+    ranked: pd.DataFrame, unmeasured: Collection[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """The ranking as nested JSON-able records (the `rca drivers --format json` contract);
+    the `unmeasured` figures (`unmeasured_figures`) are null."""
     figure_keys = [
         *FIGURE_COLUMNS,
         "repeat_rate_trailing",
@@ -532,7 +563,7 @@ def driver_records(ranked: pd.DataFrame) -> list[dict[str, Any]]:
             "description": theme_note(row.get("description")),
             "score": round(float(row["score"]), 4),
             "summary": row["summary"],
-            "figures": {k: row[k] for k in figure_keys},
+            "figures": {k: None if k in unmeasured else row[k] for k in figure_keys},
             "components": row["components"],
             "trend": row["trend"],
             "trend_direction": row["trend_direction"],
