@@ -265,3 +265,20 @@ def test_keyword_min_df_counts_contacts_when_texts_repeat() -> None:
     assert kws[1] == []  # each of theme 1's phrases is in one contact only
     share = theme_keywords(texts, [0, 0, 1, 1], min_df=0.5)
     assert share == kws
+
+
+def test_a_word_every_theme_writes_is_no_theme_keyword() -> None:
+    """A one-domain export (CFPB payday loans) writes "loan" in almost every contact: c-TF-IDF
+    still ranked it among most themes' keywords. A keyword must be written in a larger share of
+    the theme's contacts than of the others."""
+    fees = [f"they charged a fee of {n} dollars on my loan" for n in range(12)]
+    late = [f"my payment was marked late, day {n} of my loan" for n in range(12)]
+    texts, labels = fees + late, [0] * 12 + [1] * 12
+    ranked = theme_keywords(texts, labels)
+    assert ranked[0] and ranked[1]
+    for theme in (0, 1):
+        assert "loan" not in {term for term, _ in ranked[theme]}
+    assert any("fee" in term for term, _ in ranked[0])  # "loan fee": a phrase may hold it
+    assert any("late" in term for term, _ in ranked[1])
+    plain = theme_keywords(texts, labels, over_represented=False)  # c-TF-IDF alone: "loan"
+    assert "loan" in {term for term, _ in plain[0]}
