@@ -481,7 +481,7 @@ def theme_keywords(
         counts, bm25_weighting=bm25_weighting, reduce_frequent_words=reduce_frequent_words
     )
     n_cand = max(top_n * CANDIDATE_FACTOR, top_n + 10)
-    shares = _Representation(doc_term, rows, len(themes)) if over_represented else None
+    shares = _Representation(doc_term, indicator, rows) if over_represented else None
     for r, theme in enumerate(themes):
         scores = weights.getrow(r).toarray().ravel()
         tf = counts.getrow(r).toarray().ravel()
@@ -502,15 +502,14 @@ class _Representation:
     of all other contacts (unassigned ones included): one sparse product, a dense row at a time
     (themes x terms dense would be ~1 GB on 100,000 contacts)."""
 
-    def __init__(self, doc_term: sp.csr_matrix, rows: np.ndarray, n_themes: int) -> None:
+    def __init__(self, doc_term: sp.csr_matrix, indicator: sp.csr_matrix, rows: np.ndarray) -> None:
+        """``indicator`` is the classes x contacts matrix c-TF-IDF summed counts with (themes,
+        then the background class); ``rows`` each contact's class row."""
         present = doc_term.copy().tocsr()
         present.data[:] = 1.0
-        indicator = sp.csr_matrix(
-            (np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(n_themes + 1, len(rows))
-        )
         self.df = sp.csr_matrix(indicator @ present)  # contacts writing each term, per class
         self.total = np.asarray(present.sum(axis=0)).ravel()
-        self.sizes = np.bincount(rows, minlength=n_themes + 1).astype(float)
+        self.sizes = np.bincount(rows, minlength=indicator.shape[0]).astype(float)
         self.n = len(rows)
 
     def over(self, r: int) -> np.ndarray:

@@ -45,7 +45,7 @@ from rca.store.curation import curated_themes
 from rca.store.db import first_row
 from rca.store.themes import require_champion
 from rca.text.audience import RedactionPolicy
-from rca.trends.coverage import Coverage, coverage_of, previous_words
+from rca.trends.coverage import Coverage, coverage_of, in_first_span, previous_words
 
 
 @dataclass
@@ -207,11 +207,9 @@ def drivers_payload(
     previous = None
     if span is not None and len(periods) > 1:  # a partial period: the same span before it
         before = periods[-2]
-        created = pd.to_datetime(analysis.marked["created_at"], utc=True)
-        start = pd.Timestamp(before.start)
-        early = (created >= start) & (created < start + pd.Timedelta(span))
+        early = in_first_span(analysis.marked["created_at"], before, span)
         previous = theme_period_figures(
-            analysis.marked.loc[early.to_numpy()], [before], window_days=window_days
+            analysis.marked.loc[early], [before], window_days=window_days
         )
     weights = DriverWeights.from_settings(settings)
     has_customers = bool(analysis.marked["customer_id"].notna().any())

@@ -19,6 +19,7 @@ import pandas as pd
 from rca.periods import Period
 from rca.repeats.detect import REPEAT
 from rca.repeats.drivers import measured_components, period_index, theme_note
+from rca.trends.coverage import in_first_span
 
 TABLE_COLUMNS = [
     "theme_id",
@@ -104,9 +105,8 @@ def theme_table(
     created = pd.to_datetime(marked["created_at"], utc=True)
     now, before = _of_period(counts, idx), _of_period(counts, idx - 1)
     if compared_span is not None and idx >= 1:
-        start = pd.Timestamp(periods[idx - 1].start)
-        early = (created >= start) & (created < start + pd.Timedelta(compared_span))
-        before = _of_period(_counts(marked.loc[early.to_numpy()], periods), idx - 1)
+        early = in_first_span(marked["created_at"], periods[idx - 1], compared_span)
+        before = _of_period(_counts(marked.loc[early], periods), idx - 1)
     in_period = (created >= pd.Timestamp(period.start)) & (created < pd.Timestamp(period.end))
     total = int(in_period.sum())
     table = themes[["theme_id", "label", "keywords", "parent_group"]].copy()

@@ -45,6 +45,7 @@ from rca.periods import Period
 from rca.repeats.detect import CONTINUATION, EXCLUDED, FIRST, REPEAT
 from rca.settings import Settings
 from rca.text.counted import counted
+from rca.trends.coverage import WHOLE_PERIOD_BEFORE
 
 UNASSIGNED = "unassigned"
 COMPONENTS = ("volume", "rate", "escalation", "handle_time", "growth")
@@ -334,7 +335,7 @@ def rank_drivers(
     basis: str = "repeats",
     measured: Collection[str] = tuple(OPTIONAL_COMPONENTS),
     previous: pd.DataFrame | None = None,
-    previous_words: str = "the period before",
+    previous_words: str = WHOLE_PERIOD_BEFORE,
 ) -> pd.DataFrame:
     """Themes of `period` ranked by driver score (module docstring), best to fix first.
 
@@ -479,7 +480,7 @@ def _present(value: Any) -> bool:
 
 
 def _summary(
-    row: Mapping[str, Any], measured: Collection[str], before: str = "the period before"
+    row: Mapping[str, Any], measured: Collection[str], before: str = WHOLE_PERIOD_BEFORE
 ) -> str:
     """One sentence a program manager can read aloud: the figures behind the score."""
     parts = [
@@ -496,7 +497,7 @@ def _summary(
     sentence = "; ".join(parts)
     growth = row.get("repeat_growth")
     if growth is not None and pd.notna(growth):
-        span = "the previous period" if before == "the period before" else before
+        span = "the previous period" if before == WHOLE_PERIOD_BEFORE else before
         sentence += f"; repeats {growth - 1:+.0%} on {span}"
     sentence += f"; trend {row['trend_direction']}"
     if _present(row.get("spike_status")):
@@ -509,11 +510,11 @@ def _summary(
 
 
 def _contact_summary(
-    row: Mapping[str, Any], measured: Collection[str], before: str = "the period before"
+    row: Mapping[str, Any], measured: Collection[str], before: str = WHOLE_PERIOD_BEFORE
 ) -> str:
     """The sentence for a store without customer ids: what the contacts themselves show."""
     previous = row.get("previous_volume", 0)
-    where = before if before == "the period before" else f"in {before}"
+    where = before if before == WHOLE_PERIOD_BEFORE else f"in {before}"
     parts = [f"{counted(row['contacts'], 'contact')} ({previous} {where})"]
     if "escalation" in measured:
         parts.append(f"{row['escalated']} escalated")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from rca.periods import Period
@@ -92,11 +93,23 @@ class Coverage:
         return ""
 
 
+def in_first_span(created_at: pd.Series, period: Period, span: timedelta) -> np.ndarray:
+    """Which contacts fall in the first `span` of `period`: the part of the period before a
+    partial one that its figures are compared with (`Coverage.compared_span`)."""
+    created = pd.to_datetime(created_at, utc=True)
+    start = pd.Timestamp(period.start)
+    return ((created >= start) & (created < start + pd.Timedelta(span))).to_numpy()
+
+
+#: What `previous_words` says when the whole period before is compared: callers test for it.
+WHOLE_PERIOD_BEFORE = "the period before"
+
+
 def previous_words(span: timedelta | None) -> str:
     """What a partial period's previous figure counts, as a reader says it: "the period
     before", or "the first 3 days of the period before" (hours when not whole days)."""
     if span is None:
-        return "the period before"
+        return WHOLE_PERIOD_BEFORE
     days, rest = divmod(span, timedelta(days=1))
     if not rest:
         return f"the first {days} day{'s' if days != 1 else ''} of the period before"
