@@ -1,8 +1,10 @@
 """Parent groups of themes, so a long theme list can be read as a few headings.
 
-Themes are grouped by average-linkage agglomerative clustering of their centroids under cosine
-distance: average linkage does not chain unrelated themes together through one bridging theme
-(single linkage does), and unlike Ward it works directly with cosine distances. Each group is
+Themes are grouped by Ward agglomerative clustering of their unit-length centroids (whose
+Euclidean distance is a function of the cosine): Ward merges the pair of groups that adds least
+spread, so it neither chains unrelated themes through one bridging theme (single linkage) nor
+leaves a family of close pairs as pairs (average linkage, whose flat silhouette then cannot tell
+the pairs from the families). Each group is
 named in customers' words (:mod:`rca.cluster.parent_names`), falling back to c-TF-IDF over its
 members' keywords, so the name says what the members share and what sets the group apart from
 the other groups.
@@ -16,7 +18,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import scipy.sparse as sp
 from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
 from sklearn.metrics import silhouette_samples
 
 from rca.cluster.labels import (
@@ -27,11 +28,14 @@ from rca.cluster.labels import (
     theme_label,
 )
 
-# Automatic group count: the finest cut of the average-linkage tree whose cosine silhouette of
-# the theme centroids is within one standard error of the best cut's, so the data say where the
-# tree has real branches (`_silhouette_cut`). Measured against coarse labels
-# (experiments/results/granularity.md): Bitext categories 0.808 accuracy at the best silhouette
-# (16 groups for 11 categories) against 0.622 for the sqrt(k) rule below.
+# Automatic group count: the cut of the Ward tree with the best cosine silhouette of the theme
+# centroids among the parent-level cuts, so the data say where the tree has real branches
+# (`_silhouette_cut`). Measured against coarse labels at UMAP seeds 42 / 7 / 0
+# (experiments/linkage_probe.py): HWU64 scenarios (18) 20 / 18 / 20 groups, accuracy
+# 0.622 / 0.680 / 0.627; Bitext categories (11) 12 / 12 / 12 groups, 0.750 / 0.811 / 0.811.
+# The average-linkage tree cut at the finest cut within one standard error of the best
+# silhouette (the rule before) gave 27 / 26 / 29 groups (0.637 / 0.637 / 0.612) and
+# 18 / 17 / 16 (0.738 / 0.787 / 0.811): twice the true count on HWU64 at every seed.
 # A group holds two themes on average at least (no more than k / 2 groups): a parent level with
 # as many headings as themes is no second level.
 SILHOUETTE_MIN_THEMES = 4
@@ -80,6 +84,13 @@ def _cosine_distances(centroids: np.ndarray) -> np.ndarray:
     return dist
 
 
+def ward_tree(centroids: np.ndarray) -> np.ndarray:
+    """Ward linkage matrix of the unit-length ``centroids``: their squared Euclidean distance is
+    twice the cosine distance, so the tree reads the same similarity the themes were cut by."""
+    c = np.asarray(centroids, dtype=np.float64)
+    return linkage(c / np.linalg.norm(c, axis=1, keepdims=True), method="ward")
+
+
 def _number_by_size(raw: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """Renumber groups 0..g-1 by total size, largest first (ties: lowest member theme first)."""
     uniq = np.unique(raw)
@@ -98,8 +109,8 @@ def parent_groups(
 ) -> np.ndarray:
     """Parent group id (0 = largest group by contacts) for every theme, as an int array.
 
-    Average-linkage clustering of the centroids under cosine distance, cut into ``n_groups``
-    groups (fewer if merge heights tie); ``None`` cuts where the centroid silhouette is best
+    Ward clustering of the unit centroids (:func:`ward_tree`), cut into ``n_groups`` groups
+    (fewer if merge heights tie); ``None`` cuts where the centroid silhouette is best
     among the cuts that are a parent level (see MAX_GROUP_SHARE), or gives every theme its own
     group when none is. ``sizes`` (contacts per theme) bound the largest group's share of
     contacts and order the group ids, so the same grouping always gets the same numbers.
@@ -117,15 +128,14 @@ def parent_groups(
     if n_groups is None:
         if k < SILHOUETTE_MIN_THEMES:  # no cut of 2 or 3 themes keeps every group to half
             return _number_by_size(np.arange(k), sizes_arr)
-        return _number_by_size(_silhouette_cut(dist, sizes_arr), sizes_arr)
+        return _number_by_size(_silhouette_cut(centroids, dist, sizes_arr), sizes_arr)
     g = auto_n_groups(k) if n_groups is None else int(n_groups)
     if g >= k:
         raw = np.arange(k)
     elif g == 1:
         raw = np.zeros(k, dtype=np.int64)
     else:
-        tree = linkage(squareform(dist, checks=False), method="average")
-        raw = fcluster(tree, t=g, criterion="maxclust")
+        raw = fcluster(ward_tree(centroids), t=g, criterion="maxclust")
     return _number_by_size(np.asarray(raw), sizes_arr)
 
 
@@ -158,36 +168,30 @@ def finest_within_one_se(silhouettes: Sequence[np.ndarray]) -> int:
     return max(i for i, m in enumerate(means) if m >= means[best] - se)
 
 
-def _silhouette_cut(dist: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Groups of the tree cut (2 .. k/2 groups) with the most groups among the parent-level cuts
-    (:func:`is_parent_level`, silhouette above MIN_GROUP_SILHOUETTE) whose centroid silhouette
-    is within one standard error of the best one's (:func:`finest_within_one_se`). None passes:
-    every theme its own group. ``dist`` is the themes' cosine distance matrix, ``sizes`` their
-    contacts.
+def _silhouette_cut(centroids: np.ndarray, dist: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Groups of the Ward tree cut (2 .. k/2 groups) with the best centroid silhouette among the
+    parent-level cuts (:func:`is_parent_level`, silhouette above MIN_GROUP_SILHOUETTE). None
+    passes: every theme its own group. ``dist`` is the themes' cosine distance matrix, ``sizes``
+    their contacts. Ties go to the fewer groups.
 
-    The silhouette of the theme centroids is flat over many cuts (HWU64: 0.20-0.23 from 8 to 25
-    groups at one seed, a standard error of 0.02 over its 51 themes), so its maximum is a draw
-    among cuts the data cannot tell apart; the finest of them hides the fewest distinctions.
-    Against the coarse labels (experiments/parent_cut_probe.py, granularity.md): HWU64
-    scenarios 0.628 / 0.545 / 0.568 -> 0.631 / 0.622 / 0.672 at three seeds, Bitext categories
-    0.810 / 0.503 / 0.848 -> 0.810 / 0.602 / 0.824, CFPB unchanged.
+    The average-linkage tree needed a correction here (the finest cut within one standard error
+    of the best, :func:`finest_within_one_se`): its silhouette was flat over many cuts. Ward's
+    merges make the silhouette peak where families join, and the peak alone gave counts nearest
+    the truth on HWU64 and Bitext at every seed (module constants); the one-SE rule on the Ward
+    tree gave 27 / 26 / 29 groups for HWU64's 18 scenarios again.
     """
     k = len(dist)
-    tree = linkage(squareform(dist, checks=False), method="average")
-    cuts: list[np.ndarray] = []
-    silhouettes: list[np.ndarray] = []
+    tree = ward_tree(centroids)
+    best: np.ndarray | None = None
+    best_silhouette = MIN_GROUP_SILHOUETTE
     for g in range(MIN_AUTO_GROUPS, min(k // 2, MAX_SILHOUETTE_GROUPS) + 1):
         raw = fcluster(tree, t=g, criterion="maxclust")
         if not is_parent_level(raw, sizes):
             continue
-        per_theme = silhouette_samples(dist, raw, metric="precomputed")
-        if float(per_theme.mean()) <= MIN_GROUP_SILHOUETTE:
-            continue
-        cuts.append(np.asarray(raw))
-        silhouettes.append(per_theme)
-    if not cuts:
-        return np.arange(k)
-    return cuts[finest_within_one_se(silhouettes)]
+        silhouette = float(silhouette_samples(dist, raw, metric="precomputed").mean())
+        if silhouette > best_silhouette:
+            best, best_silhouette = np.asarray(raw), silhouette
+    return np.arange(k) if best is None else best
 
 
 def _phrase_units(words: list[str]) -> list[str]:
