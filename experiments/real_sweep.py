@@ -1,0 +1,147 @@
+"""Every page, route and command of a fitted home, for every period its data cover and a few
+after: the end-to-end check a new user's first hour would make, on a real export.
+
+    rca --home H ingest ../shared/data/cfpb/payday_loan_complaints_2023.csv \\
+        --mapping docs/mappings/cfpb.toml
+    rca --home H fit
+    python -m experiments.real_sweep H [--cli]
+
+A problem is a 5xx, a traceback, or a page or JSON that prints "nan", "NaN", "None" or
+"Traceback" where a reader sees it. Prints each problem and a count; exit status 1 if any.
+Weeks are ISO weeks of the data's span plus three after; days are the first, last and one
+past the last of the data; "latest" and "last-week" too. Every theme is opened at the newest
+period. ``--cli`` runs the CLI commands for every week as well (slow: a process each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from rca.api.app import create_app
+from rca.api.auth import hash_key, new_key
+from rca.settings import Settings
+from rca.store import Store
+
+KEY = new_key()
+BAD_TEXT = re.compile(r"(?<![\w-])(nan|NaN|None|Traceback)(?![\w-])")
+
+
+def _visible(html: str) -> str:
+    """Text a reader sees: no scripts, styles or tags."""
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def _periods(first: date, last: date) -> list[str]:
+    weeks: list[str] = []
+    day = first - timedelta(days=first.weekday())
+    while day <= last + timedelta(weeks=3):
+        year, week, _ = day.isocalendar()
+        weeks.append(f"{year}-W{week:02d}")
+        day += timedelta(weeks=1)
+    days = [first.isoformat(), last.isoformat(), (last + timedelta(days=1)).isoformat()]
+    return ["latest", "last-week", *weeks, *days]
+
+
+def sweep(home: Path, run_cli: bool) -> int:
+    settings = Settings(home=home, api_keys=[f"reader:{hash_key(KEY)}:sweep"])
+    with Store(settings.store_path).read() as con:
+        span = con.execute("select min(created_at), max(created_at) from contacts").fetchone()
+    first, last = span[0].date(), span[1].date()
+    periods = _periods(first, last)
+    problems: list[str] = []
+    checked = 0
+    started = time.perf_counter()
+    headers = {"X-API-Key": KEY}
+    with TestClient(create_app(settings, background=False)) as client:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/ui/login").text).group(1)
+        client.post("/ui/login", data={"api_key": KEY, "csrf": csrf, "next": "/ui/"})
+
+        def get(url: str, params: dict | None = None) -> object:
+            nonlocal checked
+            checked += 1
+            response = client.get(url, params=params, headers=headers)
+            where = f"{url} {params or ''}"
+            if response.status_code >= 500:
+                problems.append(f"{response.status_code} {where}")
+                return None
+            body = response.text
+            if response.headers.get("content-type", "").startswith("text/html"):
+                hit = BAD_TEXT.search(_visible(body))
+            else:
+                hit = re.search(r"Traceback|\bNaN\b|: ?\"(nan|None)\"", body)
+            if hit:
+                problems.append(f"{hit.group(0)!r} in {where}")
+            return response.json() if "json" in response.headers.get("content-type", "") else None
+
+        themes = get("/v1/themes", {"limit": 500}) or {}
+        theme_ids = [t["theme_id"] for t in themes.get("items", [])]
+        for period in periods:
+            for granularity in ("fine", "parent"):
+                q = {"period": period, "granularity": granularity}
+                get("/v1/themes", q)
+                get("/v1/drivers", q)
+                get("/v1/spikes", q)
+                get("/ui/", q)
+                get("/ui/themes", q)
+            get("/v1/escalations", {"period": period})
+            get("/v1/vendors", {"period": period})
+            get("/v1/sop-review", {"period": period})
+            get("/ui/escalations", {"period": period})
+            get("/ui/vendors", {"period": period})
+        for theme in theme_ids:
+            get(f"/v1/themes/{theme}")
+            get(f"/v1/themes/{theme}/examples")
+            get(f"/ui/themes/{theme}")
+            get(f"/ui/themes/{theme}", {"period": periods[-4]})
+        for url in ("/v1/model", "/v1/taxonomy", "/ui/model", "/ui/taxonomy", "/ui/classify"):
+            get(url)
+    took = time.perf_counter() - started
+    print(f"{checked} pages and routes, {len(problems)} problems, {took:.0f} s")
+    if run_cli:
+        failed = 0
+        runs = 0
+        for period in periods:
+            for args in (
+                ["themes", "--period", period],
+                ["themes", "--period", period, "--granularity", "parent"],
+                ["spikes", "--period", period],
+                ["drivers", "--period", period],
+                ["escalations", "--period", period],
+            ):
+                runs += 1
+                done = subprocess.run(
+                    [sys.executable, "-m", "rca", "--home", str(home), *args],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                if done.returncode not in (0, 1) or "Traceback" in done.stderr:
+                    failed += 1
+                    problems.append(
+                        f"cli {' '.join(args)}: rc {done.returncode} {done.stderr[-300:]}"
+                    )
+        print(f"{runs} CLI runs, {failed} failed")
+    for problem in problems:
+        print("PROBLEM", problem)
+    return 1 if problems else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("home", type=Path)
+    parser.add_argument("--cli", action="store_true")
+    args = parser.parse_args()
+    sys.exit(sweep(args.home, args.cli))
+
+
+if __name__ == "__main__":
+    main()
