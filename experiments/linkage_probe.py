@@ -7,8 +7,8 @@ level on cached coordinates, then the tree of its theme centroids by average (th
 complete, weighted and Ward linkage (Ward on the unit centroids, whose Euclidean distance is a
 function of the cosine, as ``hierarchy.ward_tree``), each cut among the parent-level cuts with a
 positive silhouette by two rules: the finest cut within one standard error of the best
-silhouette (``hierarchy.finest_within_one_se``, the rule before) and the best silhouette (the
-product's rule, on the Ward tree), and, for the ceiling, the cut the coarse labels would pick.
+silhouette (``hierarchy.finest_within_one_se``, the product's rule, on the Ward tree since stop
+49) and the best silhouette, and, for the ceiling, the cut the coarse labels would pick.
 Figures only (printed).
 """
 

@@ -1,9 +1,9 @@
 """Every page, route and command of a fitted home, for every period its data cover and a few
 after: the end-to-end check a new user's first hour would make, on a real export.
 
-    rca --home H ingest ../shared/data/cfpb/payday_loan_complaints_2023.csv \\
+    rca ingest ../shared/data/cfpb/payday_loan_complaints_2023.csv --home H \\
         --mapping docs/mappings/cfpb.toml
-    rca --home H fit
+    rca fit --home H
     python -m experiments.real_sweep H [--cli]
 
 A problem is a 5xx, a traceback, or a page or JSON that prints "nan", "NaN", "None" or
@@ -82,8 +82,16 @@ def sweep(home: Path, run_cli: bool) -> int:
                 problems.append(f"{hit.group(0)!r} in {where}")
             return response.json() if "json" in response.headers.get("content-type", "") else None
 
-        themes = get("/v1/themes", {"limit": 500}) or {}
-        theme_ids = [t["theme_id"] for t in themes.get("items", [])]
+        theme_ids: list[str] = []
+        page: dict = {"next_cursor": ""}
+        while page.get("next_cursor") is not None:
+            params = {"limit": settings.api_max_page}
+            if page["next_cursor"]:
+                params["cursor"] = page["next_cursor"]
+            page = get("/v1/themes", params) or {}
+            theme_ids += [t["theme_id"] for t in page.get("items", [])]
+        if not theme_ids:
+            problems.append("no themes listed by /v1/themes")
         for period in periods:
             for granularity in ("fine", "parent"):
                 q = {"period": period, "granularity": granularity}
@@ -105,7 +113,10 @@ def sweep(home: Path, run_cli: bool) -> int:
         for url in ("/v1/model", "/v1/taxonomy", "/ui/model", "/ui/taxonomy", "/ui/classify"):
             get(url)
     took = time.perf_counter() - started
-    print(f"{checked} pages and routes, {len(problems)} problems, {took:.0f} s")
+    print(
+        f"{checked} pages and routes ({len(periods)} periods x 2 levels, {len(theme_ids)} themes),"
+        f" {len(problems)} problems, {took:.0f} s"
+    )
     if run_cli:
         failed = 0
         runs = 0
@@ -119,7 +130,7 @@ def sweep(home: Path, run_cli: bool) -> int:
             ):
                 runs += 1
                 done = subprocess.run(
-                    [sys.executable, "-m", "rca", "--home", str(home), *args],
+                    [sys.executable, "-m", "rca", *args, "--home", str(home)],
                     capture_output=True,
                     text=True,
                     check=False,
