@@ -171,7 +171,6 @@ def test_no_useful_parent_level_when_every_cut_has_one_heading_over_half() -> No
     assert not has_parent_level(parent_groups(centroids[:3], [1, 1, 1]))  # 3 themes: no cut
 
 
-
 def test_a_widely_spread_family_stays_whole_beside_tight_ones() -> None:
     """Three families of six themes, the middle one spread widely: cut into three, average
     linkage split it at 5 of 10 draws (its outlying themes a group of their own, the rest joined
