@@ -411,3 +411,24 @@ def test_summary_without_spike_context_says_nothing_about_spikes() -> None:
     assert "nan" not in text and "spike" not in text
     row |= {"spike_status": "burst (high)", "root_cause": "90% of the excess comes from market=DE."}
     assert "spike: burst (high); 90% of the excess comes from market=DE." in _summary(row, MEASURED)
+
+
+def test_cases_from_vectors_read_together_are_the_cases_read_one_theme_at_a_time(
+    fitted_demo,
+) -> None:
+    """A driver list reads its themes' vectors in one store read (`member_vectors`); every
+    theme's representative and escalated cases are the same as when each reads its own."""
+    from rca.queries.repeat_drivers import examples_frame, load_repeat_analysis, member_vectors
+    from rca.repeats.examples import case_records
+
+    analysis = load_repeat_analysis(fitted_demo)
+    themes = analysis.themes["theme_id"].tolist()[:12]
+    together = member_vectors(fitted_demo, analysis, themes)
+    assert len(together[0]) > 0
+    for theme in themes:
+        for kind in ("representative", "escalated"):
+            alone = examples_frame(fitted_demo, theme, kind=kind, n=3, analysis=analysis)
+            read = examples_frame(
+                fitted_demo, theme, kind=kind, n=3, analysis=analysis, prefetched=together
+            )
+            assert case_records(read) == case_records(alone), (theme, kind)

@@ -38,6 +38,7 @@ from rca.queries.repeat_drivers import (
     choose_period,
     drivers_payload,
     examples_frame,
+    member_vectors,
 )
 from rca.queries.spike_report import BASE_ATTRIBUTES, SpikeReport, analyse, analyse_parents
 from rca.queries.theme_figures import group_table, has_parent_groups, theme_series, theme_table
@@ -367,13 +368,27 @@ class Snapshot:
             ),
         )
 
-    def examples(self, theme_id: str, kind: str, n: int) -> pd.DataFrame:
+    def examples(
+        self,
+        theme_id: str,
+        kind: str,
+        n: int,
+        prefetched: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> pd.DataFrame:
+        """``prefetched``: the theme's vectors read with others' (`member_vectors`)."""
         self.require_theme(theme_id)
         if kind not in KINDS:
             raise RcaError(f"kind must be one of {', '.join(KINDS)}")
         return self.memo(
             ("examples", theme_id, kind, n),
-            lambda: examples_frame(self.settings, theme_id, kind=kind, n=n, analysis=self.analysis),
+            lambda: examples_frame(
+                self.settings,
+                theme_id,
+                kind=kind,
+                n=n,
+                analysis=self.analysis,
+                prefetched=prefetched,
+            ),
         )
 
     def ranking(self, period: Period, granularity: str = "fine") -> dict[str, Any]:
@@ -401,26 +416,49 @@ class Snapshot:
         """The top drivers, each with `n_examples` representative cases (a parent group's from
         its themes, largest first, taken in turn)."""
 
-        def examples_of(driver: dict[str, Any]) -> list[dict[str, Any]]:
+        def known(driver: dict[str, Any]) -> list[str]:
             themes = driver.get("theme_ids") or [driver["theme_id"]]
-            known = [t for t in themes if t in self.themes.index]
-            if not known:
-                return []
-            return in_turn([self.cases(t, "representative", n_examples) for t in known], n_examples)
+            return [t for t in themes if t in self.themes.index]
 
         def compute() -> dict[str, Any]:
             payload = dict(self.ranking(period, granularity))
+            drivers = payload["drivers"][:top]
+            # the vectors of every theme whose cases are not known yet, in one store read
+            cold = {
+                t
+                for driver in drivers
+                for t in known(driver)
+                if ("cases", t, "representative", n_examples) not in self._memo
+            }
+            vectors = member_vectors(self.settings, self.analysis, cold) if cold else None
             payload["drivers"] = [
-                {**driver, "examples": examples_of(driver)} for driver in payload["drivers"][:top]
+                {
+                    **driver,
+                    "examples": in_turn(
+                        [
+                            self.cases(t, "representative", n_examples, prefetched=vectors)
+                            for t in known(driver)
+                        ],
+                        n_examples,
+                    ),
+                }
+                for driver in drivers
             ]
             return payload
 
         return self.memo(("drivers", period.name, top, n_examples, granularity), compute)
 
-    def cases(self, theme_id: str, kind: str, n: int) -> list[dict[str, Any]]:
+    def cases(
+        self,
+        theme_id: str,
+        kind: str,
+        n: int,
+        prefetched: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> list[dict[str, Any]]:
         """`examples` as JSON-able records (what pages and the drivers list show)."""
         return self.memo(
-            ("cases", theme_id, kind, n), lambda: case_records(self.examples(theme_id, kind, n))
+            ("cases", theme_id, kind, n),
+            lambda: case_records(self.examples(theme_id, kind, n, prefetched)),
         )
 
     def root_cause(self, theme_id: str, period: Period) -> dict[str, Any]:
