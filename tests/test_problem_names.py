@@ -332,3 +332,33 @@ def test_a_theme_about_one_lender_is_named_with_its_spelling(encode) -> None:
     names = problem_names(texts, labels, X, centroids, embed=encode)
     assert "wells" not in names[0] or "Wells" in names[0], names
     assert names[1][:1].isupper() and names[1][1:] == names[1][1:].lower(), names
+
+
+def test_a_name_neither_repeats_a_slip_nor_bridges_a_dropped_i(encode) -> None:
+    """Two central texts sharing a slip ("assistancew") named a demo theme "Assistancew buying
+    several of your product"; "where can I purchase" named one "Virtual card Where can
+    purchase" (the one-letter "I" is no token, so phrases bridged it, and a text's capital on
+    "Where" was taken for a spelling)."""
+    from rca.cluster.labels import _candidate_phrases, as_written
+
+    buying = ["assistancew buying several of your product"] * 2 + [
+        "how do I buy many items at once",
+        "want to purchase a bulk order of items",
+        "buying lots of items in one order",
+    ]
+    password = [f"need assistance with my password reset {n}" for n in range(60)]
+    virtual = [
+        "I would like a virtual card- where can I purchase one?",
+        "virtual card, Where can I purchase one",
+        "Hey, virtual card- Where can I purchase it?",
+        "virtual card ordering, where can I get it",
+        "virtual card: Where can I buy one",
+    ]
+    texts, labels, X, centroids = _themes(encode, [buying, virtual, password])
+    names = problem_names(texts, labels, X, centroids, embed=encode)
+    assert "assistancew" not in names[0].lower(), names
+    assert "where can purchase" not in names[1].lower(), names
+    candidates = _candidate_phrases(virtual)
+    assert "virtual card" in candidates
+    assert not any("can purchase" in phrase for phrase in candidates), candidates
+    assert as_written("Virtual card where can buy", virtual) == "Virtual card where can buy"

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from rca.text.profanity import PROFANE_WORDS
+from rca.text.spelling import corrected, word_counts
 
 Keyword = tuple[str, float]
 KeywordLike = str | tuple[str, float]
@@ -771,6 +772,7 @@ NAME_NOT_FIRST = frozenset(
 )
 
 Embedder = Callable[[list[str]], np.ndarray]
+_SUBJECT_I_RE = re.compile(r"(?<![\w'’])[iI](?![\w'’])")
 
 
 def _candidate_phrases(
@@ -780,6 +782,9 @@ def _candidate_phrases(
     support: Counter[str] = Counter()
     breaks = person_words | PROFANE_WORDS
     for text in texts:
+        # "I" is too short to be a token, so a phrase would bridge it: "where can I purchase"
+        # named a theme "Where can purchase"; a name stops there instead
+        text = _SUBJECT_I_RE.sub(",", text)
         grams = phrase_ngrams(text, ngram_range=(NAME_MIN_WORDS, NAME_MAX_WORDS), breaks=breaks)
         support.update(set(grams))
     return support
@@ -848,6 +853,10 @@ def as_written(name: str, texts: Sequence[str]) -> str:
     for i, word in enumerate(words):
         key = word.lower()
         forms = spelt[key]
+        # a function word is no name, however a few texts wrote it ("card- Where can")
+        if key in STOP_WORDS and i > 0:
+            out.append(word)
+            continue
         if seen[key] and sum(forms.values()) * 2 > seen[key]:
             word = min(forms, key=lambda f: (-forms[f], f))
         elif i == 0:
@@ -943,14 +952,19 @@ def problem_names(
         scored[t] = rows
     names: dict[int, str] = {}
     taken: set[str] = {r.lower() for r in reserved}
+    counts = word_counts(texts)  # a slip two central texts share is not a name's spelling
+
+    def spelt(phrase: str) -> str:
+        return format_name(corrected(phrase, counts))
+
     # Themes with the most convincing best phrase choose first.
     for t in sorted(themes, key=lambda t: (-(scored[t][0][0] if scored[t] else -9.0), t)):
-        pick = next((p for _, p in scored[t] if format_name(p).lower() not in taken), None)
+        pick = next((p for _, p in scored[t] if spelt(p).lower() not in taken), None)
         if pick is None:
-            name = theme_label(kw.get(t, []), fallback=f"{FALLBACK_LABEL} {t}")
+            name = corrected(theme_label(kw.get(t, []), fallback=f"{FALLBACK_LABEL} {t}"), counts)
             name = name if name.lower() not in taken else f"{name} (theme {t})"
         else:
-            name = as_written(format_name(pick), central[t])
+            name = as_written(spelt(pick), central[t])
         taken.add(name.lower())
         names[t] = name
     return names

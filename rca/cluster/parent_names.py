@@ -38,6 +38,7 @@ from rca.cluster.labels import (
     name_candidates,
 )
 from rca.cluster.model import _unit_rows
+from rca.text.spelling import corrected, word_counts
 
 # The group's best pooled keyword terms (`group_terms`) that join the phrase candidates.
 GROUP_TERM_CANDIDATES = 3
@@ -132,10 +133,15 @@ def parent_problem_names(
         )
         scored[g] = [(float(score[i]), cands[i][0]) for i in order]
     taken = {n.lower() for n in (*theme_names, *reserved) if n}
+    counts = word_counts(texts)
+
+    def spelt(phrase: str) -> str:
+        return format_name(corrected(phrase, counts))
+
     phrases: dict[int, str] = {}
     for g in sorted(scored, key=lambda g: (-max(scored[g])[0], g)):  # most convincing first
-        pick = next((p for _, p in scored[g] if format_name(p).lower() not in taken), None)
+        pick = next((p for _, p in scored[g] if spelt(p).lower() not in taken), None)
         if pick is not None:
-            phrases[g] = as_written(format_name(pick), group_texts[g])
+            phrases[g] = as_written(spelt(pick), group_texts[g])
             taken.add(phrases[g].lower())
     return group_labels(groups_arr, keywords, sizes_arr, theme_names=theme_names, names=phrases)
