@@ -44,3 +44,19 @@ def test_corrected_keeps_a_capital_and_what_is_not_a_word() -> None:
     assert corrected("Assistancew buying several", counts) == "Assistance buying several"
     assert corrected("Waiting / Whem", counts) == "Waiting / When"
     assert corrected("Klarna refund", counts) == "Klarna refund"
+
+
+def test_a_slip_is_no_keyword() -> None:
+    """The demo's "Waiting / Whem" theme listed "whem" (written twice, "when" hundreds of
+    times) among its keywords."""
+    from rca.cluster.labels import theme_keywords
+
+    waiting = ["still waiting whem will it arrive", "waiting whem does it come"] + [
+        f"still waiting for my parcel {n}" for n in range(8)
+    ]
+    other = [f"when will my refund arrive {n}" for n in range(50)]
+    labels = [0] * len(waiting) + [1] * len(other)
+    keywords = theme_keywords(waiting + other, labels)
+    words = {w for k, _ in keywords[0] for w in k.split()}
+    assert "waiting" in words
+    assert "whem" not in words, keywords[0]

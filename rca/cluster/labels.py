@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from rca.text.profanity import PROFANE_WORDS
-from rca.text.spelling import corrected, word_counts
+from rca.text.spelling import corrected, correction, word_counts
 
 Keyword = tuple[str, float]
 KeywordLike = str | tuple[str, float]
@@ -483,10 +483,12 @@ def theme_keywords(
     )
     n_cand = max(top_n * CANDIDATE_FACTOR, top_n + 10)
     shares = _Representation(doc_term, indicator, rows) if over_represented else None
+    slipped = _slip_terms(texts, terms)
     for r, theme in enumerate(themes):
         scores = weights.getrow(r).toarray().ravel()
         tf = counts.getrow(r).toarray().ravel()
         scores[tf <= 0] = 0.0
+        scores[slipped] = 0.0
         if shares is not None:
             scores[~shares.over(r)] = 0.0
         nonzero = np.flatnonzero(scores > 0)
@@ -496,6 +498,15 @@ def theme_keywords(
         order = nonzero[np.lexsort((nonzero, -scores[nonzero]))][:n_cand]
         result[theme] = _clean_keywords(terms, scores, tf, order, top_n)
     return result
+
+
+def _slip_terms(texts: Sequence[str], terms: np.ndarray) -> np.ndarray:
+    """Which terms hold a customer's slip (:mod:`rca.text.spelling`): "whem" written twice
+    beside "when" written hundreds of times is no keyword of its theme."""
+    counts = word_counts([_as_text(t) for t in texts])
+    words = {w for term in terms for w in str(term).split()}
+    slips = {w for w in words if correction(w, counts) is not None}
+    return np.array([not slips.isdisjoint(str(t).split()) for t in terms], dtype=bool)
 
 
 class _Representation:
