@@ -2,11 +2,12 @@
 
 A name is a phrase customers wrote; when two central texts carry the same slip ("assistancew
 buying several of your product", "waiting whem") the name carries it too, and a manager reads
-the slip in every report. Spelling is judged against the export itself, not a dictionary:
-company, product and plan names ("TitleMax", "GoodLeap", "Freemium") are in no dictionary but
-are written the same way many times. A word is a slip of another when it is no English word,
-it is rare, it is one edit (Norvig's deletes, transposes, replaces and inserts) from a word the
-export writes far more often, and it is not an inflection of it ("loans" of "loan").
+the slip in every report. What a slip should have been is read off the export's own word
+counts, not a dictionary's suggestions: company, product and plan names ("TitleMax", "GoodLeap",
+"Freemium") are in no dictionary but are written the same way many times. A word is a slip of
+another when it is no English word, it is rare, it is one edit (Norvig's deletes, transposes,
+replaces and inserts) from a word the export writes far more often, and it is not an inflection
+of it ("loans" of "loan").
 
 The English words come from pyspellchecker's dictionary (MIT, maintained): without it, real
 words an export writes rarely were "slips" of frequent neighbours ("held" of "help", "booking"
