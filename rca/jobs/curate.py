@@ -56,6 +56,7 @@ from rca.store.db import first_row
 from rca.store.themes import next_theme_number, require_champion
 from rca.text.audience import people_name_finder
 from rca.text.normalise import normalise_for_embedding
+from rca.text.syntax import parser_from_settings
 
 log = logging.getLogger("rca.taxonomy")
 SPLIT_EXAMPLES = 3
@@ -464,6 +465,7 @@ def preview_split(
         reserved=[str(n) for n in others if n],
         partition=partition,
         given=[(p["label"], p["keywords"]) for p in carved],
+        parse=parser_from_settings(settings),
     )
     for child in children:
         child["examples"] = [str(contact_ids[i]) for i in child["examples"][:SPLIT_EXAMPLES]]

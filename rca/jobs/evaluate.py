@@ -29,6 +29,7 @@ from rca.text.audience import people_name_finder
 from rca.text.normalise import normalise_series
 from rca.text.persons import person_words
 from rca.text.redact import redact_series
+from rca.text.syntax import parser_from_settings
 
 
 def embed_with_file_cache(settings: Settings, texts: list[str]) -> tuple[np.ndarray, float]:
@@ -101,6 +102,7 @@ def evaluate_file(
         keywords=keywords,
         embed=encoder.encode,
         person_words=people,
+        parse=parser_from_settings(settings),
     )
     groups = parent_groups(model.centroids_, model.sizes_)
     parents = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)

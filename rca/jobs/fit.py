@@ -65,6 +65,7 @@ from rca.store.themes import (
 from rca.text.audience import people_name_finder
 from rca.text.persons import person_words
 from rca.text.smalltalk import is_small_talk
+from rca.text.syntax import parser_from_settings
 
 MIN_CONTACTS = 50
 REPRESENTATIVES = 5
@@ -315,6 +316,7 @@ def fit_themes(
     k = len(final.theme_ids)
     # Names customers wrote ("the bill from Anna Freeman") never become keywords or names.
     people = person_words(texts, labels, people_name_finder(settings))
+    parse = parser_from_settings(settings)  # no name cut out of a longer phrase
     named = label_themes(texts, labels, person_words=people).set_index("theme")
     sizes = np.bincount(labels[labels >= 0], minlength=k)
     keyword_lists = [list(named.loc[t, "keywords"]) if t in named.index else [] for t in range(k)]
@@ -327,6 +329,7 @@ def fit_themes(
         keywords=dict(enumerate(keyword_lists)),
         embed=encoder.encode,
         person_words=people,
+        parse=parse,
     )
     label_list = [names.get(t, "") for t in range(k)]
     # template campaigns, one-company themes
@@ -346,6 +349,7 @@ def fit_themes(
         embed=encoder.encode,
         person_words=people,
         reserved=label_list,
+        parse=parse,
         contact_ids=contacts["contact_id"].astype(str).tolist(),
     )
     held = [h for h in all_held if h.parent_id not in decided_by_people]
