@@ -112,3 +112,16 @@ def test_names_read_as_customers_wrote_them(parse) -> None:
     names = problem_names(texts, labels, X, np.eye(2), keywords=keywords, parse=parse)
     assert names[0] == "Card doesn't work", names
     assert problem_names(texts, labels, X, np.eye(2), keywords=keywords)[0] == "Card not work"
+
+
+def test_two_themes_never_share_a_name_once_written_out(parse) -> None:
+    """Theme 0's "card not work" is written "Card doesn't work"; theme 1's own "card not work"
+    must not take that name again."""
+    first = ["my card doesn't work in shops"] * 6
+    second = ["my card doesn't work"] * 4 + ["card payment failed"] * 3
+    texts = first + second
+    labels = np.array([0] * len(first) + [1] * len(second))
+    keywords = {0: [("card", 1.0), ("work", 0.5)], 1: [("card", 1.0), ("work", 0.5)]}
+    names = problem_names(texts, labels, np.eye(2)[labels], np.eye(2), keywords=keywords,
+                          parse=parse)  # fmt: skip
+    assert len({n.lower() for n in names.values()}) == 2, names

@@ -983,13 +983,20 @@ def problem_names(
 
     # Themes with the most convincing best phrase choose first.
     for t in sorted(themes, key=lambda t: (-(scored[t][0][0] if scored[t] else -9.0), t)):
-        pick = next((p for _, p in scored[t] if spelt(p).lower() not in taken), None)
-        if pick is None:
+        check = check_of[t]
+        name = ""
+        for _, phrase in scored[t]:
+            if spelt(phrase).lower() in taken:
+                continue
+            written = phrase if check is None else check.written(phrase, central[t])
+            name = as_written(spelt(written), central[t])
+            if name.lower() not in taken:
+                taken.add(spelt(phrase).lower())  # "card not work" as "Card doesn't work"
+                break
+            name = ""
+        if not name:
             name = corrected(theme_label(kw.get(t, []), fallback=f"{FALLBACK_LABEL} {t}"), counts)
             name = name if name.lower() not in taken else f"{name} (theme {t})"
-        else:
-            written = pick if check_of[t] is None else check_of[t].written(pick, central[t])
-            name = as_written(spelt(written), central[t])
         taken.add(name.lower())
         names[t] = name
     return names
