@@ -36,8 +36,10 @@ def names_of(texts, labels, X, centroids, people, fixed: bool) -> dict[int, str]
         labels_module.corrected = saved
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def fits(description: str):
+    """``(head, texts, X, levels, model, people)`` for every set and seed the command line
+    names: the product's fine level on cached coordinates (shared by the name probes)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sets", default="banking77-test,bitext,hwu64,cfpb")
     parser.add_argument("--seeds", default="42")
     args = parser.parse_args()
@@ -45,20 +47,31 @@ def main() -> None:
         texts, X, levels = load_set(name)
         for seed in (int(s) for s in args.seeds.split(",")):
             model = _fit_on_coords(X, _coords(name, X, seed), min_cluster_size="plscan")
-            labels = model.labels_
-            people = person_words(texts, labels, name_finder(RedactionPolicy()))
-            before = names_of(texts, labels, X, model.centroids_, people, fixed=False)
-            after = names_of(texts, labels, X, model.centroids_, people, fixed=True)
-            changed = [(before[t], after[t]) for t in sorted(after) if before[t] != after[t]]
-            scores = " | ".join(
-                f"{level}: {label_score(before, y, labels, _encode):.3f} -> "
-                f"{label_score(after, y, labels, _encode):.3f}"
-                for level, y in levels.items()
-            )
-            print(f"{name} seed {seed}: {model.n_themes_} themes, {len(changed)} names changed;"
-                  f" {scores}", flush=True)  # fmt: skip
-            for pair in changed:
-                print("   ", pair, flush=True)
+            people = person_words(texts, model.labels_, name_finder(RedactionPolicy()))
+            head = f"{name} seed {seed}: {model.n_themes_} themes"
+            yield head, texts, X, levels, model, people
+
+
+def main() -> None:
+    for head, texts, X, levels, model, people in fits(__doc__.splitlines()[0]):
+        labels = model.labels_
+        before = names_of(texts, labels, X, model.centroids_, people, fixed=False)
+        after = names_of(texts, labels, X, model.centroids_, people, fixed=True)
+        compare(head, before, after, levels, labels)
+
+
+def compare(head: str, before: dict, after: dict, levels: dict, labels, tail: str = "") -> None:
+    """Print how many names changed, the label score of both at every gold level, and each
+    changed name (shared by the name probes)."""
+    changed = [(before[t], after[t]) for t in sorted(after) if before[t] != after[t]]
+    scores = " | ".join(
+        f"{level}: {label_score(before, y, labels, _encode):.3f} -> "
+        f"{label_score(after, y, labels, _encode):.3f}"
+        for level, y in levels.items()
+    )
+    print(f"{head}, {len(changed)} names changed; {scores}{tail}", flush=True)
+    for old, new in changed:
+        print("   ", old, "->", new, flush=True)
 
 
 if __name__ == "__main__":
