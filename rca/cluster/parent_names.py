@@ -38,7 +38,9 @@ from rca.cluster.labels import (
     name_candidates,
 )
 from rca.cluster.model import _unit_rows
+from rca.text.profanity import PROFANE_WORDS
 from rca.text.spelling import corrected, word_counts
+from rca.text.syntax import Parser, PhraseCheck
 
 # The group's best pooled keyword terms (`group_terms`) that join the phrase candidates.
 GROUP_TERM_CANDIDATES = 3
@@ -81,6 +83,7 @@ def parent_problem_names(
     embed: Embedder | None,
     person_words: frozenset[str] = frozenset(),
     reserved: Collection[str] = (),
+    parse: Parser | None = None,
 ) -> dict[int, str]:
     """``{group: name}`` for every group of ``groups`` (``groups[t]`` is theme t's group).
 
@@ -90,7 +93,12 @@ def parent_problem_names(
     of several themes never takes a name in ``theme_names`` or ``reserved`` (a heading named
     like one of its themes reads as that theme); one with no candidate phrase, or every group
     when ``embed`` is None, keeps its keyword name (:func:`rca.cluster.hierarchy.group_labels`).
-    Names are unique (" (2)" suffixes, as there). Deterministic.
+    Names are unique (" (2)" suffixes, as there). Deterministic. With ``parse`` the chosen
+    phrase is written out as theme names are (:func:`rca.cluster.labels.problem_names`); the
+    cut-phrase penalty is not applied to headings: there it let longer phrases beat one-word
+    headings ("Email" -> "New email", "Taxi" -> "Call a taxi") or, with the pooled terms
+    penalised too, words beat phrases ("Check order" -> "Order"), 3-4 headings worse on the
+    label score either way (experiments/results/granularity.md, stop 50).
     """
     groups_arr = np.asarray(groups, dtype=np.int64).ravel()
     labels_arr = np.asarray(labels, dtype=np.int64).ravel()
@@ -105,6 +113,7 @@ def parent_problem_names(
     group_cents = _unit_rows(np.stack([weighted[groups_arr == g].sum(axis=0) for g in group_ids]))
     scored: dict[int, list[tuple[float, str]]] = {}
     group_texts: dict[int, list[str]] = {}  # the texts a group's candidates come from
+    checks: dict[int, PhraseCheck] = {}
     for row, g in enumerate(group_ids):
         members = np.flatnonzero(groups_arr == g)
         if len(members) < 2 or embed is None:
@@ -127,6 +136,8 @@ def parent_problem_names(
         near_other = others.max(axis=1) if others.shape[1] else np.zeros(len(cands))
         pre = np.array([p for _, p in cands])
         score = fit - NAME_CONTRAST * near_other + NAME_PRESCORE_WEIGHT * pre / (pre.max() or 1.0)
+        if parse is not None:  # written out once chosen; no penalty here (granularity.md)
+            checks[g] = PhraseCheck(parse, person_words | PROFANE_WORDS)
         order = sorted(
             range(len(cands)),
             key=lambda i: (-round(score[i], 6), len(cands[i][0].split()), cands[i][0]),
@@ -142,6 +153,7 @@ def parent_problem_names(
     for g in sorted(scored, key=lambda g: (-max(scored[g])[0], g)):  # most convincing first
         pick = next((p for _, p in scored[g] if spelt(p).lower() not in taken), None)
         if pick is not None:
-            phrases[g] = as_written(spelt(pick), group_texts[g])
+            said = checks[g].written(pick, group_texts[g]) if g in checks else pick
+            phrases[g] = as_written(spelt(said), group_texts[g])
             taken.add(phrases[g].lower())
     return group_labels(groups_arr, keywords, sizes_arr, theme_names=theme_names, names=phrases)

@@ -92,6 +92,7 @@ def evaluate_file(
     scores = cluster_scores(y, model.labels_)
     encoder = encoder_from_settings(settings)
     people = person_words(texts, model.labels_, people_name_finder(settings))  # as `rca fit`
+    parse = parser_from_settings(settings)
     named = label_themes(texts, model.labels_, person_words=people).set_index("theme")
     keywords = {int(t): list(v) for t, v in named["keywords"].items()}
     names = problem_names(
@@ -102,7 +103,7 @@ def evaluate_file(
         keywords=keywords,
         embed=encoder.encode,
         person_words=people,
-        parse=parser_from_settings(settings),
+        parse=parse,
     )
     groups = parent_groups(model.centroids_, model.sizes_)
     parents = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)
@@ -132,6 +133,7 @@ def evaluate_file(
             theme_names=[names.get(t, "") for t in range(k)],
             embed=encoder.encode,
             person_words=people,
+            parse=parse,
         )
         keyword_names = group_labels(
             groups, keyword_lists, model.sizes_, theme_names=named["label"].to_dict()

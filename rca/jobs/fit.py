@@ -378,6 +378,7 @@ def fit_themes(
             embed=encoder.encode,
             person_words=people,
             reserved=list(pinned.values()),
+            parse=parse,
         )
         if has_parent_level(groups)
         else {}
