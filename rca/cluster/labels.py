@@ -955,7 +955,12 @@ def problem_names(
         check_of[t] = check
         ranked[t] = name_candidates(central[t], kw.get(t, []), person_words)
         if check is not None:
-            cut |= {(t, p) for p, _ in ranked[t] if not check.stands(p, central[t])}
+            # a negation is the problem ("refund not showing"): no grammar outweighs it
+            cut |= {
+                (t, p)
+                for p, _ in ranked[t]
+                if NEGATIONS.isdisjoint(p.split()) and not check.stands(p, central[t])
+            }
     scored: dict[int, list[tuple[float, str]]] = {}
     flat = [(t, p) for t in themes for p, _ in ranked[t]]
     sims_to_centroid = (
