@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rca.cluster.labels import problem_names, theme_descriptions, theme_keywords
+from rca.cluster.labels import (
+    name_candidates,
+    problem_names,
+    theme_companies,
+    theme_descriptions,
+    theme_keywords,
+)
 from rca.cluster.quality import class_name_words, label_score
 from rca.embed.encoder import encoder_from_settings
 from rca.settings import Settings
@@ -357,3 +363,57 @@ def test_a_name_repeats_no_slip_and_no_capital_on_a_function_word(encode) -> Non
     names = problem_names(texts, labels, X, centroids, embed=encode)
     assert "assistancew" not in names[0].lower(), names
     assert as_written("Virtual card where can buy", virtual) == "Virtual card where can buy"
+
+
+# One lender's theme, as the real CFPB export's buy-now-pay-later complaints, which
+# "Contacted Affirm" and "Actual company of Affirm" named.
+ONE_LENDER_REFUNDS = [
+    "I contacted Affirm because the merchant never sent my order and I want a refund.",
+    "Contacted Affirm twice, the order never arrived and they keep charging me.",
+    "I contacted Affirm about a refund for an order that never arrived.",
+    "The merchant cancelled my order but Affirm still bills me; I contacted Affirm again.",
+    "My order never arrived, so I contacted Affirm, and there is no refund yet.",
+    "I returned the order and contacted Affirm, still no refund on the loan.",
+    "Affirm will not refund me although the order never arrived.",
+    "I contacted Affirm and the merchant, and nobody will refund the order.",
+]
+
+
+def test_theme_companies_are_names_one_theme_holds() -> None:
+    """A lender most of a theme's texts name and the others do not is that theme's company;
+    a term of the trade ("ATMs") or a name every theme shares is nobody's."""
+    lender = [t + " The ATMs were down." for t in ONE_LENDER_REFUNDS]
+    others = [t + " The ATMs were down." for t in PASSWORD_RESET[:8]]
+    texts = lender + others
+    labels = np.repeat([0, 1], [len(lender), len(others)])
+    found = theme_companies(texts, labels)
+    assert found.get(0) == frozenset({"affirm"}), found
+    assert 1 not in found, found
+
+
+def test_a_theme_about_one_company_is_named_for_its_problem(encode) -> None:
+    """The company goes in the theme's note; the name says what went wrong. Customers write
+    that they contacted someone in every theme, as on the real export."""
+    contacted = [f"I contacted support, {t[:1].lower()}{t[1:]}" for t in PASSWORD_RESET[:8]]
+    texts, labels, X, centroids = _themes(encode, [ONE_LENDER_REFUNDS, contacted])
+    names = problem_names(texts, labels, X, centroids, embed=encode)
+    assert names[0] and "affirm" not in names[0].lower(), names
+    assert "Mostly one company: Affirm" in theme_descriptions(texts, labels)[0]
+
+
+def test_a_lender_alone_is_no_candidate_but_a_choice_between_brands_is() -> None:
+    choice = [
+        "Can I choose between Visa and Mastercard for my card?",
+        "How do I choose between Visa and Mastercard",
+        "I want to choose between Visa and Mastercard when I order",
+        "Is it possible to choose between Visa and Mastercard?",
+    ]
+    keywords = [("visa", 1.0), ("mastercard", 0.9), ("choose", 0.5)]
+    brands = {"visa", "mastercard"}
+    assert "choose between visa and mastercard" in dict(
+        name_candidates(choice, keywords, frozenset(), brands)
+    )
+    keywords = [("affirm", 1.0), ("refund", 0.6), ("order", 0.5)]
+    assert "contacted affirm" in dict(name_candidates(ONE_LENDER_REFUNDS, keywords))
+    found = dict(name_candidates(ONE_LENDER_REFUNDS, keywords, frozenset(), {"affirm"}))
+    assert found and "contacted affirm" not in found, found  # the lender alone says nothing

@@ -87,6 +87,9 @@ def test_a_name_that_stands_beats_a_cut_one_nearly_as_common(parse) -> None:
     [
         ("card not work", "My card doesn't work at all", "card doesn't work"),
         ("not really matter", "it doesn't really matter", "doesn't really matter"),
+        ("not refund", "The merchant did not refund me", "did not refund"),
+        ("not refund", "Affirm will not refund me", "will not refund"),
+        ("not received", "My card was not received", "not received"),
         ("took out title loan", "I took out a title loan", "took out a title loan"),
         ("top up verification code", "Where is the top-up verification code?",
          "top-up verification code"),

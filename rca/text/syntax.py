@@ -201,9 +201,21 @@ class PhraseCheck:
 def _as_said(span: Any, words: set[str]) -> str:
     """A span's text as written, spacing kept, lower case but the pronoun "I"; a token with a
     digit that is no word of the phrase ("a rebate of 1499 dollars") left out, and a leading
-    "n't" given back its verb ("doesn't really matter")."""
+    "n't" given back its verb ("doesn't really matter"), and a leading "not" or "never"
+    before a bare verb its auxiliary ("did not refund", "will not refund"; "not received"
+    reads as it is)."""
     doc = span.doc
-    start = span.start - 1 if span[0].lower_ in ("n't", "n’t") and span.start else span.start
+    start = span.start
+    if start and (
+        span[0].lower_ in ("n't", "n’t")
+        or (
+            span[0].lower_ in ("not", "never")
+            and len(span) > 1
+            and span[1].tag_ == "VB"
+            and doc[start - 1].pos_ == "AUX"
+        )
+    ):
+        start -= 1  # "doesn't really matter"; "did not refund", where "not refund" is no English
     out = []
     for tok in doc[start : span.end]:
         if any(c.isdigit() for c in tok.text) and tok.lower_ not in words:
