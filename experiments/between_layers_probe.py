@@ -18,14 +18,13 @@ between, per set and seed. Rows go to ``results/between_layers_probe.jsonl``.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from experiments.granularity_study import _coords, load_set
-from experiments.layer_rule_probe import DEMO, demo_set, layers_of
+from experiments.layer_rule_probe import DEMO, demo_set, emit, fit_fields, layers_of
 from rca.cluster.density import (
     MIN_CLUSTER_SIZE_FLOOR,
     Separation,
@@ -115,13 +114,9 @@ def run(names: list[str], seeds: list[int], per_gap: int) -> None:
                     "share": oversplit_share(unit, c["dense"], threshold),
                     "validity": sep.mean,
                     "validity_se": sep.se,
-                    "themes": int(model.n_themes_),
-                    "accuracy": float(scores["accuracy"]),
-                    "unassigned": float(np.mean(model.labels_ < 0)),
+                    **fit_fields(model, scores),
                 }
-                print(json.dumps(row), flush=True)
-                with ROWS.open("a") as fh:
-                    fh.write(json.dumps(row) + "\n")
+                emit(row, ROWS)
 
 
 def pick(rows: list[dict]) -> dict:

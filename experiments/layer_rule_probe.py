@@ -33,6 +33,24 @@ from rca.cluster.model import ThemeModel, _unit_rows
 from rca.cluster.quality import cluster_scores
 
 ROWS = Path(__file__).resolve().parent / "results" / "layer_rule_probe.jsonl"
+
+
+def fit_fields(model: ThemeModel, scores: dict) -> dict:
+    """A fitted candidate's themes, accuracy and unassigned share, as the probes' rows hold them."""
+    return {
+        "themes": int(model.n_themes_),
+        "accuracy": float(scores["accuracy"]),
+        "unassigned": float(np.mean(model.labels_ < 0)),
+    }
+
+
+def emit(row: dict, path: Path) -> None:
+    """Print ``row`` and append it to ``path`` (JSON lines), so an interrupted probe keeps it."""
+    print(json.dumps(row), flush=True)
+    with path.open("a") as fh:
+        fh.write(json.dumps(row) + "\n")
+
+
 DEMO = "demo-5000"
 SAMPLE = 3000
 #: Merge similarities looser than the product's 0.85, for the over-split share at each.
@@ -202,13 +220,9 @@ def main() -> None:
                     "share": oversplit_share(unit, dense, threshold),
                     **{f"share_{t:.2f}": oversplit_share(unit, dense, t) for t in LOOSER_MERGES},
                     "nn_similarity": nearest_centroid_similarity(unit, dense),
-                    "themes": int(model.n_themes_),
-                    "accuracy": float(scores["accuracy"]),
-                    "unassigned": float(np.mean(model.labels_ < 0)),
+                    **fit_fields(model, scores),
                 }
-                print(json.dumps(row), flush=True)
-                with ROWS.open("a") as fh:
-                    fh.write(json.dumps(row) + "\n")
+                emit(row, ROWS)
 
 
 if __name__ == "__main__":
