@@ -739,6 +739,11 @@ NAME_CONTRAST = 0.5
 # theme. Measured at 0.02, 0.05 and 0.1 (experiments/syntax_probe.py, granularity.md stop 50):
 # 0.1 let weak phrases in ("Section states I have the right"), 0.02 fixed fewer cuts.
 NAME_CUT_PENALTY = NAME_PRESCORE_WEIGHT
+# Subtracted from a phrase naming the theme's company (:func:`theme_companies`): the company
+# pulls the phrase towards the centroid ("Affirm to purchase" on the real CFPB export), so a
+# phrase without it wins when nearly as central; a brand far more central stays ("Top up with
+# Apple Pay"). Measured in experiments/company_names_probe.py (granularity.md stop 51).
+NAME_COMPANY_PENALTY = NAME_PRESCORE_WEIGHT
 # A theme is a template campaign when this share of its texts is one wording (digits aside),
 # and about one company when one capitalised name or @handle is in this share of its texts
 # while in at most COMPANY_MAX_ELSEWHERE of the other themes' texts.
@@ -1007,6 +1012,7 @@ def problem_names(
         for phrase, pre in ranked[t]:
             score = float(sims_to_centroid[at]) + NAME_PRESCORE_WEIGHT * pre / top
             score -= NAME_CUT_PENALTY * ((t, phrase) in cut)
+            score -= NAME_COMPANY_PENALTY * _names_a_company(phrase.split(), companies.get(t, ()))
             rows.append((score, phrase))
             at += 1
         rows.sort(key=lambda sp_: (-round(sp_[0], 6), len(sp_[1].split()), sp_[1]))
