@@ -1158,24 +1158,28 @@ def _full_name(word: str, texts: Sequence[str]) -> str:
     return min(runs.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0]
 
 
-def _sampled_names(
+def _names_by_theme(
     texts: Sequence[str], labels: Sequence[int] | np.ndarray, person_words: frozenset[str]
-) -> tuple[np.ndarray, list[str], np.ndarray, dict[int, set[str]], Counter[str]]:
-    """``(sampled labels, texts, assigned rows, {row: proper names}, names' text counts)``.
-    Shares are read on at most NOTE_SAMPLE texts per theme, evenly spaced (cost flat in n);
-    the labels of texts outside the sample are ``UNASSIGNED``."""
+) -> tuple[list[str], list[tuple[int, np.ndarray, Counter[str], int]], Counter[str]]:
+    """``(texts, [(theme, sampled member rows, names' counts in them, sampled rows of the other
+    themes)], names' counts over every theme)`` for the company reads of the notes and names.
+    Shares are read on at most NOTE_SAMPLE texts per theme, evenly spaced (cost flat in n)."""
     labels_arr = np.asarray(labels, dtype=np.int64).ravel()
-    sampled = np.full(len(labels_arr), UNASSIGNED, dtype=np.int64)
-    for t in np.unique(labels_arr[labels_arr != UNASSIGNED]):
-        members = np.flatnonzero(labels_arr == t)
-        sampled[members[np.unique(np.linspace(0, len(members) - 1, NOTE_SAMPLE).astype(int))]] = t
     raw = [_as_text(t) for t in texts]
-    assigned = np.flatnonzero(sampled != UNASSIGNED)
-    names_per_text = {int(i): _proper_names(raw[i]) - person_words for i in assigned}
+    sampled: dict[int, np.ndarray] = {}
+    for t in sorted(int(x) for x in np.unique(labels_arr[labels_arr != UNASSIGNED])):
+        members = np.flatnonzero(labels_arr == t)
+        sampled[t] = members[np.unique(np.linspace(0, len(members) - 1, NOTE_SAMPLE).astype(int))]
+    n_sampled = sum(len(m) for m in sampled.values())
     overall: Counter[str] = Counter()
-    for found in names_per_text.values():
-        overall.update(found)
-    return sampled, raw, assigned, names_per_text, overall
+    themes = []
+    for t, members in sampled.items():
+        inside: Counter[str] = Counter()
+        for i in members:
+            inside.update(_proper_names(raw[i]) - person_words)
+        overall.update(inside)
+        themes.append((t, members, inside, n_sampled - len(members)))
+    return raw, themes, overall
 
 
 def theme_companies(
@@ -1190,16 +1194,9 @@ def theme_companies(
     candidates; looser than the note's one company (``COMPANY_SHARE``), since complaints name
     their lender as often as not (the real CFPB export's Affirm theme: 39% of texts, 0.9% of
     the others)."""
-    labels_arr, _raw, assigned, names_per_text, overall = _sampled_names(
-        texts, labels, person_words
-    )
+    _raw, themes, overall = _names_by_theme(texts, labels, person_words)
     out: dict[int, frozenset[str]] = {}
-    for t in sorted(int(x) for x in np.unique(labels_arr[assigned])):
-        members = np.flatnonzero(labels_arr == t)
-        inside: Counter[str] = Counter()
-        for i in members:
-            inside.update(names_per_text.get(int(i), set()))
-        others = len(assigned) - len(members)
+    for t, members, inside, others in themes:
         found = frozenset(
             name.lstrip("@")
             for name, n_in in inside.items()
@@ -1222,10 +1219,9 @@ def theme_descriptions(
     wording holds most of the texts) or a theme about one company (one name or handle in most of
     its texts and rare elsewhere; a person's name, ``person_words``, is never called a company).
     Themes with nothing to say are left out."""
-    labels_arr, raw, assigned, names_per_text, overall = _sampled_names(texts, labels, person_words)
+    raw, themes, overall = _names_by_theme(texts, labels, person_words)
     notes: dict[int, str] = {}
-    for t in sorted(int(x) for x in np.unique(labels_arr[assigned])):
-        members = np.flatnonzero(labels_arr == t)
+    for t, members, inside, others in themes:
         parts: list[str] = []
         wording, count = Counter(_normalised_wording(raw[i]) for i in members).most_common(1)[0]
         if wording and count >= TEMPLATE_SHARE * len(members) and len(members) > 1:
@@ -1238,10 +1234,6 @@ def theme_descriptions(
                 parts.append(
                     f"Template text: {share:.0%} of its texts quote the passage “{passage} …”"
                 )
-        inside: Counter[str] = Counter()
-        for i in members:
-            inside.update(names_per_text.get(int(i), set()))
-        others = len(assigned) - len(members)
         for name, n_in in inside.most_common(3):
             elsewhere = (overall[name] - n_in) / others if others else 0.0
             if n_in >= COMPANY_SHARE * len(members) and elsewhere <= COMPANY_MAX_ELSEWHERE:
