@@ -381,8 +381,9 @@ ONE_LENDER_REFUNDS = [
 
 def test_theme_companies_are_names_one_theme_holds() -> None:
     """A lender most of a theme's texts name and the others do not is that theme's company;
-    a term of the trade ("ATMs") or a name every theme shares is nobody's."""
-    lender = [t + " The ATMs were down." for t in ONE_LENDER_REFUNDS]
+    a term of the trade ("ATMs"), the pronoun in "I'm" or a name every theme shares is
+    nobody's."""
+    lender = [t + " The ATMs were down, I'm told." for t in ONE_LENDER_REFUNDS]
     others = [t + " The ATMs were down." for t in PASSWORD_RESET[:8]]
     texts = lender + others
     labels = np.repeat([0, 1], [len(lender), len(others)])

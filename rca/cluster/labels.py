@@ -1126,13 +1126,13 @@ def _shared_passage(texts: Sequence[str]) -> tuple[float, str]:
 
 def _proper_names(text: str) -> set[str]:
     """Capitalised words and @handles, leaving out sentence-initial words ("Please", "My"),
-    short all-capital acronyms and their plurals, and redaction placeholders."""
+    short all-capital acronyms and their plurals, redaction placeholders and "I'm"."""
     starts = {m.start(1) for m in _SENTENCE_START_RE.finditer(text)}
     found = set()
     for m in _NAME_TOKEN_RE.finditer(text):
         word = m.group(0)
-        if word.lower() in NOT_COMPANY:
-            continue
+        if word.lower() in NOT_COMPANY or re.match(r"I['’]", word):
+            continue  # "I'm", "I've": the pronoun is always capitalised
         if text[m.start() - 1 : m.start()] == "[" and text[m.end() : m.end() + 1] == "]":
             continue  # a redaction's placeholder ("[EMAIL]", "[REDACTED]")
         bare = re.sub(r"['’]?s$", "", word)  # "ATMs", "ATM's"
