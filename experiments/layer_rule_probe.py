@@ -70,8 +70,9 @@ def demo_set() -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
     return texts, embed_cached(texts), {"intent": frame["intent"].to_numpy()}
 
 
-def layers_of(coords: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    """PLSCAN's persistent layers, finest first, exactly as ``plscan_clusters`` sees them."""
+def layers_of(coords: np.ndarray, with_base: bool = False) -> list[tuple[np.ndarray, float]]:
+    """PLSCAN's persistent layers, finest first, exactly as ``plscan_clusters`` sees them (with
+    its base layer, the leaves at the floor size, when ``with_base``)."""
     import fast_hdbscan
     import numba
 
@@ -87,7 +88,7 @@ def layers_of(coords: np.ndarray) -> list[tuple[np.ndarray, float]]:
         for layer, score in zip(
             clusterer.cluster_layers_, clusterer.layer_persistence_scores_, strict=True
         )
-        if score > 0
+        if with_base or score > 0
     ] or [(np.asarray(clusterer.cluster_layers_[0], dtype=np.int64), 0.0)]
 
 

@@ -155,6 +155,49 @@ def test_a_coarser_layer_must_be_better_separated_by_more_than_its_standard_erro
     assert choose_layer([0.0, 0.0], lambda i: [nan, Separation(0.1, 0.01)][i]) == 1
 
 
+def _pairs_of_small_themes(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """40 themes of 30 rows whose UMAP-like coordinates sit in 20 close pairs: PLSCAN's only
+    persistent layer holds the 20 pairs, its base layer (leaves at the floor size) the 40."""
+    rng = np.random.default_rng(seed)
+    middles = rng.uniform(-20, 20, size=(20, 5))
+    offsets = rng.normal(size=(20, 5))
+    offsets /= np.linalg.norm(offsets, axis=1, keepdims=True)
+    centres = np.concatenate([middles + 0.9 * offsets, middles - 0.9 * offsets])
+    truth = np.repeat(np.arange(40), 30)
+    return centres[truth] + rng.normal(scale=0.3, size=(len(truth), 5)), truth
+
+
+def test_the_base_layer_is_taken_only_when_it_earns_its_detail() -> None:
+    """Where themes are about as small as the floor, the persistent layer can merge them in
+    pairs; the base layer is kept when the themes are distinct in the embedding space, and not
+    when the pairs' halves say the same thing (the finer cut would only split wording)."""
+    pytest.importorskip("fast_hdbscan")
+    from rca.cluster.density import plscan_clusters
+
+    coords, truth = _pairs_of_small_themes(seed=1)
+    model = ThemeModel(random_state=0)
+    for pair_of, expected in ((truth, 40), (truth % 20, 20)):
+        unit = _themes_in_unit_space(pair_of, seed=1)
+        labels = plscan_clusters(
+            coords, unit, 5, 0.85, validity=lambda layer, u=unit: model._layer_validity(u, layer)
+        )
+        assert labels.max() + 1 == expected
+        assert clustering_accuracy(pair_of, labels) >= 0.8
+    assert plscan_clusters(coords, _themes_in_unit_space(truth, seed=1), 5, 0.85).max() + 1 == 20
+
+
+def test_the_base_layer_must_be_better_separated_by_more_than_its_standard_error() -> None:
+    """Figures of stop 52's probe: the 141 x 30 set at UMAP seed 42 (base 148 themes, 0.1835 +-
+    0.0115, against 99 at 0.1703) is earned; Banking77-test (112 at 0.2324 +- 0.0150 against 82
+    at 0.2242) is not; an over-split base (Bitext, share 0.40) never is."""
+    from rca.cluster.density import Separation, base_earned
+
+    assert base_earned(0.039, Separation(0.1835, 0.0115), Separation(0.1703, 0.0133))
+    assert not base_earned(0.097, Separation(0.2324, 0.0150), Separation(0.2242, 0.0145))
+    assert not base_earned(0.398, Separation(0.3302, 0.0122), Separation(0.2, 0.01))
+    assert not base_earned(0.0, Separation(float("nan"), 0.0), Separation(0.1, 0.01))
+
+
 def test_the_fit_validity_is_the_sampled_silhouette_with_a_standard_error_over_themes() -> None:
     """``_separation`` draws silhouette_score's sample, so ``validity_`` is unchanged; its error
     is the spread of per-theme means over the square root of their number."""
