@@ -28,7 +28,7 @@ from experiments.between_layers_probe import DEFAULT_SETS
 from experiments.granularity_study import _coords, load_set
 from experiments.layer_rule_probe import DEMO, demo_set, emit, fit_fields, layers_of
 from experiments.validity_sample_probe import separation
-from rca.cluster.density import Separation, choose_layer, oversplit_share
+from rca.cluster.density import Separation, base_earned, choose_layer, oversplit_share
 from rca.cluster.merge import merge_threshold
 from rca.cluster.model import VALIDITY_SAMPLE, ThemeModel, _unit_rows
 from rca.cluster.quality import cluster_scores
@@ -76,35 +76,57 @@ def pick(rows: list[dict], sample: str | int) -> dict:
     return rows[index]
 
 
+def earned(rows: list[dict], sample: str | int) -> dict:
+    """The row the product keeps (``plscan_clusters``): the rule over the persistent layers,
+    then the base layer instead of the finest if ``base_earned``."""
+    layers = [r for r in rows if not r["base"]]
+    kept = pick(layers, sample)
+    base = [r for r in rows if r["base"]]
+    if base and kept is layers[0]:
+        b, f = base[0], layers[0]
+        if base_earned(
+            b["share"],
+            Separation(b[f"v_{sample}"], b[f"se_{sample}"]),
+            Separation(f[f"v_{sample}"], f[f"se_{sample}"]),
+        ):
+            return b
+    return kept
+
+
 def evaluate() -> None:
     frame = pd.read_json(ROWS, lines=True).drop_duplicates(["set", "seed", "index"], keep="last")
     print(
         "| set (true k) | UMAP seed | base layer: clusters, share | without base (sample: UMAP "
-        "seed / 42) | with base | best layer |"
+        "seed / 42) | base as a candidate | base when earned (product) | best layer |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     means: dict[str, list[list[float]]] = {}
     for (name, seed), group in frame.groupby(["set", "seed"], sort=False):
         rows = group.sort_values("index").to_dict("records")
         layers = [r for r in rows if not r["base"]]
         base = [r for r in rows if r["base"]]
         cells, accs = [], []
-        for candidates in (layers, rows):
-            picked = [pick(candidates, s) for s in SAMPLE_SEEDS]
+        for chooser, candidates in ((pick, layers), (pick, rows), (earned, rows)):
+            picked = [chooser(candidates, s) for s in SAMPLE_SEEDS]
             cells.append(" / ".join(f"{p['themes']}: {p['accuracy']:.3f}" for p in picked))
             accs.extend(p["accuracy"] for p in picked)
         best = max(rows, key=lambda r: r["accuracy"])
         about = f"{base[0]['clusters']}, {base[0]['share']:.3f}" if base else "-"
         print(
-            f"| {name} ({rows[0]['true_k']}) | {seed} | {about} | {cells[0]} | {cells[1]} | "
+            f"| {name} ({rows[0]['true_k']}) | {seed} | {about} | {' | '.join(cells)} | "
             f"{best['themes']}: {best['accuracy']:.3f} |"
         )
         means.setdefault(name, []).append(accs)
-    print("\n| set | without base: mean (UMAP seed / 42) | with base |")
-    print("|---|---|---|")
+    print(
+        "\n| set | without base: mean (UMAP seed / 42) | base as a candidate | base when earned |"
+    )
+    print("|---|---|---|---|")
     for name, values in means.items():
         m = np.mean(values, axis=0)
-        print(f"| {name} | {m[0]:.3f} / {m[1]:.3f} | {m[2]:.3f} / {m[3]:.3f} |")
+        print(
+            f"| {name} | {m[0]:.3f} / {m[1]:.3f} | {m[2]:.3f} / {m[3]:.3f} | "
+            f"{m[4]:.3f} / {m[5]:.3f} |"
+        )
 
 
 def main() -> None:
