@@ -98,6 +98,14 @@ def study(ds: LabelledSet, rule: str, kept: bool, seeds: list[int]) -> list[dict
     return rows
 
 
+def _study_set(name: str) -> LabelledSet:
+    """Any set of the granularity study (the 30-per-class ones too), at its fine level."""
+    from experiments.granularity_study import load_set
+
+    texts, _, levels = load_set(name)
+    return LabelledSet(name, texts, next(iter(levels.values())))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -105,7 +113,11 @@ def main() -> None:
     )
     parser.add_argument("--kept", action="store_true", help="refits keep the first's granularity")
     parser.add_argument("--seeds", default="42,7", help="UMAP seeds; every ordered pair")
-    parser.add_argument("--sets", default="banking77-test,banking77-all,bitext-all")
+    parser.add_argument(
+        "--sets",
+        default="banking77-test,banking77-all,bitext-all",
+        help="these, hwu64, or any set of experiments.granularity_study (e.g. hwu64-30pc)",
+    )
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     sets = {
@@ -122,7 +134,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")  # fmt: skip
     summary = []
     for name in args.sets.split(","):
-        rows = study(sets[name](), args.rule, args.kept, seeds)
+        rows = study(sets.get(name, lambda n=name: _study_set(n))(), args.rule, args.kept, seeds)
         for r in rows:
             print(
                 f"| {name} | {r['pair'][0]} -> {r['pair'][1]} | {r['themes'][0]} -> "
