@@ -37,10 +37,18 @@ ROWS = Path(__file__).resolve().parent / "results" / "base_layer_probe.jsonl"
 SAMPLE_SEEDS = ("umap", 42)
 
 
+def demo_of(name: str) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    """``demo-N`` (the probes' demo stream of N contacts) or ``demo-N-sS`` (demo seed S: the
+    test suite's fitted store is ``demo-2500-s1``)."""
+    parts = name.split("-")
+    seed = int(parts[2].removeprefix("s")) if len(parts) > 2 else None
+    return demo_set(int(parts[1]), seed)
+
+
 def run(names: list[str], seeds: list[int]) -> None:
     threshold = merge_threshold(1.0)
     for name in names:
-        _, X, levels = demo_set() if name == DEMO else load_set(name)
+        _, X, levels = demo_of(name) if name.startswith("demo-") else load_set(name)
         y = next(iter(levels.values()))
         unit = _unit_rows(X)
         for seed in seeds:

@@ -57,14 +57,18 @@ SAMPLE = 3000
 LOOSER_MERGES = (0.70, 0.75, 0.78, 0.80, 0.82)
 
 
-def demo_set() -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
-    """The demo stream's texts and true intents (5,000 contacts, as in granularity.md)."""
+def demo_set(
+    n_contacts: int = 5000, seed: int | None = None
+) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    """The demo stream's texts and true intents (5,000 contacts as in granularity.md; ``seed``
+    None = the demo's default)."""
     from experiments.datasets import embed_cached
     from rca.demo import DemoConfig, write_demo
     from rca.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
-        contacts, truth, _ = write_demo(Path(tmp), Settings().datasets_dir, DemoConfig(5000))
+        config = DemoConfig(n_contacts) if seed is None else DemoConfig(n_contacts, seed=seed)
+        contacts, truth, _ = write_demo(Path(tmp), Settings().datasets_dir, config)
         frame = pd.read_csv(contacts).merge(pd.read_csv(truth), on="contact_id")
     texts = frame["text"].astype(str).tolist()
     return texts, embed_cached(texts), {"intent": frame["intent"].to_numpy()}
