@@ -18,61 +18,32 @@ fit`` draws it with its one ``random_state``) and with 42 (as ``fresh_bars`` doe
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from experiments.between_layers_probe import DEFAULT_SETS
-from experiments.granularity_study import _coords, load_set
-from experiments.layer_rule_probe import DEMO, demo_set, emit, fit_fields, layers_of
+from experiments.layer_rule_probe import DEMO, emit, layers_of, layouts, probe_main, scored_layer
 from experiments.validity_sample_probe import separation
-from rca.cluster.density import Separation, base_earned, choose_layer, oversplit_share
-from rca.cluster.merge import merge_threshold
-from rca.cluster.model import VALIDITY_SAMPLE, ThemeModel, _unit_rows
-from rca.cluster.quality import cluster_scores
+from rca.cluster.density import Separation, base_earned, choose_layer
+from rca.cluster.model import VALIDITY_SAMPLE
 
 ROWS = Path(__file__).resolve().parent / "results" / "base_layer_probe.jsonl"
 SAMPLE_SEEDS = ("umap", 42)
 
 
-def demo_of(name: str) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
-    """``demo-N`` (the probes' demo stream of N contacts) or ``demo-N-sS`` (demo seed S: the
-    test suite's fitted store is ``demo-2500-s1``)."""
-    parts = name.split("-")
-    seed = int(parts[2].removeprefix("s")) if len(parts) > 2 else None
-    return demo_set(int(parts[1]), seed)
-
-
 def run(names: list[str], seeds: list[int]) -> None:
-    threshold = merge_threshold(1.0)
-    for name in names:
-        _, X, levels = demo_of(name) if name.startswith("demo-") else load_set(name)
-        y = next(iter(levels.values()))
-        unit = _unit_rows(X)
-        for seed in seeds:
-            coords = _coords(name, X, seed)
-            persistent = {int(d.max() + 1) for d, _ in layers_of(coords)}
-            for index, (dense, _) in enumerate(layers_of(coords, with_base=True)):
-                clusters = int(dense.max() + 1)
-                model = ThemeModel(random_state=seed)
-                model._assign(unit, model._merge(unit, dense))
-                row = {
-                    "set": name,
-                    "seed": seed,
-                    "index": index,
-                    "base": clusters not in persistent,
-                    "clusters": clusters,
-                    "smallest": int(np.bincount(dense[dense >= 0]).min()) if clusters else 0,
-                    "true_k": int(len(np.unique(y))),
-                    "share": oversplit_share(unit, dense, threshold),
-                    **fit_fields(model, cluster_scores(y, model.labels_)),
-                }
-                for s in SAMPLE_SEEDS:
-                    sep = separation(model, unit, VALIDITY_SAMPLE, seed if s == "umap" else s)
-                    row[f"v_{s}"], row[f"se_{s}"] = sep
-                emit(row, ROWS)
+    for name, seed, _X, y, unit, coords in layouts(names, seeds):
+        persistent = {int(d.max() + 1) for d, _ in layers_of(coords)}
+        for index, (dense, _) in enumerate(layers_of(coords, with_base=True)):
+            model, row = scored_layer(name, seed, index, dense, unit, y)
+            row["base"] = row["clusters"] not in persistent
+            row["smallest"] = int(np.bincount(dense[dense >= 0]).min()) if row["clusters"] else 0
+            for s in SAMPLE_SEEDS:
+                sep = separation(model, unit, VALIDITY_SAMPLE, seed if s == "umap" else s)
+                row[f"v_{s}"], row[f"se_{s}"] = sep
+            emit(row, ROWS)
 
 
 def pick(rows: list[dict], sample: str | int) -> dict:
@@ -138,15 +109,7 @@ def evaluate() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", default=",".join((*DEFAULT_SETS, DEMO)))
-    parser.add_argument("--seeds", default="42,7,0")
-    parser.add_argument("--evaluate", action="store_true")
-    args = parser.parse_args()
-    if args.evaluate:
-        evaluate()
-        return
-    run(args.sets.split(","), [int(s) for s in args.seeds.split(",")])
+    probe_main(__doc__.splitlines()[0], run, evaluate, (*DEFAULT_SETS, DEMO))
 
 
 if __name__ == "__main__":

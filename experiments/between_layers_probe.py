@@ -23,8 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.granularity_study import _coords, load_set
-from experiments.layer_rule_probe import DEMO, demo_set, emit, fit_fields, layers_of
+from experiments.layer_rule_probe import emit, fit_fields, layers_of, layouts
 from rca.cluster.density import (
     MIN_CLUSTER_SIZE_FLOOR,
     Separation,
@@ -33,7 +32,7 @@ from rca.cluster.density import (
     oversplit_share,
 )
 from rca.cluster.merge import merge_threshold
-from rca.cluster.model import ThemeModel, _unit_rows
+from rca.cluster.model import ThemeModel
 from rca.cluster.quality import cluster_scores
 
 ROWS = Path(__file__).resolve().parent / "results" / "between_layers_probe.jsonl"
@@ -91,32 +90,27 @@ def candidates(coords: np.ndarray, per_gap: int) -> list[dict]:
 
 def run(names: list[str], seeds: list[int], per_gap: int) -> None:
     threshold = merge_threshold(1.0)
-    for name in names:
-        _, X, levels = demo_set() if name == DEMO else load_set(name)
-        y = next(iter(levels.values()))
-        unit = _unit_rows(X)
-        for seed in seeds:
-            coords = _coords(name, X, seed)
-            for index, c in enumerate(candidates(coords, per_gap)):
-                model = ThemeModel(random_state=seed)
-                model._assign(unit, model._merge(unit, c["dense"]))
-                sep = model._separation(unit)
-                scores = cluster_scores(y, model.labels_)
-                row = {
-                    "set": name,
-                    "seed": seed,
-                    "per_gap": per_gap,
-                    "index": index,
-                    "kind": c["kind"],
-                    "size": c["size"],
-                    "clusters": c["clusters"],
-                    "true_k": int(len(np.unique(y))),
-                    "share": oversplit_share(unit, c["dense"], threshold),
-                    "validity": sep.mean,
-                    "validity_se": sep.se,
-                    **fit_fields(model, scores),
-                }
-                emit(row, ROWS)
+    for name, seed, _X, y, unit, coords in layouts(names, seeds):
+        for index, c in enumerate(candidates(coords, per_gap)):
+            model = ThemeModel(random_state=seed)
+            model._assign(unit, model._merge(unit, c["dense"]))
+            sep = model._separation(unit)
+            scores = cluster_scores(y, model.labels_)
+            row = {
+                "set": name,
+                "seed": seed,
+                "per_gap": per_gap,
+                "index": index,
+                "kind": c["kind"],
+                "size": c["size"],
+                "clusters": c["clusters"],
+                "true_k": int(len(np.unique(y))),
+                "share": oversplit_share(unit, c["dense"], threshold),
+                "validity": sep.mean,
+                "validity_se": sep.se,
+                **fit_fields(model, scores),
+            }
+            emit(row, ROWS)
 
 
 def pick(rows: list[dict]) -> dict:

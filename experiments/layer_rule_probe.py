@@ -74,6 +74,59 @@ def demo_set(
     return texts, embed_cached(texts), {"intent": frame["intent"].to_numpy()}
 
 
+def probe_set(name: str) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    """A granularity-study set, or ``demo-N`` (the demo stream of N contacts) or ``demo-N-sS``
+    (demo seed S: the test suite's fitted store is ``demo-2500-s1``)."""
+    if not name.startswith("demo-"):
+        return load_set(name)
+    parts = name.split("-")
+    seed = int(parts[2].removeprefix("s")) if len(parts) > 2 else None
+    return demo_set(int(parts[1]), seed)
+
+
+def layouts(names: list[str], seeds: list[int]):
+    """``(name, seed, X, y, unit, coords)`` for every set and UMAP seed: the vectors, the fine
+    labels, the unit rows and the cached UMAP layout the layer probes score."""
+    for name in names:
+        _, X, levels = probe_set(name)
+        y = next(iter(levels.values()))
+        unit = _unit_rows(X)
+        for seed in seeds:
+            yield name, seed, X, y, unit, _coords(name, X, seed)
+
+
+def scored_layer(
+    name: str, seed: int, index: int, dense: np.ndarray, unit: np.ndarray, y: np.ndarray
+) -> tuple[ThemeModel, dict]:
+    """A layer merged and assigned as ``ThemeModel.fit`` does, and the row fields every layer
+    probe writes for it (set, seed, index, clusters, true k, over-split share, accuracy)."""
+    model = ThemeModel(random_state=seed)
+    model._assign(unit, model._merge(unit, dense))
+    row = {
+        "set": name,
+        "seed": seed,
+        "index": index,
+        "clusters": int(dense.max() + 1),
+        "true_k": int(len(np.unique(y))),
+        "share": oversplit_share(unit, dense, merge_threshold(1.0)),
+        **fit_fields(model, cluster_scores(y, model.labels_)),
+    }
+    return model, row
+
+
+def probe_main(description: str, run, evaluate, default_sets: tuple[str, ...]) -> None:
+    """The layer probes' command line: ``--sets``, ``--seeds``, or ``--evaluate`` the rows."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--sets", default=",".join(default_sets))
+    parser.add_argument("--seeds", default="42,7,0")
+    parser.add_argument("--evaluate", action="store_true")
+    args = parser.parse_args()
+    if args.evaluate:
+        evaluate()
+        return
+    run(args.sets.split(","), [int(s) for s in args.seeds.split(",")])
+
+
 def layers_of(coords: np.ndarray, with_base: bool = False) -> list[tuple[np.ndarray, float]]:
     """PLSCAN's persistent layers, finest first, exactly as ``plscan_clusters`` sees them (with
     its base layer, the leaves at the floor size, when ``with_base``)."""

@@ -16,7 +16,6 @@ reading would have scored. Rows go to ``results/validity_sample_probe.jsonl``.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -24,12 +23,9 @@ import numpy as np
 import pandas as pd
 
 from experiments.between_layers_probe import DEFAULT_SETS
-from experiments.granularity_study import _coords, load_set
-from experiments.layer_rule_probe import DEMO, demo_set, emit, fit_fields, layers_of
-from rca.cluster.density import Separation, choose_layer, oversplit_share
-from rca.cluster.merge import merge_threshold
-from rca.cluster.model import ThemeModel, _unit_rows
-from rca.cluster.quality import cluster_scores
+from experiments.layer_rule_probe import emit, layers_of, layouts, probe_main, scored_layer
+from rca.cluster.density import Separation, choose_layer
+from rca.cluster.model import ThemeModel
 
 ROWS = Path(__file__).resolve().parent / "results" / "validity_sample_probe.jsonl"
 SAMPLE_SEEDS = (0, 1, 2, 3, 4)
@@ -50,34 +46,18 @@ def separation(model: ThemeModel, unit: np.ndarray, size: int | None, seed: int)
 
 
 def run(names: list[str], seeds: list[int]) -> None:
-    threshold = merge_threshold(1.0)
-    for name in names:
-        _, X, levels = demo_set() if name == DEMO else load_set(name)
-        y = next(iter(levels.values()))
-        unit = _unit_rows(X)
-        for seed in seeds:
-            coords = _coords(name, X, seed)
-            for index, (dense, _) in enumerate(layers_of(coords)):
-                model = ThemeModel(random_state=seed)
-                model._assign(unit, model._merge(unit, dense))
-                row = {
-                    "set": name,
-                    "seed": seed,
-                    "index": index,
-                    "clusters": int(dense.max() + 1),
-                    "true_k": int(len(np.unique(y))),
-                    "share": oversplit_share(unit, dense, threshold),
-                    **fit_fields(model, cluster_scores(y, model.labels_)),
-                }
-                for size in SIZES:
-                    for s in SAMPLE_SEEDS if size == SIZES[0] else SAMPLE_SEEDS[:2]:
-                        sep = separation(model, unit, size, s)
-                        row[f"v{size}_{s}"], row[f"se{size}_{s}"] = sep
-                started = time.perf_counter()
-                sep = separation(model, unit, None, 0)
-                row["v_all"], row["se_all"] = sep
-                row["seconds_all"] = time.perf_counter() - started
-                emit(row, ROWS)
+    for name, seed, _X, y, unit, coords in layouts(names, seeds):
+        for index, (dense, _) in enumerate(layers_of(coords)):
+            model, row = scored_layer(name, seed, index, dense, unit, y)
+            for size in SIZES:
+                for s in SAMPLE_SEEDS if size == SIZES[0] else SAMPLE_SEEDS[:2]:
+                    sep = separation(model, unit, size, s)
+                    row[f"v{size}_{s}"], row[f"se{size}_{s}"] = sep
+            started = time.perf_counter()
+            sep = separation(model, unit, None, 0)
+            row["v_all"], row["se_all"] = sep
+            row["seconds_all"] = time.perf_counter() - started
+            emit(row, ROWS)
 
 
 def pick(rows: list[dict], key: str) -> dict:
@@ -117,15 +97,7 @@ def evaluate() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", default=",".join(DEFAULT_SETS))
-    parser.add_argument("--seeds", default="42,7,0")
-    parser.add_argument("--evaluate", action="store_true")
-    args = parser.parse_args()
-    if args.evaluate:
-        evaluate()
-        return
-    run(args.sets.split(","), [int(s) for s in args.seeds.split(",")])
+    probe_main(__doc__.splitlines()[0], run, evaluate, DEFAULT_SETS)
 
 
 if __name__ == "__main__":
