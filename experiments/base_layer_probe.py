@@ -65,7 +65,7 @@ def earned(rows: list[dict], sample: str | int) -> dict:
         b, f = base[0], layers[0]
         if base_earned(
             b["share"],
-            Separation(b[f"v_{sample}"], b[f"se_{sample}"]),
+            lambda: Separation(b[f"v_{sample}"], b[f"se_{sample}"]),
             Separation(f[f"v_{sample}"], f[f"se_{sample}"]),
         ):
             return b
