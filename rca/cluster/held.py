@@ -18,6 +18,7 @@ import numpy as np
 from rca.cluster.labels import label_themes, problem_names, theme_descriptions
 from rca.cluster.stability import Reconciled
 from rca.cluster.taxonomy import Proposal
+from rca.text.name_kinds import EntityReader
 from rca.text.syntax import Parser
 
 KIND = "new_theme"
@@ -64,6 +65,7 @@ def held_proposals(
     reserved: Collection[str] = (),
     contact_ids: Sequence[str] | None = None,
     parse: Parser | None = None,
+    entities: EntityReader | None = None,
 ) -> list[HeldTheme]:
     """One `HeldTheme` per held id. `lineage_ids[i]`: contact i's id in the refit before the
     hysteresis; `final`: the reconciled fit whose `names` the catalog shows. A held theme's name
@@ -110,6 +112,7 @@ def held_proposals(
             person_words=person_words,
             reserved=taken,
             parse=parse,
+            entities=entities,
         )
         label = named.get(1) or (described.loc[1, "label"] if 1 in described.index else "")
         # what the theme notes say of a theme (template campaign, template text, one company),
@@ -117,7 +120,9 @@ def held_proposals(
         # it is accepted, and a copied letter or one company's campaign is what a reviewer most
         # needs to know then. (CFPB's held part of 123 credit-report texts, named after a
         # passage 12 % of them quote, gets no note: under the notes' 50 %.)
-        note = theme_descriptions(sub_texts, sub_labels, person_words=person_words).get(1, "")
+        note = theme_descriptions(
+            sub_texts, sub_labels, person_words=person_words, entities=entities
+        ).get(1, "")
         words = [str(w) for w in keywords.get(1, [])][:KEYWORDS_SHOWN]
         parent_id = final.theme_ids[parent] if parent >= 0 else ""
         others = (

@@ -22,6 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
+from rca.text.name_kinds import EntityReader, not_companies
 from rca.text.profanity import PROFANE_WORDS
 from rca.text.spelling import corrected, correction, word_counts
 from rca.text.syntax import Parser, PhraseCheck
@@ -950,6 +951,7 @@ def problem_names(
     person_words: frozenset[str] = frozenset(),
     reserved: Collection[str] = (),
     parse: Parser | None = None,
+    entities: EntityReader | None = None,
 ) -> dict[int, str]:
     """``{theme: name}``: the phrase customers wrote that says the theme's problem best.
 
@@ -964,6 +966,8 @@ def problem_names(
     (any case): names other themes already carry, which a part of one of them must not echo.
     With ``parse`` (``rca.text.syntax.load_parser``) a phrase that does not stand on its own
     where customers wrote it ("Weather supposed", "Hours can call") is no candidate.
+    ``entities`` (``rca.text.name_kinds``) keeps places, nationalities and laws out of the
+    theme's companies (:func:`theme_companies`), so they weigh in a name like any word.
     """
     labels_arr = np.asarray(labels, dtype=np.int64).ravel()
     kw = (
@@ -980,7 +984,7 @@ def problem_names(
     central: dict[int, list[str]] = {}
     cut: set[tuple[int, str]] = set()  # (theme, phrase) cut out of a longer one
     check_of: dict[int, PhraseCheck | None] = {}
-    companies = theme_companies(texts, labels_arr, person_words=person_words)
+    companies = theme_companies(texts, labels_arr, person_words=person_words, entities=entities)
     for t in themes:
         members = np.flatnonzero(labels_arr == t)
         sims = unit[members] @ cents[t]
@@ -1182,31 +1186,54 @@ def _names_by_theme(
     return raw, themes, overall
 
 
+def _without_places(
+    found: Mapping[int, Sequence[str]],
+    raw: Sequence[str],
+    members_of: Mapping[int, np.ndarray],
+    entities: EntityReader | None,
+) -> dict[int, list[str]]:
+    """``found`` (theme -> company words, best first) less the words the recogniser reads as
+    places, nationalities or laws in the themes' texts (:func:`rca.text.name_kinds.not_companies`;
+    nothing is dropped without a recogniser)."""
+    if entities is None or not any(found.values()):
+        return {t: list(words) for t, words in found.items()}
+    texts_of: dict[str, list[str]] = {}
+    for t, words in found.items():
+        for word in words:
+            texts_of.setdefault(word.lstrip("@"), []).extend(raw[i] for i in members_of[t])
+    dropped = not_companies(texts_of, entities)
+    return {t: [w for w in words if w.lstrip("@") not in dropped] for t, words in found.items()}
+
+
 def theme_companies(
     texts: Sequence[str],
     labels: Sequence[int] | np.ndarray,
     *,
     person_words: frozenset[str] = frozenset(),
+    entities: EntityReader | None = None,
 ) -> dict[int, frozenset[str]]:
     """``{theme: words}`` of the companies or brands a theme is about: a capitalised name or
     @handle (:func:`_proper_names`) in ``NAME_COMPANY_SHARE`` of its texts and at most
     ``NAME_COMPANY_LIFT`` times as common in the others'. They weigh nothing in a name's
     candidates; looser than the note's one company (``COMPANY_SHARE``), since complaints name
     their lender as often as not (the real CFPB export's Affirm theme: 39% of texts, 0.9% of
-    the others)."""
-    _raw, themes, overall = _names_by_theme(texts, labels, person_words)
-    out: dict[int, frozenset[str]] = {}
-    for t, members, inside, others in themes:
-        found = frozenset(
-            name.lstrip("@")
+    the others). With ``entities`` (:mod:`rca.text.name_kinds`) a word the recogniser reads
+    as a place, nationality or law is no company ("China", "European", "Fair Credit Reporting
+    Act")."""
+    raw, themes, overall = _names_by_theme(texts, labels, person_words)
+    found = {
+        t: sorted(
+            name
             for name, n_in in inside.items()
             if name not in STOP_WORDS
             and n_in >= NAME_COMPANY_SHARE * len(members)
             and (overall[name] - n_in) * len(members) <= NAME_COMPANY_LIFT * n_in * others
         )
-        if found:
-            out[t] = found
-    return out
+        for t, members, inside, others in themes
+    }
+    members_of = {t: members for t, members, _inside, _others in themes}
+    kept = _without_places(found, raw, members_of, entities)
+    return {t: frozenset(w.lstrip("@") for w in words) for t, words in kept.items() if words}
 
 
 def theme_descriptions(
@@ -1214,14 +1241,26 @@ def theme_descriptions(
     labels: Sequence[int] | np.ndarray,
     *,
     person_words: frozenset[str] = frozenset(),
+    entities: EntityReader | None = None,
 ) -> dict[int, str]:
     """``{theme: note}`` for themes a manager should read differently: a template campaign (one
     wording holds most of the texts) or a theme about one company (one name or handle in most of
-    its texts and rare elsewhere; a person's name, ``person_words``, is never called a company).
-    Themes with nothing to say are left out."""
+    its texts and rare elsewhere; a person's name, ``person_words``, is never called a company,
+    nor, with ``entities``, a place, nationality or law). Themes with nothing to say are left
+    out."""
     raw, themes, overall = _names_by_theme(texts, labels, person_words)
-    notes: dict[int, str] = {}
+    one_company: dict[int, list[str]] = {}
     for t, members, inside, others in themes:
+        one_company[t] = [
+            name
+            for name, n_in in inside.most_common(3)
+            if n_in >= COMPANY_SHARE * len(members)
+            and ((overall[name] - n_in) / others if others else 0.0) <= COMPANY_MAX_ELSEWHERE
+        ]
+    members_of = {t: members for t, members, _inside, _others in themes}
+    one_company = _without_places(one_company, raw, members_of, entities)
+    notes: dict[int, str] = {}
+    for t, members, inside, _others in themes:
         parts: list[str] = []
         wording, count = Counter(_normalised_wording(raw[i]) for i in members).most_common(1)[0]
         if wording and count >= TEMPLATE_SHARE * len(members) and len(members) > 1:
@@ -1234,15 +1273,12 @@ def theme_descriptions(
                 parts.append(
                     f"Template text: {share:.0%} of its texts quote the passage “{passage} …”"
                 )
-        for name, n_in in inside.most_common(3):
-            elsewhere = (overall[name] - n_in) / others if others else 0.0
-            if n_in >= COMPANY_SHARE * len(members) and elsewhere <= COMPANY_MAX_ELSEWHERE:
-                written = [raw[i] for i in members]
-                shown = name if name.startswith("@") else _full_name(name, written)
-                parts.append(
-                    f"Mostly one company: {shown} ({n_in / len(members):.0%} of its texts)"
-                )
-                break
+        for name in one_company[t][:1]:
+            written = [raw[i] for i in members]
+            shown = name if name.startswith("@") else _full_name(name, written)
+            parts.append(
+                f"Mostly one company: {shown} ({inside[name] / len(members):.0%} of its texts)"
+            )
         if parts:
             notes[t] = "; ".join(parts)
     return notes

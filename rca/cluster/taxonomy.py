@@ -47,6 +47,7 @@ from rca.cluster.model import (
     fast_cosines,
 )
 from rca.errors import InvalidInputError, NotFoundError
+from rca.text.name_kinds import EntityReader
 from rca.text.persons import NameFinder, person_words
 from rca.text.syntax import Parser
 
@@ -608,6 +609,7 @@ def split_children(
     partition: np.ndarray | None = None,
     given: Sequence[tuple[str, Sequence[str]]] = (),
     parse: Parser | None = None,
+    entities: EntityReader | None = None,
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
     """Re-cluster one theme's contacts into `k` children (KMeans on cosine-normalised vectors),
     or take a given ``partition`` (row -> 0..k-1: the cut a refit proposed).
@@ -649,7 +651,7 @@ def split_children(
     fixed = {c: (str(label), list(words)) for c, (label, words) in enumerate(given) if label}
     phrases = problem_names(
         list(texts), parts, Xn, centroids, keywords=keywords, embed=embed,
-        person_words=people, parse=parse,
+        person_words=people, parse=parse, entities=entities,
         reserved=[*reserved, *(label for label, _ in fixed.values())],
     )  # fmt: skip
     sub: list[np.ndarray] = []

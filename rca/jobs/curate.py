@@ -55,6 +55,7 @@ from rca.store.curation import (
 from rca.store.db import first_row
 from rca.store.themes import next_theme_number, require_champion
 from rca.text.audience import people_name_finder
+from rca.text.name_kinds import entity_reader_from_settings
 from rca.text.normalise import normalise_for_embedding
 from rca.text.syntax import parser_from_settings
 
@@ -466,6 +467,7 @@ def preview_split(
         partition=partition,
         given=[(p["label"], p["keywords"]) for p in carved],
         parse=parser_from_settings(settings),
+        entities=entity_reader_from_settings(settings),
     )
     for child in children:
         child["examples"] = [str(contact_ids[i]) for i in child["examples"][:SPLIT_EXAMPLES]]

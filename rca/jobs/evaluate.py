@@ -26,6 +26,7 @@ from rca.ingest.read import read_file
 from rca.jobs.fit import theme_size_rule
 from rca.settings import Settings
 from rca.text.audience import people_name_finder
+from rca.text.name_kinds import entity_reader_from_settings
 from rca.text.normalise import normalise_series
 from rca.text.persons import person_words
 from rca.text.redact import redact_series
@@ -93,6 +94,7 @@ def evaluate_file(
     encoder = encoder_from_settings(settings)
     people = person_words(texts, model.labels_, people_name_finder(settings))  # as `rca fit`
     parse = parser_from_settings(settings)
+    entities = entity_reader_from_settings(settings)  # places are no companies
     named = label_themes(texts, model.labels_, person_words=people).set_index("theme")
     keywords = {int(t): list(v) for t, v in named["keywords"].items()}
     names = problem_names(
@@ -104,6 +106,7 @@ def evaluate_file(
         embed=encoder.encode,
         person_words=people,
         parse=parse,
+        entities=entities,
     )
     groups = parent_groups(model.centroids_, model.sizes_)
     parents = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)

@@ -63,6 +63,7 @@ from rca.store.themes import (
     write_fit,
 )
 from rca.text.audience import people_name_finder
+from rca.text.name_kinds import entity_reader_from_settings
 from rca.text.persons import person_words
 from rca.text.smalltalk import is_small_talk
 from rca.text.syntax import parser_from_settings
@@ -317,6 +318,7 @@ def fit_themes(
     # Names customers wrote ("the bill from Anna Freeman") never become keywords or names.
     people = person_words(texts, labels, people_name_finder(settings))
     parse = parser_from_settings(settings)  # no name cut out of a longer phrase
+    entities = entity_reader_from_settings(settings)  # a place or a law is no company
     named = label_themes(texts, labels, person_words=people).set_index("theme")
     sizes = np.bincount(labels[labels >= 0], minlength=k)
     keyword_lists = [list(named.loc[t, "keywords"]) if t in named.index else [] for t in range(k)]
@@ -330,10 +332,11 @@ def fit_themes(
         embed=encoder.encode,
         person_words=people,
         parse=parse,
+        entities=entities,
     )
     label_list = [names.get(t, "") for t in range(k)]
     # template campaigns, one-company themes
-    notes = theme_descriptions(texts, labels, person_words=people)
+    notes = theme_descriptions(texts, labels, person_words=people, entities=entities)
     # a proposal names a theme as people read it (a pinned name), and none is made for a theme
     # a person has already split (their parts take the held contacts) or decided to keep as it
     # is (`rca taxonomy keep`: the carved part stays held, silently)
@@ -350,6 +353,7 @@ def fit_themes(
         person_words=people,
         reserved=label_list,
         parse=parse,
+        entities=entities,
         contact_ids=contacts["contact_id"].astype(str).tolist(),
     )
     held = [h for h in all_held if h.parent_id not in decided_by_people]
