@@ -38,8 +38,15 @@ def main() -> None:
         dropped = sorted({w for t, words in before.items() for w in words - after.get(t, set())})
         names = {
             kind: problem_names(
-                texts, labels, X, model.centroids_, keywords=keywords, embed=_encode,
-                person_words=people, parse=parse, entities=entities,
+                texts,
+                labels,
+                X,
+                model.centroids_,
+                keywords=keywords,
+                embed=_encode,
+                person_words=people,
+                parse=parse,
+                entities=entities,
             )  # fmt: skip
             for kind, entities in (("before", None), ("after", reader))
         }
