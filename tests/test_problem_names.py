@@ -474,3 +474,30 @@ def test_not_companies_reads_each_word_in_its_uses(entities) -> None:
         "visa": ["my visa card", "visa or not"],
     }
     assert not_companies(texts_of, entities) == frozenset({"european", "reporting"})
+
+
+def test_names_read_once_give_what_each_reads_itself(entities) -> None:
+    """A fit reads the names once for the companies and the notes (``read_names``), and the
+    recogniser once per window (``remembered``): the same companies and notes as each reading
+    on its own."""
+    from rca.cluster.labels import read_names
+    from rca.text.name_kinds import remembered
+
+    others = [t + " The ATMs were down." for t in PASSWORD_RESET[:8]]
+    texts = CARDS_IN_CHINA + ONE_LENDER_REFUNDS + others
+    labels = np.repeat([0, 1, 2], [len(CARDS_IN_CHINA), len(ONE_LENDER_REFUNDS), len(others)])
+    windows: list[str] = []
+
+    def counted(batch: list[str]) -> list:
+        windows.extend(batch)
+        return entities(batch)
+
+    once = remembered(counted)
+    reads = read_names(texts, labels)
+    assert theme_companies(texts, labels, entities=once, reads=reads) == theme_companies(
+        texts, labels, entities=entities
+    )
+    assert theme_descriptions(texts, labels, entities=once, reads=reads) == theme_descriptions(
+        texts, labels, entities=entities
+    )
+    assert windows and len(windows) == len(set(windows)), windows

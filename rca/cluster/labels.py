@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import partial
 from itertools import groupby
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -952,6 +953,7 @@ def problem_names(
     reserved: Collection[str] = (),
     parse: Parser | None = None,
     entities: EntityReader | None = None,
+    companies: Mapping[int, Collection[str]] | None = None,
 ) -> dict[int, str]:
     """``{theme: name}``: the phrase customers wrote that says the theme's problem best.
 
@@ -967,7 +969,8 @@ def problem_names(
     With ``parse`` (``rca.text.syntax.load_parser``) a phrase that does not stand on its own
     where customers wrote it ("Weather supposed", "Hours can call") is no candidate.
     ``entities`` (``rca.text.name_kinds``) keeps places, nationalities and laws out of the
-    theme's companies (:func:`theme_companies`), so they weigh in a name like any word.
+    theme's companies (:func:`theme_companies`), so they weigh in a name like any word;
+    ``companies``: those companies, when the caller has read them (a fit reads them once).
     """
     labels_arr = np.asarray(labels, dtype=np.int64).ravel()
     kw = (
@@ -984,7 +987,8 @@ def problem_names(
     central: dict[int, list[str]] = {}
     cut: set[tuple[int, str]] = set()  # (theme, phrase) cut out of a longer one
     check_of: dict[int, PhraseCheck | None] = {}
-    companies = theme_companies(texts, labels_arr, person_words=person_words, entities=entities)
+    if companies is None:
+        companies = theme_companies(texts, labels_arr, person_words=person_words, entities=entities)
     for t in themes:
         members = np.flatnonzero(labels_arr == t)
         sims = unit[members] @ cents[t]
@@ -1162,12 +1166,26 @@ def _full_name(word: str, texts: Sequence[str]) -> str:
     return min(runs.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0]
 
 
-def _names_by_theme(
-    texts: Sequence[str], labels: Sequence[int] | np.ndarray, person_words: frozenset[str]
-) -> tuple[list[str], list[tuple[int, np.ndarray, Counter[str], int]], Counter[str]]:
-    """``(texts, [(theme, sampled member rows, names' counts in them, sampled rows of the other
-    themes)], names' counts over every theme)`` for the company reads of the notes and names.
-    Shares are read on at most NOTE_SAMPLE texts per theme, evenly spaced (cost flat in n)."""
+class NameReads(NamedTuple):
+    """The capitalised names and handles of each theme's texts (:func:`read_names`), read once
+    per fit for both the names' companies and the notes."""
+
+    raw: list[str]
+    #: ``(theme, sampled member rows, names' counts in them, sampled rows of the other themes)``
+    themes: list[tuple[int, np.ndarray, Counter[str], int]]
+    #: names' counts over every theme's sampled rows
+    overall: Counter[str]
+
+
+def read_names(
+    texts: Sequence[str],
+    labels: Sequence[int] | np.ndarray,
+    *,
+    person_words: frozenset[str] = frozenset(),
+) -> NameReads:
+    """What :func:`theme_companies` and :func:`theme_descriptions` count: a fit reads it once
+    and hands it to both. Shares are read on at most NOTE_SAMPLE texts per theme, evenly spaced
+    (cost flat in n)."""
     labels_arr = np.asarray(labels, dtype=np.int64).ravel()
     raw = [_as_text(t) for t in texts]
     sampled: dict[int, np.ndarray] = {}
@@ -1183,7 +1201,7 @@ def _names_by_theme(
             inside.update(_proper_names(raw[i]) - person_words)
         overall.update(inside)
         themes.append((t, members, inside, n_sampled - len(members)))
-    return raw, themes, overall
+    return NameReads(raw, themes, overall)
 
 
 def _without_places(
@@ -1211,6 +1229,7 @@ def theme_companies(
     *,
     person_words: frozenset[str] = frozenset(),
     entities: EntityReader | None = None,
+    reads: NameReads | None = None,
 ) -> dict[int, frozenset[str]]:
     """``{theme: words}`` of the companies or brands a theme is about: a capitalised name or
     @handle (:func:`_proper_names`) in ``NAME_COMPANY_SHARE`` of its texts and at most
@@ -1219,8 +1238,9 @@ def theme_companies(
     their lender as often as not (the real CFPB export's Affirm theme: 39% of texts, 0.9% of
     the others). With ``entities`` (:mod:`rca.text.name_kinds`) a word the recogniser reads
     as a place, nationality or law is no company ("China", "European", "Fair Credit Reporting
-    Act")."""
-    raw, themes, overall = _names_by_theme(texts, labels, person_words)
+    Act"). ``reads``: :func:`read_names` of the same texts, labels and ``person_words``, when
+    the caller has it."""
+    raw, themes, overall = reads or read_names(texts, labels, person_words=person_words)
     found = {
         t: sorted(
             name
@@ -1242,13 +1262,14 @@ def theme_descriptions(
     *,
     person_words: frozenset[str] = frozenset(),
     entities: EntityReader | None = None,
+    reads: NameReads | None = None,
 ) -> dict[int, str]:
     """``{theme: note}`` for themes a manager should read differently: a template campaign (one
     wording holds most of the texts) or a theme about one company (one name or handle in most of
     its texts and rare elsewhere; a person's name, ``person_words``, is never called a company,
     nor, with ``entities``, a place, nationality or law). Themes with nothing to say are left
-    out."""
-    raw, themes, overall = _names_by_theme(texts, labels, person_words)
+    out. ``reads`` as for :func:`theme_companies`."""
+    raw, themes, overall = reads or read_names(texts, labels, person_words=person_words)
     one_company: dict[int, list[str]] = {}
     for t, members, inside, others in themes:
         one_company[t] = [

@@ -26,7 +26,13 @@ from rca.cluster import granularity as grain
 from rca.cluster.catalog import ThemeCatalog
 from rca.cluster.held import held_proposals
 from rca.cluster.hierarchy import has_parent_level, parent_groups
-from rca.cluster.labels import label_themes, problem_names, theme_descriptions
+from rca.cluster.labels import (
+    label_themes,
+    problem_names,
+    read_names,
+    theme_companies,
+    theme_descriptions,
+)
 from rca.cluster.lineage import match_themes
 from rca.cluster.model import ThemeModel
 from rca.cluster.parent_names import parent_problem_names
@@ -63,7 +69,7 @@ from rca.store.themes import (
     write_fit,
 )
 from rca.text.audience import people_name_finder
-from rca.text.name_kinds import entity_reader_from_settings
+from rca.text.name_kinds import entity_reader_from_settings, remembered
 from rca.text.persons import person_words
 from rca.text.smalltalk import is_small_talk
 from rca.text.syntax import parser_from_settings
@@ -318,7 +324,9 @@ def fit_themes(
     # Names customers wrote ("the bill from Anna Freeman") never become keywords or names.
     people = person_words(texts, labels, people_name_finder(settings))
     parse = parser_from_settings(settings)  # no name cut out of a longer phrase
-    entities = entity_reader_from_settings(settings)  # a place or a law is no company
+    reader = entity_reader_from_settings(settings)  # a place or a law is no company
+    entities = None if reader is None else remembered(reader)
+    reads = read_names(texts, labels, person_words=people)  # for the names and the notes
     named = label_themes(texts, labels, person_words=people).set_index("theme")
     sizes = np.bincount(labels[labels >= 0], minlength=k)
     keyword_lists = [list(named.loc[t, "keywords"]) if t in named.index else [] for t in range(k)]
@@ -332,11 +340,11 @@ def fit_themes(
         embed=encoder.encode,
         person_words=people,
         parse=parse,
-        entities=entities,
+        companies=theme_companies(texts, labels, entities=entities, reads=reads),
     )
     label_list = [names.get(t, "") for t in range(k)]
     # template campaigns, one-company themes
-    notes = theme_descriptions(texts, labels, person_words=people, entities=entities)
+    notes = theme_descriptions(texts, labels, entities=entities, reads=reads)
     # a proposal names a theme as people read it (a pinned name), and none is made for a theme
     # a person has already split (their parts take the held contacts) or decided to keep as it
     # is (`rca taxonomy keep`: the carved part stays held, silently)

@@ -76,6 +76,20 @@ def _recogniser(model: str) -> Any:
     return nlp
 
 
+def remembered(read: EntityReader) -> EntityReader:
+    """``read`` that reads each distinct window once: a fit asks about a theme's companies for
+    its names and again for its notes, mostly over the same windows."""
+    seen: dict[str, list[tuple[int, int, str]]] = {}
+
+    def read_once(texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        new = sorted({t for t in texts if t not in seen})
+        if new:
+            seen.update(zip(new, read(new), strict=True))
+        return [seen[t] for t in texts]
+
+    return read_once
+
+
 def _uses(word: str, texts: Iterable[str], limit: int) -> list[tuple[str, int, int]]:
     """Windows around the first ``limit`` capitalised uses of ``word`` (one per text), with the
     word's range inside each."""
