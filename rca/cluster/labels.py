@@ -23,6 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
+from rca.text.casing import case_says_nothing, decased
 from rca.text.name_kinds import EntityReader, not_companies
 from rca.text.profanity import PROFANE_WORDS
 from rca.text.spelling import corrected, correction, word_counts
@@ -829,6 +830,8 @@ def is_proper_name(phrase: str, texts: Sequence[str]) -> bool:
     )
     titled = seen = 0
     for text in texts:
+        if case_says_nothing(text):
+            continue  # a title or a shout capitalises every phrase (rca.text.casing)
         for m in pattern.finditer(text):
             seen += 1
             written = _WORD_RE.findall(m.group(0))
@@ -842,9 +845,6 @@ def format_name(phrase: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-# A text with more upper-case letters than this share is shouted, and says nothing about how a
-# word is spelt ("MY LOAN WAS DENIED").
-SHOUTED_SHARE = 0.5
 _SENTENCE_END_RE = re.compile(r"[.!?]\s*$|\n\s*$")
 
 
@@ -864,9 +864,8 @@ def as_written(name: str, texts: Sequence[str]) -> str:
     seen: Counter[str] = Counter()
     for text in texts:
         text = _as_text(text)
-        letters = [c for c in text if c.isalpha()]
-        if not letters or sum(c.isupper() for c in letters) > SHOUTED_SHARE * len(letters):
-            continue
+        if case_says_nothing(text):
+            continue  # shouted or titled: says nothing of how a word is spelt
         for m in _WORD_RE.finditer(text):
             key = m.group(0).lower()
             if key not in spelt or _SENTENCE_END_RE.search(text[: m.start()] or "\n"):
@@ -993,7 +992,8 @@ def problem_names(
         members = np.flatnonzero(labels_arr == t)
         sims = unit[members] @ cents[t]
         order = members[np.lexsort((members, -sims))][:NAME_CENTRAL_TEXTS]
-        central[t] = [_as_text(texts[i]) for i in order]
+        # a title's or a shout's capitals say nothing: read it as lower-case chat is read
+        central[t] = [decased(_as_text(texts[i])) for i in order]
         check = None if parse is None else PhraseCheck(parse, person_words | PROFANE_WORDS)
         check_of[t] = check
         ranked[t] = name_candidates(
@@ -1134,7 +1134,10 @@ def _shared_passage(texts: Sequence[str]) -> tuple[float, str]:
 
 def _proper_names(text: str) -> set[str]:
     """Capitalised words and @handles, leaving out sentence-initial words ("Please", "My"),
-    short all-capital acronyms and their plurals, redaction placeholders and "I'm"."""
+    short all-capital acronyms and their plurals, redaction placeholders and "I'm". A text
+    written in Title Case or in capitals has none: every word is capitalised there."""
+    if case_says_nothing(text):
+        return set()
     starts = {m.start(1) for m in _SENTENCE_START_RE.finditer(text)}
     found = set()
     for m in _NAME_TOKEN_RE.finditer(text):
@@ -1155,6 +1158,8 @@ def _full_name(word: str, texts: Sequence[str]) -> str:
     shown as "Wells Fargo" (ties: the shorter run, then alphabetical)."""
     runs: Counter[str] = Counter()
     for text in texts:
+        if case_says_nothing(text):
+            continue  # "Wells Fargo Closed My Account" is no run of one name
         for m in _NAME_RUN_RE.finditer(text):
             words = m.group(0).split()
             while len(words) > 1 and words[0].lower() in ENGLISH_STOP_WORDS:

