@@ -66,3 +66,46 @@ def test_a_lender_in_prose_stays_a_company_beside_titles() -> None:
     texts = ONE_LENDER_REFUNDS + titles
     labels = np.repeat([0, 1], [len(ONE_LENDER_REFUNDS), len(titles)])
     assert theme_companies(texts, labels) == {0: frozenset({"affirm"})}
+
+
+def test_people_in_titles_are_found_as_in_lower_case_chat() -> None:
+    """A title capitalises every word, so capitals cannot single out a name there; read in lower
+    case, a common given name and the surname after it are found as in chat written without
+    capitals, and the title's other words are not taken for people."""
+    from rca.settings import Settings
+    from rca.text.audience import people_name_finder
+    from rca.text.persons import person_words
+
+    titles = [
+        "Refund From John Smith Still Missing",
+        "Invoice Sent By John Smith Is Wrong",
+        "Charged Twice After Call With John Smith",
+        "John Smith Promised A Refund Last Week",
+        "Need Refund Promised By John Smith",
+        "Card Blocked After Travel Abroad",
+        "Card Declined At Grocery Store",
+        "Card Stopped Working Again Today",
+    ]
+    found = person_words(titles, np.zeros(len(titles), dtype=int), people_name_finder(Settings()))
+    assert {"john", "smith"} <= found, found
+    assert found.isdisjoint({"refund", "invoice", "card", "charged", "grocery", "store"}), found
+
+
+def test_a_titled_export_has_no_everyday_words_for_people() -> None:
+    """Bitext's test split written in Title Case: read by its capitals, the detector took
+    "Can", "Help", "Me" and "Ya" for people (so names and keywords would break at them); read
+    in lower case, only given names are."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from rca.settings import Settings
+    from rca.text.audience import people_name_finder
+    from rca.text.persons import HONORIFICS, person_words
+
+    frame = pd.read_csv(Path(__file__).parents[1] / "data" / "bitext" / "test.csv")
+    titles = [t.title() for t in frame["utterance"].astype(str)]
+    groups = pd.factorize(frame["intent"])[0]
+    found = person_words(titles, groups, people_name_finder(Settings())) - HONORIFICS
+    assert "david" in found, found
+    assert found.isdisjoint({"can", "help", "me", "ya", "you", "will", "info", "charge"}), found

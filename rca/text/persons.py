@@ -275,10 +275,12 @@ def _caseless_surnames(
     their own meaning. The count matters: in one text the small model reads almost any word
     after a name as a surname ("did sara Tried", "oscar Nominee"), and a word of one text is no
     keyword. All texts are read, not the sample: a surname is rarer than the given name before
-    it, and two regular-expression passes cost little.
+    it, and two regular-expression passes cost little. A title's or a shout's words are read
+    in lower case ("Refund From John Smith"), as in :func:`person_words`.
     """
     if not given:
         return set()
+    texts = [decased(t) if isinstance(t, str) else "" for t in texts]
     names = "|".join(sorted(given, key=lambda w: (-len(w), w)))
     pair_re = re.compile(rf"(?<![\w'’-])(?:{names}) ([a-z]{{2,}})(?![\w'’-])")
     after: Counter[str] = Counter()
