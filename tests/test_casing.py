@@ -23,6 +23,7 @@ from tests.test_theme_labels import CARD_NOT_ARRIVED, PASSWORD_RESET, REFUND_STA
         ("Wells Fargo closed my account last week", False),
         ("How do I use Apple Pay with my Visa card?", False),
         ("Payment to Wells Fargo not received", False),
+        ("Do you do Visa or Mastercard?", False),  # "you", "do": Title Case would capitalise
         ("ATM PIN blocked", False),  # acronyms are not shouting
         ("I called [REDACTED] about [NAME] twice", False),  # placeholders neither
         ("hi my card never came", False),

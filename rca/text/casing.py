@@ -13,8 +13,8 @@ chat message written without capitals is: its people are then found by the given
 acronyms by the acronym list, and nothing else is taken for a name.
 
 A text is titled when most of its words that prose writes in lower case (not opening a
-sentence, not function words, not acronyms) are capitalised; shouted when most of its letters
-are capitals. Pure functions over strings.
+sentence, not the minor words Title Case leaves in lower case, not acronyms) are capitalised;
+shouted when most of its letters are capitals. Pure functions over strings.
 """
 
 from __future__ import annotations
@@ -23,24 +23,23 @@ import re
 
 #: A text with more upper-case letters than this share of its letters is shouted.
 SHOUTED_SHARE = 0.5
-#: A text is titled when at least this share of its content words (after a sentence's first)
-#: start with a capital, counting at least TITLED_MIN_WORDS words, or when every one of at
-#: least two does: prose capitalises names, a few words in a sentence ("I contacted Affirm
-#: about a refund": 1 of 3); a title capitalises all of them ("Refund Not Showing On
-#: Statement": 2 of 2). A short text of two capitalised words after the first ("Loan with
-#: Wells Fargo") is read as a title too: a title's shape, and only that text's capitals are
-#: set aside.
+#: A text is titled when at least this share of its words after a sentence's first (minor
+#: words not counted) start with a capital, counting at least TITLED_MIN_WORDS words, or when
+#: every one of at least two does: prose capitalises names, a few words in a sentence ("I
+#: contacted Affirm about a refund": 1 of 4); a title capitalises all of them ("Refund Not
+#: Showing On Statement": 3 of 3). A short text of two capitalised words after the first
+#: ("Loan with Wells Fargo") is read as a title too: a title's shape, and only that text's
+#: capitals are set aside.
 TITLED_SHARE = 0.75
 TITLED_MIN_WORDS = 3
 
-#: Words Title Case leaves in lower case, and prose's function words: they say nothing either
-#: way, so they are not counted.
-FUNCTION_WORDS = frozenset(
+#: The minor words Title Case leaves in lower case (articles, short conjunctions and
+#: prepositions): they say nothing either way, so they are not counted. Every other word
+#: counts, pronouns and auxiliaries included: Title Case capitalises them, so a lower-case
+#: "you" or "do" is prose ("Do you do Visa or Mastercard?": 2 of 4, not a title).
+MINOR_WORDS = frozenset(
     re.findall(
-        r"\w+",
-        """a an and as at but by for from if in into is it of on or the to via vs with i my me
-        we our you your he she they them his her its their this that be are was were been am do
-        does did have has had not no can could will would should may""",
+        r"\w+", "a an the and but or nor for so yet as at by in of on per to via vs from with into"
     )
 )
 
@@ -64,13 +63,14 @@ def shouted(text: str) -> bool:
 
 def titled(text: str) -> bool:
     """Whether ``text`` is written in Title Case ("Card Payment Not Recognised Twice"): of the
-    content words after each sentence's first, every one of at least two, or TITLED_SHARE of at
-    least TITLED_MIN_WORDS, capitalised; acronyms ("ATM") and function words are not counted."""
+    words after each sentence's first, every one of at least two, or TITLED_SHARE of at least
+    TITLED_MIN_WORDS, capitalised; acronyms ("ATM") and minor words ("of", "the") are not
+    counted."""
     capitalised = counted = 0
     for sentence in _SENTENCE_RE.split(text):
         words = _WORD_RE.findall(sentence)
         for word in words[1:]:
-            if len(word) < 2 or word.lower() in FUNCTION_WORDS or word.isupper():
+            if len(word) < 2 or word.lower() in MINOR_WORDS or word.isupper():
                 continue
             counted += 1
             capitalised += word[0].isupper()
