@@ -110,3 +110,20 @@ def test_a_titled_export_has_no_everyday_words_for_people() -> None:
     found = person_words(titles, groups, people_name_finder(Settings())) - HONORIFICS
     assert "david" in found, found
     assert found.isdisjoint({"can", "help", "me", "ya", "you", "will", "info", "charge"}), found
+
+
+def test_parent_headings_read_titles_in_lower_case(encode) -> None:  # noqa: F811
+    """A parent group's heading is cut from, and written out as in, its central texts: from
+    titles it came out "Wait for a Transfer to reach" (the title's capital kept, since no text
+    said how the word is spelt). The central texts of a titled export are read in lower case,
+    as theme names' are; prose stays as written."""
+    from rca.cluster.parent_names import _central_texts
+
+    texts = [_title(t) for t in REFUND_STATUS] + CARD_NOT_ARRIVED
+    labels = np.repeat([0, 1], [len(REFUND_STATUS), len(CARD_NOT_ARRIVED)])
+    X = np.asarray(encode(texts), dtype=np.float64)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    centroids = np.stack([X[labels == t].mean(axis=0) for t in (0, 1)])
+    titled, prose = _central_texts(texts, labels, X, centroids, [0, 1])
+    assert titled and all(t == t.lower() for t in titled), titled
+    assert set(prose) <= set(CARD_NOT_ARRIVED), prose

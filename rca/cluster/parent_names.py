@@ -38,6 +38,7 @@ from rca.cluster.labels import (
     name_candidates,
 )
 from rca.cluster.model import _unit_rows
+from rca.text.casing import decased
 from rca.text.profanity import PROFANE_WORDS
 from rca.text.spelling import corrected, word_counts
 from rca.text.syntax import Parser, PhraseCheck
@@ -59,7 +60,8 @@ def _central_texts(
     for t in members:
         rows = np.flatnonzero(labels == t)
         sims = unit[rows] @ cents[t]
-        central.append([str(texts[i]) for i in rows[np.lexsort((rows, -sims))][:per]])
+        # a title's or a shout's capitals say nothing: read in lower case, as problem_names does
+        central.append([decased(str(texts[i])) for i in rows[np.lexsort((rows, -sims))][:per]])
     return central
 
 
