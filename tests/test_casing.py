@@ -127,3 +127,40 @@ def test_parent_headings_read_titles_in_lower_case(encode) -> None:  # noqa: F81
     titled, prose = _central_texts(texts, labels, X, centroids, [0, 1])
     assert titled and all(t == t.lower() for t in titled), titled
     assert set(prose) <= set(CARD_NOT_ARRIVED), prose
+
+
+def test_every_word_capitalised_reads_short_titles() -> None:
+    from rca.text.casing import every_word_capitalised
+
+    assert every_word_capitalised("Cancel Order 00004587345")
+    assert every_word_capitalised("Funny Story")
+    assert not every_word_capitalised("Cancel")  # one word says nothing either way
+    assert not every_word_capitalised("cancel my Order")
+
+
+def test_recased_writes_titles_and_shouts_as_prose_letter_for_letter() -> None:
+    from rca.text.casing import recased
+    from rca.text.everyday_words import everyday_words
+    from rca.text.given_names import CENSUS_NAMES
+
+    cases = {
+        "This Is Chloe Sharma Writing About My Loan": "This is Chloe Sharma writing about my loan",
+        "I SPOKE WITH JOSÉ FERNÁNDEZ. HE DIDN'T": "I spoke with José Fernández. He didn't",
+        "My ATM Card From [NAME] Was XXXX Eaten": "My ATM card from [NAME] was XXXX eaten",
+        "Email Mark About The Refund": "Email Mark about the refund",  # a given name stays one
+        "This Is Kwame A. Drayne": "This is Kwame A. Drayne",  # an initial stays
+        "Contactless Doesn'T Work": "Contactless doesn't work",
+    }
+    for text, prose in cases.items():
+        out = recased(text, everyday_words(), CENSUS_NAMES)
+        assert out == prose and len(out) == len(text)
+    assert "cancel" in everyday_words() and "sharma" not in everyday_words()
+
+
+def test_everyday_words_take_clitics_off() -> None:
+    from rca.text.everyday_words import base, is_everyday
+
+    assert (
+        base("Hasn't") == "has" and base("customer's") == "customer" and base("Doesn'T") == "does"
+    )
+    assert is_everyday("Hasn't") and is_everyday("ORDER") and not is_everyday("Schroedder's")

@@ -21,6 +21,7 @@ shouted when most of its letters are capitals. Pure functions over strings.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 #: A text with more upper-case letters than this share of its letters is shouted.
 SHOUTED_SHARE = 0.5
@@ -80,6 +81,13 @@ def titled(text: str) -> bool:
     return counted >= TITLED_MIN_WORDS and capitalised >= TITLED_SHARE * counted
 
 
+def every_word_capitalised(text: str) -> bool:
+    """Whether ``text`` has at least two words and every one is capitalised ("Cancel Order",
+    "Funny Story"): a title too short for `titled` to count, minor words and acronyms aside."""
+    words = [w for w in _WORD_RE.findall(text) if len(w) > 1 and w.lower() not in MINOR_WORDS]
+    return len(words) >= 2 and all(w[0].isupper() for w in words)
+
+
 def case_says_nothing(text: str) -> bool:
     """Whether ``text``'s capitals carry no information (titled or shouted). Cheap for prose:
     a text with fewer than three capitals is neither."""
@@ -96,3 +104,43 @@ def decased(text: str) -> str:
         return text
     parts = _PLACEHOLDER_RE.split(text)  # text, placeholder, text, ...
     return "".join(part if i % 2 else part.lower() for i, part in enumerate(parts))
+
+
+_LETTERS_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+
+
+_MASK_RE = re.compile(r"[Xx]{2,}")
+_CLITIC_RE = re.compile(r"(?:n['’]t|['’](?:s|t|re|ve|ll|d|m))$")
+_MASKS_RE = re.compile(r"\b[Xx]{2,}\b")
+
+
+def _lower(word: str) -> str:
+    """``word`` in lower case, letter for letter (a letter whose lower case is longer stays)."""
+    return "".join(low if len(low := char.lower()) == 1 else char for char in word)
+
+
+def recased(text: str, everyday: Collection[str], names: Collection[str]) -> str:
+    """``text`` (a title or a shout) written as prose would write it, for a reader that goes by
+    capitals (the NER model): a word of ``everyday`` (lower case) in lower case unless it opens a
+    sentence or is one of ``names`` (given names, lower case); any other word capitalised, as a
+    name or a brand would be ("I SPOKE WITH PRIYA SHARMA" -> "I spoke with Priya Sharma").
+    Letters change one for one, so offsets into it are offsets into ``text``."""
+    opening = {m.end() for m in re.finditer(r"(?:^|[.!?\n])\W*", text)}
+    shout = shouted(_MASKS_RE.sub(" ", _PLACEHOLDER_RE.sub(" ", text)))  # they say nothing
+    out: list[str] = []
+    at = 0
+    for m in _LETTERS_RE.finditer(text):
+        word = m.group(0)
+        low = _lower(word)
+        if len(word) == 1 or word.isupper() and not shout or _MASK_RE.fullmatch(word):
+            continue  # an initial ("A."), an acronym in a title ("ATM"), a mask ("XXXX") stay
+        if m.start() > 0 and text[m.start() - 1] == "[" and text[m.end() : m.end() + 1] == "]":
+            continue  # a placeholder ("[NAME]")
+        first = m.start() in opening
+        stem = _CLITIC_RE.sub("", low)  # "hasn't" -> "has", "customer's" -> "customer"
+        keep_low = (low in everyday or stem in everyday) and stem not in names and not first
+        new = low if keep_low else word[:1] + low[1:]
+        out.append(text[at : m.start()] + new)
+        at = m.end()
+    out.append(text[at:])
+    return "".join(out)

