@@ -15,7 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rca.cluster.labels import label_themes, problem_names, theme_descriptions
+from rca.cluster.labels import (
+    label_themes,
+    problem_names,
+    read_names,
+    theme_companies,
+    theme_descriptions,
+)
 from rca.cluster.stability import Reconciled
 from rca.cluster.taxonomy import Proposal
 from rca.text.name_kinds import EntityReader
@@ -102,6 +108,8 @@ def held_proposals(
             [_unit(np.asarray(X[rows[sub_labels == t]], dtype=np.float64).sum(axis=0))
              for t in (0, 1)]
         )  # fmt: skip
+        # the capitalised names read once for the name's companies and the note (as a fit does)
+        reads = read_names(sub_texts, sub_labels, person_words=person_words)
         named = problem_names(
             sub_texts,
             sub_labels,
@@ -112,7 +120,7 @@ def held_proposals(
             person_words=person_words,
             reserved=taken,
             parse=parse,
-            entities=entities,
+            companies=theme_companies(sub_texts, sub_labels, entities=entities, reads=reads),
         )
         label = named.get(1) or (described.loc[1, "label"] if 1 in described.index else "")
         # what the theme notes say of a theme (template campaign, template text, one company),
@@ -120,9 +128,7 @@ def held_proposals(
         # it is accepted, and a copied letter or one company's campaign is what a reviewer most
         # needs to know then. (CFPB's held part of 123 credit-report texts, named after a
         # passage 12 % of them quote, gets no note: under the notes' 50 %.)
-        note = theme_descriptions(
-            sub_texts, sub_labels, person_words=person_words, entities=entities
-        ).get(1, "")
+        note = theme_descriptions(sub_texts, sub_labels, entities=entities, reads=reads).get(1, "")
         words = [str(w) for w in keywords.get(1, [])][:KEYWORDS_SHOWN]
         parent_id = final.theme_ids[parent] if parent >= 0 else ""
         others = (
