@@ -61,6 +61,40 @@ def test_names_from_titles_and_shouting_read_as_prose(encode, write) -> None:  #
     assert theme_descriptions(written, labels) == {}
 
 
+def _ticket(text: str) -> str:
+    """A ticket exported as its subject (the text's first five words in Title Case), a blank
+    line, then its description (the mapping's TEXT_JOINER)."""
+    return _title(" ".join(text.split()[:5])) + "\n\n" + text
+
+
+def test_quiet_spans_are_a_tickets_subject_or_the_whole_text() -> None:
+    from rca.text.casing import informative, quiet_spans
+
+    ticket = "Card Payment Declined Twice\n\nI tried to pay at Tesco and my card was declined"
+    assert quiet_spans(ticket) == [(0, 27)]
+    assert decased(ticket).startswith("card payment declined twice\n\nI tried to pay at Tesco")
+    assert informative(ticket) == " " * 27 + ticket[27:]
+    assert quiet_spans("Refund Not Showing On Statement") == [(0, 31)]
+    assert quiet_spans("I contacted Affirm about a refund\nThanks, Anna Freeman") == []
+
+
+def test_names_from_tickets_with_a_title_subject_read_as_prose(encode) -> None:  # noqa: F811
+    """A subject in Title Case above prose (Zendesk's Subject + Description): the subject's
+    words were capitalised mid-text, so they were the theme's "company" and its note (Banking77
+    so written: 73 of 77 themes, 11 notes). Only its line is set aside now."""
+    groups = [CARD_NOT_ARRIVED, REFUND_STATUS, PASSWORD_RESET]
+    texts, labels, X, centroids = _themes(encode, groups)
+    tickets = [_ticket(t) for t in texts]
+    assert theme_companies(tickets, labels) == {}
+    assert theme_descriptions(tickets, labels) == {}
+    names = problem_names(tickets, labels, X, centroids, embed=encode)
+    assert all(" / " not in n for n in names.values()), names  # no keyword-pair fallback
+    lender = [_ticket(t) for t in ONE_LENDER_REFUNDS]  # a lender in the prose stays one
+    assert theme_companies(lender + tickets[:8], np.repeat([0, 1], [len(lender), 8])) == {
+        0: frozenset({"affirm"})
+    }
+
+
 def test_a_lender_in_prose_stays_a_company_beside_titles() -> None:
     """Titles in the same export set only their own capitals aside."""
     titles = [_title(t) for t in PASSWORD_RESET[:8]]

@@ -203,6 +203,9 @@ def test_titles_and_shouts_name_people_and_not_their_words() -> None:
         "Invoice From Ms. Hawkings",
         "Chat With Kwame A. Drayne About The Card",
         "What Can I Do If Contactless Doesn'T Work?",  # an export's str.title()
+        "Cancel Order\n\nHi, I want to cancel my order. I spoke with Anna Freeman",  # subject
+        "Card Declined\n\nmy card got declined at the shop",
+        "Payout Not Received Since Monday\n\nMy payout has not arrived.\nThanks\nTan khai wah",
     ]
     assert RedactionPolicy().redact(texts) == [
         "Can Ya Help Me To Cancel Purchase",
@@ -214,6 +217,9 @@ def test_titles_and_shouts_name_people_and_not_their_words() -> None:
         "Invoice From Ms. [NAME]",
         "Chat With [NAME] About The Card",
         "What Can I Do If Contactless Doesn'T Work?",
+        "Cancel Order\n\nHi, I want to cancel my order. I spoke with [NAME]",
+        "Card Declined\n\nmy card got declined at the shop",
+        "Payout Not Received Since Monday\n\nMy payout has not arrived.\nThanks\n[NAME]",
     ]
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-from rca.text.casing import case_says_nothing, decased
+from rca.text.casing import decased, informative
 from rca.text.name_kinds import EntityReader, not_companies
 from rca.text.profanity import PROFANE_WORDS
 from rca.text.spelling import corrected, correction, word_counts
@@ -830,9 +830,8 @@ def is_proper_name(phrase: str, texts: Sequence[str]) -> bool:
     )
     titled = seen = 0
     for text in texts:
-        if case_says_nothing(text):
-            continue  # a title or a shout capitalises every phrase (rca.text.casing)
-        for m in pattern.finditer(text):
+        # a title or a shout capitalises every phrase (rca.text.casing): its lines say nothing
+        for m in pattern.finditer(informative(text)):
             seen += 1
             written = _WORD_RE.findall(m.group(0))
             titled += all(w[:1].isupper() for w in written if w.lower() not in STOP_WORDS)
@@ -863,9 +862,7 @@ def as_written(name: str, texts: Sequence[str]) -> str:
     spelt: dict[str, Counter[str]] = {w.lower(): Counter() for w in words}
     seen: Counter[str] = Counter()
     for text in texts:
-        text = _as_text(text)
-        if case_says_nothing(text):
-            continue  # shouted or titled: says nothing of how a word is spelt
+        text = informative(_as_text(text))  # a title or a shout says nothing of spelling
         for m in _WORD_RE.finditer(text):
             key = m.group(0).lower()
             if key not in spelt or _SENTENCE_END_RE.search(text[: m.start()] or "\n"):
@@ -1136,8 +1133,7 @@ def _proper_names(text: str) -> set[str]:
     """Capitalised words and @handles, leaving out sentence-initial words ("Please", "My"),
     short all-capital acronyms and their plurals, redaction placeholders and "I'm". A text
     written in Title Case or in capitals has none: every word is capitalised there."""
-    if case_says_nothing(text):
-        return set()
+    text = informative(text)  # a title's or a shout's lines (a ticket's subject) have none
     starts = {m.start(1) for m in _SENTENCE_START_RE.finditer(text)}
     found = set()
     for m in _NAME_TOKEN_RE.finditer(text):
@@ -1158,9 +1154,8 @@ def _full_name(word: str, texts: Sequence[str]) -> str:
     shown as "Wells Fargo" (ties: the shorter run, then alphabetical)."""
     runs: Counter[str] = Counter()
     for text in texts:
-        if case_says_nothing(text):
-            continue  # "Wells Fargo Closed My Account" is no run of one name
-        for m in _NAME_RUN_RE.finditer(text):
+        # "Wells Fargo Closed My Account" is no run of one name
+        for m in _NAME_RUN_RE.finditer(informative(text)):
             words = m.group(0).split()
             while len(words) > 1 and words[0].lower() in ENGLISH_STOP_WORDS:
                 words = words[1:]  # "The Wells Fargo" at a sentence's start

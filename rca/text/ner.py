@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from rca.errors import RcaError
-from rca.text.casing import case_says_nothing, every_word_capitalised, recased
+from rca.text.casing import every_word_capitalised, quiet_spans, recased
 from rca.text.context import ends_with_street
 from rca.text.everyday_words import base, everyday_words, is_everyday
 from rca.text.given_names import CENSUS_NAMES
@@ -53,6 +53,7 @@ _HOUSE_NUMBER_RE = re.compile(r"\d")
 _NOT_A_NAME_RE = re.compile(r"[\[\]\d:@/]|XX")
 _TITLE_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _PLACEHOLDER_RE = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
+_FIRST_LINE_RE = re.compile(r"[^\n]+")
 #: One word tagged PERSON is the small model's weakest call ("shipments to Valencia", "the
 #: Freemium account"); it counts only after words that announce a person ("Mr.", "agent", "spoke
 #: with") or on a signature line. Two or more words ("Anna Freeman") count on their own.
@@ -157,7 +158,8 @@ def find_entities(
     small model's lone PERSON is too often a place or a product."""
     if not texts:
         return []
-    readings = [_readings(text) for text in texts]  # [text] or [text, recased text]
+    casual = [_casual_spans(text) for text in texts]
+    readings = [_readings(text, spans) for text, spans in zip(texts, casual, strict=True)]
     flat = [reading for each in readings for reading in each]
     results = iter(
         batch_analyzer(model).analyze_iterator(
@@ -165,29 +167,37 @@ def find_entities(
         )
     )
     out: list[list[PiiSpan]] = []
-    for each in readings:
+    for each, quiet in zip(readings, casual, strict=True):
         spans: list[PiiSpan] = []
         for reading in each:  # same length as the text: offsets carry over
             found = [(r.entity_type, r.start, r.end) for r in next(results)]
-            spans.extend(_entity_spans(reading, found, lone_names, casual=len(each) > 1))
+            spans.extend(_entity_spans(reading, found, lone_names, casual=quiet))
         out.append(sorted(set(spans), key=lambda s: (s.start, s.end)))
     return out
 
 
-def _readings(text: str) -> list[str]:
-    """The text, and for a title or a shout also the text as prose would case it: the small
-    model misses "Chloe Sharma" in "This Is Chloe Sharma Writing About My Loan" and finds no one
-    in capitals at all, and finds her in "This is Chloe Sharma writing about my loan"."""
-    if not _capitals_say_nothing(text):
+def _readings(text: str, casual: list[tuple[int, int]]) -> list[str]:
+    """The text, and where it holds a title or a shout (``casual``, `_casual_spans`) also the
+    text with those parts cased as prose would case them: the small model misses "Chloe Sharma"
+    in "This Is Chloe Sharma Writing About My Loan" and finds no one in capitals at all, and
+    finds her in "This is Chloe Sharma writing about my loan"."""
+    if not casual:
         return [text]
-    return [text, recased(text, everyday_words(), CENSUS_NAMES)]
+    out, at = [], 0
+    for start, end in casual:
+        out += [text[at:start], recased(text[start:end], everyday_words(), CENSUS_NAMES)]
+        at = end
+    return [text, "".join([*out, text[at:]])]
 
 
 def _entity_spans(
-    text: str, entities: list[tuple[str, int, int]], lone_names: bool = False, casual: bool = False
+    text: str,
+    entities: list[tuple[str, int, int]],
+    lone_names: bool = False,
+    casual: Sequence[tuple[int, int]] = (),
 ) -> Iterator[PiiSpan]:
-    """``casual``: the text is a title or a shout (`_capitals_say_nothing`), so a PERSON made of
-    title words is no one (`_title_words`)."""
+    """``casual``: the ranges of the text that are a title or a shout (`_casual_spans`), where a
+    PERSON made of title words is no one (`_title_words`)."""
     entities = sorted(entities, key=lambda e: e[1])
     previous_address_end = -1
     for label, start, end in entities:
@@ -196,7 +206,8 @@ def _entity_spans(
             continue
         if label == "PERSON":
             cued = _PERSON_CUE_RE.search(text, max(0, start - 40), start) is not None
-            if casual and not cued and _title_words(value):
+            in_title = any(lo < end and start < hi for lo, hi in casual)  # in or across one
+            if in_title and not cued and _title_words(value):
                 continue
             signature = _signature_line(text, start, end)
             if signature is not None:
@@ -219,10 +230,25 @@ def _could_be_a_name(value: str) -> bool:
     return value.lower() not in NOT_PERSONS and not BUSINESS_WORDS.intersection(words)
 
 
-def _capitals_say_nothing(text: str) -> bool:
-    """A title, a shout, or a text too short for either whose every word is capitalised."""
-    bare = _PLACEHOLDER_RE.sub(" ", text)
-    return case_says_nothing(bare) or every_word_capitalised(bare)
+def _casual_spans(text: str) -> list[tuple[int, int]]:
+    """The ranges of ``text`` whose capitals say nothing: the whole of a title, a shout or a
+    text too short for either whose every word is capitalised ("Cancel Order"); else its title
+    and shouted lines (`casing.quiet_spans`: a ticket's subject above its description), and a
+    first line of capitalised words above others (a short subject, "Card Declined"; a last
+    line of them is a signature, "Anna Freeman", and keeps its capitals)."""
+    spans = quiet_spans(text)
+    whole = [(0, len(text))]
+    if spans == whole or every_word_capitalised(_PLACEHOLDER_RE.sub(" ", text)):
+        return whole
+    first = _FIRST_LINE_RE.match(text)
+    if (
+        first is not None
+        and first.end() < len(text)
+        and (not spans or spans[0][0] > 0)
+        and every_word_capitalised(_PLACEHOLDER_RE.sub(" ", first.group(0)))
+    ):
+        spans = [(first.start(), first.end()), *spans]
+    return spans
 
 
 def _title_words(value: str) -> bool:
