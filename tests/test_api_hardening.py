@@ -171,6 +171,19 @@ def test_period_fuzzer_no_server_error_and_none_slow(client: TestClient, theme: 
     assert not failures, "\n".join(failures[:40])
 
 
+def test_warming_holds_the_model_pages_fit_history(client: TestClient) -> None:
+    """The model page's fit history reads MLflow, whose first import (~2 s, each time in a
+    forked child) passed the request budget on a loaded machine: a 503 for the first visit
+    (stop 54's real sweep). The background warm-up computes it before anyone asks."""
+    service = client.app.state.service
+    service.warm_pages()
+    snapshot = service.current()
+    assert ("fits",) in snapshot._memo
+    cookie = login(client, READER)
+    page = client.get("/ui/model", headers=HEADERS, cookies={COOKIE: cookie})
+    assert page.status_code == 200 and snapshot.pending == 0
+
+
 def test_far_periods_answer_at_once_with_a_note(client: TestClient, theme: str) -> None:
     """The scorer once enumerated every week up to the period asked: minutes for 2200-W01."""
     for period in ("2200-W01", "2150-06-30", "2100-W52"):
