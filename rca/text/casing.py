@@ -128,17 +128,22 @@ def quiet_spans(text: str) -> list[tuple[int, int]]:
     prose's read (Banking77-test so written: 73 of 77 themes had a title word for a "company",
     11 a false "Mostly one company: Card Doesn't Work" note; experiments/results/
     granularity.md, stop 54)."""
-    if len(_CAPITAL_RE.findall(text, 0, 2000)) < 3:
+    capitals = len(_CAPITAL_RE.findall(text, 0, 2000))
+    if capitals < 2:  # a two-word subject has two
         return []
     lines = [(m.start(), m.end(), _line_counts(m.group(0))) for m in _LINE_RE.finditer(text)]
-    if _says_nothing(*(sum(c[i] for *_, c in lines) for i in range(4))):
-        return [(0, len(text))]
+    if capitals >= 3 and _says_nothing(*(sum(c[i] for *_, c in lines) for i in range(4))):
+        return [(0, len(text))]  # as `case_says_nothing`
+    if len(lines) < 2:
+        return []
     last = len(lines) - 1  # a short last line of capitals is a signature ("Thanks, Anna Lee")
     return [
         (start, end)
         for i, (start, end, counts) in enumerate(lines)
         if _says_nothing(*counts)
         and (i < last or counts[0] >= TITLED_MIN_WORDS or _says_nothing(0, 0, *counts[2:]))
+        # a short subject above the rest ("Card Declined", "Refund Request")
+        or i == 0 < last and every_word_capitalised(_PLACEHOLDER_RE.sub(" ", text[start:end]))
     ]
 
 

@@ -53,7 +53,6 @@ _HOUSE_NUMBER_RE = re.compile(r"\d")
 _NOT_A_NAME_RE = re.compile(r"[\[\]\d:@/]|XX")
 _TITLE_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _PLACEHOLDER_RE = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
-_FIRST_LINE_RE = re.compile(r"[^\n]+")
 #: One word tagged PERSON is the small model's weakest call ("shipments to Valencia", "the
 #: Freemium account"); it counts only after words that announce a person ("Mr.", "agent", "spoke
 #: with") or on a signature line. Two or more words ("Anna Freeman") count on their own.
@@ -231,24 +230,13 @@ def _could_be_a_name(value: str) -> bool:
 
 
 def _casual_spans(text: str) -> list[tuple[int, int]]:
-    """The ranges of ``text`` whose capitals say nothing: the whole of a title, a shout or a
-    text too short for either whose every word is capitalised ("Cancel Order"); else its title
-    and shouted lines (`casing.quiet_spans`: a ticket's subject above its description), and a
-    first line of capitalised words above others (a short subject, "Card Declined"; a last
-    line of them is a signature, "Anna Freeman", and keeps its capitals)."""
-    spans = quiet_spans(text)
-    whole = [(0, len(text))]
-    if spans == whole or every_word_capitalised(_PLACEHOLDER_RE.sub(" ", text)):
-        return whole
-    first = _FIRST_LINE_RE.match(text)
-    if (
-        first is not None
-        and first.end() < len(text)
-        and (not spans or spans[0][0] > 0)
-        and every_word_capitalised(_PLACEHOLDER_RE.sub(" ", first.group(0)))
-    ):
-        spans = [(first.start(), first.end()), *spans]
-    return spans
+    """The ranges of ``text`` whose capitals say nothing: its title and shouted lines
+    (`casing.quiet_spans`: the whole of a title or a shout, a ticket's subject above its
+    description), or the whole of a text too short for either whose every word is capitalised
+    ("Cancel Order")."""
+    if every_word_capitalised(_PLACEHOLDER_RE.sub(" ", text)):
+        return [(0, len(text))]
+    return quiet_spans(text)
 
 
 def _title_words(value: str) -> bool:
