@@ -174,8 +174,10 @@ def test_period_fuzzer_no_server_error_and_none_slow(client: TestClient, theme: 
 def test_warming_holds_the_model_pages_fit_history(client: TestClient) -> None:
     """The model page's fit history reads MLflow, whose first import (~2 s, each time in a
     forked child) passed the request budget on a loaded machine: a 503 for the first visit
-    (stop 54's real sweep). It is computed before the snapshot goes live."""
-    snapshot = client.app.state.service.current()
+    (stop 54's real sweep). The background warm-up computes it before anyone asks."""
+    service = client.app.state.service
+    service.warm_pages()
+    snapshot = service.current()
     assert ("fits",) in snapshot._memo
     cookie = login(client, READER)
     page = client.get("/ui/model", headers=HEADERS, cookies={COOKIE: cookie})

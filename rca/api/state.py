@@ -91,14 +91,18 @@ class ServiceState:
                 log.exception("forking the cold-computation workers failed")
 
     def warm_pages(self) -> None:
-        """Off the request path: every theme's page of the latest period, and the example
-        cases any period's driver list shows, so first visits are as fast as later ones."""
+        """Off the request path: the fit history, every theme's page of the latest period, and
+        the example cases any period's driver list shows, so first visits are as fast as later
+        ones."""
         snapshot = self._current
         if snapshot is None:
             return
         self.warming = True
         with computing_inline():  # background work: no slot, no deadline
             try:
+                # the model page's fit history: MLflow's first import is ~2 s, over the request
+                # budget on a loaded machine (a 503 for the first visit; stop 54's sweep)
+                snapshot.fits()
                 latest = snapshot.period("latest")
                 for period in [p for p in snapshot.analysis.periods if p.start < latest.end][
                     -SERIES_PERIODS:
@@ -150,12 +154,6 @@ class ServiceState:
         latest = snapshot.period("latest")
         snapshot.theme_rows(latest)
         snapshot.drivers(latest, WARM_TOP)
-        # the model page's fit history: MLflow's first import (~2 s, in a forked child per cold
-        # request) passed the request budget on a loaded machine, a 503 (stop 54's sweep)
-        try:
-            snapshot.fits()
-        except Exception:  # an unreadable MLflow store is the model page's to report, not this
-            log.exception("reading the fit history failed")
         self.encoder(snapshot.catalog)
 
     def current(self) -> Snapshot:
