@@ -143,7 +143,8 @@ def quiet_spans(text: str) -> list[tuple[int, int]]:
         if _says_nothing(*counts)
         and (i < last or counts[0] >= TITLED_MIN_WORDS or _says_nothing(0, 0, *counts[2:]))
         # a short subject above the rest ("Card Declined", "Refund Request")
-        or i == 0 < last and every_word_capitalised(_PLACEHOLDER_RE.sub(" ", text[start:end]))
+        or i == 0 < last
+        and every_word_capitalised(_PLACEHOLDER_RE.sub(" ", text[start:end]))
     ]
 
 
