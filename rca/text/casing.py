@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 
+from rca.text.everyday_words import base
+
 #: A text with more upper-case letters than this share of its letters is shouted.
 SHOUTED_SHARE = 0.5
 #: A text is titled when at least this share of its words after a sentence's first (minor
@@ -177,7 +179,6 @@ _LETTERS_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
 _MASK_RE = re.compile(r"[Xx]{2,}")
-_CLITIC_RE = re.compile(r"(?:n['’]t|['’](?:s|t|re|ve|ll|d|m))$")
 _MASKS_RE = re.compile(r"\b[Xx]{2,}\b")
 
 
@@ -204,7 +205,7 @@ def recased(text: str, everyday: Collection[str], names: Collection[str]) -> str
         if m.start() > 0 and text[m.start() - 1] == "[" and text[m.end() : m.end() + 1] == "]":
             continue  # a placeholder ("[NAME]")
         first = m.start() in opening
-        stem = _CLITIC_RE.sub("", low)  # "hasn't" -> "has", "customer's" -> "customer"
+        stem = base(low)  # "hasn't" -> "has", "customer's" -> "customer"
         keep_low = (low in everyday or stem in everyday) and stem not in names and not first
         new = low if keep_low else word[:1] + low[1:]
         out.append(text[at : m.start()] + new)
