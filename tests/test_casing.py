@@ -174,6 +174,17 @@ def test_every_word_capitalised_reads_short_titles() -> None:
     assert not every_word_capitalised("cancel my Order")
 
 
+def test_title_spans_add_short_titles_to_quiet_spans() -> None:
+    from rca.text.casing import quiet_spans, title_spans
+
+    assert quiet_spans("Cancel Order") == []  # naming: a lone two-word text may be a brand
+    assert title_spans("Cancel Order") == [(0, 12)]
+    assert title_spans("[NAME] Cancel Order") == [(0, 19)]  # placeholders do not count
+    assert title_spans("please cancel my Order") == []
+    ticket = "Card Payment Declined Twice\n\nmy card was declined at the shop"
+    assert title_spans(ticket) == quiet_spans(ticket) == [(0, 27)]
+
+
 def test_recased_writes_titles_and_shouts_as_prose_letter_for_letter() -> None:
     from rca.text.casing import recased
     from rca.text.everyday_words import everyday_words

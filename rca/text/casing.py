@@ -150,6 +150,16 @@ def quiet_spans(text: str) -> list[tuple[int, int]]:
     ]
 
 
+def title_spans(text: str) -> list[tuple[int, int]]:
+    """`quiet_spans`, or the whole of a text too short for them whose every word is capitalised
+    ("Cancel Order"): what a reader that *finds* people (display redaction, ``rca.text.ner``)
+    reads as a title. Readers that name themes keep `quiet_spans`, where a lone two-word text
+    may be a brand's name."""
+    if every_word_capitalised(_PLACEHOLDER_RE.sub(" ", text)):
+        return [(0, len(text))]
+    return quiet_spans(text)
+
+
 def decased(text: str) -> str:
     """``text`` with its title and shouted lines (`quiet_spans`) in lower case, the rest as is;
     redaction placeholders ("[NAME]", "[REDACTED]") stay as they are, for what reads them."""

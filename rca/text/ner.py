@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from rca.errors import RcaError
-from rca.text.casing import every_word_capitalised, quiet_spans, recased
+from rca.text.casing import recased, title_spans
 from rca.text.context import ends_with_street
 from rca.text.everyday_words import base, everyday_words, is_everyday
 from rca.text.given_names import CENSUS_NAMES
@@ -52,7 +52,6 @@ _LAST_LINE_RE = re.compile(r"\n[ \t]*(?P<line>[^\n]+?)[ \t.]*\s*\Z")
 _HOUSE_NUMBER_RE = re.compile(r"\d")
 _NOT_A_NAME_RE = re.compile(r"[\[\]\d:@/]|XX")
 _TITLE_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
-_PLACEHOLDER_RE = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
 #: One word tagged PERSON is the small model's weakest call ("shipments to Valencia", "the
 #: Freemium account"); it counts only after words that announce a person ("Mr.", "agent", "spoke
 #: with") or on a signature line. Two or more words ("Anna Freeman") count on their own.
@@ -230,13 +229,9 @@ def _could_be_a_name(value: str) -> bool:
 
 
 def _casual_spans(text: str) -> list[tuple[int, int]]:
-    """The ranges of ``text`` whose capitals say nothing: its title and shouted lines
-    (`casing.quiet_spans`: the whole of a title or a shout, a ticket's subject above its
-    description), or the whole of a text too short for either whose every word is capitalised
-    ("Cancel Order")."""
-    if every_word_capitalised(_PLACEHOLDER_RE.sub(" ", text)):
-        return [(0, len(text))]
-    return quiet_spans(text)
+    """The ranges of ``text`` whose capitals say nothing (`casing.title_spans`): its title and
+    shouted lines, or the whole of a short text whose every word is capitalised."""
+    return title_spans(text)
 
 
 def _title_words(value: str) -> bool:
