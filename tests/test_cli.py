@@ -25,6 +25,15 @@ def test_usage_error_exits_2() -> None:
     assert "No such option" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["themes", "spikes", "drivers"])
+def test_unknown_granularity_is_a_usage_error(command: str, tmp_path: Path) -> None:
+    """Checked before any store is read: a typo is a usage error, not "no store"."""
+    result = run_cli(command, "--granularity", "coarse", home=tmp_path / "h")
+    assert result.returncode == 2
+    assert "--granularity must be fine or parent" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_handled_error_is_one_line_exit_1(tmp_path: Path) -> None:
     result = run_cli("ingest", str(tmp_path / "missing.csv"), home=tmp_path / "h")
     assert result.returncode == 1

@@ -30,6 +30,17 @@ HomeOption = Annotated[
 ]
 
 
+PeriodOption = Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")]
+
+
+def granularity_level(asked: str | None, settings: Settings) -> str:
+    """The level a command reports at: ``--granularity``, else RCA_GRANULARITY."""
+    level = asked or settings.granularity
+    if level not in ("fine", "parent"):
+        raise typer.BadParameter("--granularity must be fine or parent")
+    return level
+
+
 class _State:
     debug: bool = False
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from rca.cli.app import HomeOption, app, settings_for, stderr
+from rca.cli.app import HomeOption, PeriodOption, app, granularity_level, settings_for, stderr
 from rca.cli.output import Format, emit, printable
 
 #: The table shows the headline figures; each driver's summary line below it has the rest.
@@ -63,9 +63,7 @@ def _flat(driver: dict[str, object]) -> dict[str, object]:
 
 @app.command()
 def drivers(
-    period: Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")] = (
-        "latest"
-    ),
+    period: PeriodOption = "latest",
     top: Annotated[int, typer.Option(min=1, help="How many drivers to list.")] = 10,
     granularity: Annotated[
         str | None,
@@ -81,9 +79,7 @@ def drivers(
     from rca.queries.repeat_drivers import drivers_payload
 
     settings = settings_for(home)
-    level = granularity or settings.granularity
-    if level not in ("fine", "parent"):
-        raise typer.BadParameter("--granularity must be fine or parent")
+    level = granularity_level(granularity, settings)
     payload = drivers_payload(settings, period=period, top=top, granularity=level)
     rows = [_flat(d) for d in payload["drivers"]]
     if level == "parent":
@@ -167,9 +163,7 @@ ALERT_COLUMNS = ["metric", "observed", "expected", "ratio", "q_value", "severity
 
 @app.command()
 def vendors(
-    period: Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")] = (
-        "latest"
-    ),
+    period: PeriodOption = "latest",
     level: Annotated[str, typer.Option(help="vendor | site | team | agent_id")] = "vendor",
     span: Annotated[
         int, typer.Option(min=1, help="Periods covered, ending with --period (13: a quarter).")

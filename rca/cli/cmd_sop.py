@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from rca.cli.app import HomeOption, app, settings_for, stderr
+from rca.cli.app import HomeOption, PeriodOption, app, settings_for, stderr
 from rca.cli.output import Format, emit, printable
 from rca.errors import InvalidInputError
 from rca.settings import Settings
@@ -137,9 +137,7 @@ def escalation(
 
 @sop_app.command("review")
 def sop_review(
-    period: Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")] = (
-        "latest"
-    ),
+    period: PeriodOption = "latest",
     weeks: Annotated[
         int | None, typer.Option(min=1, help="No change in this many weeks (default setting).")
     ] = None,
@@ -168,9 +166,7 @@ def sop_review(
 
 @app.command()
 def escalations(
-    period: Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")] = (
-        "latest"
-    ),
+    period: PeriodOption = "latest",
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     home: HomeOption = None,
 ) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from rca.cli.app import HomeOption, app, settings_for, stderr
+from rca.cli.app import HomeOption, PeriodOption, app, granularity_level, settings_for, stderr
 from rca.cli.output import Format, emit
 
 SPIKE_COLUMNS = [
@@ -25,9 +25,7 @@ SPIKE_COLUMNS = [
 
 @app.command()
 def spikes(
-    period: Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")] = (
-        "latest"
-    ),
+    period: PeriodOption = "latest",
     min_severity: Annotated[
         str, typer.Option("--min-severity", help="low | medium | high: hide milder spikes.")
     ] = "low",
@@ -45,9 +43,7 @@ def spikes(
     from rca.queries.spike_report import detect_spikes
 
     settings = settings_for(home)
-    level = granularity or settings.granularity
-    if level not in ("fine", "parent"):
-        raise typer.BadParameter("--granularity must be fine or parent")
+    level = granularity_level(granularity, settings)
     report = detect_spikes(settings, period, min_severity=min_severity, granularity=level)
     rows = report.rows()
     if fmt is Format.table:  # a new theme's first day in the configured zone; JSON keeps UTC

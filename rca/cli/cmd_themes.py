@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rca.cli.app import HomeOption, app, settings_for, stderr
+from rca.cli.app import HomeOption, PeriodOption, app, granularity_level, settings_for, stderr
 from rca.cli.output import Format, emit
 from rca.errors import RcaError
 from rca.settings import Settings
@@ -165,9 +165,7 @@ def assign(
 
 @app.command()
 def themes(
-    period: Annotated[str, typer.Option(help="2026-W46, 2026-11-20, last-week, latest…")] = (
-        "latest"
-    ),
+    period: PeriodOption = "latest",
     top: Annotated[int, typer.Option(help="How many themes (or groups) to list.")] = 20,
     granularity: Annotated[
         str | None,
@@ -187,9 +185,7 @@ def themes(
     from rca.trends.coverage import coverage_of
 
     settings = settings_for(home)
-    level = granularity or settings.granularity
-    if level not in ("fine", "parent"):
-        raise typer.BadParameter("--granularity must be fine or parent")
+    level = granularity_level(granularity, settings)
     if level == "parent":
         _parent_themes(settings, period, top, fmt)
         return
