@@ -412,6 +412,21 @@ class Settings(BaseSettings):
         "n/150; `persistence` and `layers` (EVoC, `rca[layers]`) = other data-chosen rules "
         "(experiments/results/granularity.md).",
     )
+    fit_size_votes: int = Field(
+        default=3,
+        ge=1,
+        le=9,
+        description="With `plscan`: UMAP layouts that vote on the granularity a fit chooses, "
+        "its own and N-1 more at the next seeds; the median smallest theme size is kept and "
+        "the fit's own layout cut there (ThemeModel._voted_size; experiments/results/"
+        "granularity.md). 1 = the fit's layout alone. Refits keep the choice and do not vote.",
+    )
+    fit_vote_rows: int = Field(
+        default=10_000,
+        ge=1_000,
+        description="Each extra voting layout is laid out on at most this many of the fit's "
+        "rows (the size scaled to the fit's rows), so a large fit pays for two small layouts.",
+    )
     fit_max_samples: int | None = Field(
         default=25_000,
         ge=1_000,

@@ -254,3 +254,40 @@ def test_layer_choice_coarsens_while_over_split_or_better_separated(
     assert choose_layer(shares, score) == expected
     assert choose_layer(shares, lambda i: float("nan")) == choose_layer(shares, lambda i: 0.0)
     assert max(asked, default=0) <= expected + 1  # layers past the chosen one's neighbour unread
+
+
+def test_layouts_vote_on_the_smallest_theme_size() -> None:
+    """With ``size_votes=3`` the fit lays out two more UMAP runs (the next seeds), each on at
+    most ``vote_rows`` rows with its size scaled back to the fit's rows, and keeps the median;
+    with one vote it keeps its own layout's choice."""
+    pytest.importorskip("fast_hdbscan")
+    truth = np.repeat(np.arange(12), 40)
+    unit = _themes_in_unit_space(truth, seed=3)
+    one = ThemeModel(min_cluster_size="plscan", random_state=0).fit(unit)
+    assert one.size_votes_ == [float(one.min_cluster_size_)]
+    voted = ThemeModel(min_cluster_size="plscan", random_state=0, size_votes=3, vote_rows=240)
+    voted.fit(unit)
+    assert len(voted.size_votes_) == 3 and voted.size_votes_[0] == one.min_cluster_size_
+    assert voted.min_cluster_size_ == round(float(np.median(voted.size_votes_)))
+    # each extra layout saw 240 of 480 rows: ~20 a theme, read as ~40 of the fit's rows
+    assert all(25 <= size <= 45 for size in voted.size_votes_), voted.size_votes_
+    assert clustering_accuracy(truth, voted.labels_) >= 0.95
+    with pytest.raises(ValueError, match="size_votes"):
+        ThemeModel(min_cluster_size="plscan", size_votes=0).fit(unit)
+
+
+def test_a_voted_size_cuts_the_fits_own_layout_by_its_leaves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the vote differs from the fit's own choice, the fit's layout is cut at the voted
+    size by HDBSCAN's leaves, as a refit keeps a granularity: a size over two themes' worth
+    joins them."""
+    pytest.importorskip("fast_hdbscan")
+    truth = np.repeat(np.arange(12), 40)
+    unit = _themes_in_unit_space(truth, seed=3)
+    monkeypatch.setattr(ThemeModel, "_voted_size", lambda self, unit: 10)
+    fine = ThemeModel(min_cluster_size="plscan", random_state=0, size_votes=3).fit(unit)
+    assert fine.min_cluster_size_ == 10 and fine.n_themes_ == 12
+    monkeypatch.setattr(ThemeModel, "_voted_size", lambda self, unit: 400)
+    coarse = ThemeModel(min_cluster_size="plscan", random_state=0, size_votes=3).fit(unit)
+    assert coarse.min_cluster_size_ == 400 and coarse.n_themes_ < 12

@@ -87,6 +87,8 @@ def evaluate_file(
         assign_threshold=settings.assign_threshold,
         random_state=seed,
         max_fit_samples=settings.fit_max_samples,
+        size_votes=settings.fit_size_votes,
+        vote_rows=settings.fit_vote_rows,
     ).fit(X, texts)
     fit_seconds = time.perf_counter() - started
     y = usable[label_col].to_numpy()

@@ -266,12 +266,21 @@ def fit_themes(
         assign_threshold=settings.assign_threshold,
         random_state=seed,
         max_fit_samples=settings.fit_max_samples,
+        size_votes=settings.fit_size_votes,
+        vote_rows=settings.fit_vote_rows,
     )
     texts = contacts["text"].tolist()
     # Large windows fit on a sample spread evenly over the weeks (ThemeModel.max_fit_samples).
     weeks = contacts["created_at"].dt.tz_convert(settings.tz).dt.strftime("%G-W%V").to_numpy()
     model.fit(X, texts, strata=weeks)
     seconds["cluster"] = time.perf_counter() - started
+    votes = getattr(model, "size_votes_", [])
+    if len(votes) > 1:
+        said = ", ".join(f"{v:.0f}" for v in votes)
+        say(
+            f"granularity: smallest theme {model.min_cluster_size_} contacts, the median of "
+            f"{len(votes)} UMAP layouts' choices ({said})"
+        )
     say(f"found {model.n_themes_} themes in {seconds['cluster']:.1f} s")
 
     raw_labels = np.asarray(model.labels_, dtype=np.int64)
