@@ -82,9 +82,9 @@ def compare(X: np.ndarray, labels: object, first: ThemeModel, second: ThemeModel
     return out
 
 
-def study(ds: LabelledSet, rule: str, kept: bool, seeds: list[int]) -> list[dict]:
+def study(ds: LabelledSet, rule: str, kept: bool, seeds: list[int], votes: int = 1) -> list[dict]:
     X = embed_set(ds)
-    params = model_params(rule, None, len(X), 1.0)
+    params = model_params(rule, None, len(X), 1.0) | {"size_votes": votes}
     firsts = {seed: _fit(X, seed, **params) for seed in seeds}
     rows = []
     for a, b in itertools.permutations(seeds, 2):
@@ -114,6 +114,9 @@ def main() -> None:
     parser.add_argument("--kept", action="store_true", help="refits keep the first's granularity")
     parser.add_argument("--seeds", default="42,7", help="UMAP seeds; every ordered pair")
     parser.add_argument(
+        "--votes", type=int, default=1, help="layouts voting on a first fit's granularity"
+    )
+    parser.add_argument(
         "--sets",
         default="banking77-test,banking77-all,bitext-all",
         help="these, hwu64, or any set of experiments.granularity_study (e.g. hwu64-30pc)",
@@ -134,7 +137,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")  # fmt: skip
     summary = []
     for name in args.sets.split(","):
-        rows = study(sets.get(name, lambda n=name: _study_set(n))(), args.rule, args.kept, seeds)
+        ds = sets.get(name, lambda n=name: _study_set(n))()
+        rows = study(ds, args.rule, args.kept, seeds, args.votes)
         for r in rows:
             print(
                 f"| {name} | {r['pair'][0]} -> {r['pair'][1]} | {r['themes'][0]} -> "

@@ -30,6 +30,7 @@ from experiments.granularity_study import _fit_on_coords, load_set
 from rca.cluster.density import MIN_CLUSTER_SIZE_CEILING, MIN_CLUSTER_SIZE_FLOOR
 from rca.cluster.model import ThemeModel
 from rca.cluster.quality import cluster_scores
+from rca.cluster.reduce import umap_epochs
 
 ROWS = Path(__file__).resolve().parent / "results" / "size_vote_probe.jsonl"
 SETS = ("banking77-test", "bitext", "hwu64", "banking77-all-30pc", "hwu64-30pc")
@@ -73,8 +74,10 @@ def run(names: list[str], seeds: list[int], rows: int) -> None:
                 pick = _sample(len(X), rows, extra)
                 sub = X[pick]
                 tag = name if len(pick) == len(X) else f"{name}-r{len(pick)}-{extra}"
+                # umap-learn's epochs for the fit's rows, not the sample's (ThemeModel._voted_size)
+                epochs = 0 if len(pick) == len(X) else umap_epochs(len(X))
                 model = _fit_on_coords(
-                    sub, coords(tag, sub, extra, 0)[0], min_cluster_size="plscan"
+                    sub, coords(tag, sub, extra, epochs)[0], min_cluster_size="plscan"
                 )
                 sizes.append(model.min_cluster_size_ * len(X) / len(pick))
                 runs.append(int(model.n_themes_))

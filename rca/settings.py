@@ -419,13 +419,10 @@ class Settings(BaseSettings):
         description="With `plscan`: UMAP layouts that vote on the granularity a fit chooses, "
         "its own and N-1 more at the next seeds; the median smallest theme size is kept and "
         "the fit's own layout cut there (ThemeModel._voted_size; experiments/results/"
-        "granularity.md). 1 = the fit's layout alone. Refits keep the choice and do not vote.",
-    )
-    fit_vote_rows: int = Field(
-        default=10_000,
-        ge=1_000,
-        description="Each extra voting layout is laid out on at most this many of the fit's "
-        "rows (the size scaled to the fit's rows), so a large fit pays for two small layouts.",
+        "granularity.md). 1 = the fit's layout alone. A fit votes while its extra layouts lay "
+        "out no more rows together than RCA_FIT_MAX_SAMPLES (3 votes: fits of up to 12,500 "
+        "contacts at the default); larger fits keep their own layout's choice. Refits keep the "
+        "choice and do not vote.",
     )
     fit_max_samples: int | None = Field(
         default=25_000,
@@ -491,6 +488,14 @@ class Settings(BaseSettings):
     @property
     def store_path(self) -> Path:
         return self.home / "rca.duckdb"
+
+    @property
+    def vote_rows(self) -> int | None:
+        """Most rows a fit lays out and still votes on its granularity: its extra layouts lay
+        out no more rows together than the fit sample ceiling (``fit_size_votes``)."""
+        if self.fit_max_samples is None or self.fit_size_votes < 2:
+            return None
+        return self.fit_max_samples // (self.fit_size_votes - 1)
 
     @property
     def resolved_model_path(self) -> str:

@@ -7,7 +7,8 @@ over-split. Measured on eight labelled sets at three UMAP seeds against the old 
 as accurate on 22 of 24 set-and-seed pairs (experiments/results/granularity.md). Its choice moves
 with the seed (shallow persistence peaks), so ``rca fit`` stores it and refits keep it
 (``rca.cluster.granularity``: HDBSCAN's leaves at the chosen smallest size,
-``density_clusters(selection="leaf")``). EVoC's layers (``layer_clusters``) and the persistence
+``density_clusters(selection="leaf")``); a first fit takes the median of three layouts' choices
+(``ThemeModel._voted_size``). EVoC's layers (``layer_clusters``) and the persistence
 size (``size_by_persistence``) stay opt-in.
 """
 

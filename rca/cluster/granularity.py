@@ -8,7 +8,9 @@ So the first fit's choice is stored with the model and a refit inherits it: the 
 theme size, scaled to the rows the refit sees, cut from the refit's own hierarchy (for PLSCAN
 the condensed tree's leaves at that size, which reproduce its layer). A person asks for a new
 choice explicitly (``rca fit --rechoose-granularity``). Measured in
-experiments/results/granularity.md ("Granularity kept by refits").
+experiments/results/granularity.md ("Granularity kept by refits"). Since stop 55 the choice
+itself is the median of three UMAP layouts' (``ThemeModel.size_votes``), so one layout that
+lands far from the others no longer fixes the taxonomy's grain for every refit after it.
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ def evaluate_file(
         random_state=seed,
         max_fit_samples=settings.fit_max_samples,
         size_votes=settings.fit_size_votes,
-        vote_rows=settings.fit_vote_rows,
+        vote_rows=settings.vote_rows,
     ).fit(X, texts)
     fit_seconds = time.perf_counter() - started
     y = usable[label_col].to_numpy()

@@ -267,7 +267,7 @@ def fit_themes(
         random_state=seed,
         max_fit_samples=settings.fit_max_samples,
         size_votes=settings.fit_size_votes,
-        vote_rows=settings.fit_vote_rows,
+        vote_rows=settings.vote_rows,
     )
     texts = contacts["text"].tolist()
     # Large windows fit on a sample spread evenly over the weeks (ThemeModel.max_fit_samples).
@@ -280,6 +280,11 @@ def fit_themes(
         say(
             f"granularity: smallest theme {model.min_cluster_size_} contacts, the median of "
             f"{len(votes)} UMAP layouts' choices ({said})"
+        )
+    elif votes and settings.vote_rows is not None and settings.fit_size_votes > 1:
+        say(
+            f"granularity: this layout's choice alone (smallest theme {model.min_cluster_size_}"
+            f" contacts): a fit of more than {settings.vote_rows} contacts does not vote"
         )
     say(f"found {model.n_themes_} themes in {seconds['cluster']:.1f} s")
 
