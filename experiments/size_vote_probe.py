@@ -30,7 +30,6 @@ from experiments.granularity_study import _fit_on_coords, load_set
 from rca.cluster.density import MIN_CLUSTER_SIZE_CEILING, MIN_CLUSTER_SIZE_FLOOR
 from rca.cluster.model import ThemeModel
 from rca.cluster.quality import cluster_scores
-from rca.cluster.reduce import umap_epochs
 
 ROWS = Path(__file__).resolve().parent / "results" / "size_vote_probe.jsonl"
 SETS = ("banking77-test", "bitext", "hwu64", "banking77-all-30pc", "hwu64-30pc")
@@ -74,8 +73,9 @@ def run(names: list[str], seeds: list[int], rows: int) -> None:
                 pick = _sample(len(X), rows, extra)
                 sub = X[pick]
                 tag = name if len(pick) == len(X) else f"{name}-r{len(pick)}-{extra}"
-                # umap-learn's epochs for the fit's rows, not the sample's (ThemeModel._voted_size)
-                epochs = 0 if len(pick) == len(X) else umap_epochs(len(X))
+                # umap-learn's epochs for the fit's rows (500 up to 10,000, then 200), not the
+                # sample's: a sample stands for the fit (granularity.md, stop 55)
+                epochs = 0 if len(pick) == len(X) else (500 if len(X) <= 10_000 else 200)
                 model = _fit_on_coords(
                     sub, coords(tag, sub, extra, epochs)[0], min_cluster_size="plscan"
                 )
