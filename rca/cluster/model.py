@@ -304,13 +304,7 @@ class ThemeModel(BaseEstimator, ClusterMixin):
             )
             lap("reduce")
             if self.min_cluster_size == "plscan":
-                dense = plscan_clusters(
-                    coords,
-                    unit,
-                    self.min_samples,
-                    merge_threshold(self.granularity),
-                    validity=lambda layer: self._layer_validity(unit, layer),
-                )
+                dense = self._plscan_layer(coords, unit)
                 self.min_cluster_size_ = _smallest_cluster(dense)
                 self.size_votes_ = [float(self.min_cluster_size_)]
                 votes = self.size_votes > 1 and self.min_cluster_size_ > 0
@@ -427,17 +421,22 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         for extra in range(1, self.size_votes):
             seed = self.random_state + extra
             coords = reduce(unit.astype(np.float32), self.n_neighbors, self.n_components, seed)
-            dense = plscan_clusters(
-                coords,
-                unit,
-                self.min_samples,
-                merge_threshold(self.granularity),
-                validity=lambda layer: self._layer_validity(unit, layer),
-            )
+            dense = self._plscan_layer(coords, unit)
             if (smallest := _smallest_cluster(dense)) > 0:
                 self.size_votes_.append(float(smallest))
         size = round(float(np.median(self.size_votes_)))
         return int(min(max(size, MIN_CLUSTER_SIZE_FLOOR), MIN_CLUSTER_SIZE_CEILING))
+
+    def _plscan_layer(self, coords: np.ndarray, unit: np.ndarray) -> np.ndarray:
+        """The PLSCAN layer the layer rule keeps for one layout (``density.plscan_clusters``),
+        each layer scored as this fit would score its themes."""
+        return plscan_clusters(
+            coords,
+            unit,
+            self.min_samples,
+            merge_threshold(self.granularity),
+            validity=lambda layer: self._layer_validity(unit, layer),
+        )
 
     def _layer_validity(self, unit: np.ndarray, dense: np.ndarray) -> Separation:
         """``validity_`` the fit would have if it kept this layer, with its standard error over
