@@ -281,7 +281,7 @@ def fit_themes(
             f"granularity: smallest theme {model.min_cluster_size_} contacts, the median of "
             f"{len(votes)} UMAP layouts' choices ({said})"
         )
-    elif votes and settings.vote_rows is not None and settings.fit_size_votes > 1:
+    elif votes and settings.vote_rows is not None and len(model.fit_rows_) > settings.vote_rows:
         say(
             f"granularity: this layout's choice alone (smallest theme {model.min_cluster_size_}"
             f" contacts): a fit of more than {settings.vote_rows} contacts does not vote"
