@@ -194,6 +194,8 @@ def test_evaluate_reports_levels_and_label_score(home: Path) -> None:
     assert result["parent_labels"] == 2 and "parent_accuracy" in result
     for key in ("parent_label_score", "parent_label_score_keywords"):
         assert 0.0 <= result[key] <= 1.0
+    # how the granularity was chosen: the smallest theme kept, and the layouts' votes on it
+    assert result["smallest_theme"] >= 1 and result["size_votes"]
 
 
 def test_a_name_tells_its_theme_apart_from_the_nearest_one(monkeypatch) -> None:

@@ -163,13 +163,26 @@ def is_parent_level(raw: np.ndarray, sizes: np.ndarray) -> bool:
 
 def finest_within_one_se(silhouettes: Sequence[np.ndarray]) -> int:
     """Index of the cut with the most groups whose mean silhouette is within one standard error
-    of the best mean; cuts are given finest-last as per-theme silhouette arrays, so the index
-    with the most groups is the last one that qualifies. Ties for the best go to the first."""
+    of the best mean; cuts are given finest-last as per-theme silhouette arrays of the same
+    themes, so the index with the most groups is the last one that qualifies. Ties for the best
+    go to the first.
+
+    The error is that of the *difference* between a cut and the best one, theme by theme: both
+    cuts group the same themes, and a theme's silhouette depends mostly on the theme (a tight
+    one scores high under any cut), so the spread across themes says little about how far two
+    cuts can be told apart. The unpaired error (the best cut's spread / sqrt(k)) let HWU64's
+    ~60 themes go to 25-30 groups for 18 scenarios, where the paired one stops at 19-26
+    (experiments/results/granularity.md, stop 57).
+    """
     means = [float(np.mean(s)) for s in silhouettes]
     best = int(np.argmax(means))
-    spread = silhouettes[best]
-    se = float(np.std(spread, ddof=1) / math.sqrt(len(spread))) if len(spread) > 1 else 0.0
-    return max(i for i, m in enumerate(means) if m >= means[best] - se)
+
+    def close(i: int) -> bool:
+        gap = np.asarray(silhouettes[best], dtype=np.float64) - silhouettes[i]
+        se = float(np.std(gap, ddof=1) / math.sqrt(len(gap))) if len(gap) > 1 else 0.0
+        return float(gap.mean()) <= se
+
+    return max(i for i in range(len(silhouettes)) if close(i))
 
 
 def _silhouette_cut(centroids: np.ndarray, dist: np.ndarray, sizes: np.ndarray) -> np.ndarray:

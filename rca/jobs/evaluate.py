@@ -154,6 +154,10 @@ def evaluate_file(
         "labels": int(usable[label_col].nunique()),
         **scores,
         **levels,
+        # how the granularity was chosen, as `rca fit` logs it: the smallest theme size kept and
+        # the voting layouts' choices (one entry when the fit did not vote)
+        "smallest_theme": int(model.min_cluster_size_),
+        "size_votes": [round(float(v), 1) for v in getattr(model, "size_votes_", [])],
         "fit_seconds": round(fit_seconds, 3),
         "embed_seconds": round(embed_seconds, 3),
         "granularity": granularity,
