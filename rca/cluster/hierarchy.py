@@ -40,6 +40,9 @@ from rca.cluster.labels import (
 #                           average (before) 0.738 / 0.787 / 0.811 and 0.810 / 0.602 / 0.824
 # Ward is ahead at 8 of 12 fits and behind at 2 (HWU64 seed 0, where the second draw's fine
 # level had 119 themes for 64 intents and the cut hit the cap of 40 groups).
+# Stop 57 (experiments/parent_rule_probe.py, the voted fine level at six seeds): the error of
+# the one-SE rule is the paired one (`finest_within_one_se`); HWU64 0.629 -> 0.645 mean, 1 -> 2
+# of 6 over its bar, Bitext 0.804 -> 0.812, 5 of 6 either way.
 # A group holds two themes on average at least (no more than k / 2 groups): a parent level with
 # as many headings as themes is no second level.
 SILHOUETTE_MIN_THEMES = 4
