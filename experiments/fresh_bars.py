@@ -70,7 +70,7 @@ def main() -> None:
                 refs["evoc"],
                 refs.get("bertopic", 0.0),
             )
-            stored = None if coarse else {**BARS, **EXTRA_BARS}[name]
+            stored = None if coarse else {**BARS, **EXTRA_BARS}.get(name.removesuffix("@product"))
             tally = met.setdefault(
                 "parent" if coarse else "fine", {"fresh": 0, "stored": 0, "pairs": 0}
             )

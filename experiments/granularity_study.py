@@ -28,10 +28,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
-from experiments.datasets import banking77, bitext, cfpb, embed_cached, hwu64, vectors_digest
+from experiments.datasets import (
+    CACHE_DIR,
+    banking77,
+    bitext,
+    cfpb,
+    embed_cached,
+    hwu64,
+    vectors_digest,
+)
 from rca.cluster import hierarchy
 from rca.cluster.hierarchy import auto_n_groups, parent_groups
 from rca.cluster.merge import merge_threshold
@@ -64,8 +73,31 @@ def _per_class_rows(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.asarray(keep))
 
 
+def product_vectors(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """``texts`` as ``rca evaluate`` reads them: redacted, normalised and embedded by the
+    product's encoder (``RCA_EMBED_BACKEND``'s default, bf16 here), cached under
+    ``RCA_EMB_CACHE``. The study's own vectors are the raw texts through sentence-transformers
+    in float32: another draw of the same sets, on which the layer rule can land elsewhere."""
+    from rca.jobs.evaluate import embed_with_file_cache
+    from rca.settings import Settings
+    from rca.text.normalise import normalise_series
+    from rca.text.redact import redact_series
+
+    settings = Settings(home=CACHE_DIR / "product-home")
+    series = pd.Series(list(texts), dtype=str)
+    read = normalise_series(redact_series(series, min_digit_run=settings.redact_min_digit_run))
+    read = read.tolist()
+    return read, embed_with_file_cache(settings, read)[0]
+
+
 def load_set(name: str) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
-    """Texts, vectors and the label levels of one evaluation set (first level = fine)."""
+    """Texts, vectors and the label levels of one evaluation set (first level = fine); a name
+    ending in ``@product`` is the same set read and embedded as ``rca evaluate`` does
+    (:func:`product_vectors`)."""
+    if name.endswith("@product"):
+        texts, _, levels = load_set(name.removesuffix("@product"))
+        read, vectors = product_vectors(texts)
+        return read, vectors, levels
     if name == "banking77-test":
         ds = banking77("test")
         return ds.texts, embed_cached(ds.texts), {"intent": ds.labels}

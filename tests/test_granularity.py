@@ -155,6 +155,47 @@ def test_a_coarser_layer_must_be_better_separated_by_more_than_its_standard_erro
     assert choose_layer([0.0, 0.0], lambda i: [nan, Separation(0.1, 0.01)][i]) == 1
 
 
+def test_two_layers_are_compared_on_the_same_rows() -> None:
+    """HWU64 as `rca evaluate` embeds it, UMAP seed 43: the ~57-theme layer scores 0.1445 +-
+    0.016 against the ~107-theme layer's 0.1288 +- 0.012, the same step at every seed, yet
+    within the coarser layer's error, so the finer, less accurate layer stayed. Read on the
+    same rows the difference (0.0155) is beyond its own error and the coarser layer is taken;
+    CFPB's two themes against fourteen stay within it."""
+    from rca.cluster.density import Separation, choose_layer
+
+    own = [Separation(0.1288, 0.0124), Separation(0.1445, 0.0158)]
+    assert choose_layer([0.07, 0.034], lambda i: own[i]) == 0
+    taken = choose_layer(
+        [0.07, 0.034], lambda i: own[i], gap=lambda i, j: Separation(0.0155, 0.004)
+    )
+    assert taken == 1
+    cfpb = [Separation(0.038, 0.011), Separation(0.043, 0.012)]
+    wide = lambda i, j: Separation(0.005, 0.02)  # noqa: E731
+    assert choose_layer([0.33, 0.33], lambda i: cfpb[i], gap=wide) == 0
+    nan = lambda i, j: Separation(float("nan"), float("nan"))  # noqa: E731
+    assert choose_layer([0.0, 0.0], lambda i: cfpb[i], gap=nan) == 0
+
+
+def test_paired_gap_sees_near_duplicate_halves_and_real_merges() -> None:
+    """Twelve themes: a finer cut that halves each of them at random is worse than the themes
+    on the same rows by more than the error; a coarser cut that merges distinct themes in pairs
+    is worse than them; the same labels give a gap of zero."""
+    from rca.cluster.separation import paired_gap
+
+    truth = np.repeat(np.arange(12), 60)
+    unit = _themes_in_unit_space(truth, seed=3)
+    halves = truth * 2 + np.random.default_rng(0).integers(0, 2, len(truth))
+    split = paired_gap(unit, halves, truth, random_state=0)
+    assert split.mean - split.se > 0
+    merged = paired_gap(unit, truth, truth // 2, random_state=0)
+    assert merged.mean + merged.se < 0
+    same = paired_gap(unit, truth, truth, random_state=0)
+    assert same.mean == 0.0 and same.se == 0.0
+    unassigned = np.where(truth < 11, truth, -1)  # rows unassigned on one side are left out
+    assert np.isfinite(paired_gap(unit, unassigned, truth, random_state=0).mean)
+    assert np.isnan(paired_gap(unit, truth, np.zeros_like(truth), random_state=0).mean)
+
+
 def _pairs_of_small_themes(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """40 themes of 30 rows whose UMAP-like coordinates sit in 20 close pairs: PLSCAN's only
     persistent layer holds the 20 pairs, its base layer (leaves at the floor size) the 40."""
@@ -179,7 +220,11 @@ def test_the_base_layer_is_taken_only_when_it_earns_its_detail() -> None:
     for pair_of, expected in ((truth, 40), (truth % 20, 20)):
         unit = _themes_in_unit_space(pair_of, seed=1)
         labels = plscan_clusters(
-            coords, unit, 5, 0.85, validity=lambda layer, u=unit: model._layer_validity(u, layer)
+            coords,
+            unit,
+            5,
+            0.85,
+            validity=lambda layer, u=unit: model._layer_trial(u, layer)._separation(u),
         )
         assert labels.max() + 1 == expected
         assert clustering_accuracy(pair_of, labels) >= 0.8

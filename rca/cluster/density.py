@@ -137,6 +137,7 @@ def plscan_clusters(
     *,
     with_base: bool = False,
     validity: Callable[[np.ndarray], float | Separation] | None = None,
+    gap: Callable[[np.ndarray, np.ndarray], Separation] | None = None,
 ) -> np.ndarray:
     """Dense clusters from PLSCAN's persistence layers of the UMAP coordinates; -1 = noise.
 
@@ -147,7 +148,9 @@ def plscan_clusters(
     over-split (coarsening that does not reduce the over-split is not resolving wording
     pockets), or while ``validity`` (the fit's score of a layer's final themes, higher better:
     ThemeModel passes its cosine silhouette with its standard error) is higher on the coarser
-    layer by more than its standard error (see ``choose_layer``). The second
+    layer by more than its standard error (see ``choose_layer``; with ``gap``, which ThemeModel
+    passes beside ``validity``, the two layers are compared on the same rows instead:
+    ``separation.paired_gap``, stop 57). The second
     condition catches layers that split themes into near-duplicates the centroid merge does
     not join: HWU64's finest layer (92-119 themes for 64 intents, over-split share 0.05-0.09)
     is less accurate (0.597) and less separated than the next one (0.649; measured on every
@@ -191,7 +194,8 @@ def plscan_clusters(
     if validity is None:
         return layers[choose_layer(shares, lambda _: np.nan)]
     score = cache(lambda i: validity(layers[i]))  # each layer's fit is scored once
-    index = choose_layer(shares, score)
+    paired = None if gap is None else (lambda i, j: gap(layers[i], layers[j]))
+    index = choose_layer(shares, score, gap=paired)
     if (
         index == 0
         and base is not None
@@ -237,6 +241,8 @@ def choose_layer(
     shares: Sequence[float],
     validity: Callable[[int], float | Separation],
     threshold: float = LAYER_OVERSPLIT_SHARE,
+    *,
+    gap: Callable[[int, int], Separation] | None = None,
 ) -> int:
     """Index of the layer ``plscan_clusters`` keeps, given each layer's over-split share (finest
     first) and a validity score by index (higher better; NaN = cannot be scored), optionally
@@ -251,20 +257,28 @@ def choose_layer(
     0.04 (CFPB: 0.038 for 14 themes, 0.043 for 2, a standard error over themes of about 0.01)
     and a plain comparison gave a manager 2 themes for 2,827 complaints
     (experiments/results/granularity.md, stop 44). ``validity`` is only called for the layers
-    compared.
+    compared. With ``gap`` (finer index, coarser index -> the coarser layer's score less the
+    finer's on the same rows, with the error of that difference: ``separation.paired_gap``)
+    the separation test reads it instead of the two layers' own scores (stop 57).
     """
 
     def score(i: int) -> Separation:
         return _as_separation(validity(i))
 
+    def better(i: int) -> bool:
+        """Whether the layer after ``i`` separates better by more than the error."""
+        if gap is not None:
+            g = gap(i, i + 1)
+            return bool(g.mean - g.se > 0)  # NaN: not shown better
+        here, there = score(i), score(i + 1)
+        return bool(there.mean - there.se > here.mean)
+
     index = 0
     while index + 1 < len(shares):
         share, coarser = shares[index], shares[index + 1]
         oversplit = share > threshold and coarser < share
-        if not oversplit:
-            here, there = score(index), score(index + 1)
-            if not there.mean - there.se > here.mean:
-                break
+        if not oversplit and not better(index):
+            break
         index += 1
     return index
 

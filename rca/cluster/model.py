@@ -31,6 +31,7 @@ from rca.cluster.density import (
 from rca.cluster.merge import merge_groups, merge_threshold
 from rca.cluster.reduce import reduce
 from rca.cluster.sample import stratified_sample
+from rca.cluster.separation import paired_gap
 
 UNASSIGNED = -1
 # Fewer contacts than this cannot hold two themes of the minimum size; refuse rather than guess.
@@ -430,21 +431,32 @@ class ThemeModel(BaseEstimator, ClusterMixin):
     def _plscan_layer(self, coords: np.ndarray, unit: np.ndarray) -> np.ndarray:
         """The PLSCAN layer the layer rule keeps for one layout (``density.plscan_clusters``),
         each layer scored as this fit would score its themes."""
+        trials: dict[int, ThemeModel] = {}  # each layer merged and assigned once
+
+        def trial(layer: np.ndarray) -> ThemeModel:
+            if id(layer) not in trials:
+                trials[id(layer)] = self._layer_trial(unit, layer)
+            return trials[id(layer)]
+
         return plscan_clusters(
             coords,
             unit,
             self.min_samples,
             merge_threshold(self.granularity),
-            validity=lambda layer: self._layer_validity(unit, layer),
+            validity=lambda layer: trial(layer)._separation(unit),
+            gap=lambda finer, coarser: paired_gap(
+                unit, trial(finer).labels_, trial(coarser).labels_, self.random_state
+            ),
         )
 
-    def _layer_validity(self, unit: np.ndarray, dense: np.ndarray) -> Separation:
-        """``validity_`` the fit would have if it kept this layer, with its standard error over
-        the layer's themes: the layer's clusters merged and assigned as ``fit`` does, on a
-        throwaway copy (PLSCAN's layer choice compares it)."""
+    def _layer_trial(self, unit: np.ndarray, dense: np.ndarray) -> ThemeModel:
+        """A throwaway copy holding the themes the fit would have if it kept this layer: its
+        clusters merged and assigned as ``fit`` does. PLSCAN's layer choice reads their
+        ``validity_`` (``_separation``) and compares two layers' themes on the same rows
+        (``separation.paired_gap``)."""
         trial = clone(self)
         trial._assign(unit, trial._merge(unit, dense))
-        return trial._separation(unit)
+        return trial
 
     def _silhouette(self, unit: np.ndarray) -> float:
         """Cosine silhouette of the assigned rows in the original space, on a fixed sample.
