@@ -40,14 +40,17 @@ from rca.cluster.model import VALIDITY_SAMPLE, ThemeModel, _smallest_cluster, _u
 from rca.cluster.quality import cluster_scores
 
 ROWS = Path(__file__).resolve().parent / "results" / "paired_layer_probe.jsonl"
+VARIANTS = Path(__file__).resolve().parent / "results" / "paired_layer_variants.jsonl"
 SETS = ("hwu64@product", "banking77-test", "bitext", "hwu64", "hwu64-30pc")
 SETS += ("banking77-all-30pc", "banking77+hwu64-30pc", "cfpb", "bitext@product")
 SETS += ("banking77-test@product",)
 
 
-def paired_gap(unit: np.ndarray, fine: np.ndarray, coarse: np.ndarray, seed: int) -> D.Separation:
+def paired_gap(
+    unit: np.ndarray, fine: np.ndarray, coarse: np.ndarray, seed: int, by: str = "coarser"
+) -> D.Separation:
     """Mean of (coarse - fine) silhouette over the same sampled rows, and its standard error
-    over the coarser layer's themes."""
+    over the coarser (or the finer) layer's themes."""
     both = np.flatnonzero((fine >= 0) & (coarse >= 0))
     rows = both[check_random_state(seed).permutation(len(both))[:VALIDITY_SAMPLE]]
     if len(np.unique(fine[rows])) < 2 or len(np.unique(coarse[rows])) < 2:
@@ -55,7 +58,7 @@ def paired_gap(unit: np.ndarray, fine: np.ndarray, coarse: np.ndarray, seed: int
     s_fine = silhouette_samples(unit[rows], fine[rows], metric="cosine")
     s_coarse = silhouette_samples(unit[rows], coarse[rows], metric="cosine")
     diff = s_coarse - s_fine
-    themes, theme_of = np.unique(coarse[rows], return_inverse=True)
+    themes, theme_of = np.unique((coarse if by == "coarser" else fine)[rows], return_inverse=True)
     if len(themes) < 2:
         return D.Separation(float("nan"), float("nan"))
     per_theme = np.bincount(theme_of, weights=diff) / np.bincount(theme_of)
@@ -101,7 +104,18 @@ def run(name: str, seed: int) -> dict:
     unpaired = D.choose_layer(shares, lambda i: seps[i])
     paired = choose_paired(shares, lambda i, j: paired_gap(unit, models[i].labels_,
                                                            models[j].labels_, seed))  # fmt: skip
+    variants = {
+        f"{by}-{tag}": choose_paired(
+            shares,
+            lambda i, j, by=by, rs=rs: paired_gap(
+                unit, models[i].labels_, models[j].labels_, rs, by
+            ),
+        )
+        for by in ("coarser", "finer")
+        for tag, rs in (("own", seed), ("s42", 42))
+    }
     out = {"set": name, "seed": seed, "layers": fields, "unpaired": unpaired, "paired": paired,
+           "variants": variants,
            "base_possible": base is not None,
            "validity": [[round(s.mean, 4), round(s.se, 4)] for s in seps]}  # fmt: skip
     if base is not None and 0 in (unpaired, paired):
@@ -114,7 +128,7 @@ def run(name: str, seed: int) -> dict:
             s = cluster_scores(y, mb.labels_)
             out["base"] = {"themes": int(mb.n_themes_), "accuracy": round(float(s["accuracy"]), 4),
                            "smallest": int(_smallest_cluster(base))}  # fmt: skip
-    with ROWS.open("a") as f:
+    with (VARIANTS if "variants" in out else ROWS).open("a") as f:
         f.write(json.dumps(out) + "\n")
     return out
 
@@ -153,7 +167,7 @@ def main() -> None:
     for name in a.sets.split(","):
         for seed in (int(s) for s in a.seeds.split(",")):
             r = run(name, seed)
-            print(name, seed, [(f["themes"], f["accuracy"]) for f in r["layers"]],
+            print(name, seed, [(f["themes"], f["accuracy"]) for f in r["layers"]], r["variants"],
                   "unpaired", r["unpaired"], "paired", r["paired"], r.get("base_earned"),
                   flush=True)  # fmt: skip
 
