@@ -114,11 +114,13 @@ def scored_layer(
     return model, row
 
 
-def probe_main(description: str, run, evaluate, default_sets: tuple[str, ...]) -> None:
+def probe_main(
+    description: str, run, evaluate, default_sets: tuple[str, ...], default_seeds: str = "42,7,0"
+) -> None:
     """The layer probes' command line: ``--sets``, ``--seeds``, or ``--evaluate`` the rows."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sets", default=",".join(default_sets))
-    parser.add_argument("--seeds", default="42,7,0")
+    parser.add_argument("--seeds", default=default_seeds)
     parser.add_argument("--evaluate", action="store_true")
     args = parser.parse_args()
     if args.evaluate:

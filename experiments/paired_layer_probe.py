@@ -22,7 +22,6 @@ reads). Rows go to ``results/paired_layer_probe.jsonl``.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from sklearn.utils import check_random_state
 
 from experiments.epochs_probe import coords
 from experiments.granularity_study import load_set
-from experiments.layer_rule_probe import layers_of
+from experiments.layer_rule_probe import layers_of, probe_main
 from rca.cluster import density as D
 from rca.cluster.merge import merge_threshold
 from rca.cluster.model import VALIDITY_SAMPLE, ThemeModel, _smallest_cluster, _unit_rows
@@ -155,21 +154,16 @@ def evaluate() -> None:
         print(" | ".join(line))
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sets", default=",".join(SETS))
-    p.add_argument("--seeds", default="42,43,44,7,8,9,0,1,2")
-    p.add_argument("--evaluate", action="store_true")
-    a = p.parse_args()
-    if a.evaluate:
-        evaluate()
-        return
-    for name in a.sets.split(","):
-        for seed in (int(s) for s in a.seeds.split(",")):
+def run_all(names: list[str], seeds: list[int]) -> None:
+    for name in names:
+        for seed in seeds:
             r = run(name, seed)
-            print(name, seed, [(f["themes"], f["accuracy"]) for f in r["layers"]], r["variants"],
-                  "unpaired", r["unpaired"], "paired", r["paired"], r.get("base_earned"),
-                  flush=True)  # fmt: skip
+            layers = [(f["themes"], f["accuracy"]) for f in r["layers"]]
+            print(name, seed, layers, r["variants"], r["unpaired"], r["paired"], flush=True)
+
+
+def main() -> None:
+    probe_main(__doc__.splitlines()[0], run_all, evaluate, SETS, "42,43,44,7,8,9,0,1,2")
 
 
 if __name__ == "__main__":
