@@ -37,6 +37,7 @@ from rca.cluster import density as D
 from rca.cluster.merge import merge_threshold
 from rca.cluster.model import VALIDITY_SAMPLE, ThemeModel, _smallest_cluster, _unit_rows
 from rca.cluster.quality import cluster_scores
+from rca.cluster.separation import paired_gap
 
 ROWS = Path(__file__).resolve().parent / "results" / "paired_layer_probe.jsonl"
 VARIANTS = Path(__file__).resolve().parent / "results" / "paired_layer_variants.jsonl"
@@ -45,37 +46,26 @@ SETS += ("banking77-all-30pc", "banking77+hwu64-30pc", "cfpb", "bitext@product")
 SETS += ("banking77-test@product",)
 
 
-def paired_gap(
+def gap_over(
     unit: np.ndarray, fine: np.ndarray, coarse: np.ndarray, seed: int, by: str = "coarser"
 ) -> D.Separation:
-    """Mean of (coarse - fine) silhouette over the same sampled rows, and its standard error
-    over the coarser (or the finer) layer's themes."""
+    """The product's paired gap (``separation.paired_gap``, the error over the coarser layer's
+    themes), or with ``by="finer"`` the variant measured and not adopted: the same difference
+    with its error over the finer layer's themes."""
+    if by == "coarser":
+        return paired_gap(unit, fine, coarse, seed)
     both = np.flatnonzero((fine >= 0) & (coarse >= 0))
     rows = both[check_random_state(seed).permutation(len(both))[:VALIDITY_SAMPLE]]
     if len(np.unique(fine[rows])) < 2 or len(np.unique(coarse[rows])) < 2:
         return D.Separation(float("nan"), float("nan"))
-    s_fine = silhouette_samples(unit[rows], fine[rows], metric="cosine")
-    s_coarse = silhouette_samples(unit[rows], coarse[rows], metric="cosine")
-    diff = s_coarse - s_fine
-    themes, theme_of = np.unique((coarse if by == "coarser" else fine)[rows], return_inverse=True)
-    if len(themes) < 2:
-        return D.Separation(float("nan"), float("nan"))
+    diff = silhouette_samples(unit[rows], coarse[rows], metric="cosine") - silhouette_samples(
+        unit[rows], fine[rows], metric="cosine"
+    )
+    _, theme_of = np.unique(fine[rows], return_inverse=True)
     per_theme = np.bincount(theme_of, weights=diff) / np.bincount(theme_of)
-    return D.Separation(float(diff.mean()), float(np.std(per_theme, ddof=1) / np.sqrt(len(themes))))
-
-
-def choose_paired(shares: list[float], gap) -> int:
-    """``choose_layer`` with the separation test read as a paired difference."""
-    index = 0
-    while index + 1 < len(shares):
-        share, coarser = shares[index], shares[index + 1]
-        oversplit = share > D.LAYER_OVERSPLIT_SHARE and coarser < share
-        if not oversplit:
-            g = gap(index, index + 1)
-            if not g.mean - g.se > 0:
-                break
-        index += 1
-    return index
+    return D.Separation(
+        float(diff.mean()), float(np.std(per_theme, ddof=1) / np.sqrt(len(per_theme)))
+    )
 
 
 def run(name: str, seed: int) -> dict:
@@ -101,12 +91,13 @@ def run(name: str, seed: int) -> dict:
     shares = [f["share"] for f in fields]
     seps = [m._separation(unit) for m in models]
     unpaired = D.choose_layer(shares, lambda i: seps[i])
-    paired = choose_paired(shares, lambda i, j: paired_gap(unit, models[i].labels_,
-                                                           models[j].labels_, seed))  # fmt: skip
+    paired = D.choose_layer(shares, lambda i: seps[i], gap=lambda i, j: gap_over(
+        unit, models[i].labels_, models[j].labels_, seed))  # fmt: skip
     variants = {
-        f"{by}-{tag}": choose_paired(
+        f"{by}-{tag}": D.choose_layer(
             shares,
-            lambda i, j, by=by, rs=rs: paired_gap(
+            lambda i: seps[i],
+            gap=lambda i, j, by=by, rs=rs: gap_over(
                 unit, models[i].labels_, models[j].labels_, rs, by
             ),
         )
