@@ -196,6 +196,15 @@ def test_evaluate_reports_levels_and_label_score(home: Path) -> None:
         assert 0.0 <= result[key] <= 1.0
     # how the granularity was chosen: the smallest theme kept, and the layouts' votes on it
     assert result["smallest_theme"] >= 1 and result["size_votes"]
+    # which names miss: one row per named theme, and the label score is the mean of its hits
+    themes = result["themes"]
+    assert len(themes) == result["n_themes"]
+    assert sum(r["size"] for r in themes) <= len(rows)
+    assert result["label_score"] == sum(r["hit"] for r in themes) / len(themes)
+    assert result["label_score_keywords"] == sum(r["keywords_hit"] for r in themes) / len(themes)
+    for r in themes:
+        assert r["majority"] in {"card_not_arrived", "refund_status", "password_reset"}
+        assert r["hit"] == (r["nearest"] == r["majority"]) and 0 < r["majority_share"] <= 1
 
 
 def test_a_name_tells_its_theme_apart_from_the_nearest_one(monkeypatch) -> None:

@@ -359,5 +359,15 @@ def evaluate(
         granularity=granularity,
         seed=seed,
     )
-    rows = [{"metric": k, "value": v} for k, v in result.items()]
+    rows = [{"metric": k, "value": v} for k, v in result.items() if k != "themes"]
     emit({"command": "evaluate", **result}, rows, fmt, title=f"evaluate {input_file}")
+    if fmt is Format.table and result["themes"]:
+        # which names miss, theme by theme: what a reviewer reads after the label score
+        emit(
+            {},
+            result["themes"],
+            fmt,
+            title="themes: name and c-TF-IDF label beside the majority reason",
+            columns=["theme", "size", "name", "nearest", "keywords_label", "keywords_nearest",
+                     "majority", "majority_share"],
+        )  # fmt: skip

@@ -89,6 +89,51 @@ def class_name_words(label: object) -> str:
     return re.sub(r"[_\-./]+", " ", text).strip().lower()
 
 
+def label_matches(
+    names: Mapping[int, str],
+    y_true: Sequence[Any] | np.ndarray,
+    y_pred: Sequence[int] | np.ndarray,
+    embed: Callable[[list[str]], np.ndarray],
+) -> list[dict[str, Any]]:
+    """One row per named theme: its name, size, the gold class holding most of its contacts
+    (and that share), the gold class name nearest (cosine, ``embed``) to the theme's name among
+    all of the set's, and whether the two agree (``hit``).
+
+    The rows behind :func:`label_score`, so an evaluation can say *which* names miss: a name
+    nearest the wrong reason code and a theme whose majority is a small share read alike in the
+    mean. A theme without members or a name is left out.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    classes = sorted({str(c) for c in y_true.tolist()})
+    themes = [t for t in sorted(names) if np.any(y_pred == t) and names[t]]
+    if not themes or not classes:
+        return []
+    vecs = np.asarray(
+        embed([class_name_words(c) for c in classes] + [names[t] for t in themes]),
+        dtype=np.float64,
+    )
+    vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    gold, named = vecs[: len(classes)], vecs[len(classes) :]
+    nearest = np.argmax(named @ gold.T, axis=1)
+    rows: list[dict[str, Any]] = []
+    for row, t in enumerate(themes):
+        members = y_true[y_pred == t].astype(str)
+        values, counts = np.unique(members, return_counts=True)
+        top = int(np.argmax(counts))  # np.unique sorts: ties go to the first name
+        rows.append(
+            {
+                "theme": int(t),
+                "name": names[t],
+                "size": int(len(members)),
+                "majority": str(values[top]),
+                "majority_share": round(float(counts[top] / len(members)), 3),
+                "nearest": classes[int(nearest[row])],
+                "hit": classes[int(nearest[row])] == str(values[top]),
+            }
+        )
+    return rows
+
+
 def label_score(
     names: Mapping[int, str],
     y_true: Sequence[Any] | np.ndarray,
@@ -101,22 +146,7 @@ def label_score(
     Says whether a manager reading the name would think of the right reason code; a theme
     without members or a name is left out. NaN when no theme is scored.
     """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    classes = sorted({str(c) for c in y_true.tolist()})
-    themes = [t for t in sorted(names) if np.any(y_pred == t) and names[t]]
-    if not themes or not classes:
+    rows = label_matches(names, y_true, y_pred, embed)
+    if not rows:
         return float("nan")
-    vecs = np.asarray(
-        embed([class_name_words(c) for c in classes] + [names[t] for t in themes]),
-        dtype=np.float64,
-    )
-    vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-    gold, named = vecs[: len(classes)], vecs[len(classes) :]
-    nearest = np.argmax(named @ gold.T, axis=1)
-    hits = 0
-    for row, t in enumerate(themes):
-        members = y_true[y_pred == t].astype(str)
-        values, counts = np.unique(members, return_counts=True)
-        majority = values[np.argmax(counts)]  # np.unique sorts: ties go to the first name
-        hits += int(classes[int(nearest[row])] == majority)
-    return hits / len(themes)
+    return sum(r["hit"] for r in rows) / len(rows)

@@ -19,7 +19,7 @@ from rca.cluster.hierarchy import group_labels, parent_groups
 from rca.cluster.labels import label_themes, problem_names
 from rca.cluster.model import ThemeModel
 from rca.cluster.parent_names import parent_problem_names
-from rca.cluster.quality import cluster_scores, label_score
+from rca.cluster.quality import cluster_scores, label_matches, label_score
 from rca.embed.encoder import encoder_from_settings
 from rca.errors import RcaError
 from rca.ingest.read import read_file
@@ -46,6 +46,21 @@ def embed_with_file_cache(settings: Settings, texts: list[str]) -> tuple[np.ndar
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
     return vectors, seconds
+
+
+def _mean_hit(rows: list[dict[str, Any]]) -> float:
+    return sum(r["hit"] for r in rows) / len(rows) if rows else float("nan")
+
+
+def _keyword_side(row: dict[str, Any] | None) -> dict[str, Any]:
+    """The c-TF-IDF label's reading of a theme, beside the name's."""
+    if row is None:
+        return {"keywords_label": None, "keywords_nearest": None, "keywords_hit": None}
+    return {
+        "keywords_label": row["name"],
+        "keywords_nearest": row["nearest"],
+        "keywords_hit": row["hit"],
+    }
 
 
 def evaluate_file(
@@ -112,12 +127,15 @@ def evaluate_file(
     )
     groups = parent_groups(model.centroids_, model.sizes_)
     parents = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)
+    by_name = label_matches(names, y, model.labels_, encoder.encode)
+    by_keywords = {
+        r["theme"]: r
+        for r in label_matches(named["label"].to_dict(), y, model.labels_, encoder.encode)
+    }
     levels: dict[str, Any] = {
         "n_parent_groups": int(len(np.unique(groups))),
-        "label_score": label_score(names, y, model.labels_, encoder.encode),
-        "label_score_keywords": label_score(
-            named["label"].to_dict(), y, model.labels_, encoder.encode
-        ),
+        "label_score": _mean_hit(by_name),
+        "label_score_keywords": _mean_hit(list(by_keywords.values())),
     }
     if parent_label_col:
         y_parent = usable[parent_label_col].to_numpy()
@@ -162,6 +180,10 @@ def evaluate_file(
         "embed_seconds": round(embed_seconds, 3),
         "granularity": granularity,
         "seed": seed,
+        # which names miss: each theme beside the reason code most of its contacts carry
+        "themes": [
+            r | _keyword_side(by_keywords.get(r["theme"])) for r in by_name
+        ],
     }
     if log:
         from rca.jobs.tracking import log_evaluation
