@@ -181,9 +181,7 @@ def evaluate_file(
         "granularity": granularity,
         "seed": seed,
         # which names miss: each theme beside the reason code most of its contacts carry
-        "themes": [
-            r | _keyword_side(by_keywords.get(r["theme"])) for r in by_name
-        ],
+        "themes": [r | _keyword_side(by_keywords.get(r["theme"])) for r in by_name],
     }
     if log:
         from rca.jobs.tracking import log_evaluation
