@@ -1,6 +1,6 @@
 """Does a vote of three UMAP runs on the *granularity* (not on the themes) take the draw out?
 
-    python -m experiments.size_vote_probe [--sets ...] [--seeds 42,7,0] [--rows 0]
+    python -m experiments.size_vote_probe [--sets ...] [--seeds 42,7,0] [--rows 0] [--votes 3]
     python -m experiments.size_vote_probe --evaluate
 
 The fine-level misses are UMAP draws whose layer rule lands far from the other draws' choice
@@ -13,7 +13,7 @@ is taken, and the run at s is cut at that size by HDBSCAN's leaves, exactly as a
 chosen granularity. ``--rows N`` lays the two extra runs out on a sample of N rows only (sizes
 scaled by rows, as a refit scales them), to bound the cost on large fits. Rows go to
 ``results/size_vote_probe.jsonl``; ``--evaluate`` prints the tables against stop 51's fresh
-bars (granularity.md).
+bars (granularity.md). ``--votes N`` takes the median of N layouts (s to s+N-1; stop 58).
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ FRESH_BARS = {
     "banking77-test": 0.641, "bitext": 0.699, "hwu64": 0.650, "banking77-all-30pc": 0.644,
     "hwu64-30pc": 0.650, "banking77+hwu64-30pc": 0.614, "cfpb": 0.193,
     "banking77-all": 0.639,  # stop 42: 0.95 x KMeans told 77 on UMAP vectors (0.673)
+    # stop 57: fresh_bars on the sets as `rca evaluate` reads and embeds them
+    "hwu64@product": 0.658, "bitext@product": 0.671, "banking77-test@product": 0.6545,
 }  # fmt: skip
 MAX_UNASSIGNED = 0.05
 
@@ -61,7 +63,7 @@ def _parent_accuracy(model: ThemeModel, y: np.ndarray) -> dict:
     return {"groups": int(s["n_themes"]), "accuracy": round(s["accuracy"], 4)}
 
 
-def run(names: list[str], seeds: list[int], rows: int) -> None:
+def run(names: list[str], seeds: list[int], rows: int, votes: int = 3) -> None:
     for name in names:
         _, X, levels = load_set(name)
         y = np.asarray(next(iter(levels.values())))
@@ -69,7 +71,7 @@ def run(names: list[str], seeds: list[int], rows: int) -> None:
             main = _fit_on_coords(X, coords(name, X, seed, 0)[0], min_cluster_size="plscan")
             sizes = [float(main.min_cluster_size_)]
             runs = [int(main.n_themes_)]
-            for extra in (seed + 1, seed + 2):
+            for extra in range(seed + 1, seed + votes):
                 pick = _sample(len(X), rows, extra)
                 sub = X[pick]
                 tag = name if len(pick) == len(X) else f"{name}-r{len(pick)}-{extra}"
@@ -104,8 +106,8 @@ def run(names: list[str], seeds: list[int], rows: int) -> None:
                 if level in ("category", "scenario")
             }
             row = {
-                "set": name, "seed": seed, "rows": rows, "sizes": [round(s, 1) for s in sizes],
-                "runs": runs, "voted": voted,
+                "set": name, "seed": seed, "rows": rows, "votes": votes,
+                "sizes": [round(s, 1) for s in sizes], "runs": runs, "voted": voted,
                 "one": {"themes": int(main.n_themes_), "accuracy": round(one["accuracy"], 4),
                         "unassigned": round(one["unassigned_fraction"], 4)},
                 "vote": {"themes": int(cut.n_themes_), "accuracy": round(vote["accuracy"], 4),
@@ -119,9 +121,10 @@ def run(names: list[str], seeds: list[int], rows: int) -> None:
 
 def evaluate() -> None:
     frame = pd.read_json(ROWS, lines=True)
-    for rows, group in frame.groupby("rows"):
+    frame["votes"] = frame.get("votes", pd.Series(3, index=frame.index)).fillna(3).astype(int)
+    for (rows, votes), group in frame.groupby(["rows", "votes"]):
         group = group.drop_duplicates(["set", "seed"], keep="last")
-        print(f"\nextra runs on {'all rows' if not rows else f'{rows} rows'}\n")
+        print(f"\n{votes} votes, extra runs on {'all rows' if not rows else f'{rows} rows'}\n")
         print("| set (bar) | runs' themes (s, s+1, s+2) | one run: themes, accuracy | vote |")
         print("|---|---|---|---|")
         met = {"one": 0, "vote": 0, "pairs": 0}
@@ -154,12 +157,13 @@ def main() -> None:
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--seeds", default="42,7,0")
     parser.add_argument("--rows", type=int, default=0, help="rows of the extra runs (0: all)")
+    parser.add_argument("--votes", type=int, default=3, help="layouts that vote (s, s+1, ...)")
     parser.add_argument("--evaluate", action="store_true")
     args = parser.parse_args()
     if args.evaluate:
         evaluate()
         return
-    run(args.sets.split(","), [int(s) for s in args.seeds.split(",")], args.rows)
+    run(args.sets.split(","), [int(s) for s in args.seeds.split(",")], args.rows, args.votes)
 
 
 if __name__ == "__main__":
