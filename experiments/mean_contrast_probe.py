@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +60,25 @@ def _fit(name: str, X: np.ndarray, texts: list[str], seed: int, settings: Settin
     return model.labels_, model.centroids_
 
 
-def run(name: str, seed: int, weights: list[float]) -> None:
+@dataclass
+class Named:
+    """One fit of one set, with everything the product's names read (shared by the name
+    probes: ``text_votes_probe`` too)."""
+
+    name: str
+    seed: int
+    texts: list[str]
+    X: np.ndarray
+    y: np.ndarray
+    level: str
+    labels: np.ndarray
+    centroids: np.ndarray
+    embed: Callable[[list[str]], np.ndarray]
+    kwargs: dict
+    keyword_score: float
+
+
+def prepare(name: str, seed: int) -> Named:
     settings = Settings(home=CACHE_DIR / "product-home")
     texts, X, levels = load_set(f"{name}@product")
     level, y = next(iter(levels.items()))
@@ -79,9 +99,41 @@ def run(name: str, seed: int, weights: list[float]) -> None:
     parse, entities = parser_from_settings(settings), entity_reader_from_settings(settings)
     companies = labels_module.theme_companies(texts, labels, person_words=people, entities=entities)
     keyword_rows = label_matches(named["label"].to_dict(), y, labels, embed)
-    keyword_score = sum(r["hit"] for r in keyword_rows) / max(len(keyword_rows), 1)
-    unit = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-    mean = unit[labels >= 0].mean(axis=0)
+    kwargs = {"keywords": keywords, "embed": embed, "person_words": people, "parse": parse,
+              "entities": entities, "companies": companies}  # fmt: skip
+    return Named(name, seed, texts, X, np.asarray(y), level, labels, centroids, embed, kwargs,
+                 sum(r["hit"] for r in keyword_rows) / max(len(keyword_rows), 1))  # fmt: skip
+
+
+def score_names(fit: Named, scorer: Callable, tag: dict, rows_path: Path) -> None:
+    """The product's names with ``scorer`` in place of ``labels._phrase_similarity``, scored
+    and written as one row (``tag`` says which variant)."""
+    product = labels_module._phrase_similarity
+    labels_module._phrase_similarity = scorer
+    try:
+        names = labels_module.problem_names(
+            fit.texts, fit.labels, fit.X, fit.centroids, **fit.kwargs
+        )
+    finally:
+        labels_module._phrase_similarity = product
+    rows = label_matches(names, fit.y, fit.labels, fit.embed)
+    row = {
+        "set": fit.name, "seed": fit.seed, "level": fit.level, **tag, "themes": len(rows),
+        "score": round(sum(r["hit"] for r in rows) / max(len(rows), 1), 4),
+        "keywords_score": round(fit.keyword_score, 4),
+        "names": {r["theme"]: r["name"] for r in rows},
+    }  # fmt: skip
+    with rows_path.open("a") as fh:
+        fh.write(json.dumps(row) + "\n")
+    shown = [r["name"] for r in rows[:6]]
+    print(f"{fit.name} s{fit.seed} {tag}: {row['score']:.3f} (keywords {fit.keyword_score:.3f}, "
+          f"{len(rows)} themes) {shown}", flush=True)  # fmt: skip
+
+
+def run(name: str, seed: int, weights: list[float]) -> None:
+    fit = prepare(name, seed)
+    unit = fit.X / np.maximum(np.linalg.norm(fit.X, axis=1, keepdims=True), 1e-12)
+    mean = unit[fit.labels >= 0].mean(axis=0)
     mean /= np.linalg.norm(mean)
     product = labels_module._phrase_similarity
     for w in weights:
@@ -93,26 +145,7 @@ def run(name: str, seed: int, weights: list[float]) -> None:
             vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
             return base - w * (vecs @ mean)
 
-        labels_module._phrase_similarity = scored
-        try:
-            names = labels_module.problem_names(
-                texts, labels, X, centroids, keywords=keywords, embed=embed,
-                person_words=people, parse=parse, entities=entities, companies=companies,
-            )  # fmt: skip
-        finally:
-            labels_module._phrase_similarity = product
-        rows = label_matches(names, y, labels, embed)
-        row = {
-            "set": name, "seed": seed, "level": level, "weight": w, "themes": len(rows),
-            "score": round(sum(r["hit"] for r in rows) / max(len(rows), 1), 4),
-            "keywords_score": round(keyword_score, 4),
-            "names": {r["theme"]: r["name"] for r in rows},
-        }  # fmt: skip
-        with ROWS.open("a") as fh:
-            fh.write(json.dumps(row) + "\n")
-        shown = [r["name"] for r in rows[:6]]
-        print(f"{name} s{seed} w={w}: {row['score']:.3f} (keywords {keyword_score:.3f}, "
-              f"{len(rows)} themes) {shown}", flush=True)  # fmt: skip
+        score_names(fit, scored, {"weight": w}, ROWS)
 
 
 def main() -> None:
