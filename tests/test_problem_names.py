@@ -205,6 +205,10 @@ def test_evaluate_reports_levels_and_label_score(home: Path) -> None:
     for r in themes:
         assert r["majority"] in {"card_not_arrived", "refund_status", "password_reset"}
         assert r["hit"] == (r["nearest"] == r["majority"]) and 0 < r["majority_share"] <= 1
+    groups = result["parent_groups"]
+    assert len(groups) == result["parent_n_themes"]
+    assert result["parent_label_score"] == sum(r["hit"] for r in groups) / len(groups)
+    assert {r["majority"] for r in groups} <= {"account", "orders"}
 
 
 def test_a_name_tells_its_theme_apart_from_the_nearest_one(monkeypatch) -> None:

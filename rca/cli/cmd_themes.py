@@ -359,15 +359,19 @@ def evaluate(
         granularity=granularity,
         seed=seed,
     )
-    rows = [{"metric": k, "value": v} for k, v in result.items() if k != "themes"]
+    listed = ("themes", "parent_groups")
+    rows = [{"metric": k, "value": v} for k, v in result.items() if k not in listed]
     emit({"command": "evaluate", **result}, rows, fmt, title=f"evaluate {input_file}")
-    if fmt is Format.table and result["themes"]:
-        # which names miss, theme by theme: what a reviewer reads after the label score
-        emit(
-            {},
-            result["themes"],
-            fmt,
-            title="themes: name and c-TF-IDF label beside the majority reason",
-            columns=["theme", "size", "name", "nearest", "keywords_label", "keywords_nearest",
-                     "majority", "majority_share"],
-        )  # fmt: skip
+    if fmt is not Format.table:
+        return
+    # which names miss, theme by theme: what a reviewer reads after the label score
+    for key, what in (("themes", "theme"), ("parent_groups", "group")):
+        if result.get(key):
+            emit(
+                {},
+                result[key],
+                fmt,
+                title=f"{key.replace('_', ' ')}: name and keyword label beside the majority reason",
+                columns=[what, "size", "name", "nearest", "keywords_label", "keywords_nearest",
+                         "majority", "majority_share"],
+            )  # fmt: skip

@@ -19,7 +19,7 @@ from rca.cluster.hierarchy import group_labels, parent_groups
 from rca.cluster.labels import label_themes, problem_names
 from rca.cluster.model import ThemeModel
 from rca.cluster.parent_names import parent_problem_names
-from rca.cluster.quality import cluster_scores, label_matches, label_score
+from rca.cluster.quality import cluster_scores, label_matches
 from rca.embed.encoder import encoder_from_settings
 from rca.errors import RcaError
 from rca.ingest.read import read_file
@@ -137,6 +137,7 @@ def evaluate_file(
         "label_score": _mean_hit(by_name),
         "label_score_keywords": _mean_hit(list(by_keywords.values())),
     }
+    parent_rows: list[dict[str, Any]] = []
     if parent_label_col:
         y_parent = usable[parent_label_col].to_numpy()
         coarse = cluster_scores(y_parent, parents)
@@ -161,10 +162,13 @@ def evaluate_file(
         keyword_names = group_labels(
             groups, keyword_lists, model.sizes_, theme_names=named["label"].to_dict()
         )
-        levels["parent_label_score"] = label_score(group_names, y_parent, parents, encoder.encode)
-        levels["parent_label_score_keywords"] = label_score(
-            keyword_names, y_parent, parents, encoder.encode
-        )
+        by_group = label_matches(group_names, y_parent, parents, encoder.encode)
+        by_group_keywords = {
+            r["theme"]: r for r in label_matches(keyword_names, y_parent, parents, encoder.encode)
+        }
+        levels["parent_label_score"] = _mean_hit(by_group)
+        levels["parent_label_score_keywords"] = _mean_hit(list(by_group_keywords.values()))
+        parent_rows = [r | _keyword_side(by_group_keywords.get(r["theme"])) for r in by_group]
     result: dict[str, Any] = {
         "input": str(path),
         "texts": len(usable),
@@ -183,6 +187,8 @@ def evaluate_file(
         # which names miss: each theme beside the reason code most of its contacts carry
         "themes": [r | _keyword_side(by_keywords.get(r["theme"])) for r in by_name],
     }
+    if parent_label_col:  # the same for the parent groups, against the coarser label
+        result["parent_groups"] = [{"group": r.pop("theme")} | r for r in parent_rows]
     if log:
         from rca.jobs.tracking import log_evaluation
 
