@@ -417,6 +417,26 @@ def test_a_theme_about_one_company_is_named_for_its_problem(encode) -> None:
     assert "Mostly one company: Affirm" in theme_descriptions(texts, labels)[0]
 
 
+PLATINUM = [
+    "I want to open a Platinum account",
+    "how do I create a Platinum account?",
+    "Can you help me open a Platinum account",
+    "I need a Platinum account for my business",
+    "where can I sign up for a Platinum account",
+    "I'd like to create a Platinum account please",
+]
+
+
+def test_a_theme_with_nothing_but_its_company_to_say_is_named_with_it(encode) -> None:
+    """Bitext's account tiers are written capitalised ("Platinum account") and read as the
+    theme's company; when every phrase's distinctive word is that name, the theme is named in
+    the customers' phrase, not in its keywords ("Platinum account / Creating platinum")."""
+    texts, labels, X, centroids = _themes(encode, [PLATINUM, PASSWORD_RESET[:8]])
+    assert theme_companies(texts, labels).get(0) == frozenset({"platinum"})
+    names = problem_names(texts, labels, X, centroids, embed=encode)
+    assert "platinum account" in names[0].lower() and "/" not in names[0], names
+
+
 def test_a_lender_alone_is_no_candidate_but_a_choice_between_brands_is() -> None:
     choice = [
         "Can I choose between Visa and Mastercard for my card?",

@@ -909,7 +909,25 @@ def _ranked_candidates(
     weighs nothing: it is the theme's top keyword, and "Contacted Affirm" named a theme of the
     real CFPB export after the lender; a phrase needs a distinctive word of its own ("Top up
     with Apple Pay", "Loan with Wells Fargo" stay). Two brands a customer chooses between are
-    the problem and weigh ("Choose between Visa and Mastercard", Banking77)."""
+    the problem and weigh ("Choose between Visa and Mastercard", Banking77).
+
+    A theme whose every candidate's distinctive word is its company's has nothing else to say,
+    and its candidates are ranked with the company's words counted: Bitext's theme of
+    "Platinum account" requests read the capitalised tier as its company, and without this it
+    fell back to its keywords ("Platinum account / Creating platinum"). The company penalty
+    in :func:`problem_names` still ranks these phrases after any that name the problem."""
+    ranked = _ranked_by_keywords(central, keywords, person_words, companies)
+    if not ranked and companies:
+        ranked = _ranked_by_keywords(central, keywords, person_words, frozenset())
+    return ranked
+
+
+def _ranked_by_keywords(
+    central: Sequence[str],
+    keywords: Sequence[KeywordLike],
+    person_words: frozenset[str],
+    companies: Collection[str],
+) -> list[tuple[str, float]]:
     weights: dict[str, float] = {}
     for rank, kw in enumerate(keywords[:NAME_KEYWORDS]):
         words = _keyword_text(kw).split()
