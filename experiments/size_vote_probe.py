@@ -63,12 +63,15 @@ def _parent_accuracy(model: ThemeModel, y: np.ndarray) -> dict:
     return {"groups": int(s["n_themes"]), "accuracy": round(s["accuracy"], 4)}
 
 
-def run(names: list[str], seeds: list[int], rows: int, votes: int = 3) -> None:
+def run(
+    names: list[str], seeds: list[int], rows: int, votes: int = 3, min_samples: int = 5
+) -> None:
     for name in names:
         _, X, levels = load_set(name)
         y = np.asarray(next(iter(levels.values())))
         for seed in seeds:
-            main = _fit_on_coords(X, coords(name, X, seed, 0)[0], min_cluster_size="plscan")
+            layout = coords(name, X, seed, 0)[0]
+            main = _fit_on_coords(X, layout, min_cluster_size="plscan", min_samples=min_samples)
             sizes = [float(main.min_cluster_size_)]
             runs = [int(main.n_themes_)]
             for extra in range(seed + 1, seed + votes):
@@ -79,7 +82,10 @@ def run(names: list[str], seeds: list[int], rows: int, votes: int = 3) -> None:
                 # sample's: a sample stands for the fit (granularity.md, stop 55)
                 epochs = 0 if len(pick) == len(X) else (500 if len(X) <= 10_000 else 200)
                 model = _fit_on_coords(
-                    sub, coords(tag, sub, extra, epochs)[0], min_cluster_size="plscan"
+                    sub,
+                    coords(tag, sub, extra, epochs)[0],
+                    min_cluster_size="plscan",
+                    min_samples=min_samples,
                 )
                 sizes.append(model.min_cluster_size_ * len(X) / len(pick))
                 runs.append(int(model.n_themes_))
@@ -95,6 +101,7 @@ def run(names: list[str], seeds: list[int], rows: int, votes: int = 3) -> None:
                     coords(name, X, seed, 0)[0],
                     min_cluster_size=voted,
                     cluster_selection="leaf",
+                    min_samples=min_samples,
                 )
             one, vote = cluster_scores(y, main.labels_), cluster_scores(y, cut.labels_)
             parents = {
@@ -107,6 +114,7 @@ def run(names: list[str], seeds: list[int], rows: int, votes: int = 3) -> None:
             }
             row = {
                 "set": name, "seed": seed, "rows": rows, "votes": votes,
+                **({"min_samples": min_samples} if min_samples != 5 else {}),
                 "sizes": [round(s, 1) for s in sizes], "runs": runs, "voted": voted,
                 "one": {"themes": int(main.n_themes_), "accuracy": round(one["accuracy"], 4),
                         "unassigned": round(one["unassigned_fraction"], 4)},
@@ -122,9 +130,12 @@ def run(names: list[str], seeds: list[int], rows: int, votes: int = 3) -> None:
 def evaluate() -> None:
     frame = pd.read_json(ROWS, lines=True)
     frame["votes"] = frame.get("votes", pd.Series(3, index=frame.index)).fillna(3).astype(int)
-    for (rows, votes), group in frame.groupby(["rows", "votes"]):
+    ms = frame.get("min_samples", pd.Series(5, index=frame.index))
+    frame["min_samples"] = ms.fillna(5).astype(int)
+    for (rows, votes, samples), group in frame.groupby(["rows", "votes", "min_samples"]):
         group = group.drop_duplicates(["set", "seed"], keep="last")
-        print(f"\n{votes} votes, extra runs on {'all rows' if not rows else f'{rows} rows'}\n")
+        print(f"\n{votes} votes, min_samples {samples}, "
+              f"extra runs on {'all rows' if not rows else f'{rows} rows'}\n")  # fmt: skip
         print("| set (bar) | runs' themes (s, s+1, s+2) | one run: themes, accuracy | vote |")
         print("|---|---|---|---|")
         met = {"one": 0, "vote": 0, "pairs": 0}
@@ -158,12 +169,14 @@ def main() -> None:
     parser.add_argument("--seeds", default="42,7,0")
     parser.add_argument("--rows", type=int, default=0, help="rows of the extra runs (0: all)")
     parser.add_argument("--votes", type=int, default=3, help="layouts that vote (s, s+1, ...)")
+    parser.add_argument("--min-samples", type=int, default=5, help="HDBSCAN's min_samples")
     parser.add_argument("--evaluate", action="store_true")
     args = parser.parse_args()
     if args.evaluate:
         evaluate()
         return
-    run(args.sets.split(","), [int(s) for s in args.seeds.split(",")], args.rows, args.votes)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    run(args.sets.split(","), seeds, args.rows, args.votes, args.min_samples)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,14 @@ COSINE_SLACK = 1e-9
 # million contacts never need a float64 copy of all their embeddings (3 GB at 384 dimensions).
 ASSIGN_CHUNK_ROWS = 50_000
 
+# HDBSCAN's min_samples: the size floor, as HDBSCAN couples them by default (min_samples =
+# min_cluster_size) at PLSCAN's base size. Stop 58 re-measured it (it was 5, tuned with the
+# n/150 size rule on Banking77-train and Bitext): on ten labelled sets x three UMAP seeds the
+# product's fit meets the fine-level bar at 25 (5), 26 (7), 28 (10) and 20 (15) of 30, and the
+# parent cut at 6 of 6 issue pairs with 10 against 3 with 5 (experiments/results/
+# granularity.md, "min_samples at the size floor").
+MIN_SAMPLES = MIN_CLUSTER_SIZE_FLOOR
+
 
 def _unit_rows(X: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length in float64 (zero rows stay zero and match no theme)."""
@@ -171,7 +179,9 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         deterministic given them; what ``rca fit`` uses by default, see ``RCA_FIT_THEME_SIZE``).
     min_samples:
         HDBSCAN density smoothing. Small values leave fewer contacts as noise; ``None`` uses
-        ``min_cluster_size`` (HDBSCAN's default).
+        ``min_cluster_size`` (HDBSCAN's default). The default, ``MIN_SAMPLES``, is the size
+        floor: PLSCAN's layers start at the floor size, and a core distance read over fewer
+        neighbours than a theme's smallest size splits classes into pockets.
     granularity:
         ``> 1`` finer themes, ``< 1`` coarser: divides the minimum theme size and tightens the
         centroid-merge threshold (``1 - 0.15 / granularity``).
@@ -216,7 +226,7 @@ class ThemeModel(BaseEstimator, ClusterMixin):
         n_neighbors: int = 15,
         n_components: int = 5,
         min_cluster_size: int | str | None = None,
-        min_samples: int | None = 5,
+        min_samples: int | None = MIN_SAMPLES,
         granularity: float = 1.0,
         assign_threshold: float | None = None,
         random_state: int = 42,
