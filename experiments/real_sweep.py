@@ -31,7 +31,9 @@ from rca.settings import Settings
 from rca.store import Store
 
 KEY = new_key()
-BAD_TEXT = re.compile(r"(?<![\w-])(nan|NaN|None|Traceback)(?![\w-])")
+# "None" followed by a lower-case word is prose ("None of this makes any sense", a CFPB
+# narrative shown on its theme's page), not a missing value printed
+BAD_TEXT = re.compile(r"(?<![\w-])(nan|NaN|None(?!\s+[a-z])|Traceback)(?![\w-])")
 
 
 def _visible(html: str) -> str:
