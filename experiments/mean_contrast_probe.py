@@ -26,7 +26,7 @@ import numpy as np
 
 import rca.cluster.labels as labels_module
 from experiments.granularity_study import CACHE_DIR, load_set
-from rca.cluster.model import ThemeModel
+from rca.cluster.model import MIN_SAMPLES, ThemeModel
 from rca.cluster.quality import label_matches
 from rca.embed.encoder import encoder_from_settings
 from rca.jobs.fit import theme_size_rule
@@ -43,7 +43,8 @@ FITS = CACHE_DIR / "mean_contrast_fits"
 
 def _fit(name: str, X: np.ndarray, texts: list[str], seed: int, settings: Settings) -> tuple:
     """(labels, centroids) of the product's fit, cached: the fit is what every weight shares."""
-    path = FITS / f"{name.replace('+', '_')}_{seed}.npz"
+    # keyed by the model's defaults that shape a fit, so a changed default never reads a stale one
+    path = FITS / f"{name.replace('+', '_')}_{seed}_ms{MIN_SAMPLES}.npz"
     if path.exists():
         got = np.load(path)
         return got["labels"], got["centroids"]
