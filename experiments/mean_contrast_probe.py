@@ -26,10 +26,10 @@ import numpy as np
 
 import rca.cluster.labels as labels_module
 from experiments.granularity_study import CACHE_DIR, load_set
-from rca.cluster.model import MIN_SAMPLES, ThemeModel
+from rca.cluster.model import MIN_SAMPLES
 from rca.cluster.quality import label_matches
 from rca.embed.encoder import encoder_from_settings
-from rca.jobs.fit import theme_size_rule
+from rca.jobs.fit import theme_model, theme_size_rule
 from rca.settings import Settings
 from rca.text.audience import people_name_finder
 from rca.text.name_kinds import entity_reader_from_settings
@@ -48,14 +48,7 @@ def _fit(name: str, X: np.ndarray, texts: list[str], seed: int, settings: Settin
     if path.exists():
         got = np.load(path)
         return got["labels"], got["centroids"]
-    model = ThemeModel(
-        min_cluster_size=theme_size_rule(settings),
-        assign_threshold=settings.assign_threshold,
-        random_state=seed,
-        max_fit_samples=settings.fit_max_samples,
-        size_votes=settings.fit_size_votes,
-        vote_rows=settings.vote_rows,
-    ).fit(X, texts)
+    model = theme_model(settings, seed, min_cluster_size=theme_size_rule(settings)).fit(X, texts)
     FITS.mkdir(parents=True, exist_ok=True)
     np.savez(path, labels=model.labels_, centroids=model.centroids_)
     return model.labels_, model.centroids_

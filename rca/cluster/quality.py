@@ -146,7 +146,9 @@ def label_score(
     Says whether a manager reading the name would think of the right reason code; a theme
     without members or a name is left out. NaN when no theme is scored.
     """
-    rows = label_matches(names, y_true, y_pred, embed)
-    if not rows:
-        return float("nan")
-    return sum(r["hit"] for r in rows) / len(rows)
+    return hit_share(label_matches(names, y_true, y_pred, embed))
+
+
+def hit_share(rows: Sequence[Mapping[str, Any]]) -> float:
+    """The label score of :func:`label_matches` rows: the share that hit; NaN without rows."""
+    return sum(r["hit"] for r in rows) / len(rows) if rows else float("nan")

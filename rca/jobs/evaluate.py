@@ -17,13 +17,12 @@ import numpy as np
 
 from rca.cluster.hierarchy import group_labels, parent_groups
 from rca.cluster.labels import label_themes, problem_names
-from rca.cluster.model import ThemeModel
 from rca.cluster.parent_names import parent_problem_names
-from rca.cluster.quality import cluster_scores, label_matches
+from rca.cluster.quality import cluster_scores, hit_share, label_matches
 from rca.embed.encoder import encoder_from_settings
 from rca.errors import RcaError
 from rca.ingest.read import read_file
-from rca.jobs.fit import theme_size_rule
+from rca.jobs.fit import theme_model, theme_size_rule
 from rca.settings import Settings
 from rca.text.audience import people_name_finder
 from rca.text.name_kinds import entity_reader_from_settings
@@ -48,19 +47,23 @@ def embed_with_file_cache(settings: Settings, texts: list[str]) -> tuple[np.ndar
     return vectors, seconds
 
 
-def _mean_hit(rows: list[dict[str, Any]]) -> float:
-    return sum(r["hit"] for r in rows) / len(rows) if rows else float("nan")
-
-
-def _keyword_side(row: dict[str, Any] | None) -> dict[str, Any]:
-    """The c-TF-IDF label's reading of a theme, beside the name's."""
-    if row is None:
-        return {"keywords_label": None, "keywords_nearest": None, "keywords_hit": None}
-    return {
-        "keywords_label": row["name"],
-        "keywords_nearest": row["nearest"],
-        "keywords_hit": row["hit"],
-    }
+def _name_readings(
+    names: dict[int, str],
+    keyword_names: dict[int, str],
+    y: np.ndarray,
+    labels: np.ndarray,
+    embed: Any,
+) -> tuple[list[dict[str, Any]], float, float]:
+    """(one row per named theme or group with its keyword name's reading beside, the names'
+    label score, the keyword names' label score): which names miss, and the two means."""
+    by_name = label_matches(names, y, labels, embed)
+    by_keywords = {r["theme"]: r for r in label_matches(keyword_names, y, labels, embed)}
+    rows = []
+    for r in by_name:
+        k = by_keywords.get(r["theme"], {})
+        rows.append(r | {"keywords_label": k.get("name"), "keywords_nearest": k.get("nearest"),
+                         "keywords_hit": k.get("hit")})  # fmt: skip
+    return rows, hit_share(by_name), hit_share(list(by_keywords.values()))
 
 
 def evaluate_file(
@@ -96,15 +99,7 @@ def evaluate_file(
     ).tolist()
     X, embed_seconds = embed_with_file_cache(settings, texts)
     started = time.perf_counter()
-    model = ThemeModel(
-        min_cluster_size=size_rule,
-        granularity=granularity,
-        assign_threshold=settings.assign_threshold,
-        random_state=seed,
-        max_fit_samples=settings.fit_max_samples,
-        size_votes=settings.fit_size_votes,
-        vote_rows=settings.vote_rows,
-    ).fit(X, texts)
+    model = theme_model(settings, seed, granularity, min_cluster_size=size_rule).fit(X, texts)
     fit_seconds = time.perf_counter() - started
     y = usable[label_col].to_numpy()
     scores = cluster_scores(y, model.labels_)
@@ -127,15 +122,13 @@ def evaluate_file(
     )
     groups = parent_groups(model.centroids_, model.sizes_)
     parents = np.where(model.labels_ >= 0, groups[np.maximum(model.labels_, 0)], -1)
-    by_name = label_matches(names, y, model.labels_, encoder.encode)
-    by_keywords = {
-        r["theme"]: r
-        for r in label_matches(named["label"].to_dict(), y, model.labels_, encoder.encode)
-    }
+    theme_rows, score, keyword_score = _name_readings(
+        names, named["label"].to_dict(), y, model.labels_, encoder.encode
+    )
     levels: dict[str, Any] = {
         "n_parent_groups": int(len(np.unique(groups))),
-        "label_score": _mean_hit(by_name),
-        "label_score_keywords": _mean_hit(list(by_keywords.values())),
+        "label_score": score,
+        "label_score_keywords": keyword_score,
     }
     parent_rows: list[dict[str, Any]] = []
     if parent_label_col:
@@ -162,13 +155,11 @@ def evaluate_file(
         keyword_names = group_labels(
             groups, keyword_lists, model.sizes_, theme_names=named["label"].to_dict()
         )
-        by_group = label_matches(group_names, y_parent, parents, encoder.encode)
-        by_group_keywords = {
-            r["theme"]: r for r in label_matches(keyword_names, y_parent, parents, encoder.encode)
-        }
-        levels["parent_label_score"] = _mean_hit(by_group)
-        levels["parent_label_score_keywords"] = _mean_hit(list(by_group_keywords.values()))
-        parent_rows = [r | _keyword_side(by_group_keywords.get(r["theme"])) for r in by_group]
+        parent_rows, score, keyword_score = _name_readings(
+            group_names, keyword_names, y_parent, parents, encoder.encode
+        )
+        levels["parent_label_score"] = score
+        levels["parent_label_score_keywords"] = keyword_score
     result: dict[str, Any] = {
         "input": str(path),
         "texts": len(usable),
@@ -185,7 +176,7 @@ def evaluate_file(
         "granularity": granularity,
         "seed": seed,
         # which names miss: each theme beside the reason code most of its contacts carry
-        "themes": [r | _keyword_side(by_keywords.get(r["theme"])) for r in by_name],
+        "themes": theme_rows,
     }
     if parent_label_col:  # the same for the parent groups, against the coarser label
         result["parent_groups"] = [{"group": r.pop("theme")} | r for r in parent_rows]

@@ -260,15 +260,7 @@ def fit_themes(
             f"{size_params['min_cluster_size']} of {fit_rows} contacts); "
             "rca fit --rechoose-granularity chooses again"
         )
-    model = ThemeModel(
-        **size_params,  # type: ignore[arg-type]
-        granularity=granularity,
-        assign_threshold=settings.assign_threshold,
-        random_state=seed,
-        max_fit_samples=settings.fit_max_samples,
-        size_votes=settings.fit_size_votes,
-        vote_rows=settings.vote_rows,
-    )
+    model = theme_model(settings, seed, granularity, **size_params)
     texts = contacts["text"].tolist()
     # Large windows fit on a sample spread evenly over the weeks (ThemeModel.max_fit_samples).
     weeks = contacts["created_at"].dt.tz_convert(settings.tz).dt.strftime("%G-W%V").to_numpy()
@@ -598,6 +590,23 @@ def fit_themes(
 
 #: The optional package (and the extra that installs it) each data-chosen size rule needs.
 THEME_SIZE_EXTRAS = {"layers": ("evoc", "layers"), "plscan": ("fast_hdbscan", "plscan")}
+
+
+def theme_model(
+    settings: Settings, seed: int, granularity: float = 1.0, **size_params: Any
+) -> ThemeModel:
+    """The ``ThemeModel`` the settings describe (assignment threshold, fit sample ceiling, the
+    granularity vote), unfitted; ``size_params`` say how it picks its finest themes. One place
+    for `rca fit` and `rca evaluate`, so an evaluation scores the model a fit would build."""
+    return ThemeModel(
+        **size_params,
+        granularity=granularity,
+        assign_threshold=settings.assign_threshold,
+        random_state=seed,
+        max_fit_samples=settings.fit_max_samples,
+        size_votes=settings.fit_size_votes,
+        vote_rows=settings.vote_rows,
+    )
 
 
 def theme_size_rule(settings: Settings) -> str | None:
