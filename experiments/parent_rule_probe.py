@@ -17,6 +17,8 @@ cut from 2 to 40 groups against the coarse labels, then what each rule would pic
   finest cut within one SE of the best agreement;
 - ``paired``: the finest cut whose silhouette is within one *paired* standard error of the
   best (the per-theme differences between the two cuts of the same themes);
+- ``paired_coarsest`` / ``paired_median``: the coarsest, or the middle one, of the cuts within
+  one paired standard error of the best (stop 59);
 - ``gap``: the cut below the Ward tree's largest relative jump in merge height.
 
 Rows go to ``results/parent_rule_probe.jsonl``; figures printed.
@@ -36,6 +38,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_samples
 from experiments.epochs_probe import coords
 from experiments.granularity_study import COARSE, _fit_on_coords, load_set
 from rca.cluster import hierarchy as H
+from rca.cluster.model import MIN_SAMPLES
 from rca.cluster.quality import clustering_accuracy
 
 ROWS = Path(__file__).resolve().parent / "results" / "parent_rule_probe.jsonl"
@@ -44,10 +47,13 @@ BARS = {"hwu64": 0.653, "bitext": 0.762, "cfpb": 0.347}
 
 
 def _voted(name: str, seed: int) -> int:
+    """The vote ``size_vote_probe`` recorded for this set and seed at the model's
+    ``MIN_SAMPLES`` and three layouts (rows before stop 58 carry neither: ``min_samples`` 5)."""
     out = None
     for line in VOTES.read_text().splitlines():
         r = json.loads(line)
-        if r["set"] == name and r["seed"] == seed and r["rows"] == 0:
+        at = r.get("min_samples") or 5, r.get("votes") or 3
+        if r["set"] == name and r["seed"] == seed and r["rows"] == 0 and at == (MIN_SAMPLES, 3):
             out = int(r["voted"])
     if out is None:
         raise SystemExit(f"no vote recorded for {name} seed {seed}: run size_vote_probe")
@@ -115,6 +121,9 @@ def run(name: str, seed: int) -> dict:
             d = ok[bi]["_ps"] - c["_ps"]
             paired.append(float(d.mean()) <= float(np.std(d, ddof=1) / math.sqrt(len(d))))
         picks["paired"] = ok[max(i for i, q in enumerate(paired) if q)]["g"]
+        qualified = [i for i, q in enumerate(paired) if q]
+        picks["paired_coarsest"] = ok[qualified[0]]["g"]
+        picks["paired_median"] = ok[qualified[len(qualified) // 2]]["g"]
         picks["gap"] = ok[int(np.argmax([c["jump"] for c in ok]))]["g"]
     by_g = {c["g"]: c for c in cuts}
     out = {
