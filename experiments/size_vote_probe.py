@@ -43,6 +43,10 @@ FRESH_BARS = {
     "hwu64@product": 0.658, "bitext@product": 0.671, "banking77-test@product": 0.6545,
 }  # fmt: skip
 MAX_UNASSIGNED = 0.05
+#: Which layer rule a row was measured with: "" the product's; "base paired" rows (stop 59)
+#: had ``density.base_earned`` read the paired gap, a variant measured and not adopted
+#: (granularity.md, stop 59). Set this when measuring a variant of the rule.
+RULE = ""
 
 
 def _sample(n: int, rows: int, seed: int) -> np.ndarray:
@@ -64,7 +68,7 @@ def _parent_accuracy(model: ThemeModel, y: np.ndarray) -> dict:
 
 
 def run(
-    names: list[str], seeds: list[int], rows: int, votes: int = 3, min_samples: int = 5
+    names: list[str], seeds: list[int], rows: int, votes: int = 3, min_samples: int = 10
 ) -> None:
     for name in names:
         _, X, levels = load_set(name)
@@ -115,6 +119,7 @@ def run(
             row = {
                 "set": name, "seed": seed, "rows": rows, "votes": votes,
                 **({"min_samples": min_samples} if min_samples != 5 else {}),
+                **({"rule": RULE} if RULE else {}),
                 "sizes": [round(s, 1) for s in sizes], "runs": runs, "voted": voted,
                 "one": {"themes": int(main.n_themes_), "accuracy": round(one["accuracy"], 4),
                         "unassigned": round(one["unassigned_fraction"], 4)},
@@ -132,9 +137,11 @@ def evaluate() -> None:
     frame["votes"] = frame.get("votes", pd.Series(3, index=frame.index)).fillna(3).astype(int)
     ms = frame.get("min_samples", pd.Series(5, index=frame.index))
     frame["min_samples"] = ms.fillna(5).astype(int)
-    for (rows, votes, samples), group in frame.groupby(["rows", "votes", "min_samples"]):
+    frame["rule"] = frame.get("rule", pd.Series("", index=frame.index)).fillna("")
+    keys = ["rows", "votes", "min_samples", "rule"]
+    for (rows, votes, samples, rule), group in frame.groupby(keys):
         group = group.drop_duplicates(["set", "seed"], keep="last")
-        print(f"\n{votes} votes, min_samples {samples}, "
+        print(f"\n{votes} votes, min_samples {samples}, {rule or 'rule before stop 59'}, "
               f"extra runs on {'all rows' if not rows else f'{rows} rows'}\n")  # fmt: skip
         print("| set (bar) | runs' themes (s, s+1, s+2) | one run: themes, accuracy | vote |")
         print("|---|---|---|---|")
@@ -169,7 +176,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="42,7,0")
     parser.add_argument("--rows", type=int, default=0, help="rows of the extra runs (0: all)")
     parser.add_argument("--votes", type=int, default=3, help="layouts that vote (s, s+1, ...)")
-    parser.add_argument("--min-samples", type=int, default=5, help="HDBSCAN's min_samples")
+    parser.add_argument("--min-samples", type=int, default=10, help="HDBSCAN's min_samples")
     parser.add_argument("--evaluate", action="store_true")
     args = parser.parse_args()
     if args.evaluate:
