@@ -232,7 +232,7 @@ def base_earned(
     detail: a coarser layer the data cannot tell from a finer one hides distinctions for
     nothing. ``base`` scores it only once the share allows: scoring a layer assigns every fit
     row to its hundreds of leaves (0.3-0.4 s on 10,000-13,000 rows), and on most data the base
-    is over-split (CFPB, Bitext, HWU64: shares 0.2-0.4).
+    is over-split.
 
     With ``gap`` (the persistent layer's score less the base's on the same rows, with the
     error of that difference: ``separation.paired_gap``; ThemeModel passes it) the test reads
