@@ -14,7 +14,6 @@ scenario 42,7,0``.
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
@@ -58,14 +57,8 @@ def main() -> None:
                          per_theme))  # fmt: skip
         ok = [r for r in rows if r[2] and r[3].mean() > H.MIN_GROUP_SILHOUETTE]
         sil = [r[3] for r in ok]
-        means = [float(np.mean(s)) for s in sil]
-        best = int(np.argmax(means))
-
-        def close(i: int, sil: list = sil, best: int = best) -> bool:
-            gap = sil[best] - sil[i]
-            return float(gap.mean()) <= float(np.std(gap, ddof=1) / math.sqrt(len(gap)))
-
-        within = [i for i in range(len(ok)) if close(i)]
+        best = int(np.argmax([float(np.mean(s)) for s in sil]))
+        within = H.within_one_se(sil)
         accuracy = {g: a for g, a, _, _ in rows}
         picks = {
             "finest (product)": ok[within[-1]][0],

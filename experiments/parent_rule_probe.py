@@ -115,13 +115,8 @@ def run(name: str, seed: int) -> dict:
         b = int(np.argmax(aris))
         picks["layouts_best"] = ok[b]["g"]
         picks["layouts"] = ok[max(i for i, a in enumerate(aris) if a >= aris[b] - 0.05)]["g"]
-        paired = []
-        bi = int(np.argmax([c["sil"] for c in ok]))
-        for c in ok:
-            d = ok[bi]["_ps"] - c["_ps"]
-            paired.append(float(d.mean()) <= float(np.std(d, ddof=1) / math.sqrt(len(d))))
-        picks["paired"] = ok[max(i for i, q in enumerate(paired) if q)]["g"]
-        qualified = [i for i, q in enumerate(paired) if q]
+        qualified = H.within_one_se([c["_ps"] for c in ok])
+        picks["paired"] = ok[qualified[-1]]["g"]
         picks["paired_coarsest"] = ok[qualified[0]]["g"]
         picks["paired_median"] = ok[qualified[len(qualified) // 2]]["g"]
         picks["gap"] = ok[int(np.argmax([c["jump"] for c in ok]))]["g"]

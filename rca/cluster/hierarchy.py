@@ -177,15 +177,22 @@ def finest_within_one_se(silhouettes: Sequence[np.ndarray]) -> int:
     ~60 themes go to 25-30 groups for 18 scenarios, where the paired one stops at 19-26
     (experiments/results/granularity.md, stop 57).
     """
+    return within_one_se(silhouettes)[-1]
+
+
+def within_one_se(silhouettes: Sequence[np.ndarray]) -> list[int]:
+    """Indices (ascending) of the cuts whose mean silhouette is within one paired standard
+    error of the best one's (:func:`finest_within_one_se` keeps the last); the best itself is
+    always one. The experiments read the plateau's other cuts (granularity.md, stop 59)."""
     means = [float(np.mean(s)) for s in silhouettes]
-    best = int(np.argmax(means))
+    best = np.asarray(silhouettes[int(np.argmax(means))], dtype=np.float64)
 
     def close(i: int) -> bool:
-        gap = np.asarray(silhouettes[best], dtype=np.float64) - silhouettes[i]
+        gap = best - silhouettes[i]
         se = float(np.std(gap, ddof=1) / math.sqrt(len(gap))) if len(gap) > 1 else 0.0
         return float(gap.mean()) <= se
 
-    return max(i for i in range(len(silhouettes)) if close(i))
+    return [i for i in range(len(silhouettes)) if close(i)]
 
 
 def _silhouette_cut(centroids: np.ndarray, dist: np.ndarray, sizes: np.ndarray) -> np.ndarray:
