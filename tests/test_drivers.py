@@ -20,6 +20,7 @@ from rca.repeats.drivers import (
     UNASSIGNED,
     _summary,
     basis_heading,
+    component_ceilings,
     default_weights,
     driver_records,
     growth_lower_bound,
@@ -221,6 +222,12 @@ def test_an_export_without_escalations_or_handle_time_neither_scores_nor_mention
     ta = contacts.set_index("theme_id").loc["TA"]
     assert [t["contacts"] for t in ta["trend"]] == [23, 13] and ta["trend_direction"] == "falling"
     assert ta["summary"].startswith("13 contacts (23 the period before)")  # growth's basis
+    # a bar is drawn against its part's ceiling: the top theme's volume fills it exactly
+    ceilings = component_ceilings(default_weights().as_dict(), ["volume", "growth"])
+    assert ceilings == pytest.approx({"volume": 0.35 / 0.45, "growth": 0.10 / 0.45})
+    top = contacts["components"].iloc[0]
+    filled = max(v / ceilings[c] for c, v in top.items() if c in ceilings)
+    assert filled == pytest.approx(1, abs=1e-3)
     assert basis_heading("contacts", ()) == "themes by contacts"
     assert basis_heading("contacts", ("handle_time",)) == "themes by contacts and handle time"
     assert basis_heading("contacts") == "themes by contacts, escalations and handle time"

@@ -341,6 +341,10 @@ def test_a_store_without_customers_escalations_or_handle_time_says_only_what_it_
         for part in ("rate", "escalation", "handle time"):  # not scored: no bar
             assert f'class="bar-label">{part}<' not in week
         assert 'class="bar-label">volume<' in week
+        # each bar is drawn against the most its part can earn here (volume 0.35 of the 0.45
+        # measured): the top theme's volume bar ran to 222 % of its track, over the figures
+        widths = [int(w) for w in re.findall(r'class="bar" style="width: (\d+)%', week)]
+        assert widths and max(widths) == 100
         # a contact's deep dive: bool(NA) of the missing escalation flag was a 500 on every
         # contact of such a store (page, API and `rca escalation`)
         contact = app.state.service.current().analysis.marked["contact_id"].iloc[0]

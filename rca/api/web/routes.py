@@ -23,7 +23,7 @@ from rca.api.schemas import Granularity
 from rca.api.snapshot import Snapshot
 from rca.api.web.charts import series_svg
 from rca.api.web.session import COOKIE, LOGIN_CSRF_COOKIE, Session, SessionCodec, same_token
-from rca.repeats.drivers import scored_components
+from rca.repeats.drivers import component_ceilings, scored_components
 from rca.repeats.examples import KINDS
 from rca.text.counted import counted
 from rca.text.moments import moment_text
@@ -183,14 +183,16 @@ def this_week(
         d["theme_id"]: [(t, names.get(t, t)) for t in d.get("theme_ids") or []]
         for d in drivers["drivers"]
     }
+    scored = scored_components(drivers["basis"], drivers["measured"])
     ctx |= {
         "drivers_granularity": level,
         "driver_members": members,
         "drivers": drivers["drivers"],
         "drivers_basis": drivers["basis"],
         "drivers_heading": drivers["heading"],
-        "scored": scored_components(drivers["basis"], drivers["measured"]),
-        "weights": drivers["settings"]["weights"],
+        "scored": scored,
+        # the most each bar can reach: the score is the weighted mean of what the store measures
+        "ceilings": component_ceilings(drivers["settings"]["weights"], scored),
         "spikes": [s for s in spikes if s["kind"] != "new_theme"],
         "new_themes": [s for s in spikes if s["kind"] == "new_theme"],
         "total": report.total if report is not None else {},
