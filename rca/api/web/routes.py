@@ -26,6 +26,7 @@ from rca.api.web.session import COOKIE, LOGIN_CSRF_COOKIE, Session, SessionCodec
 from rca.repeats.drivers import component_ceilings, scored_components
 from rca.repeats.examples import KINDS
 from rca.text.counted import counted
+from rca.text.excerpt import split_excerpt
 from rca.text.moments import moment_text
 from rca.trends.coverage import previous_words
 
@@ -49,6 +50,7 @@ def num(value: Any, fmt: str = "%s", missing: str = MISSING) -> str:
 templates.env.filters["num"] = num
 templates.env.filters["when"] = moment_text  # {{ e.at | when(tz) }}: "2026-12-04 16:45 GMT"
 templates.env.filters["counted"] = counted  # {{ n | counted("contact") }}: "1 contact"
+templates.env.filters["excerpt"] = split_excerpt  # a long case: (first read, the rest)
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PICKER_PERIODS = 26
 CSV_CASES = 50
