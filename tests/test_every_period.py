@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import traceback
 from datetime import date, timedelta
 from pathlib import Path
@@ -287,6 +288,59 @@ def test_a_gap_week_is_complete_and_zero(stores: dict) -> None:
     payload = json.loads(out)
     assert payload["total"]["observed"] == 0 and not payload["partial"]
     assert payload["coverage"] == 1.0
+
+
+def test_escalations_and_sop_effects_of_a_store_without_the_fields_say_so(
+    stores: dict, tmp_path: Path
+) -> None:
+    """Absent is not zero, in the escalation list and an SOP change's effects: on the CFPB
+    export the page read "0 escalations of 53 contacts", a change's repeat rate "too early" for
+    ever and its escalation rate "no effect, 0% before, 0% after"."""
+    home = tmp_path / "home"
+    shutil.copytree(stores["dates_only"].home, home)
+    settings = stores["dates_only"].model_copy(update={"home": home})
+    code, out, err = _cli(settings, "escalations", "--period", "latest", "--format", "json")
+    assert code == 0, err
+    listed = json.loads(out)
+    assert listed["contacts"] > 0 and listed["escalations"] is None and listed["themes"] == []
+    assert "carry no escalation flag" in listed["note"]
+    theme = load_repeat_analysis(settings).themes["theme_id"].iloc[0]
+    code, out, err = _cli(settings, "sop", "add", "--theme", theme, "--title", "New script",
+                          "--effective", "2026-10-05", "--format", "json")  # fmt: skip
+    assert code == 0, err
+    change_id = json.loads(out)["change_id"]
+    code, out, err = _cli(settings, "sop", "show", change_id, "--format", "json")
+    assert code == 0, err
+    effects = json.loads(out)["effects"]
+    assert {m: e["verdict"] for m, e in effects.items()} == {
+        "repeat rate": "not_measured", "escalation rate": "not_measured"
+    }  # fmt: skip
+    assert "no customer ids" in effects["repeat rate"]["sentence"]
+    assert "no escalation flag" in effects["escalation rate"]["sentence"]
+    assert all(e["before"] is None and e["after"] is None for e in effects.values())
+    code, out, err = _cli(settings, "sop", "review", "--format", "json")
+    assert code == 0, err
+    review = json.loads(out)
+    assert review["queue"] == [] and review["overall_escalation_rate"] is None
+    assert "repeat rate not measured" in review["note"] and "escalation rate" in review["note"]
+    app = create_app(
+        settings.model_copy(
+            update={"api_keys": [f"reader:{hash_key(KEY)}:pm"], "ui_secret": SecretStr("s")}
+        ),
+        background=False,
+    )
+    with TestClient(app, follow_redirects=False) as client:
+        api = client.get("/v1/escalations", headers={"X-API-Key": KEY})
+        assert api.status_code == 200 and api.json()["escalations"] is None
+        shown = client.get(f"/v1/sop-changes/{change_id}", headers={"X-API-Key": KEY})
+        assert shown.status_code == 200, shown.text[:300]
+        page = client.get("/ui/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        client.post("/ui/login", data={"api_key": KEY, "csrf": csrf, "next": "/ui/"})
+        html = client.get("/ui/escalations").text
+        assert "carry no escalation flag" in html and "0 escalations" not in html
+        html = client.get(f"/ui/themes/{theme}").text
+        assert "not measured" in html and "no effect" not in html
 
 
 def test_a_store_without_customers_escalations_or_handle_time_says_only_what_it_has(

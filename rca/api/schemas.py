@@ -531,7 +531,10 @@ class SopEffect(BaseModel):
     periods_after: int
     contacts_before: int
     contacts_after: int
-    verdict: str = Field(description="too_early | no_effect | improved | worsened")
+    verdict: str = Field(
+        description="not_measured (the store lacks the field) | too_early | no_effect | improved "
+        "| worsened"
+    )
     sentence: str
 
 
@@ -568,10 +571,12 @@ class ReviewItem(BaseModel):
     theme_id: str
     label: str
     contacts: int
-    repeat_contacts: int
-    repeat_rate: float
-    escalations: int
-    escalation_rate: float
+    repeat_contacts: int | None = Field(description="None: the store has no customer ids.")
+    repeat_rate: float | None = Field(description="None: the store has no customer ids.")
+    escalations: int | None = Field(description="None: the contacts carry no escalation flag.")
+    escalation_rate: float | None = Field(
+        description="None: the contacts carry no escalation flag."
+    )
     repeat_hours: float = Field(description="Agent hours on the theme's repeats: the cost.")
     why: str
 
@@ -606,7 +611,9 @@ class EscalationGroup(BaseModel):
 
 class EscalationsResponse(PeriodInfo):
     contacts: int
-    escalations: int
+    escalations: int | None = Field(
+        description="None: no contact of the store carries an escalation flag (see note)."
+    )
     themes: list[EscalationGroup]
     note: str = ""
 

@@ -178,9 +178,13 @@ def escalations(
     analysis = load_repeat_analysis(settings)
     report = period_escalations(analysis, choose_period(analysis, period, settings))
     rows = [{k: v for k, v in g.items() if k != "latest"} for g in report["themes"]]
+    counted_as = (
+        f"{report['contacts']} contacts, no escalation flag"
+        if report["escalations"] is None
+        else f"{report['escalations']} of {report['contacts']} contacts"
+    )
     emit({"command": "escalations", **report}, rows, fmt,
-         title=f"escalations by theme, {report['period']} ({report['escalations']} of "
-         f"{report['contacts']} contacts)",
+         title=f"escalations by theme, {report['period']} ({counted_as})",
          columns=["theme_id", "label", "escalations", "escalation_rate", "handle_hours",
                   "repeat_escalations", "with_resolution"])  # fmt: skip
     if fmt is Format.table and report["note"]:

@@ -17,6 +17,7 @@ from rca.errors import NotFoundError
 from rca.periods import Period
 from rca.queries.repeat_drivers import RepeatAnalysis, cached_vectors, load_repeat_analysis
 from rca.repeats.detect import REPEAT
+from rca.repeats.drivers import measured_components
 from rca.settings import Settings
 from rca.sop.follow import covered_by, lineage_edges
 from rca.store import Store
@@ -142,14 +143,31 @@ def _similar_escalations(
     ]  # fmt: skip
 
 
+#: What a store without an escalation flag says instead of a count.
+NO_ESCALATION_FLAG = (
+    "the contacts carry no escalation flag: map an is_escalation field (docs/mapping.md) to see "
+    "escalations"
+)
+
+
 def period_escalations(
     analysis: RepeatAnalysis, period: Period, *, per_theme: int = 5
 ) -> dict[str, Any]:
     """The period's escalations grouped by theme, most costly first (agent hours, then count),
-    each group with its latest escalations (ids and dates only: the deep dive shows the text)."""
+    each group with its latest escalations (ids and dates only: the deep dive shows the text).
+
+    Absent is not zero: where no contact carries an escalation flag (the CFPB export),
+    ``escalations`` is None and the note says how to map one; the page read "0 escalations of
+    53 contacts" for such a store."""
     marked = analysis.marked
     created = pd.to_datetime(marked["created_at"], utc=True)
     inside = (created >= pd.Timestamp(period.start)) & (created < pd.Timestamp(period.end))
+    if "escalation" not in measured_components(marked):
+        return {
+            "period": period.name, "period_start": period.start, "period_end": period.end,
+            "contacts": int(inside.sum()), "escalations": None, "themes": [],
+            "note": NO_ESCALATION_FLAG,
+        }  # fmt: skip
     rows = marked.loc[inside & marked["is_escalation"].fillna(False).astype(bool)]
     labels = dict(zip(analysis.themes["theme_id"], analysis.themes["label"], strict=True))
     contacts = int(inside.sum())

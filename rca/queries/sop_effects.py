@@ -25,8 +25,9 @@ import pandas as pd
 from rca.periods import Period, periods_between
 from rca.queries.repeat_drivers import RepeatAnalysis, load_repeat_analysis
 from rca.repeats.detect import REPEAT
+from rca.repeats.drivers import measured_components
 from rca.settings import Settings
-from rca.sop.effect import did_effect
+from rca.sop.effect import did_effect, not_measured
 from rca.sop.follow import covered_by, lineage_edges
 from rca.store import Store
 from rca.store.sop import SopChange, audit_trail, get_change, lineage_rows, list_changes
@@ -89,6 +90,20 @@ def change_effects(
     return measure(analysis, change, settings, covered=covered, until=until)["effects"]
 
 
+def unmeasured_rates(marked: pd.DataFrame) -> dict[str, str]:
+    """The rates an SOP change cannot be measured on in this store, with what it lacks."""
+    lacks = {}
+    if "customer_id" not in marked or not marked["customer_id"].notna().any():
+        lacks["repeat rate"] = (
+            "no customer ids in this store (map a customer_id field to see repeats)"
+        )
+    if "escalation" not in measured_components(marked):
+        lacks["escalation rate"] = (
+            "the contacts carry no escalation flag (map an is_escalation field, docs/mapping.md)"
+        )
+    return lacks
+
+
 def measure(
     analysis: RepeatAnalysis,
     change: SopChange,
@@ -125,7 +140,19 @@ def measure(
     }
     effects: dict[str, dict[str, Any]] = {}
     rates: dict[str, np.ndarray] = {}
+    lacks = unmeasured_rates(marked)
+    contacts = _per_period(marked, "theme_id", pd.Series(0.0, index=marked.index), themes,
+                           names, kind, tz)[1]  # fmt: skip
     for metric, (rows, theme_column, outcome) in frames.items():
+        if metric in lacks:  # no series either: a flat 0 % line would be a false reading
+            effects[metric] = not_measured(metric, lacks[metric]).as_dict() | {
+                "periods_before": int((side == 0).sum()),
+                "periods_after": int((side == 1).sum()),
+                "contacts_before": int(contacts[side == 0].sum()),
+                "contacts_after": int(contacts[side == 1].sum()),
+            }
+            rates[metric] = rates[f"other {metric}"] = np.full(len(periods), np.nan)
+            continue
         counts = _per_period(rows, theme_column, outcome, themes, names, kind, tz)
         with np.errstate(invalid="ignore", divide="ignore"):
             rates[metric] = counts[0] / counts[1]
@@ -134,8 +161,6 @@ def measure(
         effect = did_effect(*counts, change_at, metric=metric).as_dict()
         effect["contacts_before"] = int(counts[1][side == 0].sum())
         effects[metric] = effect
-    contacts = _per_period(marked, "theme_id", pd.Series(0.0, index=marked.index), themes,
-                           names, kind, tz)[1]  # fmt: skip
     series = [
         {
             "period": p.name,
@@ -198,6 +223,9 @@ def review_queue(
     total = max(len(window), 1)
     overall_repeat = float(repeat.sum()) / total
     overall_escalation = float(escalated.sum()) / total
+    # absent is not zero: a rate the store cannot measure queues no theme and reads None
+    lacks = unmeasured_rates(marked)
+    has_repeats, has_escalations = "repeat rate" not in lacks, "escalation rate" not in lacks
     recent: dict[str, SopChange] = {}
     for change in changes:
         if start <= pd.Timestamp(change.effective_at) < end:
@@ -211,9 +239,9 @@ def review_queue(
         repeat_rate = r["repeat_contacts"] / r["contacts"]
         escalation_rate = r["escalations"] / r["contacts"]
         reasons = []
-        if repeat_rate > overall_repeat:
+        if has_repeats and repeat_rate > overall_repeat:
             reasons.append(f"repeat rate {repeat_rate:.0%} against {overall_repeat:.0%} overall")
-        if escalation_rate > overall_escalation:
+        if has_escalations and escalation_rate > overall_escalation:
             reasons.append(
                 f"escalation rate {escalation_rate:.0%} against {overall_escalation:.0%} overall"
             )
@@ -221,11 +249,13 @@ def review_queue(
             continue
         rows.append({
             "theme_id": theme_id, "label": labels[theme_id], "contacts": int(r["contacts"]),
-            "repeat_contacts": int(r["repeat_contacts"]), "repeat_rate": float(repeat_rate),
-            "escalations": int(r["escalations"]), "escalation_rate": float(escalation_rate),
+            "repeat_contacts": int(r["repeat_contacts"]) if has_repeats else None,
+            "repeat_rate": float(repeat_rate) if has_repeats else None,
+            "escalations": int(r["escalations"]) if has_escalations else None,
+            "escalation_rate": float(escalation_rate) if has_escalations else None,
             "repeat_hours": round(float(r["repeat_hours"]), 2), "why": "; ".join(reasons),
         })  # fmt: skip
-    rows.sort(key=lambda r: (-r["repeat_hours"], -r["repeat_contacts"], r["theme_id"]))
+    rows.sort(key=lambda r: (-r["repeat_hours"], -(r["repeat_contacts"] or 0), r["theme_id"]))
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
     return {
@@ -234,11 +264,19 @@ def review_queue(
         "period_end": period.end,
         "window_start": start.to_pydatetime(),
         "weeks": weeks,
-        "overall_repeat_rate": overall_repeat if len(window) else None,
-        "overall_escalation_rate": overall_escalation if len(window) else None,
+        "overall_repeat_rate": overall_repeat if len(window) and has_repeats else None,
+        "overall_escalation_rate": (
+            overall_escalation if len(window) and has_escalations else None
+        ),
         "themes_changed": sorted(recent),
         "queue": rows[:top],
-        "note": "" if len(window) else f"no contacts in the {weeks} weeks up to {period.name}",
+        "note": "; ".join(
+            ([] if len(window) else [f"no contacts in the {weeks} weeks up to {period.name}"])
+            + [
+                f"{metric} not measured, so no theme is queued for it: {why}"
+                for metric, why in lacks.items()
+            ]
+        ),  # fmt: skip
     }
 
 
@@ -270,8 +308,9 @@ def sop_digest(
             if effect["verdict"] in SIGNIFICANT and before[metric]["verdict"] not in SIGNIFICANT:
                 became.append({**row, "metric": metric, **_brief(effect)})
         old = end - effective >= timedelta(weeks=weeks)
-        if old and not any(e["verdict"] in SIGNIFICANT for e in now.values()):
-            effect = now["repeat rate"]
+        effect = now["repeat rate"]
+        if (old and effect["verdict"] != "not_measured"
+                and not any(e["verdict"] in SIGNIFICANT for e in now.values())):  # fmt: skip
             flat.append({**row, "metric": "repeat rate", "weeks": (end - effective).days // 7,
                          **_brief(effect)})  # fmt: skip
     return {"became_significant": became, "no_effect": flat}
