@@ -228,9 +228,11 @@ def test_an_export_without_escalations_or_handle_time_neither_scores_nor_mention
     top = contacts["components"].iloc[0]
     filled = max(v / ceilings[c] for c, v in top.items() if c in ceilings)
     assert filled == pytest.approx(1, abs=1e-3)
-    assert basis_heading("contacts", ()) == "themes by contacts"
-    assert basis_heading("contacts", ("handle_time",)) == "themes by contacts and handle time"
-    assert basis_heading("contacts") == "themes by contacts, escalations and handle time"
+    assert basis_heading("contacts", ()) == "themes by contacts and growth"
+    assert (
+        basis_heading("contacts", ("handle_time",)) == "themes by contacts, handle time and growth"
+    )
+    assert basis_heading("contacts") == "themes by contacts, escalations, handle time and growth"
     assert basis_heading("repeats", ()) == "repeat-complaint drivers"
 
 

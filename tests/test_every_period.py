@@ -353,7 +353,7 @@ def test_a_store_without_customers_escalations_or_handle_time_says_only_what_it_
     assert code == 0
     payload = json.loads(out)
     assert payload["basis"] == "contacts" and payload["measured"] == []
-    assert payload["heading"] == "themes by contacts"
+    assert payload["heading"] == "themes by contacts and growth"
     assert "ranked by contacts and growth" in payload["note"]
     assert "carry no escalation flag and no handle time" in payload["note"]
     for driver in payload["drivers"]:
@@ -366,7 +366,7 @@ def test_a_store_without_customers_escalations_or_handle_time_says_only_what_it_
     assert totals["repeat"] is None and totals["repeat_rate"] is None
     assert totals["no_customer"] == totals["contacts"] > 0
     code, table, _ = _cli(settings, "drivers", "--period", "latest")
-    assert code == 0 and "top themes by contacts, " in table
+    assert code == 0 and "top themes by contacts and growth, " in table
     assert "repeat_contacts" not in table and "escalated" not in table and "handle_h" not in table
     code, _, err = _cli(
         settings, "report", "--period", "latest", "--dry-run", "--out", str(tmp_path)
@@ -390,7 +390,7 @@ def test_a_store_without_customers_escalations_or_handle_time_says_only_what_it_
         assert "No customer ids in this store" in html
         assert "Repeat rate" not in html and "Escalated repeats" not in html
         week = client.get("/ui/").text
-        assert "Top themes by contacts</h2>" in week and "Repeat rate" not in week
+        assert "Top themes by contacts and growth</h2>" in week and "Repeat rate" not in week
         assert 'data-label="Contacts"' in week
         for part in ("rate", "escalation", "handle time"):  # not scored: no bar
             assert f'class="bar-label">{part}<' not in week

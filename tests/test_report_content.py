@@ -193,7 +193,7 @@ def test_drivers_without_customer_ids_do_not_claim_zero_repeats() -> None:
     for part in (rendered.text, rendered.html):
         assert "repeat contacts" not in part and "no customer ids in this store" in part
     assert "REPEAT-COMPLAINT" not in rendered.text
-    assert "THEMES BY CONTACTS, ESCALATIONS AND HANDLE TIME" in rendered.text
+    assert "THEMES BY CONTACTS, ESCALATIONS, HANDLE TIME AND GROWTH" in rendered.text
 
 
 def test_a_spiking_theme_s_note_is_beside_it_in_both_parts() -> None:
