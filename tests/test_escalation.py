@@ -27,6 +27,7 @@ def test_a_late_escalation_has_its_chain_causes_and_similar_resolved_cases(
     report = deep_dive(fitted_demo, late["contact_id"])
     assert report["contact"]["contact_id"] == late["contact_id"]
     assert report["theme"]["theme_id"] == late["theme_id"]
+    assert report["escalation_flag"] is True  # the demo's contacts carry one
     assert late["contact_id"] in {c["contact_id"] for c in report["chain"]}
     similar = report["similar_escalations"]
     assert len(similar) >= 3 and all(s["created_at"] < late["created_at"] for s in similar)

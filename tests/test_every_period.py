@@ -406,7 +406,10 @@ def test_a_store_without_customers_escalations_or_handle_time_says_only_what_it_
         assert dive.status_code == 200, dive.text[:300]
         day = re.search(r'<p class="meta">(\d{4}-\d{2}-\d{2}) ', dive.text)
         assert day, "a date-only contact has its day, without 00:00"
+        # no flag is not "too few escalations" (the page's words for a theme with one or two)
+        assert "carry no escalation flag" in dive.text and "Too few escalations" not in dive.text
         api = client.get(f"/v1/contacts/{contact}/deep-dive", headers={"X-API-Key": KEY})
+        assert api.json()["escalation_flag"] is False
         assert api.status_code == 200 and api.json()["contact"]["is_escalation"] is None
         # the themes list read "Repeat rate 0%" and "escalated 0" for every theme
         for level in ("fine", "parent"):

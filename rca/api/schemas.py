@@ -625,6 +625,11 @@ class DeepDive(BaseModel):
     contact: dict[str, Any]
     theme: dict[str, Any]
     chain: list[dict[str, Any]]
+    escalation_flag: bool = Field(
+        default=True,
+        description="False: no contact of the store carries an escalation flag, so there is "
+        "no why and no similar escalation to show.",
+    )
     why_escalations: RootCause | None = None
     similar_escalations: list[dict[str, Any]]
     sop_changes_in_force: list[SopChange]

@@ -97,6 +97,8 @@ def deep_dive(
         },  # fmt: skip
         "theme": {"theme_id": theme, "label": labels.get(theme), "typicality": typical},
         "chain": chain.astype(object).where(chain.notna(), None).to_dict(orient="records"),
+        # absent is not zero: without a flag the page says so, not "too few escalations"
+        "escalation_flag": "escalation" in measured_components(marked),
         "why_escalations": why,
         "similar_escalations": similar,
         "sop_changes_in_force": in_force,
