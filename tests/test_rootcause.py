@@ -124,3 +124,12 @@ def test_nothing_to_split_by_is_said_not_raised() -> None:
         result = explain(rows, dims, population_current=rows, subject="this new theme")
         assert result.explanations == [] and result.observed == 5
         assert "no attribute to explain it by" in result.sentence
+        assert result.sentence.startswith("This new theme ")  # a sentence opens in capitals
+
+
+def test_a_subject_without_contacts_says_so_in_a_sentence() -> None:
+    """A theme with no contacts in the period: its page read "this theme (compared with all
+    contacts) has no contacts to explain." in lower case."""
+    empty = pd.DataFrame({"channel": pd.Series([], dtype=object)})
+    result = explain(empty, ["channel"], subject="this theme")
+    assert result.observed == 0 and result.sentence == "This theme has no contacts to explain."

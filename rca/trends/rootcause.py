@@ -148,13 +148,15 @@ def explain(
     if not dims:  # nothing to split by (a new theme whose only attributes describe it): say so
         observed = int(current[COUNT].sum()) if COUNT in current else len(current)
         return Attribution(
-            sentence=f"{subject} has no attribute to explain it by.", observed=observed
+            sentence=f"{_opening(subject)} has no attribute to explain it by.", observed=observed
         )
     cur = cells(current, dims)
     observed = int(cur[COUNT].sum())
     expected = float(expected_total) if expected_total is not None else float(observed)
     if observed == 0:
-        return Attribution(sentence=f"{subject} has no contacts to explain.", observed=observed)
+        return Attribution(
+            sentence=f"{_opening(subject)} has no contacts to explain.", observed=observed
+        )
     base = cells(baseline, dims) if baseline is not None and len(baseline) else None
     pop_cur = cells(population_current, dims) if population_current is not None else None
     pop_base = cells(population_baseline, dims) if population_baseline is not None else None
@@ -228,6 +230,12 @@ def expected_excess(observed: int, expected: float, table: pd.DataFrame) -> floa
         return observed - expected
     positive = table.loc[table["excess"] > 0].groupby("group")["excess"].sum()
     return float(positive.max()) if len(positive) else 1.0
+
+
+def _opening(subject: str) -> str:
+    """``subject`` opening a sentence: "this theme" read "this theme (compared with all
+    contacts) has no contacts to explain." on a theme page."""
+    return subject[:1].upper() + subject[1:]
 
 
 def _percent(share: float) -> str:
