@@ -406,6 +406,10 @@ def test_a_store_without_customers_escalations_or_handle_time_says_only_what_it_
         assert dive.status_code == 200, dive.text[:300]
         day = re.search(r'<p class="meta">(\d{4}-\d{2}-\d{2}) ', dive.text)
         assert day, "a date-only contact has its day, without 00:00"
+        # no vendor field: the notes say what to map, and no empty chart or "none fall short"
+        vendors = client.get("/ui/vendors").text
+        assert "No contacts with a vendor" in vendors and "map the vendor field" in vendors
+        assert "Repeats against the mix" not in vendors and "fall short" not in vendors
         # no flag is not "too few escalations" (the page's words for a theme with one or two)
         assert "carry no escalation flag" in dive.text and "Too few escalations" not in dive.text
         api = client.get(f"/v1/contacts/{contact}/deep-dive", headers={"X-API-Key": KEY})
