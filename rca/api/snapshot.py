@@ -42,7 +42,12 @@ from rca.queries.repeat_drivers import (
 )
 from rca.queries.spike_report import BASE_ATTRIBUTES, SpikeReport, analyse, analyse_parents
 from rca.queries.theme_figures import group_table, has_parent_groups, theme_series, theme_table
-from rca.repeats.drivers import measured_components, period_index, theme_period_figures
+from rca.repeats.drivers import (
+    has_customer_ids,
+    measured_components,
+    period_index,
+    theme_period_figures,
+)
 from rca.repeats.examples import KINDS, case_records, in_turn
 from rca.settings import Settings
 from rca.store import Store
@@ -500,7 +505,7 @@ class Snapshot:
         return self.memo(
             ("measures",),
             lambda: {
-                "has_customers": bool(marked["customer_id"].notna().any()),
+                "has_customers": has_customer_ids(marked),
                 "measured": sorted(measured_components(marked)),
             },
             cheap=True,

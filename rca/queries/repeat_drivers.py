@@ -29,6 +29,7 @@ from rca.repeats.drivers import (
     basis_heading,
     contact_measures,
     driver_records,
+    has_customer_ids,
     measured_components,
     rank_drivers,
     theme_note,
@@ -212,7 +213,7 @@ def drivers_payload(
             analysis.marked.loc[early], [before], window_days=window_days
         )
     weights = DriverWeights.from_settings(settings)
-    has_customers = bool(analysis.marked["customer_id"].notna().any())
+    has_customers = has_customer_ids(analysis.marked)
     basis = "repeats" if has_customers else "contacts"
     measured = measured_components(analysis.marked)
     ranked = rank_drivers(

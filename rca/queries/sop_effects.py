@@ -25,7 +25,7 @@ import pandas as pd
 from rca.periods import Period, periods_between
 from rca.queries.repeat_drivers import RepeatAnalysis, load_repeat_analysis
 from rca.repeats.detect import REPEAT
-from rca.repeats.drivers import measured_components
+from rca.repeats.drivers import has_customer_ids, measured_components
 from rca.settings import Settings
 from rca.sop.effect import did_effect, not_measured
 from rca.sop.follow import covered_by, lineage_edges
@@ -93,7 +93,7 @@ def change_effects(
 def unmeasured_rates(marked: pd.DataFrame) -> dict[str, str]:
     """The rates an SOP change cannot be measured on in this store, with what it lacks."""
     lacks = {}
-    if "customer_id" not in marked or not marked["customer_id"].notna().any():
+    if not has_customer_ids(marked):
         lacks["repeat rate"] = (
             "no customer ids in this store (map a customer_id field to see repeats)"
         )

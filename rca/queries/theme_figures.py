@@ -18,7 +18,12 @@ import pandas as pd
 
 from rca.periods import Period
 from rca.repeats.detect import REPEAT
-from rca.repeats.drivers import measured_components, period_index, theme_note
+from rca.repeats.drivers import (
+    has_customer_ids,
+    measured_components,
+    period_index,
+    theme_note,
+)
 from rca.trends.coverage import in_first_span
 
 TABLE_COLUMNS = [
@@ -69,8 +74,7 @@ NEEDS_ESCALATION_FLAG = ("escalated", "escalation_rate")
 
 def not_measured(marked: pd.DataFrame) -> tuple[str, ...]:
     """The columns of NEEDS_CUSTOMERS and NEEDS_ESCALATION_FLAG that `marked` cannot fill."""
-    has_customers = "customer_id" in marked and bool(marked["customer_id"].notna().any())
-    return (() if has_customers else NEEDS_CUSTOMERS) + (
+    return (() if has_customer_ids(marked) else NEEDS_CUSTOMERS) + (
         () if "escalation" in measured_components(marked) else NEEDS_ESCALATION_FLAG
     )
 

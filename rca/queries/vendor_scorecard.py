@@ -20,6 +20,7 @@ import pandas as pd
 from rca.errors import InvalidInputError
 from rca.periods import period_of
 from rca.queries.repeat_drivers import RepeatAnalysis, choose_period, load_repeat_analysis
+from rca.repeats.drivers import has_customer_ids
 from rca.repeats.examples import case_records, example_cases
 from rca.settings import Settings
 from rca.text.audience import RedactionPolicy
@@ -92,7 +93,7 @@ def vendors_payload(
             f"no contacts with a {level} in {chosen.name}: map the {level} field "
             "(docs/mapping.md) to see handler scorecards"
         )
-    elif not marked["customer_id"].notna().any():
+    elif not has_customer_ids(marked):
         notes.append("no customer ids: repeats cannot be charged to anyone")
     if len(card) and card.get("window_open", pd.Series(dtype=float)).sum() > 0:
         notes.append(

@@ -278,6 +278,12 @@ def _trend_direction(history: Sequence[int]) -> str:
     return "rising" if change > TREND_BAND else "falling" if change < -TREND_BAND else "steady"
 
 
+def has_customer_ids(marked: pd.DataFrame) -> bool:
+    """Whether any contact carries a customer id: without one nothing is a repeat, and every
+    surface says so rather than reading zero repeats."""
+    return "customer_id" in marked and bool(marked["customer_id"].notna().any())
+
+
 def measured_components(marked: pd.DataFrame) -> frozenset[str]:
     """The optional components the contacts carry a value for (OPTIONAL_COMPONENTS)."""
     return frozenset(
