@@ -6,8 +6,9 @@ after: the end-to-end check a new user's first hour would make, on a real export
     rca fit --home H
     python -m experiments.real_sweep H [--cli]
 
-A problem is a 5xx, a traceback, or a page or JSON that prints "nan", "NaN", "None" or
-"Traceback" where a reader sees it. Prints each problem and a count; exit status 1 if any.
+A problem is a 5xx, a traceback, a page or JSON that prints "nan", "NaN", "None" or
+"Traceback" where a reader sees it, or a page's bar drawn past its track. Prints each problem
+and a count; exit status 1 if any.
 Weeks are ISO weeks of the data's span plus three after; days are the first, last and one
 past the last of the data; "latest" and "last-week" too. Every theme is opened at the newest
 period. ``--cli`` runs the CLI commands for every week as well (slow: a process each).
@@ -33,6 +34,7 @@ from rca.store import Store
 KEY = new_key()
 # "None" followed by a lower-case word is prose ("None of this makes any sense", a CFPB
 # narrative shown on its theme's page), not a missing value printed
+BAR_WIDTH = re.compile(r'class="bar" style="width: (\d+)%')
 BAD_TEXT = re.compile(r"(?<![\w-])(nan|NaN|None(?!\s+[a-z])|Traceback)(?![\w-])")
 
 
@@ -40,6 +42,11 @@ def _visible(html: str) -> str:
     """Text a reader sees: no scripts, styles or tags."""
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"<[^>]+>", " ", html)
+
+
+def _overfull_bar(html: str) -> re.Match | None:
+    """A bar drawn past its track: the week page's score bars ran to 222 % on the CFPB export."""
+    return next((m for m in BAR_WIDTH.finditer(html) if int(m.group(1)) > 100), None)
 
 
 def _periods(first: date, last: date) -> list[str]:
@@ -77,7 +84,7 @@ def sweep(home: Path, run_cli: bool) -> int:
                 return None
             body = response.text
             if response.headers.get("content-type", "").startswith("text/html"):
-                hit = BAD_TEXT.search(_visible(body))
+                hit = BAD_TEXT.search(_visible(body)) or _overfull_bar(body)
             else:
                 hit = re.search(r"Traceback|\bNaN\b|: ?\"(nan|None)\"", body)
             if hit:
