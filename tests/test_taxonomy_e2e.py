@@ -146,6 +146,10 @@ def test_rename_merge_split_preview_accept_and_undo(base: str, browser) -> None:
     preview = page.locator("#split-preview")
     assert "Nothing has changed yet" in preview.inner_text()
     assert preview.locator("tbody tr").count() == 2
+    for part in range(2):  # each part quoted, not only its contact ids (the reviewer reads them)
+        quotes = preview.locator("tbody tr").nth(part).locator("p.quote")
+        assert quotes.count() >= 1
+        assert re.fullmatch(r"“.{10,}” \S+", quotes.first.inner_text(), re.DOTALL)
     assert _row(page, third).locator("td").nth(2).inner_text() == contacts_before
 
     preview.locator("button").click()  # accept

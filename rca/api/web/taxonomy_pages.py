@@ -25,7 +25,9 @@ from rca.api.web.session import Session, same_token
 from rca.cluster.taxonomy import TaxonomyError
 from rca.errors import InvalidInputError, NotFoundError, RcaError
 from rca.jobs import curate
+from rca.text.audience import RedactionPolicy
 from rca.text.counted import counted
+from rca.text.excerpt import split_excerpt
 
 router = APIRouter(prefix="/ui/taxonomy", include_in_schema=False)
 Text = Annotated[str, Form(max_length=500)]
@@ -33,6 +35,10 @@ Name = Annotated[str, Form(max_length=120)]
 Csrf = Annotated[str, Form(max_length=128)]
 Upload = Annotated[UploadFile | None, File()]
 Source = Annotated[str, Form(max_length=240)]  # `_file_mark`
+#: Example cases quoted per part of a split preview, and the characters of each: enough to tell
+#: the parts apart without opening each contact id.
+PREVIEW_QUOTES = 2
+PREVIEW_QUOTE_CHARS = 200
 MAX_UPLOAD_BYTES = 5_000_000  # a workbook of a few thousand rows; bigger tables go by the CLI
 
 
@@ -143,6 +149,10 @@ async def taxonomy_page(
     listing = await run_in_threadpool(curate.taxonomy_listing, state.settings)
     history = await run_in_threadpool(curate.taxonomy_history, state.settings)
     shown = next((p for p in listing["previews"] if p["preview_id"] == preview), None)
+    if shown is not None:
+        quotes = await run_in_threadpool(_quotes, snapshot, state.settings, shown["children"])
+        shown = shown | {"children": [c | {"quotes": q} for c, q in
+                                      zip(shown["children"], quotes, strict=True)]}  # fmt: skip
     return _page(
         request,
         _common(snapshot, session, "latest"),
@@ -154,6 +164,27 @@ async def taxonomy_page(
         reassign_contacts=reassign,  # "file under another theme" on a theme page's case
         reassign_from=from_,
     )
+
+
+def _quotes(snapshot: Any, settings: Any, children: list[dict]) -> list[list[dict]]:
+    """The first PREVIEW_QUOTES examples of each part of a split preview, as text: a reviewer
+    deciding whether to accept a split read only contact ids. Redacted for people, as every
+    case a person reads is (``rca.text.audience``), and cut to a glance."""
+    marked = snapshot.analysis.marked
+    text_of = dict(zip(marked["contact_id"].astype(str), marked["text"], strict=True))
+    policy = RedactionPolicy.from_settings(settings, "people")
+    picked = [[str(e) for e in (c.get("examples") or []) if str(e) in text_of][:PREVIEW_QUOTES]
+              for c in children]  # fmt: skip
+    flat = [cid for ids in picked for cid in ids]
+    texts = iter(policy.redact([" ".join(str(text_of[cid]).split()) for cid in flat]))
+    out = []
+    for ids in picked:
+        rows = []
+        for cid in ids:
+            head, rest = split_excerpt(next(texts), PREVIEW_QUOTE_CHARS)
+            rows.append({"contact_id": cid, "text": head + ("…" if rest else "")})
+        out.append(rows)
+    return out
 
 
 async def _act(
