@@ -322,11 +322,13 @@ def examples_frame(
     n: int = 10,
     analysis: RepeatAnalysis | None = None,
     until: datetime | None = None,
+    since: datetime | None = None,
     prefetched: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The `rca examples` cases of one theme (see `rca.repeats.examples.example_cases`);
-    ``until`` keeps contacts created before it (a report on a past period shows no later case).
-    ``prefetched`` (from :func:`member_vectors`, with no ``until``) saves the store read."""
+    ``until`` keeps contacts created before it (a report on a past period shows no later case),
+    ``since`` those created at or after it (a period's own cases).
+    ``prefetched`` (from :func:`member_vectors`, with neither bound) saves the store read."""
     analysis = analysis or load_repeat_analysis(settings)
     if theme_id not in set(analysis.themes["theme_id"]):
         raise NotFoundError(
@@ -335,9 +337,12 @@ def examples_frame(
     marked = analysis.marked
     if until is not None:
         marked = marked.loc[pd.to_datetime(marked["created_at"], utc=True) < pd.Timestamp(until)]
+    if since is not None:
+        marked = marked.loc[pd.to_datetime(marked["created_at"], utc=True) >= pd.Timestamp(since)]
     marked = marked.reset_index(drop=True)
     vectors = None
-    if kind in ("representative", "escalated") and prefetched is not None and until is None:
+    bounded = until is not None or since is not None
+    if kind in ("representative", "escalated") and prefetched is not None and not bounded:
         rows, found = prefetched
         if len(rows):
             vectors = np.zeros((len(marked), found.shape[1]), np.float32)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from rca.periods import Period
 from rca.repeats.examples import RECENT, REPRESENTATIVE, case_records, example_cases, in_turn
 from rca.report.content import (
     Case,
@@ -54,9 +55,26 @@ def _cases(frame: pd.DataFrame, settings: Settings) -> tuple[Case, ...]:
     )
 
 
+def _driver_cases(settings: Settings, theme_id: str, chosen: Period, analysis: Any) -> pd.DataFrame:
+    """A driver's representative cases from the period itself, topped up from before it: a
+    week-20 report quoted January complaints under "15 contacts (7 the period before)" on the
+    CFPB export, because the theme's representatives were drawn from its whole history."""
+    from rca.queries.repeat_drivers import examples_frame
+
+    n = settings.report_cases
+    own = examples_frame(settings, theme_id, kind=REPRESENTATIVE, n=n, analysis=analysis,
+                         since=chosen.start, until=chosen.end)  # fmt: skip
+    if len(own) >= n:
+        return own
+    before = examples_frame(settings, theme_id, kind=REPRESENTATIVE, n=n, analysis=analysis,
+                            until=chosen.start)  # fmt: skip
+    before = before.loc[~before["contact_id"].isin(own["contact_id"])]
+    return pd.concat([own, before.head(n - len(own))], ignore_index=True)
+
+
 def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered:
     """Read the champion's view of `period` and decide what the e-mail says."""
-    from rca.queries.repeat_drivers import drivers_payload, examples_frame, load_repeat_analysis
+    from rca.queries.repeat_drivers import drivers_payload, load_repeat_analysis
     from rca.queries.spike_report import detect_spikes
 
     spikes = detect_spikes(settings, period, now=now)
@@ -109,9 +127,7 @@ def gather_report(settings: Settings, period: str, *, now: datetime) -> Gathered
         if settings.report_cases:
             for d in drivers:
                 per_theme = [  # a parent group's cases come from its themes, in turn
-                    _cases(examples_frame(settings, t, kind=REPRESENTATIVE,
-                                          n=settings.report_cases, analysis=analysis,
-                                          until=chosen.end), settings)
+                    _cases(_driver_cases(settings, t, chosen, analysis), settings)
                     for t in d.get("theme_ids") or [d["theme_id"]]
                 ]  # fmt: skip
                 driver_cases[d["theme_id"]] = tuple(in_turn(per_theme, settings.report_cases))
