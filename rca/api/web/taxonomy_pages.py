@@ -171,7 +171,10 @@ def _quotes(snapshot: Any, settings: Any, children: list[dict]) -> list[list[dic
     deciding whether to accept a split read only contact ids. Redacted for people, as every
     case a person reads is (``rca.text.audience``), and cut to a glance."""
     marked = snapshot.analysis.marked
-    text_of = dict(zip(marked["contact_id"].astype(str), marked["text"], strict=True))
+    wanted = {str(e) for c in children for e in (c.get("examples") or [])}
+    # a few rows, not a dict of every contact on each view of the page
+    shown = marked.loc[marked["contact_id"].astype(str).isin(wanted)]
+    text_of = dict(zip(shown["contact_id"].astype(str), shown["text"], strict=True))
     policy = RedactionPolicy.from_settings(settings, "people")
     picked = [[str(e) for e in (c.get("examples") or []) if str(e) in text_of][:PREVIEW_QUOTES]
               for c in children]  # fmt: skip
