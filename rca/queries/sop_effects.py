@@ -145,12 +145,11 @@ def measure(
                            names, kind, tz)[1]  # fmt: skip
     for metric, (rows, theme_column, outcome) in frames.items():
         if metric in lacks:  # no series either: a flat 0 % line would be a false reading
-            effects[metric] = not_measured(metric, lacks[metric]).as_dict() | {
-                "periods_before": int((side == 0).sum()),
-                "periods_after": int((side == 1).sum()),
-                "contacts_before": int(contacts[side == 0].sum()),
-                "contacts_after": int(contacts[side == 1].sum()),
-            }
+            effect = not_measured(
+                metric, lacks[metric], periods_before=int((side == 0).sum()),
+                periods_after=int((side == 1).sum()), contacts_after=int(contacts[side == 1].sum()),
+            ).as_dict()  # fmt: skip
+            effects[metric] = effect | {"contacts_before": int(contacts[side == 0].sum())}
             rates[metric] = rates[f"other {metric}"] = np.full(len(periods), np.nan)
             continue
         counts = _per_period(rows, theme_column, outcome, themes, names, kind, tz)

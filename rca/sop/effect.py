@@ -60,13 +60,15 @@ class Effect:
         return asdict(self)
 
 
-def not_measured(metric: str, why: str) -> Effect:
+def not_measured(
+    metric: str, why: str, *, periods_before: int, periods_after: int, contacts_after: int
+) -> Effect:
     """The effect on a rate the store cannot measure (``why``: what it lacks). Absent is not
     zero: on the CFPB export, with no customer ids and no escalation flag, a change read "too
     early" on its repeat rate for ever and "no effect, 0% before, 0% after" on its escalations.
     """
-    return Effect(None, None, None, None, None, None, 0, 0, 0, "not_measured",
-                  f"{metric}: not measured: {why}")  # fmt: skip
+    return Effect(None, None, None, None, None, None, periods_before, periods_after,
+                  contacts_after, "not_measured", f"{metric}: not measured: {why}")  # fmt: skip
 
 
 def did_effect(
