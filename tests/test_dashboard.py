@@ -204,6 +204,31 @@ def test_the_vendors_page_shows_the_scorecard_chart_and_drill_down(client: TestC
     assert client.get("/ui/vendors", params={"level": "region"}).status_code == 422
 
 
+def test_every_vendor_o_e_on_the_pages_carries_its_interval_and_flag(
+    client: TestClient, app
+) -> None:
+    """AHT and escalation O/E were printed bare beside repeats' interval, and the detail page
+    dropped their flags: every O/E a manager reads comes with its 95 % interval and flag."""
+    from rca.api.routes.vendors import scorecard_answer
+    from rca.api.web.vendor_pages import DEFAULT_SPAN
+
+    login(client, READER)
+    snapshot = app.state.service.current()
+    period = snapshot.period("latest").name
+    card = scorecard_answer(snapshot, snapshot.settings, period, "site", DEFAULT_SPAN)
+    page = client.get("/ui/vendors", params={"level": "site"}).text
+    for h in card["handlers"]:
+        row = re.search(rf">{re.escape(h['site'])}</a></td>(.*?)</tr>", page, re.S)
+        assert row, h["site"]
+        detail = client.get(f"/ui/vendors/site/{h['site']}").text
+        for metric in ("aht", "escalation", "repeat"):
+            interval = f"{h[metric + '_ratio_low']:.2f}–{h[metric + '_ratio_high']:.2f}"
+            assert f"{h[metric + '_ratio']:.2f} <span class=\"ci\">({interval})" in row.group(1)
+            assert interval in detail
+            if h[f"{metric}_flag"] == "high":
+                assert detail.count('class="bad">high') >= 1
+
+
 def test_the_agent_level_is_for_writers_and_shows_keyed_hashes(client: TestClient) -> None:
     login(client, WRITER)
     page = client.get("/ui/vendors", params={"level": "agent_id"})

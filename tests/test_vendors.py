@@ -146,6 +146,19 @@ def test_rca_vendors_on_a_fitted_store(tmp_path) -> None:
     assert shown and not shown & {f"agent-{i}" for i in range(6)}  # keyed hashes, not ids
     again = json.loads(runner.invoke(app, [*args, "--level", "agent_id"]).stdout)["handlers"]
     assert {h["agent_id"] for h in again} == shown  # stable within a home
+    # the terminal table: each O/E with its interval in one cell, all columns within the width
+    table = runner.invoke(app, ["vendors", "--level", "site", "--home", str(settings.home)])
+    assert table.exit_code == 0, table.output
+    assert "AHT O/E (95%)" in table.stdout and "…" not in table.stdout
+    checked = 0
+    for h in out["handlers"]:
+        line = next(x for x in table.stdout.splitlines() if f" {h['site']} " in x)
+        for metric in ("aht", "escalation", "repeat"):
+            ratio, low, high = (h[f"{metric}_ratio{end}"] for end in ("", "_low", "_high"))
+            if ratio is not None:  # this export's fields (and closed windows) decide which
+                checked += 1
+                assert f"{ratio:.2f} ({low:.2f}-{high:.2f})" in line
+    assert checked >= len(out["handlers"])
     bad = runner.invoke(app, [*args, "--level", "region"])
     assert bad.exit_code != 0
     tracked = json.loads(runner.invoke(app, [*args, "--level", "site", "--alerts"]).stdout)

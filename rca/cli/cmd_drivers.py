@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -159,6 +159,48 @@ VENDOR_COLUMNS = [
 
 
 ALERT_COLUMNS = ["metric", "observed", "expected", "ratio", "q_value", "severity", "method"]
+# The table a person reads in a terminal: each O/E with its 95 % interval and flag in one cell,
+# so it fits a terminal; CSV and JSON keep every raw column (VENDOR_COLUMNS).
+VENDOR_TABLE_COLUMNS = [
+    "contacts", "AHT s", "AHT O/E (95%)", "escalations", "escal. O/E (95%)", "resolutions",
+    "repeat rate", "repeats O/E (95%)", "shrunk",
+]  # fmt: skip
+
+
+def _oe_cell(row: dict[str, Any], metric: str) -> str:
+    """``0.96 (0.83-1.12) high``: the ratio, its interval and its flag after Holm's correction."""
+    ratio = row.get(f"{metric}_ratio")
+    if not _present(ratio):
+        return ""
+    low, high = row.get(f"{metric}_ratio_low"), row.get(f"{metric}_ratio_high")
+    cell = f"{ratio:.2f}" + (f" ({low:.2f}-{high:.2f})" if _present(low) and _present(high) else "")
+    return f"{cell} {row.get(f'{metric}_flag') or ''}".rstrip()
+
+
+def _percent(value: object) -> str:
+    return f"{100 * float(value):.1f}%" if _present(value) else ""  # type: ignore[arg-type]
+
+
+def vendor_table_rows(rows: list[dict[str, Any]], level: str) -> list[dict[str, Any]]:
+    """Scorecard rows as the terminal table shows them (:data:`VENDOR_TABLE_COLUMNS`)."""
+    out = []
+    for row in rows:
+        open_ = row.get("window_open") or 0
+        resolutions = f"{row['resolutions']:.0f}" if _present(row.get("resolutions")) else ""
+        shrunk = row.get("repeat_shrunk_ratio")
+        out.append({
+            level: row.get(level),
+            "contacts": row.get("contacts"),
+            "AHT s": f"{row['aht_s']:.0f}" if _present(row.get("aht_s")) else "",
+            "AHT O/E (95%)": _oe_cell(row, "aht"),
+            "escalations": _percent(row.get("escalation_rate")),
+            "escal. O/E (95%)": _oe_cell(row, "escalation"),
+            "resolutions": resolutions + (f" ({open_:.0f} open)" if open_ else ""),
+            "repeat rate": _percent(row.get("repeat_rate")),
+            "repeats O/E (95%)": _oe_cell(row, "repeat"),
+            "shrunk": f"{shrunk:.2f}" if _present(shrunk) else "",
+        })  # fmt: skip
+    return out
 
 
 @app.command()
@@ -198,12 +240,13 @@ def vendors(
         return
     payload = vendors_payload(settings_for(home), period=period, level=level, span=span)
     rows = payload["handlers"]
+    table = fmt is Format.table
     emit(
         {"command": "vendors", **payload},
-        rows,
+        vendor_table_rows(rows, level) if table else rows,
         fmt,
         title=f"{level} scorecard, {payload['period']}",
-        columns=[level, *VENDOR_COLUMNS],
+        columns=[level, *(VENDOR_TABLE_COLUMNS if table else VENDOR_COLUMNS)],
     )
     if fmt is Format.table:
         for note in payload["notes"]:
