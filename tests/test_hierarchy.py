@@ -7,7 +7,10 @@ import pytest
 
 from rca.cluster.hierarchy import (
     MAX_GROUP_SHARE,
+    _cosine_distances,
+    _silhouette_cut,
     auto_n_groups,
+    file_lone_themes,
     finest_within_one_se,
     group_labels,
     has_parent_level,
@@ -189,3 +192,34 @@ def test_a_widely_spread_family_stays_whole_beside_tight_ones() -> None:
         centroids = _unit(anchors[truth] + spread * rng.normal(size=(18, 32)) / np.sqrt(32))
         groups = parent_groups(centroids, np.full(18, 10), n_groups=3)
         assert _same_partition(groups, truth), seed
+
+
+def test_a_theme_alone_under_its_heading_joins_its_nearest_themes_group_within_the_bounds() -> None:
+    """Theme 5 is alone and nearest theme 3: it joins 3's heading. Theme 6 is alone and nearest
+    theme 0, whose heading would then hold 4 of 7 themes (over half): it stays alone."""
+    groups = np.array([0, 0, 0, 1, 1, 2, 3])
+    dist = np.full((7, 7), 0.9)
+    np.fill_diagonal(dist, 0.0)
+    dist[5, 3] = dist[3, 5] = 0.3
+    dist[6, 0] = dist[0, 6] = 0.2
+    filed = file_lone_themes(groups, dist, np.full(7, 10.0))
+    assert filed.tolist() == [0, 0, 0, 1, 1, 1, 3]
+    assert groups.tolist() == [0, 0, 0, 1, 1, 2, 3]  # the input is left as it was
+
+
+def test_the_parent_cut_leaves_no_heading_over_one_theme_where_a_neighbour_can_take_it() -> None:
+    """Four families of three themes and two outlying themes near the first and third: the
+    silhouette cut alone leaves the first outlier under a heading of its own; filed, every
+    heading holds two themes or more and that outlier sits with its nearest theme."""
+    rng = np.random.default_rng(3)
+    anchors = _unit(rng.normal(size=(4, 32)))
+    lone = _unit(anchors[[0, 2]] + 1.5 * _unit(rng.normal(size=(2, 32))))
+    centroids = _unit(np.vstack([np.repeat(anchors, 3, 0), lone]) + 0.1 * rng.normal(size=(14, 32)))
+    dist = _cosine_distances(centroids)
+    cut = _silhouette_cut(centroids, dist, np.full(14, 10.0))
+    assert (cut == cut[12]).sum() == 1  # the case this test is about
+    groups = parent_groups(centroids, np.full(14, 10))
+    assert has_parent_level(groups)
+    assert np.bincount(groups).min() >= 2
+    nearest = int(np.argmin(np.where(np.eye(14, dtype=bool), np.inf, dist)[12]))
+    assert groups[12] == groups[nearest] and nearest < 12
