@@ -241,6 +241,33 @@ def test_a_site_whose_aht_or_repeat_rate_jumps_in_a_week_is_an_alert_and_others_
     assert 1.5 < row["ratio"] < 2.2 and row["observed"] > 1.5 * row["expected"]
 
 
+def test_contacts_no_handler_took_falling_away_make_no_handler_an_alert() -> None:
+    """The handlers' work is steady while contacts nobody handled (a social channel, a bot)
+    fall from 400 a week to 40: no handler's share of the handled work moved, so no contacts
+    alert. With every contact as the offset, all four sites "jumped" at once."""
+    from zoneinfo import ZoneInfo
+
+    from rca.trends.spikes import SpikeConfig
+    from rca.vendors.jumps import handler_series, score_handlers
+
+    tz = ZoneInfo("UTC")
+    marked = _tracked_sites(aht_jump=("S2", 99), repeat_jump=("S3", 99))  # neither happens
+    rng = np.random.default_rng(4)
+    loose = [
+        (f"X{week:02d}{i:03d}", f"UX{week:02d}{i:03d}", week * 168 + rng.uniform(0, 160), "T1",
+         None, None, None)
+        for week in range(14) for i in range(400 if week < 13 else 40)
+    ]  # fmt: skip
+    frame = pd.concat([marked, detect_repeats(contacts(loose))], ignore_index=True)
+    series = handler_series(frame, "site", "week", tz)
+    assert series is not None
+    last = series.names[13]
+    scores = score_handlers(series, last, SpikeConfig())
+    jumped = scores.loc[(scores["metric"] == "contacts") & scores["alert"], "site"].tolist()
+    assert jumped == []
+    assert series.total[last] == series.contacts[last].sum()  # the handled work
+
+
 def test_a_repeat_rate_is_not_scored_before_its_windows_close() -> None:
     from zoneinfo import ZoneInfo
 

@@ -8,7 +8,11 @@ scoring the product uses for themes where the metric is a count:
 
 * **contacts**: `rca.trends.spikes.SpikeScorer` exactly as for themes (quasi-Poisson GLM with
   the *other* handlers' contacts as the offset, EWMA build-up, weekday terms for days), so a
-  site whose share of the work jumps is an alert and a volume-wide surge is not.
+  site whose share of the work jumps is an alert and a volume-wide surge is not. The work is
+  the contacts *handled at this level*: contacts no handler took (a social channel, a bot, the
+  newest threads of an export still open) move on their own, and counting them in the offset
+  made every vendor an alert at once when they fell (the demo's last week: social contacts 240
+  -> 70 a week, and all three vendors "jumped" x1.2; experiments/results/vendor_demo.md).
 * **repeat rate**: the same scorer on the returns of the handler's resolutions, with the
   number of those resolutions as the exposure (a rate is a count over its exposure; the GLM's
   offset is made for it). Only resolutions whose repeat window has closed are counted: in the
@@ -67,7 +71,7 @@ class HandlerSeries:
     kind: str
     periods: tuple[Period, ...]
     contacts: pd.DataFrame
-    total: pd.Series  # every contact per period, handled or not: the contacts' exposure
+    total: pd.Series  # contacts handled at this level per period: the contacts' exposure
     resolved: pd.DataFrame  # resolutions whose repeat window has closed
     returned: pd.DataFrame  # of those, the ones the customer came back after
     timed: pd.DataFrame  # contacts with a handle time
@@ -114,10 +118,10 @@ def handler_series(
     )
     names = [p.name for p in periods]
     frame = frame.assign(period=period_names(frame["created_at"], kind, tz).to_numpy())
-    total = frame.groupby("period").size().reindex(names, fill_value=0).astype(float)
     frame = frame.assign(**{level: frame[level].astype(str).where(frame[level].notna())})
     frame = frame.assign(**{level: frame[level].astype("category")})  # group by codes
     handled = frame.loc[frame[level].notna()]
+    total = handled.groupby("period").size().reindex(names, fill_value=0).astype(float)
     handlers = sorted(str(h) for h in handled[level].unique())
     keys = [handled[level], handled["period"]]
 
