@@ -223,7 +223,7 @@ def test_every_vendor_o_e_on_the_pages_carries_its_interval_and_flag(
         detail = client.get(f"/ui/vendors/site/{h['site']}").text
         for metric in ("aht", "escalation", "repeat"):
             interval = f"{h[metric + '_ratio_low']:.2f}–{h[metric + '_ratio_high']:.2f}"
-            assert f"{h[metric + '_ratio']:.2f} <span class=\"ci\">({interval})" in row.group(1)
+            assert f'{h[metric + "_ratio"]:.2f} <span class="ci">({interval})' in row.group(1)
             assert interval in detail
             if h[f"{metric}_flag"] == "high":
                 assert detail.count('class="bad">high') >= 1
