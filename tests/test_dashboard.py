@@ -204,6 +204,27 @@ def test_the_vendors_page_shows_the_scorecard_chart_and_drill_down(client: TestC
     assert client.get("/ui/vendors", params={"level": "region"}).status_code == 422
 
 
+def test_the_model_page_labels_every_metric_the_fit_logged(client: TestClient, app) -> None:
+    """The page listed MLflow keys and raw floats (unassigned_fraction 0.002476): each metric
+    the fit logged now has a label, a unit and a section, none falls back to "Other", and the
+    key stays beside it."""
+    from rca.api.web.model_facts import FIRST_FIT, METRIC_ROWS
+
+    login(client, READER)
+    metrics = app.state.service.current().model.metrics
+    page = client.get("/ui/model").text
+    labelled = {key for _, key, _, _ in METRIC_ROWS}
+    assert metrics and set(metrics) <= labelled, set(metrics) - labelled
+    assert "<caption>Other</caption>" not in page
+    refits = {key for section, key, _, _ in METRIC_ROWS if section == "Across refits"}
+    first = "id_stability" not in metrics  # a first fit says so instead of a column of zeros
+    assert (str(escape(FIRST_FIT)) in page) == first
+    for key in metrics:
+        assert (f"<code>{key}</code>" in page) == (not first or key not in refits), key
+    assert f"{metrics['n_contacts']:,.0f}</td>" in page
+    assert f"{100 * metrics['unassigned_fraction']:.1f} %</td>" in page
+
+
 def test_every_vendor_o_e_on_the_pages_carries_its_interval_and_flag(
     client: TestClient, app
 ) -> None:

@@ -22,6 +22,7 @@ from rca.api.routes.common import cases_csv
 from rca.api.schemas import Granularity
 from rca.api.snapshot import Snapshot
 from rca.api.web.charts import series_svg
+from rca.api.web.model_facts import metric_sections
 from rca.api.web.session import COOKIE, LOGIN_CSRF_COOKIE, Session, SessionCodec, same_token
 from rca.repeats.drivers import component_ceilings, scored_components
 from rca.repeats.examples import KINDS
@@ -300,7 +301,8 @@ def classify_page(
 @router.get("/model", response_class=HTMLResponse)
 def model_page(request: Request, session: SessionDep, snapshot: SnapshotDep) -> HTMLResponse:
     ctx = _common(snapshot, session, "latest")
-    ctx |= {"model": snapshot.model, "catalog": snapshot.catalog, "fits": snapshot.fits()}
+    ctx |= {"model": snapshot.model, "catalog": snapshot.catalog, "fits": snapshot.fits(),
+            "metric_sections": metric_sections(snapshot.model.metrics)}  # fmt: skip
     return _render(request, "model.html", ctx)
 
 
