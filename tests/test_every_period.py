@@ -271,6 +271,9 @@ def test_a_partial_weeks_growth_reads_the_same_days_of_the_week_before(stores: d
         theme_id = body["items"][0]["theme_id"]
         html = client.get(f"/ui/themes/{theme_id}", params={"period": name}).text
         assert "in the first 1 day of the period before" in html
+        # the spike report and the drivers both said the week is partial, in two wordings
+        week = client.get("/ui/", params={"period": name}).text
+        assert week.count(f"{name} is partial") == 1 and "(dates only))" not in week
     code, out, err = _cli(settings, "drivers", "--period", name, "--top", "100",
                           "--format", "json")  # fmt: skip
     assert code == 0, err

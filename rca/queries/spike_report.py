@@ -258,8 +258,9 @@ def analyse(
             frame, kind, tz, through=period, as_of=coverage.through, window=window
         )
         report.note = (
-            f"{period.name} is partial ({series.coverage:.0%}, data through "
-            f"{_moment(coverage)}); every period is compared over its first {_span(window)}"
+            f"{period.name} is partial: the data reaches {_moment(coverage)}, "
+            f"{series.coverage:.0%} of the period; every period is compared over its first "
+            f"{_span(window)}"
         )
     history = len(series.names) - 1
     if history < spike_config.min_history:

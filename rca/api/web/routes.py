@@ -199,7 +199,8 @@ def this_week(
         "spikes": [s for s in spikes if s["kind"] != "new_theme"],
         "new_themes": [s for s in spikes if s["kind"] == "new_theme"],
         "total": report.total if report is not None else {},
-        "notes": [n for n in (report.note if report else "", drivers.get("note", "")) if n],
+        "notes": [report.note] if report is not None and report.note else [],
+        "drivers_note": _without_partial(drivers.get("note", ""), snapshot, chosen, report),
         "volume": snapshot.period_volume(chosen),
         "total_chart": series_svg(
             labels,
@@ -304,6 +305,18 @@ def model_page(request: Request, session: SessionDep, snapshot: SnapshotDep) -> 
     ctx |= {"model": snapshot.model, "catalog": snapshot.catalog, "fits": snapshot.fits(),
             "metric_sections": metric_sections(snapshot.model.metrics)}  # fmt: skip
     return _render(request, "model.html", ctx)
+
+
+def _without_partial(note: str, snapshot: Snapshot, period: Any, report: Any) -> str:
+    """The drivers' note less its "partial period" clause where the spike report above it
+    already says the period is partial: the week page said it twice, in two wordings."""
+    if report is None or not getattr(report, "partial", False):
+        return note
+    tolerance = snapshot.settings.spike_partial_tolerance
+    partial = snapshot.analysis.coverage.period_note(period, tolerance)
+    if not partial:
+        return note
+    return "; ".join(part for part in note.split("; ") if part != partial)
 
 
 def _error_page(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
