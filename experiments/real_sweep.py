@@ -7,7 +7,9 @@ after: the end-to-end check a new user's first hour would make, on a real export
     python -m experiments.real_sweep H [--cli]
 
 A problem is a 5xx, a traceback, a page or JSON that prints "nan", "NaN", "None" or
-"Traceback" where a reader sees it, or a page's bar drawn past its track. Prints each problem
+"Traceback" where a reader sees it, a page's bar drawn past its track, or a page that prints a
+zero for a field the store does not have (``ABSENT_CLAIMS``: "0 escalations" on an export
+with no escalation flag). Prints each problem
 and a count; exit status 1 if any.
 Weeks are ISO weeks of the data's span plus three after; days are the first, last and one
 past the last of the data; "latest" and "last-week" too. Every theme is opened at the newest
@@ -49,6 +51,28 @@ def _overfull_bar(html: str) -> re.Match | None:
     return next((m for m in BAR_WIDTH.finditer(html) if int(m.group(1)) > 100), None)
 
 
+#: A figure a page may not print when the store lacks the field behind it: "absent is not
+#: zero". Screenshots of the CFPB export (no customer ids, escalation flag or handle time) found
+#: "0 escalations of 53 contacts" and SOP changes measured at "0% before, 0% after" that the
+#: checks above passed (stop 60); these catch that kind of claim on every page.
+ABSENT_CLAIMS = {
+    "customer_id": re.compile(
+        r"\b0 repeat (complaints|contacts)\b|repeat rate:?\s*0(\.0+)?\s?%|\b0(\.0+)?\s?% repeat",
+        re.I,
+    ),
+    "is_escalation": re.compile(
+        r"\b0 escalat(ed|ions?)\b|escalation rate:?\s*0(\.0+)?\s?%|\b0(\.0+)?\s?% escalat",
+        re.I,
+    ),
+    "handle_time_s": re.compile(r"\b0(\.0+)? h of handle time|\bAHT:?\s*0(\.0+)?\s?s\b", re.I),
+}
+
+
+def _absent_claim(text: str, absent: list[str]) -> re.Match | None:
+    """A zero printed for a field this store does not have (``ABSENT_CLAIMS``)."""
+    return next((m for f in absent if (m := ABSENT_CLAIMS[f].search(text))), None)
+
+
 def _periods(first: date, last: date) -> list[str]:
     weeks: list[str] = []
     day = first - timedelta(days=first.weekday())
@@ -64,6 +88,11 @@ def sweep(home: Path, run_cli: bool) -> int:
     settings = Settings(home=home, api_keys=[f"reader:{hash_key(KEY)}:sweep"])
     with Store(settings.store_path).read() as con:
         span = con.execute("select min(created_at), max(created_at) from contacts").fetchone()
+        counts = con.execute(
+            f"select {', '.join(f'count({f})' for f in ABSENT_CLAIMS)} from contacts"
+        ).fetchone()
+    absent = [f for f, n in zip(ABSENT_CLAIMS, counts, strict=True) if not n]
+    print(f"fields this store lacks: {', '.join(absent) or 'none'}", flush=True)
     first, last = span[0].date(), span[1].date()
     periods = _periods(first, last)
     problems: list[str] = []
@@ -84,7 +113,8 @@ def sweep(home: Path, run_cli: bool) -> int:
                 return None
             body = response.text
             if response.headers.get("content-type", "").startswith("text/html"):
-                hit = BAD_TEXT.search(_visible(body)) or _overfull_bar(body)
+                seen = _visible(body)
+                hit = BAD_TEXT.search(seen) or _overfull_bar(body) or _absent_claim(seen, absent)
             else:
                 hit = re.search(r"Traceback|\bNaN\b|: ?\"(nan|None)\"", body)
             if hit:
