@@ -133,3 +133,28 @@ def test_a_subject_without_contacts_says_so_in_a_sentence() -> None:
     empty = pd.DataFrame({"channel": pd.Series([], dtype=object)})
     result = explain(empty, ["channel"], subject="this theme")
     assert result.observed == 0 and result.sentence == "This theme has no contacts to explain."
+
+
+def test_a_surge_reads_the_theme_by_its_name_and_the_attributes_as_a_reader_names_them() -> None:
+    """The e-mail said "no value of theme_id, parent_group, product, state explains it" and
+    "comes from theme_id=T0006": the product's own attributes read as "theme" and "parent
+    group", a theme by its name (its id kept in the attributes), and "all contacts" once."""
+    rng = np.random.default_rng(3)
+
+    def frame(n: int, **fixed: str) -> pd.DataFrame:
+        out = cells(n, rng).assign(theme_id=rng.choice(["T0001", "T0002", "T0003"], n))
+        return out.assign(**fixed)
+
+    baseline = frame(1200)
+    current = pd.concat([frame(100), frame(100, theme_id="T0006")], ignore_index=True)
+    names = {"theme_id": {"T0006": "Late payment (T0006)"}}
+    dims = ["theme_id", *DIMS]
+    result = explain(current, dims, baseline=baseline, expected_total=100.0,
+                     subject="all contacts", value_names=names)  # fmt: skip
+    assert result.top.attributes == {"theme_id": "T0006"}
+    assert result.top.label == "theme=Late payment (T0006)"
+    assert "comes from theme=Late payment (T0006) (normally" in result.sentence
+    even = explain(frame(150), dims, baseline=baseline, expected_total=100.0,
+                   subject="all contacts")  # fmt: skip
+    assert even.sentence.startswith("The excess of 50 contacts is spread evenly")
+    assert "no value of theme, market, app_version or channel explains it." in even.sentence

@@ -22,7 +22,7 @@ from rca.repeats.drivers import theme_note
 from rca.settings import Settings
 from rca.store.analysis import dimension_columns
 from rca.trends.coverage import Coverage, coverage_of
-from rca.trends.rootcause import RootCauseConfig, describing_dimensions, explain
+from rca.trends.rootcause import ALL_CONTACTS, RootCauseConfig, describing_dimensions, explain
 from rca.trends.series import ThemeSeries, build_series, period_names
 from rca.trends.spikes import SEVERITIES, SpikeConfig, SpikeScorer, score_total
 
@@ -289,9 +289,11 @@ def analyse(
     if parents:
         rows = rows.assign(parent_group=rows["theme_id"].map(parents))
         theme_attributes.append(PARENT_ATTRIBUTE)
+    named = {k: f"{v} ({k})" if v and v != k else k for k, v in (labels or {}).items()}
     report.total = _total(
-        series, t, spike_config, rows, theme_attributes + attributes, settings, explain_causes
-    )
+        series, t, spike_config, rows, theme_attributes + attributes, settings, explain_causes,
+        value_names={THEME_ATTRIBUTE: named},
+    )  # fmt: skip
     keep = SEVERITIES[SEVERITIES.index(min_severity) :]
     alerts = scored.loc[scored["alert"] & scored["severity"].isin(keep)]
     if hidden:
@@ -400,9 +402,11 @@ def _total(
     attributes: list[str],
     settings: Settings,
     explain_causes: bool = True,
+    value_names: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The all-contacts surge check; when it fires, which themes, groups of themes and values
-    drove it (`attributes` starts with the theme and, when known, its parent group)."""
+    drove it (`attributes` starts with the theme and, when known, its parent group; a theme
+    reads by its name, `value_names`)."""
     weekday = None
     if series.kind == "day":
         weekday = np.array([p.start.weekday() for p in series.periods])
@@ -420,7 +424,8 @@ def _total(
             baseline=frame.loc[frame["period"] == series.names[t - 1]],
             expected_total=total["expected"],
             config=RootCauseConfig.from_settings(settings),
-            subject="all contacts",
+            subject=ALL_CONTACTS,
+            value_names=value_names,
         )
         total["root_cause"] = result.as_dict()
     return total

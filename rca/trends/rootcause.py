@@ -19,6 +19,7 @@ and it explains at least `min_explained` of the excess; otherwise the excess is 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import TYPE_CHECKING
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from rca.settings import Settings
 
 COUNT = "n"
+#: The subject of the all-contacts surge: "the excess of 21 contacts in all contacts" said it twice.
+ALL_CONTACTS = "all contacts"
 #: A two-value slice must out-rank both of its single-value parents (by this factor) to be
 #: reported instead of them; see `_drop_redundant_pairs` for the concentration test.
 PAIR_GAIN = 1.0
@@ -68,6 +71,17 @@ class RootCauseConfig:
         )
 
 
+#: What a reader calls the attributes the product adds itself (an export's own fields keep the
+#: names its mapping gave them): "no value of theme_id, parent_group, product…" read as a
+#: column dump in the e-mail's surge paragraph.
+ATTRIBUTE_NAMES = {"theme_id": "theme", "parent_group": "parent group"}
+
+
+def attribute_name(attribute: str) -> str:
+    """An attribute as a sentence names it: ``theme_id`` -> "theme", ``dim_market`` -> "market"."""
+    return ATTRIBUTE_NAMES.get(attribute, attribute.removeprefix("dim_"))
+
+
 @dataclass(frozen=True)
 class Explanation:
     attributes: dict[str, str]
@@ -78,10 +92,14 @@ class Explanation:
     observed: int
     expected: float
     p_value: float
+    #: how a value reads, where it is an id: {"theme_id": "Late payment (T0006)"}
+    shown: dict[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
-        return " and ".join(f"{k}={v}" for k, v in self.attributes.items())
+        return " and ".join(
+            f"{attribute_name(k)}={self.shown.get(k, v)}" for k, v in self.attributes.items()
+        )
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -135,8 +153,12 @@ def explain(
     population_baseline: pd.DataFrame | None = None,
     config: RootCauseConfig | None = None,
     subject: str = "this theme",
+    value_names: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Attribution:
     """Explain why `current` (contacts or cells) exceeds `expected_total`.
+
+    `value_names` says how an attribute's values read where they are ids (a theme id by its
+    name); the attributes themselves keep the ids.
 
     `baseline` is the same subject's earlier contacts (its normal mix); the populations are
     everyone else then and now. Without a baseline (a new theme) the expected mix is the
@@ -188,14 +210,16 @@ def explain(
         & (table["excess"] > 0)
         & (table["observed"] >= MIN_SLICE_CONTACTS)
     ].sort_values("rank", ascending=False)
-    explanations = [_explanation(row) for row in valid.head(config.top).itertuples()]
+    explanations = [
+        _explanation(row, value_names or {}) for row in valid.head(config.top).itertuples()
+    ]
     if not explanations:
         sentence = (
-            f"The excess of {observed - expected:.0f} contacts in {subject} is spread evenly: "
-            f"no value of {', '.join(_names(dims))} explains it."
+            f"The excess of {observed - expected:.0f} contacts"
+            f"{'' if subject == ALL_CONTACTS else ' in ' + subject} is spread evenly: "
+            f"no value of {_either(dims)} explains it."
             if expected_total is not None and observed > expected
-            else f"No value of {', '.join(_names(dims))} stands out in {subject}: "
-            "its mix is as expected."
+            else f"No value of {_either(dims)} stands out in {subject}: its mix is as expected."
         )
         return Attribution([], True, sentence, observed, expected)
     top = explanations[0]
@@ -244,6 +268,12 @@ def _percent(share: float) -> str:
 
 def _names(dims: list[str]) -> list[str]:
     return [d.removeprefix("dim_") for d in dims]
+
+
+def _either(dims: list[str]) -> str:
+    """ "theme, parent group, product or state"."""
+    names = [attribute_name(d) for d in dims]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def _marginal(frame: pd.DataFrame | None, group: list[str]) -> pd.Series | None:
@@ -369,7 +399,8 @@ def _g_test(table: pd.DataFrame, observed: int, baseline_n: float) -> np.ndarray
     return stats.chi2.sf(np.maximum(g, 0.0), 1)
 
 
-def _explanation(row: object) -> Explanation:
+def _explanation(row: object, value_names: Mapping[str, Mapping[str, str]]) -> Explanation:
+    shown = {k: value_names[k][v] for k, v in row.attributes.items() if v in value_names.get(k, {})}
     return Explanation(
         attributes=row.attributes,
         explained=float(min(row.explained, 1.0)),  # other slices may fall below expected
@@ -379,6 +410,7 @@ def _explanation(row: object) -> Explanation:
         observed=int(row.observed),
         expected=float(row.expected),
         p_value=float(row.p_value),
+        shown=shown,
     )
 
 
