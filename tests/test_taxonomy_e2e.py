@@ -216,6 +216,8 @@ def test_reason_codes_pasted_are_previewed_then_imported(base: str, browser) -> 
     assert page.locator("#taxonomy-themes tbody tr").count() == themes_before + 2
     created = page.locator("#taxonomy-themes tr", has_text="Refund still not received")
     assert "create" in created.inner_text() and "pinned" in created.inner_text()
+    # its description (the code's wording) beside its name, as for template and company notes
+    assert "waiting for my refund after returning the item" in created.inner_text()
     history = page.locator("section[aria-label=History]").inner_text()
     assert "Weather on Mars" in history and "reason codes pasted on the taxonomy page" in history
 
