@@ -131,6 +131,7 @@ def test_rca_vendors_on_a_fitted_store(tmp_path) -> None:
     frame["vendor"] = rng.choice(["Acme", "Bolt"], size=len(frame))
     frame["site"] = frame["vendor"] + "-" + rng.choice(["A", "B"], size=len(frame))
     frame["agent_id"] = "agent-" + rng.integers(0, 6, size=len(frame)).astype(str)
+    frame["team"] = "Blue"  # one team: nobody else's work to set its share against
     path = tmp_path / "export.csv"
     frame.to_csv(path, index=False)
     settings = Settings(home=tmp_path / "home", timezone="Europe/London")
@@ -164,6 +165,9 @@ def test_rca_vendors_on_a_fitted_store(tmp_path) -> None:
     tracked = json.loads(runner.invoke(app, [*args, "--level", "site", "--alerts"]).stdout)
     assert tracked["command"] == "vendors" and tracked["granularity"] == "week"
     assert tracked["scored"] == 4 * 3 and isinstance(tracked["alerts"], list)
+    assert not any("only" in n for n in tracked["notes"])
+    teams = json.loads(runner.invoke(app, [*args, "--level", "team", "--alerts"]).stdout)
+    assert teams["scored"] == 3 and any(n.startswith("one team only") for n in teams["notes"])
     quarter = json.loads(runner.invoke(app, [*args, "--level", "site", "--span", "13"]).stdout)
     assert quarter["span"] == 13 and ".." in quarter["period"]
     assert sum(h["contacts"] for h in quarter["handlers"]) == 300  # 70 days: all of them

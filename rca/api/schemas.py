@@ -603,6 +603,10 @@ class EscalationGroup(BaseModel):
     escalations: int
     contacts: int
     escalation_rate: float | None = None
+    escalation_rate_low: float | None = Field(
+        default=None, description="95 % interval of the rate (Wilson, continuity-corrected)."
+    )
+    escalation_rate_high: float | None = None
     handle_hours: float
     repeat_escalations: int
     with_resolution: int

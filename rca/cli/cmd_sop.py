@@ -185,7 +185,8 @@ def escalations(
     )
     emit({"command": "escalations", **report}, rows, fmt,
          title=f"escalations by theme, {report['period']} ({counted_as})",
-         columns=["theme_id", "label", "escalations", "escalation_rate", "handle_hours",
-                  "repeat_escalations", "with_resolution"])  # fmt: skip
+         columns=["theme_id", "label", "escalations", "escalation_rate", "escalation_rate_low",
+                  "escalation_rate_high", "handle_hours", "repeat_escalations",
+                  "with_resolution"])  # fmt: skip
     if fmt is Format.table and report["note"]:
         stderr(report["note"])

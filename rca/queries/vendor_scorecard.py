@@ -146,6 +146,13 @@ def vendor_alerts_payload(
         notes.append(f"no contacts with a {level}: map the {level} field (docs/mapping.md)")
     elif not len(scores):
         notes.append(f"no contacts in {chosen.name}")
+    elif len(series.handlers) == 1:
+        # the contacts' offset is the other handlers' work, and there is none: the GLM reads
+        # the one handler's volume against its own history (a volume-wide surge is its jump)
+        notes.append(
+            f"one {level} only: its contacts are compared with its own earlier periods, not "
+            f"with a share of the work other {level}s handled"
+        )
     repeat_scored = scores.loc[scores["metric"] == "repeat_rate"] if len(scores) else scores
     if len(repeat_scored) and not repeat_scored["basis"].fillna(0).gt(0).any():
         notes.append(
