@@ -71,7 +71,9 @@ def _one_se(means: list[float], spreads: list[np.ndarray]) -> int:
     return max(i for i, m in enumerate(means) if m >= means[best] - se)
 
 
-def run(name: str, seed: int) -> dict:
+def voted_fit(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, object]:
+    """The set's vectors, coarse labels and its voted fine level refitted on the cached layout
+    at ``seed`` (the vote ``size_vote_probe`` recorded)."""
     _, X, levels = load_set(name)
     y = np.asarray([v for k, v in levels.items() if k in COARSE][0])
     own = coords(name, X, seed, 0)[0]
@@ -79,6 +81,11 @@ def run(name: str, seed: int) -> dict:
     main = _fit_on_coords(X, own, min_cluster_size="plscan")
     if int(main.min_cluster_size_) != voted:
         main = _fit_on_coords(X, own, min_cluster_size=voted, cluster_selection="leaf")
+    return X, y, main
+
+
+def run(name: str, seed: int) -> dict:
+    X, y, main = voted_fit(name, seed)
     lab, k = main.labels_, main.n_themes_
     sizes = np.bincount(lab[lab >= 0], minlength=k).astype(float)
     dist = H._cosine_distances(main.centroids_)
